@@ -1,0 +1,18 @@
+// Model summary for `tfcompress inspect`: inputs/outputs, op histogram,
+// parameter counts, constant bytes by dtype, quantization and sparsity per
+// tensor, metadata and signatures. One JSON value is the data; the text view
+// is rendered from it. Reads the IR only.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ir/graph.h"
+
+namespace tfc::analysis {
+
+nlohmann::json summarize_model(const ir::Model& model);
+std::string render_summary_text(const nlohmann::json& summary);
+
+}  // namespace tfc::analysis

@@ -1,0 +1,32 @@
+// The subcommand table of the tfcompress CLI. Each subcommand lives in its own
+// cmd_<name>.cc: an options struct with defaults next to the names, a setup
+// function that declares flags on a CLI11 subcommand, and a run function that
+// returns a Status. main.cc maps a Status to the documented exit codes.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "core/status.h"
+
+namespace tfc::cli {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  // Declares the subcommand's flags; returns the action to run after parsing.
+  std::function<std::function<Status()>(CLI::App&)> setup;
+};
+
+Command inspect_command();
+Command run_command();
+Command convert_command();
+Command check_command();
+
+// Prints a status to stderr in the CLI's format ("error: ...").
+void print_error(const Status& s);
+
+}  // namespace tfc::cli

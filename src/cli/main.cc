@@ -1,0 +1,63 @@
+// tfcompress: the command-line entry point. Dispatches to the subcommand table
+// and maps results to exit codes: 0 success, 1 a check failed, 2 bad input or
+// usage, 3 internal error.
+#include <cstdio>
+#include <exception>
+
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+
+namespace tfc::cli {
+
+void print_error(const Status& s) { fmt::print(stderr, "error: {}\n", s.message()); }
+
+namespace {
+
+std::vector<Command> all_commands() {
+  return {inspect_command(), run_command(), convert_command(), check_command()};
+}
+
+int run_main(int argc, char** argv) {
+  CLI::App app{
+      "tfcompress: compress TensorFlow Lite models, measure what each compression costs, and gate the result.\n"
+      "Exit codes: 0 success, 1 a check failed, 2 bad input or usage, 3 internal error.",
+      "tfcompress"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tfcompress 0.1.0");
+  app.footer("Run 'tfcompress COMMAND --help' for a command's options and an example.");
+  std::function<Status()> action;
+  for (const Command& c : all_commands()) {
+    CLI::App* sub = app.add_subcommand(c.name, c.summary);
+    auto act = c.setup(*sub);
+    sub->callback([&action, act] { action = act; });
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  if (!action) return 2;
+  const Status s = action();
+  if (!s.is_ok()) print_error(s);
+  return exit_code(s);
+}
+
+}  // namespace
+}  // namespace tfc::cli
+
+int main(int argc, char** argv) {
+  try {
+    return tfc::cli::run_main(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "internal error: {}\n", e.what());
+    return 3;
+  }
+}

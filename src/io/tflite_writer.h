@@ -1,0 +1,22 @@
+// Graph IR -> TFLite flatbuffer. Deterministic: the same IR always gives the
+// same bytes, so read -> write -> read -> write is byte-identical. Files are
+// written to a temporary name and renamed, never left half-written.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "ir/graph.h"
+
+namespace tfc::io {
+
+Expected<std::vector<uint8_t>> serialize_tflite(const ir::Model& model);
+Status write_tflite(const std::string& path, const ir::Model& model);
+
+// Writes bytes to `path` atomically: a temporary file in the same folder,
+// fsync, then rename over the target.
+Status write_file_atomic(const std::string& path, std::span<const uint8_t> bytes);
+
+}  // namespace tfc::io

@@ -1,0 +1,29 @@
+// The op registry: for each builtin op tfcompress implements, its shape rule
+// and float reference kernel. Built from ops/op_list.def, the one list of ops.
+#pragma once
+
+#include <span>
+
+#include "ops/op_context.h"
+
+namespace tfc::ops {
+
+struct OpDef {
+  int32_t builtin;  // tflite::BuiltinOperator
+  const char* name;
+  Status (*shape)(OpContext&);
+  Status (*eval)(OpContext&);
+};
+
+// The definition for a builtin code, or nullptr if tfcompress cannot run it.
+const OpDef* find_op(int32_t builtin);
+std::span<const OpDef> all_ops();
+
+// Declarations of every op's functions, expanded from the list.
+#define TFC_OP(BUILTIN, fn) \
+  Status fn##_shape(OpContext& ctx); \
+  Status fn##_eval(OpContext& ctx);
+#include "ops/op_list.def"
+#undef TFC_OP
+
+}  // namespace tfc::ops

@@ -1,0 +1,172 @@
+// Reference interpreter (see interpreter.h).
+#include "runtime/interpreter.h"
+
+#include <cstring>
+#include <set>
+
+#include <fmt/ranges.h>
+
+#include "ir/verify.h"
+#include "ops/registry.h"
+
+namespace tfc::runtime {
+
+Expected<std::unique_ptr<Interpreter>> Interpreter::create(const ir::Model& model, int subgraph) {
+  if (subgraph < 0 || static_cast<size_t>(subgraph) >= model.subgraphs.size()) {
+    return invalid_argument("subgraph {} does not exist (the model has {})", subgraph, model.subgraphs.size());
+  }
+  std::unique_ptr<Interpreter> interp(new Interpreter(model, model.subgraphs[subgraph]));
+  TFC_RETURN_IF_ERROR(interp->check_supported());
+  TFC_RETURN_IF_ERROR(interp->bind());
+  TFC_RETURN_IF_ERROR(interp->infer_static_shapes());
+  return interp;
+}
+
+Status Interpreter::check_supported() const {
+  std::set<std::string> missing;
+  for (const auto& op : graph_.ops) {
+    if (op.code.is_custom() || !ops::find_op(op.code.builtin)) missing.insert(ir::op_name(op.code));
+  }
+  if (!missing.empty()) {
+    return unsupported("the reference runtime cannot run this model: unsupported op{} {}",
+                       missing.size() > 1 ? "s" : "", fmt::join(missing, ", "));
+  }
+  return Status::ok();
+}
+
+Status Interpreter::bind() {
+  const size_t n = graph_.tensors.size();
+  slots_.resize(n);
+  storage_.resize(n);
+  is_constant_.assign(n, false);
+  const_copies_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const ir::Tensor& t = graph_.tensors[i];
+    slots_[i].tensor = &t;
+    slots_[i].shape = t.shape;
+    auto data = model_.constant_data(t);
+    if (data.empty()) continue;
+    is_constant_[i] = true;
+    if (reinterpret_cast<uintptr_t>(data.data()) % 16 == 0) {
+      slots_[i].data = const_cast<uint8_t*>(data.data());  // kernels never write their inputs
+    } else {
+      const_copies_.emplace_back(data.begin(), data.end());
+      slots_[i].data = const_copies_.back().data();
+    }
+  }
+  contexts_.reserve(graph_.ops.size());
+  for (const auto& op : graph_.ops) {
+    std::vector<ops::TensorSlot*> in, out;
+    for (ir::TensorId id : op.inputs) in.push_back(id == ir::kNoTensor ? nullptr : &slots_[id]);
+    for (ir::TensorId id : op.outputs) out.push_back(&slots_[id]);
+    contexts_.emplace_back(op, std::move(in), std::move(out));
+  }
+  return Status::ok();
+}
+
+// Runs every shape rule with constant values only, so that bad dtypes, ranks
+// and options are reported before any data is fed. Ops whose output shape
+// depends on a runtime value (and everything downstream) are checked at invoke.
+Status Interpreter::infer_static_shapes() {
+  std::vector<bool> unknown(slots_.size(), false);
+  for (size_t i = 0; i < contexts_.size(); ++i) {
+    const ir::Op& op = graph_.ops[i];
+    bool skip = false;
+    for (ir::TensorId id : op.inputs) skip = skip || (id != ir::kNoTensor && unknown[id]);
+    ops::OpContext& ctx = contexts_[i];
+    if (!skip) {
+      Status s = ops::find_op(op.code.builtin)->shape(ctx);
+      if (!s.is_ok() && !ctx.value_missing()) return s.with_context(fmt::format("op {}", i));
+      skip = ctx.value_missing();
+      ctx.clear_value_missing();
+    }
+    if (skip) {
+      for (ir::TensorId id : op.outputs) unknown[id] = true;
+    }
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) slots_[i].shape = graph_.tensors[i].shape;
+  return Status::ok();
+}
+
+Status Interpreter::ensure_storage(ir::TensorId id) {
+  ops::TensorSlot& slot = slots_[id];
+  if (is_constant_[id]) return Status::ok();
+  TFC_ASSIGN_OR_RETURN(int64_t bytes, ir::dense_byte_size(slot.tensor->dtype, slot.shape));
+  auto& buf = storage_[id];
+  if (buf.size() < static_cast<size_t>(bytes) || buf.empty()) buf.resize(std::max<int64_t>(bytes, 1));
+  slot.data = buf.data();
+  return Status::ok();
+}
+
+Status Interpreter::set_input(int i, const Array& value) {
+  if (i < 0 || i >= num_inputs()) return invalid_argument("input {} does not exist (the model has {})", i, num_inputs());
+  const ir::TensorId id = graph_.inputs[i];
+  const ir::Tensor& t = graph_.tensors[id];
+  if (value.dtype != t.dtype) {
+    return invalid_argument("input {} ('{}') expects dtype {}, got {}", i, t.name, dtype_name(t.dtype),
+                            dtype_name(value.dtype));
+  }
+  bool ok = value.shape.size() == t.shape.size();
+  for (size_t d = 0; ok && d < t.shape.size(); ++d) {
+    const bool dynamic = d == 0 || (d < t.shape_signature.size() && t.shape_signature[d] < 0);
+    ok = value.shape[d] == t.shape[d] || (dynamic && value.shape[d] > 0);
+  }
+  if (!ok) {
+    return invalid_argument("input {} ('{}') expects shape [{}], got [{}]", i, t.name, fmt::join(t.shape, ","),
+                            fmt::join(value.shape, ","));
+  }
+  ops::TensorSlot& slot = slots_[id];
+  slot.shape.assign(value.shape.begin(), value.shape.end());
+  TFC_RETURN_IF_ERROR(ensure_storage(id));
+  std::memcpy(slot.data, value.data.data(), value.data.size());
+  return Status::ok();
+}
+
+Status Interpreter::invoke() {
+  for (ir::TensorId id : graph_.inputs) {
+    if (!slots_[id].data) return invalid_argument("input '{}' was not set", graph_.tensors[id].name);
+  }
+  for (size_t i = 0; i < contexts_.size(); ++i) {
+    ops::OpContext& ctx = contexts_[i];
+    const ir::Op& op = graph_.ops[i];
+    const ops::OpDef* def = ops::find_op(op.code.builtin);
+    TFC_RETURN_IF_ERROR(def->shape(ctx).with_context(fmt::format("op {}", i)));
+    for (ir::TensorId id : op.outputs) TFC_RETURN_IF_ERROR(ensure_storage(id));
+    TFC_RETURN_IF_ERROR(def->eval(ctx).with_context(fmt::format("op {}", i)));
+    if (observer_) {
+      std::vector<ops::TensorSlot*> outs;
+      for (ir::TensorId id : op.outputs) outs.push_back(&slots_[id]);
+      observer_(static_cast<int>(i), op, outs);
+    }
+  }
+  return Status::ok();
+}
+
+Array Interpreter::tensor_value(ir::TensorId id) const {
+  const ops::TensorSlot& slot = slots_[id];
+  Array a;
+  a.dtype = slot.tensor->dtype;
+  a.shape.assign(slot.shape.begin(), slot.shape.end());
+  auto bytes = ir::dense_byte_size(a.dtype, slot.shape);
+  if (bytes && slot.data) {
+    const auto* p = static_cast<const uint8_t*>(slot.data);
+    a.data.assign(p, p + *bytes);
+  }
+  return a;
+}
+
+Array Interpreter::output(int i) const { return tensor_value(graph_.outputs[i]); }
+
+Expected<std::vector<Array>> run_model(const ir::Model& model, const std::vector<Array>& inputs, int subgraph) {
+  TFC_ASSIGN_OR_RETURN(auto interp, Interpreter::create(model, subgraph));
+  if (static_cast<int>(inputs.size()) != interp->num_inputs()) {
+    return invalid_argument("the model has {} inputs, {} given", interp->num_inputs(), inputs.size());
+  }
+  for (int i = 0; i < interp->num_inputs(); ++i) TFC_RETURN_IF_ERROR(interp->set_input(i, inputs[i]));
+  TFC_RETURN_IF_ERROR(interp->invoke());
+  std::vector<Array> outputs;
+  for (int i = 0; i < interp->num_outputs(); ++i) outputs.push_back(interp->output(i));
+  return outputs;
+}
+
+}  // namespace tfc::runtime
