@@ -38,6 +38,7 @@ const std::set<int32_t> kInt8Ops = {
     BO::BuiltinOperator_QUANTIZE, BO::BuiltinOperator_DEQUANTIZE, BO::BuiltinOperator_BATCH_MATMUL,
     BO::BuiltinOperator_SQUARED_DIFFERENCE, BO::BuiltinOperator_RSQRT, BO::BuiltinOperator_L2_NORMALIZATION,
     BO::BuiltinOperator_REDUCE_MAX, BO::BuiltinOperator_ARG_MAX, BO::BuiltinOperator_SPLIT_V,
+    BO::BuiltinOperator_SHAPE,
 };
 
 // LiteRT for Microcontrollers' builtin op list.

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The main job on the built-in default: a Fashion-MNIST CNN (fixtures/) and the
+# real Fashion-MNIST test set (Debian's dataset-fashion-mnist). It inspects the
+# model, checks it against three targets, writes it back through the IR, runs
+# the original and the written model with tfcompress's reference runtime and
+# with LiteRT on 1000 test images, and prints a report. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh >/dev/null
+
+MODEL=${1:-fixtures/models/cnn_fmnist.tflite}
+OUT=${TFC_DEMO_OUT:-out/demo}
+mkdir -p "$OUT"
+TFC=build/tfcompress
+
+echo "== inspect $MODEL"
+$TFC inspect "$MODEL"
+$TFC inspect "$MODEL" --json > "$OUT/inspect.json"
+
+echo "== operator compatibility"
+for target in litert int8-only micro; do
+  $TFC check "$MODEL" --target "$target" --json > "$OUT/check-$target.json" && status=ok || status="not compatible"
+  echo "  $target: $status (details in $OUT/check-$target.json)"
+done
+
+echo "== round trip through the graph IR"
+$TFC convert "$MODEL" -o "$OUT/roundtrip.tflite"
+
+echo "== run on 1000 Fashion-MNIST test images"
+.venv/bin/python scripts/demo_data.py --out "$OUT/fmnist_test.npz" --count 1000
+$TFC run "$MODEL" --input "$OUT/fmnist_test.npz" --output "$OUT/ours.npz" >/dev/null
+$TFC run "$OUT/roundtrip.tflite" --input "$OUT/fmnist_test.npz" --output "$OUT/ours_roundtrip.npz" >/dev/null
+.venv/bin/python scripts/demo_report.py --model "$MODEL" --roundtrip "$OUT/roundtrip.tflite" \
+  --data "$OUT/fmnist_test.npz" --ours "$OUT/ours.npz" --ours-roundtrip "$OUT/ours_roundtrip.npz" \
+  --json "$OUT/report.json"
