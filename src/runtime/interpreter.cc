@@ -8,6 +8,7 @@
 
 #include "ir/verify.h"
 #include "ops/registry.h"
+#include "ops/sparsity.h"
 
 namespace tfc::runtime {
 
@@ -40,6 +41,14 @@ Status Interpreter::bind() {
   storage_.resize(n);
   is_constant_.assign(n, false);
   const_copies_.reserve(n);
+  // Sparse constants read by ops other than DENSIFY are densified once here.
+  std::vector<bool> densify_here(n, false);
+  for (const auto& op : graph_.ops) {
+    if (op.code.builtin == tflite::BuiltinOperator_DENSIFY) continue;
+    for (ir::TensorId id : op.inputs) {
+      if (id != ir::kNoTensor && graph_.tensors[id].sparsity) densify_here[id] = true;
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     const ir::Tensor& t = graph_.tensors[i];
     slots_[i].tensor = &t;
@@ -47,7 +56,11 @@ Status Interpreter::bind() {
     auto data = model_.constant_data(t);
     if (data.empty()) continue;
     is_constant_[i] = true;
-    if (reinterpret_cast<uintptr_t>(data.data()) % 16 == 0) {
+    if (densify_here[i]) {
+      TFC_ASSIGN_OR_RETURN(auto dense, ops::densify_constant(t, data));
+      const_copies_.push_back(std::move(dense));
+      slots_[i].data = const_copies_.back().data();
+    } else if (reinterpret_cast<uintptr_t>(data.data()) % 16 == 0) {
       slots_[i].data = const_cast<uint8_t*>(data.data());  // kernels never write their inputs
     } else {
       const_copies_.emplace_back(data.begin(), data.end());

@@ -7,6 +7,10 @@
 #include <cmath>
 #include <filesystem>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
 #include "io/npy.h"
 #include "io/tflite_reader.h"
 #include "io/tflite_writer.h"
@@ -65,8 +69,21 @@ double max_relative_error(const Array& ours, const Array& ref) {
   return worst;
 }
 
+// Fixtures kept for round trips only (e.g. WHILE loops) may hold ops the
+// reference runtime does not run; for those the runtime must name them.
+bool roundtrip_only(const std::string& name) {
+  std::ifstream in(test::fixtures_dir() / "manifest.json");
+  auto manifest = nlohmann::json::parse(in, nullptr, false);
+  return manifest.is_object() && manifest.contains(name) && manifest[name].value("roundtrip_only", false);
+}
+
 void expect_matches(const ir::Model& model, const Golden& golden, const std::string& what) {
   auto outputs = runtime::run_model(model, golden.inputs);
+  if (!outputs.has_value() && outputs.status().code() == StatusCode::kUnsupported &&
+      roundtrip_only(what.substr(0, what.find(' ')))) {
+    EXPECT_NE(outputs.status().message().find("unsupported op"), std::string::npos) << outputs.status().message();
+    GTEST_SKIP() << what << ": " << outputs.status().message();
+  }
   ASSERT_TRUE(outputs.has_value()) << what << ": " << outputs.status().message();
   ASSERT_EQ(outputs->size(), golden.outputs.size());
   for (size_t i = 0; i < outputs->size(); ++i) {
@@ -76,7 +93,7 @@ void expect_matches(const ir::Model& model, const Golden& golden, const std::str
     ASSERT_EQ(ours.shape, ref.shape) << what << " output " << i;
     const double err = max_relative_error(ours, ref);
     EXPECT_LE(err, 1e-4) << what << " output " << i;
-    RecordProperty(what + "_output_" + std::to_string(i) + "_max_rel_err", std::to_string(err));
+    ::testing::Test::RecordProperty(what + "_output_" + std::to_string(i) + "_max_rel_err", std::to_string(err));
   }
 }
 

@@ -1,0 +1,313 @@
+// Reference kernels of the shape and data-movement family (see shape_ref.h):
+// plain loops over row-major multi-indices, one element (elem_size bytes) at a
+// time. Not here: validation and output sizing, done by ops/shape_ops.cc.
+#include "kernels/shape_ref.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace tfc::kernels {
+namespace {
+
+// Row-major strides (in elements) of a buffer with `dims`.
+std::vector<int64_t> strides_of(Dims dims) {
+  std::vector<int64_t> strides(dims.size(), 1);
+  for (size_t d = dims.size(); d-- > 1;) strides[d - 1] = strides[d] * dims[d];
+  return strides;
+}
+
+// Advances a row-major multi-index over `dims` (the last dim fastest).
+void next_index(std::vector<int32_t>& idx, Dims dims) {
+  for (size_t d = idx.size(); d-- > 0;) {
+    if (++idx[d] < dims[d]) return;
+    idx[d] = 0;
+  }
+}
+
+int64_t dot(const std::vector<int32_t>& idx, const std::vector<int64_t>& strides) {
+  int64_t offset = 0;
+  for (size_t d = 0; d < idx.size(); ++d) offset += idx[d] * strides[d];
+  return offset;
+}
+
+// Copies `count` consecutive elements: out[out_at...] = in[in_at...].
+void copy_elems(void* out, int64_t out_at, const void* in, int64_t in_at, int64_t count, size_t elem_size) {
+  if (count <= 0) return;
+  std::memcpy(static_cast<uint8_t*>(out) + out_at * elem_size,
+              static_cast<const uint8_t*>(in) + in_at * elem_size, count * elem_size);
+}
+
+int64_t product(Dims dims, size_t begin, size_t end) {
+  int64_t n = 1;
+  for (size_t d = begin; d < end; ++d) n *= dims[d];
+  return n;
+}
+
+// The reduced output's dims: in_dims with each reduced axis set to 1.
+std::vector<int32_t> reduced_dims(Dims in_dims, std::span<const int32_t> axes) {
+  std::vector<int32_t> dims(in_dims.begin(), in_dims.end());
+  for (int32_t a : axes) dims[a] = 1;
+  return dims;
+}
+
+// out[o] = sum of the inputs that reduce to o, accumulated in Acc in row-major
+// input order (TFLite's ReduceGeneric order).
+template <typename T, typename Acc>
+void reduce_sum_impl(const T* in, Dims in_dims, std::span<const int32_t> axes, T* out) {
+  const std::vector<int32_t> out_dims = reduced_dims(in_dims, axes);
+  // Strides of the output seen through the input's dims: 0 along reduced axes.
+  const std::vector<int64_t> out_strides = broadcast_strides(out_dims, in_dims);
+  std::vector<Acc> acc(flat_size(out_dims), Acc{0});
+  std::vector<int32_t> idx(in_dims.size(), 0);
+  const int64_t n = flat_size(in_dims);
+  for (int64_t i = 0; i < n; ++i) {
+    acc[dot(idx, out_strides)] += static_cast<Acc>(in[i]);
+    next_index(idx, in_dims);
+  }
+  for (size_t o = 0; o < acc.size(); ++o) out[o] = static_cast<T>(acc[o]);
+}
+
+// Source coordinate scale along one axis (TFLite's resize rule).
+float resize_scale(int32_t in_size, int32_t out_size, bool align_corners) {
+  if (align_corners && out_size > 1) return static_cast<float>(in_size - 1) / static_cast<float>(out_size - 1);
+  return static_cast<float>(in_size) / static_cast<float>(out_size);
+}
+
+// Bilinear source position of output coordinate `value` along one axis:
+// the scaled coordinate and its two neighbouring input indices.
+struct LerpAxis {
+  float pos;
+  int32_t lo;
+  int32_t hi;
+};
+
+LerpAxis bilinear_axis(int32_t value, float scale, bool half_pixel_centers, int32_t in_size) {
+  const float pos = half_pixel_centers ? (static_cast<float>(value) + 0.5f) * scale - 0.5f
+                                       : static_cast<float>(value) * scale;
+  const int32_t lo = std::max(static_cast<int32_t>(std::floor(pos)), int32_t{0});
+  const int32_t hi = std::min(static_cast<int32_t>(std::ceil(pos)), in_size - 1);
+  return {pos, lo, hi};
+}
+
+// Nearest source index of output coordinate `value` along one axis.
+int32_t nearest_index(int32_t value, int32_t in_size, int32_t out_size, bool align_corners,
+                      bool half_pixel_centers) {
+  const float scale = resize_scale(in_size, out_size, align_corners);
+  const float pos = (static_cast<float>(value) + (half_pixel_centers ? 0.5f : 0.0f)) * scale;
+  // std::round rounds halves away from zero, as TFLite's TfLiteRound; pos is
+  // never negative, so only the upper end needs capping.
+  const int32_t index = static_cast<int32_t>(align_corners ? std::round(pos) : std::floor(pos));
+  return std::min(index, in_size - 1);
+}
+
+}  // namespace
+
+void reduce_sum(const float* in, Dims in_dims, std::span<const int32_t> axes, float* out) {
+  reduce_sum_impl<float, float>(in, in_dims, axes, out);
+}
+
+void reduce_sum(const int32_t* in, Dims in_dims, std::span<const int32_t> axes, int32_t* out) {
+  // Unsigned accumulation: int32 overflow wraps around, as in TFLite.
+  reduce_sum_impl<int32_t, uint32_t>(in, in_dims, axes, out);
+}
+
+void reduce_mean(const float* in, Dims in_dims, std::span<const int32_t> axes, float* out) {
+  const int64_t out_count = flat_size(reduced_dims(in_dims, axes));
+  const int64_t in_count = flat_size(in_dims);
+  if (in_count == 0) {
+    std::fill(out, out + out_count, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+  reduce_sum(in, in_dims, axes, out);
+  const float reduced_count = static_cast<float>(in_count / out_count);
+  for (int64_t o = 0; o < out_count; ++o) out[o] /= reduced_count;
+}
+
+void pad(const void* in, Dims in_dims, std::span<const int32_t> before, std::span<const int32_t> after,
+         const void* pad_value, size_t elem_size, void* out) {
+  std::vector<int32_t> out_dims(in_dims.size());
+  for (size_t d = 0; d < in_dims.size(); ++d) out_dims[d] = in_dims[d] + before[d] + after[d];
+  const int64_t out_count = flat_size(out_dims);
+  for (int64_t o = 0; o < out_count; ++o) copy_elems(out, o, pad_value, 0, 1, elem_size);
+
+  const std::vector<int64_t> out_strides = strides_of(out_dims);
+  int64_t origin = 0;  // output offset of input element (0, ..., 0)
+  for (size_t d = 0; d < in_dims.size(); ++d) origin += before[d] * out_strides[d];
+  std::vector<int32_t> idx(in_dims.size(), 0);
+  const int64_t n = flat_size(in_dims);
+  for (int64_t i = 0; i < n; ++i) {
+    copy_elems(out, origin + dot(idx, out_strides), in, i, 1, elem_size);
+    next_index(idx, in_dims);
+  }
+}
+
+void transpose(const void* in, Dims in_dims, std::span<const int32_t> perm, size_t elem_size, void* out) {
+  const std::vector<int64_t> in_strides = strides_of(in_dims);
+  std::vector<int32_t> out_dims(perm.size());
+  std::vector<int64_t> src_strides(perm.size());  // input stride of each output dim
+  for (size_t k = 0; k < perm.size(); ++k) {
+    out_dims[k] = in_dims[perm[k]];
+    src_strides[k] = in_strides[perm[k]];
+  }
+  std::vector<int32_t> idx(out_dims.size(), 0);
+  const int64_t n = flat_size(out_dims);
+  for (int64_t o = 0; o < n; ++o) {
+    copy_elems(out, o, in, dot(idx, src_strides), 1, elem_size);
+    next_index(idx, out_dims);
+  }
+}
+
+int64_t slice_axis_count(const SliceAxis& a) {
+  const int64_t span = static_cast<int64_t>(a.stop) - a.start;
+  if (a.stride > 0) return span > 0 ? (span + a.stride - 1) / a.stride : 0;
+  return span < 0 ? (-span + (-static_cast<int64_t>(a.stride)) - 1) / -static_cast<int64_t>(a.stride) : 0;
+}
+
+void strided_slice(const void* in, Dims in_dims, std::span<const SliceAxis> axes, size_t elem_size, void* out) {
+  const std::vector<int64_t> in_strides = strides_of(in_dims);
+  std::vector<int32_t> out_dims(axes.size());
+  int64_t first = 0;                            // input offset of the first element
+  std::vector<int64_t> step(axes.size());       // input offset step per output index
+  for (size_t d = 0; d < axes.size(); ++d) {
+    out_dims[d] = static_cast<int32_t>(slice_axis_count(axes[d]));
+    first += axes[d].start * in_strides[d];
+    step[d] = axes[d].stride * in_strides[d];
+  }
+  std::vector<int32_t> idx(out_dims.size(), 0);
+  const int64_t n = flat_size(out_dims);
+  for (int64_t o = 0; o < n; ++o) {
+    copy_elems(out, o, in, first + dot(idx, step), 1, elem_size);
+    next_index(idx, out_dims);
+  }
+}
+
+void concatenation(std::span<const void* const> inputs, std::span<const Dims> in_dims, int axis, size_t elem_size,
+                   void* out) {
+  const Dims first = in_dims[0];
+  const int64_t outer = product(first, 0, axis);
+  const int64_t inner = product(first, axis + 1, first.size());
+  int64_t o = 0;
+  for (int64_t b = 0; b < outer; ++b) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const int64_t block = (in_dims[i].empty() ? 1 : in_dims[i][axis]) * inner;
+      copy_elems(out, o, inputs[i], b * block, block, elem_size);
+      o += block;
+    }
+  }
+}
+
+void split(const void* in, Dims in_dims, int axis, std::span<void* const> outputs, size_t elem_size) {
+  const int64_t outer = product(in_dims, 0, axis);
+  const int64_t slice = in_dims[axis] / static_cast<int64_t>(outputs.size());
+  const int64_t block = slice * product(in_dims, axis + 1, in_dims.size());  // one output's run per outer index
+  int64_t i = 0;
+  for (int64_t b = 0; b < outer; ++b) {
+    for (void* output : outputs) {
+      copy_elems(output, b * block, in, i, block, elem_size);
+      i += block;
+    }
+  }
+}
+
+void activate_in_place(std::span<float> data, Activation act) {
+  for (float& x : data) x = apply_activation(x, act);
+}
+
+void gather(const void* in, Dims in_dims, int axis, int batch_dims, const int64_t* indices, Dims idx_dims,
+            size_t elem_size, void* out) {
+  const int64_t batch = product(in_dims, 0, batch_dims);
+  const int64_t outer = product(in_dims, batch_dims, axis);
+  const int64_t axis_size = in_dims[axis];
+  const int64_t inner = product(in_dims, axis + 1, in_dims.size());
+  const int64_t num_idx = product(idx_dims, batch_dims, idx_dims.size());
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t j = 0; j < num_idx; ++j) {
+        const int64_t src = ((b * outer + o) * axis_size + indices[b * num_idx + j]) * inner;
+        const int64_t dst = ((b * outer + o) * num_idx + j) * inner;
+        copy_elems(out, dst, in, src, inner, elem_size);
+      }
+    }
+  }
+}
+
+void resize_bilinear(const float* in, Dims in_dims, int32_t out_h, int32_t out_w, bool align_corners,
+                     bool half_pixel_centers, float* out) {
+  const int32_t batches = in_dims[0], in_h = in_dims[1], in_w = in_dims[2], depth = in_dims[3];
+  const float scale_y = resize_scale(in_h, out_h, align_corners);
+  const float scale_x = resize_scale(in_w, out_w, align_corners);
+  auto at = [&](int32_t b, int32_t y, int32_t x, int32_t c) {
+    return in[((static_cast<int64_t>(b) * in_h + y) * in_w + x) * depth + c];
+  };
+  float* dst = out;
+  for (int32_t b = 0; b < batches; ++b) {
+    for (int32_t y = 0; y < out_h; ++y) {
+      const LerpAxis ly = bilinear_axis(y, scale_y, half_pixel_centers, in_h);
+      const float dy = ly.pos - static_cast<float>(ly.lo);
+      for (int32_t x = 0; x < out_w; ++x) {
+        const LerpAxis lx = bilinear_axis(x, scale_x, half_pixel_centers, in_w);
+        const float dx = lx.pos - static_cast<float>(lx.lo);
+        for (int32_t c = 0; c < depth; ++c) {
+          *dst++ = at(b, ly.lo, lx.lo, c) * (1 - dy) * (1 - dx) + at(b, ly.hi, lx.lo, c) * dy * (1 - dx) +
+                   at(b, ly.lo, lx.hi, c) * (1 - dy) * dx + at(b, ly.hi, lx.hi, c) * dy * dx;
+        }
+      }
+    }
+  }
+}
+
+void resize_nearest_neighbor(const void* in, Dims in_dims, int32_t out_h, int32_t out_w, bool align_corners,
+                             bool half_pixel_centers, size_t elem_size, void* out) {
+  const int32_t batches = in_dims[0], in_h = in_dims[1], in_w = in_dims[2], depth = in_dims[3];
+  int64_t o = 0;
+  for (int32_t b = 0; b < batches; ++b) {
+    for (int32_t y = 0; y < out_h; ++y) {
+      const int32_t sy = nearest_index(y, in_h, out_h, align_corners, half_pixel_centers);
+      for (int32_t x = 0; x < out_w; ++x) {
+        const int32_t sx = nearest_index(x, in_w, out_w, align_corners, half_pixel_centers);
+        const int64_t src = ((static_cast<int64_t>(b) * in_h + sy) * in_w + sx) * depth;
+        copy_elems(out, o, in, src, depth, elem_size);
+        o += depth;
+      }
+    }
+  }
+}
+
+void depth_to_space(const void* in, Dims in_dims, int32_t block_size, size_t elem_size, void* out) {
+  const int32_t batches = in_dims[0], in_h = in_dims[1], in_w = in_dims[2], in_c = in_dims[3];
+  const int32_t bs = block_size, out_h = in_h * bs, out_w = in_w * bs, out_c = in_c / (bs * bs);
+  int64_t o = 0;
+  for (int32_t b = 0; b < batches; ++b) {
+    for (int32_t y = 0; y < out_h; ++y) {
+      for (int32_t x = 0; x < out_w; ++x) {
+        // output[b, y, x, 0:out_c] is one contiguous run of the input's depth.
+        const int32_t c0 = ((y % bs) * bs + x % bs) * out_c;
+        const int64_t src = ((static_cast<int64_t>(b) * in_h + y / bs) * in_w + x / bs) * in_c + c0;
+        copy_elems(out, o, in, src, out_c, elem_size);
+        o += out_c;
+      }
+    }
+  }
+}
+
+void space_to_depth(const void* in, Dims in_dims, int32_t block_size, size_t elem_size, void* out) {
+  const int32_t batches = in_dims[0], in_h = in_dims[1], in_w = in_dims[2], in_c = in_dims[3];
+  const int32_t bs = block_size, out_h = in_h / bs, out_w = in_w / bs, out_c = in_c * bs * bs;
+  int64_t i = 0;
+  for (int32_t b = 0; b < batches; ++b) {
+    for (int32_t y = 0; y < in_h; ++y) {
+      for (int32_t x = 0; x < in_w; ++x) {
+        // input[b, y, x, 0:in_c] lands as one contiguous run of the output's depth.
+        const int32_t c0 = ((y % bs) * bs + x % bs) * in_c;
+        const int64_t dst = ((static_cast<int64_t>(b) * out_h + y / bs) * out_w + x / bs) * out_c + c0;
+        copy_elems(out, dst, in, i, in_c, elem_size);
+        i += in_c;
+      }
+    }
+  }
+}
+
+}  // namespace tfc::kernels

@@ -1,0 +1,429 @@
+// Shape rules and kernels of the elementwise family: broadcasting arithmetic
+// (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, PRELU), unary
+// activations and math, SOFTMAX / LOG_SOFTMAX, QUANTIZE, DEQUANTIZE and
+// DENSIFY. Each _shape validates what LiteRT's Prepare checks (and the
+// quantization parameters it trusts) and sizes the output; each _eval runs the
+// kernel in kernels/elementwise_ref.h or kernels/sparse_ref.h.
+// Float32 math only (ADD / SUB / MUL also int32, which converters emit for
+// shape arithmetic); the quantized (int8 / int16) variants of these ops are
+// not supported. QUANTIZE is float32 -> int8 / uint8 / int16 per tensor (no
+// requantize); DEQUANTIZE is float16 / int8 / uint8 / int16 -> float32.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <fmt/ranges.h>
+
+#include "kernels/elementwise_ref.h"
+#include "kernels/sparse_ref.h"
+#include "ops/registry.h"
+
+namespace tfc::ops {
+namespace {
+
+using kernels::BinaryOp;
+using kernels::UnaryOp;
+
+// Broadcasting ops accept up to rank 6, as LiteRT's broadcast kernels do.
+constexpr size_t kMaxBroadcastRank = 6;
+
+// The op's options of type T, or T's schema defaults when the op carries none
+// (LiteRT then zero-fills its params, which equals these defaults here).
+template <typename T>
+const T& options_or_default(const OpContext& ctx) {
+  static const T kDefaults{};
+  const T* o = ctx.op().options_as<T>();
+  return o ? *o : kDefaults;
+}
+
+std::string shape_str(const ir::Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
+
+bool is_one_of(DType t, std::initializer_list<DType> types) {
+  return std::find(types.begin(), types.end(), t) != types.end();
+}
+
+// Exactly `inputs` present inputs and one output.
+Status check_arity(const OpContext& ctx, int inputs) {
+  if (ctx.num_inputs() != inputs) return ctx.error("expects {} inputs, got {}", inputs, ctx.num_inputs());
+  for (int i = 0; i < inputs; ++i) {
+    if (!ctx.has_input(i)) return ctx.error("input {} is required but absent", i);
+  }
+  if (ctx.num_outputs() != 1) return ctx.error("expects 1 output, got {}", ctx.num_outputs());
+  return Status::ok();
+}
+
+Status check_output_dtype(const OpContext& ctx, DType expected) {
+  if (ctx.output_dtype(0) == expected) return Status::ok();
+  return ctx.error("output has dtype {}, expected {}", dtype_name(ctx.output_dtype(0)), dtype_name(expected));
+}
+
+Status check_activation(const OpContext& ctx, tflite::ActivationFunctionType a) {
+  if (a >= tflite::ActivationFunctionType_MIN && a <= tflite::ActivationFunctionType_MAX) return Status::ok();
+  return ctx.error("fused_activation_function {} is not a known activation", static_cast<int>(a));
+}
+
+// ---- Broadcasting binary ops ------------------------------------------------
+
+// Two inputs of one dtype from `dtypes`, output of that dtype, shapes that
+// broadcast (NumPy rules) up to rank 6; the output takes the broadcast shape.
+Status broadcast_shape_rule(OpContext& ctx, std::initializer_list<DType> dtypes) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 2));
+  const DType t = ctx.input_dtype(0);
+  if (!is_one_of(t, dtypes)) return ctx.unsupported_dtype(0);
+  if (ctx.input_dtype(1) != t) {
+    return ctx.error("input 1 ('{}') has dtype {}, but input 0 has {}", ctx.input_tensor(1).name,
+                     dtype_name(ctx.input_dtype(1)), dtype_name(t));
+  }
+  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, t));
+  for (int i = 0; i < 2; ++i) {
+    if (ctx.input_shape(i).size() > kMaxBroadcastRank) {
+      return ctx.error("input {} ('{}') has rank {}, more than the supported {}", i, ctx.input_tensor(i).name,
+                       ctx.input_shape(i).size(), kMaxBroadcastRank);
+    }
+  }
+  std::vector<int32_t> out;
+  if (!kernels::broadcast_shape(ctx.input_shape(0), ctx.input_shape(1), out)) {
+    return ctx.error("input shapes {} ('{}') and {} ('{}') do not broadcast", shape_str(ctx.input_shape(0)),
+                     ctx.input_tensor(0).name, shape_str(ctx.input_shape(1)), ctx.input_tensor(1).name);
+  }
+  ctx.set_output_shape(0, std::move(out));
+  return Status::ok();
+}
+
+// ADD / SUB / MUL / DIV: float32 (and int32 where `int32_too`), with the
+// fused activation of options type T.
+template <typename T>
+Status arithmetic_shape(OpContext& ctx, bool int32_too) {
+  if (int32_too) {
+    TFC_RETURN_IF_ERROR(broadcast_shape_rule(ctx, {DType::kFloat32, DType::kInt32}));
+  } else {
+    TFC_RETURN_IF_ERROR(broadcast_shape_rule(ctx, {DType::kFloat32}));
+  }
+  return check_activation(ctx, options_or_default<T>(ctx).fused_activation_function);
+}
+
+Status binary_eval(OpContext& ctx, BinaryOp op, kernels::Activation act) {
+  if (ctx.input_dtype(0) == DType::kInt32) {
+    kernels::binary(op, ctx.input<int32_t>(0), ctx.input_shape(0), ctx.input<int32_t>(1), ctx.input_shape(1), act,
+                    ctx.output<int32_t>(0), ctx.output_shape(0));
+  } else {
+    kernels::binary(op, ctx.input<float>(0), ctx.input_shape(0), ctx.input<float>(1), ctx.input_shape(1), act,
+                    ctx.output<float>(0), ctx.output_shape(0));
+  }
+  return Status::ok();
+}
+
+template <typename T>
+Status arithmetic_eval(OpContext& ctx, BinaryOp op) {
+  return binary_eval(ctx, op, to_activation(options_or_default<T>(ctx).fused_activation_function));
+}
+
+// ---- Unary float ops ----------------------------------------------------------
+
+// One float32 input, float32 output of the same shape.
+Status unary_shape_rule(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 1));
+  if (ctx.input_dtype(0) != DType::kFloat32) return ctx.unsupported_dtype(0);
+  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, DType::kFloat32));
+  ctx.set_output_shape(0, ctx.input_shape(0));
+  return Status::ok();
+}
+
+Status unary_eval(OpContext& ctx, UnaryOp op) {
+  kernels::unary(op, ctx.input<float>(0), ctx.output<float>(0), ir::num_elements(ctx.input_shape(0)));
+  return Status::ok();
+}
+
+// SOFTMAX / LOG_SOFTMAX: a unary op on rank >= 1 (rows along the last axis).
+Status last_axis_shape_rule(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(unary_shape_rule(ctx));
+  if (ctx.input_shape(0).empty()) {
+    return ctx.error("input '{}' is a scalar; expected rank >= 1 (the op runs over the last axis)",
+                     ctx.input_tensor(0).name);
+  }
+  return Status::ok();
+}
+
+// (outer, depth) view of the input for the last-axis kernels.
+int64_t outer_size(const ir::Shape& s) { return s.back() == 0 ? 0 : ir::num_elements(s) / s.back(); }
+
+// ---- QUANTIZE / DEQUANTIZE ------------------------------------------------------
+
+// Zero points converted to int32, each within [lo, hi] of the integer type.
+Expected<std::vector<int32_t>> zero_points(const OpContext& ctx, const ir::Tensor& t, int64_t lo, int64_t hi) {
+  std::vector<int32_t> out;
+  for (int64_t z : t.quantization->zero_point) {
+    if (z < lo || z > hi) {
+      return ctx.error("tensor '{}' ({}) has zero point {}, outside [{}, {}]", t.name, dtype_name(t.dtype), z, lo,
+                       hi);
+    }
+    out.push_back(static_cast<int32_t>(z));
+  }
+  return out;
+}
+
+// Where a zero point of integer dtype t may lie: the type's range, except
+// that int16 quantization is symmetric (LiteRT's QUANTIZE and DEQUANTIZE
+// require zero point 0).
+std::pair<int64_t, int64_t> zero_point_range(DType t) {
+  switch (t) {
+    case DType::kInt8: return {std::numeric_limits<int8_t>::min(), std::numeric_limits<int8_t>::max()};
+    case DType::kUInt8: return {std::numeric_limits<uint8_t>::min(), std::numeric_limits<uint8_t>::max()};
+    default: return {0, 0};
+  }
+}
+
+Status check_scales(const OpContext& ctx, const ir::Tensor& t) {
+  for (float s : t.quantization->scale) {
+    if (!(s > 0.0f) || !std::isfinite(s)) {
+      return ctx.error("tensor '{}' ({}) has quantization scale {}, expected a positive finite value", t.name,
+                       dtype_name(t.dtype), s);
+    }
+  }
+  return Status::ok();
+}
+
+// Per-tensor or per-channel (along quantization axis) parameters of the
+// quantized tensor t of shape `shape`.
+Status check_dequantize_params(const OpContext& ctx, const ir::Tensor& t, const ir::Shape& shape) {
+  if (!t.is_quantized()) return ctx.error("input '{}' ({}) has no quantization scale", t.name, dtype_name(t.dtype));
+  const ir::Quantization& q = *t.quantization;
+  if (q.zero_point.size() != q.scale.size()) {
+    return ctx.error("input '{}' has {} scales but {} zero points", t.name, q.scale.size(), q.zero_point.size());
+  }
+  TFC_RETURN_IF_ERROR(check_scales(ctx, t));
+  if (q.scale.size() == 1) return Status::ok();
+  if (q.axis < 0 || static_cast<size_t>(q.axis) >= shape.size()) {
+    return ctx.error("input '{}' is quantized per channel along axis {}, outside its rank {}", t.name, q.axis,
+                     shape.size());
+  }
+  if (static_cast<int64_t>(q.scale.size()) != shape[q.axis]) {
+    return ctx.error("input '{}' has {} scales, but its dim {} (quantization axis) is {}", t.name, q.scale.size(),
+                     q.axis, shape[q.axis]);
+  }
+  return Status::ok();
+}
+
+template <typename Q>
+Status quantize_to(OpContext& ctx) {
+  const ir::Quantization& q = *ctx.output_tensor(0).quantization;
+  kernels::quantize(ctx.input<float>(0), ir::num_elements(ctx.input_shape(0)), q.scale[0],
+                    static_cast<int32_t>(q.zero_point[0]), ctx.output<Q>(0));
+  return Status::ok();
+}
+
+template <typename Q>
+Status dequantize_from(OpContext& ctx) {
+  const ir::Tensor& t = ctx.input_tensor(0);
+  const auto [lo, hi] = zero_point_range(t.dtype);
+  TFC_ASSIGN_OR_RETURN(const std::vector<int32_t> zp, zero_points(ctx, t, lo, hi));
+  kernels::dequantize(ctx.input<Q>(0), ctx.input_shape(0), t.quantization->scale, zp, t.quantization->axis,
+                      ctx.output<float>(0));
+  return Status::ok();
+}
+
+// ---- DENSIFY ---------------------------------------------------------------------
+
+std::vector<int32_t> index_values(const tflite::SparseIndexVectorUnion& u) {
+  if (const auto* v = u.AsInt32Vector()) return v->values;
+  if (const auto* v = u.AsUint16Vector()) return {v->values.begin(), v->values.end()};
+  if (const auto* v = u.AsUint8Vector()) return {v->values.begin(), v->values.end()};
+  return {};
+}
+
+Expected<kernels::SparseFormat> sparse_format(const OpContext& ctx, const tflite::SparsityParametersT& s) {
+  kernels::SparseFormat f{s.traversal_order, s.block_map, {}};
+  for (size_t p = 0; p < s.dim_metadata.size(); ++p) {
+    const tflite::DimensionMetadataT* m = s.dim_metadata[p].get();
+    if (m == nullptr) return ctx.error("sparse input '{}' has no dim_metadata {}", ctx.input_tensor(0).name, p);
+    f.levels.push_back({static_cast<kernels::SparseDimFormat>(m->format), m->dense_size,
+                        index_values(m->array_segments), index_values(m->array_indices)});
+  }
+  return f;
+}
+
+}  // namespace
+
+// ---- ADD, SUB, MUL, DIV -------------------------------------------------------
+
+Status add_shape(OpContext& ctx) { return arithmetic_shape<tflite::AddOptionsT>(ctx, true); }
+Status add_eval(OpContext& ctx) { return arithmetic_eval<tflite::AddOptionsT>(ctx, BinaryOp::kAdd); }
+Status sub_shape(OpContext& ctx) { return arithmetic_shape<tflite::SubOptionsT>(ctx, true); }
+Status sub_eval(OpContext& ctx) { return arithmetic_eval<tflite::SubOptionsT>(ctx, BinaryOp::kSub); }
+Status mul_shape(OpContext& ctx) { return arithmetic_shape<tflite::MulOptionsT>(ctx, true); }
+Status mul_eval(OpContext& ctx) { return arithmetic_eval<tflite::MulOptionsT>(ctx, BinaryOp::kMul); }
+Status div_shape(OpContext& ctx) { return arithmetic_shape<tflite::DivOptionsT>(ctx, false); }
+Status div_eval(OpContext& ctx) { return arithmetic_eval<tflite::DivOptionsT>(ctx, BinaryOp::kDiv); }
+
+// ---- MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, PRELU ------------------------------------
+
+Status maximum_shape(OpContext& ctx) { return broadcast_shape_rule(ctx, {DType::kFloat32}); }
+Status maximum_eval(OpContext& ctx) { return binary_eval(ctx, BinaryOp::kMaximum, kernels::Activation::kNone); }
+Status minimum_shape(OpContext& ctx) { return broadcast_shape_rule(ctx, {DType::kFloat32}); }
+Status minimum_eval(OpContext& ctx) { return binary_eval(ctx, BinaryOp::kMinimum, kernels::Activation::kNone); }
+Status squared_difference_shape(OpContext& ctx) { return broadcast_shape_rule(ctx, {DType::kFloat32}); }
+Status squared_difference_eval(OpContext& ctx) {
+  return binary_eval(ctx, BinaryOp::kSquaredDifference, kernels::Activation::kNone);
+}
+
+// PRELU: input 0 is x, input 1 alpha, which must broadcast into x's shape
+// (LiteRT keeps the output at the input's shape).
+Status prelu_shape(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(broadcast_shape_rule(ctx, {DType::kFloat32}));
+  if (ctx.output_shape(0) == ctx.input_shape(0)) return Status::ok();
+  return ctx.error("alpha '{}' of shape {} does not broadcast into the input's shape {}", ctx.input_tensor(1).name,
+                   shape_str(ctx.input_shape(1)), shape_str(ctx.input_shape(0)));
+}
+Status prelu_eval(OpContext& ctx) {
+  kernels::prelu(ctx.input<float>(0), ctx.input_shape(0), ctx.input<float>(1), ctx.input_shape(1),
+                 ctx.output<float>(0), ctx.output_shape(0));
+  return Status::ok();
+}
+
+// ---- Unary activations and math ------------------------------------------------
+
+Status logistic_shape(OpContext& ctx) { return unary_shape_rule(ctx); }
+Status logistic_eval(OpContext& ctx) { return unary_eval(ctx, UnaryOp::kLogistic); }
+Status tanh_shape(OpContext& ctx) { return unary_shape_rule(ctx); }
+Status tanh_eval(OpContext& ctx) { return unary_eval(ctx, UnaryOp::kTanh); }
+Status relu_shape(OpContext& ctx) { return unary_shape_rule(ctx); }
+Status relu_eval(OpContext& ctx) { return unary_eval(ctx, UnaryOp::kRelu); }
+Status relu6_shape(OpContext& ctx) { return unary_shape_rule(ctx); }
+Status relu6_eval(OpContext& ctx) { return unary_eval(ctx, UnaryOp::kRelu6); }
+Status relu_n1_to_1_shape(OpContext& ctx) { return unary_shape_rule(ctx); }
+Status relu_n1_to_1_eval(OpContext& ctx) { return unary_eval(ctx, UnaryOp::kReluN1To1); }
+Status hard_swish_shape(OpContext& ctx) { return unary_shape_rule(ctx); }
+Status hard_swish_eval(OpContext& ctx) { return unary_eval(ctx, UnaryOp::kHardSwish); }
+Status exp_shape(OpContext& ctx) { return unary_shape_rule(ctx); }
+Status exp_eval(OpContext& ctx) { return unary_eval(ctx, UnaryOp::kExp); }
+Status sqrt_shape(OpContext& ctx) { return unary_shape_rule(ctx); }
+Status sqrt_eval(OpContext& ctx) { return unary_eval(ctx, UnaryOp::kSqrt); }
+Status rsqrt_shape(OpContext& ctx) { return unary_shape_rule(ctx); }
+Status rsqrt_eval(OpContext& ctx) { return unary_eval(ctx, UnaryOp::kRsqrt); }
+
+// GELU: GeluOptions.approximate picks the tanh approximation (default: exact).
+Status gelu_shape(OpContext& ctx) { return unary_shape_rule(ctx); }
+Status gelu_eval(OpContext& ctx) {
+  const bool approximate = options_or_default<tflite::GeluOptionsT>(ctx).approximate;
+  return unary_eval(ctx, approximate ? UnaryOp::kGeluApproximate : UnaryOp::kGelu);
+}
+
+// LEAKY_RELU: LeakyReluOptions.alpha (default 0).
+Status leaky_relu_shape(OpContext& ctx) { return unary_shape_rule(ctx); }
+Status leaky_relu_eval(OpContext& ctx) {
+  kernels::leaky_relu(ctx.input<float>(0), options_or_default<tflite::LeakyReluOptionsT>(ctx).alpha,
+                      ctx.output<float>(0), ir::num_elements(ctx.input_shape(0)));
+  return Status::ok();
+}
+
+// ---- SOFTMAX, LOG_SOFTMAX ---------------------------------------------------------
+
+// SOFTMAX: SoftmaxOptions.beta; without options LiteRT runs with beta 0
+// (its zero-filled params), which the schema default reproduces.
+Status softmax_shape(OpContext& ctx) { return last_axis_shape_rule(ctx); }
+Status softmax_eval(OpContext& ctx) {
+  const ir::Shape& s = ctx.input_shape(0);
+  const float beta = options_or_default<tflite::SoftmaxOptionsT>(ctx).beta;
+  kernels::softmax(ctx.input<float>(0), outer_size(s), s.back(), beta, ctx.output<float>(0));
+  return Status::ok();
+}
+
+Status log_softmax_shape(OpContext& ctx) { return last_axis_shape_rule(ctx); }
+Status log_softmax_eval(OpContext& ctx) {
+  const ir::Shape& s = ctx.input_shape(0);
+  kernels::log_softmax(ctx.input<float>(0), outer_size(s), s.back(), ctx.output<float>(0));
+  return Status::ok();
+}
+
+// ---- QUANTIZE, DEQUANTIZE ---------------------------------------------------------
+
+// QUANTIZE: float32 -> int8 / uint8 / int16 with the output tensor's single
+// scale and zero point (int16: zero point 0), as LiteRT's Prepare requires.
+Status quantize_shape(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 1));
+  if (ctx.input_dtype(0) != DType::kFloat32) {
+    return unsupported("{}: input 0 ('{}') has dtype {}; only float32 input is supported (no requantization)",
+                       ctx.op_name(), ctx.input_tensor(0).name, dtype_name(ctx.input_dtype(0)));
+  }
+  const ir::Tensor& out = ctx.output_tensor(0);
+  if (!is_one_of(out.dtype, {DType::kInt8, DType::kUInt8, DType::kInt16})) {
+    return unsupported("{}: output '{}' has dtype {}; expected int8, uint8 or int16", ctx.op_name(), out.name,
+                       dtype_name(out.dtype));
+  }
+  if (!out.is_quantized() || out.quantization->scale.size() != 1 || out.quantization->zero_point.size() != 1) {
+    return ctx.error("output '{}' ({}) needs exactly one scale and zero point (per-tensor quantization)", out.name,
+                     dtype_name(out.dtype));
+  }
+  TFC_RETURN_IF_ERROR(check_scales(ctx, out));
+  const auto [lo, hi] = zero_point_range(out.dtype);
+  TFC_RETURN_IF_ERROR(zero_points(ctx, out, lo, hi).status());
+  ctx.set_output_shape(0, ctx.input_shape(0));
+  return Status::ok();
+}
+
+Status quantize_eval(OpContext& ctx) {
+  switch (ctx.output_dtype(0)) {
+    case DType::kInt8: return quantize_to<int8_t>(ctx);
+    case DType::kUInt8: return quantize_to<uint8_t>(ctx);
+    default: return quantize_to<int16_t>(ctx);
+  }
+}
+
+// DEQUANTIZE: float16 -> float32 (exact), or int8 / uint8 / int16 -> float32
+// per tensor or per channel along the input's quantization axis.
+Status dequantize_shape(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 1));
+  const DType t = ctx.input_dtype(0);
+  if (!is_one_of(t, {DType::kFloat16, DType::kInt8, DType::kUInt8, DType::kInt16})) return ctx.unsupported_dtype(0);
+  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, DType::kFloat32));
+  if (t != DType::kFloat16) {
+    const ir::Tensor& in = ctx.input_tensor(0);
+    TFC_RETURN_IF_ERROR(check_dequantize_params(ctx, in, ctx.input_shape(0)));
+    const auto [lo, hi] = zero_point_range(t);
+    TFC_RETURN_IF_ERROR(zero_points(ctx, in, lo, hi).status());
+  }
+  ctx.set_output_shape(0, ctx.input_shape(0));
+  return Status::ok();
+}
+
+Status dequantize_eval(OpContext& ctx) {
+  switch (ctx.input_dtype(0)) {
+    case DType::kFloat16:
+      kernels::dequantize_f16(ctx.input<uint16_t>(0), ir::num_elements(ctx.input_shape(0)), ctx.output<float>(0));
+      return Status::ok();
+    case DType::kInt8: return dequantize_from<int8_t>(ctx);
+    case DType::kUInt8: return dequantize_from<uint8_t>(ctx);
+    default: return dequantize_from<int16_t>(ctx);
+  }
+}
+
+// ---- DENSIFY ---------------------------------------------------------------------
+
+// DENSIFY: a sparse constant (float32, float16 or int8) -> its dense tensor of
+// the same dtype and shape (the tensor's shape is the dense one).
+Status densify_shape(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 1));
+  const DType t = ctx.input_dtype(0);
+  if (!is_one_of(t, {DType::kFloat32, DType::kFloat16, DType::kInt8})) return ctx.unsupported_dtype(0);
+  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, t));
+  const ir::Tensor& in = ctx.input_tensor(0);
+  if (!in.sparsity) return ctx.error("input '{}' ({}) carries no sparsity parameters", in.name, dtype_name(t));
+  TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format(ctx, *in.sparsity));
+  const Expected<int64_t> count = kernels::sparse_value_count(format, ctx.input_shape(0));
+  if (!count) return ctx.error("input '{}' has invalid sparsity: {}", in.name, count.status().message());
+  ctx.set_output_shape(0, ctx.input_shape(0));
+  return Status::ok();
+}
+
+Status densify_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format(ctx, *ctx.input_tensor(0).sparsity));
+  kernels::densify(format, ctx.input_shape(0), ctx.input_data(0), dtype_size(ctx.input_dtype(0)),
+                   ctx.output_data(0));
+  return Status::ok();
+}
+
+}  // namespace tfc::ops

@@ -1,0 +1,895 @@
+// Shape rules and evaluation of the shape and data-movement ops: MEAN, SUM,
+// PAD, PADV2, RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE, STRIDED_SLICE, SLICE,
+// CONCATENATION, SPLIT, GATHER, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR,
+// DEPTH_TO_SPACE, SPACE_TO_DEPTH. Validation, option defaults, index clamping
+// and output shapes follow LiteRT's builtin kernels; the loops live in
+// kernels/shape_ref. Not here: quantized arithmetic (quantized tensors are
+// moved byte for byte; MEAN/SUM/RESIZE_BILINEAR take float32, SUM also int32).
+#include <algorithm>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include <fmt/ranges.h>
+
+#include "kernels/shape_ref.h"
+#include "ops/registry.h"
+
+namespace tfc::ops {
+namespace {
+
+// ---- Shared checks and readers ----------------------------------------------
+
+Status check_arity(const OpContext& ctx, int min_inputs, int max_inputs, int outputs) {
+  if (ctx.num_inputs() < min_inputs || ctx.num_inputs() > max_inputs) {
+    return min_inputs == max_inputs
+               ? ctx.error("expected {} inputs, got {}", min_inputs, ctx.num_inputs())
+               : ctx.error("expected {} to {} inputs, got {}", min_inputs, max_inputs, ctx.num_inputs());
+  }
+  for (int i = 0; i < min_inputs; ++i) {
+    if (!ctx.has_input(i)) return ctx.error("required input {} is missing", i);
+  }
+  if (ctx.num_outputs() != outputs) return ctx.error("expected {} outputs, got {}", outputs, ctx.num_outputs());
+  return Status::ok();
+}
+
+// Bytes per element of input i; types without a fixed size are unsupported.
+Expected<size_t> element_size(const OpContext& ctx, int i) {
+  const size_t size = dtype_size(ctx.input_dtype(i));
+  if (size == 0) return ctx.unsupported_dtype(i);
+  return size;
+}
+
+// Every output must have input `i`'s dtype.
+Status check_outputs_match(const OpContext& ctx, int i) {
+  for (int o = 0; o < ctx.num_outputs(); ++o) {
+    if (ctx.output_dtype(o) != ctx.input_dtype(i)) {
+      return ctx.error("output {} ('{}') has dtype {} but input {} ('{}') has dtype {}", o,
+                       ctx.output_tensor(o).name, dtype_name(ctx.output_dtype(o)), i, ctx.input_tensor(i).name,
+                       dtype_name(ctx.input_dtype(i)));
+    }
+  }
+  return Status::ok();
+}
+
+Status require_dtype(const OpContext& ctx, int i, std::initializer_list<DType> allowed) {
+  if (std::find(allowed.begin(), allowed.end(), ctx.input_dtype(i)) == allowed.end()) {
+    return ctx.unsupported_dtype(i);
+  }
+  return Status::ok();
+}
+
+Status require_rank(const OpContext& ctx, int i, size_t rank) {
+  if (ctx.input_shape(i).size() != rank) {
+    return ctx.error("input {} ('{}') must have rank {}, got rank {}", i, ctx.input_tensor(i).name, rank,
+                     ctx.input_shape(i).size());
+  }
+  return Status::ok();
+}
+
+// The values of integer input i (int32 or int64; int16 too when `allow_int16`),
+// widened to int64. Needs the value: static inference of a non-constant
+// tensor gets value_needed(i).
+Expected<std::vector<int64_t>> int_values(OpContext& ctx, int i, bool allow_int16 = false) {
+  const DType t = ctx.input_dtype(i);
+  if (t != DType::kInt32 && t != DType::kInt64 && !(allow_int16 && t == DType::kInt16)) {
+    return ctx.unsupported_dtype(i);
+  }
+  if (ctx.input_data(i) == nullptr) return ctx.value_needed(i);
+  const int64_t n = ir::num_elements(ctx.input_shape(i));
+  std::vector<int64_t> values(n);
+  for (int64_t k = 0; k < n; ++k) {
+    if (t == DType::kInt32) values[k] = ctx.input<int32_t>(i)[k];
+    if (t == DType::kInt64) values[k] = ctx.input<int64_t>(i)[k];
+    if (t == DType::kInt16) values[k] = ctx.input<int16_t>(i)[k];
+  }
+  return values;
+}
+
+// A single integer (the tensor must hold exactly one element).
+Expected<int64_t> int_scalar(OpContext& ctx, int i) {
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> values, int_values(ctx, i));
+  if (values.size() != 1) {
+    return ctx.error("input {} ('{}') must hold one value, got {}", i, ctx.input_tensor(i).name, values.size());
+  }
+  return values[0];
+}
+
+bool fits_int32(int64_t v) {
+  return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max();
+}
+
+// Axis in [-rank, rank) mapped to [0, rank).
+std::optional<int> normalize_axis(int64_t axis, size_t rank) {
+  const int64_t r = static_cast<int64_t>(rank);
+  if (axis < -r || axis >= r) return std::nullopt;
+  return static_cast<int>(axis < 0 ? axis + r : axis);
+}
+
+// Copies input i's bytes to output o (RESHAPE, SQUEEZE, EXPAND_DIMS); nothing
+// to do when the runtime lets the output share the input's buffer.
+Status copy_input_to_output(OpContext& ctx, int i, int o) {
+  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, i));
+  const int64_t n = ir::num_elements(ctx.input_shape(i));
+  if (n > 0 && ctx.output_data(o) != ctx.input_data(i)) std::memcpy(ctx.output_data(o), ctx.input_data(i), n * elem);
+  return Status::ok();
+}
+
+// ---- MEAN / SUM -------------------------------------------------------------
+
+struct Reduction {
+  std::vector<int32_t> axes;  // normalized, possibly repeated
+  ir::Shape out_shape;
+};
+
+// LiteRT's reducer shape rule: axes may be negative or repeated; keep_dims
+// keeps reduced dims as 1; a rank-0 input gives a rank-0 output.
+Expected<Reduction> resolve_reduction(OpContext& ctx, std::initializer_list<DType> dtypes) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, dtypes));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> axes, int_values(ctx, 1));
+  const ir::Shape& in = ctx.input_shape(0);
+  Reduction r;
+  std::vector<bool> reduced(in.size(), false);
+  for (int64_t a : axes) {
+    const std::optional<int> axis = normalize_axis(a, in.size());
+    if (!axis) return ctx.error("axis {} is out of range for input rank {}", a, in.size());
+    r.axes.push_back(*axis);
+    reduced[*axis] = true;
+  }
+  const auto* opts = ctx.op().options_as<tflite::ReducerOptionsT>();
+  const bool keep_dims = opts != nullptr && opts->keep_dims;
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (!reduced[d]) r.out_shape.push_back(in[d]);
+    else if (keep_dims) r.out_shape.push_back(1);
+  }
+  return r;
+}
+
+// ---- PAD / PADV2 ------------------------------------------------------------
+
+struct PadAmounts {
+  std::vector<int32_t> before, after;
+};
+
+// Paddings: (rank, 2) int32/int64, non-negative; PADV2's optional constant
+// value: one element of the input's dtype.
+Expected<PadAmounts> resolve_padding(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 3, 1));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  const ir::Shape& in = ctx.input_shape(0);
+  const ir::Shape& pads = ctx.input_shape(1);
+  if (pads.size() != 2 || pads[0] != static_cast<int32_t>(in.size()) || pads[1] != 2) {
+    return ctx.error("paddings '{}' must have shape ({}, 2), got [{}]", ctx.input_tensor(1).name, in.size(),
+                     fmt::join(pads, ", "));
+  }
+  if (ctx.has_input(2)) {
+    if (ctx.input_dtype(2) != ctx.input_dtype(0)) {
+      return ctx.error("constant value '{}' has dtype {}, the input has {}", ctx.input_tensor(2).name,
+                       dtype_name(ctx.input_dtype(2)), dtype_name(ctx.input_dtype(0)));
+    }
+    if (ir::num_elements(ctx.input_shape(2)) != 1) {
+      return ctx.error("constant value '{}' must hold one element", ctx.input_tensor(2).name);
+    }
+  }
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> values, int_values(ctx, 1));
+  PadAmounts p;
+  for (size_t d = 0; d < in.size(); ++d) {
+    const int64_t before = values[2 * d], after = values[2 * d + 1];
+    if (before < 0 || after < 0 || !fits_int32(before) || !fits_int32(after) ||
+        !fits_int32(in[d] + before + after)) {
+      return ctx.error("padding ({}, {}) of dim {} must be non-negative and fit int32", before, after, d);
+    }
+    p.before.push_back(static_cast<int32_t>(before));
+    p.after.push_back(static_cast<int32_t>(after));
+  }
+  return p;
+}
+
+// The fill value's bytes: PADV2's constant, else the output zero point for
+// uint8 and quantized int8/int16 (LiteRT's EvalInt), else zero.
+std::vector<uint8_t> pad_value_bytes(OpContext& ctx, size_t elem) {
+  std::vector<uint8_t> bytes(elem, 0);
+  if (ctx.has_input(2)) {
+    std::memcpy(bytes.data(), ctx.input_data(2), elem);
+    return bytes;
+  }
+  const ir::Tensor& out = ctx.output_tensor(0);
+  const int64_t zero_point = out.is_quantized() && !out.quantization->zero_point.empty()
+                                 ? out.quantization->zero_point[0]
+                                 : 0;
+  const DType t = ctx.input_dtype(0);
+  if (t == DType::kUInt8) bytes[0] = static_cast<uint8_t>(zero_point);
+  if (t == DType::kInt8) bytes[0] = static_cast<uint8_t>(static_cast<int8_t>(zero_point));
+  if (t == DType::kInt16) {
+    const int16_t v = static_cast<int16_t>(zero_point);
+    std::memcpy(bytes.data(), &v, sizeof v);
+  }
+  return bytes;
+}
+
+Status pad_shape_impl(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const PadAmounts p, resolve_padding(ctx));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  ir::Shape out = ctx.input_shape(0);
+  for (size_t d = 0; d < out.size(); ++d) out[d] += p.before[d] + p.after[d];
+  ctx.set_output_shape(0, std::move(out));
+  return Status::ok();
+}
+
+Status pad_eval_impl(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const PadAmounts p, resolve_padding(ctx));
+  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
+  const std::vector<uint8_t> value = pad_value_bytes(ctx, elem);
+  kernels::pad(ctx.input_data(0), ctx.input_shape(0), p.before, p.after, value.data(), elem, ctx.output_data(0));
+  return Status::ok();
+}
+
+// ---- RESHAPE ----------------------------------------------------------------
+
+// The requested shape: the 2nd input when it is a vector (LiteRT reads it only
+// then; an empty vector means a scalar), else ReshapeOptions.new_shape, where
+// the legacy [0] also means a scalar; no options at all mean a scalar.
+Expected<std::vector<int64_t>> requested_shape(OpContext& ctx) {
+  if (ctx.has_input(1) && ctx.input_shape(1).size() == 1) return int_values(ctx, 1);
+  const auto* opts = ctx.op().options_as<tflite::ReshapeOptionsT>();
+  if (opts == nullptr || opts->new_shape == std::vector<int32_t>{0}) return std::vector<int64_t>{};
+  return std::vector<int64_t>(opts->new_shape.begin(), opts->new_shape.end());
+}
+
+// LiteRT's rule: one -1 dim takes the remaining elements (zero-sized dims are
+// skipped when dividing); the element counts must then match.
+Expected<ir::Shape> infer_reshape(const OpContext& ctx, const std::vector<int64_t>& requested) {
+  const int64_t in_count = ir::num_elements(ctx.input_shape(0));
+  int64_t in_nonzero = 1;
+  for (int32_t d : ctx.input_shape(0)) in_nonzero *= d != 0 ? d : 1;
+  int64_t out_count = 1, out_nonzero = 1;
+  std::optional<size_t> stretch;
+  for (size_t i = 0; i < requested.size(); ++i) {
+    const int64_t d = requested[i];
+    if (d == -1 && stretch) return ctx.error("new shape [{}] has more than one -1", fmt::join(requested, ", "));
+    if (d == -1) {
+      stretch = i;
+      continue;
+    }
+    if (d < 0 || !fits_int32(d)) {
+      return ctx.error("new shape [{}] has an invalid dim {}", fmt::join(requested, ", "), d);
+    }
+    out_count *= d;
+    out_nonzero *= d != 0 ? d : 1;
+  }
+  ir::Shape out(requested.begin(), requested.end());
+  if (stretch) {
+    const int64_t inferred = (in_count == 0 && out_count != 0) ? 0 : in_nonzero / out_nonzero;
+    out[*stretch] = static_cast<int32_t>(inferred);
+    out_count *= inferred;
+  }
+  if (out_count != in_count) {
+    return ctx.error("cannot reshape [{}] ({} elements) to [{}] ({} elements)", fmt::join(ctx.input_shape(0), ", "),
+                     in_count, fmt::join(requested, ", "), out_count);
+  }
+  return out;
+}
+
+// ---- TRANSPOSE --------------------------------------------------------------
+
+// TRANSPOSE's perm: a permutation of [0, rank), rank <= 6 (LiteRT's limit).
+Expected<std::vector<int32_t>> transpose_perm(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  const size_t rank = ctx.input_shape(0).size();
+  if (rank > 6) return ctx.error("input rank {} exceeds 6", rank);
+  TFC_RETURN_IF_ERROR(require_rank(ctx, 1, 1));
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> values, int_values(ctx, 1));
+  std::vector<bool> seen(rank, false);
+  bool valid = values.size() == rank;
+  for (size_t k = 0; valid && k < rank; ++k) {
+    valid = values[k] >= 0 && values[k] < static_cast<int64_t>(rank) && !seen[values[k]];
+    if (valid) seen[values[k]] = true;
+  }
+  if (!valid) return ctx.error("perm [{}] is not a permutation of {} dims", fmt::join(values, ", "), rank);
+  return std::vector<int32_t>(values.begin(), values.end());
+}
+
+// ---- STRIDED_SLICE ----------------------------------------------------------
+
+struct StridedPlan {
+  ir::Shape in_dims;                      // the input's dims with new axes inserted as 1
+  std::vector<kernels::SliceAxis> axes;   // one per entry of in_dims
+  ir::Shape out_shape;
+};
+
+// One dim of the expanded slice spec.
+struct SpecDim {
+  enum Kind { kRange, kFull, kNewAxis } kind = kFull;
+  int64_t begin = 0, end = 0, stride = 1;
+  bool begin_mask = false, end_mask = false, shrink = false;
+};
+
+bool bit(int32_t mask, size_t i) { return i < 32 && (static_cast<uint32_t>(mask) >> i) & 1u; }
+
+// Expands the spec (begin/end/strides and the masks) to one entry per output-
+// side dim, as LiteRT's BuildStridedSliceParams: the ellipsis covers the dims
+// the other entries leave, new_axis entries (not also ellipsis) insert a dim
+// of 1, dims past the spec are taken whole, extra entries are ignored.
+std::vector<SpecDim> expand_spec(const tflite::StridedSliceOptionsT& o, const std::vector<int64_t>& begin,
+                                 const std::vector<int64_t>& end, const std::vector<int64_t>& strides,
+                                 size_t rank) {
+  const size_t n = begin.size();
+  size_t num_new = 0;
+  for (size_t i = 0; i < n; ++i) num_new += bit(o.new_axis_mask, i) && !bit(o.ellipsis_mask, i);
+  const size_t effective = rank + num_new;
+  std::vector<SpecDim> dims;
+  for (size_t i = 0; i < n && dims.size() < effective; ++i) {
+    if (bit(o.ellipsis_mask, i)) {
+      const size_t covered = std::max<int64_t>(1, static_cast<int64_t>(effective) - static_cast<int64_t>(n) + 1);
+      dims.insert(dims.end(), covered, SpecDim{});
+    } else if (bit(o.new_axis_mask, i)) {
+      dims.push_back({SpecDim::kNewAxis, 0, 1, 1});
+    } else {
+      dims.push_back({SpecDim::kRange, begin[i], end[i], strides[i], bit(o.begin_mask, i), bit(o.end_mask, i),
+                      bit(o.shrink_axis_mask, i)});
+    }
+  }
+  dims.resize(effective);  // drops what an oversized ellipsis added; pads with whole dims
+  return dims;
+}
+
+int64_t clamp_index(int64_t v, int64_t stride, int64_t size) {
+  return stride > 0 ? std::clamp<int64_t>(v, 0, size) : std::clamp<int64_t>(v, -1, size - 1);
+}
+
+// LiteRT's StartForAxis/EndForAxis (reference_ops, DynamicStridedSliceParams).
+kernels::SliceAxis resolve_axis(const SpecDim& s, int64_t size, bool offset) {
+  int64_t start = s.begin < 0 ? s.begin + size : s.begin;
+  start = clamp_index(start, s.stride, size);
+  if (s.begin_mask) start = s.stride > 0 ? 0 : size - 1;
+  int64_t stop;
+  if (s.shrink) {
+    stop = start >= size ? start : start + 1;
+  } else {
+    stop = offset ? s.end + start : s.end;
+    if (stop < 0) stop += size;
+    stop = clamp_index(stop, s.stride, size);
+    if (s.end_mask) stop = s.stride > 0 ? size : -1;
+  }
+  return {static_cast<int32_t>(start), static_cast<int32_t>(stop), static_cast<int32_t>(s.stride)};
+}
+
+// LiteRT's output dim for a span (end - begin) walked with `stride`.
+int64_t strided_count(int64_t span, int64_t stride) {
+  if ((span < 0) != (stride < 0)) return 0;
+  if (stride < 0) return (span + 1) / stride + 1;
+  return span == 0 ? 0 : (span - 1) / stride + 1;
+}
+
+Expected<StridedPlan> plan_strided_slice(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 4, 4, 1));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  for (int i = 1; i <= 3; ++i) TFC_RETURN_IF_ERROR(require_rank(ctx, i, 1));
+  const int32_t n = ctx.input_shape(1)[0];
+  if (ctx.input_shape(2)[0] != n || ctx.input_shape(3)[0] != n) {
+    return ctx.error("begin, end and strides must have the same length, got {}, {} and {}", n,
+                     ctx.input_shape(2)[0], ctx.input_shape(3)[0]);
+  }
+  if (n > 31) return ctx.error("at most 31 slice indices are supported, got {}", n);
+  const tflite::StridedSliceOptionsT defaults;
+  const auto* found = ctx.op().options_as<tflite::StridedSliceOptionsT>();
+  const tflite::StridedSliceOptionsT& o = found != nullptr ? *found : defaults;
+  int ellipses = 0;
+  for (int i = 0; i < n; ++i) ellipses += bit(o.ellipsis_mask, i);
+  if (ellipses > 1) return ctx.error("ellipsis_mask {} has more than one bit set", o.ellipsis_mask);
+
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> strides, int_values(ctx, 3));
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> end, int_values(ctx, 2));
+  // With `offset` the output shape does not depend on begin (end is a size).
+  std::vector<int64_t> begin(n, 0);
+  const bool begin_known = !o.offset || ctx.input_data(1) != nullptr;
+  if (begin_known) {
+    TFC_ASSIGN_OR_RETURN(begin, int_values(ctx, 1));
+  } else {
+    TFC_RETURN_IF_ERROR(require_dtype(ctx, 1, {DType::kInt32, DType::kInt64}));
+  }
+  for (int i = 0; i < n; ++i) {
+    if (strides[i] == 0 || strides[i] == std::numeric_limits<int32_t>::min() || !fits_int32(strides[i]) ||
+        !fits_int32(begin[i]) || !fits_int32(end[i])) {
+      return ctx.error("slice index {} (begin {}, end {}, stride {}) is invalid", i, begin[i], end[i], strides[i]);
+    }
+  }
+
+  const ir::Shape& in = ctx.input_shape(0);
+  StridedPlan plan;
+  size_t next_input_dim = 0;
+  int64_t visited = 1;  // elements the kernel will copy
+  for (const SpecDim& s : expand_spec(o, begin, end, strides, in.size())) {
+    const int64_t size = s.kind == SpecDim::kNewAxis ? 1 : in[next_input_dim++];
+    const SpecDim full{SpecDim::kFull, 0, 0, 1, true, true, false};
+    const kernels::SliceAxis axis = resolve_axis(s.kind == SpecDim::kFull ? full : s, size, o.offset);
+    plan.in_dims.push_back(static_cast<int32_t>(size));
+    plan.axes.push_back(axis);
+    visited *= kernels::slice_axis_count(axis);
+    if (s.shrink) continue;
+    const bool from_size = o.offset && s.kind == SpecDim::kRange;
+    const int64_t span = from_size ? s.end : static_cast<int64_t>(axis.stop) - axis.start;
+    plan.out_shape.push_back(static_cast<int32_t>(strided_count(span, axis.stride)));
+  }
+  // LiteRT leaves part of the output unwritten when the slice visits fewer
+  // elements than its shape holds (a shrunk index out of range, an offset
+  // slice running past the end); refuse instead.
+  if (begin_known && visited != ir::num_elements(plan.out_shape)) {
+    return ctx.error("slice visits {} elements of the input, but its output shape [{}] holds {}", visited,
+                     fmt::join(plan.out_shape, ", "), ir::num_elements(plan.out_shape));
+  }
+  return plan;
+}
+
+// ---- SLICE ------------------------------------------------------------------
+
+// LiteRT's rule: begin in [0, dim], size -1 means "to the end", else
+// begin + size <= dim. Returns one SliceAxis per input dim.
+Expected<std::vector<kernels::SliceAxis>> plan_slice(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 3, 3, 1));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  if (ctx.input_dtype(1) != ctx.input_dtype(2)) {
+    return ctx.error("begin has dtype {} but size has dtype {}", dtype_name(ctx.input_dtype(1)),
+                     dtype_name(ctx.input_dtype(2)));
+  }
+  const ir::Shape& in = ctx.input_shape(0);
+  for (int i = 1; i <= 2; ++i) {
+    TFC_RETURN_IF_ERROR(require_rank(ctx, i, 1));
+    if (ctx.input_shape(i)[0] != static_cast<int32_t>(in.size())) {
+      return ctx.error("input {} ('{}') must hold {} values (the input rank), got {}", i, ctx.input_tensor(i).name,
+                       in.size(), ctx.input_shape(i)[0]);
+    }
+  }
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> begin, int_values(ctx, 1));
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> size, int_values(ctx, 2));
+  std::vector<kernels::SliceAxis> axes;
+  for (size_t d = 0; d < in.size(); ++d) {
+    const int64_t b = begin[d];
+    const int64_t s = size[d] == -1 ? in[d] - b : size[d];
+    if (b < 0 || b > in[d] || s < 0 || b + s > in[d]) {
+      return ctx.error("begin {} and size {} are out of range for dim {} of size {}", b, size[d], d, in[d]);
+    }
+    axes.push_back({static_cast<int32_t>(b), static_cast<int32_t>(b + s), 1});
+  }
+  return axes;
+}
+
+// ---- CONCATENATION ----------------------------------------------------------
+
+bool same_quantization(const ir::Tensor& a, const ir::Tensor& b) {
+  if (!a.is_quantized() && !b.is_quantized()) return true;
+  if (a.is_quantized() != b.is_quantized()) return false;
+  const int64_t za = a.quantization->zero_point.empty() ? 0 : a.quantization->zero_point[0];
+  const int64_t zb = b.quantization->zero_point.empty() ? 0 : b.quantization->zero_point[0];
+  return a.quantization->scale == b.quantization->scale && za == zb;
+}
+
+struct Concat {
+  int axis = 0;
+  kernels::Activation activation = kernels::Activation::kNone;
+  ir::Shape out_shape;
+};
+
+// LiteRT's rule: same dtype and rank, dims equal except along `axis` (which
+// may be negative); rank-0 inputs concatenate into a vector.
+Expected<Concat> resolve_concat(OpContext& ctx) {
+  if (ctx.num_inputs() < 1) return ctx.error("expected at least one input");
+  TFC_RETURN_IF_ERROR(check_arity(ctx, ctx.num_inputs(), ctx.num_inputs(), 1));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  const auto* opts = ctx.op().options_as<tflite::ConcatenationOptionsT>();
+  Concat c;
+  const int64_t raw_axis = opts != nullptr ? opts->axis : 0;
+  const ir::Shape& first = ctx.input_shape(0);
+  if (first.empty() && raw_axis == 0) {
+    c.axis = 0;
+  } else {
+    const std::optional<int> axis = normalize_axis(raw_axis, first.size());
+    if (!axis) return ctx.error("axis {} is out of range for input rank {}", raw_axis, first.size());
+    c.axis = *axis;
+  }
+  if (opts != nullptr) c.activation = to_activation(opts->fused_activation_function);
+  if (c.activation != kernels::Activation::kNone && ctx.input_dtype(0) != DType::kFloat32) {
+    return ctx.error("a fused activation needs float32, the inputs are {}", dtype_name(ctx.input_dtype(0)));
+  }
+  c.out_shape = first.empty() ? ir::Shape{0} : first;
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    const ir::Shape& s = ctx.input_shape(i);
+    if (ctx.input_dtype(i) != ctx.input_dtype(0)) {
+      return ctx.error("input {} ('{}') has dtype {}, input 0 has {}", i, ctx.input_tensor(i).name,
+                       dtype_name(ctx.input_dtype(i)), dtype_name(ctx.input_dtype(0)));
+    }
+    if (!same_quantization(ctx.input_tensor(i), ctx.output_tensor(0))) {
+      return unsupported("{}: input {} ('{}') is quantized differently from the output; requantizing is not supported",
+                         ctx.op_name(), i, ctx.input_tensor(i).name);
+    }
+    bool compatible = s.size() == first.size();
+    for (size_t d = 0; compatible && d < s.size(); ++d) compatible = static_cast<int>(d) == c.axis || s[d] == first[d];
+    if (!compatible) {
+      return ctx.error("input {} ('{}') has shape [{}], incompatible with [{}] along axis {}", i,
+                       ctx.input_tensor(i).name, fmt::join(s, ", "), fmt::join(first, ", "), c.axis);
+    }
+    if (i > 0 || first.empty()) c.out_shape[c.axis] += s.empty() ? 1 : s[c.axis];
+  }
+  return c;
+}
+
+// ---- SPLIT ------------------------------------------------------------------
+
+struct SplitPlan {
+  int axis = 0;
+  ir::Shape out_shape;  // of every output
+};
+
+// Input 0 is the axis (one int), input 1 the value; num_splits outputs.
+Expected<SplitPlan> plan_split(OpContext& ctx) {
+  const auto* opts = ctx.op().options_as<tflite::SplitOptionsT>();
+  const int num_splits = opts != nullptr ? opts->num_splits : 0;
+  if (num_splits <= 0) return ctx.error("num_splits must be positive, got {}", num_splits);
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, num_splits));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 1));
+  TFC_ASSIGN_OR_RETURN(const int64_t raw_axis, int_scalar(ctx, 0));
+  const ir::Shape& in = ctx.input_shape(1);
+  const std::optional<int> axis = normalize_axis(raw_axis, in.size());
+  if (!axis) return ctx.error("axis {} is out of range for input rank {}", raw_axis, in.size());
+  if (in[*axis] % num_splits != 0) {
+    return ctx.error("dim {} of size {} does not split evenly into {}", *axis, in[*axis], num_splits);
+  }
+  SplitPlan p{*axis, in};
+  p.out_shape[*axis] /= num_splits;
+  return p;
+}
+
+// ---- GATHER -----------------------------------------------------------------
+
+struct GatherPlan {
+  int axis = 0;
+  int batch_dims = 0;
+  ir::Shape out_shape;
+};
+
+// LiteRT's rule: axis and batch_dims may be negative (batch_dims relative to
+// the indices' rank); 0 <= batch_dims <= axis; the batch dims must agree.
+Expected<GatherPlan> plan_gather(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 1, {DType::kInt16, DType::kInt32, DType::kInt64}));
+  const auto* opts = ctx.op().options_as<tflite::GatherOptionsT>();
+  const ir::Shape& in = ctx.input_shape(0);
+  const ir::Shape& idx = ctx.input_shape(1);
+  const int64_t raw_axis = opts != nullptr ? opts->axis : 0;
+  const std::optional<int> axis = normalize_axis(raw_axis, in.size());
+  if (!axis) return ctx.error("axis {} is out of range for input rank {}", raw_axis, in.size());
+  int64_t batch_dims = opts != nullptr ? opts->batch_dims : 0;
+  if (batch_dims < 0) batch_dims += static_cast<int64_t>(idx.size());
+  if (batch_dims < 0 || batch_dims > *axis || batch_dims > static_cast<int64_t>(idx.size())) {
+    return ctx.error("batch_dims {} must be in [0, min(axis {}, indices rank {})]", batch_dims, *axis, idx.size());
+  }
+  GatherPlan p{*axis, static_cast<int>(batch_dims), {}};
+  for (int d = 0; d < p.batch_dims; ++d) {
+    if (in[d] != idx[d]) return ctx.error("batch dim {} differs: input {} vs indices {}", d, in[d], idx[d]);
+  }
+  p.out_shape.assign(in.begin(), in.begin() + p.axis);
+  p.out_shape.insert(p.out_shape.end(), idx.begin() + p.batch_dims, idx.end());
+  p.out_shape.insert(p.out_shape.end(), in.begin() + p.axis + 1, in.end());
+  return p;
+}
+
+// ---- RESIZE_* ---------------------------------------------------------------
+
+struct ResizePlan {
+  int32_t out_h = 0, out_w = 0;
+  bool align_corners = false, half_pixel_centers = false;
+  ir::Shape out_shape;
+};
+
+// Input (N, H, W, C), size a 2-vector (new_height, new_width).
+template <typename Options>
+Expected<ResizePlan> plan_resize(OpContext& ctx, int64_t min_size) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  TFC_RETURN_IF_ERROR(require_rank(ctx, 0, 4));
+  TFC_RETURN_IF_ERROR(require_rank(ctx, 1, 1));
+  if (ctx.input_shape(1)[0] != 2) return ctx.error("size must hold 2 values, got {}", ctx.input_shape(1)[0]);
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> size, int_values(ctx, 1));
+  for (int64_t s : size) {
+    if (s < min_size || !fits_int32(s)) return ctx.error("output size {} must be at least {}", s, min_size);
+  }
+  ResizePlan p;
+  p.out_h = static_cast<int32_t>(size[0]);
+  p.out_w = static_cast<int32_t>(size[1]);
+  if (const auto* opts = ctx.op().options_as<Options>()) {
+    p.align_corners = opts->align_corners;
+    p.half_pixel_centers = opts->half_pixel_centers;
+  }
+  const ir::Shape& in = ctx.input_shape(0);
+  p.out_shape = {in[0], p.out_h, p.out_w, in[3]};
+  return p;
+}
+
+// ---- DEPTH_TO_SPACE / SPACE_TO_DEPTH ----------------------------------------
+
+template <typename Options>
+Expected<int32_t> block_size(const OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 1, 1, 1));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  TFC_RETURN_IF_ERROR(require_rank(ctx, 0, 4));
+  const auto* opts = ctx.op().options_as<Options>();
+  const int32_t bs = opts != nullptr ? opts->block_size : 0;
+  if (bs < 1) return ctx.error("block_size must be at least 1, got {}", bs);
+  return bs;
+}
+
+}  // namespace
+
+// ---- Registered functions ---------------------------------------------------
+
+Status mean_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(Reduction r, resolve_reduction(ctx, {DType::kFloat32}));
+  ctx.set_output_shape(0, std::move(r.out_shape));
+  return Status::ok();
+}
+
+Status mean_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const Reduction r, resolve_reduction(ctx, {DType::kFloat32}));
+  kernels::reduce_mean(ctx.input<float>(0), ctx.input_shape(0), r.axes, ctx.output<float>(0));
+  return Status::ok();
+}
+
+Status sum_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(Reduction r, resolve_reduction(ctx, {DType::kFloat32, DType::kInt32}));
+  ctx.set_output_shape(0, std::move(r.out_shape));
+  return Status::ok();
+}
+
+Status sum_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const Reduction r, resolve_reduction(ctx, {DType::kFloat32, DType::kInt32}));
+  if (ctx.input_dtype(0) == DType::kInt32) {
+    kernels::reduce_sum(ctx.input<int32_t>(0), ctx.input_shape(0), r.axes, ctx.output<int32_t>(0));
+  } else {
+    kernels::reduce_sum(ctx.input<float>(0), ctx.input_shape(0), r.axes, ctx.output<float>(0));
+  }
+  return Status::ok();
+}
+
+Status pad_shape(OpContext& ctx) { return pad_shape_impl(ctx); }
+Status pad_eval(OpContext& ctx) { return pad_eval_impl(ctx); }
+Status padv2_shape(OpContext& ctx) { return pad_shape_impl(ctx); }
+Status padv2_eval(OpContext& ctx) { return pad_eval_impl(ctx); }
+
+Status reshape_shape(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 1, 2, 1));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> requested, requested_shape(ctx));
+  TFC_ASSIGN_OR_RETURN(ir::Shape out, infer_reshape(ctx, requested));
+  ctx.set_output_shape(0, std::move(out));
+  return Status::ok();
+}
+
+Status reshape_eval(OpContext& ctx) { return copy_input_to_output(ctx, 0, 0); }
+
+// SQUEEZE: removes the listed dims (negative allowed; each must be 1), or
+// every dim of 1 when squeeze_dims is empty.
+Status squeeze_shape(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 1, 1, 1));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  const ir::Shape& in = ctx.input_shape(0);
+  const auto* opts = ctx.op().options_as<tflite::SqueezeOptionsT>();
+  std::vector<bool> drop(in.size(), false);
+  if (opts == nullptr || opts->squeeze_dims.empty()) {
+    for (size_t d = 0; d < in.size(); ++d) drop[d] = in[d] == 1;
+  } else {
+    for (int32_t raw : opts->squeeze_dims) {
+      const std::optional<int> d = normalize_axis(raw, in.size());
+      if (!d || in[*d] != 1) {
+        return ctx.error("cannot squeeze dim {} of shape [{}]", raw, fmt::join(in, ", "));
+      }
+      drop[*d] = true;
+    }
+  }
+  ir::Shape out;
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (!drop[d]) out.push_back(in[d]);
+  }
+  ctx.set_output_shape(0, std::move(out));
+  return Status::ok();
+}
+
+Status squeeze_eval(OpContext& ctx) { return copy_input_to_output(ctx, 0, 0); }
+
+// EXPAND_DIMS: inserts a dim of 1 at `axis` in [-(rank + 1), rank].
+Status expand_dims_shape(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  TFC_ASSIGN_OR_RETURN(const int64_t raw_axis, int_scalar(ctx, 1));
+  ir::Shape out = ctx.input_shape(0);
+  const std::optional<int> axis = normalize_axis(raw_axis, out.size() + 1);
+  if (!axis) return ctx.error("axis {} is out of range for input rank {}", raw_axis, out.size());
+  out.insert(out.begin() + *axis, 1);
+  ctx.set_output_shape(0, std::move(out));
+  return Status::ok();
+}
+
+Status expand_dims_eval(OpContext& ctx) { return copy_input_to_output(ctx, 0, 0); }
+
+Status transpose_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const std::vector<int32_t> perm, transpose_perm(ctx));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  ir::Shape out;
+  for (int32_t p : perm) out.push_back(ctx.input_shape(0)[p]);
+  ctx.set_output_shape(0, std::move(out));
+  return Status::ok();
+}
+
+Status transpose_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const std::vector<int32_t> perm, transpose_perm(ctx));
+  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
+  kernels::transpose(ctx.input_data(0), ctx.input_shape(0), perm, elem, ctx.output_data(0));
+  return Status::ok();
+}
+
+Status strided_slice_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(StridedPlan plan, plan_strided_slice(ctx));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  ctx.set_output_shape(0, std::move(plan.out_shape));
+  return Status::ok();
+}
+
+Status strided_slice_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const StridedPlan plan, plan_strided_slice(ctx));
+  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
+  kernels::strided_slice(ctx.input_data(0), plan.in_dims, plan.axes, elem, ctx.output_data(0));
+  return Status::ok();
+}
+
+Status slice_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const std::vector<kernels::SliceAxis> axes, plan_slice(ctx));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  ir::Shape out;
+  for (const kernels::SliceAxis& a : axes) out.push_back(a.stop - a.start);
+  ctx.set_output_shape(0, std::move(out));
+  return Status::ok();
+}
+
+Status slice_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const std::vector<kernels::SliceAxis> axes, plan_slice(ctx));
+  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
+  kernels::strided_slice(ctx.input_data(0), ctx.input_shape(0), axes, elem, ctx.output_data(0));
+  return Status::ok();
+}
+
+Status concatenation_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(Concat c, resolve_concat(ctx));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  ctx.set_output_shape(0, std::move(c.out_shape));
+  return Status::ok();
+}
+
+Status concatenation_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const Concat c, resolve_concat(ctx));
+  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
+  std::vector<const void*> inputs;
+  std::vector<kernels::Dims> dims;
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    inputs.push_back(ctx.input_data(i));
+    dims.push_back(ctx.input_shape(i));
+  }
+  kernels::concatenation(inputs, dims, c.axis, elem, ctx.output_data(0));
+  if (c.activation != kernels::Activation::kNone) {
+    kernels::activate_in_place({ctx.output<float>(0), static_cast<size_t>(ir::num_elements(c.out_shape))},
+                               c.activation);
+  }
+  return Status::ok();
+}
+
+Status split_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const SplitPlan p, plan_split(ctx));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 1).status());
+  for (int o = 0; o < ctx.num_outputs(); ++o) ctx.set_output_shape(o, p.out_shape);
+  return Status::ok();
+}
+
+Status split_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const SplitPlan p, plan_split(ctx));
+  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 1));
+  std::vector<void*> outputs;
+  for (int o = 0; o < ctx.num_outputs(); ++o) outputs.push_back(ctx.output_data(o));
+  kernels::split(ctx.input_data(1), ctx.input_shape(1), p.axis, outputs, elem);
+  return Status::ok();
+}
+
+Status gather_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(GatherPlan p, plan_gather(ctx));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  ctx.set_output_shape(0, std::move(p.out_shape));
+  return Status::ok();
+}
+
+// Indices must lie in [0, dim) along the axis; LiteRT rejects negative ones.
+Status gather_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const GatherPlan p, plan_gather(ctx));
+  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> indices, int_values(ctx, 1, /*allow_int16=*/true));
+  const int32_t limit = ctx.input_shape(0)[p.axis];
+  for (int64_t index : indices) {
+    if (index < 0 || index >= limit) return ctx.error("gather index {} is out of range [0, {})", index, limit);
+  }
+  kernels::gather(ctx.input_data(0), ctx.input_shape(0), p.axis, p.batch_dims, indices.data(), ctx.input_shape(1),
+                  elem, ctx.output_data(0));
+  return Status::ok();
+}
+
+Status resize_bilinear_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(ResizePlan p, plan_resize<tflite::ResizeBilinearOptionsT>(ctx, 1));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kFloat32}));
+  if (p.align_corners && p.half_pixel_centers) {
+    return ctx.error("half_pixel_centers and align_corners cannot both be set");
+  }
+  ctx.set_output_shape(0, std::move(p.out_shape));
+  return Status::ok();
+}
+
+Status resize_bilinear_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const ResizePlan p, plan_resize<tflite::ResizeBilinearOptionsT>(ctx, 1));
+  kernels::resize_bilinear(ctx.input<float>(0), ctx.input_shape(0), p.out_h, p.out_w, p.align_corners,
+                           p.half_pixel_centers, ctx.output<float>(0));
+  return Status::ok();
+}
+
+Status resize_nearest_neighbor_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(ResizePlan p, plan_resize<tflite::ResizeNearestNeighborOptionsT>(ctx, 0));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  ctx.set_output_shape(0, std::move(p.out_shape));
+  return Status::ok();
+}
+
+Status resize_nearest_neighbor_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const ResizePlan p, plan_resize<tflite::ResizeNearestNeighborOptionsT>(ctx, 0));
+  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
+  kernels::resize_nearest_neighbor(ctx.input_data(0), ctx.input_shape(0), p.out_h, p.out_w, p.align_corners,
+                                   p.half_pixel_centers, elem, ctx.output_data(0));
+  return Status::ok();
+}
+
+Status depth_to_space_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const int32_t bs, block_size<tflite::DepthToSpaceOptionsT>(ctx));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  const ir::Shape& in = ctx.input_shape(0);
+  if (in[3] % (bs * bs) != 0) return ctx.error("depth {} is not a multiple of block_size² = {}", in[3], bs * bs);
+  ctx.set_output_shape(0, {in[0], in[1] * bs, in[2] * bs, in[3] / (bs * bs)});
+  return Status::ok();
+}
+
+Status depth_to_space_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const int32_t bs, block_size<tflite::DepthToSpaceOptionsT>(ctx));
+  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
+  kernels::depth_to_space(ctx.input_data(0), ctx.input_shape(0), bs, elem, ctx.output_data(0));
+  return Status::ok();
+}
+
+Status space_to_depth_shape(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const int32_t bs, block_size<tflite::SpaceToDepthOptionsT>(ctx));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  const ir::Shape& in = ctx.input_shape(0);
+  if (in[1] % bs != 0 || in[2] % bs != 0) {
+    return ctx.error("height {} and width {} must be multiples of block_size {}", in[1], in[2], bs);
+  }
+  ctx.set_output_shape(0, {in[0], in[1] / bs, in[2] / bs, in[3] * bs * bs});
+  return Status::ok();
+}
+
+Status space_to_depth_eval(OpContext& ctx) {
+  TFC_ASSIGN_OR_RETURN(const int32_t bs, block_size<tflite::SpaceToDepthOptionsT>(ctx));
+  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
+  kernels::space_to_depth(ctx.input_data(0), ctx.input_shape(0), bs, elem, ctx.output_data(0));
+  return Status::ok();
+}
+
+}  // namespace tfc::ops

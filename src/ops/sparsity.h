@@ -1,0 +1,24 @@
+// Sparse constants (TFLite's SparsityParameters) seen from the IR: conversion
+// of the schema's sparsity structs to the kernel's plain format, and checked
+// densification of a whole constant. Used by DENSIFY and by the runtime for
+// ops that read sparse weights directly (e.g. FULLY_CONNECTED with block-sparse
+// weights). Not here: producing sparse tensors (a later pruning pass).
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "core/status.h"
+#include "ir/graph.h"
+#include "kernels/sparse_ref.h"
+
+namespace tfc::ops {
+
+// The kernel's view of a tensor's sparsity parameters.
+Expected<kernels::SparseFormat> sparse_format_of(const ir::Tensor& tensor);
+
+// The dense value of a sparse constant, after checking the format against the
+// tensor's shape and the number of stored values against `stored`.
+Expected<std::vector<uint8_t>> densify_constant(const ir::Tensor& tensor, std::span<const uint8_t> stored);
+
+}  // namespace tfc::ops
