@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "ir/verify.h"
+#include "ops/sparsity.h"
 
 namespace tfc::io {
 namespace {
@@ -147,6 +148,11 @@ Expected<ir::Model> parse_tflite(std::span<const uint8_t> bytes) {
   std::unique_ptr<tflite::ModelT> unpacked(tflite::GetModel(data)->UnPack());
   TFC_ASSIGN_OR_RETURN(ir::Model model, convert_model(*unpacked, bytes));
   TFC_RETURN_IF_ERROR(ir::verify_model(model));
+  for (const auto& g : model.subgraphs) {
+    for (const auto& t : g.tensors) {
+      if (t.sparsity && model.is_constant(t)) TFC_RETURN_IF_ERROR(ops::check_sparse_constant(t, model.constant_data(t)));
+    }
+  }
   return model;
 }
 

@@ -21,6 +21,7 @@
 #include "kernels/elementwise_ref.h"
 #include "kernels/sparse_ref.h"
 #include "ops/registry.h"
+#include "ops/sparsity.h"
 
 namespace tfc::ops {
 namespace {
@@ -228,24 +229,6 @@ Status dequantize_from(OpContext& ctx) {
 
 // ---- DENSIFY ---------------------------------------------------------------------
 
-std::vector<int32_t> index_values(const tflite::SparseIndexVectorUnion& u) {
-  if (const auto* v = u.AsInt32Vector()) return v->values;
-  if (const auto* v = u.AsUint16Vector()) return {v->values.begin(), v->values.end()};
-  if (const auto* v = u.AsUint8Vector()) return {v->values.begin(), v->values.end()};
-  return {};
-}
-
-Expected<kernels::SparseFormat> sparse_format(const OpContext& ctx, const tflite::SparsityParametersT& s) {
-  kernels::SparseFormat f{s.traversal_order, s.block_map, {}};
-  for (size_t p = 0; p < s.dim_metadata.size(); ++p) {
-    const tflite::DimensionMetadataT* m = s.dim_metadata[p].get();
-    if (m == nullptr) return ctx.error("sparse input '{}' has no dim_metadata {}", ctx.input_tensor(0).name, p);
-    f.levels.push_back({static_cast<kernels::SparseDimFormat>(m->format), m->dense_size,
-                        index_values(m->array_segments), index_values(m->array_indices)});
-  }
-  return f;
-}
-
 }  // namespace
 
 // ---- ADD, SUB, MUL, DIV -------------------------------------------------------
@@ -412,7 +395,7 @@ Status densify_shape(OpContext& ctx) {
   TFC_RETURN_IF_ERROR(check_output_dtype(ctx, t));
   const ir::Tensor& in = ctx.input_tensor(0);
   if (!in.sparsity) return ctx.error("input '{}' ({}) carries no sparsity parameters", in.name, dtype_name(t));
-  TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format(ctx, *in.sparsity));
+  TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format_of(in));
   const Expected<int64_t> count = kernels::sparse_value_count(format, ctx.input_shape(0));
   if (!count) return ctx.error("input '{}' has invalid sparsity: {}", in.name, count.status().message());
   ctx.set_output_shape(0, ctx.input_shape(0));
@@ -420,7 +403,7 @@ Status densify_shape(OpContext& ctx) {
 }
 
 Status densify_eval(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format(ctx, *ctx.input_tensor(0).sparsity));
+  TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format_of(ctx.input_tensor(0)));
   kernels::densify(format, ctx.input_shape(0), ctx.input_data(0), dtype_size(ctx.input_dtype(0)),
                    ctx.output_data(0));
   return Status::ok();

@@ -2,6 +2,7 @@
 #include "ops/registry.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace tfc::ops {
 namespace {
@@ -12,6 +13,12 @@ const OpDef kOps[] = {
 #undef TFC_OP
 };
 
+const std::vector<OpDef> kCustomOps = {
+#define TFC_CUSTOM_OP(CODE, fn) {tflite::BuiltinOperator_CUSTOM, CODE, fn##_shape, fn##_eval},
+#include "ops/custom_op_list.def"
+#undef TFC_CUSTOM_OP
+};
+
 }  // namespace
 
 const OpDef* find_op(int32_t builtin) {
@@ -20,5 +27,12 @@ const OpDef* find_op(int32_t builtin) {
 }
 
 std::span<const OpDef> all_ops() { return kOps; }
+
+const OpDef* find_op(const ir::OpCode& code) {
+  if (!code.is_custom()) return find_op(code.builtin);
+  auto it = std::find_if(kCustomOps.begin(), kCustomOps.end(),
+                         [&](const OpDef& d) { return code.custom_code == d.name; });
+  return it == kCustomOps.end() ? nullptr : &*it;
+}
 
 }  // namespace tfc::ops

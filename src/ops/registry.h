@@ -9,8 +9,8 @@
 namespace tfc::ops {
 
 struct OpDef {
-  int32_t builtin;  // tflite::BuiltinOperator
-  const char* name;
+  int32_t builtin;  // tflite::BuiltinOperator (CUSTOM for custom ops)
+  const char* name; // builtin name, or the custom code
   Status (*shape)(OpContext&);
   Status (*eval)(OpContext&);
 };
@@ -18,6 +18,8 @@ struct OpDef {
 // The definition for a builtin code, or nullptr if tfcompress cannot run it.
 const OpDef* find_op(int32_t builtin);
 std::span<const OpDef> all_ops();
+// The definition for an op code: builtin by code, custom by custom code.
+const OpDef* find_op(const ir::OpCode& code);
 
 // Declarations of every op's functions, expanded from the list.
 #define TFC_OP(BUILTIN, fn) \
@@ -25,5 +27,10 @@ std::span<const OpDef> all_ops();
   Status fn##_eval(OpContext& ctx);
 #include "ops/op_list.def"
 #undef TFC_OP
+#define TFC_CUSTOM_OP(CODE, fn) \
+  Status fn##_shape(OpContext& ctx); \
+  Status fn##_eval(OpContext& ctx);
+#include "ops/custom_op_list.def"
+#undef TFC_CUSTOM_OP
 
 }  // namespace tfc::ops

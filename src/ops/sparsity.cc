@@ -28,19 +28,26 @@ Expected<kernels::SparseFormat> sparse_format_of(const ir::Tensor& t) {
   return f;
 }
 
-Expected<std::vector<uint8_t>> densify_constant(const ir::Tensor& t, std::span<const uint8_t> stored) {
+Status check_sparse_constant(const ir::Tensor& t, std::span<const uint8_t> stored) {
   TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format_of(t));
   const size_t elem = dtype_size(t.dtype);
   if (elem == 0) return unsupported("sparse tensor '{}' has dtype {}", t.name, dtype_name(t.dtype));
+  TFC_RETURN_IF_ERROR(ir::dense_byte_size(t.dtype, t.shape).status());
   auto count = kernels::sparse_value_count(format, t.shape);
   if (!count) return count.status().with_context(fmt::format("sparse tensor '{}'", t.name));
   if (static_cast<uint64_t>(*count) * elem != stored.size()) {
     return invalid_argument("sparse tensor '{}' ({}): its format describes {} values but the buffer holds {} bytes",
                             t.name, dtype_name(t.dtype), *count, stored.size());
   }
+  return Status::ok();
+}
+
+Expected<std::vector<uint8_t>> densify_constant(const ir::Tensor& t, std::span<const uint8_t> stored) {
+  TFC_RETURN_IF_ERROR(check_sparse_constant(t, stored));
+  TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format_of(t));
   TFC_ASSIGN_OR_RETURN(const int64_t bytes, ir::dense_byte_size(t.dtype, t.shape));
   std::vector<uint8_t> dense(static_cast<size_t>(bytes));
-  kernels::densify(format, t.shape, stored.data(), elem, dense.data());
+  kernels::densify(format, t.shape, stored.data(), dtype_size(t.dtype), dense.data());
   return dense;
 }
 

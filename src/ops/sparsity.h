@@ -17,6 +17,11 @@ namespace tfc::ops {
 // The kernel's view of a tensor's sparsity parameters.
 Expected<kernels::SparseFormat> sparse_format_of(const ir::Tensor& tensor);
 
+// Checks a sparse constant: its format against the tensor's shape and the
+// number of stored values against the bytes of its buffer. The reader runs
+// this on every sparse constant, so kernels may trust both afterwards.
+Status check_sparse_constant(const ir::Tensor& tensor, std::span<const uint8_t> stored);
+
 // The dense value of a sparse constant, after checking the format against the
 // tensor's shape and the number of stored values against `stored`.
 Expected<std::vector<uint8_t>> densify_constant(const ir::Tensor& tensor, std::span<const uint8_t> stored);

@@ -26,7 +26,7 @@ Expected<std::unique_ptr<Interpreter>> Interpreter::create(const ir::Model& mode
 Status Interpreter::check_supported() const {
   std::set<std::string> missing;
   for (const auto& op : graph_.ops) {
-    if (op.code.is_custom() || !ops::find_op(op.code.builtin)) missing.insert(ir::op_name(op.code));
+    if (!ops::find_op(op.code)) missing.insert(ir::op_name(op.code));
   }
   if (!missing.empty()) {
     return unsupported("the reference runtime cannot run this model: unsupported op{} {}",
@@ -88,7 +88,7 @@ Status Interpreter::infer_static_shapes() {
     for (ir::TensorId id : op.inputs) skip = skip || (id != ir::kNoTensor && unknown[id]);
     ops::OpContext& ctx = contexts_[i];
     if (!skip) {
-      Status s = ops::find_op(op.code.builtin)->shape(ctx);
+      Status s = ops::find_op(op.code)->shape(ctx);
       if (!s.is_ok() && !ctx.value_missing()) return s.with_context(fmt::format("op {}", i));
       skip = ctx.value_missing();
       ctx.clear_value_missing();
@@ -142,7 +142,7 @@ Status Interpreter::invoke() {
   for (size_t i = 0; i < contexts_.size(); ++i) {
     ops::OpContext& ctx = contexts_[i];
     const ir::Op& op = graph_.ops[i];
-    const ops::OpDef* def = ops::find_op(op.code.builtin);
+    const ops::OpDef* def = ops::find_op(op.code);
     TFC_RETURN_IF_ERROR(def->shape(ctx).with_context(fmt::format("op {}", i)));
     for (ir::TensorId id : op.outputs) TFC_RETURN_IF_ERROR(ensure_storage(id));
     TFC_RETURN_IF_ERROR(def->eval(ctx).with_context(fmt::format("op {}", i)));

@@ -56,7 +56,10 @@ def test_reference_runtime_matches_litert_on_fresh_inputs(model, tmp_path, cli):
     x = tmp_path / "x.npz"
     np.savez(x, **{f"input_{i}": a for i, a in enumerate(inputs)})
     y = tmp_path / "y.npz"
-    run_cli("run", model, "--input", x, "--output", y)
+    proc = run_cli("run", model, "--input", x, "--output", y, check=False)
+    if proc.returncode == 2 and "unsupported op" in proc.stderr and manifest()[model.stem].get("roundtrip_only"):
+        pytest.skip(proc.stderr.strip())
+    assert proc.returncode == 0, proc.stderr
     ours = np.load(y)
     ours = [ours[k] for k in ours.files]
     ref = litert_run(model, inputs)
