@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands.h"
+#include "io/idx.h"
 #include "io/npy.h"
 #include "io/tflite_reader.h"
 #include "runtime/interpreter.h"
@@ -47,6 +48,11 @@ Expected<std::vector<Array>> load_inputs(const ir::Model& m, int sg, const std::
     TFC_ASSIGN_OR_RETURN(auto arrays, read_npz(path));
     return order_inputs(m, sg, std::move(arrays));
   }
+  const std::string name = std::filesystem::path(path).filename().string();
+  if (name.find("idx") != std::string::npos || name.find("ubyte") != std::string::npos) {
+    TFC_ASSIGN_OR_RETURN(Array a, read_idx(path));
+    return std::vector<Array>{std::move(a)};
+  }
   TFC_ASSIGN_OR_RETURN(Array a, read_npy(path));
   return std::vector<Array>{std::move(a)};
 }
@@ -86,7 +92,7 @@ Command run_command() {
             auto o = std::make_shared<RunOptions>();
             app.add_option("model", o->model, "Model file (.tflite)")->required();
             app.add_option("-i,--input", o->input,
-                           ".npy (one input) or .npz (arrays named by input tensor name, else in input order)")
+                           ".npy or IDX (one input), or .npz (arrays named by input tensor name, else in input order)")
                 ->required();
             app.add_option("-o,--output", o->output, "Write outputs to this .npz (named by output tensor)");
             app.add_option("--subgraph", o->subgraph, "Subgraph to run")->capture_default_str();

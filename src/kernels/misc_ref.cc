@@ -138,31 +138,17 @@ void store(void* p, int64_t i, T v) {
   static_cast<Storage<T>*>(p)[i] = static_cast<Storage<T>>(v);
 }
 
-// What x86's truncating float -> int32 conversion (cvttss2si) gives:
-// INT32_MIN when the value is NaN or out of range.
-int32_t x86_float_to_int32(float v) {
-  if (!(v >= -2147483648.0f && v < 2147483648.0f)) return std::numeric_limits<int32_t>::min();
-  return static_cast<int32_t>(v);
-}
-
-// Float to integer, as TFLite's cast kernel (see misc_ref.h).
+// Float to integer, as TFLite's cast kernel: truncates toward zero,
+// saturating at the type's range; NaN gives the maximum.
 template <typename To>
 To float_to_int(float v) {
-  if constexpr (std::is_same_v<To, int32_t>) {
-    const float max_below = std::nextafter(2147483648.0f, 0.0f);
-    return v <= max_below ? static_cast<int32_t>(std::max(v, -2147483648.0f)) : std::numeric_limits<int32_t>::max();
-  } else if constexpr (std::is_same_v<To, int16_t> || std::is_same_v<To, uint8_t>) {
-    if (std::isnan(v)) return 0;
-    const float lo = static_cast<float>(std::numeric_limits<To>::min());
-    const float hi = static_cast<float>(std::numeric_limits<To>::max());
-    return static_cast<To>(std::clamp(v, lo, hi));
-  } else if constexpr (std::is_same_v<To, int64_t>) {
-    if (!(v >= -9223372036854775808.0f && v < 9223372036854775808.0f)) return std::numeric_limits<int64_t>::min();
-    return static_cast<int64_t>(v);
-  } else {
-    static_assert(std::is_same_v<To, int8_t>);
-    return static_cast<int8_t>(x86_float_to_int32(v));
-  }
+  constexpr To kMin = std::numeric_limits<To>::min();
+  constexpr To kMax = std::numeric_limits<To>::max();
+  // The largest float not above kMax: the 32- and 64-bit maxima round up to
+  // 2^31 and 2^63 as floats, which are out of range.
+  const float hi = sizeof(To) >= 4 ? std::nextafter(static_cast<float>(kMax), 0.0f) : static_cast<float>(kMax);
+  if (!(v <= hi)) return kMax;
+  return static_cast<To>(std::max(v, static_cast<float>(kMin)));
 }
 
 template <typename To, typename From>
@@ -188,6 +174,9 @@ float round_half_even(float x) {
 
 template <typename T>
 T sign_of(T x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(x)) return x;
+  }
   if (x > 0) return T{1};
   if (x < 0) return T{-1};
   return T{0};
@@ -503,8 +492,8 @@ void reduce(ReduceOp op, const T* in, Dims in_dims, std::span<const int32_t> axe
   for_each_broadcast<1>(in_dims, {Dims(out_dims)}, [&](int64_t i, const std::array<int64_t, 1>& off) {
     T& acc = out[off[0]];
     switch (op) {
-      case ReduceOp::kMax: acc = in[i] > acc ? in[i] : acc; break;
-      case ReduceOp::kMin: acc = in[i] < acc ? in[i] : acc; break;
+      case ReduceOp::kMax: acc = acc > in[i] ? acc : in[i]; break;
+      case ReduceOp::kMin: acc = acc < in[i] ? acc : in[i]; break;
       case ReduceOp::kProd: acc = mul_wrap(acc, in[i]); break;
     }
   });

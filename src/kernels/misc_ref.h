@@ -62,8 +62,7 @@ void reverse(const void* in, Dims dims, std::span<const int32_t> axes, size_t el
 
 // GATHER_ND: params: params_dims; indices: (I..., nd) with nd <= rank;
 // output: (I..., params_dims[nd:]), output[i, :] = params[indices[i, 0..nd), :].
-// Callers check every index (TFLite refuses negative ones and slices that
-// would end past the params' flat size).
+// Callers check that every index lies within its dim.
 void gather_nd(const void* params, Dims params_dims, const int64_t* indices, Dims indices_dims, size_t elem_size,
                void* out);
 
@@ -97,14 +96,11 @@ void batch_to_space_nd(const void* in, Dims in_dims, std::span<const int32_t> bl
 // Element types CAST converts between.
 enum class CastType : int8_t { kFloat32, kInt32, kInt64, kInt16, kInt8, kUInt8, kBool };
 
-// n elements of `from` to `to`, as TFLite's cast kernel on x86:
-//   float -> int32: truncates; saturates at the int32 range; NaN -> INT32_MAX.
-//   float -> int16 / uint8: clamps to the type's range, then truncates (NaN -> 0).
-//   float -> int64 / int8: truncates; out of range or NaN gives what the x86
-//     conversion does (int64: INT64_MIN; int8: the low byte of the int32
-//     conversion, which is INT32_MIN when out of range).
+// n elements of `from` to `to`, as TFLite's cast kernel:
+//   float -> integer: truncates toward zero, saturating at the type's range
+//     (+-inf too); NaN gives the type's maximum.
 //   integer -> narrower integer: wraps (two's complement); -> float: nearest.
-//   anything -> bool: value != 0; bool -> anything: 0 or 1.
+//   anything -> bool: value != 0 (NaN is true); bool -> anything: 0 or 1.
 void cast(const void* in, CastType from, void* out, CastType to, int64_t n);
 
 // ---- RANGE -------------------------------------------------------------------
@@ -123,8 +119,9 @@ void arg_min_max(const T* in, Dims in_dims, int axis, bool is_max, Index* out);
 
 // ---- REDUCE_MAX / REDUCE_MIN / REDUCE_PROD -----------------------------------
 enum class ReduceOp : int8_t {
-  kMax,   // start at the type's lowest(); out = in > out ? in : out
-  kMin,   // start at the type's max();    out = in < out ? in : out
+  kMax,   // start at the type's lowest(); out = out > in ? out : in
+  kMin,   // start at the type's max();    out = out < in ? out : in
+          // (so a NaN input replaces the running value, as in LiteRT)
   kProd,  // start at 1;                   out = out * in (integers wrap)
 };
 // `axes` are non-negative input axes (repeats count once); input: in_dims;
@@ -160,7 +157,7 @@ enum class MathUnaryOp : int8_t {
   kCeil,    // ceil x
   kRound,   // nearest, ties to even (TFLite's RoundToNearest: floor, then +1
             // when the fraction is above 0.5 or exactly 0.5 with an odd floor)
-  kSign,    // 1, -1, or 0 (also for NaN and -0)
+  kSign,    // 1, -1, 0 (also for -0); NaN stays NaN
   kSin,     // sin x
   kCos,     // cos x
   kElu,     // x < 0 ? exp(x) - 1 : x

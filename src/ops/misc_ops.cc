@@ -925,24 +925,17 @@ Status gather_nd_shape(OpContext& ctx) {
   return Status::ok();
 }
 
-// LiteRT's bounds rule: no negative index, and every slice must end within the
-// params' flat size (an index past its own dim is not refused by itself).
+// Every index must lie within its params dim (LiteRT refuses the model otherwise).
 Status gather_nd_eval(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> indices, int_values(ctx, 1, /*allow_int16=*/true));
   const ir::Shape& params = ctx.input_shape(0);
   const size_t nd = static_cast<size_t>(ctx.input_shape(1).back());
-  const int64_t total = ir::num_elements(params);
-  if (total == 0 && !indices.empty()) return ctx.error("params '{}' are empty", ctx.input_tensor(0).name);
-  int64_t slice = 1;
-  for (size_t d = nd; d < params.size(); ++d) slice *= params[d];
-  for (size_t s = 0; nd > 0 && s < indices.size() / nd; ++s) {
-    int64_t from = 0, stride = total;
-    for (size_t j = 0; j < nd; ++j) {
-      stride /= params[j];
-      if (indices[s * nd + j] < 0) return ctx.error("index {} is negative", indices[s * nd + j]);
-      from += indices[s * nd + j] * stride;
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const int32_t dim = params[k % nd];
+    if (indices[k] < 0 || indices[k] >= dim) {
+      return ctx.error("index {} of '{}' is out of bounds for a dim of size {}", indices[k], ctx.input_tensor(1).name,
+                       dim);
     }
-    if (from + slice > total) return ctx.error("index {} of '{}' is out of bounds", s, ctx.input_tensor(1).name);
   }
   kernels::gather_nd(ctx.input_data(0), params, indices.data(), ctx.input_shape(1), dtype_size(ctx.input_dtype(0)),
                      ctx.output_data(0));
