@@ -76,7 +76,13 @@ Status run_run(const RunOptions& o) {
   for (size_t i = 0; i < outputs.size(); ++i) {
     const auto& t = g.tensors[g.outputs[i]];
     fmt::print("output {} '{}': {} [{}]\n", i, t.name, dtype_name(outputs[i].dtype), fmt::join(outputs[i].shape, ","));
-    named.push_back({safe_name(t.name.empty() ? fmt::format("output_{}", i) : t.name), outputs[i]});
+    std::string name = safe_name(t.name.empty() ? fmt::format("output_{}", i) : t.name);
+    // Two outputs may be the same tensor; .npz member names must be unique.
+    const auto taken = [&](const std::string& n) {
+      return std::any_of(named.begin(), named.end(), [&](const NamedArray& a) { return a.name == n; });
+    };
+    for (int k = 1; taken(name); ++k) name = fmt::format("{}_{}", safe_name(t.name), k);
+    named.push_back({name, outputs[i]});
   }
   if (!o.output.empty()) {
     TFC_RETURN_IF_ERROR(write_npz(o.output, named));

@@ -416,7 +416,7 @@ Expected<std::vector<int32_t>> resolve_tile(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> values, int_values(ctx, 1));
   std::vector<int32_t> multiples;
   for (size_t d = 0; d < in.size(); ++d) {
-    if (values[d] < 0 || !fits_int32(values[d] * in[d])) {
+    if (values[d] < 0 || !fits_int32(values[d]) || !fits_int32(values[d] * in[d])) {
       return ctx.error("multiple {} of dim {} (size {}) is invalid", values[d], d, in[d]);
     }
     multiples.push_back(static_cast<int32_t>(values[d]));
@@ -671,6 +671,7 @@ Expected<BlockPlan> resolve_block_op(OpContext& ctx, bool to_batch) {
     plan.before.push_back(static_cast<int32_t>(lo));
     plan.out_shape[k + 1] = static_cast<int32_t>(to_batch ? size / b : size);
     blocks *= b;
+    if (!fits_int32(blocks)) return ctx.error("block shape [{}] is too large", fmt::join(block, ", "));
   }
   if (to_batch ? !fits_int32(in[0] * blocks) : in[0] % blocks != 0) {
     return ctx.error("batch {} does not fit the block size {}", in[0], blocks);
