@@ -7,7 +7,9 @@
 // kernel (tflite/kernels/detection_postprocess.cc) including its order of
 // results and its tie-breaking.
 // Pure functions on float buffers: callers (ops/detection_ops.cc) parse the
-// options, validate shapes, dequantize uint8 inputs and size the outputs.
+// options, validate shapes and option values (num_classes >= 1,
+// max_classes_per_detection >= 1, max_detections >= 0), dequantize uint8
+// inputs and size the outputs.
 // Not here: batches (LiteRT supports batch 1 only), quantized math.
 #pragma once
 

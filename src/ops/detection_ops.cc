@@ -14,7 +14,6 @@
 // Not here: batch sizes other than 1 (LiteRT has none either).
 #include <algorithm>
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include <flatbuffers/flexbuffers.h>
