@@ -143,11 +143,13 @@ void check_micro(const ir::Subgraph& g, int sg, std::vector<Incompatibility>& ou
       }
     }
   }
-  for (size_t t = 0; t < g.tensors.size(); ++t) {
-    const auto& sig = g.tensors[t].shape_signature;
-    if (std::any_of(sig.begin(), sig.end(), [](int32_t d) { return d < 0; })) {
-      out.push_back({sg, -1, "", fmt::format("tensor '{}' has a dynamic shape; microcontrollers need static shapes",
-                                             g.tensors[t].name)});
+  // Microcontroller runtimes plan memory from the stored shapes; a dynamic
+  // batch dim runs as 1, other dynamic input dims cannot be planned.
+  for (ir::TensorId id : g.inputs) {
+    const auto& sig = g.tensors[id].shape_signature;
+    if (std::any_of(sig.begin() + std::min<size_t>(1, sig.size()), sig.end(), [](int32_t d) { return d < 0; })) {
+      out.push_back({sg, -1, "", fmt::format("input '{}' has dynamic non-batch dims; microcontrollers need static shapes",
+                                             g.tensors[id].name)});
     }
   }
 }
