@@ -25,6 +25,7 @@ Command inspect_command();
 Command run_command();
 Command convert_command();
 Command check_command();
+Command quantize_command();
 
 // Prints a status to stderr in the CLI's format ("error: ...").
 void print_error(const Status& s);

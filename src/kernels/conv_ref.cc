@@ -50,6 +50,28 @@ std::vector<float> transpose_matrices(const float* m, int64_t count, int32_t row
   return out;
 }
 
+// Runs the pooling window over every output element: out = act(window(n, c,
+// y0, y1, x0, x1)), with [y0, y1) x [x0, x1) the window clipped to the input.
+template <typename Window>
+void pool2d(const PoolParams& p, Dims input_dims, float* output, Dims output_dims, Window&& window) {
+  const int32_t batches = input_dims[0], in_h = input_dims[1], in_w = input_dims[2], channels = input_dims[3];
+  const int32_t out_h = output_dims[1], out_w = output_dims[2];
+  const int32_t pad_t = window_padding_before(in_h, p.filter_h, p.stride_h, 1, out_h);
+  const int32_t pad_l = window_padding_before(in_w, p.filter_w, p.stride_w, 1, out_w);
+  const ActivationRange act(p.activation);
+
+  for (int32_t n = 0; n < batches; ++n)
+    for (int32_t oy = 0; oy < out_h; ++oy)
+      for (int32_t ox = 0; ox < out_w; ++ox) {
+        const int32_t y0 = std::max(oy * p.stride_h - pad_t, 0);
+        const int32_t y1 = std::min(oy * p.stride_h - pad_t + p.filter_h, in_h);
+        const int32_t x0 = std::max(ox * p.stride_w - pad_l, 0);
+        const int32_t x1 = std::min(ox * p.stride_w - pad_l + p.filter_w, in_w);
+        for (int32_t c = 0; c < channels; ++c)
+          output[offset4(output_dims, n, oy, ox, c)] = act(window(n, c, y0, y1, x0, x1));
+      }
+}
+
 }  // namespace
 
 void conv2d(const ConvParams& p, const float* input, Dims input_dims, const float* filter, Dims filter_dims,
@@ -198,51 +220,21 @@ void batch_matmul(const float* lhs, Dims lhs_dims, bool adj_x, const float* rhs,
 }
 
 void average_pool2d(const PoolParams& p, const float* input, Dims input_dims, float* output, Dims output_dims) {
-  const int32_t batches = input_dims[0], in_h = input_dims[1], in_w = input_dims[2], channels = input_dims[3];
-  const int32_t out_h = output_dims[1], out_w = output_dims[2];
-  const int32_t pad_t = window_padding_before(in_h, p.filter_h, p.stride_h, 1, out_h);
-  const int32_t pad_l = window_padding_before(in_w, p.filter_w, p.stride_w, 1, out_w);
-  const ActivationRange act(p.activation);
-
-  for (int32_t n = 0; n < batches; ++n)
-    for (int32_t oy = 0; oy < out_h; ++oy)
-      for (int32_t ox = 0; ox < out_w; ++ox) {
-        // The window clipped to the input.
-        const int32_t y0 = std::max(oy * p.stride_h - pad_t, 0);
-        const int32_t y1 = std::min(oy * p.stride_h - pad_t + p.filter_h, in_h);
-        const int32_t x0 = std::max(ox * p.stride_w - pad_l, 0);
-        const int32_t x1 = std::min(ox * p.stride_w - pad_l + p.filter_w, in_w);
-        const double count = static_cast<double>(y1 - y0) * (x1 - x0);
-        for (int32_t c = 0; c < channels; ++c) {
-          double sum = 0.0;
-          for (int32_t iy = y0; iy < y1; ++iy)
-            for (int32_t ix = x0; ix < x1; ++ix) sum += input[offset4(input_dims, n, iy, ix, c)];
-          output[offset4(output_dims, n, oy, ox, c)] = act(sum / count);
-        }
-      }
+  pool2d(p, input_dims, output, output_dims, [&](int32_t n, int32_t c, int32_t y0, int32_t y1, int32_t x0, int32_t x1) {
+    double sum = 0.0;
+    for (int32_t iy = y0; iy < y1; ++iy)
+      for (int32_t ix = x0; ix < x1; ++ix) sum += input[offset4(input_dims, n, iy, ix, c)];
+    return sum / (static_cast<double>(y1 - y0) * (x1 - x0));
+  });
 }
 
 void max_pool2d(const PoolParams& p, const float* input, Dims input_dims, float* output, Dims output_dims) {
-  const int32_t batches = input_dims[0], in_h = input_dims[1], in_w = input_dims[2], channels = input_dims[3];
-  const int32_t out_h = output_dims[1], out_w = output_dims[2];
-  const int32_t pad_t = window_padding_before(in_h, p.filter_h, p.stride_h, 1, out_h);
-  const int32_t pad_l = window_padding_before(in_w, p.filter_w, p.stride_w, 1, out_w);
-  const ActivationRange act(p.activation);
-
-  for (int32_t n = 0; n < batches; ++n)
-    for (int32_t oy = 0; oy < out_h; ++oy)
-      for (int32_t ox = 0; ox < out_w; ++ox) {
-        const int32_t y0 = std::max(oy * p.stride_h - pad_t, 0);
-        const int32_t y1 = std::min(oy * p.stride_h - pad_t + p.filter_h, in_h);
-        const int32_t x0 = std::max(ox * p.stride_w - pad_l, 0);
-        const int32_t x1 = std::min(ox * p.stride_w - pad_l + p.filter_w, in_w);
-        for (int32_t c = 0; c < channels; ++c) {
-          float best = std::numeric_limits<float>::lowest();
-          for (int32_t iy = y0; iy < y1; ++iy)
-            for (int32_t ix = x0; ix < x1; ++ix) best = std::max(best, input[offset4(input_dims, n, iy, ix, c)]);
-          output[offset4(output_dims, n, oy, ox, c)] = act(best);
-        }
-      }
+  pool2d(p, input_dims, output, output_dims, [&](int32_t n, int32_t c, int32_t y0, int32_t y1, int32_t x0, int32_t x1) {
+    float best = std::numeric_limits<float>::lowest();
+    for (int32_t iy = y0; iy < y1; ++iy)
+      for (int32_t ix = x0; ix < x1; ++ix) best = std::max(best, input[offset4(input_dims, n, iy, ix, c)]);
+    return best;
+  });
 }
 
 }  // namespace tfc::kernels

@@ -1,7 +1,8 @@
 // Reference kernels of the misc family (see misc_ref.h): plain loops over
 // row-major multi-indices, one element at a time, and the explicit template
 // instantiations for the element types each op supports.
-// Not here: validation and output sizing, done by ops/misc_ops.cc.
+// Not here: validation and output sizing, done by ops/data_ops.cc,
+// ops/compare_ops.cc and ops/math_ops.cc.
 #include "kernels/misc_ref.h"
 
 #include <algorithm>
@@ -13,35 +14,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/index_util.h"
+
 namespace tfc::kernels {
 namespace {
-
-// Row-major strides (in elements) of a buffer with `dims`.
-std::vector<int64_t> strides_of(Dims dims) {
-  std::vector<int64_t> strides(dims.size(), 1);
-  for (size_t d = dims.size(); d-- > 1;) strides[d - 1] = strides[d] * dims[d];
-  return strides;
-}
-
-int64_t product(Dims dims, size_t begin, size_t end) {
-  int64_t n = 1;
-  for (size_t d = begin; d < end; ++d) n *= dims[d];
-  return n;
-}
-
-// Calls f(o, idx) for every row-major position o of `dims`, idx its multi-index.
-template <typename F>
-void for_each_index(Dims dims, F&& f) {
-  const int64_t total = flat_size(dims);
-  std::vector<int32_t> idx(dims.size(), 0);
-  for (int64_t o = 0; o < total; ++o) {
-    f(o, idx);
-    for (size_t d = idx.size(); d-- > 0;) {
-      if (++idx[d] < dims[d]) break;
-      idx[d] = 0;
-    }
-  }
-}
 
 // Calls f(o, offsets) for every row-major position o of out_dims, where
 // offsets[k] is the flat position of operand k (dims in_dims[k], broadcast
@@ -63,13 +39,6 @@ void for_each_broadcast(Dims out_dims, const std::array<Dims, N>& in_dims, F&& f
       idx[d] = 0;
     }
   }
-}
-
-// Copies `count` elements: out[out_at...] = in[in_at...].
-void copy_elems(void* out, int64_t out_at, const void* in, int64_t in_at, int64_t count, size_t elem_size) {
-  if (count <= 0) return;
-  std::memcpy(static_cast<uint8_t*>(out) + out_at * elem_size, static_cast<const uint8_t*>(in) + in_at * elem_size,
-              count * elem_size);
 }
 
 // Two's complement arithmetic for integers (no signed overflow), plain for float.

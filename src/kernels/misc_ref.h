@@ -7,7 +7,8 @@
 // ADD_N, L2_NORMALIZATION, CUMSUM and TOPK_V2. Each follows the matching
 // TFLite builtin kernel (tensorflow/lite/kernels/*.cc and
 // kernels/internal/reference/*.h).
-// Pure functions on buffers and dims: callers (ops/misc_ops.cc) validate
+// Pure functions on buffers and dims: callers (ops/data_ops.cc,
+// ops/compare_ops.cc, ops/math_ops.cc) validate
 // inputs and size the outputs. Data-movement kernels copy elements of
 // `elem_size` bytes, so any fixed-size dtype works; math kernels are templates
 // instantiated (in misc_ref.cc) for the element types LiteRT supports for that

@@ -1,6 +1,7 @@
 // Reference kernels of the shape and data-movement family (see shape_ref.h):
 // plain loops over row-major multi-indices, one element (elem_size bytes) at a
-// time. Not here: validation and output sizing, done by ops/shape_ops.cc.
+// time. Not here: validation and output sizing, done by ops/shape_ops.cc
+// and ops/slice_ops.cc.
 #include "kernels/shape_ref.h"
 
 #include <algorithm>
@@ -9,41 +10,16 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/index_util.h"
+
 namespace tfc::kernels {
 namespace {
 
-// Row-major strides (in elements) of a buffer with `dims`.
-std::vector<int64_t> strides_of(Dims dims) {
-  std::vector<int64_t> strides(dims.size(), 1);
-  for (size_t d = dims.size(); d-- > 1;) strides[d - 1] = strides[d] * dims[d];
-  return strides;
-}
-
-// Advances a row-major multi-index over `dims` (the last dim fastest).
-void next_index(std::vector<int32_t>& idx, Dims dims) {
-  for (size_t d = idx.size(); d-- > 0;) {
-    if (++idx[d] < dims[d]) return;
-    idx[d] = 0;
-  }
-}
-
+// Flat offset of multi-index `idx` under `strides`.
 int64_t dot(const std::vector<int32_t>& idx, const std::vector<int64_t>& strides) {
   int64_t offset = 0;
   for (size_t d = 0; d < idx.size(); ++d) offset += idx[d] * strides[d];
   return offset;
-}
-
-// Copies `count` consecutive elements: out[out_at...] = in[in_at...].
-void copy_elems(void* out, int64_t out_at, const void* in, int64_t in_at, int64_t count, size_t elem_size) {
-  if (count <= 0) return;
-  std::memcpy(static_cast<uint8_t*>(out) + out_at * elem_size,
-              static_cast<const uint8_t*>(in) + in_at * elem_size, count * elem_size);
-}
-
-int64_t product(Dims dims, size_t begin, size_t end) {
-  int64_t n = 1;
-  for (size_t d = begin; d < end; ++d) n *= dims[d];
-  return n;
 }
 
 // The reduced output's dims: in_dims with each reduced axis set to 1.

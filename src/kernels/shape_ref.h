@@ -2,9 +2,10 @@
 // SUM), PAD, TRANSPOSE, strided and plain slices, CONCATENATION, SPLIT,
 // GATHER, the two RESIZE ops, DEPTH_TO_SPACE and SPACE_TO_DEPTH, following
 // TFLite's builtin kernels. Pure functions on buffers and dims: callers
-// (ops/shape_ops.cc) validate inputs and size the outputs. Data-movement
-// kernels copy elements of `elem_size` bytes, so any fixed-size dtype works;
-// the reductions and RESIZE_BILINEAR are arithmetic (float32; SUM also int32).
+// (ops/shape_ops.cc, ops/slice_ops.cc) validate inputs and size the outputs.
+// Data-movement kernels copy elements of `elem_size` bytes, so any fixed-size
+// dtype works; the reductions and RESIZE_BILINEAR are arithmetic (float32;
+// SUM also int32).
 // Not here: RESHAPE, SQUEEZE and EXPAND_DIMS, which only copy the buffer.
 #pragma once
 

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "kernels/conv_ref.h"
+#include "ops/op_util.h"
 #include "ops/registry.h"
 
 namespace tfc::ops {
@@ -16,27 +17,10 @@ namespace {
 
 using kernels::Padding;
 
-// The op's options of type T, or T's schema defaults when the op carries none.
-template <typename T>
-const T& options_or_default(const OpContext& ctx) {
-  static const T kDefaults{};
-  const T* o = ctx.op().options_as<T>();
-  return o ? *o : kDefaults;
-}
-
-Status check_arity(const OpContext& ctx, int min_inputs, int max_inputs) {
-  if (ctx.num_inputs() < min_inputs || ctx.num_inputs() > max_inputs)
-    return ctx.error("expects {} to {} inputs, got {}", min_inputs, max_inputs, ctx.num_inputs());
-  for (int i = 0; i < min_inputs; ++i)
-    if (!ctx.has_input(i)) return ctx.error("input {} is required but absent", i);
-  if (ctx.num_outputs() != 1) return ctx.error("expects 1 output, got {}", ctx.num_outputs());
-  if (ctx.output_dtype(0) != DType::kFloat32)
-    return ctx.error("output has dtype {}, expected float32", dtype_name(ctx.output_dtype(0)));
-  return Status::ok();
-}
-
-Status check_float(const OpContext& ctx, int i) {
-  return ctx.input_dtype(i) == DType::kFloat32 ? Status::ok() : ctx.unsupported_dtype(i);
+// min_inputs..max_inputs inputs and one float32 output.
+Status check_float_op(const OpContext& ctx, int min_inputs, int max_inputs) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, min_inputs, max_inputs, 1));
+  return check_output_dtype(ctx, 0, DType::kFloat32);
 }
 
 // Weights (and BATCH_MATMUL's rhs): quantized dtypes mean a hybrid kernel.
@@ -53,16 +37,10 @@ Status check_float_weights(const OpContext& ctx, int i) {
   }
 }
 
-Status check_rank(const OpContext& ctx, int i, size_t rank) {
-  if (ctx.input_shape(i).size() == rank) return Status::ok();
-  return ctx.error("input {} ('{}') has rank {}, expected {}", i, ctx.input_tensor(i).name,
-                   ctx.input_shape(i).size(), rank);
-}
-
 // An optional bias (input i) must be float32 with one value per output channel.
 Status check_bias(const OpContext& ctx, int i, int32_t channels) {
   if (!ctx.has_input(i)) return Status::ok();
-  TFC_RETURN_IF_ERROR(check_float(ctx, i));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, i, {DType::kFloat32}));
   const int64_t n = ir::num_elements(ctx.input_shape(i));
   if (n == channels) return Status::ok();
   return ctx.error("bias '{}' has {} elements, expected {} (one per output channel)", ctx.input_tensor(i).name, n,
@@ -74,11 +52,6 @@ const float* optional_bias(const OpContext& ctx, int i) { return ctx.has_input(i
 Status check_padding(const OpContext& ctx, tflite::Padding p) {
   if (p == tflite::Padding_SAME || p == tflite::Padding_VALID) return Status::ok();
   return ctx.error("padding {} is neither SAME nor VALID", static_cast<int>(p));
-}
-
-Status check_activation(const OpContext& ctx, tflite::ActivationFunctionType a) {
-  if (a >= tflite::ActivationFunctionType_MIN && a <= tflite::ActivationFunctionType_MAX) return Status::ok();
-  return ctx.error("unknown fused activation {}", static_cast<int>(a));
 }
 
 Status check_positive(const OpContext& ctx, const char* what, int32_t h, int32_t w) {
@@ -125,11 +98,11 @@ Status set_conv_output(OpContext& ctx, const kernels::ConvParams& p, int32_t out
 }
 
 Status check_conv_inputs(const OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 3));
-  TFC_RETURN_IF_ERROR(check_float(ctx, 0));
+  TFC_RETURN_IF_ERROR(check_float_op(ctx, 2, 3));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kFloat32}));
   TFC_RETURN_IF_ERROR(check_float_weights(ctx, 1));
-  TFC_RETURN_IF_ERROR(check_rank(ctx, 0, 4));
-  return check_rank(ctx, 1, 4);
+  TFC_RETURN_IF_ERROR(require_rank(ctx, 0, 4));
+  return require_rank(ctx, 1, 4);
 }
 
 }  // namespace
@@ -186,13 +159,13 @@ Status depthwise_conv2d_eval(OpContext& ctx) {
 // 2 input (N, H, W, Cin), 3 optional bias (Cout).
 
 Status transpose_conv_shape(OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 3, 4));
-  if (ctx.input_dtype(0) != DType::kInt32) return ctx.unsupported_dtype(0);
+  TFC_RETURN_IF_ERROR(check_float_op(ctx, 3, 4));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kInt32}));
   TFC_RETURN_IF_ERROR(check_float_weights(ctx, 1));
-  TFC_RETURN_IF_ERROR(check_float(ctx, 2));
-  TFC_RETURN_IF_ERROR(check_rank(ctx, 0, 1));
-  TFC_RETURN_IF_ERROR(check_rank(ctx, 1, 4));
-  TFC_RETURN_IF_ERROR(check_rank(ctx, 2, 4));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 2, {DType::kFloat32}));
+  TFC_RETURN_IF_ERROR(require_rank(ctx, 0, 1));
+  TFC_RETURN_IF_ERROR(require_rank(ctx, 1, 4));
+  TFC_RETURN_IF_ERROR(require_rank(ctx, 2, 4));
   if (ctx.input_shape(0)[0] != 4)
     return ctx.error("output_shape '{}' has {} values, expected 4", ctx.input_tensor(0).name, ctx.input_shape(0)[0]);
   const auto& o = options_or_default<tflite::TransposeConvOptionsT>(ctx);
@@ -232,10 +205,10 @@ Status transpose_conv_eval(OpContext& ctx) {
 // last one replaced by Cout when keep_num_dims.
 
 Status fully_connected_shape(OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 3));
-  TFC_RETURN_IF_ERROR(check_float(ctx, 0));
+  TFC_RETURN_IF_ERROR(check_float_op(ctx, 2, 3));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kFloat32}));
   TFC_RETURN_IF_ERROR(check_float_weights(ctx, 1));
-  TFC_RETURN_IF_ERROR(check_rank(ctx, 1, 2));
+  TFC_RETURN_IF_ERROR(require_rank(ctx, 1, 2));
   const auto& o = options_or_default<tflite::FullyConnectedOptionsT>(ctx);
   if (o.weights_format != tflite::FullyConnectedOptionsWeightsFormat_DEFAULT)
     return unsupported("{}: weights_format {} is not supported (only DEFAULT)", ctx.op_name(),
@@ -282,8 +255,8 @@ Status fully_connected_eval(OpContext& ctx) {
 // ---- BATCH_MATMUL ------------------------------------------------------------
 
 Status batch_matmul_shape(OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2));
-  TFC_RETURN_IF_ERROR(check_float(ctx, 0));
+  TFC_RETURN_IF_ERROR(check_float_op(ctx, 2, 2));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kFloat32}));
   TFC_RETURN_IF_ERROR(check_float_weights(ctx, 1));
   const ir::Shape& lhs = ctx.input_shape(0);
   const ir::Shape& rhs = ctx.input_shape(1);
@@ -329,9 +302,9 @@ kernels::PoolParams pool_params(const OpContext& ctx) {
 }
 
 Status pool_shape(OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 1, 1));
-  TFC_RETURN_IF_ERROR(check_float(ctx, 0));
-  TFC_RETURN_IF_ERROR(check_rank(ctx, 0, 4));
+  TFC_RETURN_IF_ERROR(check_float_op(ctx, 1, 1));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kFloat32}));
+  TFC_RETURN_IF_ERROR(require_rank(ctx, 0, 4));
   const auto& o = options_or_default<tflite::Pool2DOptionsT>(ctx);
   TFC_RETURN_IF_ERROR(check_padding(ctx, o.padding));
   TFC_RETURN_IF_ERROR(check_activation(ctx, o.fused_activation_function));

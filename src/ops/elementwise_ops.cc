@@ -8,18 +8,15 @@
 // shape arithmetic); the quantized (int8 / int16) variants of these ops are
 // not supported. QUANTIZE is float32 -> int8 / uint8 / int16 per tensor (no
 // requantize); DEQUANTIZE is float16 / int8 / uint8 / int16 -> float32.
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
-#include <string>
 #include <vector>
-
-#include <fmt/ranges.h>
 
 #include "kernels/elementwise_ref.h"
 #include "kernels/sparse_ref.h"
+#include "ops/op_util.h"
 #include "ops/registry.h"
 #include "ops/sparsity.h"
 
@@ -32,54 +29,15 @@ using kernels::UnaryOp;
 // Broadcasting ops accept up to rank 6, as LiteRT's broadcast kernels do.
 constexpr size_t kMaxBroadcastRank = 6;
 
-// The op's options of type T, or T's schema defaults when the op carries none
-// (LiteRT then zero-fills its params, which equals these defaults here).
-template <typename T>
-const T& options_or_default(const OpContext& ctx) {
-  static const T kDefaults{};
-  const T* o = ctx.op().options_as<T>();
-  return o ? *o : kDefaults;
-}
-
-std::string shape_str(const ir::Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
-
-bool is_one_of(DType t, std::initializer_list<DType> types) {
-  return std::find(types.begin(), types.end(), t) != types.end();
-}
-
-// Exactly `inputs` present inputs and one output.
-Status check_arity(const OpContext& ctx, int inputs) {
-  if (ctx.num_inputs() != inputs) return ctx.error("expects {} inputs, got {}", inputs, ctx.num_inputs());
-  for (int i = 0; i < inputs; ++i) {
-    if (!ctx.has_input(i)) return ctx.error("input {} is required but absent", i);
-  }
-  if (ctx.num_outputs() != 1) return ctx.error("expects 1 output, got {}", ctx.num_outputs());
-  return Status::ok();
-}
-
-Status check_output_dtype(const OpContext& ctx, DType expected) {
-  if (ctx.output_dtype(0) == expected) return Status::ok();
-  return ctx.error("output has dtype {}, expected {}", dtype_name(ctx.output_dtype(0)), dtype_name(expected));
-}
-
-Status check_activation(const OpContext& ctx, tflite::ActivationFunctionType a) {
-  if (a >= tflite::ActivationFunctionType_MIN && a <= tflite::ActivationFunctionType_MAX) return Status::ok();
-  return ctx.error("fused_activation_function {} is not a known activation", static_cast<int>(a));
-}
-
 // ---- Broadcasting binary ops ------------------------------------------------
 
 // Two inputs of one dtype from `dtypes`, output of that dtype, shapes that
 // broadcast (NumPy rules) up to rank 6; the output takes the broadcast shape.
 Status broadcast_shape_rule(OpContext& ctx, std::initializer_list<DType> dtypes) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 2));
-  const DType t = ctx.input_dtype(0);
-  if (!is_one_of(t, dtypes)) return ctx.unsupported_dtype(0);
-  if (ctx.input_dtype(1) != t) {
-    return ctx.error("input 1 ('{}') has dtype {}, but input 0 has {}", ctx.input_tensor(1).name,
-                     dtype_name(ctx.input_dtype(1)), dtype_name(t));
-  }
-  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, t));
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, dtypes));
+  TFC_RETURN_IF_ERROR(require_same_dtype(ctx, 0, 1));
+  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, 0, ctx.input_dtype(0)));
   for (int i = 0; i < 2; ++i) {
     if (ctx.input_shape(i).size() > kMaxBroadcastRank) {
       return ctx.error("input {} ('{}') has rank {}, more than the supported {}", i, ctx.input_tensor(i).name,
@@ -127,9 +85,9 @@ Status arithmetic_eval(OpContext& ctx, BinaryOp op) {
 
 // One float32 input, float32 output of the same shape.
 Status unary_shape_rule(OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 1));
-  if (ctx.input_dtype(0) != DType::kFloat32) return ctx.unsupported_dtype(0);
-  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, DType::kFloat32));
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 1, 1, 1));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kFloat32}));
+  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, 0, DType::kFloat32));
   ctx.set_output_shape(0, ctx.input_shape(0));
   return Status::ok();
 }
@@ -327,7 +285,7 @@ Status log_softmax_eval(OpContext& ctx) {
 // QUANTIZE: float32 -> int8 / uint8 / int16 with the output tensor's single
 // scale and zero point (int16: zero point 0), as LiteRT's Prepare requires.
 Status quantize_shape(OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 1));
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 1, 1, 1));
   if (ctx.input_dtype(0) != DType::kFloat32) {
     return unsupported("{}: input 0 ('{}') has dtype {}; only float32 input is supported (no requantization)",
                        ctx.op_name(), ctx.input_tensor(0).name, dtype_name(ctx.input_dtype(0)));
@@ -359,10 +317,10 @@ Status quantize_eval(OpContext& ctx) {
 // DEQUANTIZE: float16 -> float32 (exact), or int8 / uint8 / int16 -> float32
 // per tensor or per channel along the input's quantization axis.
 Status dequantize_shape(OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 1));
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 1, 1, 1));
   const DType t = ctx.input_dtype(0);
-  if (!is_one_of(t, {DType::kFloat16, DType::kInt8, DType::kUInt8, DType::kInt16})) return ctx.unsupported_dtype(0);
-  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, DType::kFloat32));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kFloat16, DType::kInt8, DType::kUInt8, DType::kInt16}));
+  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, 0, DType::kFloat32));
   if (t != DType::kFloat16) {
     const ir::Tensor& in = ctx.input_tensor(0);
     TFC_RETURN_IF_ERROR(check_dequantize_params(ctx, in, ctx.input_shape(0)));
@@ -389,10 +347,10 @@ Status dequantize_eval(OpContext& ctx) {
 // DENSIFY: a sparse constant (float32, float16 or int8) -> its dense tensor of
 // the same dtype and shape (the tensor's shape is the dense one).
 Status densify_shape(OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 1));
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 1, 1, 1));
   const DType t = ctx.input_dtype(0);
-  if (!is_one_of(t, {DType::kFloat32, DType::kFloat16, DType::kInt8})) return ctx.unsupported_dtype(0);
-  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, t));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kFloat32, DType::kFloat16, DType::kInt8}));
+  TFC_RETURN_IF_ERROR(check_output_dtype(ctx, 0, t));
   const ir::Tensor& in = ctx.input_tensor(0);
   if (!in.sparsity) return ctx.error("input '{}' ({}) carries no sparsity parameters", in.name, dtype_name(t));
   TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format_of(in));

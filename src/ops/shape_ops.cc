@@ -1,112 +1,26 @@
 // Shape rules and evaluation of the shape and data-movement ops: MEAN, SUM,
-// PAD, PADV2, RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE, STRIDED_SLICE, SLICE,
-// CONCATENATION, SPLIT, GATHER, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR,
-// DEPTH_TO_SPACE, SPACE_TO_DEPTH. Validation, option defaults, index clamping
-// and output shapes follow LiteRT's builtin kernels; the loops live in
-// kernels/shape_ref. Not here: quantized arithmetic (quantized tensors are
-// moved byte for byte; MEAN/SUM/RESIZE_BILINEAR take float32, SUM also int32).
-#include <algorithm>
+// PAD, PADV2, RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE, CONCATENATION, SPLIT,
+// GATHER, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, DEPTH_TO_SPACE,
+// SPACE_TO_DEPTH (STRIDED_SLICE and SLICE: slice_ops.cc). Validation, option
+// defaults, index clamping and output shapes follow LiteRT's builtin kernels;
+// the loops live in kernels/shape_ref. Not here: quantized arithmetic
+// (quantized tensors are moved byte for byte; MEAN/SUM/RESIZE_BILINEAR take
+// float32, SUM also int32).
 #include <cstring>
 #include <initializer_list>
-#include <limits>
 #include <optional>
 #include <vector>
 
 #include <fmt/ranges.h>
 
 #include "kernels/shape_ref.h"
+#include "ops/op_util.h"
 #include "ops/registry.h"
 
 namespace tfc::ops {
 namespace {
 
-// ---- Shared checks and readers ----------------------------------------------
-
-Status check_arity(const OpContext& ctx, int min_inputs, int max_inputs, int outputs) {
-  if (ctx.num_inputs() < min_inputs || ctx.num_inputs() > max_inputs) {
-    return min_inputs == max_inputs
-               ? ctx.error("expected {} inputs, got {}", min_inputs, ctx.num_inputs())
-               : ctx.error("expected {} to {} inputs, got {}", min_inputs, max_inputs, ctx.num_inputs());
-  }
-  for (int i = 0; i < min_inputs; ++i) {
-    if (!ctx.has_input(i)) return ctx.error("required input {} is missing", i);
-  }
-  if (ctx.num_outputs() != outputs) return ctx.error("expected {} outputs, got {}", outputs, ctx.num_outputs());
-  return Status::ok();
-}
-
-// Bytes per element of input i; types without a fixed size are unsupported.
-Expected<size_t> element_size(const OpContext& ctx, int i) {
-  const size_t size = dtype_size(ctx.input_dtype(i));
-  if (size == 0) return ctx.unsupported_dtype(i);
-  return size;
-}
-
-// Every output must have input `i`'s dtype.
-Status check_outputs_match(const OpContext& ctx, int i) {
-  for (int o = 0; o < ctx.num_outputs(); ++o) {
-    if (ctx.output_dtype(o) != ctx.input_dtype(i)) {
-      return ctx.error("output {} ('{}') has dtype {} but input {} ('{}') has dtype {}", o,
-                       ctx.output_tensor(o).name, dtype_name(ctx.output_dtype(o)), i, ctx.input_tensor(i).name,
-                       dtype_name(ctx.input_dtype(i)));
-    }
-  }
-  return Status::ok();
-}
-
-Status require_dtype(const OpContext& ctx, int i, std::initializer_list<DType> allowed) {
-  if (std::find(allowed.begin(), allowed.end(), ctx.input_dtype(i)) == allowed.end()) {
-    return ctx.unsupported_dtype(i);
-  }
-  return Status::ok();
-}
-
-Status require_rank(const OpContext& ctx, int i, size_t rank) {
-  if (ctx.input_shape(i).size() != rank) {
-    return ctx.error("input {} ('{}') must have rank {}, got rank {}", i, ctx.input_tensor(i).name, rank,
-                     ctx.input_shape(i).size());
-  }
-  return Status::ok();
-}
-
-// The values of integer input i (int32 or int64; int16 too when `allow_int16`),
-// widened to int64. Needs the value: static inference of a non-constant
-// tensor gets value_needed(i).
-Expected<std::vector<int64_t>> int_values(OpContext& ctx, int i, bool allow_int16 = false) {
-  const DType t = ctx.input_dtype(i);
-  if (t != DType::kInt32 && t != DType::kInt64 && !(allow_int16 && t == DType::kInt16)) {
-    return ctx.unsupported_dtype(i);
-  }
-  if (ctx.input_data(i) == nullptr) return ctx.value_needed(i);
-  const int64_t n = ir::num_elements(ctx.input_shape(i));
-  std::vector<int64_t> values(n);
-  for (int64_t k = 0; k < n; ++k) {
-    if (t == DType::kInt32) values[k] = ctx.input<int32_t>(i)[k];
-    if (t == DType::kInt64) values[k] = ctx.input<int64_t>(i)[k];
-    if (t == DType::kInt16) values[k] = ctx.input<int16_t>(i)[k];
-  }
-  return values;
-}
-
-// A single integer (the tensor must hold exactly one element).
-Expected<int64_t> int_scalar(OpContext& ctx, int i) {
-  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> values, int_values(ctx, i));
-  if (values.size() != 1) {
-    return ctx.error("input {} ('{}') must hold one value, got {}", i, ctx.input_tensor(i).name, values.size());
-  }
-  return values[0];
-}
-
-bool fits_int32(int64_t v) {
-  return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max();
-}
-
-// Axis in [-rank, rank) mapped to [0, rank).
-std::optional<int> normalize_axis(int64_t axis, size_t rank) {
-  const int64_t r = static_cast<int64_t>(rank);
-  if (axis < -r || axis >= r) return std::nullopt;
-  return static_cast<int>(axis < 0 ? axis + r : axis);
-}
+// ---- Shared helpers --------------------------------------------------------
 
 // Copies input i's bytes to output o (RESHAPE, SQUEEZE, EXPAND_DIMS); nothing
 // to do when the runtime lets the output share the input's buffer.
@@ -119,34 +33,13 @@ Status copy_input_to_output(OpContext& ctx, int i, int o) {
 
 // ---- MEAN / SUM -------------------------------------------------------------
 
-struct Reduction {
-  std::vector<int32_t> axes;  // normalized, possibly repeated
-  ir::Shape out_shape;
-};
-
-// LiteRT's reducer shape rule: axes may be negative or repeated; keep_dims
-// keeps reduced dims as 1; a rank-0 input gives a rank-0 output.
+// An input of one of `dtypes`, reduced along the axes of input 1
+// (resolve_reduction_axes: LiteRT's reducer rule).
 Expected<Reduction> resolve_reduction(OpContext& ctx, std::initializer_list<DType> dtypes) {
   TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
   TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, dtypes));
   TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
-  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> axes, int_values(ctx, 1));
-  const ir::Shape& in = ctx.input_shape(0);
-  Reduction r;
-  std::vector<bool> reduced(in.size(), false);
-  for (int64_t a : axes) {
-    const std::optional<int> axis = normalize_axis(a, in.size());
-    if (!axis) return ctx.error("axis {} is out of range for input rank {}", a, in.size());
-    r.axes.push_back(*axis);
-    reduced[*axis] = true;
-  }
-  const auto* opts = ctx.op().options_as<tflite::ReducerOptionsT>();
-  const bool keep_dims = opts != nullptr && opts->keep_dims;
-  for (size_t d = 0; d < in.size(); ++d) {
-    if (!reduced[d]) r.out_shape.push_back(in[d]);
-    else if (keep_dims) r.out_shape.push_back(1);
-  }
-  return r;
+  return resolve_reduction_axes(ctx);
 }
 
 // ---- PAD / PADV2 ------------------------------------------------------------
@@ -294,180 +187,7 @@ Expected<std::vector<int32_t>> transpose_perm(OpContext& ctx) {
   return std::vector<int32_t>(values.begin(), values.end());
 }
 
-// ---- STRIDED_SLICE ----------------------------------------------------------
-
-struct StridedPlan {
-  ir::Shape in_dims;                      // the input's dims with new axes inserted as 1
-  std::vector<kernels::SliceAxis> axes;   // one per entry of in_dims
-  ir::Shape out_shape;
-};
-
-// One dim of the expanded slice spec.
-struct SpecDim {
-  enum Kind { kRange, kFull, kNewAxis } kind = kFull;
-  int64_t begin = 0, end = 0, stride = 1;
-  bool begin_mask = false, end_mask = false, shrink = false;
-};
-
-bool bit(int32_t mask, size_t i) { return i < 32 && (static_cast<uint32_t>(mask) >> i) & 1u; }
-
-// Expands the spec (begin/end/strides and the masks) to one entry per output-
-// side dim, as LiteRT's BuildStridedSliceParams: the ellipsis covers the dims
-// the other entries leave, new_axis entries (not also ellipsis) insert a dim
-// of 1, dims past the spec are taken whole, extra entries are ignored.
-std::vector<SpecDim> expand_spec(const tflite::StridedSliceOptionsT& o, const std::vector<int64_t>& begin,
-                                 const std::vector<int64_t>& end, const std::vector<int64_t>& strides,
-                                 size_t rank) {
-  const size_t n = begin.size();
-  size_t num_new = 0;
-  for (size_t i = 0; i < n; ++i) num_new += bit(o.new_axis_mask, i) && !bit(o.ellipsis_mask, i);
-  const size_t effective = rank + num_new;
-  std::vector<SpecDim> dims;
-  for (size_t i = 0; i < n && dims.size() < effective; ++i) {
-    if (bit(o.ellipsis_mask, i)) {
-      const size_t covered = std::max<int64_t>(1, static_cast<int64_t>(effective) - static_cast<int64_t>(n) + 1);
-      dims.insert(dims.end(), covered, SpecDim{});
-    } else if (bit(o.new_axis_mask, i)) {
-      dims.push_back({SpecDim::kNewAxis, 0, 1, 1});
-    } else {
-      dims.push_back({SpecDim::kRange, begin[i], end[i], strides[i], bit(o.begin_mask, i), bit(o.end_mask, i),
-                      bit(o.shrink_axis_mask, i)});
-    }
-  }
-  dims.resize(effective);  // drops what an oversized ellipsis added; pads with whole dims
-  return dims;
-}
-
-int64_t clamp_index(int64_t v, int64_t stride, int64_t size) {
-  return stride > 0 ? std::clamp<int64_t>(v, 0, size) : std::clamp<int64_t>(v, -1, size - 1);
-}
-
-// LiteRT's StartForAxis/EndForAxis (reference_ops, DynamicStridedSliceParams).
-kernels::SliceAxis resolve_axis(const SpecDim& s, int64_t size, bool offset) {
-  int64_t start = s.begin < 0 ? s.begin + size : s.begin;
-  start = clamp_index(start, s.stride, size);
-  if (s.begin_mask) start = s.stride > 0 ? 0 : size - 1;
-  int64_t stop;
-  if (s.shrink) {
-    stop = start >= size ? start : start + 1;
-  } else {
-    stop = offset ? s.end + start : s.end;
-    if (stop < 0) stop += size;
-    stop = clamp_index(stop, s.stride, size);
-    if (s.end_mask) stop = s.stride > 0 ? size : -1;
-  }
-  return {static_cast<int32_t>(start), static_cast<int32_t>(stop), static_cast<int32_t>(s.stride)};
-}
-
-// LiteRT's output dim for a span (end - begin) walked with `stride`.
-int64_t strided_count(int64_t span, int64_t stride) {
-  if ((span < 0) != (stride < 0)) return 0;
-  if (stride < 0) return (span + 1) / stride + 1;
-  return span == 0 ? 0 : (span - 1) / stride + 1;
-}
-
-Expected<StridedPlan> plan_strided_slice(OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 4, 4, 1));
-  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
-  for (int i = 1; i <= 3; ++i) TFC_RETURN_IF_ERROR(require_rank(ctx, i, 1));
-  const int32_t n = ctx.input_shape(1)[0];
-  if (ctx.input_shape(2)[0] != n || ctx.input_shape(3)[0] != n) {
-    return ctx.error("begin, end and strides must have the same length, got {}, {} and {}", n,
-                     ctx.input_shape(2)[0], ctx.input_shape(3)[0]);
-  }
-  if (n > 31) return ctx.error("at most 31 slice indices are supported, got {}", n);
-  const tflite::StridedSliceOptionsT defaults;
-  const auto* found = ctx.op().options_as<tflite::StridedSliceOptionsT>();
-  const tflite::StridedSliceOptionsT& o = found != nullptr ? *found : defaults;
-  int ellipses = 0;
-  for (int i = 0; i < n; ++i) ellipses += bit(o.ellipsis_mask, i);
-  if (ellipses > 1) return ctx.error("ellipsis_mask {} has more than one bit set", o.ellipsis_mask);
-
-  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> strides, int_values(ctx, 3));
-  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> end, int_values(ctx, 2));
-  // With `offset` the output shape does not depend on begin (end is a size).
-  std::vector<int64_t> begin(n, 0);
-  const bool begin_known = !o.offset || ctx.input_data(1) != nullptr;
-  if (begin_known) {
-    TFC_ASSIGN_OR_RETURN(begin, int_values(ctx, 1));
-  } else {
-    TFC_RETURN_IF_ERROR(require_dtype(ctx, 1, {DType::kInt32, DType::kInt64}));
-  }
-  for (int i = 0; i < n; ++i) {
-    if (strides[i] == 0 || strides[i] == std::numeric_limits<int32_t>::min() || !fits_int32(strides[i]) ||
-        !fits_int32(begin[i]) || !fits_int32(end[i])) {
-      return ctx.error("slice index {} (begin {}, end {}, stride {}) is invalid", i, begin[i], end[i], strides[i]);
-    }
-  }
-
-  const ir::Shape& in = ctx.input_shape(0);
-  StridedPlan plan;
-  size_t next_input_dim = 0;
-  int64_t visited = 1;  // elements the kernel will copy
-  for (const SpecDim& s : expand_spec(o, begin, end, strides, in.size())) {
-    const int64_t size = s.kind == SpecDim::kNewAxis ? 1 : in[next_input_dim++];
-    const SpecDim full{SpecDim::kFull, 0, 0, 1, true, true, false};
-    const kernels::SliceAxis axis = resolve_axis(s.kind == SpecDim::kFull ? full : s, size, o.offset);
-    plan.in_dims.push_back(static_cast<int32_t>(size));
-    plan.axes.push_back(axis);
-    visited *= kernels::slice_axis_count(axis);
-    if (s.shrink) continue;
-    const bool from_size = o.offset && s.kind == SpecDim::kRange;
-    const int64_t span = from_size ? s.end : static_cast<int64_t>(axis.stop) - axis.start;
-    plan.out_shape.push_back(static_cast<int32_t>(strided_count(span, axis.stride)));
-  }
-  // LiteRT leaves part of the output unwritten when the slice visits fewer
-  // elements than its shape holds (a shrunk index out of range, an offset
-  // slice running past the end); refuse instead.
-  if (begin_known && visited != ir::num_elements(plan.out_shape)) {
-    return ctx.error("slice visits {} elements of the input, but its output shape [{}] holds {}", visited,
-                     fmt::join(plan.out_shape, ", "), ir::num_elements(plan.out_shape));
-  }
-  return plan;
-}
-
-// ---- SLICE ------------------------------------------------------------------
-
-// LiteRT's rule: begin in [0, dim], size -1 means "to the end", else
-// begin + size <= dim. Returns one SliceAxis per input dim.
-Expected<std::vector<kernels::SliceAxis>> plan_slice(OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 3, 3, 1));
-  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
-  if (ctx.input_dtype(1) != ctx.input_dtype(2)) {
-    return ctx.error("begin has dtype {} but size has dtype {}", dtype_name(ctx.input_dtype(1)),
-                     dtype_name(ctx.input_dtype(2)));
-  }
-  const ir::Shape& in = ctx.input_shape(0);
-  for (int i = 1; i <= 2; ++i) {
-    TFC_RETURN_IF_ERROR(require_rank(ctx, i, 1));
-    if (ctx.input_shape(i)[0] != static_cast<int32_t>(in.size())) {
-      return ctx.error("input {} ('{}') must hold {} values (the input rank), got {}", i, ctx.input_tensor(i).name,
-                       in.size(), ctx.input_shape(i)[0]);
-    }
-  }
-  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> begin, int_values(ctx, 1));
-  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> size, int_values(ctx, 2));
-  std::vector<kernels::SliceAxis> axes;
-  for (size_t d = 0; d < in.size(); ++d) {
-    const int64_t b = begin[d];
-    const int64_t s = size[d] == -1 ? in[d] - b : size[d];
-    if (b < 0 || b > in[d] || s < 0 || b + s > in[d]) {
-      return ctx.error("begin {} and size {} are out of range for dim {} of size {}", b, size[d], d, in[d]);
-    }
-    axes.push_back({static_cast<int32_t>(b), static_cast<int32_t>(b + s), 1});
-  }
-  return axes;
-}
-
 // ---- CONCATENATION ----------------------------------------------------------
-
-bool same_quantization(const ir::Tensor& a, const ir::Tensor& b) {
-  if (!a.is_quantized() && !b.is_quantized()) return true;
-  if (a.is_quantized() != b.is_quantized()) return false;
-  const int64_t za = a.quantization->zero_point.empty() ? 0 : a.quantization->zero_point[0];
-  const int64_t zb = b.quantization->zero_point.empty() ? 0 : b.quantization->zero_point[0];
-  return a.quantization->scale == b.quantization->scale && za == zb;
-}
 
 struct Concat {
   int axis = 0;
@@ -481,18 +201,13 @@ Expected<Concat> resolve_concat(OpContext& ctx) {
   if (ctx.num_inputs() < 1) return ctx.error("expected at least one input");
   TFC_RETURN_IF_ERROR(check_arity(ctx, ctx.num_inputs(), ctx.num_inputs(), 1));
   TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
-  const auto* opts = ctx.op().options_as<tflite::ConcatenationOptionsT>();
+  const auto& opts = options_or_default<tflite::ConcatenationOptionsT>(ctx);
   Concat c;
-  const int64_t raw_axis = opts != nullptr ? opts->axis : 0;
   const ir::Shape& first = ctx.input_shape(0);
-  if (first.empty() && raw_axis == 0) {
-    c.axis = 0;
-  } else {
-    const std::optional<int> axis = normalize_axis(raw_axis, first.size());
-    if (!axis) return ctx.error("axis {} is out of range for input rank {}", raw_axis, first.size());
-    c.axis = *axis;
+  if (!first.empty() || opts.axis != 0) {
+    TFC_ASSIGN_OR_RETURN(c.axis, resolve_axis(ctx, opts.axis, first.size()));
   }
-  if (opts != nullptr) c.activation = to_activation(opts->fused_activation_function);
+  c.activation = to_activation(opts.fused_activation_function);
   if (c.activation != kernels::Activation::kNone && ctx.input_dtype(0) != DType::kFloat32) {
     return ctx.error("a fused activation needs float32, the inputs are {}", dtype_name(ctx.input_dtype(0)));
   }
@@ -527,20 +242,18 @@ struct SplitPlan {
 
 // Input 0 is the axis (one int), input 1 the value; num_splits outputs.
 Expected<SplitPlan> plan_split(OpContext& ctx) {
-  const auto* opts = ctx.op().options_as<tflite::SplitOptionsT>();
-  const int num_splits = opts != nullptr ? opts->num_splits : 0;
+  const int num_splits = options_or_default<tflite::SplitOptionsT>(ctx).num_splits;
   if (num_splits <= 0) return ctx.error("num_splits must be positive, got {}", num_splits);
   TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, num_splits));
   TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 1));
-  TFC_ASSIGN_OR_RETURN(const int64_t raw_axis, int_scalar(ctx, 0));
+  TFC_ASSIGN_OR_RETURN(const int64_t raw_axis, int_scalar_after_read(ctx, 0));
   const ir::Shape& in = ctx.input_shape(1);
-  const std::optional<int> axis = normalize_axis(raw_axis, in.size());
-  if (!axis) return ctx.error("axis {} is out of range for input rank {}", raw_axis, in.size());
-  if (in[*axis] % num_splits != 0) {
-    return ctx.error("dim {} of size {} does not split evenly into {}", *axis, in[*axis], num_splits);
+  TFC_ASSIGN_OR_RETURN(const int axis, resolve_axis(ctx, raw_axis, in.size()));
+  if (in[axis] % num_splits != 0) {
+    return ctx.error("dim {} of size {} does not split evenly into {}", axis, in[axis], num_splits);
   }
-  SplitPlan p{*axis, in};
-  p.out_shape[*axis] /= num_splits;
+  SplitPlan p{axis, in};
+  p.out_shape[axis] /= num_splits;
   return p;
 }
 
@@ -558,18 +271,16 @@ Expected<GatherPlan> plan_gather(OpContext& ctx) {
   TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
   TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
   TFC_RETURN_IF_ERROR(require_dtype(ctx, 1, {DType::kInt16, DType::kInt32, DType::kInt64}));
-  const auto* opts = ctx.op().options_as<tflite::GatherOptionsT>();
+  const auto& opts = options_or_default<tflite::GatherOptionsT>(ctx);
   const ir::Shape& in = ctx.input_shape(0);
   const ir::Shape& idx = ctx.input_shape(1);
-  const int64_t raw_axis = opts != nullptr ? opts->axis : 0;
-  const std::optional<int> axis = normalize_axis(raw_axis, in.size());
-  if (!axis) return ctx.error("axis {} is out of range for input rank {}", raw_axis, in.size());
-  int64_t batch_dims = opts != nullptr ? opts->batch_dims : 0;
+  TFC_ASSIGN_OR_RETURN(const int axis, resolve_axis(ctx, opts.axis, in.size()));
+  int64_t batch_dims = opts.batch_dims;
   if (batch_dims < 0) batch_dims += static_cast<int64_t>(idx.size());
-  if (batch_dims < 0 || batch_dims > *axis || batch_dims > static_cast<int64_t>(idx.size())) {
-    return ctx.error("batch_dims {} must be in [0, min(axis {}, indices rank {})]", batch_dims, *axis, idx.size());
+  if (batch_dims < 0 || batch_dims > axis || batch_dims > static_cast<int64_t>(idx.size())) {
+    return ctx.error("batch_dims {} must be in [0, min(axis {}, indices rank {})]", batch_dims, axis, idx.size());
   }
-  GatherPlan p{*axis, static_cast<int>(batch_dims), {}};
+  GatherPlan p{axis, static_cast<int>(batch_dims), {}};
   for (int d = 0; d < p.batch_dims; ++d) {
     if (in[d] != idx[d]) return ctx.error("batch dim {} differs: input {} vs indices {}", d, in[d], idx[d]);
   }
@@ -618,8 +329,7 @@ Expected<int32_t> block_size(const OpContext& ctx) {
   TFC_RETURN_IF_ERROR(check_arity(ctx, 1, 1, 1));
   TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
   TFC_RETURN_IF_ERROR(require_rank(ctx, 0, 4));
-  const auto* opts = ctx.op().options_as<Options>();
-  const int32_t bs = opts != nullptr ? opts->block_size : 0;
+  const int32_t bs = options_or_default<Options>(ctx).block_size;
   if (bs < 1) return ctx.error("block_size must be at least 1, got {}", bs);
   return bs;
 }
@@ -708,7 +418,7 @@ Status expand_dims_shape(OpContext& ctx) {
   TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
   TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
   TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
-  TFC_ASSIGN_OR_RETURN(const int64_t raw_axis, int_scalar(ctx, 1));
+  TFC_ASSIGN_OR_RETURN(const int64_t raw_axis, int_scalar_after_read(ctx, 1));
   ir::Shape out = ctx.input_shape(0);
   const std::optional<int> axis = normalize_axis(raw_axis, out.size() + 1);
   if (!axis) return ctx.error("axis {} is out of range for input rank {}", raw_axis, out.size());
@@ -732,36 +442,6 @@ Status transpose_eval(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(const std::vector<int32_t> perm, transpose_perm(ctx));
   TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
   kernels::transpose(ctx.input_data(0), ctx.input_shape(0), perm, elem, ctx.output_data(0));
-  return Status::ok();
-}
-
-Status strided_slice_shape(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(StridedPlan plan, plan_strided_slice(ctx));
-  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
-  ctx.set_output_shape(0, std::move(plan.out_shape));
-  return Status::ok();
-}
-
-Status strided_slice_eval(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(const StridedPlan plan, plan_strided_slice(ctx));
-  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
-  kernels::strided_slice(ctx.input_data(0), plan.in_dims, plan.axes, elem, ctx.output_data(0));
-  return Status::ok();
-}
-
-Status slice_shape(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(const std::vector<kernels::SliceAxis> axes, plan_slice(ctx));
-  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
-  ir::Shape out;
-  for (const kernels::SliceAxis& a : axes) out.push_back(a.stop - a.start);
-  ctx.set_output_shape(0, std::move(out));
-  return Status::ok();
-}
-
-Status slice_eval(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(const std::vector<kernels::SliceAxis> axes, plan_slice(ctx));
-  TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
-  kernels::strided_slice(ctx.input_data(0), ctx.input_shape(0), axes, elem, ctx.output_data(0));
   return Status::ok();
 }
 

@@ -9,34 +9,22 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <deque>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "kernels/conv_ref.h"
 #include "ops/registry.h"
+#include "op_harness.h"
 
 namespace tfc {
 namespace {
 
 using kernels::Activation;
 using kernels::Padding;
-using ops::OpContext;
-using ops::TensorSlot;
+using test::OpHarness;
 
 // ---- helpers ----------------------------------------------------------------
-
-#define EXPECT_OK(expr)                               \
-  do {                                                \
-    const ::tfc::Status s_ = (expr);                  \
-    EXPECT_TRUE(s_.is_ok()) << s_.message();          \
-  } while (0)
-#define ASSERT_OK(expr)                               \
-  do {                                                \
-    const ::tfc::Status s_ = (expr);                  \
-    ASSERT_TRUE(s_.is_ok()) << s_.message();          \
-  } while (0)
 
 std::vector<float> random_values(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -179,78 +167,6 @@ std::vector<double> naive_transpose_conv(const std::vector<float>& in, ir::Shape
   return out;
 }
 
-// One op and its tensors, run through its shape rule and kernel as the
-// interpreter does. Inputs keep their order; absent ones are nullptr slots.
-class OpHarness {
- public:
-  explicit OpHarness(tflite::BuiltinOperator code) {
-    op_.code.builtin = code;
-    output_.tensor.name = "out";
-    output_.slot.tensor = &output_.tensor;
-  }
-  template <typename T>
-  void set_options(T options) {
-    op_.options.Set(std::move(options));
-  }
-
-  void add_input(const std::vector<float>& values, ir::Shape shape) {
-    add(DType::kFloat32, std::move(shape), values.data(), values.size() * sizeof(float));
-  }
-  void add_int32_input(const std::vector<int32_t>& values, ir::Shape shape) {
-    add(DType::kInt32, std::move(shape), values.data(), values.size() * sizeof(int32_t));
-  }
-  // An input whose value is not known (static shape inference of a non-constant).
-  void add_unknown_input(DType dtype, ir::Shape shape) { add(dtype, std::move(shape), nullptr, 0); }
-  void add_absent_input() { inputs_.push_back(nullptr); }
-  void set_output_dtype(DType dtype) { output_.tensor.dtype = dtype; }
-
-  Status shape(Status (*rule)(OpContext&)) {
-    OpContext ctx(op_, inputs_, {&output_.slot});
-    Status s = rule(ctx);
-    value_missing_ = ctx.value_missing();
-    return s;
-  }
-  Status run(Status (*rule)(OpContext&), Status (*kernel)(OpContext&)) {
-    TFC_RETURN_IF_ERROR(shape(rule));
-    out_.assign(static_cast<size_t>(ir::num_elements(output_.slot.shape)), std::nanf(""));
-    output_.slot.data = out_.data();
-    OpContext ctx(op_, inputs_, {&output_.slot});
-    return kernel(ctx);
-  }
-
-  const ir::Shape& out_shape() const { return output_.slot.shape; }
-  const std::vector<float>& out() const { return out_; }
-  bool value_missing() const { return value_missing_; }
-
- private:
-  struct Operand {
-    ir::Tensor tensor;
-    TensorSlot slot;
-    std::vector<uint8_t> bytes;
-  };
-  void add(DType dtype, ir::Shape shape, const void* data, size_t size) {
-    Operand& o = operands_.emplace_back();
-    o.tensor.name = "in" + std::to_string(inputs_.size());
-    o.tensor.dtype = dtype;
-    o.tensor.shape = shape;
-    o.slot.tensor = &o.tensor;
-    o.slot.shape = std::move(shape);
-    if (data) {
-      o.bytes.resize(size);
-      std::memcpy(o.bytes.data(), data, size);
-      o.slot.data = o.bytes.data();
-    }
-    inputs_.push_back(&o.slot);
-  }
-
-  ir::Op op_;
-  std::deque<Operand> operands_;  // stable addresses for the slots
-  std::vector<TensorSlot*> inputs_;
-  Operand output_;
-  std::vector<float> out_;
-  bool value_missing_ = false;
-};
-
 tflite::Conv2DOptionsT conv_options(tflite::Padding padding, int32_t stride_h, int32_t stride_w,
                                     int32_t dilation_h = 1, int32_t dilation_w = 1,
                                     tflite::ActivationFunctionType act = tflite::ActivationFunctionType_NONE) {
@@ -388,10 +304,11 @@ TEST(ConvOp, SetsOutputShapeAndRunsWithOptions) {
   const std::vector<float> filter = random_values(ir::num_elements(f_shape), 12);
   const std::vector<float> bias = random_values(6, 13);
   OpHarness h(tflite::BuiltinOperator_CONV_2D);
-  h.set_options(conv_options(tflite::Padding_SAME, 2, 1, 1, 2, tflite::ActivationFunctionType_RELU));
-  h.add_input(in, in_shape);
-  h.add_input(filter, f_shape);
-  h.add_input(bias, {6});
+  h.output(DType::kFloat32);
+  h.options(conv_options(tflite::Padding_SAME, 2, 1, 1, 2, tflite::ActivationFunctionType_RELU));
+  h.f32(in_shape, in);
+  h.f32(f_shape, filter);
+  h.f32({6}, bias);
   ASSERT_OK(h.run(ops::conv2d_shape, ops::conv2d_eval));
   EXPECT_EQ(h.out_shape(), (ir::Shape{2, 4, 5, 6}));
   expect_close(h.out(), naive_conv(in, in_shape, filter, f_shape, bias,
@@ -401,10 +318,11 @@ TEST(ConvOp, SetsOutputShapeAndRunsWithOptions) {
 TEST(ConvOp, AbsentBiasMeansZero) {
   const std::vector<float> in = iota_values(9), filter(4, 1.0f);
   OpHarness h(tflite::BuiltinOperator_CONV_2D);
-  h.set_options(conv_options(tflite::Padding_VALID, 1, 1));
-  h.add_input(in, {1, 3, 3, 1});
-  h.add_input(filter, {1, 2, 2, 1});
-  h.add_absent_input();
+  h.output(DType::kFloat32);
+  h.options(conv_options(tflite::Padding_VALID, 1, 1));
+  h.f32({1, 3, 3, 1}, in);
+  h.f32({1, 2, 2, 1}, filter);
+  h.absent();
   ASSERT_OK(h.run(ops::conv2d_shape, ops::conv2d_eval));
   expect_close(h.out(), std::vector<float>{12, 16, 24, 28});
 }
@@ -413,10 +331,11 @@ TEST(ConvOp, ShapeErrors) {
   auto conv = [](ir::Shape in, ir::Shape filter, ir::Shape bias, tflite::Conv2DOptionsT o,
                  DType weights = DType::kFloat32) {
     OpHarness h(tflite::BuiltinOperator_CONV_2D);
-    h.set_options(o);
-    h.add_unknown_input(DType::kFloat32, in);
-    h.add_unknown_input(weights, filter);
-    h.add_unknown_input(DType::kFloat32, bias);
+    h.output(DType::kFloat32);
+    h.options(o);
+    h.unknown(DType::kFloat32, in);
+    h.unknown(weights, filter);
+    h.unknown(DType::kFloat32, bias);
     return h.shape(ops::conv2d_shape);
   };
   const auto same = conv_options(tflite::Padding_SAME, 1, 1);
@@ -441,17 +360,19 @@ TEST(ConvOp, ShapeErrors) {
 // As in LiteRT, VALID with a window one larger than the input gives an empty output.
 TEST(ConvOp, ValidWindowJustLargerThanTheInputGivesAnEmptyOutput) {
   OpHarness h(tflite::BuiltinOperator_CONV_2D);
-  h.set_options(conv_options(tflite::Padding_VALID, 1, 1));
-  h.add_unknown_input(DType::kFloat32, {1, 2, 4, 3});
-  h.add_unknown_input(DType::kFloat32, {4, 3, 3, 3});
+  h.output(DType::kFloat32);
+  h.options(conv_options(tflite::Padding_VALID, 1, 1));
+  h.unknown(DType::kFloat32, {1, 2, 4, 3});
+  h.unknown(DType::kFloat32, {4, 3, 3, 3});
   ASSERT_OK(h.shape(ops::conv2d_shape));
   EXPECT_EQ(h.out_shape(), (ir::Shape{1, 0, 2, 4}));
 }
 
 TEST(ConvOp, MissingOptionsUseSchemaDefaultsWhoseStrideZeroIsRejected) {
   OpHarness h(tflite::BuiltinOperator_CONV_2D);
-  h.add_unknown_input(DType::kFloat32, {1, 4, 4, 1});
-  h.add_unknown_input(DType::kFloat32, {1, 1, 1, 1});
+  h.output(DType::kFloat32);
+  h.unknown(DType::kFloat32, {1, 4, 4, 1});
+  h.unknown(DType::kFloat32, {1, 1, 1, 1});
   const Status s = h.shape(ops::conv2d_shape);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("stride"), std::string::npos) << s.message();
@@ -459,16 +380,17 @@ TEST(ConvOp, MissingOptionsUseSchemaDefaultsWhoseStrideZeroIsRejected) {
 
 TEST(ConvOp, RejectsNonFloatInputAndOutput) {
   OpHarness h(tflite::BuiltinOperator_CONV_2D);
-  h.set_options(conv_options(tflite::Padding_SAME, 1, 1));
-  h.add_unknown_input(DType::kInt8, {1, 4, 4, 1});
-  h.add_unknown_input(DType::kFloat32, {1, 1, 1, 1});
+  h.output(DType::kFloat32);
+  h.options(conv_options(tflite::Padding_SAME, 1, 1));
+  h.unknown(DType::kInt8, {1, 4, 4, 1});
+  h.unknown(DType::kFloat32, {1, 1, 1, 1});
   EXPECT_EQ(h.shape(ops::conv2d_shape).code(), StatusCode::kUnsupported);
 
   OpHarness g(tflite::BuiltinOperator_CONV_2D);
-  g.set_options(conv_options(tflite::Padding_SAME, 1, 1));
-  g.add_unknown_input(DType::kFloat32, {1, 4, 4, 1});
-  g.add_unknown_input(DType::kFloat32, {1, 1, 1, 1});
-  g.set_output_dtype(DType::kInt8);
+  g.output(DType::kInt8);
+  g.options(conv_options(tflite::Padding_SAME, 1, 1));
+  g.unknown(DType::kFloat32, {1, 4, 4, 1});
+  g.unknown(DType::kFloat32, {1, 1, 1, 1});
   EXPECT_EQ(g.shape(ops::conv2d_shape).code(), StatusCode::kInvalidArgument);
 }
 
@@ -518,10 +440,11 @@ TEST(DepthwiseOp, DerivesTheMultiplierFromTheFilter) {
     o.stride_h = o.stride_w = 2;
     o.depth_multiplier = stated;
     OpHarness h(tflite::BuiltinOperator_DEPTHWISE_CONV_2D);
-    h.set_options(o);
-    h.add_input(in, in_shape);
-    h.add_input(filter, f_shape);
-    h.add_input(bias, {6});
+    h.output(DType::kFloat32);
+    h.options(o);
+    h.f32(in_shape, in);
+    h.f32(f_shape, filter);
+    h.f32({6}, bias);
     ASSERT_OK(h.run(ops::depthwise_conv2d_shape, ops::depthwise_conv2d_eval));
     EXPECT_EQ(h.out_shape(), (ir::Shape{1, 3, 3, 6}));
     expect_close(h.out(), naive_depthwise(in, in_shape, filter, f_shape, bias, {Padding::kSame, 2, 2, 1, 1}));
@@ -533,9 +456,10 @@ TEST(DepthwiseOp, ShapeErrors) {
     tflite::DepthwiseConv2DOptionsT o;
     o.stride_h = o.stride_w = 1;
     OpHarness h(tflite::BuiltinOperator_DEPTHWISE_CONV_2D);
-    h.set_options(o);
-    h.add_unknown_input(DType::kFloat32, in);
-    h.add_unknown_input(DType::kFloat32, filter);
+    h.output(DType::kFloat32);
+    h.options(o);
+    h.unknown(DType::kFloat32, in);
+    h.unknown(DType::kFloat32, filter);
     return h.shape(ops::depthwise_conv2d_shape);
   };
   EXPECT_OK(dw({1, 4, 4, 2}, {1, 3, 3, 4}));
@@ -597,11 +521,12 @@ TEST(TransposeConvOp, ReadsOutputShapeAndOptionalBias) {
   o.fused_activation_function = tflite::ActivationFunctionType_RELU;
   for (bool with_bias : {false, true}) {
     OpHarness h(tflite::BuiltinOperator_TRANSPOSE_CONV);
-    h.set_options(o);
-    h.add_int32_input({1, 6, 5, 4}, {4});
-    h.add_input(filter, f_shape);
-    h.add_input(in, in_shape);
-    if (with_bias) h.add_input(bias, {4});
+    h.output(DType::kFloat32);
+    h.options(o);
+    h.i32({4}, {1, 6, 5, 4});
+    h.f32(f_shape, filter);
+    h.f32(in_shape, in);
+    if (with_bias) h.f32({4}, bias);
     ASSERT_OK(h.run(ops::transpose_conv_shape, ops::transpose_conv_eval));
     EXPECT_EQ(h.out_shape(), (ir::Shape{1, 6, 5, 4}));
     expect_close(h.out(), naive_transpose_conv(in, in_shape, filter, f_shape, with_bias ? bias : std::vector<float>{},
@@ -613,10 +538,11 @@ TEST(TransposeConvOp, ShapeNeedsTheOutputShapeValue) {
   tflite::TransposeConvOptionsT o;
   o.stride_h = o.stride_w = 1;
   OpHarness h(tflite::BuiltinOperator_TRANSPOSE_CONV);
-  h.set_options(o);
-  h.add_unknown_input(DType::kInt32, {4});
-  h.add_unknown_input(DType::kFloat32, {2, 3, 3, 1});
-  h.add_unknown_input(DType::kFloat32, {1, 4, 4, 1});
+  h.output(DType::kFloat32);
+  h.options(o);
+  h.unknown(DType::kInt32, {4});
+  h.unknown(DType::kFloat32, {2, 3, 3, 1});
+  h.unknown(DType::kFloat32, {1, 4, 4, 1});
   EXPECT_FALSE(h.shape(ops::transpose_conv_shape));
   EXPECT_TRUE(h.value_missing());
 }
@@ -626,14 +552,15 @@ TEST(TransposeConvOp, ShapeErrors) {
     tflite::TransposeConvOptionsT o;
     o.stride_h = o.stride_w = 2;
     OpHarness h(tflite::BuiltinOperator_TRANSPOSE_CONV);
-    h.set_options(o);
+    h.output(DType::kFloat32);
+    h.options(o);
     if (shape_dtype == DType::kInt32) {
-      h.add_int32_input(out, {static_cast<int32_t>(out.size())});
+      h.i32({static_cast<int32_t>(out.size())}, out);
     } else {
-      h.add_unknown_input(shape_dtype, {static_cast<int32_t>(out.size())});
+      h.unknown(shape_dtype, {static_cast<int32_t>(out.size())});
     }
-    h.add_unknown_input(DType::kFloat32, weights);
-    h.add_unknown_input(DType::kFloat32, in);
+    h.unknown(DType::kFloat32, weights);
+    h.unknown(DType::kFloat32, in);
     return h.shape(ops::transpose_conv_shape);
   };
   EXPECT_OK(tc(DType::kInt32, {1, 8, 8, 2}, {2, 3, 3, 1}, {1, 4, 4, 1}));
@@ -673,9 +600,10 @@ TEST(FullyConnectedOp, FlattensAnyRankToRowsOfTheWeightsDepth) {
   const std::vector<float> in = random_values(2 * 3 * 4 * 5, 41);
   const std::vector<float> w = random_values(7 * 20, 42);
   OpHarness h(tflite::BuiltinOperator_FULLY_CONNECTED);
-  h.set_options(tflite::FullyConnectedOptionsT{});
-  h.add_input(in, {2, 3, 4, 5});
-  h.add_input(w, {7, 20});  // depth 20 spans two of the input's dims
+  h.output(DType::kFloat32);
+  h.options(tflite::FullyConnectedOptionsT{});
+  h.f32({2, 3, 4, 5}, in);
+  h.f32({7, 20}, w);  // depth 20 spans two of the input's dims
   ASSERT_OK(h.run(ops::fully_connected_shape, ops::fully_connected_eval));
   EXPECT_EQ(h.out_shape(), (ir::Shape{6, 7}));
   expect_close(h.out(), naive_fc(in, w, {}, 7, 20));
@@ -688,10 +616,11 @@ TEST(FullyConnectedOp, KeepNumDimsKeepsTheInputsLeadingDims) {
   tflite::FullyConnectedOptionsT o;
   o.keep_num_dims = true;
   OpHarness h(tflite::BuiltinOperator_FULLY_CONNECTED);
-  h.set_options(o);
-  h.add_input(in, {2, 3, 5});
-  h.add_input(w, {4, 5});
-  h.add_input(b, {4});
+  h.output(DType::kFloat32);
+  h.options(o);
+  h.f32({2, 3, 5}, in);
+  h.f32({4, 5}, w);
+  h.f32({4}, b);
   ASSERT_OK(h.run(ops::fully_connected_shape, ops::fully_connected_eval));
   EXPECT_EQ(h.out_shape(), (ir::Shape{2, 3, 4}));
   expect_close(h.out(), naive_fc(in, w, b, 4, 5));
@@ -700,9 +629,10 @@ TEST(FullyConnectedOp, KeepNumDimsKeepsTheInputsLeadingDims) {
 TEST(FullyConnectedOp, ShapeErrors) {
   auto fc = [](ir::Shape in, ir::Shape w, tflite::FullyConnectedOptionsT o, DType w_dtype = DType::kFloat32) {
     OpHarness h(tflite::BuiltinOperator_FULLY_CONNECTED);
-    h.set_options(o);
-    h.add_unknown_input(DType::kFloat32, in);
-    h.add_unknown_input(w_dtype, w);
+    h.output(DType::kFloat32);
+    h.options(o);
+    h.unknown(DType::kFloat32, in);
+    h.unknown(w_dtype, w);
     return h.shape(ops::fully_connected_shape);
   };
   const tflite::FullyConnectedOptionsT plain;
@@ -726,10 +656,11 @@ TEST(FullyConnectedOp, ShapeErrors) {
 
 TEST(FullyConnectedOp, BiasMustHaveOneValuePerUnit) {
   OpHarness h(tflite::BuiltinOperator_FULLY_CONNECTED);
-  h.set_options(tflite::FullyConnectedOptionsT{});
-  h.add_unknown_input(DType::kFloat32, {4, 6});
-  h.add_unknown_input(DType::kFloat32, {3, 6});
-  h.add_unknown_input(DType::kFloat32, {4});
+  h.output(DType::kFloat32);
+  h.options(tflite::FullyConnectedOptionsT{});
+  h.unknown(DType::kFloat32, {4, 6});
+  h.unknown(DType::kFloat32, {3, 6});
+  h.unknown(DType::kFloat32, {4});
   EXPECT_EQ(h.shape(ops::fully_connected_shape).code(), StatusCode::kInvalidArgument);
 }
 
@@ -801,9 +732,10 @@ TEST(BatchMatMulOp, BroadcastsBatchDimsWithAdjointFlags) {
     o.adj_x = c.adj_x;
     o.adj_y = c.adj_y;
     OpHarness h(tflite::BuiltinOperator_BATCH_MATMUL);
-    h.set_options(o);
-    h.add_input(lhs, c.lhs);
-    h.add_input(rhs, c.rhs);
+    h.output(DType::kFloat32);
+    h.options(o);
+    h.f32(c.lhs, lhs);
+    h.f32(c.rhs, rhs);
     ASSERT_OK(h.run(ops::batch_matmul_shape, ops::batch_matmul_eval));
     EXPECT_EQ(h.out_shape(), c.out);
     SCOPED_TRACE(testing::Message() << "case with seed " << seed);
@@ -814,8 +746,9 @@ TEST(BatchMatMulOp, BroadcastsBatchDimsWithAdjointFlags) {
 TEST(BatchMatMulOp, ShapeErrors) {
   auto bmm = [](ir::Shape lhs, ir::Shape rhs, DType rhs_dtype = DType::kFloat32) {
     OpHarness h(tflite::BuiltinOperator_BATCH_MATMUL);
-    h.add_unknown_input(DType::kFloat32, lhs);
-    h.add_unknown_input(rhs_dtype, rhs);
+    h.output(DType::kFloat32);
+    h.unknown(DType::kFloat32, lhs);
+    h.unknown(rhs_dtype, rhs);
     return h.shape(ops::batch_matmul_shape);
   };
   EXPECT_OK(bmm({2, 3, 4}, {4, 5}));  // no options: adj_x = adj_y = false
@@ -855,8 +788,9 @@ TEST(PoolOp, AverageAndMaxOverChannelsWithStrideAndActivation) {
   const Image img{in.data(), 2, 5, 4, 3};
   for (bool average : {true, false}) {
     OpHarness h(average ? tflite::BuiltinOperator_AVERAGE_POOL_2D : tflite::BuiltinOperator_MAX_POOL_2D);
-    h.set_options(pool_options(tflite::Padding_SAME, 3, 2, 2, 2, tflite::ActivationFunctionType_RELU6));
-    h.add_input(in, in_shape);
+    h.output(DType::kFloat32);
+    h.options(pool_options(tflite::Padding_SAME, 3, 2, 2, 2, tflite::ActivationFunctionType_RELU6));
+    h.f32(in_shape, in);
     ASSERT_OK(average ? h.run(ops::average_pool2d_shape, ops::average_pool2d_eval)
                       : h.run(ops::max_pool2d_shape, ops::max_pool2d_eval));
     ASSERT_EQ(h.out_shape(), (ir::Shape{2, 3, 2, 3}));
@@ -885,8 +819,9 @@ TEST(PoolOp, AverageAndMaxOverChannelsWithStrideAndActivation) {
 TEST(PoolOp, ShapeErrors) {
   auto pool = [](ir::Shape in, tflite::Pool2DOptionsT o) {
     OpHarness h(tflite::BuiltinOperator_MAX_POOL_2D);
-    h.set_options(o);
-    h.add_unknown_input(DType::kFloat32, in);
+    h.output(DType::kFloat32);
+    h.options(o);
+    h.unknown(DType::kFloat32, in);
     return h.shape(ops::max_pool2d_shape);
   };
   EXPECT_OK(pool({1, 4, 4, 2}, pool_options(tflite::Padding_VALID, 2, 2, 2, 2)));
@@ -901,8 +836,9 @@ TEST(PoolOp, ShapeErrors) {
 
 TEST(PoolOp, ValidOutputSize) {
   OpHarness h(tflite::BuiltinOperator_AVERAGE_POOL_2D);
-  h.set_options(pool_options(tflite::Padding_VALID, 3, 2, 2, 3));
-  h.add_unknown_input(DType::kFloat32, {1, 7, 8, 5});
+  h.output(DType::kFloat32);
+  h.options(pool_options(tflite::Padding_VALID, 3, 2, 2, 3));
+  h.unknown(DType::kFloat32, {1, 7, 8, 5});
   ASSERT_OK(h.shape(ops::average_pool2d_shape));
   EXPECT_EQ(h.out_shape(), (ir::Shape{1, 3, 3, 5}));  // (7-3)/2+1, (8-2)/3+1
 }

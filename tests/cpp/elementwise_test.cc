@@ -11,7 +11,6 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
-#include <deque>
 #include <limits>
 #include <memory>
 #include <numbers>
@@ -25,6 +24,7 @@
 #include "kernels/fp16.h"
 #include "kernels/sparse_ref.h"
 #include "ops/registry.h"
+#include "op_harness.h"
 
 namespace tfc {
 namespace {
@@ -35,20 +35,13 @@ using kernels::SparseDimFormat;
 using kernels::SparseFormat;
 using kernels::SparseLevel;
 using kernels::UnaryOp;
-using ops::OpContext;
-using ops::TensorSlot;
+using test::OpHarness;
 
 constexpr float kFloatMax = std::numeric_limits<float>::max();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 const float kNaN = std::nanf("");
 
 // ---- helpers ----------------------------------------------------------------
-
-#define ASSERT_OK_STATUS(expr)                \
-  do {                                        \
-    const ::tfc::Status s_ = (expr);          \
-    ASSERT_TRUE(s_.is_ok()) << s_.message();  \
-  } while (0)
 
 void expect_error(const Status& s, StatusCode code, std::string_view fragment) {
   EXPECT_EQ(s.code(), code) << s.message();
@@ -757,71 +750,6 @@ TEST(ElementwiseSparse, RejectsInvalidFormats) {
 
 // ---- ops through an OpContext --------------------------------------------------------------
 
-// One op and its tensors, run through its shape rule and kernel as the
-// interpreter does. Inputs keep their order; values are stored as bytes.
-class OpHarness {
- public:
-  explicit OpHarness(tflite::BuiltinOperator code) {
-    op_.code.builtin = code;
-    output_.tensor.name = "out";
-    output_.slot.tensor = &output_.tensor;
-  }
-  template <typename T>
-  void set_options(T options) {
-    op_.options.Set(std::move(options));
-  }
-  template <typename T>
-  ir::Tensor& add_input(DType dtype, const std::vector<T>& values, ir::Shape shape) {
-    Operand& o = operands_.emplace_back();
-    o.tensor.name = "in" + std::to_string(inputs_.size());
-    o.tensor.dtype = dtype;
-    o.tensor.shape = shape;
-    o.slot.tensor = &o.tensor;
-    o.slot.shape = std::move(shape);
-    o.bytes.resize(values.size() * sizeof(T));
-    if (!values.empty()) std::memcpy(o.bytes.data(), values.data(), o.bytes.size());
-    o.slot.data = o.bytes.data();
-    inputs_.push_back(&o.slot);
-    return o.tensor;
-  }
-  ir::Tensor& add_float(const std::vector<float>& values, ir::Shape shape) {
-    return add_input(DType::kFloat32, values, std::move(shape));
-  }
-  void add_absent_input() { inputs_.push_back(nullptr); }
-  ir::Tensor& output() { return output_.tensor; }
-
-  Status shape(Status (*rule)(OpContext&)) {
-    OpContext ctx(op_, inputs_, {&output_.slot});
-    return rule(ctx);
-  }
-  Status run(Status (*rule)(OpContext&), Status (*kernel)(OpContext&)) {
-    TFC_RETURN_IF_ERROR(shape(rule));
-    output_.bytes.assign(static_cast<size_t>(count(output_.slot.shape)) * dtype_size(output_.tensor.dtype), 0xAB);
-    output_.slot.data = output_.bytes.data();
-    OpContext ctx(op_, inputs_, {&output_.slot});
-    return kernel(ctx);
-  }
-
-  const ir::Shape& out_shape() const { return output_.slot.shape; }
-  template <typename T = float>
-  std::vector<T> out() const {
-    std::vector<T> v(output_.bytes.size() / sizeof(T));
-    if (!v.empty()) std::memcpy(v.data(), output_.bytes.data(), v.size() * sizeof(T));
-    return v;
-  }
-
- private:
-  struct Operand {
-    ir::Tensor tensor;
-    TensorSlot slot;
-    std::vector<uint8_t> bytes;
-  };
-  ir::Op op_;
-  std::deque<Operand> operands_;  // stable addresses for the slots
-  std::vector<TensorSlot*> inputs_;
-  Operand output_;
-};
-
 ir::Quantization quantization(std::vector<float> scale, std::vector<int64_t> zero_point, int32_t axis = 0) {
   ir::Quantization q;
   q.scale = std::move(scale);
@@ -832,206 +760,228 @@ ir::Quantization quantization(std::vector<float> scale, std::vector<int64_t> zer
 
 TEST(ElementwiseOp, AddBroadcastsWithFusedActivation) {
   OpHarness h(tflite::BuiltinOperator_ADD);
+  h.output(DType::kFloat32);
   tflite::AddOptionsT o;
   o.fused_activation_function = tflite::ActivationFunctionType_RELU6;
-  h.set_options(o);
-  h.add_float({1, -2, 3, 4, 5, 6}, {2, 1, 3});
-  h.add_float({0.5f, 1.5f}, {2, 1});
-  ASSERT_OK_STATUS(h.run(ops::add_shape, ops::add_eval));
+  h.options(o);
+  h.f32({2, 1, 3}, {1, -2, 3, 4, 5, 6});
+  h.f32({2, 1}, {0.5f, 1.5f});
+  ASSERT_OK(h.run(ops::add_shape, ops::add_eval));
   EXPECT_EQ(h.out_shape(), (ir::Shape{2, 2, 3}));
   EXPECT_EQ(h.out(), (std::vector<float>{1.5f, 0, 3.5f, 2.5f, 0, 4.5f, 4.5f, 5.5f, 6, 5.5f, 6, 6}));
 }
 
 TEST(ElementwiseOp, ArithmeticWithoutOptionsHasNoActivation) {
   OpHarness h(tflite::BuiltinOperator_SUB);
-  h.add_float({1, 2}, {2});
-  h.add_float({5}, {});
-  ASSERT_OK_STATUS(h.run(ops::sub_shape, ops::sub_eval));
+  h.output(DType::kFloat32);
+  h.f32({2}, {1, 2});
+  h.f32({}, {5});
+  ASSERT_OK(h.run(ops::sub_shape, ops::sub_eval));
   EXPECT_EQ(h.out_shape(), (ir::Shape{2}));
   EXPECT_EQ(h.out(), (std::vector<float>{-4, -3}));
 }
 
 TEST(ElementwiseOp, Int32ShapeArithmetic) {
   OpHarness h(tflite::BuiltinOperator_MUL);
-  h.add_input<int32_t>(DType::kInt32, {2, 3, 4}, {3});
-  h.add_input<int32_t>(DType::kInt32, {-1}, {1});
-  h.output().dtype = DType::kInt32;
-  ASSERT_OK_STATUS(h.run(ops::mul_shape, ops::mul_eval));
+  h.input<int32_t>(DType::kInt32, {3}, {2, 3, 4});
+  h.input<int32_t>(DType::kInt32, {1}, {-1});
+  h.output(DType::kInt32);
+  ASSERT_OK(h.run(ops::mul_shape, ops::mul_eval));
   EXPECT_EQ(h.out<int32_t>(), (std::vector<int32_t>{-2, -3, -4}));
 }
 
 TEST(ElementwiseOp, BinaryShapeErrors) {
   {
     OpHarness h(tflite::BuiltinOperator_DIV);  // int32 DIV is not supported
-    h.add_input<int32_t>(DType::kInt32, {1}, {1});
-    h.add_input<int32_t>(DType::kInt32, {1}, {1});
-    h.output().dtype = DType::kInt32;
+    h.input<int32_t>(DType::kInt32, {1}, {1});
+    h.input<int32_t>(DType::kInt32, {1}, {1});
+    h.output(DType::kInt32);
     expect_error(h.shape(ops::div_shape), StatusCode::kUnsupported, "int32");
   }
   {
     OpHarness h(tflite::BuiltinOperator_ADD);
-    h.add_float({1}, {1});
-    h.add_input<int32_t>(DType::kInt32, {1}, {1});
+    h.output(DType::kFloat32);
+    h.f32({1}, {1});
+    h.input<int32_t>(DType::kInt32, {1}, {1});
     expect_error(h.shape(ops::add_shape), StatusCode::kInvalidArgument, "input 1 ('in1') has dtype int32");
   }
   {
     OpHarness h(tflite::BuiltinOperator_MAXIMUM);
-    h.add_float({1, 2}, {2});
-    h.add_float({1, 2, 3}, {3});
+    h.output(DType::kFloat32);
+    h.f32({2}, {1, 2});
+    h.f32({3}, {1, 2, 3});
     expect_error(h.shape(ops::maximum_shape), StatusCode::kInvalidArgument, "[2] ('in0') and [3] ('in1')");
   }
   {
     OpHarness h(tflite::BuiltinOperator_MINIMUM);
-    h.add_float({1}, {1, 1, 1, 1, 1, 1, 1});
-    h.add_float({1}, {1});
+    h.output(DType::kFloat32);
+    h.f32({1, 1, 1, 1, 1, 1, 1}, {1});
+    h.f32({1}, {1});
     expect_error(h.shape(ops::minimum_shape), StatusCode::kInvalidArgument, "rank 7");
   }
   {
     OpHarness h(tflite::BuiltinOperator_SQUARED_DIFFERENCE);
-    h.add_float({1}, {1});
+    h.output(DType::kFloat32);
+    h.f32({1}, {1});
     expect_error(h.shape(ops::squared_difference_shape), StatusCode::kInvalidArgument, "expects 2 inputs, got 1");
   }
   {
     OpHarness h(tflite::BuiltinOperator_ADD);
-    h.add_float({1}, {1});
-    h.add_absent_input();
+    h.output(DType::kFloat32);
+    h.f32({1}, {1});
+    h.absent();
     expect_error(h.shape(ops::add_shape), StatusCode::kInvalidArgument, "input 1 is required");
   }
   {
     OpHarness h(tflite::BuiltinOperator_ADD);
-    h.add_float({1}, {1});
-    h.add_float({1}, {1});
-    h.output().dtype = DType::kInt32;
+    h.f32({1}, {1});
+    h.f32({1}, {1});
+    h.output(DType::kInt32);
     expect_error(h.shape(ops::add_shape), StatusCode::kInvalidArgument, "output has dtype int32, expected float32");
   }
   {
     OpHarness h(tflite::BuiltinOperator_MUL);
+    h.output(DType::kFloat32);
     tflite::MulOptionsT o;
     o.fused_activation_function = static_cast<tflite::ActivationFunctionType>(9);
-    h.set_options(o);
-    h.add_float({1}, {1});
-    h.add_float({1}, {1});
+    h.options(o);
+    h.f32({1}, {1});
+    h.f32({1}, {1});
     expect_error(h.shape(ops::mul_shape), StatusCode::kInvalidArgument, "fused_activation_function 9");
   }
   {
     OpHarness h(tflite::BuiltinOperator_ADD);  // quantized arithmetic is not supported
-    h.add_input<int8_t>(DType::kInt8, {1}, {1});
-    h.add_input<int8_t>(DType::kInt8, {1}, {1});
+    h.output(DType::kFloat32);
+    h.input<int8_t>(DType::kInt8, {1}, {1});
+    h.input<int8_t>(DType::kInt8, {1}, {1});
     expect_error(h.shape(ops::add_shape), StatusCode::kUnsupported, "dtype int8");
   }
 }
 
 TEST(ElementwiseOp, SquaredDifferenceAndMinimum) {
   OpHarness h(tflite::BuiltinOperator_SQUARED_DIFFERENCE);
-  h.add_float({1, 5}, {2, 1});
-  h.add_float({2, 4}, {2});
-  ASSERT_OK_STATUS(h.run(ops::squared_difference_shape, ops::squared_difference_eval));
+  h.output(DType::kFloat32);
+  h.f32({2, 1}, {1, 5});
+  h.f32({2}, {2, 4});
+  ASSERT_OK(h.run(ops::squared_difference_shape, ops::squared_difference_eval));
   EXPECT_EQ(h.out(), (std::vector<float>{1, 9, 9, 1}));
   OpHarness m(tflite::BuiltinOperator_MINIMUM);
-  m.add_float({1, 5}, {2, 1});
-  m.add_float({2, 4}, {2});
-  ASSERT_OK_STATUS(m.run(ops::minimum_shape, ops::minimum_eval));
+  m.output(DType::kFloat32);
+  m.f32({2, 1}, {1, 5});
+  m.f32({2}, {2, 4});
+  ASSERT_OK(m.run(ops::minimum_shape, ops::minimum_eval));
   EXPECT_EQ(m.out(), (std::vector<float>{1, 1, 2, 4}));
 }
 
 TEST(ElementwiseOp, PreluKeepsTheInputShape) {
   OpHarness h(tflite::BuiltinOperator_PRELU);
-  h.add_float({-1, 2, -3, 4}, {2, 2});
-  h.add_float({0.5f, 0.25f}, {1, 2});
-  ASSERT_OK_STATUS(h.run(ops::prelu_shape, ops::prelu_eval));
+  h.output(DType::kFloat32);
+  h.f32({2, 2}, {-1, 2, -3, 4});
+  h.f32({1, 2}, {0.5f, 0.25f});
+  ASSERT_OK(h.run(ops::prelu_shape, ops::prelu_eval));
   EXPECT_EQ(h.out_shape(), (ir::Shape{2, 2}));
   EXPECT_EQ(h.out(), (std::vector<float>{-0.5f, 2, -1.5f, 4}));
   OpHarness bad(tflite::BuiltinOperator_PRELU);
-  bad.add_float({1, 2, 3}, {3, 1});
-  bad.add_float({1, 2}, {2});
+  bad.output(DType::kFloat32);
+  bad.f32({3, 1}, {1, 2, 3});
+  bad.f32({2}, {1, 2});
   expect_error(bad.shape(ops::prelu_shape), StatusCode::kInvalidArgument, "does not broadcast into the input's shape");
 }
 
 TEST(ElementwiseOp, UnaryOpsKeepShapeAndRejectOtherDtypes) {
   OpHarness h(tflite::BuiltinOperator_RELU6);
-  h.add_float({-1, 3, 7, 0.5f}, {2, 2});
-  ASSERT_OK_STATUS(h.run(ops::relu6_shape, ops::relu6_eval));
+  h.output(DType::kFloat32);
+  h.f32({2, 2}, {-1, 3, 7, 0.5f});
+  ASSERT_OK(h.run(ops::relu6_shape, ops::relu6_eval));
   EXPECT_EQ(h.out_shape(), (ir::Shape{2, 2}));
   EXPECT_EQ(h.out(), (std::vector<float>{0, 3, 6, 0.5f}));
   OpHarness q(tflite::BuiltinOperator_LOGISTIC);
-  q.add_input<int8_t>(DType::kInt8, {1}, {1});
-  q.output().dtype = DType::kInt8;
+  q.input<int8_t>(DType::kInt8, {1}, {1});
+  q.output(DType::kInt8);
   expect_error(q.shape(ops::logistic_shape), StatusCode::kUnsupported, "input 0 ('in0') has dtype int8");
   OpHarness o(tflite::BuiltinOperator_TANH);
-  o.add_float({1}, {1});
-  o.output().dtype = DType::kFloat16;
+  o.f32({1}, {1});
+  o.output(DType::kFloat16);
   expect_error(o.shape(ops::tanh_shape), StatusCode::kInvalidArgument, "output has dtype float16");
 }
 
 TEST(ElementwiseOp, LeakyReluAndGeluOptions) {
   OpHarness leaky(tflite::BuiltinOperator_LEAKY_RELU);  // no options: alpha 0
-  leaky.add_float({-2, 2}, {2});
-  ASSERT_OK_STATUS(leaky.run(ops::leaky_relu_shape, ops::leaky_relu_eval));
+  leaky.output(DType::kFloat32);
+  leaky.f32({2}, {-2, 2});
+  ASSERT_OK(leaky.run(ops::leaky_relu_shape, ops::leaky_relu_eval));
   EXPECT_EQ(leaky.out(), (std::vector<float>{-0.0f, 2}));
   OpHarness leaky3(tflite::BuiltinOperator_LEAKY_RELU);
+  leaky3.output(DType::kFloat32);
   tflite::LeakyReluOptionsT lo;
   lo.alpha = 0.3f;
-  leaky3.set_options(lo);
-  leaky3.add_float({-2, 2}, {2});
-  ASSERT_OK_STATUS(leaky3.run(ops::leaky_relu_shape, ops::leaky_relu_eval));
+  leaky3.options(lo);
+  leaky3.f32({2}, {-2, 2});
+  ASSERT_OK(leaky3.run(ops::leaky_relu_shape, ops::leaky_relu_eval));
   expect_close(leaky3.out(), {-0.6, 2}, 1e-6);
 
   const float x = -1.5f;
   OpHarness exact(tflite::BuiltinOperator_GELU);
-  exact.add_float({x}, {1});
-  ASSERT_OK_STATUS(exact.run(ops::gelu_shape, ops::gelu_eval));
+  exact.output(DType::kFloat32);
+  exact.f32({1}, {x});
+  ASSERT_OK(exact.run(ops::gelu_shape, ops::gelu_eval));
   expect_close(exact.out(), {naive_unary(UnaryOp::kGelu, x)}, 1e-6);
   OpHarness approx(tflite::BuiltinOperator_GELU);
+  approx.output(DType::kFloat32);
   tflite::GeluOptionsT go;
   go.approximate = true;
-  approx.set_options(go);
-  approx.add_float({x}, {1});
-  ASSERT_OK_STATUS(approx.run(ops::gelu_shape, ops::gelu_eval));
+  approx.options(go);
+  approx.f32({1}, {x});
+  ASSERT_OK(approx.run(ops::gelu_shape, ops::gelu_eval));
   expect_close(approx.out(), {naive_unary(UnaryOp::kGeluApproximate, x)}, 1e-6);
   EXPECT_NE(exact.out()[0], approx.out()[0]);
 }
 
 TEST(ElementwiseOp, SoftmaxBetaAndRank) {
   OpHarness h(tflite::BuiltinOperator_SOFTMAX);
+  h.output(DType::kFloat32);
   tflite::SoftmaxOptionsT o;
   o.beta = 2.0f;
-  h.set_options(o);
-  h.add_float({0, std::log(3.0f) / 2, 1, 1}, {2, 2});
-  ASSERT_OK_STATUS(h.run(ops::softmax_shape, ops::softmax_eval));
+  h.options(o);
+  h.f32({2, 2}, {0, std::log(3.0f) / 2, 1, 1});
+  ASSERT_OK(h.run(ops::softmax_shape, ops::softmax_eval));
   EXPECT_EQ(h.out_shape(), (ir::Shape{2, 2}));
   expect_close(h.out(), {0.25, 0.75, 0.5, 0.5}, 1e-6);
   OpHarness none(tflite::BuiltinOperator_SOFTMAX);  // LiteRT without options: beta 0
-  none.add_float({0, 5, 10}, {3});
-  ASSERT_OK_STATUS(none.run(ops::softmax_shape, ops::softmax_eval));
+  none.output(DType::kFloat32);
+  none.f32({3}, {0, 5, 10});
+  ASSERT_OK(none.run(ops::softmax_shape, ops::softmax_eval));
   expect_close(none.out(), {1.0 / 3, 1.0 / 3, 1.0 / 3}, 1e-6);
   OpHarness scalar(tflite::BuiltinOperator_LOG_SOFTMAX);
-  scalar.add_float({1}, {});
+  scalar.output(DType::kFloat32);
+  scalar.f32({}, {1});
   expect_error(scalar.shape(ops::log_softmax_shape), StatusCode::kInvalidArgument, "is a scalar");
   OpHarness empty(tflite::BuiltinOperator_LOG_SOFTMAX);
-  empty.add_float({}, {2, 0});
-  ASSERT_OK_STATUS(empty.run(ops::log_softmax_shape, ops::log_softmax_eval));
+  empty.output(DType::kFloat32);
+  empty.f32({2, 0}, {});
+  ASSERT_OK(empty.run(ops::log_softmax_shape, ops::log_softmax_eval));
   EXPECT_EQ(empty.out_shape(), (ir::Shape{2, 0}));
 }
 
 TEST(ElementwiseOp, QuantizeToEachType) {
   OpHarness h(tflite::BuiltinOperator_QUANTIZE);
-  h.add_float({-1, 0, 0.25f, 1, 100}, {5});
-  h.output().dtype = DType::kUInt8;
-  h.output().quantization = quantization({0.5f}, {10});
-  ASSERT_OK_STATUS(h.run(ops::quantize_shape, ops::quantize_eval));
+  h.f32({5}, {-1, 0, 0.25f, 1, 100});
+  h.output(DType::kUInt8);
+  h.last().quantization = quantization({0.5f}, {10});
+  ASSERT_OK(h.run(ops::quantize_shape, ops::quantize_eval));
   EXPECT_EQ(h.out_shape(), (ir::Shape{5}));
   EXPECT_EQ(h.out<uint8_t>(), (std::vector<uint8_t>{8, 10, 10, 12, 210}));
   OpHarness h8(tflite::BuiltinOperator_QUANTIZE);
-  h8.add_float({-1, 0.75f}, {2});
-  h8.output().dtype = DType::kInt8;
-  h8.output().quantization = quantization({0.5f}, {-3});
-  ASSERT_OK_STATUS(h8.run(ops::quantize_shape, ops::quantize_eval));
+  h8.f32({2}, {-1, 0.75f});
+  h8.output(DType::kInt8);
+  h8.last().quantization = quantization({0.5f}, {-3});
+  ASSERT_OK(h8.run(ops::quantize_shape, ops::quantize_eval));
   EXPECT_EQ(h8.out<int8_t>(), (std::vector<int8_t>{-5, -1}));
   OpHarness h16(tflite::BuiltinOperator_QUANTIZE);
-  h16.add_float({-1, 0.75f}, {2});
-  h16.output().dtype = DType::kInt16;
-  h16.output().quantization = quantization({0.01f}, {0});
-  ASSERT_OK_STATUS(h16.run(ops::quantize_shape, ops::quantize_eval));
+  h16.f32({2}, {-1, 0.75f});
+  h16.output(DType::kInt16);
+  h16.last().quantization = quantization({0.01f}, {0});
+  ASSERT_OK(h16.run(ops::quantize_shape, ops::quantize_eval));
   EXPECT_EQ(h16.out<int16_t>(), (std::vector<int16_t>{-100, 75}));
 }
 
@@ -1055,30 +1005,35 @@ TEST(ElementwiseOp, QuantizeShapeErrors) {
   };
   for (const Case& c : cases) {
     OpHarness h(tflite::BuiltinOperator_QUANTIZE);
-    h.add_input<uint8_t>(c.in, std::vector<uint8_t>(4 * dtype_size(c.in)), {4});
-    h.output().dtype = c.out;
-    h.output().quantization = c.q;
+    h.input<uint8_t>(c.in, {4}, std::vector<uint8_t>(4 * dtype_size(c.in)));
+    h.output(c.out);
+    h.last().quantization = c.q;
     expect_error(h.shape(ops::quantize_shape), c.code, c.fragment);
   }
 }
 
 TEST(ElementwiseOp, DequantizeFloat16AndPerChannel) {
   OpHarness f16(tflite::BuiltinOperator_DEQUANTIZE);
-  f16.add_input<uint16_t>(DType::kFloat16, {0x3c00, 0xb800, 0x7c00}, {3});
-  ASSERT_OK_STATUS(f16.run(ops::dequantize_shape, ops::dequantize_eval));
+  f16.output(DType::kFloat32);
+  f16.input<uint16_t>(DType::kFloat16, {3}, {0x3c00, 0xb800, 0x7c00});
+  ASSERT_OK(f16.run(ops::dequantize_shape, ops::dequantize_eval));
   EXPECT_EQ(f16.out(), (std::vector<float>{1.0f, -0.5f, kInf}));
 
   OpHarness pc(tflite::BuiltinOperator_DEQUANTIZE);  // (2, 3) int8, per channel along axis 1
-  ir::Tensor& in = pc.add_input<int8_t>(DType::kInt8, {1, 2, 3, -1, -2, -3}, {2, 3});
+  pc.output(DType::kFloat32);
+  pc.input<int8_t>(DType::kInt8, {2, 3}, {1, 2, 3, -1, -2, -3});
+  ir::Tensor& in = pc.last();
   in.quantization = quantization({0.5f, 1.0f, 2.0f}, {0, 1, -1}, 1);
-  ASSERT_OK_STATUS(pc.run(ops::dequantize_shape, ops::dequantize_eval));
+  ASSERT_OK(pc.run(ops::dequantize_shape, ops::dequantize_eval));
   EXPECT_EQ(pc.out_shape(), (ir::Shape{2, 3}));
   EXPECT_EQ(pc.out(), (std::vector<float>{0.5f, 1, 8, -0.5f, -3, -4}));
 
   OpHarness pt(tflite::BuiltinOperator_DEQUANTIZE);  // uint8 per tensor
-  ir::Tensor& u = pt.add_input<uint8_t>(DType::kUInt8, {0, 128, 255}, {3});
+  pt.output(DType::kFloat32);
+  pt.input<uint8_t>(DType::kUInt8, {3}, {0, 128, 255});
+  ir::Tensor& u = pt.last();
   u.quantization = quantization({0.5f}, {128});
-  ASSERT_OK_STATUS(pt.run(ops::dequantize_shape, ops::dequantize_eval));
+  ASSERT_OK(pt.run(ops::dequantize_shape, ops::dequantize_eval));
   EXPECT_EQ(pt.out(), (std::vector<float>{-64, 0, 63.5f}));
 }
 
@@ -1103,7 +1058,9 @@ TEST(ElementwiseOp, DequantizeShapeErrors) {
   };
   for (const Case& c : cases) {
     OpHarness h(tflite::BuiltinOperator_DEQUANTIZE);
-    ir::Tensor& in = h.add_input<uint8_t>(c.in, std::vector<uint8_t>(4 * dtype_size(c.in)), {2, 2});
+    h.output(DType::kFloat32);
+    h.input<uint8_t>(c.in, {2, 2}, std::vector<uint8_t>(4 * dtype_size(c.in)));
+    ir::Tensor& in = h.last();
     in.quantization = c.q;
     expect_error(h.shape(ops::dequantize_shape), c.code, c.fragment);
   }
@@ -1142,10 +1099,11 @@ std::shared_ptr<const tflite::SparsityParametersT> csr_4x4_sparsity() {
 TEST(ElementwiseOp, DensifyConvertsTheSchemaFormat) {
   OpHarness h(tflite::BuiltinOperator_DENSIFY);
   // float16 values 1, 2, 3, 4, 5.
-  ir::Tensor& in = h.add_input<uint16_t>(DType::kFloat16, {0x3c00, 0x4000, 0x4200, 0x4400, 0x4500}, {4, 4});
+  h.input<uint16_t>(DType::kFloat16, {4, 4}, {0x3c00, 0x4000, 0x4200, 0x4400, 0x4500});
+  ir::Tensor& in = h.last();
   in.sparsity = csr_4x4_sparsity();
-  h.output().dtype = DType::kFloat16;
-  ASSERT_OK_STATUS(h.run(ops::densify_shape, ops::densify_eval));
+  h.output(DType::kFloat16);
+  ASSERT_OK(h.run(ops::densify_shape, ops::densify_eval));
   EXPECT_EQ(h.out_shape(), (ir::Shape{4, 4}));
   EXPECT_EQ(h.out<uint16_t>(),
             (std::vector<uint16_t>{0x3c00, 0, 0x4000, 0, 0, 0, 0, 0, 0, 0x4200, 0, 0x4400, 0x4500, 0, 0, 0}));
@@ -1154,25 +1112,31 @@ TEST(ElementwiseOp, DensifyConvertsTheSchemaFormat) {
 TEST(ElementwiseOp, DensifyShapeErrors) {
   {
     OpHarness h(tflite::BuiltinOperator_DENSIFY);
-    h.add_float({1, 2}, {2});
+    h.output(DType::kFloat32);
+    h.f32({2}, {1, 2});
     expect_error(h.shape(ops::densify_shape), StatusCode::kInvalidArgument, "carries no sparsity parameters");
   }
   {
     OpHarness h(tflite::BuiltinOperator_DENSIFY);
-    ir::Tensor& in = h.add_float({1, 2, 3, 4, 5}, {5, 4});  // the metadata describes 4x4
+    h.output(DType::kFloat32);
+    h.f32({5, 4}, {1, 2, 3, 4, 5});  // the metadata describes 4x4
+    ir::Tensor& in = h.last();
     in.sparsity = csr_4x4_sparsity();
     expect_error(h.shape(ops::densify_shape), StatusCode::kInvalidArgument, "invalid sparsity: level 0: dense_size 4");
   }
   {
     OpHarness h(tflite::BuiltinOperator_DENSIFY);
-    ir::Tensor& in = h.add_input<int32_t>(DType::kInt32, {1, 2, 3, 4, 5}, {4, 4});
+    h.input<int32_t>(DType::kInt32, {4, 4}, {1, 2, 3, 4, 5});
+    ir::Tensor& in = h.last();
     in.sparsity = csr_4x4_sparsity();
-    h.output().dtype = DType::kInt32;
+    h.output(DType::kInt32);
     expect_error(h.shape(ops::densify_shape), StatusCode::kUnsupported, "dtype int32");
   }
   {
     OpHarness h(tflite::BuiltinOperator_DENSIFY);
-    ir::Tensor& in = h.add_input<int8_t>(DType::kInt8, {1, 2, 3, 4, 5}, {4, 4});
+    h.output(DType::kFloat32);
+    h.input<int8_t>(DType::kInt8, {4, 4}, {1, 2, 3, 4, 5});
+    ir::Tensor& in = h.last();
     in.sparsity = csr_4x4_sparsity();
     expect_error(h.shape(ops::densify_shape), StatusCode::kInvalidArgument, "output has dtype float32, expected int8");
   }

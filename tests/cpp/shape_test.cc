@@ -1,10 +1,9 @@
-// Tests of the shape and data-movement ops (ops/shape_ops.cc over
-// kernels/shape_ref): output shapes, values against hand-worked cases or
+// Tests of the shape and data-movement ops (ops/shape_ops.cc, slice_ops.cc
+// over kernels/shape_ref): output shapes, values against hand-worked cases or
 // naive formulas written here, dtype handling, and the shape rules' errors.
 // Not here: the registry table and the interpreter.
 #include <cmath>
 #include <cstring>
-#include <deque>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -14,145 +13,14 @@
 
 #include "kernels/shape_ref.h"
 #include "ops/registry.h"
+#include "op_harness.h"
 
 namespace tfc::ops {
 namespace {
 
 using ir::Shape;
 
-#define ASSERT_OK(expr)                      \
-  do {                                       \
-    const ::tfc::Status s_ = (expr);         \
-    ASSERT_TRUE(s_.is_ok()) << s_.message(); \
-  } while (0)
-#define EXPECT_OK(expr)                      \
-  do {                                       \
-    const ::tfc::Status s_ = (expr);         \
-    EXPECT_TRUE(s_.is_ok()) << s_.message(); \
-  } while (0)
-
-// One op with its tensors: inputs with (or without) values, outputs sized by
-// the shape rule and filled by the kernel.
-class OpHarness {
- public:
-  explicit OpHarness(tflite::BuiltinOperator code) { op_.code.builtin = code; }
-
-  template <typename T>
-  OpHarness& input(DType dtype, Shape shape, const std::vector<T>& values) {
-    Entry& e = add(dtype, std::move(shape));
-    e.bytes.resize(values.size() * sizeof(T) + 1);  // never empty: an empty value is still known
-    if (!values.empty()) std::memcpy(e.bytes.data(), values.data(), values.size() * sizeof(T));
-    e.slot.data = e.bytes.data();
-    inputs_.push_back(&e.slot);
-    return *this;
-  }
-  OpHarness& f32(Shape shape, const std::vector<float>& v) { return input(DType::kFloat32, std::move(shape), v); }
-  OpHarness& i32(Shape shape, const std::vector<int32_t>& v) { return input(DType::kInt32, std::move(shape), v); }
-  OpHarness& i64(Shape shape, const std::vector<int64_t>& v) { return input(DType::kInt64, std::move(shape), v); }
-  // An input whose value is not known (static shape inference).
-  OpHarness& unknown(DType dtype, Shape shape) {
-    inputs_.push_back(&add(dtype, std::move(shape)).slot);
-    return *this;
-  }
-  OpHarness& absent() {
-    inputs_.push_back(nullptr);
-    return *this;
-  }
-  OpHarness& output(DType dtype) {
-    outputs_.push_back(&add(dtype, {}));
-    return *this;
-  }
-  template <typename Options>
-  OpHarness& options(Options o) {
-    op_.options.Set(std::move(o));
-    return *this;
-  }
-  // Quantizes the most recently added input or output tensor.
-  OpHarness& quantized(float scale, int64_t zero_point) {
-    ir::Quantization q;
-    q.scale = {scale};
-    q.zero_point = {zero_point};
-    entries_.back().tensor.quantization = q;
-    return *this;
-  }
-
-  Status shape(Status (*rule)(OpContext&)) {
-    OpContext ctx = context();
-    Status s = rule(ctx);
-    value_missing_ = ctx.value_missing();
-    return s;
-  }
-  // Runs the shape rule, allocates the outputs, runs the kernel.
-  Status run(Status (*rule)(OpContext&), Status (*eval)(OpContext&)) {
-    TFC_RETURN_IF_ERROR(shape(rule));
-    for (Entry* e : outputs_) {
-      e->bytes.assign(ir::num_elements(e->slot.shape) * dtype_size(e->tensor.dtype) + 1, 0xAB);
-      e->slot.data = e->bytes.data();
-    }
-    OpContext ctx = context();
-    return eval(ctx);
-  }
-
-  const Shape& out_shape(int i = 0) const { return outputs_[i]->slot.shape; }
-  template <typename T>
-  std::vector<T> out(int i = 0) const {
-    std::vector<T> v(ir::num_elements(outputs_[i]->slot.shape));
-    if (!v.empty()) std::memcpy(v.data(), outputs_[i]->bytes.data(), v.size() * sizeof(T));
-    return v;
-  }
-  bool value_missing() const { return value_missing_; }
-
- private:
-  struct Entry {
-    ir::Tensor tensor;
-    std::vector<uint8_t> bytes;
-    TensorSlot slot;
-  };
-  Entry& add(DType dtype, Shape shape) {
-    Entry& e = entries_.emplace_back();
-    e.tensor.name = "t" + std::to_string(entries_.size() - 1);
-    e.tensor.dtype = dtype;
-    e.tensor.shape = shape;
-    e.slot.tensor = &e.tensor;
-    e.slot.shape = std::move(shape);
-    return e;
-  }
-  OpContext context() {
-    std::vector<TensorSlot*> outs;
-    for (Entry* e : outputs_) outs.push_back(&e->slot);
-    return OpContext(op_, inputs_, outs);
-  }
-
-  ir::Op op_;
-  std::deque<Entry> entries_;  // stable addresses
-  std::vector<TensorSlot*> inputs_;
-  std::vector<Entry*> outputs_;
-  bool value_missing_ = false;
-};
-
-std::vector<float> iota_f(size_t n, float start = 0.0f) {
-  std::vector<float> v(n);
-  std::iota(v.begin(), v.end(), start);
-  return v;
-}
-
-void expect_near(const std::vector<float>& got, const std::vector<double>& want, double rel = 1e-6) {
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    EXPECT_NEAR(got[i], want[i], rel * std::max(1.0, std::fabs(want[i]))) << "at " << i;
-  }
-}
-
-void expect_error(const Status& s, const std::string& fragment) {
-  EXPECT_FALSE(s.is_ok());
-  EXPECT_NE(s.message().find(fragment), std::string::npos) << s.message();
-}
-
-tflite::ReducerOptionsT reducer(bool keep_dims) {
-  tflite::ReducerOptionsT o;
-  o.keep_dims = keep_dims;
-  return o;
-}
+using namespace test;  // op_harness.h: OpHarness, iota_f, expect_near, expect_error, reducer
 
 // ---- MEAN / SUM -------------------------------------------------------------
 
@@ -925,8 +793,8 @@ TEST(ShapeOpsTest, ErrorsNameTheOpAndOutput) {
   OpHarness h(tflite::BuiltinOperator_TRANSPOSE);
   h.f32({2}, {1, 2}).i32({1}, {0}).output(DType::kInt32);
   const Status s = h.shape(transpose_shape);
-  expect_error(s, "TRANSPOSE (output 't2')");
-  expect_error(s, "has dtype int32 but input 0 ('t0') has dtype float32");
+  expect_error(s, "TRANSPOSE (output 'out0')");
+  expect_error(s, "has dtype int32 but input 0 ('in0') has dtype float32");
 }
 
 TEST(ShapeOpsTest, StringTensorsAreUnsupported) {

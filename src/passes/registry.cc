@@ -1,0 +1,162 @@
+// The one table of passes, their JSON options, and recipes (see pass.h).
+#include <algorithm>
+#include <limits>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "ir/verify.h"
+#include "passes/pass.h"
+#include "passes/passes.h"
+
+namespace tfc::passes {
+namespace {
+
+using nlohmann::json;
+
+// ---- Typed option readers: `fallback` when the key is absent ----------------------
+
+Expected<std::string> string_option(const json& options, std::string_view pass, const char* key,
+                                    std::string fallback) {
+  if (!options.contains(key)) return fallback;
+  if (!options[key].is_string()) return invalid_argument("pass '{}': option '{}' must be a string", pass, key);
+  return options[key].get<std::string>();
+}
+
+Expected<bool> bool_option(const json& options, std::string_view pass, const char* key, bool fallback) {
+  if (!options.contains(key)) return fallback;
+  if (!options[key].is_boolean()) return invalid_argument("pass '{}': option '{}' must be true or false", pass, key);
+  return options[key].get<bool>();
+}
+
+Expected<int64_t> int_option(const json& options, std::string_view pass, const char* key, int64_t fallback,
+                             int64_t min) {
+  if (!options.contains(key)) return fallback;
+  const json& v = options[key];
+  constexpr auto kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  const bool too_big = v.is_number_unsigned() && v.get<uint64_t>() > kMax;
+  if (!v.is_number_integer() || too_big || v.get<int64_t>() < min) {
+    return invalid_argument("pass '{}': option '{}' must be an integer >= {}", pass, key, min);
+  }
+  return v.get<int64_t>();
+}
+
+// ---- The passes behind their JSON options --------------------------------------------
+
+Status run_fold_dequantize(ir::Model& model, const json&) { return fold_dequantize(model); }
+
+Status run_quantize(ir::Model& model, const json& options) {
+  TFC_ASSIGN_OR_RETURN(const std::string mode, string_option(options, "quantize", "mode", ""));
+  if (mode == "fp16") {
+    for (const char* key : {"per_tensor", "min_elements"}) {
+      if (options.contains(key)) {
+        return invalid_argument("pass 'quantize': option '{}' applies to mode 'dynamic' only", key);
+      }
+    }
+    return quantize_fp16(model);
+  }
+  if (mode == "dynamic") {
+    DynamicRangeOptions o;
+    TFC_ASSIGN_OR_RETURN(o.per_tensor, bool_option(options, "quantize", "per_tensor", o.per_tensor));
+    TFC_ASSIGN_OR_RETURN(o.min_elements, int_option(options, "quantize", "min_elements", o.min_elements, 0));
+    return quantize_dynamic_range(model, o);
+  }
+  if (mode == "int8" || mode == "int16x8") {
+    return unsupported("pass 'quantize': mode '{}' quantizes activations and needs a representative dataset for "
+                       "calibration, which is not available yet; use mode 'fp16' or 'dynamic'", mode);
+  }
+  if (mode.empty()) return invalid_argument("pass 'quantize' needs option 'mode': 'fp16' or 'dynamic'");
+  return invalid_argument("pass 'quantize': unknown mode '{}'; expected 'fp16' or 'dynamic'", mode);
+}
+
+Status check_options(const PassInfo& pass, const json& options) {
+  if (options.is_null()) return Status::ok();
+  if (!options.is_object()) return invalid_argument("pass '{}': options must be a JSON object", pass.name);
+  for (const auto& [key, value] : options.items()) {
+    if (std::find(pass.option_keys.begin(), pass.option_keys.end(), key) == pass.option_keys.end()) {
+      const std::string accepted = pass.option_keys.empty()
+                                       ? std::string("it takes none")
+                                       : fmt::format("it takes: {}", fmt::join(pass.option_keys, ", "));
+      return invalid_argument("pass '{}' has no option '{}' ({})", pass.name, key, accepted);
+    }
+  }
+  return Status::ok();
+}
+
+Expected<const PassInfo*> lookup(std::string_view name) {
+  if (const PassInfo* p = find_pass(name)) return p;
+  std::vector<std::string_view> names;
+  for (const PassInfo& p : all_passes()) names.push_back(p.name);
+  return invalid_argument("unknown pass '{}' (known: {})", name, fmt::join(names, ", "));
+}
+
+// A recipe step's options: every key but "name".
+json step_options(const json& step) {
+  json options = json::object();
+  for (const auto& [key, value] : step.items()) {
+    if (key != "name") options[key] = value;
+  }
+  return options;
+}
+
+}  // namespace
+
+const std::vector<PassInfo>& all_passes() {
+  static const std::vector<PassInfo> kPasses = {
+      {"fold-dequantize", "Turn DEQUANTIZE ops of constants (float16, int8) into float32 constants",
+       run_fold_dequantize, {}},
+      {"quantize",
+       "Post-training quantization: mode fp16 (float16 weights) or dynamic (int8 weights, float activations)",
+       run_quantize, {"mode", "per_tensor", "min_elements"}},
+  };
+  return kPasses;
+}
+
+const PassInfo* find_pass(std::string_view name) {
+  const auto& passes = all_passes();
+  auto it = std::find_if(passes.begin(), passes.end(), [&](const PassInfo& p) { return p.name == name; });
+  return it == passes.end() ? nullptr : &*it;
+}
+
+Status run_pass(ir::Model& model, const std::string& name, const json& options) {
+  TFC_ASSIGN_OR_RETURN(const PassInfo* pass, lookup(name));
+  TFC_RETURN_IF_ERROR(check_options(*pass, options));
+  TFC_RETURN_IF_ERROR(pass->run(model, options.is_null() ? json::object() : options));
+  const Status valid = ir::verify_model(model);
+  if (!valid) return internal_error("pass '{}' left an invalid model: {}", name, valid.message());
+  return Status::ok();
+}
+
+Status check_recipe(const json& recipe) {
+  if (!recipe.is_object()) return invalid_argument("a recipe must be a JSON object {{\"passes\": [...]}}");
+  for (const auto& [key, value] : recipe.items()) {
+    if (key != "passes") return invalid_argument("recipe: unknown key '{}' (expected only 'passes')", key);
+  }
+  if (!recipe.contains("passes") || !recipe["passes"].is_array()) {
+    return invalid_argument("recipe: 'passes' must be a list of steps {{\"name\": ..., options...}}");
+  }
+  const json& steps = recipe["passes"];
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const json& step = steps[i];
+    if (!step.is_object() || !step.contains("name") || !step["name"].is_string()) {
+      return invalid_argument("recipe step {}: expected an object with a string 'name'", i);
+    }
+    TFC_ASSIGN_OR_RETURN(const PassInfo* pass, lookup(step["name"].get<std::string>()));
+    const Status s = check_options(*pass, step_options(step));
+    if (!s) return s.with_context(fmt::format("recipe step {}", i));
+  }
+  return Status::ok();
+}
+
+Status run_recipe(ir::Model& model, const json& recipe) {
+  TFC_RETURN_IF_ERROR(check_recipe(recipe));
+  const json& steps = recipe["passes"];
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Status s = run_pass(model, steps[i]["name"].get<std::string>(), step_options(steps[i]));
+    if (!s) return s.with_context(fmt::format("recipe step {}", i));
+  }
+  return Status::ok();
+}
+
+}  // namespace tfc::passes
