@@ -113,17 +113,17 @@ void check_int8(const ir::Model& m, const ir::Subgraph& g, int sg, std::vector<I
       const bool at_output = std::find(g.outputs.begin(), g.outputs.end(), op.outputs[0]) != g.outputs.end();
       if (at_input || at_output) continue;
     }
-    for (auto ids : {&op.inputs, &op.outputs}) {
-      for (ir::TensorId id : *ids) {
-        if (id == ir::kNoTensor) continue;
-        const auto& t = g.tensors[id];
-        if (!is_int_dtype(t.dtype)) {
-          out.push_back({sg, static_cast<int>(i), name,
-                         fmt::format("tensor '{}' is {}; int8-only targets need integer tensors", t.name,
-                                     dtype_name(t.dtype))});
-          break;
-        }
-      }
+    // One finding per op: its first non-integer tensor.
+    std::vector<ir::TensorId> ids = op.inputs;
+    ids.insert(ids.end(), op.outputs.begin(), op.outputs.end());
+    auto bad = std::find_if(ids.begin(), ids.end(), [&](ir::TensorId id) {
+      return id != ir::kNoTensor && !is_int_dtype(g.tensors[id].dtype);
+    });
+    if (bad != ids.end()) {
+      const auto& t = g.tensors[*bad];
+      out.push_back({sg, static_cast<int>(i), name,
+                     fmt::format("tensor '{}' is {}; int8-only targets need integer tensors", t.name,
+                                 dtype_name(t.dtype))});
     }
   }
 }
