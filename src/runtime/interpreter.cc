@@ -72,6 +72,7 @@ Status Interpreter::bind() {
     std::vector<ops::TensorSlot*> in, out;
     for (ir::TensorId id : op.inputs) in.push_back(id == ir::kNoTensor ? nullptr : &slots_[id]);
     for (ir::TensorId id : op.outputs) out.push_back(&slots_[id]);
+    op_outputs_.push_back(out);
     contexts_.emplace_back(op, std::move(in), std::move(out));
   }
   return Status::ok();
@@ -146,11 +147,7 @@ Status Interpreter::invoke() {
     TFC_RETURN_IF_ERROR(def->shape(ctx).with_context(fmt::format("op {}", i)));
     for (ir::TensorId id : op.outputs) TFC_RETURN_IF_ERROR(ensure_storage(id));
     TFC_RETURN_IF_ERROR(def->eval(ctx).with_context(fmt::format("op {}", i)));
-    if (observer_) {
-      std::vector<ops::TensorSlot*> outs;
-      for (ir::TensorId id : op.outputs) outs.push_back(&slots_[id]);
-      observer_(static_cast<int>(i), op, outs);
-    }
+    if (observer_) observer_(static_cast<int>(i), op, op_outputs_[i]);
   }
   return Status::ok();
 }

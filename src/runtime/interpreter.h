@@ -54,6 +54,7 @@ class Interpreter {
   std::vector<std::vector<uint8_t>> storage_;     // owned bytes of non-constant tensors
   std::vector<std::vector<uint8_t>> const_copies_;  // constants whose buffer lacks alignment
   std::vector<ops::OpContext> contexts_;          // one per op
+  std::vector<std::vector<ops::TensorSlot*>> op_outputs_;  // per op, what the observer sees
   std::vector<bool> is_constant_;
   OpObserver observer_;
 };

@@ -72,8 +72,10 @@ double max_relative_error(const Array& ours, const Array& ref) {
 // Fixtures kept for round trips only (e.g. WHILE loops) may hold ops the
 // reference runtime does not run; for those the runtime must name them.
 bool roundtrip_only(const std::string& name) {
-  std::ifstream in(test::fixtures_dir() / "manifest.json");
-  auto manifest = nlohmann::json::parse(in, nullptr, false);
+  static const nlohmann::json manifest = [] {
+    std::ifstream in(test::fixtures_dir() / "manifest.json");
+    return nlohmann::json::parse(in, nullptr, false);
+  }();
   return manifest.is_object() && manifest.contains(name) && manifest[name].value("roundtrip_only", false);
 }
 
