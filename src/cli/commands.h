@@ -26,6 +26,7 @@ Command run_command();
 Command convert_command();
 Command check_command();
 Command quantize_command();
+Command debug_command();
 
 // Prints a status to stderr in the CLI's format ("error: ...").
 void print_error(const Status& s);

@@ -15,7 +15,7 @@ void print_error(const Status& s) { fmt::print(stderr, "error: {}\n", s.message(
 namespace {
 
 std::vector<Command> all_commands() {
-  return {inspect_command(), run_command(), convert_command(), check_command(), quantize_command()};
+  return {inspect_command(), run_command(), convert_command(), check_command(), quantize_command(), debug_command()};
 }
 
 int run_main(int argc, char** argv) {

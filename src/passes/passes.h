@@ -4,8 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
+#include "calibration/ranges.h"
 #include "ir/graph.h"
 
 namespace tfc::passes {
@@ -38,5 +44,42 @@ struct DynamicRangeOptions {
   bool per_tensor = false;      // one scale for FULLY_CONNECTED weights
 };
 Status quantize_dynamic_range(ir::Model& model, const DynamicRangeOptions& options);
+
+// quantize, modes int8 and int16x8 (quantize_int.cc): full-integer
+// quantization of subgraph 0 from calibrated activation ranges, following the
+// TFLite quantization spec and the converter's layout: per-channel symmetric
+// int8 weights (per tensor with per_tensor), int32 bias (int64 with int16
+// activations) at input scale x weight scale, activations asymmetric int8
+// (int16: symmetric, zero point 0) from their range widened to hold 0, fixed
+// output parameters and shared scales as ops/quant_rules.h states. Ops without
+// an integer rule, kept float, or lacking a range stay float, with QUANTIZE /
+// DEQUANTIZE at the boundaries; integer tensors keep their float names. Graph
+// inputs and outputs stay float unless `io` says the activation type or uint8.
+struct FullIntegerOptions {
+  DType activations = DType::kInt8;  // kInt8, or kInt16 (16x8)
+  DType io = DType::kFloat32;        // kFloat32, the activation type, or kUInt8 (int8 only)
+  bool per_tensor = false;           // one weight scale per tensor
+  std::vector<std::string> keep_float;  // op output tensor names or op names (e.g. "SOFTMAX")
+  std::map<ir::TensorId, calibration::Range> ranges;  // activation ranges of subgraph 0
+};
+struct FloatOp {
+  int index = 0;           // op index before the rewrite
+  std::string op;          // op name
+  std::string output;      // its first output's name
+  std::string reason;      // why it stays float
+};
+struct FullIntegerReport {
+  int quantized_ops = 0;
+  std::vector<FloatOp> float_ops;
+};
+Expected<FullIntegerReport> quantize_full_integer(ir::Model& model, const FullIntegerOptions& options);
+
+// "float", "int8", "int16" or "uint8" as model input/output dtype for
+// `activations`; InvalidArgument for a combination LiteRT cannot run.
+Expected<DType> parse_io_type(std::string_view io, DType activations);
+
+// Scale and zero point the quantizer gives an activation range (int8:
+// asymmetric with the zero point nudged into [-128, 127]; int16: symmetric).
+std::pair<float, int32_t> activation_qparams(double min, double max, DType activations);
 
 }  // namespace tfc::passes

@@ -9,6 +9,7 @@
 #include "ir/verify.h"
 #include "passes/pass.h"
 #include "passes/passes.h"
+#include "passes/ptq.h"
 
 namespace tfc::passes {
 namespace {
@@ -42,6 +43,47 @@ Expected<int64_t> int_option(const json& options, std::string_view pass, const c
   return v.get<int64_t>();
 }
 
+// Options of modes int8 / int16x8.
+Expected<IntegerPtqOptions> integer_options(const json& options, const std::string& mode) {
+  constexpr std::string_view kPass = "quantize";
+  IntegerPtqOptions o;
+  o.quant.activations = mode == "int16x8" ? DType::kInt16 : DType::kInt8;
+  o.progress = ProgressMode::kAuto;
+  TFC_ASSIGN_OR_RETURN(o.representative, string_option(options, kPass, "representative", ""));
+  TFC_ASSIGN_OR_RETURN(o.stats_in, string_option(options, kPass, "stats", ""));
+  TFC_ASSIGN_OR_RETURN(o.max_samples, int_option(options, kPass, "max_samples", 0, 0));
+  TFC_ASSIGN_OR_RETURN(o.quant.per_tensor, bool_option(options, kPass, "per_tensor", false));
+  TFC_ASSIGN_OR_RETURN(o.bias_correction, bool_option(options, kPass, "bias_correction", false));
+  TFC_ASSIGN_OR_RETURN(const std::string method, string_option(options, kPass, "method", "minmax"));
+  const auto parsed = calibration::parse_range_method(method);
+  if (!parsed) {
+    return invalid_argument("pass 'quantize': unknown calibration method '{}' (minmax, moving-average, percentile, "
+                            "entropy, mse)", method);
+  }
+  o.range.method = *parsed;
+  if (options.contains("percentile")) {
+    if (!options["percentile"].is_number()) return invalid_argument("pass 'quantize': option 'percentile' must be a number");
+    o.range.percentile = options["percentile"].get<double>();
+    if (!(o.range.percentile > 50 && o.range.percentile <= 100)) {
+      return invalid_argument("pass 'quantize': option 'percentile' must be in (50, 100], got {}", o.range.percentile);
+    }
+  }
+  if (options.contains("input_scale")) {
+    if (!options["input_scale"].is_number()) return invalid_argument("pass 'quantize': option 'input_scale' must be a number");
+    o.input_scale = options["input_scale"].get<float>();
+  }
+  TFC_ASSIGN_OR_RETURN(const std::string io, string_option(options, kPass, "io", "float"));
+  TFC_ASSIGN_OR_RETURN(o.quant.io, parse_io_type(io, o.quant.activations));
+  if (options.contains("keep_float")) {
+    const json& k = options["keep_float"];
+    if (!k.is_array() || !std::all_of(k.begin(), k.end(), [](const json& v) { return v.is_string(); })) {
+      return invalid_argument("pass 'quantize': option 'keep_float' must be a list of tensor or op names");
+    }
+    for (const json& v : k) o.quant.keep_float.push_back(v.get<std::string>());
+  }
+  return o;
+}
+
 // ---- The passes behind their JSON options --------------------------------------------
 
 Status run_fold_dequantize(ir::Model& model, const json&) { return fold_dequantize(model); }
@@ -63,11 +105,16 @@ Status run_quantize(ir::Model& model, const json& options) {
     return quantize_dynamic_range(model, o);
   }
   if (mode == "int8" || mode == "int16x8") {
-    return unsupported("pass 'quantize': mode '{}' quantizes activations and needs a representative dataset for "
-                       "calibration, which is not available yet; use mode 'fp16' or 'dynamic'", mode);
+    if (options.contains("min_elements")) {
+      return invalid_argument("pass 'quantize': option 'min_elements' applies to mode 'dynamic' only");
+    }
+    TFC_ASSIGN_OR_RETURN(IntegerPtqOptions o, integer_options(options, mode));
+    TFC_ASSIGN_OR_RETURN(const IntegerPtqResult result, quantize_integer_ptq(model, o));
+    (void)result;
+    return Status::ok();
   }
-  if (mode.empty()) return invalid_argument("pass 'quantize' needs option 'mode': 'fp16' or 'dynamic'");
-  return invalid_argument("pass 'quantize': unknown mode '{}'; expected 'fp16' or 'dynamic'", mode);
+  if (mode.empty()) return invalid_argument("pass 'quantize' needs option 'mode': fp16, dynamic, int8 or int16x8");
+  return invalid_argument("pass 'quantize': unknown mode '{}'; expected fp16, dynamic, int8 or int16x8", mode);
 }
 
 Status check_options(const PassInfo& pass, const json& options) {
@@ -107,8 +154,11 @@ const std::vector<PassInfo>& all_passes() {
       {"fold-dequantize", "Turn DEQUANTIZE ops of constants (float16, int8) into float32 constants",
        run_fold_dequantize, {}},
       {"quantize",
-       "Post-training quantization: mode fp16 (float16 weights) or dynamic (int8 weights, float activations)",
-       run_quantize, {"mode", "per_tensor", "min_elements"}},
+       "Post-training quantization: mode fp16 (float16 weights), dynamic (int8 weights, float activations), "
+       "int8 or int16x8 (integer activations calibrated on a representative dataset)",
+       run_quantize,
+       {"mode", "per_tensor", "min_elements", "representative", "input_scale", "max_samples", "stats", "method",
+        "percentile", "io", "keep_float", "bias_correction"}},
   };
   return kPasses;
 }

@@ -50,3 +50,67 @@ def max_rel_err(ours, ref):
 def cli():
     assert CLI.exists(), f"{CLI} not built; run scripts/build.sh"
     return CLI
+
+
+def output_steps(model_path):
+    """One quantization step per model output, for comparing runtimes on
+    quantized models: 1 for an integer output (compared in integer units), the
+    input scale of the DEQUANTIZE that produces a float output, None for other
+    float outputs (compared with the relative rule)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(model_path))
+    tensors = {d["index"]: d for d in interp.get_tensor_details()}
+    producer = {}
+    for op in interp._get_ops_details():
+        for o in op["outputs"]:
+            producer[int(o)] = op
+    steps = []
+    for d in interp.get_output_details():
+        if np.issubdtype(d["dtype"], np.integer) and d["quantization_parameters"]["scales"].size:
+            steps.append(1.0)
+            continue
+        op = producer.get(int(d["index"]))
+        if op is not None and op["op_name"] == "DEQUANTIZE":
+            q = tensors[int(op["inputs"][0])]["quantization_parameters"]["scales"]
+            steps.append(float(q[0]) if q.size == 1 else None)
+        else:
+            steps.append(None)
+    return steps
+
+
+def step_agreement(ours, ref, step):
+    """(fraction of elements within one step, max difference in steps)."""
+    d = np.abs(np.asarray(ours, np.float64) - np.asarray(ref, np.float64)) / step
+    if d.size == 0:
+        return 1.0, 0.0
+    return float(np.mean(d <= 1.0 + 1e-3)), float(d.max())
+
+
+def assert_outputs_agree(ours, ref, steps, what=""):
+    """Quantized outputs within one step on >= 99.9% of elements; others within
+    1e-4 relative. Returns the per-output figures."""
+    figures = []
+    assert len(ours) == len(ref), what
+    for i, (o, r, s) in enumerate(zip(ours, ref, steps)):
+        assert o.shape == r.shape and o.dtype == r.dtype, f"{what} output {i}: {o.shape} {o.dtype} vs {r.shape} {r.dtype}"
+        if s is None:
+            err = max_rel_err(o, r)
+            figures.append({"output": i, "max_rel_err": err})
+            assert err <= 1e-4, f"{what} output {i}: max relative error {err}"
+        else:
+            frac, worst = step_agreement(o, r, s)
+            exact = float(np.mean(np.asarray(o) == np.asarray(r)))
+            figures.append({"output": i, "within_1_step": frac, "max_steps": worst, "exact": exact})
+            assert frac >= 0.999, f"{what} output {i}: {frac:.4%} within 1 step (max {worst:.1f} steps)"
+    return figures
+
+
+def run_ours(model_path, inputs, tmp_path, tag="ours"):
+    """Runs `tfcompress run` on positional inputs; returns the outputs in order."""
+    x = tmp_path / f"{tag}_x.npz"
+    np.savez(x, **{f"input_{i}": a for i, a in enumerate(inputs)})
+    y = tmp_path / f"{tag}_y.npz"
+    run_cli("run", model_path, "--input", x, "--output", y)
+    out = np.load(y)
+    return [out[k] for k in out.files]

@@ -6,9 +6,7 @@
 - dynamic: LiteRT's outputs on our file and on the converter's
   cnn_fmnist_dynamic.tflite agree within 1e-5 (same int8 weights, scales, op
   versions); our file is at most 1.02x the converter's;
-- the report (--json), and modes that need calibration data exit 2.
-Our reference runtime is not used for dynamic-range models: it does not run
-hybrid ops yet.
+- the report (--json); int8 / int16x8 without calibration data exit 2.
 """
 import json
 
@@ -94,9 +92,9 @@ def test_recipe_file(tmp_path, cli):
 
 
 @pytest.mark.parametrize("mode", ["int8", "int16x8"])
-def test_calibrated_modes_are_not_available_yet(mode, tmp_path, cli):
+def test_integer_modes_refuse_to_run_without_data(mode, tmp_path, cli):
     out = tmp_path / "q.tflite"
     proc = run_cli("quantize", MODELS / "cnn_fmnist.tflite", "-o", out, "--mode", mode, check=False)
     assert proc.returncode == 2
-    assert "--representative" in proc.stderr and "not available yet" in proc.stderr
+    assert "--representative" in proc.stderr and "--mode dynamic" in proc.stderr
     assert not out.exists()

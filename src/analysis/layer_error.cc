@@ -1,0 +1,221 @@
+// Per-layer quantization error (see layer_error.h).
+#include "analysis/layer_error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "runtime/interpreter.h"
+
+namespace tfc::analysis {
+namespace {
+
+struct Acc {
+  double signal = 0, noise = 0, dot = 0, qq = 0, abs_sum = 0, max_abs = 0;
+  int64_t count = 0;
+};
+
+// Values of a tensor as doubles: float as is, integers dequantized.
+Expected<std::vector<double>> real_values(const Array& a, const ir::Tensor& t) {
+  std::vector<double> v(static_cast<size_t>(a.num_elements()));
+  if (a.dtype == DType::kFloat32) {
+    for (size_t i = 0; i < v.size(); ++i) v[i] = a.as<float>()[i];
+    return v;
+  }
+  if (!t.is_quantized() || t.quantization->scale.size() != 1) {
+    return unsupported("tensor '{}' ({}) is not per-tensor quantized", t.name, dtype_name(t.dtype));
+  }
+  const double s = t.quantization->scale[0];
+  const double zp = t.quantization->zero_point.empty() ? 0.0 : static_cast<double>(t.quantization->zero_point[0]);
+  switch (a.dtype) {
+    case DType::kInt8: for (size_t i = 0; i < v.size(); ++i) v[i] = (a.as<int8_t>()[i] - zp) * s; break;
+    case DType::kUInt8: for (size_t i = 0; i < v.size(); ++i) v[i] = (a.as<uint8_t>()[i] - zp) * s; break;
+    case DType::kInt16: for (size_t i = 0; i < v.size(); ++i) v[i] = (a.as<int16_t>()[i] - zp) * s; break;
+    default: return unsupported("tensor '{}' has dtype {}", t.name, dtype_name(a.dtype));
+  }
+  return v;
+}
+
+bool is_activation(const ir::Model& m, const ir::Tensor& t) {
+  if (m.is_constant(t)) return false;
+  if (t.dtype == DType::kFloat32) return true;
+  return (t.dtype == DType::kInt8 || t.dtype == DType::kUInt8 || t.dtype == DType::kInt16) && t.is_quantized() &&
+         t.quantization->scale.size() == 1;
+}
+
+// A float sample as the quantized model's input wants it.
+Expected<Array> to_input(const Array& x, const ir::Tensor& input) {
+  if (input.dtype == x.dtype) return x;
+  if (x.dtype != DType::kFloat32 || !input.is_quantized()) {
+    return invalid_argument("samples are {} but the model input '{}' is {}", dtype_name(x.dtype), input.name,
+                            dtype_name(input.dtype));
+  }
+  const double s = input.quantization->scale[0];
+  const double zp = input.quantization->zero_point.empty() ? 0.0 : double(input.quantization->zero_point[0]);
+  Array out;
+  out.dtype = input.dtype;
+  out.shape = x.shape;
+  out.data.resize(static_cast<size_t>(x.num_elements()) * dtype_size(input.dtype));
+  auto put = [&]<typename T>(T*) {
+    for (int64_t i = 0; i < x.num_elements(); ++i) {
+      const double q = std::round(x.as<float>()[i] / s) + zp;
+      out.as<T>()[i] = static_cast<T>(std::clamp<double>(q, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+    }
+  };
+  switch (input.dtype) {
+    case DType::kInt8: put(static_cast<int8_t*>(nullptr)); break;
+    case DType::kUInt8: put(static_cast<uint8_t*>(nullptr)); break;
+    case DType::kInt16: put(static_cast<int16_t*>(nullptr)); break;
+    default: return unsupported("model input '{}' has dtype {}", input.name, dtype_name(input.dtype));
+  }
+  return out;
+}
+
+}  // namespace
+
+Expected<std::vector<LayerError>> compare_layers(const ir::Model& float_model, const ir::Model& quantized_model,
+                                                 const Dataset& data, const LayerErrorOptions& options) {
+  TFC_ASSIGN_OR_RETURN(auto fi, runtime::Interpreter::create(float_model, 0));
+  TFC_ASSIGN_OR_RETURN(auto qi, runtime::Interpreter::create(quantized_model, 0));
+  if (fi->num_inputs() != 1 || qi->num_inputs() != 1) {
+    return unsupported("per-layer comparison feeds models with one input");
+  }
+  const ir::Subgraph& fg = float_model.subgraphs[0];
+  const ir::Subgraph& qg = quantized_model.subgraphs[0];
+  // Shared activations by name: float tensor -> quantized tensor.
+  std::map<std::string, ir::TensorId> float_by_name;
+  for (size_t i = 0; i < fg.tensors.size(); ++i) {
+    const ir::Tensor& t = fg.tensors[i];
+    if (t.dtype == DType::kFloat32 && !float_model.is_constant(t)) float_by_name.emplace(t.name, static_cast<ir::TensorId>(i));
+  }
+  std::set<std::string> float_outputs;
+  for (ir::TensorId id : fg.outputs) float_outputs.insert(fg.tensors[id].name);
+  std::vector<int> producer(qg.tensors.size(), -1);
+  for (size_t i = 0; i < qg.ops.size(); ++i) {
+    for (ir::TensorId out : qg.ops[i].outputs) {
+      if (out != ir::kNoTensor) producer[out] = static_cast<int>(i);
+    }
+  }
+  struct Pair {
+    ir::TensorId f, q;
+  };
+  std::vector<Pair> pairs;
+  std::vector<LayerError> errors;
+  for (size_t i = 0; i < qg.tensors.size(); ++i) {
+    const ir::Tensor& t = qg.tensors[i];
+    auto it = float_by_name.find(t.name);
+    if (it == float_by_name.end() || !is_activation(quantized_model, t)) continue;
+    if (fg.tensors[it->second].shape.size() != t.shape.size()) continue;
+    pairs.push_back({it->second, static_cast<ir::TensorId>(i)});
+    LayerError e;
+    e.tensor = t.name;
+    e.op_index = producer[i];
+    e.op = producer[i] < 0 ? "input" : ir::op_name(qg.ops[producer[i]].code);
+    e.dtype = t.dtype;
+    e.scale = t.dtype == DType::kFloat32 ? 0.0 : t.quantization->scale[0];
+    e.is_output = float_outputs.count(t.name) > 0;
+    errors.push_back(e);
+  }
+  if (pairs.empty()) {
+    return invalid_argument("the two models share no activation tensor names; compare a model with the file "
+                            "`tfcompress quantize` made from it");
+  }
+  std::vector<Acc> acc(pairs.size());
+  int64_t n = data.num_samples();
+  if (options.max_samples > 0) n = std::min(n, options.max_samples);
+  ProgressBar progress("comparing layers", n, options.progress);
+  for (int64_t s = 0; s < n; ++s) {
+    TFC_ASSIGN_OR_RETURN(const Array x, take_sample(data.x, s));
+    TFC_RETURN_IF_ERROR(fi->set_input(0, x).with_context("float model"));
+    TFC_RETURN_IF_ERROR(fi->invoke().with_context("float model"));
+    TFC_ASSIGN_OR_RETURN(const Array xq, to_input(x, qi->input_tensor(0)));
+    TFC_RETURN_IF_ERROR(qi->set_input(0, xq).with_context("quantized model"));
+    TFC_RETURN_IF_ERROR(qi->invoke().with_context("quantized model"));
+    for (size_t p = 0; p < pairs.size(); ++p) {
+      const Array fa = fi->tensor_value(pairs[p].f);
+      const Array qa = qi->tensor_value(pairs[p].q);
+      if (fa.num_elements() != qa.num_elements()) continue;
+      TFC_ASSIGN_OR_RETURN(const auto fv, real_values(fa, fg.tensors[pairs[p].f]));
+      TFC_ASSIGN_OR_RETURN(const auto qv, real_values(qa, qg.tensors[pairs[p].q]));
+      Acc& a = acc[p];
+      for (size_t k = 0; k < fv.size(); ++k) {
+        if (!std::isfinite(fv[k]) || !std::isfinite(qv[k])) continue;
+        const double d = qv[k] - fv[k];
+        a.signal += fv[k] * fv[k];
+        a.noise += d * d;
+        a.dot += fv[k] * qv[k];
+        a.qq += qv[k] * qv[k];
+        a.abs_sum += std::fabs(d);
+        a.max_abs = std::max(a.max_abs, std::fabs(d));
+        ++a.count;
+      }
+    }
+    progress.update(s + 1);
+  }
+  progress.finish();
+  for (size_t p = 0; p < pairs.size(); ++p) {
+    const Acc& a = acc[p];
+    LayerError& e = errors[p];
+    e.count = a.count;
+    if (a.count == 0) continue;
+    e.snr_db = a.noise == 0 ? std::numeric_limits<double>::infinity()
+                            : 10.0 * std::log10(std::max(a.signal, 1e-300) / a.noise);
+    e.cosine = a.signal > 0 && a.qq > 0 ? a.dot / std::sqrt(a.signal * a.qq) : (a.noise == 0 ? 1.0 : 0.0);
+    e.max_abs = a.max_abs;
+    e.mean_abs = a.abs_sum / static_cast<double>(a.count);
+    e.max_steps = e.scale > 0 ? a.max_abs / e.scale : 0.0;
+  }
+  std::stable_sort(errors.begin(), errors.end(), [](const LayerError& a, const LayerError& b) { return a.snr_db < b.snr_db; });
+  return errors;
+}
+
+nlohmann::json layer_errors_json(const std::vector<LayerError>& errors) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : errors) {
+    out.push_back({{"tensor", e.tensor},
+                   {"op", e.op},
+                   {"op_index", e.op_index},
+                   {"dtype", dtype_name(e.dtype)},
+                   {"scale", e.scale},
+                   {"is_output", e.is_output},
+                   {"count", e.count},
+                   {"snr_db", std::isfinite(e.snr_db) ? nlohmann::json(e.snr_db) : nlohmann::json("inf")},
+                   {"cosine", e.cosine},
+                   {"max_abs_error", e.max_abs},
+                   {"mean_abs_error", e.mean_abs},
+                   {"max_error_steps", e.max_steps}});
+  }
+  return out;
+}
+
+std::string render_layer_errors(const std::vector<LayerError>& errors, int top) {
+  std::string out = fmt::format("{:>8} {:>8} {:>11} {:>11} {:>9}  {:<18} {}\n", "SNR dB", "cosine", "max err",
+                                "mean err", "max steps", "op", "tensor");
+  auto row = [&](const LayerError& e) {
+    out += fmt::format("{:>8.2f} {:>8.5f} {:>11.4g} {:>11.4g} {:>9.2f}  {:<18} {}{}\n", e.snr_db, e.cosine, e.max_abs,
+                       e.mean_abs, e.max_steps, fmt::format("{}#{}", e.op, e.op_index), e.tensor,
+                       e.is_output ? "  (model output)" : "");
+  };
+  int shown = 0;
+  for (const auto& e : errors) {
+    if (top > 0 && shown >= top) break;
+    row(e);
+    ++shown;
+  }
+  if (top > 0 && static_cast<int>(errors.size()) > top) {
+    out += fmt::format("... {} more tensors (--top 0 shows all)\n", errors.size() - static_cast<size_t>(top));
+    for (const auto& e : errors) {
+      if (e.is_output) {
+        out += "model output:\n";
+        row(e);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace tfc::analysis
