@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "calibration/observer.h"
 #include "runtime/interpreter.h"
 
 namespace tfc::analysis {
@@ -128,8 +129,10 @@ Expected<std::vector<LayerError>> compare_layers(const ir::Model& float_model, c
   int64_t n = data.num_samples();
   if (options.max_samples > 0) n = std::min(n, options.max_samples);
   ProgressBar progress("comparing layers", n, options.progress);
-  for (int64_t s = 0; s < n; ++s) {
-    TFC_ASSIGN_OR_RETURN(const Array x, take_sample(data.x, s));
+  const int64_t batch = calibration::fixed_batch_size(float_model, 0);
+  if (n < batch) return invalid_argument("the model takes batches of {} samples; {} given", batch, n);
+  for (int64_t s = 0; s + batch <= n; s += batch) {
+    TFC_ASSIGN_OR_RETURN(const Array x, slice_batch(data.x, s, s + batch));
     TFC_RETURN_IF_ERROR(fi->set_input(0, x).with_context("float model"));
     TFC_RETURN_IF_ERROR(fi->invoke().with_context("float model"));
     TFC_ASSIGN_OR_RETURN(const Array xq, to_input(x, qi->input_tensor(0)));
@@ -154,7 +157,7 @@ Expected<std::vector<LayerError>> compare_layers(const ir::Model& float_model, c
         ++a.count;
       }
     }
-    progress.update(s + 1);
+    progress.update(s + batch);
   }
   progress.finish();
   for (size_t p = 0; p < pairs.size(); ++p) {

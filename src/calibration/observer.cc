@@ -108,8 +108,20 @@ Status check_options(const ir::Model& model, const CalibrationOptions& options) 
 
 }  // namespace
 
+int64_t fixed_batch_size(const ir::Model& model, int subgraph) {
+  if (subgraph < 0 || static_cast<size_t>(subgraph) >= model.subgraphs.size()) return 1;
+  const ir::Subgraph& g = model.subgraphs[subgraph];
+  if (g.inputs.size() != 1) return 1;
+  const ir::Tensor& t = g.tensors[g.inputs[0]];
+  if (t.shape.empty() || t.shape[0] <= 1) return 1;
+  if (!t.shape_signature.empty() && t.shape_signature[0] < 0) return 1;
+  return t.shape[0];
+}
+
 Expected<CalibrationStats> calibrate(const ir::Model& model, const Dataset& representative,
-                                     const CalibrationOptions& options) {
+                                     const CalibrationOptions& options_in) {
+  CalibrationOptions options = options_in;
+  const int64_t fixed = fixed_batch_size(model, options.subgraph);
   TFC_RETURN_IF_ERROR(check_options(model, options));
   TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, options.subgraph));
   if (interp->num_inputs() != 1) {
@@ -119,6 +131,14 @@ Expected<CalibrationStats> calibrate(const ir::Model& model, const Dataset& repr
   int64_t n = representative.num_samples();
   if (options.max_samples > 0) n = std::min(n, options.max_samples);
   if (n == 0) return invalid_argument("the representative dataset has no samples");
+  if (fixed > 1) {
+    if (n < fixed) {
+      return invalid_argument("the model's input takes batches of exactly {} samples; the representative dataset has {}",
+                              fixed, n);
+    }
+    options.batch_size = static_cast<int32_t>(fixed);
+    n -= n % fixed;
+  }
 
   ActivationObserver observer(model, options.subgraph, options.momentum);
   observer.attach(*interp);

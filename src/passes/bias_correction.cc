@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 
+#include "calibration/observer.h"
 #include "kernels/quantize_ref.h"
 #include "ops/quant_rules.h"
 #include "passes/graph_edit.h"
@@ -59,8 +60,9 @@ Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_sa
   TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, 0));
   int64_t n = data.num_samples();
   if (max_samples > 0) n = std::min(n, max_samples);
-  for (int64_t s = 0; s < n; ++s) {
-    TFC_ASSIGN_OR_RETURN(Array sample, take_sample(data.x, s));
+  const int64_t batch = calibration::fixed_batch_size(model, 0);
+  for (int64_t s = 0; s + batch <= n; s += batch) {
+    TFC_ASSIGN_OR_RETURN(Array sample, slice_batch(data.x, s, s + batch));
     TFC_RETURN_IF_ERROR(interp->set_input(0, sample).with_context("bias correction"));
     TFC_RETURN_IF_ERROR(interp->invoke().with_context("bias correction"));
     for (const Candidate& c : candidates) {

@@ -553,7 +553,8 @@ class IntegerQuantizer {
       const double x = std::isfinite(v[c]) ? std::round(v[c] / scale) : 0.0;
       q[c] = static_cast<int64_t>(std::clamp(x, -2147483647.0, 2147483647.0));
     }
-    quant.zero_point.assign(v.size(), 0);
+    if (weight_scales.size() == 1) quant.scale.resize(1);  // per-tensor weights: one bias scale, as LiteRT expects
+    quant.zero_point.assign(quant.scale.size(), 0);
     const DType dtype = is_int16(o_) ? DType::kInt64 : DType::kInt32;
     ir::Tensor t = twin(b, dtype, "");
     t.quantization = std::move(quant);

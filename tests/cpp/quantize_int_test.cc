@@ -179,6 +179,21 @@ TEST(QuantizeInt, Int8MlpLayoutAndParameters) {
   }
 }
 
+TEST(QuantizeInt, PerTensorWeightsGiveOneBiasScale) {
+  Mlp r = make_mlp();
+  auto o = options_for(r);
+  o.per_tensor = true;
+  ASSERT_TRUE(passes::quantize_full_integer(r.m, o).has_value());
+  const ir::Subgraph& g = r.m.subgraphs[0];
+  const ir::Op& fc = g.ops[1];
+  ASSERT_EQ(g.tensors[fc.inputs[1]].quantization->scale.size(), 1u);
+  EXPECT_FLOAT_EQ(g.tensors[fc.inputs[1]].quantization->scale[0], 2.0f / 127.0f);  // max |w| over the tensor
+  const ir::Tensor& b = g.tensors[fc.inputs[2]];
+  ASSERT_EQ(b.quantization->scale.size(), 1u);
+  EXPECT_FLOAT_EQ(b.quantization->scale[0], (4.0f / 255.0f) * (2.0f / 127.0f));
+  EXPECT_EQ(values_of<int32_t>(r.m, b).size(), 3u);
+}
+
 TEST(QuantizeInt, Int16x8UsesInt64BiasAndSymmetricActivations) {
   Mlp r = make_mlp();
   auto o = options_for(r);
