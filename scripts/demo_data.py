@@ -1,5 +1,7 @@
 """Writes the first N Fashion-MNIST test images (float32 in [0,1], NHWC) and
-labels to an .npz for the demo, from Debian's dataset-fashion-mnist IDX files."""
+labels to an .npz for the demo, from Debian's dataset-fashion-mnist IDX files;
+with --representative, a fixed random subset of N training images (array x)
+for calibration instead."""
 import argparse
 import gzip
 from pathlib import Path
@@ -20,7 +22,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--representative", action="store_true")
     args = ap.parse_args()
+    if args.representative:
+        x = read_idx(ROOT / "train-images-idx3-ubyte.gz")
+        idx = np.random.default_rng(0).choice(len(x), args.count, replace=False)
+        np.savez(args.out, x=x[idx].astype(np.float32)[..., None] / 255.0)
+        return
     x = read_idx(ROOT / "t10k-images-idx3-ubyte.gz")[: args.count].astype(np.float32) / 255.0
     y = read_idx(ROOT / "t10k-labels-idx1-ubyte.gz")[: args.count].astype(np.int64)
     np.savez(args.out, input_0=x[..., None])

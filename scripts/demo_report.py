@@ -1,5 +1,6 @@
 """Prints the demo's report: accuracy of tfcompress's reference runtime and of
-LiteRT on the same images, their agreement, and the round-trip check."""
+LiteRT on the same images, their agreement, the round-trip check, and the int8
+model's size, accuracy and agreement (ours vs LiteRT, in quantization steps)."""
 import argparse
 import json
 import os
@@ -19,6 +20,18 @@ def litert(model, x):
     return interp.get_tensor(interp.get_output_details()[0]["index"])
 
 
+def output_step(model):
+    """One quantization step of the model's first output: the scale of the
+    integer tensor its DEQUANTIZE reads."""
+    interp = Interpreter(model_path=model)
+    out = interp.get_output_details()[0]["index"]
+    tensors = {d["index"]: d for d in interp.get_tensor_details()}
+    for op in interp._get_ops_details():
+        if out in list(op["outputs"]) and op["op_name"] == "DEQUANTIZE":
+            return float(tensors[int(op["inputs"][0])]["quantization_parameters"]["scales"][0])
+    raise SystemExit(f"{model}: the output is not produced by DEQUANTIZE")
+
+
 def first(npz):
     z = np.load(npz)
     return z[z.files[0]]
@@ -26,7 +39,7 @@ def first(npz):
 
 def main():
     ap = argparse.ArgumentParser()
-    for a in ("--model", "--roundtrip", "--data", "--ours", "--ours-roundtrip", "--json"):
+    for a in ("--model", "--roundtrip", "--data", "--ours", "--ours-roundtrip", "--int8", "--ours-int8", "--json"):
         ap.add_argument(a, required=True)
     a = ap.parse_args()
     x = np.load(a.data)["input_0"]
@@ -48,6 +61,17 @@ def main():
         "litert_bit_identical_after_roundtrip": bool(np.array_equal(ref, ref_rt)),
         "ours_identical_after_roundtrip": bool(np.array_equal(ours, ours_rt)),
     }
+    q_ref = litert(a.int8, x)
+    q_ours = first(a.ours_int8)
+    step = output_step(a.int8)
+    report.update({
+        "int8_size_bytes": os.path.getsize(a.int8),
+        "int8_size_ratio": os.path.getsize(a.int8) / os.path.getsize(a.model),
+        "int8_accuracy_litert": float((q_ref.argmax(-1) == y).mean()),
+        "int8_accuracy_tfcompress": float((q_ours.argmax(-1) == y).mean()),
+        "int8_top1_agreement_with_float": float((q_ref.argmax(-1) == ref.argmax(-1)).mean()),
+        "int8_within_1_step_ours_vs_litert": float(np.mean(np.abs(q_ours - q_ref) <= step * 1.001)),
+    })
     Path(a.json).write_text(json.dumps(report, indent=2))
     print("== report")
     width = max(map(len, report))
