@@ -577,6 +577,7 @@ template void range<float>(float, float, int64_t, float*);
 TFC_ARG_MIN_MAX(float)
 TFC_ARG_MIN_MAX(uint8_t)
 TFC_ARG_MIN_MAX(int8_t)
+TFC_ARG_MIN_MAX(int16_t)
 TFC_ARG_MIN_MAX(int32_t)
 #undef TFC_ARG_MIN_MAX
 

@@ -114,7 +114,7 @@ void range(T start, T delta, int64_t n, T* out);
 // input: in_dims; output: in_dims without `axis`, the index along `axis` of the
 // largest (is_max) or smallest value; ties give the first index (strict
 // comparisons, as TFLite's std::greater / std::less). T: float, uint8_t
-// (also bool data), int8_t, int32_t; Index: int32_t, int64_t.
+// (also bool data), int8_t, int16_t, int32_t; Index: int32_t, int64_t.
 template <typename T, typename Index>
 void arg_min_max(const T* in, Dims in_dims, int axis, bool is_max, Index* out);
 

@@ -24,13 +24,14 @@ constexpr DType kF32 = DType::kFloat32;
 
 // ---- ARG_MAX / ARG_MIN -------------------------------------------------------------
 
-using ArgTypes = Types<float, uint8_t, int8_t, int32_t>;
+using ArgTypes = Types<float, uint8_t, int8_t, int16_t, int32_t>;
 
 // Returns the normalized axis; Options is ArgMaxOptionsT or ArgMinOptionsT.
 template <typename Options>
 Expected<int> resolve_arg(OpContext& ctx) {
   TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
-  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kFloat32, DType::kUInt8, DType::kInt8, DType::kInt32}));
+  TFC_RETURN_IF_ERROR(
+      require_dtype(ctx, 0, {DType::kFloat32, DType::kUInt8, DType::kInt8, DType::kInt16, DType::kInt32}));
   const DType out = ctx.output_dtype(0);
   if (out != DType::kInt32 && out != DType::kInt64) {
     return ctx.error("output has dtype {}; output_type must be int32 or int64", dtype_name(out));

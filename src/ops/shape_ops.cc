@@ -3,9 +3,11 @@
 // GATHER, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, DEPTH_TO_SPACE,
 // SPACE_TO_DEPTH (STRIDED_SLICE and SLICE: slice_ops.cc). Validation, option
 // defaults, index clamping and output shapes follow LiteRT's builtin kernels;
-// the loops live in kernels/shape_ref. Not here: quantized arithmetic
-// (quantized tensors are moved byte for byte; MEAN/SUM/RESIZE_BILINEAR take
-// float32, SUM also int32).
+// the loops live in kernels/shape_ref. Quantized int8 / uint8 / int16
+// tensors are moved byte for byte; MEAN, SUM, RESIZE_BILINEAR and
+// CONCATENATION of differently quantized inputs compute on them with the
+// integer kernels of kernels/elementwise_int.h (MEAN / SUM also float32, SUM
+// int32; RESIZE_BILINEAR float32).
 #include <cstring>
 #include <initializer_list>
 #include <optional>
@@ -13,12 +15,21 @@
 
 #include <fmt/ranges.h>
 
+#include "kernels/elementwise_int.h"
 #include "kernels/shape_ref.h"
 #include "ops/op_util.h"
 #include "ops/registry.h"
 
 namespace tfc::ops {
+
+// Defined in elementwise_ops.cc: integer quantized dtypes and their per-tensor
+// parameters, validated.
+bool is_quantized_int(DType t);
+Expected<kernels::QParams> int_qparams(const OpContext& ctx, const ir::Tensor& t, bool symmetric_int16);
+
 namespace {
+
+using IntTypes = Types<int8_t, uint8_t, int16_t>;
 
 // ---- Shared helpers --------------------------------------------------------
 
@@ -211,6 +222,9 @@ Expected<Concat> resolve_concat(OpContext& ctx) {
   if (c.activation != kernels::Activation::kNone && ctx.input_dtype(0) != DType::kFloat32) {
     return ctx.error("a fused activation needs float32, the inputs are {}", dtype_name(ctx.input_dtype(0)));
   }
+  if (is_quantized_int(ctx.input_dtype(0)) && ctx.output_tensor(0).is_quantized()) {
+    TFC_RETURN_IF_ERROR(int_qparams(ctx, ctx.output_tensor(0), true).status());
+  }
   c.out_shape = first.empty() ? ir::Shape{0} : first;
   for (int i = 0; i < ctx.num_inputs(); ++i) {
     const ir::Shape& s = ctx.input_shape(i);
@@ -218,7 +232,10 @@ Expected<Concat> resolve_concat(OpContext& ctx) {
       return ctx.error("input {} ('{}') has dtype {}, input 0 has {}", i, ctx.input_tensor(i).name,
                        dtype_name(ctx.input_dtype(i)), dtype_name(ctx.input_dtype(0)));
     }
-    if (!same_quantization(ctx.input_tensor(i), ctx.output_tensor(0))) {
+    if (is_quantized_int(ctx.input_dtype(0)) && ctx.output_tensor(0).is_quantized()) {
+      // Inputs quantized differently from the output are rescaled to it.
+      TFC_RETURN_IF_ERROR(int_qparams(ctx, ctx.input_tensor(i), true).status());
+    } else if (!same_quantization(ctx.input_tensor(i), ctx.output_tensor(0))) {
       return unsupported("{}: input {} ('{}') is quantized differently from the output; requantizing is not supported",
                          ctx.op_name(), i, ctx.input_tensor(i).name);
     }
@@ -338,26 +355,55 @@ Expected<int32_t> block_size(const OpContext& ctx) {
 
 // ---- Registered functions ---------------------------------------------------
 
+namespace {
+
+// MEAN / SUM of quantized integers: input and output quantized per tensor
+// (int16 symmetric).
+Status check_int_reduction(const OpContext& ctx) {
+  if (!is_quantized_int(ctx.input_dtype(0))) return Status::ok();
+  TFC_RETURN_IF_ERROR(int_qparams(ctx, ctx.input_tensor(0), true).status());
+  return int_qparams(ctx, ctx.output_tensor(0), true).status();
+}
+
+Status int_reduction_eval(OpContext& ctx, bool mean, const Reduction& r) {
+  TFC_ASSIGN_OR_RETURN(const kernels::QParams qi, int_qparams(ctx, ctx.input_tensor(0), true));
+  TFC_ASSIGN_OR_RETURN(const kernels::QParams qo, int_qparams(ctx, ctx.output_tensor(0), true));
+  visit(IntTypes{}, ctx.input_dtype(0), [&](auto tag) {
+    using V = decltype(tag);
+    kernels::reduce_mean_sum<V>(mean, ctx.input<V>(0), ctx.input_shape(0), r.axes, qi, qo, ctx.output<V>(0));
+  });
+  return Status::ok();
+}
+}  // namespace
+
 Status mean_shape(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(Reduction r, resolve_reduction(ctx, {DType::kFloat32}));
+  TFC_ASSIGN_OR_RETURN(Reduction r,
+                       resolve_reduction(ctx, {DType::kFloat32, DType::kInt8, DType::kUInt8, DType::kInt16}));
+  TFC_RETURN_IF_ERROR(check_int_reduction(ctx));
   ctx.set_output_shape(0, std::move(r.out_shape));
   return Status::ok();
 }
 
 Status mean_eval(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(const Reduction r, resolve_reduction(ctx, {DType::kFloat32}));
+  TFC_ASSIGN_OR_RETURN(const Reduction r,
+                       resolve_reduction(ctx, {DType::kFloat32, DType::kInt8, DType::kUInt8, DType::kInt16}));
+  if (is_quantized_int(ctx.input_dtype(0))) return int_reduction_eval(ctx, true, r);
   kernels::reduce_mean(ctx.input<float>(0), ctx.input_shape(0), r.axes, ctx.output<float>(0));
   return Status::ok();
 }
 
 Status sum_shape(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(Reduction r, resolve_reduction(ctx, {DType::kFloat32, DType::kInt32}));
+  TFC_ASSIGN_OR_RETURN(Reduction r, resolve_reduction(ctx, {DType::kFloat32, DType::kInt32, DType::kInt8,
+                                                            DType::kUInt8, DType::kInt16}));
+  TFC_RETURN_IF_ERROR(check_int_reduction(ctx));
   ctx.set_output_shape(0, std::move(r.out_shape));
   return Status::ok();
 }
 
 Status sum_eval(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(const Reduction r, resolve_reduction(ctx, {DType::kFloat32, DType::kInt32}));
+  TFC_ASSIGN_OR_RETURN(const Reduction r, resolve_reduction(ctx, {DType::kFloat32, DType::kInt32, DType::kInt8,
+                                                                  DType::kUInt8, DType::kInt16}));
+  if (is_quantized_int(ctx.input_dtype(0))) return int_reduction_eval(ctx, false, r);
   if (ctx.input_dtype(0) == DType::kInt32) {
     kernels::reduce_sum(ctx.input<int32_t>(0), ctx.input_shape(0), r.axes, ctx.output<int32_t>(0));
   } else {
@@ -461,6 +507,23 @@ Status concatenation_eval(OpContext& ctx) {
     inputs.push_back(ctx.input_data(i));
     dims.push_back(ctx.input_shape(i));
   }
+  bool rescale = false;
+  for (int i = 0; i < ctx.num_inputs(); ++i) rescale |= !same_quantization(ctx.input_tensor(i), ctx.output_tensor(0));
+  if (rescale) {
+    std::vector<kernels::QParams> q;
+    for (int i = 0; i < ctx.num_inputs(); ++i) {
+      TFC_ASSIGN_OR_RETURN(const kernels::QParams qi, int_qparams(ctx, ctx.input_tensor(i), true));
+      q.push_back(qi);
+    }
+    TFC_ASSIGN_OR_RETURN(const kernels::QParams qo, int_qparams(ctx, ctx.output_tensor(0), true));
+    visit(IntTypes{}, ctx.input_dtype(0), [&](auto tag) {
+      using V = decltype(tag);
+      std::vector<const V*> typed;
+      for (const void* p : inputs) typed.push_back(static_cast<const V*>(p));
+      kernels::concatenation<V>(typed, dims, q, c.axis, qo, ctx.output<V>(0));
+    });
+    return Status::ok();
+  }
   kernels::concatenation(inputs, dims, c.axis, elem, ctx.output_data(0));
   if (c.activation != kernels::Activation::kNone) {
     kernels::activate_in_place({ctx.output<float>(0), static_cast<size_t>(ir::num_elements(c.out_shape))},
@@ -508,7 +571,13 @@ Status gather_eval(OpContext& ctx) {
 
 Status resize_bilinear_shape(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(ResizePlan p, plan_resize<tflite::ResizeBilinearOptionsT>(ctx, 1));
-  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kFloat32}));
+  TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kFloat32, DType::kInt8, DType::kUInt8, DType::kInt16}));
+  if (is_quantized_int(ctx.input_dtype(0))) {
+    // Interpolates raw values: input and output quantized alike.
+    TFC_RETURN_IF_ERROR(int_qparams(ctx, ctx.input_tensor(0), true).status());
+    TFC_RETURN_IF_ERROR(int_qparams(ctx, ctx.output_tensor(0), true).status());
+    TFC_RETURN_IF_ERROR(require_same_quantization(ctx, ctx.input_tensor(0), ctx.output_tensor(0)));
+  }
   if (p.align_corners && p.half_pixel_centers) {
     return ctx.error("half_pixel_centers and align_corners cannot both be set");
   }
@@ -518,6 +587,14 @@ Status resize_bilinear_shape(OpContext& ctx) {
 
 Status resize_bilinear_eval(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(const ResizePlan p, plan_resize<tflite::ResizeBilinearOptionsT>(ctx, 1));
+  if (is_quantized_int(ctx.input_dtype(0))) {
+    visit(IntTypes{}, ctx.input_dtype(0), [&](auto tag) {
+      using V = decltype(tag);
+      kernels::resize_bilinear_int<V>(ctx.input<V>(0), ctx.input_shape(0), p.out_h, p.out_w, p.align_corners,
+                                      p.half_pixel_centers, ctx.output<V>(0));
+    });
+    return Status::ok();
+  }
   kernels::resize_bilinear(ctx.input<float>(0), ctx.input_shape(0), p.out_h, p.out_w, p.align_corners,
                            p.half_pixel_centers, ctx.output<float>(0));
   return Status::ok();

@@ -850,11 +850,11 @@ TEST(ElementwiseOp, BinaryShapeErrors) {
     expect_error(h.shape(ops::mul_shape), StatusCode::kInvalidArgument, "fused_activation_function 9");
   }
   {
-    OpHarness h(tflite::BuiltinOperator_ADD);  // quantized arithmetic is not supported
+    OpHarness h(tflite::BuiltinOperator_ADD);  // quantized inputs need a quantized output of their dtype
     h.output(DType::kFloat32);
     h.input<int8_t>(DType::kInt8, {1}, {1});
     h.input<int8_t>(DType::kInt8, {1}, {1});
-    expect_error(h.shape(ops::add_shape), StatusCode::kUnsupported, "dtype int8");
+    expect_error(h.shape(ops::add_shape), StatusCode::kInvalidArgument, "output has dtype float32, expected int8");
   }
 }
 
@@ -898,7 +898,7 @@ TEST(ElementwiseOp, UnaryOpsKeepShapeAndRejectOtherDtypes) {
   OpHarness q(tflite::BuiltinOperator_LOGISTIC);
   q.input<int8_t>(DType::kInt8, {1}, {1});
   q.output(DType::kInt8);
-  expect_error(q.shape(ops::logistic_shape), StatusCode::kUnsupported, "input 0 ('in0') has dtype int8");
+  expect_error(q.shape(ops::logistic_shape), StatusCode::kInvalidArgument, "has no quantization parameters");
   OpHarness o(tflite::BuiltinOperator_TANH);
   o.f32({1}, {1});
   o.output(DType::kFloat16);
@@ -1001,7 +1001,9 @@ TEST(ElementwiseOp, QuantizeShapeErrors) {
       {DType::kFloat32, DType::kUInt8, quantization({0.1f}, {-1}), StatusCode::kInvalidArgument, "zero point -1"},
       {DType::kFloat32, DType::kInt16, quantization({0.1f}, {1}), StatusCode::kInvalidArgument, "zero point 1"},
       {DType::kFloat32, DType::kFloat16, quantization({0.1f}, {0}), StatusCode::kUnsupported, "float16"},
-      {DType::kInt8, DType::kInt8, quantization({0.1f}, {0}), StatusCode::kUnsupported, "no requantization"},
+      {DType::kInt8, DType::kInt8, quantization({0.1f}, {0}), StatusCode::kInvalidArgument,
+       "'in0' (int8) has no quantization parameters"},
+      {DType::kInt32, DType::kInt8, quantization({0.1f}, {0}), StatusCode::kUnsupported, "dtype int32"},
   };
   for (const Case& c : cases) {
     OpHarness h(tflite::BuiltinOperator_QUANTIZE);

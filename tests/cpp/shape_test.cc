@@ -532,7 +532,13 @@ TEST(ShapeOpsTest, ConcatenationErrors) {
   quant.input<int8_t>(DType::kInt8, {1}, {1}).quantized(0.5f, 0);
   quant.input<int8_t>(DType::kInt8, {1}, {2}).quantized(0.25f, 0);
   quant.output(DType::kInt8).quantized(0.5f, 0).options(concat_axis(0));
-  EXPECT_EQ(quant.shape(concatenation_shape).code(), StatusCode::kUnsupported);
+  EXPECT_TRUE(quant.shape(concatenation_shape).is_ok());  // rescaled to the output's quantization
+
+  OpHarness unquant(tflite::BuiltinOperator_CONCATENATION);
+  unquant.input<int8_t>(DType::kInt8, {1}, {1}).quantized(0.5f, 0);
+  unquant.input<int8_t>(DType::kInt8, {1}, {2});
+  unquant.output(DType::kInt8).quantized(0.5f, 0).options(concat_axis(0));
+  expect_error(unquant.shape(concatenation_shape), "has no quantization parameters");
 }
 
 // ---- SPLIT ------------------------------------------------------------------

@@ -4,6 +4,11 @@ import os
 import subprocess
 from pathlib import Path
 
+# Tests that build or load Keras models use tf-keras (Keras 2), in which the
+# comparison models under fixtures/ptq were saved; it must be chosen before
+# TensorFlow is first imported by any test module.
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
 import numpy as np
 import pytest
 

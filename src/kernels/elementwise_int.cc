@@ -1,0 +1,488 @@
+// Integer kernels of the non-conv ops (see elementwise_int.h for what each
+// computes and which LiteRT kernel it follows).
+#include "kernels/elementwise_int.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace tfc::kernels {
+namespace {
+
+template <typename T>
+constexpr int32_t kMin = std::numeric_limits<T>::min();
+template <typename T>
+constexpr int32_t kMax = std::numeric_limits<T>::max();
+
+template <typename T>
+T saturate(int32_t v) {
+  return static_cast<T>(std::clamp(v, kMin<T>, kMax<T>));
+}
+
+// out[i] = f(a[ia], b[ib]) over out_dims with NumPy broadcasting (the walk of
+// elementwise_ref's broadcast_apply, for mixed element types).
+template <typename A, typename B, typename O, typename F>
+void broadcast_apply(const A* a, Dims a_dims, const B* b, Dims b_dims, O* out, Dims out_dims, F f) {
+  const size_t rank = out_dims.size();
+  const std::vector<int64_t> as = broadcast_strides(a_dims, out_dims);
+  const std::vector<int64_t> bs = broadcast_strides(b_dims, out_dims);
+  const int32_t inner = rank == 0 ? 1 : out_dims[rank - 1];
+  const int64_t a_inner = rank == 0 ? 0 : as[rank - 1];
+  const int64_t b_inner = rank == 0 ? 0 : bs[rank - 1];
+  const int64_t rows = inner == 0 ? 0 : flat_size(out_dims) / inner;
+  const size_t outer_rank = rank == 0 ? 0 : rank - 1;
+  std::vector<int32_t> index(outer_rank, 0);
+  int64_t a_base = 0, b_base = 0;
+  for (int64_t row = 0; row < rows; ++row) {
+    O* out_row = out + row * inner;
+    for (int32_t k = 0; k < inner; ++k) out_row[k] = f(a[a_base + k * a_inner], b[b_base + k * b_inner]);
+    for (size_t d = outer_rank; d-- > 0;) {
+      a_base += as[d];
+      b_base += bs[d];
+      if (++index[d] < out_dims[d]) break;
+      a_base -= as[d] * out_dims[d];
+      b_base -= bs[d] * out_dims[d];
+      index[d] = 0;
+    }
+  }
+}
+
+// Whether scale is an exact power of two; its log2 in *log2 (LiteRT's CheckedLog2:
+// log2 rounded, and the scale within 1e-3 of that power in log space).
+bool checked_log2(float scale, int* log2) {
+  const float x_log2 = std::log(scale) * (1.0f / std::log(2.0f));
+  const float rounded = std::round(x_log2);
+  *log2 = static_cast<int>(rounded);
+  return std::abs(x_log2 - rounded) < 1e-3f;
+}
+
+int16_t saturating_add16(int32_t a, int32_t b) { return static_cast<int16_t>(std::clamp(a + b, -32768, 32767)); }
+
+float apply_unary(IntUnary f, float x) {
+  switch (f) {
+    case IntUnary::kLogistic: return 1.0f / (1.0f + std::exp(-x));
+    case IntUnary::kTanh: return std::tanh(x);
+    case IntUnary::kHardSwish: return x * std::min(std::max(x + 3.0f, 0.0f), 6.0f) / 6.0f;
+    case IntUnary::kElu: return x < 0.0f ? std::expm1(x) : x;
+    case IntUnary::kExp: return std::exp(x);
+    case IntUnary::kGelu: return 0.5f * x * (1.0f + std::erf(x * static_cast<float>(M_SQRT1_2)));
+    case IntUnary::kGeluApproximate:
+      return 0.5f * x *
+             (1.0f + std::tanh(static_cast<float>(std::sqrt(2.0 / M_PI)) * (x + 0.044715f * x * x * x)));
+  }
+  return x;
+}
+
+// LiteRT's LUTPopulate for one value (float math, TfLiteRound = round half away).
+template <typename T>
+T lut_value(IntUnary f, int32_t q, QParams in_q, QParams out_q) {
+  const float inverse_scale = 1.0f / out_q.scale;
+  const float dequantized = in_q.scale * static_cast<float>(q - in_q.zero_point);
+  const float transformed = apply_unary(f, dequantized);
+  const float rescaled = std::round(transformed * inverse_scale);
+  if (std::isnan(rescaled)) return static_cast<T>(out_q.zero_point);
+  const float shifted = std::clamp(rescaled + static_cast<float>(out_q.zero_point), static_cast<float>(kMin<T>),
+                                   static_cast<float>(kMax<T>));
+  return static_cast<T>(static_cast<int32_t>(shifted));
+}
+
+}  // namespace
+
+// ---- requantize ------------------------------------------------------------------
+
+template <typename In, typename Out>
+void requantize(const In* in, int64_t n, QParams in_q, QParams out_q, Out* out) {
+  const QuantizedMultiplier m =
+      quantize_multiplier(static_cast<double>(in_q.scale) / static_cast<double>(out_q.scale));
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v = multiply_by_quantized_multiplier(static_cast<int32_t>(in[i]) - in_q.zero_point, m);
+    out[i] = saturate<Out>(v + out_q.zero_point);
+  }
+}
+
+// ---- ADD / SUB -----------------------------------------------------------------------
+
+PotCheck int16_pot_check(QParams aq, QParams bq, QParams oq, bool pot_scale_int16) {
+  PotCheck c;
+  if (!pot_scale_int16) return c;
+  int la = 0, lb = 0, lo = 0;
+  if (!checked_log2(aq.scale, &la) || !checked_log2(bq.scale, &lb) || !checked_log2(oq.scale, &lo)) return c;
+  c.applies = true;
+  const int sa = la - lo, sb = lb - lo;
+  c.usable = (sa == 0 || sb == 0) && sa <= 0 && sb <= 0;
+  return c;
+}
+
+template <typename T>
+void add_sub(bool subtract, const T* a, Dims a_dims, QParams aq, const T* b, Dims b_dims, QParams bq, QParams oq,
+             Activation act, bool pot_scale_int16, T* out, Dims out_dims) {
+  const IntRange r = activation_range<T>(act, oq.scale, oq.zero_point);
+  if constexpr (std::is_same_v<T, int16_t>) {
+    if (int16_pot_check(aq, bq, oq, pot_scale_int16).applies) {
+      int la = 0, lb = 0, lo = 0;
+      checked_log2(aq.scale, &la);
+      checked_log2(bq.scale, &lb);
+      checked_log2(oq.scale, &lo);
+      const int sa = la - lo, sb = lb - lo;  // <= 0, one of them 0
+      broadcast_apply(a, a_dims, b, b_dims, out, out_dims, [&](T x, T y) {
+        int32_t xv = x, yv = y;
+        if (sa != 0) xv = rounding_divide_by_pot(xv, -sa);
+        if (sb != 0) yv = rounding_divide_by_pot(yv, -sb);
+        const int16_t s = saturating_add16(xv, subtract ? -yv : yv);
+        return static_cast<T>(std::clamp<int32_t>(s, r.min, r.max));
+      });
+      return;
+    }
+  }
+  const int left_shift = std::is_same_v<T, int16_t> ? 15 : 20;
+  const double twice_max = 2.0 * static_cast<double>(std::max(aq.scale, bq.scale));
+  const QuantizedMultiplier ma = quantize_multiplier(static_cast<double>(aq.scale) / twice_max);
+  const QuantizedMultiplier mb = quantize_multiplier(static_cast<double>(bq.scale) / twice_max);
+  const QuantizedMultiplier mo =
+      quantize_multiplier(twice_max / (static_cast<double>(1 << left_shift) * static_cast<double>(oq.scale)));
+  broadcast_apply(a, a_dims, b, b_dims, out, out_dims, [&](T x, T y) {
+    const int32_t sx = multiply_by_quantized_multiplier((static_cast<int32_t>(x) - aq.zero_point) * (1 << left_shift), ma);
+    const int32_t sy = multiply_by_quantized_multiplier((static_cast<int32_t>(y) - bq.zero_point) * (1 << left_shift), mb);
+    const int32_t raw = multiply_by_quantized_multiplier(subtract ? sx - sy : sx + sy, mo) + oq.zero_point;
+    return static_cast<T>(std::clamp(raw, r.min, r.max));
+  });
+}
+
+// ---- MUL -----------------------------------------------------------------------------------
+
+template <typename T>
+void mul(const T* a, Dims a_dims, QParams aq, const T* b, Dims b_dims, QParams bq, QParams oq, Activation act,
+         T* out, Dims out_dims) {
+  const IntRange r = activation_range<T>(act, oq.scale, oq.zero_point);
+  const QuantizedMultiplier m = quantize_multiplier(static_cast<double>(aq.scale) * static_cast<double>(bq.scale) /
+                                                    static_cast<double>(oq.scale));
+  broadcast_apply(a, a_dims, b, b_dims, out, out_dims, [&](T x, T y) {
+    const int32_t prod = (static_cast<int32_t>(x) - aq.zero_point) * (static_cast<int32_t>(y) - bq.zero_point);
+    const int32_t v = oq.zero_point + multiply_by_quantized_multiplier(prod, m);
+    return static_cast<T>(std::clamp(v, r.min, r.max));
+  });
+}
+
+template <typename T>
+void max_min(bool maximum, const T* a, Dims a_dims, const T* b, Dims b_dims, T* out, Dims out_dims) {
+  broadcast_apply(a, a_dims, b, b_dims, out, out_dims,
+                  [&](T x, T y) { return maximum ? std::max(x, y) : std::min(x, y); });
+}
+
+// ---- Unary ------------------------------------------------------------------------------------
+
+template <typename T>
+void unary_lut(IntUnary f, const T* in, int64_t n, QParams in_q, QParams out_q, T* out) {
+  if constexpr (sizeof(T) == 1) {
+    std::array<T, 256> lut{};
+    for (int32_t q = kMin<T>; q <= kMax<T>; ++q) lut[q - kMin<T>] = lut_value<T>(f, q, in_q, out_q);
+    for (int64_t i = 0; i < n; ++i) out[i] = lut[static_cast<int32_t>(in[i]) - kMin<T>];
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = lut_value<T>(f, in[i], in_q, out_q);
+  }
+}
+
+namespace {
+int16_t srdhm16(int16_t a, int16_t b) {  // gemmlowp's SaturatingRoundingDoublingHighMul on int16
+  if (a == b && a == std::numeric_limits<int16_t>::min()) return std::numeric_limits<int16_t>::max();
+  const int32_t ab = static_cast<int32_t>(a) * b;
+  const int32_t nudge = ab >= 0 ? (1 << 14) : (1 - (1 << 14));
+  return static_cast<int16_t>((ab + nudge) / (1 << 15));
+}
+int16_t sdhm16(int16_t a, int16_t b) {  // SaturatingDoublingHighMul: rounds toward zero
+  if (a == b && a == std::numeric_limits<int16_t>::min()) return std::numeric_limits<int16_t>::max();
+  return static_cast<int16_t>((static_cast<int32_t>(a) * b) / (1 << 15));
+}
+int16_t saturating_left_shift16(int16_t v, int amount) {
+  return static_cast<int16_t>(std::clamp<int64_t>(static_cast<int64_t>(v) * (int64_t{1} << amount), -32768, 32767));
+}
+int16_t down_scale_multiplier(int32_t m) {  // DownScaleInt32ToInt16Multiplier
+  if (m >= std::numeric_limits<int32_t>::max() - (1 << 15)) return std::numeric_limits<int16_t>::max();
+  return static_cast<int16_t>((m + (1 << 15)) >> 16);
+}
+}  // namespace
+
+template <typename T>
+void hard_swish(const T* in, int64_t n, QParams in_q, QParams out_q, T* out) {
+  const float hires_input_scale = (1.0f / 128.0f) * in_q.scale;
+  const float reluish_scale = 3.0f / 32768.0f;
+  const QuantizedMultiplier om = quantize_multiplier(static_cast<double>(hires_input_scale / out_q.scale));
+  const QuantizedMultiplier rm = quantize_multiplier(static_cast<double>(hires_input_scale / reluish_scale));
+  const int16_t out_mult = down_scale_multiplier(om.multiplier);
+  const int16_t relu_mult = down_scale_multiplier(rm.multiplier);
+  for (int64_t i = 0; i < n; ++i) {
+    const int16_t v = static_cast<int16_t>(static_cast<int32_t>(in[i]) - in_q.zero_point);
+    const int16_t hires = static_cast<int16_t>(v * (1 << 7));
+    const int16_t preshift_out = srdhm16(hires, out_mult);
+    int16_t reluish = hires;
+    if (rm.shift > 0) reluish = saturating_left_shift16(reluish, rm.shift - 1);
+    reluish = srdhm16(reluish, relu_mult);
+    if (rm.shift > 0) reluish = saturating_left_shift16(reluish, 1);
+    if (rm.shift < 0) reluish = static_cast<int16_t>(rounding_divide_by_pot(reluish, -rm.shift));
+    reluish = static_cast<int16_t>((static_cast<int32_t>(reluish) + (1 << 15)) >> 1);
+    const int16_t preshift = sdhm16(reluish, preshift_out);
+    int32_t o = rounding_divide_by_pot(preshift, -om.shift) + out_q.zero_point;
+    out[i] = saturate<T>(o);
+  }
+}
+
+template <typename T>
+void relu_x(const T* in, int64_t n, QParams in_q, QParams out_q, float lo, float hi, T* out) {
+  const QuantizedMultiplier m =
+      quantize_multiplier(static_cast<double>(in_q.scale) / static_cast<double>(out_q.scale));
+  const int32_t qmin = std::max(kMin<T>, out_q.zero_point + static_cast<int32_t>(std::round(lo / out_q.scale)));
+  const int32_t qmax = std::isinf(hi) ? kMax<T>
+                                      : std::min(kMax<T>, out_q.zero_point +
+                                                              static_cast<int32_t>(std::round(hi / out_q.scale)));
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v =
+        out_q.zero_point + multiply_by_quantized_multiplier(static_cast<int32_t>(in[i]) - in_q.zero_point, m);
+    out[i] = static_cast<T>(std::clamp(v, qmin, qmax));
+  }
+}
+
+template <typename T>
+void leaky_relu(const T* in, int64_t n, QParams in_q, QParams out_q, float alpha, T* out) {
+  const QuantizedMultiplier m_alpha = quantize_multiplier(static_cast<double>(in_q.scale) * alpha / out_q.scale);
+  const QuantizedMultiplier m_id = quantize_multiplier(static_cast<double>(in_q.scale) / out_q.scale);
+  // A negative alpha: LiteRT's QuantizeMultiplier keeps the sign in the Q31 multiplier.
+  QuantizedMultiplier m_neg = m_alpha;
+  if (alpha < 0) {
+    m_neg = quantize_multiplier(-static_cast<double>(in_q.scale) * alpha / out_q.scale);
+    m_neg.multiplier = -m_neg.multiplier;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v = static_cast<int32_t>(in[i]) - in_q.zero_point;
+    const int32_t o = out_q.zero_point + multiply_by_quantized_multiplier(v, v >= 0 ? m_id : m_neg);
+    out[i] = saturate<T>(o);
+  }
+}
+
+template <typename T>
+void prelu(const T* x, Dims x_dims, QParams xq, const T* alpha, Dims alpha_dims, QParams aq, QParams oq, T* out,
+           Dims out_dims) {
+  const QuantizedMultiplier m1 = quantize_multiplier(static_cast<double>(xq.scale) / oq.scale);
+  const QuantizedMultiplier m2 =
+      quantize_multiplier(static_cast<double>(xq.scale) * static_cast<double>(aq.scale) / oq.scale);
+  broadcast_apply(x, x_dims, alpha, alpha_dims, out, out_dims, [&](T v, T a) {
+    const int32_t iv = static_cast<int32_t>(v) - xq.zero_point;
+    int32_t o;
+    if (iv >= 0) {
+      o = oq.zero_point + multiply_by_quantized_multiplier(iv, m1);
+    } else {
+      o = oq.zero_point + multiply_by_quantized_multiplier(iv * (static_cast<int32_t>(a) - aq.zero_point), m2);
+    }
+    return saturate<T>(o);
+  });
+}
+
+// ---- SOFTMAX -------------------------------------------------------------------------------------
+
+template <typename In, typename Out>
+void softmax(const In* in, int64_t outer, int32_t depth, QParams in_q, float beta, QParams out_q, Out* out) {
+  if constexpr (sizeof(In) == 1) {
+    std::array<float, 256> table{};
+    const float scale = -in_q.scale * beta;
+    for (int32_t val = 0; val <= 255; ++val) table[255 - val] = std::exp(scale * static_cast<float>(val));
+    for (int64_t row = 0; row < outer; ++row) {
+      const In* x = in + row * depth;
+      Out* y = out + row * depth;
+      int32_t max_val = kMin<In>;
+      for (int32_t j = 0; j < depth; ++j) max_val = std::max<int32_t>(max_val, x[j]);
+      const float* t = table.data() + 255 - max_val;
+      float sum = 0.0f;
+      for (int32_t j = 0; j < depth; ++j) sum += t[x[j]];
+      const float inv = 1.0f / (sum * out_q.scale);
+      for (int32_t j = 0; j < depth; ++j) {
+        const float p = t[x[j]] * inv;
+        int32_t q;
+        if constexpr (std::is_same_v<Out, uint8_t>) {
+          q = static_cast<int32_t>(p + 0.5f);
+        } else {
+          q = static_cast<int32_t>(std::round(p)) + out_q.zero_point;
+        }
+        y[j] = saturate<Out>(q);
+      }
+    }
+  } else {
+    std::vector<double> e(depth);
+    for (int64_t row = 0; row < outer; ++row) {
+      const In* x = in + row * depth;
+      Out* y = out + row * depth;
+      int32_t max_val = kMin<In>;
+      for (int32_t j = 0; j < depth; ++j) max_val = std::max<int32_t>(max_val, x[j]);
+      double sum = 0.0;
+      for (int32_t j = 0; j < depth; ++j) {
+        e[j] = std::exp(static_cast<double>(beta) * in_q.scale * (static_cast<int32_t>(x[j]) - max_val));
+        sum += e[j];
+      }
+      for (int32_t j = 0; j < depth; ++j) {
+        const double p = e[j] / sum / out_q.scale;
+        y[j] = saturate<Out>(static_cast<int32_t>(std::round(p)) + out_q.zero_point);
+      }
+    }
+  }
+}
+
+// ---- CONCATENATION -------------------------------------------------------------------------------
+
+template <typename T>
+void concatenation(std::span<const T* const> inputs, std::span<const Dims> in_dims, std::span<const QParams> in_q,
+                   int axis, QParams out_q, T* out) {
+  // (outer, axis * inner) blocks per input, interleaved in the output.
+  const Dims first = in_dims[0];
+  int64_t outer = 1;
+  for (int d = 0; d < axis; ++d) outer *= first[d];
+  std::vector<int64_t> block(inputs.size());
+  int64_t out_block = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    int64_t b = 1;
+    for (size_t d = axis; d < in_dims[i].size(); ++d) b *= in_dims[i][d];
+    block[i] = b;
+    out_block += b;
+  }
+  const float inverse_output_scale = 1.0f / out_q.scale;
+  for (int64_t o = 0; o < outer; ++o) {
+    T* dst = out + o * out_block;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const T* src = inputs[i] + o * block[i];
+      if (in_q[i].scale == out_q.scale && in_q[i].zero_point == out_q.zero_point) {
+        if (block[i] > 0) std::memcpy(dst, src, block[i] * sizeof(T));
+      } else {
+        const float scale = in_q[i].scale * inverse_output_scale;
+        const float bias = static_cast<float>(-in_q[i].zero_point) * scale;
+        for (int64_t j = 0; j < block[i]; ++j) {
+          const int32_t v =
+              static_cast<int32_t>(std::round(static_cast<float>(src[j]) * scale + bias)) + out_q.zero_point;
+          dst[j] = saturate<T>(v);
+        }
+      }
+      dst += block[i];
+    }
+  }
+}
+
+// ---- MEAN / SUM ------------------------------------------------------------------------------------
+
+template <typename T>
+void reduce_mean_sum(bool mean, const T* in, Dims in_dims, std::span<const int32_t> axes, QParams in_q,
+                     QParams out_q, T* out) {
+  const size_t rank = in_dims.size();
+  std::vector<bool> reduced(rank, false);
+  for (int32_t a : axes) reduced[a] = true;
+  // Output dims (keep_dims form) and strides of the input seen from them.
+  std::vector<int32_t> out_dims(rank);
+  int64_t count = 1;
+  for (size_t d = 0; d < rank; ++d) {
+    out_dims[d] = reduced[d] ? 1 : in_dims[d];
+    if (reduced[d]) count *= in_dims[d];
+  }
+  const int64_t num_out = flat_size(out_dims);
+  std::vector<int64_t> acc(num_out, 0);
+  std::vector<int32_t> idx(rank, 0);
+  const int64_t total = flat_size(in_dims);
+  for (int64_t i = 0; i < total; ++i) {
+    int64_t o = 0;
+    for (size_t d = 0; d < rank; ++d) o = o * out_dims[d] + (reduced[d] ? 0 : idx[d]);
+    acc[o] += static_cast<int32_t>(in[i]) - in_q.zero_point;
+    for (size_t d = rank; d-- > 0;) {
+      if (++idx[d] < in_dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  QuantizedMultiplier m = quantize_multiplier(static_cast<double>(in_q.scale) / static_cast<double>(out_q.scale));
+  if (mean && count > 1) {
+    int shift = 63 - __builtin_clzll(static_cast<uint64_t>(count));
+    shift = std::min(shift, 32);
+    shift = std::min(shift, 31 + m.shift);
+    m.multiplier = static_cast<int32_t>((static_cast<int64_t>(m.multiplier) << shift) / count);
+    m.shift -= shift;
+  }
+  for (int64_t o = 0; o < num_out; ++o) {
+    const int32_t a = static_cast<int32_t>(std::clamp<int64_t>(acc[o], std::numeric_limits<int32_t>::min(),
+                                                                std::numeric_limits<int32_t>::max()));
+    int32_t v;
+    if (mean && count == 0) {
+      v = out_q.zero_point;
+    } else if (m.shift < -31) {
+      v = out_q.zero_point;
+    } else {
+      v = multiply_by_quantized_multiplier(a, m) + out_q.zero_point;
+    }
+    out[o] = saturate<T>(v);
+  }
+}
+
+// ---- RESIZE_BILINEAR -----------------------------------------------------------------------------------
+
+namespace {
+void interpolation_values(int32_t value, int32_t scale_10, bool half_pixel_centers, int32_t input_size,
+                          int32_t* scaled, int32_t* lower, int32_t* upper) {
+  *scaled = half_pixel_centers ? value * scale_10 + scale_10 / 2 - (1 << 9) : value * scale_10;
+  *lower = std::max(*scaled / (1 << 10), 0);
+  *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), input_size - 1);
+}
+}  // namespace
+
+template <typename T>
+void resize_bilinear_int(const T* in, Dims in_dims, int32_t out_h, int32_t out_w, bool align_corners,
+                         bool half_pixel_centers, T* out) {
+  const int32_t batches = in_dims[0], in_h = in_dims[1], in_w = in_dims[2], depth = in_dims[3];
+  int32_t hs = ((1 << 10) * in_h + out_h / 2) / out_h;
+  int32_t ws = ((1 << 10) * in_w + out_w / 2) / out_w;
+  if (align_corners && out_h > 1) hs = ((1 << 10) * (in_h - 1) + (out_h - 1) / 2) / (out_h - 1);
+  if (align_corners && out_w > 1) ws = ((1 << 10) * (in_w - 1) + (out_w - 1) / 2) / (out_w - 1);
+  auto at = [&](int32_t b, int32_t y, int32_t x, int32_t c) -> int64_t {
+    return in[((static_cast<int64_t>(b) * in_h + y) * in_w + x) * depth + c];
+  };
+  T* dst = out;
+  for (int32_t b = 0; b < batches; ++b) {
+    for (int32_t y = 0; y < out_h; ++y) {
+      int32_t iy, y0, y1;
+      interpolation_values(y, hs, half_pixel_centers, in_h, &iy, &y0, &y1);
+      for (int32_t x = 0; x < out_w; ++x) {
+        int32_t ix, x0, x1;
+        interpolation_values(x, ws, half_pixel_centers, in_w, &ix, &x0, &x1);
+        const int64_t wy1 = iy - (1 << 10) * y0, wy0 = (1 << 10) - wy1;
+        const int64_t wx1 = ix - (1 << 10) * x0, wx0 = (1 << 10) - wx1;
+        for (int32_t c = 0; c < depth; ++c) {
+          const int64_t sum = at(b, y0, x0, c) * wy0 * wx0 + at(b, y1, x0, c) * wy1 * wx0 +
+                              at(b, y0, x1, c) * wy0 * wx1 + at(b, y1, x1, c) * wy1 * wx1;
+          const int64_t round = sum > 0 ? (1 << 19) : -(1 << 19);
+          *dst++ = static_cast<T>((sum + round) / (1 << 20));
+        }
+      }
+    }
+  }
+}
+
+// ---- Instantiations ----------------------------------------------------------------------------------------
+
+#define TFC_INT_TYPES(X) X(int8_t) X(uint8_t) X(int16_t)
+
+#define TFC_INST_SAME(T)                                                                                           \
+  template void add_sub<T>(bool, const T*, Dims, QParams, const T*, Dims, QParams, QParams, Activation, bool, T*,  \
+                           Dims);                                                                                  \
+  template void mul<T>(const T*, Dims, QParams, const T*, Dims, QParams, QParams, Activation, T*, Dims);           \
+  template void max_min<T>(bool, const T*, Dims, const T*, Dims, T*, Dims);                                        \
+  template void unary_lut<T>(IntUnary, const T*, int64_t, QParams, QParams, T*);                                   \
+  template void relu_x<T>(const T*, int64_t, QParams, QParams, float, float, T*);                                  \
+  template void hard_swish<T>(const T*, int64_t, QParams, QParams, T*);                                            \
+  template void leaky_relu<T>(const T*, int64_t, QParams, QParams, float, T*);                                     \
+  template void prelu<T>(const T*, Dims, QParams, const T*, Dims, QParams, QParams, T*, Dims);                     \
+  template void concatenation<T>(std::span<const T* const>, std::span<const Dims>, std::span<const QParams>, int,  \
+                                 QParams, T*);                                                                     \
+  template void reduce_mean_sum<T>(bool, const T*, Dims, std::span<const int32_t>, QParams, QParams, T*);          \
+  template void resize_bilinear_int<T>(const T*, Dims, int32_t, int32_t, bool, bool, T*);
+TFC_INT_TYPES(TFC_INST_SAME)
+
+#define TFC_INST_PAIR(In, Out)                                                 \
+  template void requantize<In, Out>(const In*, int64_t, QParams, QParams, Out*); \
+  template void softmax<In, Out>(const In*, int64_t, int32_t, QParams, float, QParams, Out*);
+#define TFC_INST_IN(In) TFC_INST_PAIR(In, int8_t) TFC_INST_PAIR(In, uint8_t) TFC_INST_PAIR(In, int16_t)
+TFC_INT_TYPES(TFC_INST_IN)
+
+}  // namespace tfc::kernels

@@ -1,0 +1,133 @@
+// Integer (int8 / uint8 / int16) kernels of the non-conv ops LiteRT runs in
+// quantized form: requantize, ADD / SUB / MUL, MAXIMUM / MINIMUM, the
+// activations (LOGISTIC, TANH, RELU family, LEAKY_RELU, PRELU, HARD_SWISH),
+// SOFTMAX, CONCATENATION with rescaling, MEAN / SUM and RESIZE_BILINEAR.
+// Each follows the arithmetic of LiteRT's builtin integer kernel (named per
+// function) through kernels/quant_util.h, so results round as LiteRT's do;
+// where LiteRT uses fixed-point tables we could not reproduce (int16
+// LOGISTIC / TANH / SOFTMAX) the kernel computes the real
+// function in float and rounds once (measured within one step of LiteRT).
+// Pure functions on buffers and dims: callers (ops/*_ops.cc) validate dtypes,
+// quantization parameters and shapes first.
+// Not here: float <-> int conversion (elementwise_ref.h quantize/dequantize),
+// data movement (any dtype, shape_ref.h / misc_ref.h), conv family.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "kernels/common.h"
+#include "kernels/quant_util.h"
+
+namespace tfc::kernels {
+
+// ---- QUANTIZE between integer types (LiteRT's Requantize) --------------------
+// out = clamp(MultiplyByQuantizedMultiplier(q - in.zp, in.scale / out.scale) + out.zp).
+// In, Out: int8_t, uint8_t, int16_t. n elements.
+template <typename In, typename Out>
+void requantize(const In* in, int64_t n, QParams in_q, QParams out_q, Out* out);
+
+// ---- ADD / SUB (LiteRT's add.cc / sub.cc) --------------------------------------
+// General path (int8, uint8; int16 unless pot applies): each input offset by
+// its zero point, shifted left by 20 (int16: 15), rescaled by
+// scale_i / (2 max(scale_1, scale_2)); the sum (difference) rescaled by
+// 2 max(scale) / (2^left_shift out.scale), out.zp added, clamped to `act`'s
+// range. Power-of-two path (int16 with pot_scale_int16 and all three scales
+// powers of two, zero points 0): the input with the smaller scale is divided by
+// 2^shift (rounding) and the two added (subtracted) with int16 saturation.
+// Broadcasting: NumPy rules; a: a_dims, b: b_dims, out: out_dims.
+template <typename T>
+void add_sub(bool subtract, const T* a, Dims a_dims, QParams aq, const T* b, Dims b_dims, QParams bq, QParams oq,
+             Activation act, bool pot_scale_int16, T* out, Dims out_dims);
+
+// True when the int16 power-of-two path applies (see add_sub) and LiteRT
+// accepts it: one input's scale equals the output's and the other's is not
+// larger. `usable` false with `applies` true means LiteRT rejects the op.
+struct PotCheck {
+  bool applies = false;
+  bool usable = false;
+};
+PotCheck int16_pot_check(QParams aq, QParams bq, QParams oq, bool pot_scale_int16);
+
+// ---- MUL (LiteRT's integer_ops/mul.h) -------------------------------------------
+// out = clamp(out.zp + MultiplyByQuantizedMultiplier((a - a.zp)(b - b.zp),
+//             a.scale b.scale / out.scale)), broadcasting as add_sub.
+template <typename T>
+void mul(const T* a, Dims a_dims, QParams aq, const T* b, Dims b_dims, QParams bq, QParams oq, Activation act,
+         T* out, Dims out_dims);
+
+// ---- MAXIMUM / MINIMUM on raw values (inputs and output quantized alike) ----------
+template <typename T>
+void max_min(bool maximum, const T* a, Dims a_dims, const T* b, Dims b_dims, T* out, Dims out_dims);
+
+// ---- Unary functions through a float transform ------------------------------------
+// 8-bit: LiteRT's LUTPopulate — for every input value q, f(in.scale (q - in.zp))
+// divided by out.scale, rounded half away from zero, out.zp added, clamped —
+// then a table lookup. int16: the same per element (float, rounded once).
+enum class IntUnary : int8_t { kLogistic, kTanh, kHardSwish, kElu, kExp, kGelu, kGeluApproximate };
+template <typename T>
+void unary_lut(IntUnary f, const T* in, int64_t n, QParams in_q, QParams out_q, T* out);
+
+// ---- HARD_SWISH (LiteRT's reference_ops::HardSwish, 8-bit) ------------------------------
+// Fixed point on int16: the input offset and scaled to 2^-7 of its scale; a
+// "relu-ish" factor in [0, 1] from x / 3 (saturating), multiplied (rounding
+// toward zero) with x rescaled to the output scale, then shifted and offset.
+// LiteRT requires (in.scale / 128) / out.scale to quantize with a shift <= 0
+// (callers check).
+template <typename T>
+void hard_swish(const T* in, int64_t n, QParams in_q, QParams out_q, T* out);
+
+// ---- RELU / RELU6 / RELU_N1_TO_1 (LiteRT's QuantizedReluX) ------------------------
+// out = clamp(out.zp + MultiplyByQuantizedMultiplier(q - in.zp, in.scale / out.scale),
+//             max(type min, out.zp + round(lo / out.scale)),
+//             min(type max, out.zp + round(hi / out.scale)))  (hi = inf: type max).
+template <typename T>
+void relu_x(const T* in, int64_t n, QParams in_q, QParams out_q, float lo, float hi, T* out);
+
+// ---- LEAKY_RELU (LiteRT's QuantizeLeakyRelu) --------------------------------------
+// v = q - in.zp; out = clamp(out.zp + MBQM(v, (v >= 0 ? 1 : alpha) in.scale / out.scale)).
+template <typename T>
+void leaky_relu(const T* in, int64_t n, QParams in_q, QParams out_q, float alpha, T* out);
+
+// ---- PRELU (LiteRT's reference_ops::BroadcastPrelu4DSlow) --------------------------
+// v = x - x.zp; v >= 0: out.zp + MBQM(v, x.scale / out.scale);
+// else out.zp + MBQM(v (alpha - alpha.zp), x.scale alpha.scale / out.scale); clamped.
+template <typename T>
+void prelu(const T* x, Dims x_dims, QParams xq, const T* alpha, Dims alpha_dims, QParams aq, QParams oq, T* out,
+           Dims out_dims);
+
+// ---- SOFTMAX over the last axis --------------------------------------------------------
+// 8-bit input (LiteRT's optimized Softmax with a float table): table[k] =
+// exp(-in.scale beta k) for the distance k = max - q of each element from its
+// row's max; sum in float; out = clamp(round(table[k] / (sum out.scale)) + out.zp).
+// int16 input: the real softmax of in.scale q in float, rounded once.
+// input, output: (outer, depth).
+template <typename In, typename Out>
+void softmax(const In* in, int64_t outer, int32_t depth, QParams in_q, float beta, QParams out_q, Out* out);
+
+// ---- CONCATENATION with rescaling --------------------------------------------------------
+// Inputs quantized like the output are copied; others become
+// clamp(round(q * s + (-zp s)) + out.zp) with s = in.scale / out.scale in float
+// (LiteRT's ConcatenationWithScaling).
+template <typename T>
+void concatenation(std::span<const T* const> inputs, std::span<const Dims> in_dims, std::span<const QParams> in_q,
+                   int axis, QParams out_q, T* out);
+
+// ---- MEAN / SUM (LiteRT's QuantizedMeanOrSum, integer form) ------------------------------
+// acc = sum over the reduced axes of (q - in.zp) (int64); MEAN: rescaled by
+// in.scale / (out.scale count) (the multiplier pre-divided by the count as
+// LiteRT's integer Mean does); SUM: by in.scale / out.scale; out.zp added;
+// clamped. axes: normalized, possibly repeated.
+template <typename T>
+void reduce_mean_sum(bool mean, const T* in, Dims in_dims, std::span<const int32_t> axes, QParams in_q,
+                     QParams out_q, T* out);
+
+// ---- RESIZE_BILINEAR (LiteRT's ResizeBilinearInteger) -------------------------------------
+// Source coordinates in 1/1024 steps; the four weighted neighbours summed in
+// int64 at scale 2^20 and rounded half away from zero. input (N,H,W,C) and
+// output quantized alike.
+template <typename T>
+void resize_bilinear_int(const T* in, Dims in_dims, int32_t out_h, int32_t out_w, bool align_corners,
+                         bool half_pixel_centers, T* out);
+
+}  // namespace tfc::kernels
