@@ -6,7 +6,9 @@ tests/python/test_ptq_vs_converter.py).
 
 ours:       `tfcompress quantize MODEL.tflite -o OUT --mode int8
             --representative REP.npz`, one process per run: wall time and
-            peak RSS of that process.
+            peak RSS of that process. MODEL.tflite is the float conversion
+            of MODEL.keras (make_ptq_models.float_tflite(), cached under
+            .data/ptq; made before the timed runs).
 converter:  one Python process per run that imports TensorFlow, loads
             MODEL.keras and converts it (optimizations=[DEFAULT],
             representative_dataset yielding the samples one at a time) and
@@ -109,7 +111,7 @@ def main(argv=None):
         sys.exit(f"{args.cli} not found; run scripts/build.sh (or pass --cli)")
     with open(os.path.join(ptq.PTQ_DIR, "manifest.json")) as f:
         entry = json.load(f)[args.model]
-    tflite = os.path.join(ptq.PTQ_DIR, entry["tflite"])
+    tflite = str(ptq.float_tflite(args.model))  # converts on first use, before anything is timed
     keras_path = os.path.join(ptq.PTQ_DIR, entry["keras"])
     rank = len(entry["input_shape"])
 

@@ -6,8 +6,9 @@ mode fp16, dynamic, int8, int16x8:
 - the converter quantizes the Keras model (.keras); int8 and int16x8 calibrate
   on 200 samples of the data set's train split (a fixed seeded subset), fed one
   at a time;
-- tfcompress quantizes the float .tflite of the same model, int8 and int16x8
-  on the same 200 samples (--representative, an .npz with array x);
+- tfcompress quantizes the float .tflite of the same model (converted from
+  the .keras on first use and cached, make_ptq_models.float_tflite()), int8
+  and int16x8 on the same 200 samples (--representative, an .npz with array x);
 - LiteRT evaluates both on the full 10,000-image test split.
 Asserted: our file loads in LiteRT, its test accuracy is at most 0.2 points
 below the converter's, and it is at most 1.02x the converter's size.
@@ -96,9 +97,8 @@ def test_quantize_matches_the_converter(name, mode, tmp_path, cli):
            "acc_converter": None, "size_ours": None, "size_converter": None,
            "seconds_ours": None, "seconds_converter": None, "error": None, "note": None}
     ROWS.append(row)
-    src = PTQ / f"{name}.tflite"
-    assert src.exists(), f"{src} missing; run fixtures/make_ptq_models.py"
     model = keras_model(name)
+    src = ptq.float_tflite(name)
     rank = ptq.input_rank(model)
     _, _, x_test, y_test = ptq.load_dataset(row["dataset"])
     x_test = ptq.as_input(x_test, rank)
