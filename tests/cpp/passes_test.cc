@@ -330,9 +330,18 @@ TEST(PassRegistry, UnknownPassesAndOptionsAreErrorsNamingThem) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(passes::run_pass(m, "quantize", {{"mode", "fp16"}, {"per_tensor", true}}).code(),
             StatusCode::kInvalidArgument);
+  // int8 / int16x8 without data are refused, as are bad calibration options.
   s = passes::run_pass(m, "quantize", {{"mode", "int8"}});
-  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("representative"), std::string::npos) << s.message();
+  s = passes::run_pass(m, "quantize", {{"mode", "int8"}, {"representative", "x.npz"}, {"method", "median"}});
+  EXPECT_NE(s.message().find("'median'"), std::string::npos) << s.message();
+  s = passes::run_pass(m, "quantize", {{"mode", "int16x8"}, {"representative", "x.npz"}, {"io", "uint8"}});
+  EXPECT_NE(s.message().find("uint8"), std::string::npos) << s.message();
+  s = passes::run_pass(m, "quantize", {{"mode", "int8"}, {"representative", "x.npz"}, {"keep_float", "SOFTMAX"}});
+  EXPECT_NE(s.message().find("keep_float"), std::string::npos) << s.message();
+  s = passes::run_pass(m, "quantize", {{"mode", "int8"}, {"representative", "/nonexistent/x.npz"}});
+  EXPECT_FALSE(s.is_ok());
   // None of the failures touched the model.
   EXPECT_EQ(io::serialize_tflite(m).value(), io::serialize_tflite(load_fixture("cnn_fmnist")).value());
 }
