@@ -77,6 +77,12 @@ Expected<Dataset> load_model_dataset(const ir::Model& model, const std::string& 
 }
 
 Expected<IntegerPtqResult> quantize_integer_ptq(ir::Model& model, const IntegerPtqOptions& options) {
+  if (!options.stats && options.stats_in.empty() && options.representative.empty()) {
+    return invalid_argument(
+        "full-integer quantization needs a representative dataset to calibrate activation ranges on "
+        "(a few hundred samples like production inputs); give one, or statistics saved by an earlier run. "
+        "Without data, use mode 'dynamic' (int8 weights, float activations) or 'fp16'");
+  }
   TFC_RETURN_IF_ERROR(fold_dequantize(model));
   IntegerPtqResult result;
   std::optional<Dataset> data;
@@ -87,12 +93,6 @@ Expected<IntegerPtqResult> quantize_integer_ptq(ir::Model& model, const IntegerP
   } else if (!options.stats_in.empty()) {
     TFC_ASSIGN_OR_RETURN(result.stats, calibration::load_stats(options.stats_in, fingerprint));
   } else {
-    if (options.representative.empty()) {
-      return invalid_argument(
-          "full-integer quantization needs a representative dataset to calibrate activation ranges on "
-          "(a few hundred samples like production inputs); give one, or statistics saved by an earlier run. "
-          "Without data, use mode 'dynamic' (int8 weights, float activations) or 'fp16'");
-    }
     TFC_ASSIGN_OR_RETURN(data, load_model_dataset(model, options.representative, options.input_scale));
     calibration::CalibrationOptions co;
     co.max_samples = options.max_samples;
