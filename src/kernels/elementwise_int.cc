@@ -181,7 +181,83 @@ void unary_lut(IntUnary f, const T* in, int64_t n, QParams in_q, QParams out_q, 
     for (int32_t q = kMin<T>; q <= kMax<T>; ++q) lut[q - kMin<T>] = lut_value<T>(f, q, in_q, out_q);
     for (int64_t i = 0; i < n; ++i) out[i] = lut[static_cast<int32_t>(in[i]) - kMin<T>];
   } else {
+    const bool fixed_point = (f == IntUnary::kLogistic || f == IntUnary::kTanh) && in_q.zero_point == 0 &&
+                             out_q.zero_point == 0 && out_q.scale == 1.0f / 32768.0f;
+    if (fixed_point) {
+      const bool tanh = f == IntUnary::kTanh;
+      sigmoid_tanh_int16(tanh, in, n, sigmoid_input_rescale(in_q.scale, tanh), out);
+      return;
+    }
     for (int64_t i = 0; i < n; ++i) out[i] = lut_value<T>(f, in[i], in_q, out_q);
+  }
+}
+
+// ---- int16 LOGISTIC / TANH --------------------------------------------------------------------
+
+const std::array<uint16_t, 256>& sigmoid_table_q16() {
+  static const std::array<uint16_t, 256> table = [] {
+    // Indices where LiteRT's table holds round(65536 sigmoid(k / 24)) + 1
+    // (checked against all 256 of its entries).
+    constexpr std::array<uint8_t, 44> kOneHigher = {4,  8,  12, 14, 15, 16, 17, 19, 20, 21,  22,  25,  27,  28,  29,
+                                                    30, 31, 33, 34, 35, 37, 39, 40, 41, 43,  44,  45,  46,  49,  50,
+                                                    54, 62, 63, 64, 66, 82, 86, 93, 100, 103, 112, 116, 135, 255};
+    std::array<uint16_t, 256> t{};
+    for (int k = 0; k < 256; ++k) {
+      const double v = std::round(65536.0 / (1.0 + std::exp(-static_cast<double>(k) / 24.0)));
+      t[k] = static_cast<uint16_t>(std::min(v, 65535.0));
+    }
+    for (uint8_t k : kOneHigher) t[k] = static_cast<uint16_t>(std::min<int32_t>(t[k] + 1, 65535));
+    return t;
+  }();
+  return table;
+}
+
+SigmoidRescale sigmoid_input_rescale(float in_scale, bool tanh) {
+  int log2 = 0;
+  const bool pot = checked_log2(in_scale, &log2);
+  const int k = 12 + log2;  // in_scale = 2^-12 gives k = 0
+  if (pot && (k == 0 || (tanh && k == 1))) return {3 << k, 0};
+  // Scale to 1/(3 * 4096) units: double until the multiplier exceeds 32767 / 2.
+  double m = static_cast<double>(in_scale) * 4096.0 * 3.0;
+  int32_t shift = 0;
+  while (m <= 32767.0 / 2.0 && shift <= 30) {
+    ++shift;
+    m *= 2.0;
+  }
+  return {static_cast<int32_t>(std::min(m, 2147483647.0)), shift};
+}
+
+void sigmoid_tanh_int16(bool tanh, const int16_t* in, int64_t n, SigmoidRescale r, int16_t* out) {
+  const std::array<uint16_t, 256>& t = sigmoid_table_q16();
+  const int64_t half = r.right_shift > 0 ? int64_t{1} << (r.right_shift - 1) : 0;
+  // Bits of |x| below the table index: 9 for sigmoid (step 1/24 = 512 units),
+  // 8 for tanh (its argument is doubled).
+  const int frac_bits = tanh ? 8 : 9;
+  const uint32_t frac_mask = (1u << frac_bits) - 1;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t scaled = (static_cast<int64_t>(in[i]) * r.multiplier + half) >> r.right_shift;
+    const int32_t x = static_cast<int32_t>(
+        std::clamp<int64_t>(scaled, -std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::max()));
+    const uint32_t ax = static_cast<uint32_t>(x < 0 ? -x : x);
+    const uint32_t k = ax >> frac_bits;
+    // sigmoid(|x|) in Q0.(16 + frac_bits), interpolated between entries k, k + 1.
+    uint32_t s;
+    if (k >= 255) {
+      s = tanh ? (0xFFFFu << 8) : (0x7FFFu << 10);
+    } else {
+      s = (static_cast<uint32_t>(t[k]) << frac_bits) + (ax & frac_mask) * (t[k + 1] - t[k]);
+    }
+    if (tanh) {
+      // 2 s - 1 in Q0.15: subtract one half (2^23), round to 2^8 units; x < 0
+      // mirrors to 1/2 - s, its rounding offset one less so ties go down.
+      const int32_t si = static_cast<int32_t>(s);
+      const int32_t v = x >= 0 ? si - (1 << 23) + (1 << 7) : -si + (1 << 23) + (1 << 7) - 1;
+      out[i] = static_cast<int16_t>(v >> 8);
+    } else {
+      // s (or 1 - s for x < 0) in Q0.25, rounded to Q0.15.
+      const uint32_t v = x >= 0 ? s + (1u << 9) : (1u << 25) - s + (1u << 9) - 1;
+      out[i] = static_cast<int16_t>(v >> 10);
+    }
   }
 }
 
@@ -281,6 +357,91 @@ void prelu(const T* x, Dims x_dims, QParams xq, const T* alpha, Dims alpha_dims,
 
 // ---- SOFTMAX -------------------------------------------------------------------------------------
 
+Int16Table int16_interp_table(double in_scale, int32_t in_zp, double out_scale, int32_t out_zp,
+                              double (*f)(double)) {
+  const double in_min = in_scale * (-32768 - in_zp);
+  const double in_max = in_scale * (32767 - in_zp);
+  const double out_min = out_scale * (-32768 - out_zp);
+  const double out_max = out_scale * (32767 - out_zp);
+  constexpr int kSegments = 512;
+  const double step = (in_max - in_min) / kSegments;
+  const double to_table = 65536.0 / (out_max - out_min);
+  auto clamp16 = [](double v) { return static_cast<int16_t>(std::clamp(v, -32768.0, 32767.0)); };
+  Int16Table t{};
+  for (int i = 0; i < kSegments; ++i) {
+    const double at = std::round(f(in_min + i * step) * to_table);
+    const double next = f(in_min + (i + 1) * step) * to_table;
+    const double mid = std::round(f(in_min + i * step + step / 2) * to_table);
+    // What interpolating from this sample would give at the segment's middle,
+    // against the true middle value: half that error is taken off the sample.
+    const double mid_interp = std::round((next + at) / 2);
+    const double bias = std::round((mid_interp - mid) / 2);
+    t[i] = clamp16(at - bias);
+  }
+  t[kSegments] = clamp16(std::round(f(in_max) * to_table));
+  return t;
+}
+
+int16_t int16_interp_lookup(int16_t v, const Int16Table& table) {
+  const int32_t segment = 256 + (v >> 7);  // 0 .. 511
+  const int32_t frac = v & 0x7f;
+  const int32_t base = table[segment];
+  const int32_t slope = static_cast<int16_t>(table[segment + 1] - table[segment]);
+  return static_cast<int16_t>(base + ((slope * frac + 64) >> 7));
+}
+
+namespace {
+
+double exp_of(double x) { return std::exp(x); }
+double one_over_one_plus(double x) { return 1.0 / (1.0 + x); }
+
+// exp over [-10, 0] (int16 q maps to 10 (q - 32767) / 65535) and 1/(1+x) over
+// [0, 1] (q maps to (q + 32768) / 65535), both in units of 2 / 65535 around 0.
+const Int16Table& softmax_exp_table() {
+  static const Int16Table t = int16_interp_table(10.0 / 65535, 32767, 2.0 / 65535, 0, exp_of);
+  return t;
+}
+const Int16Table& softmax_reciprocal_table() {
+  static const Int16Table t = int16_interp_table(1.0 / 65535, -32768, 2.0 / 65535, 0, one_over_one_plus);
+  return t;
+}
+
+void softmax_int16(const int16_t* in, int64_t outer, int32_t depth, QParams in_q, float beta, int16_t* out) {
+  const Int16Table& exp_t = softmax_exp_table();
+  const Int16Table& recip_t = softmax_reciprocal_table();
+  // Distances to the row max rescaled so that -65535 stands for -10.
+  const QuantizedMultiplier m = quantize_multiplier(static_cast<double>(in_q.scale) * static_cast<double>(beta) /
+                                                    (10.0 / 65535.0));
+  for (int64_t row = 0; row < outer; ++row) {
+    const int16_t* x = in + row * depth;
+    int16_t* y = out + row * depth;
+    int32_t max_val = std::numeric_limits<int16_t>::min();
+    for (int32_t j = 0; j < depth; ++j) max_val = std::max<int32_t>(max_val, x[j]);
+    int32_t sum = 0;  // of Q0.15 exps
+    for (int32_t j = 0; j < depth; ++j) {
+      const int32_t scaled = multiply_by_quantized_multiplier(static_cast<int32_t>(x[j]) - max_val, m);
+      const int16_t centered = saturate<int16_t>(scaled + 32767);
+      y[j] = int16_interp_lookup(centered, exp_t);  // y holds the exps until the last loop
+      sum += y[j];
+    }
+    // sum = 2^(31 - h) * (1 + f) with f in [0, 1): f in Q0.16 (rounded from
+    // the normalized sum), recentred to int16 for the 1/(1+f) table.
+    const int h = __builtin_clz(static_cast<uint32_t>(sum));
+    const int32_t normalized =
+        static_cast<int32_t>(((static_cast<int64_t>(sum) << (h - 1)) + (1 << 13)) >> 14);
+    const int16_t f_centered = saturate<int16_t>(normalized - ((1 << 15) + (1 << 16)));
+    const int64_t reciprocal = int16_interp_lookup(f_centered, recip_t);  // Q0.15
+    const int right_shift = 31 - h;
+    const int64_t half = int64_t{1} << (right_shift - 1);
+    for (int32_t j = 0; j < depth; ++j) {
+      const int64_t p = (static_cast<int64_t>(y[j]) * reciprocal + half) >> right_shift;
+      y[j] = static_cast<int16_t>(std::clamp<int64_t>(p, 0, 32767));
+    }
+  }
+}
+
+}  // namespace
+
 template <typename In, typename Out>
 void softmax(const In* in, int64_t outer, int32_t depth, QParams in_q, float beta, QParams out_q, Out* out) {
   if constexpr (sizeof(In) == 1) {
@@ -308,6 +469,12 @@ void softmax(const In* in, int64_t outer, int32_t depth, QParams in_q, float bet
       }
     }
   } else {
+    if constexpr (std::is_same_v<Out, int16_t>) {
+      if (in_q.zero_point == 0 && out_q.zero_point == 0) {
+        softmax_int16(in, outer, depth, in_q, beta, out);
+        return;
+      }
+    }
     std::vector<double> e(depth);
     for (int64_t row = 0; row < outer; ++row) {
       const In* x = in + row * depth;

@@ -3,16 +3,16 @@
 // activations (LOGISTIC, TANH, RELU family, LEAKY_RELU, PRELU, HARD_SWISH),
 // SOFTMAX, CONCATENATION with rescaling, MEAN / SUM and RESIZE_BILINEAR.
 // Each follows the arithmetic of LiteRT's builtin integer kernel (named per
-// function) through kernels/quant_util.h, so results round as LiteRT's do;
-// where LiteRT uses fixed-point tables we could not reproduce (int16
-// LOGISTIC / TANH / SOFTMAX) the kernel computes the real
-// function in float and rounds once (measured within one step of LiteRT).
+// function) through kernels/quant_util.h, so results round as LiteRT's do.
+// int16 LOGISTIC / TANH / SOFTMAX follow LiteRT's fixed-point table
+// arithmetic (interpolated sigmoid, exp and 1/(1+x) tables), bit for bit.
 // Pure functions on buffers and dims: callers (ops/*_ops.cc) validate dtypes,
 // quantization parameters and shapes first.
 // Not here: float <-> int conversion (elementwise_ref.h quantize/dequantize),
 // data movement (any dtype, shape_ref.h / misc_ref.h), conv family.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -63,10 +63,39 @@ void max_min(bool maximum, const T* a, Dims a_dims, const T* b, Dims b_dims, T* 
 // ---- Unary functions through a float transform ------------------------------------
 // 8-bit: LiteRT's LUTPopulate — for every input value q, f(in.scale (q - in.zp))
 // divided by out.scale, rounded half away from zero, out.zp added, clamped —
-// then a table lookup. int16: the same per element (float, rounded once).
+// then a table lookup. int16: the same per element (float, rounded once),
+// except LOGISTIC and TANH with zero points 0 and out.scale 2^-15, which use
+// LiteRT's integer reference arithmetic (sigmoid_tanh_int16 below).
 enum class IntUnary : int8_t { kLogistic, kTanh, kHardSwish, kElu, kExp, kGelu, kGeluApproximate };
 template <typename T>
 void unary_lut(IntUnary f, const T* in, int64_t n, QParams in_q, QParams out_q, T* out);
+
+// ---- int16 LOGISTIC / TANH (LiteRT's reference_integer_ops, int16 form) --------------
+// The input is rescaled to units of 1/(3 * 4096) (x * multiplier, rounded
+// right shift; see sigmoid_input_rescale). Logistic: |x| / 512 indexes the
+// sigmoid table (step 1/24), the low 9 bits interpolate linearly, the result
+// is mirrored for x < 0 (1 - s) and rounded to Q0.15. Tanh uses
+// tanh(x) = 2 sigmoid(2x) - 1: |x| / 256 indexes the same table, the low
+// 8 bits interpolate. Indices >= 255 saturate. Output scale 2^-15, zp 0.
+// Matches both LiteRT resolvers except for the power-of-two input scales
+// below: there LiteRT's default (optimized) kernel switches to a different
+// fixed-point logistic / tanh (up to ~12 steps apart); we follow its
+// reference kernel (BUILTIN_REF) in that case too.
+struct SigmoidRescale {
+  int32_t multiplier = 0;
+  int32_t right_shift = 0;
+};
+// LiteRT's Prepare: input scale 2^-12 (logistic) or 2^-12 / 2^-11 (tanh)
+// becomes the exact multiplier 3 << k; any other scale s becomes
+// trunc(3 * 4096 * s * 2^n) >> n with the smallest n making the multiplier
+// exceed 32767 / 2 (n <= 31).
+SigmoidRescale sigmoid_input_rescale(float in_scale, bool tanh);
+void sigmoid_tanh_int16(bool tanh, const int16_t* in, int64_t n, SigmoidRescale r, int16_t* out);
+
+// LiteRT's 256-entry sigmoid table in Q0.16: entry k ~ 65536 sigmoid(k / 24)
+// (round to nearest, capped at 65535; LiteRT's shipped entries exceed that by
+// one at 44 indices, which this table reproduces).
+const std::array<uint16_t, 256>& sigmoid_table_q16();
 
 // ---- HARD_SWISH (LiteRT's reference_ops::HardSwish, 8-bit) ------------------------------
 // Fixed point on int16: the input offset and scaled to 2^-7 of its scale; a
@@ -100,10 +129,27 @@ void prelu(const T* x, Dims x_dims, QParams xq, const T* alpha, Dims alpha_dims,
 // 8-bit input (LiteRT's optimized Softmax with a float table): table[k] =
 // exp(-in.scale beta k) for the distance k = max - q of each element from its
 // row's max; sum in float; out = clamp(round(table[k] / (sum out.scale)) + out.zp).
-// int16 input: the real softmax of in.scale q in float, rounded once.
+// int16 input, int16 output (zero points 0; LiteRT's SoftmaxInt16): the
+// distance to the row max, rescaled by in.scale beta / (10 / 65535) (Q31
+// multiplier), is looked up in a 513-entry interpolated table of exp over
+// [-10, 0] (Q0.15); the sum's reciprocal comes from an interpolated 1/(1+x)
+// table after normalizing the sum by its leading zeros; each exp times the
+// reciprocal is shifted back and clamped to [0, 32767]. Other int16 cases:
+// the real softmax in float, rounded once.
 // input, output: (outer, depth).
 template <typename In, typename Out>
 void softmax(const In* in, int64_t outer, int32_t depth, QParams in_q, float beta, QParams out_q, Out* out);
+
+// The interpolated int16 tables behind int16 SOFTMAX (LiteRT's LUTPopulate for
+// int16, double form): 512 samples of f over the int16 input range (real
+// in_scale (q - in_zp)) plus the end point, in output units (out_scale,
+// out_zp); each sample is lowered by half the rounding error that linear
+// interpolation makes at the midpoint of its segment. Lookup: the high 9 bits
+// of v pick the segment, the low 7 interpolate (rounded).
+using Int16Table = std::array<int16_t, 513>;
+Int16Table int16_interp_table(double in_scale, int32_t in_zp, double out_scale, int32_t out_zp,
+                              double (*f)(double));
+int16_t int16_interp_lookup(int16_t v, const Int16Table& table);
 
 // ---- CONCATENATION with rescaling --------------------------------------------------------
 // Inputs quantized like the output are copied; others become

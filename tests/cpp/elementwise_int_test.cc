@@ -19,6 +19,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kernels/elementwise_int.h"
@@ -368,13 +369,10 @@ TEST(IntOps, LogisticAndTanhOverEveryInput) {
                          {1.0f / 256, -128}, sigmoid);
   check_unary_op<uint8_t>(tflite::BuiltinOperator_LOGISTIC, ops::logistic_shape, ops::logistic_eval, {0.1f, 128},
                           {1.0f / 256, 0}, sigmoid);
-  check_unary_op<int16_t>(tflite::BuiltinOperator_LOGISTIC, ops::logistic_shape, ops::logistic_eval,
-                          {1.0f / 4096, 0}, {1.0f / 32768, 0}, sigmoid, 7);
   check_unary_op<int8_t>(tflite::BuiltinOperator_TANH, ops::tanh_shape, ops::tanh_eval, {0.03f, -4},
                          {1.0f / 128, 0}, [](double x) { return std::tanh(x); });
-  check_unary_op<int16_t>(tflite::BuiltinOperator_TANH, ops::tanh_shape, ops::tanh_eval, {1.0f / 4096, 0},
-                          {1.0f / 32768, 0}, [](double x) { return std::tanh(x); }, 7);
 }
+// int16 LOGISTIC / TANH interpolate LiteRT's sigmoid table: ElementwiseInt16SigmoidTanh below.
 
 TEST(IntOps, LogisticTanhRejectOtherOutputScales) {
   OpHarness h(tflite::BuiltinOperator_LOGISTIC);
@@ -472,9 +470,7 @@ TEST(IntOps, SoftmaxInt8Uint8Int16) {
   check_softmax<int8_t, int16_t>({0.05f, 3}, {1.0f / 65536, -32768}, 1.0f, x8, 5);
   std::vector<uint8_t> xu(x8.begin(), x8.end());
   check_softmax<uint8_t, uint8_t>({0.05f, 128}, {1.0f / 256, 0}, 1.0f, xu, 4);
-  std::vector<int16_t> x16;
-  for (int i = 0; i < 60; ++i) x16.push_back(static_cast<int16_t>((i * 7919) % 65536 - 32768));
-  check_softmax<int16_t, int16_t>({0.0002f, 0}, {1.0f / 32768, 0}, 1.0f, x16, 12);
+  // int16 -> int16 goes through LiteRT's exp / reciprocal tables: ElementwiseInt16Softmax below.
 }
 
 TEST(IntOps, SoftmaxRejectsOtherOutputs) {
@@ -486,6 +482,161 @@ TEST(IntOps, SoftmaxRejectsOtherOutputs) {
   qin<int16_t>(t, {1, 2}, {1, 2}, {0.1f, 0});
   qout<int8_t>(t, {1.0f / 256, -128});
   expect_error(t.shape(ops::softmax_shape), "int16 input with int8 output is not supported");
+}
+
+// ---- int16 LOGISTIC / TANH / SOFTMAX (LiteRT's fixed-point tables) -------------------------
+// These follow LiteRT's integer arithmetic (interpolated tables), not the real
+// function rounded once, so away from hand-worked values they are checked
+// within a few steps of the real result (bit-exactness against LiteRT itself:
+// tests/python/test_int_elementwise_ops.py and the int16x8 golden fixture).
+
+TEST(ElementwiseInt16SigmoidTanh, TableIsSigmoidOverTwentyFourths) {
+  const auto& t = kernels::sigmoid_table_q16();
+  EXPECT_EQ(t[0], 32768);   // 65536 / 2
+  EXPECT_EQ(t[1], 33451);   // 65536 sigmoid(1/24) = 33450.57
+  EXPECT_EQ(t[24], 47911);  // 65536 sigmoid(1) = 47910.66
+  EXPECT_EQ(t[28], 49975);  // 49973.95: one of LiteRT's entries one above the rounded value
+  EXPECT_EQ(t[255], 65535);
+  for (int k = 0; k < 256; ++k) {
+    const double exact = 65536.0 / (1.0 + std::exp(-k / 24.0));
+    EXPECT_GE(t[k], std::min(std::round(exact), 65535.0)) << k;
+    EXPECT_LE(t[k], std::round(exact) + 1) << k;
+    if (k > 0) EXPECT_GE(t[k], t[k - 1]) << k;
+  }
+}
+
+TEST(ElementwiseInt16SigmoidTanh, InputRescale) {
+  using kernels::sigmoid_input_rescale;
+  // Power-of-two scales LiteRT treats exactly: 3 (x in 1/4096) or 6 (tanh, 1/2048).
+  EXPECT_EQ(sigmoid_input_rescale(1.0f / 4096, false).multiplier, 3);
+  EXPECT_EQ(sigmoid_input_rescale(1.0f / 4096, false).right_shift, 0);
+  EXPECT_EQ(sigmoid_input_rescale(1.0f / 4096, true).multiplier, 3);
+  EXPECT_EQ(sigmoid_input_rescale(1.0f / 2048, true).multiplier, 6);
+  EXPECT_EQ(sigmoid_input_rescale(1.0f / 2048, true).right_shift, 0);
+  // 2^-11 for logistic is general: 12288 / 2048 = 6, doubled 12 times to 24576.
+  EXPECT_EQ(sigmoid_input_rescale(1.0f / 2048, false).multiplier, 24576);
+  EXPECT_EQ(sigmoid_input_rescale(1.0f / 2048, false).right_shift, 12);
+  // 1e-4: 1.2288 * 2^14 = 20132.66, truncated.
+  EXPECT_EQ(sigmoid_input_rescale(1e-4f, false).multiplier, 20132);
+  EXPECT_EQ(sigmoid_input_rescale(1e-4f, true).right_shift, 14);
+}
+
+std::vector<int16_t> run_int16_unary(tflite::BuiltinOperator code, float in_scale, const std::vector<int16_t>& x) {
+  OpHarness h(code);
+  qin<int16_t>(h, {static_cast<int32_t>(x.size())}, x, {in_scale, 0});
+  qout<int16_t>(h, {1.0f / 32768, 0});
+  const bool logistic = code == tflite::BuiltinOperator_LOGISTIC;
+  EXPECT_OK(h.run(logistic ? ops::logistic_shape : ops::tanh_shape, logistic ? ops::logistic_eval : ops::tanh_eval));
+  return h.out<int16_t>();
+}
+
+TEST(ElementwiseInt16SigmoidTanh, HandWorkedValues) {
+  const float s = 1.0f / 4096;  // x = q / 4096, rescaled exactly by 3
+  // LOGISTIC: 0 -> one half; 1.0 -> table entry 24 (47911 / 65536) rounded to
+  // Q0.15: (47911 * 512 + 512) >> 10 = 23956 (real 23955.3); -1.0 -> the
+  // mirrored 1 - 47911 / 65536 with ties rounded down: 8812 (real 8812.7).
+  EXPECT_EQ(run_int16_unary(tflite::BuiltinOperator_LOGISTIC, s, {0, 4096, -4096}),
+            (std::vector<int16_t>{16384, 23956, 8812}));
+  // TANH: 0 -> 0; 1.0 -> 2 * 57724 / 65536 - 1 (entry 48 = sigmoid(2)) = 24956 (real 24956.2).
+  EXPECT_EQ(run_int16_unary(tflite::BuiltinOperator_TANH, s, {0, 4096, -4096}),
+            (std::vector<int16_t>{0, 24956, -24956}));
+  // Saturation beyond the table (|x| >= 255 / 24 = 10.6): 32767 and, mirrored, 1
+  // (logistic) / -32767 (tanh).
+  const float wide = 1.0f / 1024;  // int16 covers [-32, 32)
+  EXPECT_EQ(run_int16_unary(tflite::BuiltinOperator_LOGISTIC, wide, {32767, -32768, 11000, -11000}),
+            (std::vector<int16_t>{32767, 1, 32767, 1}));
+  EXPECT_EQ(run_int16_unary(tflite::BuiltinOperator_TANH, wide, {32767, -32768, 6000, -6000}),
+            (std::vector<int16_t>{32767, -32767, 32767, -32767}));
+}
+
+TEST(ElementwiseInt16SigmoidTanh, EveryInputNearTheRealFunction) {
+  const std::vector<int16_t> x = all_values<int16_t>();
+  for (float scale : {1.0f / 4096, 1.0f / 2048, 1e-4f, 3.0f / 32767, 8.5f / 32767, 1.0f / 1024}) {
+    const auto lo = run_int16_unary(tflite::BuiltinOperator_LOGISTIC, scale, x);
+    const auto th = run_int16_unary(tflite::BuiltinOperator_TANH, scale, x);
+    ASSERT_EQ(lo.size(), x.size());
+    ASSERT_EQ(th.size(), x.size());
+    int max_lo = 0, max_th = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double r = scale * x[i];
+      const double want_lo = std::min(std::round(32768.0 * sigmoid(r)), 32767.0);
+      const double want_th = std::clamp(std::round(32768.0 * std::tanh(r)), -32768.0, 32767.0);
+      max_lo = std::max(max_lo, static_cast<int>(std::abs(lo[i] - want_lo)));
+      max_th = std::max(max_th, static_cast<int>(std::abs(th[i] - want_th)));
+      // Odd symmetry, up to the rounding of the input rescale (one unit of
+      // 1/12288 moves tanh by up to 32768 / 12288 = 2.7 steps, logistic by 0.7).
+      if (i > 0) {
+        const size_t mirror = x.size() - i;  // x[mirror] = -x[i]
+        EXPECT_NEAR(lo[i] + lo[mirror], 32768, 1) << x[i];
+        EXPECT_NEAR(th[i], -th[mirror], 3) << x[i];
+      }
+    }
+    EXPECT_LE(max_lo, 1) << scale;
+    EXPECT_LE(max_th, 3) << scale;
+  }
+}
+
+TEST(ElementwiseInt16Softmax, TablesAtTheirEnds) {
+  const auto exp_t = kernels::int16_interp_table(10.0 / 65535, 32767, 2.0 / 65535, 0,
+                                                 [](double v) { return std::exp(v); });
+  EXPECT_EQ(exp_t[512], 32767);  // exp(0) = 1, clamped to the int16 top
+  // exp(-10) * 32768 = 1.49 rounds to 1, but interpolating from 1 to the next
+  // sample (1.52) misses the segment's middle (1.50 -> 2) by one: raised to 2.
+  EXPECT_EQ(exp_t[0], 2);
+  // The last segment interpolates 127/128 of the way to exp(0): 32762, not 32767.
+  EXPECT_EQ(kernels::int16_interp_lookup(32767, exp_t), 32762);
+  // Halfway (q = -1 is -10 * 32768 / 65535 = -5.0): exp(-5) * 32768 = 220.8.
+  EXPECT_EQ(kernels::int16_interp_lookup(-1, exp_t), 221);
+  const auto inv_t = kernels::int16_interp_table(1.0 / 65535, -32768, 2.0 / 65535, 0,
+                                                 [](double v) { return 1.0 / (1.0 + v); });
+  EXPECT_EQ(inv_t[0], 32767);      // 1 / (1 + 0)
+  EXPECT_EQ(inv_t[512], 16384);    // 1 / 2
+  EXPECT_EQ(kernels::int16_interp_lookup(0, inv_t), 21845);  // x = 0.5: 32768 / 1.5 = 21845.3
+}
+
+std::vector<int16_t> run_int16_softmax(float scale, float beta, const std::vector<int16_t>& x, int32_t depth) {
+  OpHarness h(tflite::BuiltinOperator_SOFTMAX);
+  qin<int16_t>(h, {static_cast<int32_t>(x.size()) / depth, depth}, x, {scale, 0});
+  qout<int16_t>(h, {1.0f / 32768, 0});
+  tflite::SoftmaxOptionsT o;
+  o.beta = beta;
+  h.options(o);
+  EXPECT_OK(h.run(ops::softmax_shape, ops::softmax_eval));
+  return h.out<int16_t>();
+}
+
+TEST(ElementwiseInt16Softmax, HandWorkedRows) {
+  // One element: its exp (32762, see above) times the reciprocal of itself
+  // saturates to 32767.
+  EXPECT_EQ(run_int16_softmax(0.001f, 1.0f, {123}, 1), (std::vector<int16_t>{32767}));
+  // Equal elements: a quarter each, 8192.
+  EXPECT_EQ(run_int16_softmax(0.001f, 1.0f, {5, 5, 5, 5}, 4), (std::vector<int16_t>{8192, 8192, 8192, 8192}));
+  // Beyond -10 from the max (here -20) the exp table's floor entry (2) applies:
+  // the exps 32762 and 2 over their sum 32764 give 32766 and 2.
+  EXPECT_EQ(run_int16_softmax(0.01f, 1.0f, {0, -2000}, 2), (std::vector<int16_t>{32766, 2}));
+}
+
+TEST(ElementwiseInt16Softmax, NearTheRealSoftmax) {
+  std::vector<int16_t> x;
+  for (int i = 0; i < 600; ++i) x.push_back(static_cast<int16_t>((i * 7919) % 65536 - 32768));
+  for (int i = 0; i < 600; ++i) x.push_back(static_cast<int16_t>(((i * 7919) % 4096) - 2048));
+  for (auto [scale, beta, depth] : {std::tuple{0.0002f, 1.0f, 12}, {0.0001f, 0.5f, 8}, {0.00002f, 2.0f, 10}}) {
+    const auto got = run_int16_softmax(scale, beta, x, depth);
+    ASSERT_EQ(got.size(), x.size());
+    int max_diff = 0;
+    for (size_t row = 0; row < x.size() / depth; ++row) {
+      double sum = 0;
+      int16_t mx = -32768;
+      for (int32_t j = 0; j < depth; ++j) mx = std::max(mx, x[row * depth + j]);
+      for (int32_t j = 0; j < depth; ++j) sum += std::exp(beta * scale * (x[row * depth + j] - mx));
+      for (int32_t j = 0; j < depth; ++j) {
+        const double p = std::exp(beta * scale * (x[row * depth + j] - mx)) / sum;
+        max_diff = std::max(max_diff, static_cast<int>(std::abs(got[row * depth + j] - std::round(p * 32768))));
+      }
+    }
+    // exp(-10) and below count as the table's floor, a few steps at most.
+    EXPECT_LE(max_diff, 12) << scale;
+  }
 }
 
 // ---- CONCATENATION, MEAN, SUM, PAD, RESIZE ---------------------------------------------------------
