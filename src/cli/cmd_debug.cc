@@ -18,9 +18,11 @@ struct DebugOptions {
   double input_scale = 0;
   int top = 20;
   bool json = false;
+  std::string arithmetic;  // --arithmetic
 };
 
 Status run_debug(const DebugOptions& o) {
+  apply_arithmetic(o.arithmetic);
   TFC_ASSIGN_OR_RETURN(ir::Model fm, io::read_tflite(o.float_model));
   TFC_ASSIGN_OR_RETURN(const ir::Model qm, io::read_tflite(o.quantized_model));
   TFC_RETURN_IF_ERROR(passes::fold_dequantize(fm));  // float16-weight models compare as float
@@ -58,6 +60,7 @@ Command debug_command() {
             app.add_option("--input-scale", o->input_scale, "Multiply integer samples by this (e.g. 1/255)");
             app.add_option("--top", o->top, "Show the N worst tensors (0: all)")->capture_default_str();
             app.add_flag("--json", o->json, "Print every tensor's metrics as JSON");
+            add_arithmetic_option(app, &o->arithmetic);
             app.footer(
                 "Tensors are matched by name; integer values are dequantized. SNR = 10 log10(signal / error power);\n"
                 "max steps = max error in units of the tensor's scale. Errors include what earlier layers pass on.\n"

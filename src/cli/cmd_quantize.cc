@@ -47,6 +47,7 @@ struct QuantizeOptions {
   bool debug = false;
   int top = 10;
   bool quiet = false;
+  std::string arithmetic;  // --arithmetic
 };
 
 bool integer_mode(const QuantizeOptions& o) { return o.mode == "int8" || o.mode == "int16x8"; }
@@ -285,6 +286,7 @@ void print_findings(const json& r) {
 }
 
 Status run_quantize(const QuantizeOptions& o) {
+  apply_arithmetic(o.arithmetic);
   TFC_RETURN_IF_ERROR(check_flags(o));
   json recipe;
   if (!integer_mode(o) || !o.recipe.empty()) {
@@ -373,6 +375,7 @@ Command quantize_command() {
             app.add_option("--top", o->top, "--debug: show the N worst tensors")->capture_default_str();
             app.add_flag("-q,--quiet", o->quiet, "No progress bar");
             app.add_flag("--json", o->json, "Print the report as JSON");
+            add_arithmetic_option(app, &o->arithmetic);
             app.footer(
                 "Examples:\n"
                 "  tfcompress quantize cnn.tflite -o cnn_fp16.tflite --mode fp16\n"

@@ -19,6 +19,7 @@ struct RunOptions {
   std::string input;
   std::string output;
   int subgraph = 0;
+  std::string arithmetic;  // --arithmetic
 };
 
 // Orders the arrays of an .npz as the subgraph's inputs: by input tensor name
@@ -65,6 +66,7 @@ std::string safe_name(std::string s) {
 }
 
 Status run_run(const RunOptions& o) {
+  apply_arithmetic(o.arithmetic);
   TFC_ASSIGN_OR_RETURN(ir::Model model, io::read_tflite(o.model));
   if (o.subgraph < 0 || static_cast<size_t>(o.subgraph) >= model.subgraphs.size()) {
     return invalid_argument("subgraph {} does not exist (the model has {})", o.subgraph, model.subgraphs.size());
@@ -102,6 +104,7 @@ Command run_command() {
                 ->required();
             app.add_option("-o,--output", o->output, "Write outputs to this .npz (named by output tensor)");
             app.add_option("--subgraph", o->subgraph, "Subgraph to run")->capture_default_str();
+            add_arithmetic_option(app, &o->arithmetic);
             app.footer("Example:\n  tfcompress run cnn.tflite --input x.npy --output y.npz");
             return [o] { return run_run(*o); };
           }};

@@ -31,4 +31,12 @@ Command debug_command();
 // Prints a status to stderr in the CLI's format ("error: ...").
 void print_error(const Status& s);
 
+// --arithmetic litert|reference for commands that run integer models: litert
+// (the default) rescales int8 conv-family and MEAN outputs as LiteRT's default
+// CPU path (XNNPACK) does, so results match what a deployed model computes;
+// reference uses the TFLite reference kernels' fixed-point rescaling. Without
+// the flag, a TFC_REQUANTIZATION environment setting is kept.
+void add_arithmetic_option(CLI::App& app, std::string* value);
+void apply_arithmetic(const std::string& value);
+
 }  // namespace tfc::cli

@@ -27,6 +27,8 @@ inline T requantize(Acc acc, const IntConvQuant& q, int64_t channel) {
       v = multiply_by_quantized_multiplier(acc, q.multiplier(channel));
     }
   } else {
+    if (std::is_same_v<T, int8_t> && q.requantization == Requantization::kFloat)
+      return static_cast<T>(requantize_float(acc, q.float_scale(channel), q.output_zero_point, q.range));
     v = multiply_by_quantized_multiplier(acc, q.multiplier(channel));
   }
   v += q.output_zero_point;
@@ -43,6 +45,16 @@ std::vector<QuantizedMultiplier> conv_multipliers(float input_scale, std::span<c
   for (int32_t c = 0; c < channels; ++c) {
     const double w = weight_scales.size() == 1 ? weight_scales[0] : weight_scales[static_cast<size_t>(c)];
     out[c] = quantize_multiplier(static_cast<double>(input_scale) * w / static_cast<double>(output_scale));
+  }
+  return out;
+}
+
+std::vector<float> conv_float_scales(float input_scale, std::span<const float> weight_scales, float output_scale,
+                                     int32_t channels) {
+  std::vector<float> out(static_cast<size_t>(std::max(channels, 0)));
+  for (int32_t c = 0; c < channels; ++c) {
+    const float w = weight_scales.size() == 1 ? weight_scales[0] : weight_scales[static_cast<size_t>(c)];
+    out[static_cast<size_t>(c)] = float_requant_scale(input_scale, w, output_scale);
   }
   return out;
 }

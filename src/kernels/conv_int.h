@@ -13,7 +13,12 @@
 // (activation_range<T>). The accumulator type Acc picks the rescale: int32_t
 // uses the double-rounding int32 multiply, int64_t the int64 one (Q15
 // multiplier, one rounding), exactly as LiteRT chooses by bias dtype. Taps in
-// the padding are skipped (they stand for the input zero point). Geometry and
+// the padding are skipped (they stand for the input zero point).
+//
+// With IntConvQuant::requantization == kFloat an int8 op (int32 accumulator)
+// rescales as LiteRT's XNNPACK delegate does instead (quant_util.h,
+// requantize_float): out = zp + rne(clamp(float(acc) * S[c])), S[c] =
+// in_scale * w_scale[c] / out_scale in float32. Geometry and
 // buffer layouts are those of the float kernels (kernels/conv_ref.h).
 //
 // Not here: validation of dtypes and quantization parameters (ops/conv_ops.cc),
@@ -41,6 +46,15 @@ struct IntConvQuant {
   // multiply after saturating it to int32, instead of the int64 (Q15) one:
   // what LiteRT's per-channel 16x8 FULLY_CONNECTED was measured to compute.
   bool int64_with_int32_rescale = false;
+  // kFloat (int8 with an int32 accumulator only): rescale with float_scales
+  // through requantize_float, as LiteRT's XNNPACK delegate does, instead of
+  // multipliers. Other types ignore it.
+  Requantization requantization = Requantization::kFixedPoint;
+  std::vector<float> float_scales;  // one per output channel, or one for all
+
+  float float_scale(int64_t channel) const {
+    return float_scales.size() == 1 ? float_scales[0] : float_scales[static_cast<size_t>(channel)];
+  }
 
   QuantizedMultiplier multiplier(int64_t channel) const {
     return multipliers.size() == 1 ? multipliers[0] : multipliers[static_cast<size_t>(channel)];
@@ -52,6 +66,12 @@ struct IntConvQuant {
 // broadcast to every channel (LiteRT's PopulateConvolutionQuantizationParams).
 std::vector<QuantizedMultiplier> conv_multipliers(float input_scale, std::span<const float> weight_scales,
                                                   float output_scale, int32_t channels);
+
+// float_requant_scale(input_scale, weight_scales[c], output_scale) for c in
+// [0, channels) (float32 arithmetic, as XNNPACK computes it); a single weight
+// scale is broadcast.
+std::vector<float> conv_float_scales(float input_scale, std::span<const float> weight_scales, float output_scale,
+                                     int32_t channels);
 
 // T: int8_t or int16_t activations; Acc: int32_t or int64_t (the bias type).
 // bias may be nullptr.

@@ -11,8 +11,11 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "kernels/common.h"
@@ -113,5 +116,81 @@ struct QParams {
   float scale = 1.0f;
   int32_t zero_point = 0;
 };
+
+// ---- Float requantization (XNNPACK-compatible) ------------------------------
+// LiteRT's default interpreter hands int8 CONV_2D, DEPTHWISE_CONV_2D,
+// TRANSPOSE_CONV and FULLY_CONNECTED to the XNNPACK delegate, whose int8
+// kernels rescale differently from the reference fixed-point formula above:
+//   scale[c] = input_scale * filter_scale[c] / output_scale   (float32, in that order)
+//   out      = zp + rne(clamp(float(acc) * scale[c], qmin - zp, qmax - zp))
+// where acc is the int32 accumulator with the bias added, float(acc) rounds
+// to the nearest float, rne rounds half to even, and [qmin, qmax] is the
+// activation clamp, itself found by quantizing the float activation bounds
+// with rne(clamp(bound / scale + zp, -128, 127)). The two formulas agree but
+// for ties and for the last bit of the multiplier, i.e. at most one step per
+// layer. The reference (kFixedPoint) stays the source of truth; kFloat is the
+// compatibility mode for comparing with LiteRT's default (XNNPACK) path.
+
+enum class Requantization { kFixedPoint, kFloat };
+
+// The built-in default of the process-wide setting below.
+inline constexpr Requantization kDefaultRequantization = Requantization::kFixedPoint;
+
+// The process-wide choice for the int8 conv family. Its initial value is
+// taken from the environment variable TFC_REQUANTIZATION when set ("float" or
+// "xnnpack": kFloat; "fixed" or "reference": kFixedPoint), else
+// kDefaultRequantization; set_requantization overrides it.
+inline std::atomic<Requantization>& requantization_setting() {
+  static std::atomic<Requantization> setting{[] {
+    const char* env = std::getenv("TFC_REQUANTIZATION");
+    if (env != nullptr) {
+      if (std::strcmp(env, "float") == 0 || std::strcmp(env, "xnnpack") == 0) return Requantization::kFloat;
+      if (std::strcmp(env, "fixed") == 0 || std::strcmp(env, "reference") == 0) return Requantization::kFixedPoint;
+    }
+    return kDefaultRequantization;
+  }()};
+  return setting;
+}
+inline void set_requantization(Requantization r) { requantization_setting().store(r, std::memory_order_relaxed); }
+inline Requantization requantization() { return requantization_setting().load(std::memory_order_relaxed); }
+
+// The float rescale factor of one channel, evaluated in float32 left to right.
+inline float float_requant_scale(float input_scale, float weight_scale, float output_scale) {
+  const float product = input_scale * weight_scale;
+  return product / output_scale;
+}
+
+// Round half to even (the default FP rounding mode; lrint/cvtps semantics).
+inline float round_half_even(float x) { return std::nearbyint(x); }
+
+// Rescales an int32 accumulator with a float scale: converted to float,
+// multiplied, clamped to [range.min - zp, range.max - zp] in float, rounded
+// half to even, shifted by the zero point. range must lie inside int32.
+inline int32_t requantize_float(int32_t acc, float scale, int32_t zero_point, IntRange range) {
+  float v = static_cast<float>(acc) * scale;
+  v = std::max(v, static_cast<float>(range.min - zero_point));
+  v = std::min(v, static_cast<float>(range.max - zero_point));
+  return static_cast<int32_t>(round_half_even(v)) + zero_point;
+}
+
+// The output clamp as XNNPACK derives it from a fused activation: each float
+// bound quantized as rne(clamp(bound / scale + zp, qmin, qmax)) in float32
+// (differs from activation_range<T> only where bound / scale is a tie).
+template <typename T>
+inline IntRange activation_range_float(Activation a, float scale, int32_t zero_point) {
+  const float qmin = static_cast<float>(std::numeric_limits<T>::min());
+  const float qmax = static_cast<float>(std::numeric_limits<T>::max());
+  auto q = [&](float bound) {
+    return static_cast<int32_t>(
+        round_half_even(std::min(std::max(bound / scale + static_cast<float>(zero_point), qmin), qmax)));
+  };
+  const auto lo = static_cast<int32_t>(qmin), hi = static_cast<int32_t>(qmax);
+  switch (a) {
+    case Activation::kRelu: return {q(0.0f), hi};
+    case Activation::kRelu6: return {q(0.0f), q(6.0f)};
+    case Activation::kReluN1To1: return {q(-1.0f), q(1.0f)};
+    default: return {lo, hi};
+  }
+}
 
 }  // namespace tfc::kernels

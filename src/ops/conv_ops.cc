@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "kernels/conv_int.h"
 #include "kernels/conv_ref.h"
@@ -176,6 +177,15 @@ kernels::IntConvQuant int_quant(const OpContext& ctx, int act, int w, int32_t ch
   q.output_zero_point = tensor_zero_point(out);
   q.multipliers = kernels::conv_multipliers(tensor_scale(in), weight_scales(ctx, w), tensor_scale(out), channels);
   q.range = kernels::activation_range<T>(a, tensor_scale(out), q.output_zero_point);
+  // The XNNPACK-compatible rescale (kernels/quant_util.h) applies to int8 only.
+  if constexpr (std::is_same_v<T, int8_t>) {
+    if (kernels::requantization() == kernels::Requantization::kFloat) {
+      q.requantization = kernels::Requantization::kFloat;
+      q.float_scales =
+          kernels::conv_float_scales(tensor_scale(in), weight_scales(ctx, w), tensor_scale(out), channels);
+      q.range = kernels::activation_range_float<T>(a, tensor_scale(out), q.output_zero_point);
+    }
+  }
   return q;
 }
 

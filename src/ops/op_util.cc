@@ -2,6 +2,7 @@
 #include "ops/op_util.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/ranges.h>
 
@@ -189,6 +190,43 @@ Status require_same_quantization(const OpContext& ctx, const ir::Tensor& a, cons
 Status check_activation(const OpContext& ctx, tflite::ActivationFunctionType a) {
   if (a >= tflite::ActivationFunctionType_MIN && a <= tflite::ActivationFunctionType_MAX) return Status::ok();
   return ctx.error("fused_activation_function {} is not a known activation", static_cast<int>(a));
+}
+
+// ---- Quantization of integer tensors --------------------------------------------
+
+bool is_quantized_int(DType t) { return is_one_of(t, {DType::kInt8, DType::kUInt8, DType::kInt16}); }
+
+// The per-tensor scale and zero point of integer tensor t as the integer
+// kernels read them: present, one scale (per tensor), positive and finite,
+// zero point within t's type; int16 zero point 0 when `symmetric_int16`
+// (LiteRT's int16x8 kernels require it).
+Expected<kernels::QParams> int_qparams(const OpContext& ctx, const ir::Tensor& t, bool symmetric_int16) {
+  if (!t.is_quantized()) {
+    return ctx.error("tensor '{}' ({}) has no quantization parameters; the integer kernel needs a scale and zero point",
+                     t.name, dtype_name(t.dtype));
+  }
+  const ir::Quantization& q = *t.quantization;
+  if (q.scale.size() != 1 || q.zero_point.size() > 1) {
+    return ctx.error("tensor '{}' ({}) has {} scales; the integer kernel needs one (per-tensor quantization)", t.name,
+                     dtype_name(t.dtype), q.scale.size());
+  }
+  const float scale = q.scale[0];
+  if (!(scale > 0.0f) || !std::isfinite(scale)) {
+    return ctx.error("tensor '{}' ({}) has quantization scale {}, expected a positive finite value", t.name,
+                     dtype_name(t.dtype), scale);
+  }
+  const int64_t zp = q.zero_point.empty() ? 0 : q.zero_point[0];
+  int64_t lo = 0, hi = 0;
+  switch (t.dtype) {
+    case DType::kInt8: lo = -128, hi = 127; break;
+    case DType::kUInt8: lo = 0, hi = 255; break;
+    case DType::kInt16: lo = symmetric_int16 ? 0 : -32768, hi = symmetric_int16 ? 0 : 32767; break;
+    default: return ctx.error("tensor '{}' has dtype {}, not an integer quantized type", t.name, dtype_name(t.dtype));
+  }
+  if (zp < lo || zp > hi) {
+    return ctx.error("tensor '{}' ({}) has zero point {}, outside [{}, {}]", t.name, dtype_name(t.dtype), zp, lo, hi);
+  }
+  return kernels::QParams{scale, static_cast<int32_t>(zp)};
 }
 
 }  // namespace tfc::ops

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/quant_util.h"
 #include "ops/op_context.h"
 
 namespace tfc::ops {
@@ -133,5 +134,13 @@ void visit(Types<Ts...>, DType t, F&& f) {
   if (t == DType::kBool) t = DType::kUInt8;
   (void)((t == DTypeOf<Ts>::value ? (f(Ts{}), true) : false) || ...);
 }
+
+// int8, uint8 or int16: the dtypes of integer-quantized tensors.
+bool is_quantized_int(DType t);
+// The per-tensor scale and zero point of integer tensor t as the integer
+// kernels read them: present, one scale, positive and finite, zero point within
+// t's type; int16 zero point 0 when `symmetric_int16` (LiteRT's int16x8 kernels
+// require it). Errors name the op and tensor.
+Expected<kernels::QParams> int_qparams(const OpContext& ctx, const ir::Tensor& t, bool symmetric_int16);
 
 }  // namespace tfc::ops

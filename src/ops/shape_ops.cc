@@ -17,15 +17,12 @@
 
 #include "kernels/elementwise_int.h"
 #include "kernels/shape_ref.h"
+#include "kernels/xnn_reduce.h"
 #include "ops/op_util.h"
 #include "ops/registry.h"
 
 namespace tfc::ops {
 
-// Defined in elementwise_ops.cc: integer quantized dtypes and their per-tensor
-// parameters, validated.
-bool is_quantized_int(DType t);
-Expected<kernels::QParams> int_qparams(const OpContext& ctx, const ir::Tensor& t, bool symmetric_int16);
 
 namespace {
 
@@ -368,6 +365,11 @@ Status check_int_reduction(const OpContext& ctx) {
 Status int_reduction_eval(OpContext& ctx, bool mean, const Reduction& r) {
   TFC_ASSIGN_OR_RETURN(const kernels::QParams qi, int_qparams(ctx, ctx.input_tensor(0), true));
   TFC_ASSIGN_OR_RETURN(const kernels::QParams qo, int_qparams(ctx, ctx.output_tensor(0), true));
+  if (mean && ctx.input_dtype(0) == DType::kInt8 && kernels::requantization() == kernels::Requantization::kFloat) {
+    // LiteRT's default (XNNPACK) int8 mean: float scale, rounding half to even.
+    kernels::xnn_mean_int8(ctx.input<int8_t>(0), ctx.input_shape(0), r.axes, qi, qo, ctx.output<int8_t>(0));
+    return Status::ok();
+  }
   visit(IntTypes{}, ctx.input_dtype(0), [&](auto tag) {
     using V = decltype(tag);
     kernels::reduce_mean_sum<V>(mean, ctx.input<V>(0), ctx.input_shape(0), r.axes, qi, qo, ctx.output<V>(0));

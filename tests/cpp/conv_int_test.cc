@@ -471,6 +471,163 @@ TEST(TransposeConvInt8, MatchesRealFormula) {
   EXPECT_GE(exact, 0.9);
 }
 
+// ---- Float (XNNPACK-compatible) requantization ------------------------------------------
+
+// Sets the process-wide requantization for one scope and restores it after.
+class RequantizationScope {
+ public:
+  explicit RequantizationScope(kernels::Requantization r) : saved_(kernels::requantization()) {
+    kernels::set_requantization(r);
+  }
+  ~RequantizationScope() { kernels::set_requantization(saved_); }
+  RequantizationScope(const RequantizationScope&) = delete;
+  RequantizationScope& operator=(const RequantizationScope&) = delete;
+
+ private:
+  kernels::Requantization saved_;
+};
+
+// The arithmetic alone: float(acc) * scale clamped to [min - zp, max - zp],
+// rounded half to even, plus zp.
+TEST(FloatRequantization, TiesRoundToEvenAfterClamping) {
+  const kernels::IntRange full{-128, 127};
+  // acc * 0.5 = 0.5, 1.5, 2.5, -0.5, -1.5, -2.5 -> 0, 2, 2, 0, -2, -2.
+  const std::vector<std::pair<int32_t, int32_t>> ties{{1, 0}, {3, 2}, {5, 2}, {-1, 0}, {-3, -2}, {-5, -2}};
+  for (auto [acc, want] : ties) EXPECT_EQ(kernels::requantize_float(acc, 0.5f, 0, full), want) << acc;
+  // The zero point is added after rounding: 2.5 -> 2, + 7 = 9 (not rne(9.5) = 10).
+  EXPECT_EQ(kernels::requantize_float(5, 0.5f, 7, full), 9);
+  EXPECT_EQ(kernels::requantize_float(5, 0.5f, -3, full), -1);
+  // Clamped in float before rounding: with zp -10 the bounds are [-118, 137];
+  // 137.5 clamps to 137 (-> 127), -118.5 clamps to -118 (-> -128).
+  EXPECT_EQ(kernels::requantize_float(275, 0.5f, -10, full), 127);
+  EXPECT_EQ(kernels::requantize_float(-237, 0.5f, -10, full), -128);
+  // A narrower activation range [-10, 50] with zp -10: 60.5 -> 60 -> 50; 0.5 -> 0 -> -10.
+  EXPECT_EQ(kernels::requantize_float(121, 0.5f, -10, {-10, 50}), 50);
+  EXPECT_EQ(kernels::requantize_float(1, 0.5f, -10, {-10, 50}), -10);
+  // Far out of range (and past int32 once scaled) saturates.
+  EXPECT_EQ(kernels::requantize_float(std::numeric_limits<int32_t>::max(), 200.0f, 0, full), 127);
+  EXPECT_EQ(kernels::requantize_float(std::numeric_limits<int32_t>::min(), 200.0f, 0, full), -128);
+  // The accumulator is rounded to float first: 2^24 + 3 becomes 2^24 + 4
+  // (tie to even), so * 2^-2 gives 4194305 before clamping to the range.
+  EXPECT_EQ(kernels::requantize_float((1 << 24) + 3, 0.25f, 0, {std::numeric_limits<int32_t>::min() + 1,
+                                                                 std::numeric_limits<int32_t>::max() - 1}),
+            4194305);
+}
+
+// The scale is computed in float32, input * weight first, then / output.
+TEST(FloatRequantization, ScaleIsFloat32InputTimesWeightOverOutput) {
+  const float in = 0.0039215689f, w = 0.0123f, out = 0.0478f;
+  const float product = in * w;
+  EXPECT_EQ(kernels::float_requant_scale(in, w, out), product / out);
+  const auto scales = kernels::conv_float_scales(in, std::vector<float>{w, 2 * w}, out, 2);
+  ASSERT_EQ(scales.size(), 2u);
+  EXPECT_EQ(scales[0], product / out);
+  EXPECT_EQ(scales[1], (in * (2 * w)) / out);
+  EXPECT_EQ(kernels::conv_float_scales(in, std::vector<float>{w}, out, 3).size(), 3u);
+}
+
+// Activation bounds quantized as rne(bound / scale + zp): RELU_N1_TO_1 with
+// scale 2, zp 0 gives rne(-0.5) = 0 and rne(0.5) = 0, where the reference
+// range (half away from zero) is [-1, 1]. With zp 1: [rne(0.5), rne(1.5)] = [0, 2].
+TEST(FloatRequantization, ActivationRangeRoundsBoundsHalfToEven) {
+  const auto f = kernels::activation_range_float<int8_t>(Activation::kReluN1To1, 2.0f, 0);
+  EXPECT_EQ(f.min, 0);
+  EXPECT_EQ(f.max, 0);
+  const auto r = kernels::activation_range<int8_t>(Activation::kReluN1To1, 2.0f, 0);
+  EXPECT_EQ(r.min, -1);
+  EXPECT_EQ(r.max, 1);
+  const auto g = kernels::activation_range_float<int8_t>(Activation::kReluN1To1, 2.0f, 1);
+  EXPECT_EQ(g.min, 0);
+  EXPECT_EQ(g.max, 2);
+  const auto relu6 = kernels::activation_range_float<int8_t>(Activation::kRelu6, 0.1f, -10);
+  EXPECT_EQ(relu6.min, -10);
+  EXPECT_EQ(relu6.max, 50);
+  const auto none = kernels::activation_range_float<int8_t>(Activation::kNone, 0.1f, -10);
+  EXPECT_EQ(none.min, -128);
+  EXPECT_EQ(none.max, 127);
+  const auto relu = kernels::activation_range_float<int8_t>(Activation::kRelu, 1e-3f, 100);
+  EXPECT_EQ(relu.min, 100);
+  EXPECT_EQ(relu.max, 127);
+}
+
+// Through CONV_2D with M = 0.5, inputs 1, 3, 5, -1, -3 (ties 0.5 ... -1.5):
+// float rounds them to even (0, 2, 2, 0, -2); the fixed-point high multiply
+// rounds positive ties up and negative ties toward zero (1, 2, 3, 0, -1).
+TEST(FloatRequantization, ConvTiesDifferFromFixedPoint) {
+  auto run = [](kernels::Requantization r) {
+    RequantizationScope scope(r);
+    OpHarness h(tflite::BuiltinOperator_CONV_2D);
+    h.output(DType::kInt8).quantized(1.0f, 0);
+    h.options(conv_opts(tflite::Padding_VALID, 1, 1));
+    h.input(DType::kInt8, {1, 1, 5, 1}, std::vector<int8_t>{1, 3, 5, -1, -3}).quantized(1.0f, 0);
+    h.input(DType::kInt8, {1, 1, 1, 1}, std::vector<int8_t>{1}).quantized(0.5f, 0);
+    EXPECT_TRUE(h.run(ops::conv2d_shape, ops::conv2d_eval).is_ok());
+    return h.out<int8_t>();
+  };
+  EXPECT_EQ(run(kernels::Requantization::kFloat), (std::vector<int8_t>{0, 2, 2, 0, -2}));
+  EXPECT_EQ(run(kernels::Requantization::kFixedPoint), (std::vector<int8_t>{1, 2, 3, 0, -1}));
+}
+
+// int16x8 ignores the setting (XNNPACK does not take 16x8 ops): M = 0.25,
+// int64 bias, one rounding with halves up: acc 2 (0.5) -> 1 either way.
+TEST(FloatRequantization, Int16IgnoresTheSetting) {
+  for (auto r : {kernels::Requantization::kFloat, kernels::Requantization::kFixedPoint}) {
+    RequantizationScope scope(r);
+    OpHarness h(tflite::BuiltinOperator_CONV_2D);
+    h.output(DType::kInt16).quantized(1.0f, 0);
+    h.options(conv_opts(tflite::Padding_VALID, 1, 1));
+    h.input(DType::kInt16, {1, 1, 2, 1}, std::vector<int16_t>{2, 6}).quantized(1.0f, 0);
+    h.input(DType::kInt8, {1, 1, 1, 1}, std::vector<int8_t>{1}).quantized(0.25f, 0);
+    h.input(DType::kInt64, {1}, std::vector<int64_t>{0});
+    ASSERT_OK(h.run(ops::conv2d_shape, ops::conv2d_eval));
+    EXPECT_EQ(h.out<int16_t>(), (std::vector<int16_t>{1, 2}));  // 0.5 -> 1, 1.5 -> 2 (halves up)
+  }
+}
+
+// The random cases of the conv family, float mode: still within one step of
+// the real formula (both modes approximate it to within a tie).
+TEST(FloatRequantization, ConvDepthwiseFullyConnectedTransposeMatchRealFormula) {
+  RequantizationScope scope(kernels::Requantization::kFloat);
+  check_conv_int8(conv_opts(tflite::Padding_VALID, 1, 1), {1, 5, 5, 3}, {4, 3, 3, 3}, 1);
+  check_conv_int8(conv_opts(tflite::Padding_SAME, 2, 1, tflite::ActivationFunctionType_RELU), {2, 6, 5, 2},
+                  {3, 2, 3, 2}, 7);
+  check_conv_int8(conv_opts(tflite::Padding_VALID, 1, 1), {1, 4, 4, 4}, {4, 2, 2, 2}, 11);
+  check_depthwise<int8_t, int32_t>(DType::kInt8, DType::kInt32, 3, -20, 0.05f, 0.04f, -128, 127, 21);
+  check_fc<int8_t, int32_t>(DType::kInt8, DType::kInt32, {0.02f}, false, -5, 7, 0.03f, 0.05f, -128, 127);
+  check_fc<int8_t, int32_t>(DType::kInt8, DType::kInt32, {0.02f, 0.01f, 0.04f}, true, 9, -2, 0.03f, 0.05f, -128, 127);
+}
+
+// Float mode against the fixed-point mode on many random per-channel cases:
+// never more than one step apart.
+TEST(FloatRequantization, WithinOneStepOfFixedPoint) {
+  const ir::Shape in_shape{2, 7, 7, 8}, f_shape{16, 3, 3, 8};
+  std::vector<float> ws(16);
+  for (int c = 0; c < 16; ++c) ws[c] = 0.0007f * (1 + c % 5) + 0.0001f * c;
+  const auto x = random_ints<int8_t>(ir::num_elements(in_shape), -128, 127, 61);
+  const auto w = random_ints<int8_t>(ir::num_elements(f_shape), -127, 127, 62);
+  const auto b = random_ints<int32_t>(16, -20000, 20000, 63);
+  auto run = [&](kernels::Requantization r) {
+    RequantizationScope scope(r);
+    OpHarness h(tflite::BuiltinOperator_CONV_2D);
+    h.output(DType::kInt8).quantized(0.021f, -17);
+    h.options(conv_opts(tflite::Padding_SAME, 1, 1, tflite::ActivationFunctionType_RELU6));
+    h.input(DType::kInt8, in_shape, x).quantized(0.0392f, 12);
+    h.input(DType::kInt8, f_shape, w);
+    set_per_channel(h, ws, 0);
+    h.input(DType::kInt32, {16}, b);
+    EXPECT_TRUE(h.run(ops::conv2d_shape, ops::conv2d_eval).is_ok());
+    return h.out<int8_t>();
+  };
+  const auto a = run(kernels::Requantization::kFloat), f = run(kernels::Requantization::kFixedPoint);
+  ASSERT_EQ(a.size(), f.size());
+  size_t same = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_LE(std::abs(int{a[i]} - int{f[i]}), 1) << i;
+    same += a[i] == f[i];
+  }
+  EXPECT_GE(static_cast<double>(same) / a.size(), 0.95);
+}
+
 // ---- Hybrid -------------------------------------------------------------------------------
 
 // Symmetric row quantization, hand-worked: range 1, q = round(x * 127).

@@ -143,6 +143,13 @@ MODES = ["int8", "int8_io", "int16x8"]
 # Known gaps, in steps: LiteRT's int16 LOGISTIC / TANH interpolate a 256-entry
 # fixed-point sigmoid table; we compute the real function and round once,
 # which lands up to two steps away on a few percent of elements.
+@pytest.fixture(autouse=True)
+def reference_arithmetic(monkeypatch):
+    """These tests compare with LiteRT's builtin kernels (no XNNPACK): run ours
+    with the reference rescaling too."""
+    monkeypatch.setenv("TFC_REQUANTIZATION", "fixed")
+
+
 STEPS_ALLOWED = {}  # (model, mode) -> steps, where a kernel is known to differ by more than one
 
 
