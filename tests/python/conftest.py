@@ -92,9 +92,9 @@ def step_agreement(ours, ref, step):
     return float(np.mean(d <= 1.0 + 1e-3)), float(d.max())
 
 
-def assert_outputs_agree(ours, ref, steps, what=""):
-    """Quantized outputs within one step on >= 99.9% of elements; others within
-    1e-4 relative. Returns the per-output figures."""
+def assert_outputs_agree(ours, ref, steps, what="", min_fraction=0.999):
+    """Quantized outputs within one step on >= min_fraction (99.9%) of elements;
+    others within 1e-4 relative. Returns the per-output figures."""
     figures = []
     assert len(ours) == len(ref), what
     for i, (o, r, s) in enumerate(zip(ours, ref, steps)):
@@ -107,7 +107,7 @@ def assert_outputs_agree(ours, ref, steps, what=""):
             frac, worst = step_agreement(o, r, s)
             exact = float(np.mean(np.asarray(o) == np.asarray(r)))
             figures.append({"output": i, "within_1_step": frac, "max_steps": worst, "exact": exact})
-            assert frac >= 0.999, f"{what} output {i}: {frac:.4%} within 1 step (max {worst:.1f} steps)"
+            assert frac >= min_fraction, f"{what} output {i}: {frac:.4%} within 1 step (max {worst:.1f} steps)"
     return figures
 
 
