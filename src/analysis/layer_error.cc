@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "calibration/observer.h"
+#include "kernels/elementwise_ref.h"
 #include "runtime/interpreter.h"
 
 namespace tfc::analysis {
@@ -55,22 +56,16 @@ Expected<Array> to_input(const Array& x, const ir::Tensor& input) {
     return invalid_argument("samples are {} but the model input '{}' is {}", dtype_name(x.dtype), input.name,
                             dtype_name(input.dtype));
   }
-  const double s = input.quantization->scale[0];
-  const double zp = input.quantization->zero_point.empty() ? 0.0 : double(input.quantization->zero_point[0]);
   Array out;
   out.dtype = input.dtype;
   out.shape = x.shape;
   out.data.resize(static_cast<size_t>(x.num_elements()) * dtype_size(input.dtype));
-  auto put = [&]<typename T>(T*) {
-    for (int64_t i = 0; i < x.num_elements(); ++i) {
-      const double q = std::round(x.as<float>()[i] / s) + zp;
-      out.as<T>()[i] = static_cast<T>(std::clamp<double>(q, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
-    }
-  };
-  switch (input.dtype) {
-    case DType::kInt8: put(static_cast<int8_t*>(nullptr)); break;
-    case DType::kUInt8: put(static_cast<uint8_t*>(nullptr)); break;
-    case DType::kInt16: put(static_cast<int16_t*>(nullptr)); break;
+  const float s = input.quantization->scale[0];
+  const int32_t zp = input.quantization->zero_point.empty() ? 0 : static_cast<int32_t>(input.quantization->zero_point[0]);
+  switch (input.dtype) {  // as a QUANTIZE op would
+    case DType::kInt8: kernels::quantize(x.as<float>(), x.num_elements(), s, zp, out.as<int8_t>()); break;
+    case DType::kUInt8: kernels::quantize(x.as<float>(), x.num_elements(), s, zp, out.as<uint8_t>()); break;
+    case DType::kInt16: kernels::quantize(x.as<float>(), x.num_elements(), s, zp, out.as<int16_t>()); break;
     default: return unsupported("model input '{}' has dtype {}", input.name, dtype_name(input.dtype));
   }
   return out;

@@ -136,8 +136,10 @@ json findings_json(const std::vector<calibration::Finding>& findings) {
 // Compares the representative set with the validation sample: inputs first,
 // then (after calibrating both on the model) the activation ranges.
 Expected<json> check_representative(const ir::Model& folded, const QuantizeOptions& o,
-                                    const std::optional<float>& input_scale, const calibration::CalibrationStats& rep) {
-  TFC_ASSIGN_OR_RETURN(const Dataset rep_data, passes::load_model_dataset(folded, o.representative, input_scale));
+                                    const std::optional<float>& input_scale, const passes::IntegerPtqResult& result) {
+  const calibration::CalibrationStats& rep = result.stats;
+  if (!result.representative) return internal_error("the representative samples were not kept");
+  const Dataset& rep_data = *result.representative;
   TFC_ASSIGN_OR_RETURN(const Dataset val_data, passes::load_model_dataset(folded, o.validation, input_scale));
   TFC_ASSIGN_OR_RETURN(auto findings, calibration::check_input_distributions(rep_data, val_data));
   calibration::CalibrationOptions co;
@@ -170,10 +172,15 @@ Expected<json> output_error(const ir::Model& folded, const ir::Model& quantized,
 // set); with --keep-float, also what keeping those ops float buys at the
 // outputs against quantizing everything.
 Status debug_report(const QuantizeOptions& o, const ir::Model& folded, const ir::Model& quantized,
-                    const passes::IntegerPtqOptions& p, const calibration::CalibrationStats& stats, json& report) {
+                    const passes::IntegerPtqOptions& p, const passes::IntegerPtqResult& result, json& report) {
+  const calibration::CalibrationStats& stats = result.stats;
   const std::string& spec = o.validation.empty() ? o.representative : o.validation;
   if (spec.empty()) return invalid_argument("--debug runs both models on data: give --representative or --validation");
-  TFC_ASSIGN_OR_RETURN(const Dataset data, passes::load_model_dataset(folded, spec, p.input_scale));
+  std::optional<Dataset> loaded;
+  if (!o.validation.empty() || !result.representative) {
+    TFC_ASSIGN_OR_RETURN(loaded, passes::load_model_dataset(folded, spec, p.input_scale));
+  }
+  const Dataset& data = loaded ? *loaded : *result.representative;
   analysis::LayerErrorOptions lo;
   lo.max_samples = o.samples > 0 ? o.samples : 200;
   lo.progress = o.quiet || o.json ? ProgressMode::kNever : ProgressMode::kAuto;
@@ -250,9 +257,9 @@ Status run_integer(const QuantizeOptions& o, ir::Model& model, json& report) {
   }
   report["float_ops"] = float_ops;
   if (!o.validation.empty()) {
-    TFC_ASSIGN_OR_RETURN(report["data_check"], check_representative(*folded, o, p.input_scale, result.stats));
+    TFC_ASSIGN_OR_RETURN(report["data_check"], check_representative(*folded, o, p.input_scale, result));
   }
-  if (o.debug) TFC_RETURN_IF_ERROR(debug_report(o, *folded, model, p, result.stats, report));
+  if (o.debug) TFC_RETURN_IF_ERROR(debug_report(o, *folded, model, p, result, report));
   return Status::ok();
 }
 

@@ -23,13 +23,6 @@ struct Candidate {
   ir::TensorId input = ir::kNoTensor;
 };
 
-std::vector<float> float_values(const ir::Model& model, const ir::Tensor& t) {
-  const auto bytes = model.constant_data(t);
-  std::vector<float> v(bytes.size() / sizeof(float));
-  if (!v.empty()) std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
-  return v;
-}
-
 }  // namespace
 
 Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_samples, bool per_tensor) {
@@ -86,15 +79,11 @@ Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_sa
     ir::Op& op = g.ops[c.op];
     const ops::QuantRule* rule = ops::find_quant_rule(op.code.builtin);
     const ir::Tensor& wt = g.tensors[op.inputs[1]];
-    const std::vector<float> w = float_values(model, wt);
-    std::vector<int8_t> q(w.size());
-    std::vector<float> scales;
-    const int32_t axis = rule ? rule->weights_axis : 0;
-    if (per_tensor) {
-      scales = {kernels::quantize_symmetric_per_tensor(w.data(), static_cast<int64_t>(w.size()), q.data())};
-    } else {
-      scales = kernels::quantize_symmetric_per_channel(w.data(), wt.shape, axis, q.data());
-    }
+    const std::vector<float> w = float_constant(model, wt);
+    const int32_t axis = per_tensor ? -1 : (rule ? rule->weights_axis : 0);
+    TFC_ASSIGN_OR_RETURN(const SymmetricWeights sw, quantize_weights_symmetric(model, wt, axis));
+    const std::vector<int8_t>& q = sw.values;
+    const std::vector<float>& scales = sw.quantization.scale;
     const bool depthwise = op.code.builtin == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
     const int64_t out_channels = depthwise ? wt.shape.back() : wt.shape[0];
     const int64_t in_channels = static_cast<int64_t>(mean.size());
@@ -123,7 +112,7 @@ Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_sa
     std::vector<float> bias(static_cast<size_t>(out_channels), 0.0f);
     const bool has_bias = op.inputs.size() > 2 && op.inputs[2] != ir::kNoTensor;
     if (has_bias) {
-      bias = float_values(model, g.tensors[op.inputs[2]]);
+      bias = float_constant(model, g.tensors[op.inputs[2]]);
       if (bias.size() != static_cast<size_t>(out_channels)) continue;
     }
     for (size_t oc = 0; oc < bias.size(); ++oc) bias[oc] = static_cast<float>(bias[oc] - shift[oc]);
@@ -132,9 +121,7 @@ Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_sa
     t.dtype = DType::kFloat32;
     t.shape = {static_cast<int32_t>(out_channels)};
     t.has_rank = true;
-    std::vector<uint8_t> bytes(bias.size() * sizeof(float));
-    std::memcpy(bytes.data(), bias.data(), bytes.size());
-    TFC_ASSIGN_OR_RETURN(const ir::TensorId id, add_constant(model, 0, std::move(t), std::move(bytes)));
+    TFC_ASSIGN_OR_RETURN(const ir::TensorId id, add_constant(model, 0, std::move(t), to_bytes(bias)));
     if (op.inputs.size() < 3) op.inputs.resize(3, ir::kNoTensor);
     op.inputs[2] = id;
     ++corrected;

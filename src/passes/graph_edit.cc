@@ -2,10 +2,12 @@
 #include "passes/graph_edit.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/ranges.h>
 
 #include "ir/verify.h"
+#include "kernels/quantize_ref.h"
 
 namespace tfc::passes {
 namespace {
@@ -83,6 +85,31 @@ Expected<ir::TensorId> add_constant(ir::Model& model, int subgraph, ir::Tensor t
   }
   tensor.buffer = add_buffer(model, std::move(data));
   return add_tensor(model.subgraphs[subgraph], std::move(tensor));
+}
+
+std::vector<float> float_constant(const ir::Model& model, const ir::Tensor& t) {
+  const auto bytes = model.constant_data(t);
+  std::vector<float> v(bytes.size() / sizeof(float));
+  if (!v.empty()) std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
+  return v;
+}
+
+Expected<SymmetricWeights> quantize_weights_symmetric(const ir::Model& model, const ir::Tensor& t, int32_t axis) {
+  const std::vector<float> w = float_constant(model, t);
+  if (!std::all_of(w.begin(), w.end(), [](float v) { return std::isfinite(v); })) {
+    return invalid_argument("quantize: weights '{}' (float32) hold non-finite values", t.name);
+  }
+  SymmetricWeights out;
+  out.values.resize(w.size());
+  if (axis < 0) {
+    out.quantization.scale = {
+        kernels::quantize_symmetric_per_tensor(w.data(), static_cast<int64_t>(w.size()), out.values.data())};
+  } else {
+    out.quantization.scale = kernels::quantize_symmetric_per_channel(w.data(), t.shape, axis, out.values.data());
+    out.quantization.axis = axis;
+  }
+  out.quantization.zero_point.assign(out.quantization.scale.size(), 0);
+  return out;
 }
 
 int insert_op_before(ir::Subgraph& graph, int before, ir::Op op) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -27,6 +28,26 @@ ir::TensorId add_tensor(ir::Subgraph& graph, ir::Tensor tensor);
 // constant holding `data` in a new buffer; `data` must be the dense byte size of
 // its dtype and shape. Returns its id.
 Expected<ir::TensorId> add_constant(ir::Model& model, int subgraph, ir::Tensor tensor, std::vector<uint8_t> data);
+
+// The values of float32 constant `t` (empty for a non-constant).
+std::vector<float> float_constant(const ir::Model& model, const ir::Tensor& t);
+
+// The bytes of a vector of plain values, as a buffer holds them.
+template <typename T>
+std::vector<uint8_t> to_bytes(const std::vector<T>& values) {
+  std::vector<uint8_t> bytes(values.size() * sizeof(T));
+  if (!bytes.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+// Float32 constant `t` as symmetric int8 weights (zero point 0; the rule of
+// kernels/quantize_ref.h): one scale per channel along `axis`, or per tensor
+// when axis < 0. InvalidArgument when a weight is not finite.
+struct SymmetricWeights {
+  std::vector<int8_t> values;
+  ir::Quantization quantization;  // scales, zero points 0, axis
+};
+Expected<SymmetricWeights> quantize_weights_symmetric(const ir::Model& model, const ir::Tensor& t, int32_t axis);
 
 // Inserts `op` so that it runs just before op `before` (graph.ops.size()
 // appends). Returns the new op's index; ops from `before` on move up by one.

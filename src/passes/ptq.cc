@@ -122,6 +122,7 @@ Expected<IntegerPtqResult> quantize_integer_ptq(ir::Model& model, const IntegerP
   quant.ranges.clear();
   for (const auto& r : ranges) quant.ranges[r.index] = r.range;
   TFC_ASSIGN_OR_RETURN(result.report, quantize_full_integer(model, quant));
+  result.representative = std::move(data);
   return result;
 }
 

@@ -37,6 +37,7 @@ struct IntegerPtqResult {
   calibration::CalibrationStats stats;
   int64_t samples = 0;            // samples calibrated on (0 when statistics were loaded)
   int bias_corrected_ops = 0;
+  std::optional<Dataset> representative;  // the samples, when they were loaded
 };
 
 // Loads `spec` and shapes its samples to feed `model`'s single input: integer

@@ -90,25 +90,10 @@ std::map<ir::TensorId, int32_t> weights_to_quantize(const ir::Model& model, cons
 
 // Replaces float32 constant t's data with int8 values and its scales.
 Status quantize_weights(ir::Model& model, ir::Tensor& t, int32_t axis) {
-  const auto bytes = model.constant_data(t);
-  std::vector<float> w(bytes.size() / sizeof(float));
-  std::memcpy(w.data(), bytes.data(), bytes.size());
-  if (!std::all_of(w.begin(), w.end(), [](float v) { return std::isfinite(v); })) {
-    return invalid_argument("quantize: weights '{}' (float32) hold non-finite values", t.name);
-  }
-  std::vector<uint8_t> q(w.size());
-  auto* out = reinterpret_cast<int8_t*>(q.data());
-  ir::Quantization quant;
-  if (axis < 0) {
-    quant.scale = {kernels::quantize_symmetric_per_tensor(w.data(), static_cast<int64_t>(w.size()), out)};
-  } else {
-    quant.scale = kernels::quantize_symmetric_per_channel(w.data(), t.shape, axis, out);
-    quant.axis = axis;
-  }
-  quant.zero_point.assign(quant.scale.size(), 0);
+  TFC_ASSIGN_OR_RETURN(SymmetricWeights q, quantize_weights_symmetric(model, t, axis));
   t.dtype = DType::kInt8;
-  t.quantization = std::move(quant);
-  t.buffer = add_buffer(model, std::move(q));
+  t.quantization = std::move(q.quantization);
+  t.buffer = add_buffer(model, to_bytes(q.values));
   return Status::ok();
 }
 

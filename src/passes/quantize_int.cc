@@ -425,19 +425,7 @@ class IntegerQuantizer {
     return Status::ok();
   }
 
-  std::vector<float> float_values(ir::TensorId id) const {
-    const auto bytes = model_.constant_data(g_.tensors[id]);
-    std::vector<float> v(bytes.size() / sizeof(float));
-    if (!v.empty()) std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
-    return v;
-  }
-
-  template <typename T>
-  static std::vector<uint8_t> as_bytes(const std::vector<T>& v) {
-    std::vector<uint8_t> b(v.size() * sizeof(T));
-    if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
-    return b;
-  }
+  std::vector<float> float_values(ir::TensorId id) const { return float_constant(model_, g_.tensors[id]); }
 
   Expected<ir::TensorId> quantized_constant(ir::TensorId id, QP q) {
     const std::vector<float> v = float_values(id);
@@ -447,11 +435,11 @@ class IntegerQuantizer {
     if (act_ == DType::kInt16) {
       std::vector<int16_t> out(v.size());
       for (size_t k = 0; k < v.size(); ++k) out[k] = kernels_quantize<int16_t>(v[k], q);
-      return add_constant(model_, 0, std::move(t), as_bytes(out));
+      return add_constant(model_, 0, std::move(t), to_bytes(out));
     }
     std::vector<int8_t> out(v.size());
     for (size_t k = 0; k < v.size(); ++k) out[k] = kernels_quantize<int8_t>(v[k], q);
-    return add_constant(model_, 0, std::move(t), as_bytes(out));
+    return add_constant(model_, 0, std::move(t), to_bytes(out));
   }
   template <typename T>
   static T kernels_quantize(float x, QP q) {
@@ -497,24 +485,13 @@ class IntegerQuantizer {
     }
     if (r.weights_input >= 0) {
       const ir::TensorId w = op.inputs[r.weights_input];
-      const ir::Tensor& wt = g_.tensors[w];
-      const std::vector<float> v = float_values(w);
-      if (!std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); })) {
-        return invalid_argument("quantize: weights '{}' of {} hold non-finite values", wt.name, ir::op_name(op.code));
-      }
-      std::vector<int8_t> q(v.size());
+      const int32_t axis = o_.per_tensor ? -1 : r.weights_axis;
+      auto q = quantize_weights_symmetric(model_, g_.tensors[w], axis);
+      if (!q) return q.status().with_context(ir::op_name(op.code));
       ir::Tensor t = twin(w, DType::kInt8, "");
-      ir::Quantization quant;
-      if (o_.per_tensor || r.weights_axis < 0) {
-        quant.scale = {kernels::quantize_symmetric_per_tensor(v.data(), static_cast<int64_t>(v.size()), q.data())};
-      } else {
-        quant.scale = kernels::quantize_symmetric_per_channel(v.data(), wt.shape, r.weights_axis, q.data());
-        quant.axis = r.weights_axis;
-      }
-      quant.zero_point.assign(quant.scale.size(), 0);
-      weight_scales = quant.scale;
-      t.quantization = std::move(quant);
-      TFC_ASSIGN_OR_RETURN(op.inputs[r.weights_input], add_constant(model_, 0, std::move(t), as_bytes(q)));
+      weight_scales = q->quantization.scale;
+      t.quantization = std::move(q->quantization);
+      TFC_ASSIGN_OR_RETURN(op.inputs[r.weights_input], add_constant(model_, 0, std::move(t), to_bytes(q->values)));
     }
     if (r.bias_input >= 0 && static_cast<size_t>(r.bias_input) < op.inputs.size() &&
         op.inputs[r.bias_input] != ir::kNoTensor) {
@@ -560,10 +537,10 @@ class IntegerQuantizer {
     t.quantization = std::move(quant);
     std::vector<uint8_t> bytes;
     if (dtype == DType::kInt64) {
-      bytes = as_bytes(q);
+      bytes = to_bytes(q);
     } else {
       std::vector<int32_t> q32(q.begin(), q.end());
-      bytes = as_bytes(q32);
+      bytes = to_bytes(q32);
     }
     TFC_ASSIGN_OR_RETURN(op.inputs[r.bias_input], add_constant(model_, 0, std::move(t), std::move(bytes)));
     return Status::ok();
