@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   cmake ninja-build g++ pkg-config clang libclang-rt-14-dev
   flatbuffers-compiler libflatbuffers-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-  libgtest-dev libzip-dev zlib1g-dev libhdf5-dev libbenchmark-dev
+  libgtest-dev libzip-dev zlib1g-dev libhdf5-dev libbenchmark-dev libssl-dev
   dataset-fashion-mnist python3-venv time
+  chromium
 )
 
 missing=()

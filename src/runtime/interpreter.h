@@ -41,6 +41,14 @@ class Interpreter {
   Array tensor_value(ir::TensorId id) const;
   void set_observer(OpObserver observer) { observer_ = std::move(observer); }
 
+  // Bytes of activation storage held now (inputs, intermediates, outputs; no
+  // reuse between tensors yet): what the runtime needs beyond the model.
+  size_t arena_bytes() const {
+    size_t total = 0;
+    for (const auto& s : storage_) total += s.size();
+    return total;
+  }
+
  private:
   Interpreter(const ir::Model& model, const ir::Subgraph& graph) : model_(model), graph_(graph) {}
   Status check_supported() const;

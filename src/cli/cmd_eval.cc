@@ -1,0 +1,217 @@
+// `tfcompress eval MODEL... --data VAL [--baseline baseline.json] [-o DIR]`:
+// measures every model on the same samples and settings, compares each with
+// the recorded baseline, and writes one report (report.json, report.md,
+// report.html into DIR; --json prints the JSON).
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+#include "cli/eval_options.h"
+#include "io/file_util.h"
+#include "io/npy.h"
+#include "report/render.h"
+
+namespace tfc::cli {
+namespace {
+
+struct EvalOptions {
+  std::vector<std::string> models;
+  std::string baseline;
+  std::string out_dir;
+  MeasureOptions m;
+  bool json = false;
+};
+
+struct Baseline {
+  nlohmann::json file;
+  eval::Outputs outputs;
+};
+
+Expected<Baseline> load_baseline(const std::string& path) {
+  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file(path));
+  Baseline b;
+  b.file = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+  if (b.file.is_discarded() || !b.file.is_object() || b.file.value("schema", "") != "tfcompress-baseline") {
+    return invalid_argument("{} is not a baseline file (make one with 'tfcompress baseline MODEL --data VAL -o {}')",
+                            path, path);
+  }
+  if (!b.file["schema_version"].is_number_integer() ||
+      b.file["schema_version"].get<int>() > eval::kBaselineSchemaVersion) {
+    return invalid_argument("{}: baseline schema version {} is newer than this tfcompress reads ({})", path,
+                            b.file["schema_version"].dump(), eval::kBaselineSchemaVersion);
+  }
+  for (const char* key : {"settings", "model", "outputs"}) {
+    if (!b.file.contains(key) || !b.file[key].is_object()) return invalid_argument("{}: no \"{}\" object", path, key);
+  }
+  const std::filesystem::path outputs =
+      std::filesystem::path(path).parent_path() / b.file["outputs"].value("file", "");
+  TFC_ASSIGN_OR_RETURN(std::string sha, io::sha256_file(outputs.string()));
+  if (sha != b.file["outputs"].value("sha256", "")) {
+    return invalid_argument("{}: the baseline outputs {} changed since the baseline was recorded (sha256 differs); "
+                            "record the baseline again",
+                            path, outputs.string());
+  }
+  TFC_ASSIGN_OR_RETURN(auto arrays, read_npz(outputs.string()));
+  const auto& names = b.file["outputs"]["names"];
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    b.outputs.names.push_back(i < names.size() && names[i].is_string() ? names[i].get<std::string>()
+                                                                         : arrays[i].name);
+    b.outputs.values.push_back(std::move(arrays[i].array));
+  }
+  return b;
+}
+
+// Takes the baseline's recorded settings for options the user did not give,
+// and refuses settings that would make the comparison meaningless.
+Status adopt_baseline_settings(MeasureOptions& m, const nlohmann::json& s, const std::string& path) {
+  auto& e = m.settings;
+  const auto adopt_int = [&](CLI::Option* opt, auto& value, const char* key) {
+    using T = std::decay_t<decltype(value)>;
+    if (!s.contains(key) || !s[key].is_number()) return;
+    const T recorded = s[key].get<T>();
+    if (opt->count() == 0) value = recorded;
+    else if (value != recorded) {
+      fmt::print(stderr, "warning: --{} {} differs from the baseline's {} ({}); latency figures may not compare\n",
+                 key, value, recorded, path);
+    }
+  };
+  adopt_int(m.warmup_opt, e.warmup, "warmup");
+  adopt_int(m.runs_opt, e.runs, "runs");
+  adopt_int(m.threads_opt, e.threads, "threads");
+  adopt_int(m.top_k_opt, e.top_k, "top_k");
+  adopt_int(m.max_seconds_opt, e.max_seconds, "max_seconds");
+  if (m.samples_opt->count() == 0 && s.contains("samples") && s["samples"].is_number_integer()) {
+    e.max_samples = s["samples"].get<int64_t>();
+  }
+  if (m.input_scale_opt->count() == 0 && s.contains("input_scale") && s["input_scale"].is_number()) {
+    m.input_scale = s["input_scale"].get<float>();
+    e.input_scale = m.input_scale;
+  }
+  if (m.arithmetic_opt->count() == 0 && s.contains("arithmetic") && s["arithmetic"].is_string()) {
+    e.arithmetic = s["arithmetic"].get<std::string>();
+  }
+  if (m.labels.empty() && s.contains("labels") && s["labels"].is_string()) m.labels = s["labels"].get<std::string>();
+  return Status::ok();
+}
+
+// File stems, made unique ("int8", "int8-2", ...) and distinct from the baseline's name.
+std::vector<std::string> model_names(const std::vector<std::string>& paths, const std::string& baseline_name) {
+  std::set<std::string> taken;
+  if (!baseline_name.empty()) taken.insert(baseline_name);
+  std::vector<std::string> names;
+  for (const auto& p : paths) {
+    const std::string stem = std::filesystem::path(p).stem().string();
+    std::string name = stem;
+    for (int k = 2; taken.count(name); ++k) name = fmt::format("{}-{}", stem, k);
+    taken.insert(name);
+    names.push_back(name);
+  }
+  return names;
+}
+
+Status run_eval(EvalOptions& o) {
+  if (o.models.size() > 1 && o.baseline.empty()) {
+    return invalid_argument(
+        "comparing {} models needs a recorded baseline: first run\n"
+        "  tfcompress baseline ORIGINAL.tflite --data {} -o baseline.json\n"
+        "then pass --baseline baseline.json (or evaluate one model at a time)",
+        o.models.size(), o.m.data);
+  }
+  std::optional<Baseline> base;
+  if (!o.baseline.empty()) {
+    TFC_ASSIGN_OR_RETURN(base, load_baseline(o.baseline));
+    TFC_RETURN_IF_ERROR(adopt_baseline_settings(o.m, base->file["settings"], o.baseline));
+  }
+  if (!o.m.settings.input_scale) o.m.settings.input_scale = o.m.scale();
+  apply_arithmetic(o.m.settings.arithmetic);
+  o.m.settings.progress = o.m.quiet ? ProgressMode::kNever : ProgressMode::kAuto;
+  TFC_ASSIGN_OR_RETURN(eval::EvalData data,
+                       eval::load_eval_data(o.m.data, o.m.labels, o.m.settings.input_scale, o.m.settings.max_samples));
+  if (base) {
+    const auto& s = base->file["settings"];
+    if (s.value("data_sha256", "") != data.sha256) {
+      return invalid_argument("the baseline {} was recorded on other data ({}) than --data {}; evaluate on the same "
+                              "samples or record a new baseline",
+                              o.baseline, s.value("data", "?"), o.m.data);
+    }
+    if (s.value("samples", int64_t{-1}) != data.samples()) {
+      return invalid_argument("the baseline {} scored {} samples but this run scores {}; use --samples {}",
+                              o.baseline, s.value("samples", int64_t{-1}), data.samples(),
+                              s.value("samples", int64_t{-1}));
+    }
+  }
+  if (!o.m.quiet && o.m.settings.threads > 1 && o.m.settings.runner.empty()) {
+    fmt::print(stderr, "note: the reference runtime runs on one thread; --threads {} is recorded and passed to a "
+                       "--runner as {{threads}}\n",
+               o.m.settings.threads);
+  }
+
+  const std::string base_name = base ? base->file["model"].value("name", "") : "";
+  const auto names = model_names(o.models, base_name);
+  nlohmann::json report;
+  report["schema"] = report::kReportSchema;
+  report["schema_version"] = eval::kReportSchemaVersion;
+  report["tool"] = {{"name", "tfcompress"}, {"version", "0.1.0"}};
+  report["created_at"] = eval::utc_now_iso8601();
+  report["host"] = eval::host_json();
+  report["settings"] = eval::settings_json(o.m.settings, data);
+  report["baseline"] = base ? base->file["model"] : nlohmann::json(nullptr);
+  if (base) report["baseline"]["recorded_at"] = base->file.value("created_at", "");
+  report["models"] = nlohmann::json::array();
+  std::vector<eval::ModelSpec> specs;
+  for (size_t i = 0; i < o.models.size(); ++i) specs.push_back({o.models[i], names[i]});
+  TFC_ASSIGN_OR_RETURN(auto results, eval::evaluate_models(specs, data, o.m.settings));
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (base) {
+      TFC_RETURN_IF_ERROR(eval::compare_to_baseline(results[i], base->file["model"], base->outputs)
+                              .with_context(fmt::format("comparing {} with the baseline", o.models[i])));
+    }
+    report["models"].push_back(std::move(results[i].entry));
+  }
+  std::vector<const nlohmann::json*> entries;
+  if (base) entries.push_back(&report["baseline"]);
+  for (const auto& m : report["models"]) entries.push_back(&m);
+  report["pareto"] = eval::pareto_json(entries);
+
+  if (!o.out_dir.empty()) TFC_RETURN_IF_ERROR(report::write_report_files(report, o.out_dir));
+  if (o.json) {
+    fmt::print("{}\n", report.dump(2));
+  } else {
+    fmt::print("{}", report::render_markdown(report));
+    if (!o.out_dir.empty()) {
+      const auto dir = std::filesystem::path(o.out_dir);
+      fmt::print("\nwrote {}, {} and {}\n", (dir / "report.json").string(), (dir / "report.md").string(),
+                 (dir / "report.html").string());
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Command eval_command() {
+  return {"eval", "Measure models on the same data and settings and write one comparison report", [](CLI::App& app) {
+            auto o = std::make_shared<EvalOptions>();
+            app.add_option("models", o->models, "Models to measure (.tflite)")->required()->check(CLI::ExistingFile);
+            app.add_option("--baseline", o->baseline,
+                           "Baseline recorded by 'tfcompress baseline' (needed to compare several models); its "
+                           "settings are used for options not given here")
+                ->check(CLI::ExistingFile);
+            app.add_option("-o,--output-dir", o->out_dir, "Write report.json, report.md and report.html here");
+            add_measure_options(app, o->m);
+            app.add_flag("--json", o->json, "Print the JSON report on stdout");
+            app.footer(
+                "Examples:\n"
+                "  tfcompress baseline model.tflite --data val.npz -o baseline.json\n"
+                "  tfcompress eval fp16.tflite dynamic.tflite int8.tflite --data val.npz --baseline baseline.json "
+                "-o report/\n"
+                "  tfcompress eval int8.tflite --data val.npz --runner 'ssh board ./benchmark_model --graph={model}'\n"
+                "Then: tfcompress gate report/report.json --budget budget.json");
+            return [o] { return run_eval(*o); };
+          }};
+}
+
+}  // namespace tfc::cli

@@ -1,0 +1,474 @@
+// The evaluation harness (see evaluate.h).
+#include "eval/evaluate.h"
+
+#include <malloc.h>
+#include <sys/wait.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "analysis/tensor_values.h"
+#include "calibration/observer.h"
+#include "io/file_util.h"
+#include "io/tflite_reader.h"
+#include "runtime/interpreter.h"
+
+namespace tfc::eval {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+std::vector<std::string> split_spec(const std::string& spec) {
+  std::vector<std::string> parts;
+  std::stringstream in(spec);
+  std::string p;
+  while (std::getline(in, p, ',')) parts.push_back(p);
+  return parts;
+}
+
+template <typename T>
+void scale_to_float(const Array& x, float scale, float* out) {
+  const T* p = x.as<T>();
+  for (int64_t i = 0; i < x.num_elements(); ++i) out[i] = static_cast<float>(p[i]) * scale;
+}
+
+// Resets the kernel's resident high-water mark of this process to its current
+// resident size (Linux: write 5 to /proc/self/clear_refs), after returning
+// freed heap to the system. False when the kernel does not allow it.
+bool reset_peak_rss() {
+  malloc_trim(0);
+  std::ofstream f("/proc/self/clear_refs");
+  if (!f) return false;
+  f << "5";
+  f.flush();
+  return static_cast<bool>(f);
+}
+
+uint64_t peak_rss_bytes() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // kB
+  }
+  return 0;
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+Expected<Latency> run_runner(const std::string& command, const std::string& model_path, int threads) {
+  const std::string cmd = expand_runner(command, model_path, threads) + " 2>&1";
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return invalid_argument("cannot start the runner: {}", cmd);
+  std::string output;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) output.append(buf, n);
+  const int status = ::pclose(p);
+  if (status != 0) {
+    const std::string tail = output.size() > 600 ? "..." + output.substr(output.size() - 600) : output;
+    return invalid_argument("the runner failed (exit status {}): {}\n{}", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                            cmd, tail);
+  }
+  auto latency = parse_runner_output(output);
+  if (!latency) return latency.status().with_context(fmt::format("runner '{}'", cmd));
+  latency->threads = threads;
+  return latency;
+}
+
+// Rows [begin, end) of the samples, shaped and typed as the model's input takes them.
+Expected<Array> model_batch(const Array& x, int64_t begin, int64_t end, const ir::Tensor& input) {
+  TFC_ASSIGN_OR_RETURN(Array batch, slice_batch(x, begin, end));
+  std::vector<int64_t> sample(input.shape.begin() + (input.shape.empty() ? 0 : 1), input.shape.end());
+  std::vector<int64_t> have(batch.shape.begin() + 1, batch.shape.end());
+  if (have != sample) {
+    int64_t want = 1, got = 1;
+    for (int64_t d : sample) want *= d;
+    for (int64_t d : have) got *= d;
+    if (input.shape.empty() || want != got) {
+      return invalid_argument("a sample has shape [{}] but the model input '{}' takes [{}] per sample",
+                              fmt::join(have, ", "), input.name, fmt::join(sample, ", "));
+    }
+    batch.shape = {end - begin};
+    batch.shape.insert(batch.shape.end(), sample.begin(), sample.end());
+  }
+  if (batch.dtype != input.dtype && batch.dtype != DType::kFloat32) {
+    return invalid_argument(
+        "samples are {} but the model input '{}' is {}; give --input-scale to turn integer samples into floats "
+        "(e.g. 0.00392156862745098 for 8-bit images scaled to [0, 1])",
+        dtype_name(batch.dtype), input.name, dtype_name(input.dtype));
+  }
+  return analysis::to_input(batch, input);
+}
+
+}  // namespace
+
+std::string expand_runner(const std::string& command, const std::string& model_path, int threads) {
+  std::string out;
+  for (size_t i = 0; i < command.size();) {
+    if (command.compare(i, 7, "{model}") == 0) {
+      out += shell_quote(model_path);
+      i += 7;
+    } else if (command.compare(i, 9, "{threads}") == 0) {
+      out += std::to_string(threads);
+      i += 9;
+    } else {
+      out += command[i++];
+    }
+  }
+  return out;
+}
+
+Expected<EvalData> load_eval_data(const std::string& spec, const std::string& labels_spec,
+                                  std::optional<float> input_scale, int64_t max_samples) {
+  EvalData d;
+  d.spec = spec;
+  d.labels_spec = labels_spec;
+  TFC_ASSIGN_OR_RETURN(d.data, load_dataset(spec));
+  std::string digests;
+  for (const std::string& part : split_spec(spec)) {
+    TFC_ASSIGN_OR_RETURN(std::string h, io::sha256_file(part));
+    digests += h + "\n";
+  }
+  if (!labels_spec.empty()) {
+    TFC_ASSIGN_OR_RETURN(Dataset labels, load_dataset(labels_spec));
+    if (labels.num_samples() != d.data.num_samples()) {
+      return invalid_argument("{} holds {} labels but {} holds {} samples", labels_spec, labels.num_samples(), spec,
+                              d.data.num_samples());
+    }
+    d.data.y = std::move(labels.x);
+    for (const std::string& part : split_spec(labels_spec)) {
+      TFC_ASSIGN_OR_RETURN(std::string h, io::sha256_file(part));
+      digests += "labels " + h + "\n";
+    }
+  }
+  d.sha256 = split_spec(spec).size() == 1 && labels_spec.empty()
+                 ? digests.substr(0, 64)
+                 : io::sha256_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(digests.data()),
+                                                           digests.size()));
+  if (max_samples > 0 && max_samples < d.data.num_samples()) {
+    TFC_ASSIGN_OR_RETURN(d.data.x, slice_batch(d.data.x, 0, max_samples));
+    if (d.data.y) {
+      TFC_ASSIGN_OR_RETURN(d.data.y, slice_batch(*d.data.y, 0, max_samples));
+    }
+  }
+  if (input_scale) {
+    if (!std::isfinite(*input_scale) || *input_scale == 0) {
+      return invalid_argument("--input-scale must be finite and non-zero, got {}", *input_scale);
+    }
+    const Array& x = d.data.x;
+    Array f{DType::kFloat32, x.shape, {}};
+    f.data.resize(static_cast<size_t>(x.num_elements()) * sizeof(float));
+    switch (x.dtype) {
+      case DType::kUInt8: scale_to_float<uint8_t>(x, *input_scale, f.as<float>()); break;
+      case DType::kInt8: scale_to_float<int8_t>(x, *input_scale, f.as<float>()); break;
+      case DType::kInt16: scale_to_float<int16_t>(x, *input_scale, f.as<float>()); break;
+      case DType::kInt32: scale_to_float<int32_t>(x, *input_scale, f.as<float>()); break;
+      default:
+        return invalid_argument("--input-scale converts integer samples, but {} holds {}", spec,
+                                dtype_name(x.dtype));
+    }
+    d.data.x = std::move(f);
+  }
+  if (d.data.y) {
+    TFC_ASSIGN_OR_RETURN(d.labels, class_ids(*d.data.y));
+  }
+  return d;
+}
+
+namespace {
+
+struct Loaded {
+  ir::Model model;
+  std::unique_ptr<runtime::Interpreter> interp;
+  double init_ms = 0;
+  int64_t batch = 1;
+};
+
+Expected<Loaded> load_model(const std::string& path) {
+  Loaded m;
+  const auto t = Clock::now();
+  TFC_ASSIGN_OR_RETURN(m.model, io::read_tflite(path));
+  TFC_ASSIGN_OR_RETURN(m.interp, runtime::Interpreter::create(m.model));
+  m.init_ms = ms_since(t);
+  if (m.interp->num_inputs() != 1) {
+    return unsupported("{}: eval feeds models with one input; this one has {}", path, m.interp->num_inputs());
+  }
+  m.batch = std::max<int64_t>(1, calibration::fixed_batch_size(m.model));
+  return m;
+}
+
+// The batch every timed run uses: the first `batch` samples.
+Status set_timing_input(Loaded& m, const EvalData& data) {
+  TFC_ASSIGN_OR_RETURN(Array first,
+                       model_batch(data.data.x, 0, std::min(m.batch, data.samples()), m.interp->input_tensor(0)));
+  return m.interp->set_input(0, first);
+}
+
+// Phase one for one model: everything but the timed runs.
+Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, const EvalSettings& s, Latency& latency) {
+  ModelResult r;
+  nlohmann::json& e = r.entry;
+  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file(spec.path));
+  TFC_ASSIGN_OR_RETURN(uint64_t gz, io::gzip_size(bytes));
+  e["name"] = spec.name;
+  e["path"] = spec.path;
+  e["sha256"] = io::sha256_hex(bytes);
+  e["size"] = {{"raw_bytes", bytes.size()}, {"gzip_bytes", gz}};
+  bytes = {};
+
+  const bool per_model_rss = reset_peak_rss();
+  TFC_ASSIGN_OR_RETURN(Loaded m, load_model(spec.path));
+  latency.init_ms = m.init_ms;
+  TFC_RETURN_IF_ERROR(set_timing_input(m, data));
+  const auto t = Clock::now();
+  TFC_RETURN_IF_ERROR(m.interp->invoke());
+  latency.first_run_ms = ms_since(t);
+
+  const ir::Tensor& input = m.interp->input_tensor(0);
+  const int64_t n = data.samples();
+  const int outputs = m.interp->num_outputs();
+  std::vector<std::vector<float>> values(static_cast<size_t>(outputs));
+  std::vector<std::vector<int64_t>> shapes(static_cast<size_t>(outputs));
+  std::vector<int64_t> rows(static_cast<size_t>(outputs), 0);
+  ProgressBar bar(fmt::format("evaluating {}", spec.name), n, s.progress);
+  for (int64_t b = 0; b < n; b += m.batch) {
+    const int64_t end = std::min(n, b + m.batch);
+    TFC_ASSIGN_OR_RETURN(Array x, model_batch(data.data.x, b, end, input));
+    TFC_RETURN_IF_ERROR(m.interp->set_input(0, x));
+    TFC_RETURN_IF_ERROR(m.interp->invoke());
+    for (int o = 0; o < outputs; ++o) {
+      const Array out = m.interp->output(o);
+      TFC_ASSIGN_OR_RETURN(std::vector<double> v, analysis::real_values(out, m.interp->output_tensor(o)));
+      auto& dst = values[static_cast<size_t>(o)];
+      dst.insert(dst.end(), v.begin(), v.end());
+      if (out.shape.empty()) {
+        rows[static_cast<size_t>(o)] += 1;
+      } else {
+        if (shapes[static_cast<size_t>(o)].empty()) shapes[static_cast<size_t>(o)] = out.shape;
+        rows[static_cast<size_t>(o)] += out.shape[0];
+      }
+    }
+    bar.update(end);
+  }
+  bar.finish();
+  for (int o = 0; o < outputs; ++o) {
+    Array a{DType::kFloat32, shapes[static_cast<size_t>(o)], {}};
+    if (a.shape.empty()) a.shape = {rows[static_cast<size_t>(o)]};
+    else a.shape[0] = rows[static_cast<size_t>(o)];
+    const auto& v = values[static_cast<size_t>(o)];
+    if (static_cast<int64_t>(v.size()) != a.num_elements()) {
+      return unsupported("{}: output {} changes shape between samples; eval needs outputs of a fixed shape",
+                         spec.path, o);
+    }
+    a.data.resize(v.size() * sizeof(float));
+    std::memcpy(a.data.data(), v.data(), a.data.size());
+    r.outputs.names.push_back(m.interp->output_tensor(o).name);
+    r.outputs.values.push_back(std::move(a));
+  }
+  e["memory"] = {{"arena_bytes", m.interp->arena_bytes()},
+                 {"peak_rss_bytes", peak_rss_bytes()},
+                 {"peak_rss_scope", per_model_rss ? "model" : "process"}};
+  const Array& scores = r.outputs.values[0];
+  if (data.labels && scores.shape.size() == 2 && scores.shape[1] >= 2) {
+    TFC_ASSIGN_OR_RETURN(Classification c, classify(scores, *data.labels, s.top_k));
+    e["metrics"] = classification_json(c);
+  } else {
+    e["metrics"] = {{"task", "outputs"}, {"samples", n}, {"accuracy", nullptr}};
+  }
+  e["error_vs_baseline"] = nullptr;
+  e["deltas"] = nullptr;
+  return r;
+}
+
+// Phase two: warm-up, then rounds of one timed run per model.
+Status time_models(const std::vector<ModelSpec>& specs, const EvalData& data, const EvalSettings& s,
+                   std::vector<Latency>& latencies) {
+  std::vector<Loaded> loaded;
+  for (const auto& spec : specs) {
+    TFC_ASSIGN_OR_RETURN(Loaded m, load_model(spec.path));
+    TFC_RETURN_IF_ERROR(set_timing_input(m, data));
+    loaded.push_back(std::move(m));
+  }
+  for (auto& m : loaded) {
+    for (int i = 0; i < s.warmup; ++i) TFC_RETURN_IF_ERROR(m.interp->invoke());
+  }
+  ProgressBar bar(specs.size() == 1 ? fmt::format("timing {}", specs[0].name)
+                                    : fmt::format("timing {} models", specs.size()),
+                  s.runs, s.progress);
+  const auto start = Clock::now();
+  const double budget_s = s.max_seconds * static_cast<double>(loaded.size());
+  for (int round = 0; round < s.runs; ++round) {
+    if (round >= 5 && std::chrono::duration<double>(Clock::now() - start).count() > budget_s) break;
+    for (size_t i = 0; i < loaded.size(); ++i) {
+      const auto t = Clock::now();
+      TFC_RETURN_IF_ERROR(loaded[i].interp->invoke());
+      latencies[i].samples_ms.push_back(ms_since(t));
+    }
+    bar.update(round + 1);
+  }
+  bar.finish();
+  for (auto& l : latencies) {
+    l.warmup = s.warmup;
+    l.threads = 1;
+    summarize(l);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>& specs, const EvalData& data,
+                                                   const EvalSettings& s) {
+  std::vector<ModelResult> results;
+  std::vector<Latency> latencies(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto r = score_model(specs[i], data, s, latencies[i]);
+    if (!r) return r.status().with_context(specs[i].path);
+    results.push_back(std::move(*r));
+  }
+  if (s.runner.empty()) {
+    TFC_RETURN_IF_ERROR(time_models(specs, data, s, latencies));
+  } else {
+    for (size_t i = 0; i < specs.size(); ++i) {
+      TFC_ASSIGN_OR_RETURN(latencies[i], run_runner(s.runner, specs[i].path, s.threads));
+    }
+  }
+  for (size_t i = 0; i < specs.size(); ++i) results[i].entry["latency"] = latency_json(latencies[i]);
+  return results;
+}
+
+Expected<ModelResult> evaluate_model(const std::string& path, const std::string& name, const EvalData& data,
+                                     const EvalSettings& s) {
+  TFC_ASSIGN_OR_RETURN(auto results, evaluate_models({{path, name}}, data, s));
+  return std::move(results[0]);
+}
+
+namespace {
+
+std::optional<double> number_at(const nlohmann::json& j, const nlohmann::json::json_pointer& p) {
+  if (!j.contains(p)) return std::nullopt;
+  const auto& v = j.at(p);
+  if (!v.is_number()) return std::nullopt;
+  return v.get<double>();
+}
+
+}  // namespace
+
+Status compare_to_baseline(ModelResult& model, const nlohmann::json& base, const Outputs& baseline_outputs) {
+  TFC_ASSIGN_OR_RETURN(ErrorProfile profile, error_profile(model.outputs, baseline_outputs));
+  nlohmann::json& e = model.entry;
+  e["error_vs_baseline"] = error_profile_json(profile);
+  nlohmann::json d = nlohmann::json::object();
+  using P = nlohmann::json::json_pointer;
+  const auto diff = [&](const char* key, const char* pointer, bool ratio_too, const char* ratio_key) {
+    const auto a = number_at(e, P(pointer)), b = number_at(base, P(pointer));
+    d[key] = a && b ? nlohmann::json(*a - *b) : nlohmann::json(nullptr);
+    if (ratio_too) d[ratio_key] = a && b && *b != 0 ? nlohmann::json(*a / *b) : nlohmann::json(nullptr);
+  };
+  diff("accuracy", "/metrics/accuracy", false, nullptr);
+  diff("size_raw_bytes", "/size/raw_bytes", true, "size_ratio");
+  diff("gzip_bytes", "/size/gzip_bytes", true, "gzip_ratio");
+  diff("latency_p50_ms", "/latency/p50_ms", true, "latency_p50_ratio");
+  diff("latency_p90_ms", "/latency/p90_ms", false, nullptr);
+  diff("latency_p99_ms", "/latency/p99_ms", false, nullptr);
+  diff("peak_rss_bytes", "/memory/peak_rss_bytes", false, nullptr);
+  diff("arena_bytes", "/memory/arena_bytes", false, nullptr);
+  // Per-class accuracy deltas, when both are classifiers with the same classes.
+  const auto& mc = e["metrics"];
+  const auto& bc = base.contains("metrics") ? base["metrics"] : nlohmann::json();
+  if (mc.contains("per_class_accuracy") && bc.is_object() && bc.contains("per_class_accuracy") &&
+      mc["per_class_accuracy"].size() == bc["per_class_accuracy"].size()) {
+    std::vector<double> per_class;
+    for (size_t k = 0; k < mc["per_class_accuracy"].size(); ++k) {
+      per_class.push_back(mc["per_class_accuracy"][k].get<double>() - bc["per_class_accuracy"][k].get<double>());
+    }
+    d["per_class_accuracy"] = per_class;
+  }
+  e["deltas"] = d;
+  return Status::ok();
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+nlohmann::json host_json() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  std::string cpu;
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      cpu = line.substr(line.find(':') + 1);
+      cpu.erase(0, cpu.find_first_not_of(' '));
+      break;
+    }
+  }
+  utsname u{};
+  ::uname(&u);
+  return {{"hostname", host},
+          {"cpu", cpu},
+          {"cores", std::thread::hardware_concurrency()},
+          {"os", fmt::format("{} {} {}", u.sysname, u.release, u.machine)}};
+}
+
+nlohmann::json settings_json(const EvalSettings& s, const EvalData& data) {
+  return {{"data", data.spec},
+          {"labels", data.labels_spec.empty() ? nlohmann::json(nullptr) : nlohmann::json(data.labels_spec)},
+          {"data_sha256", data.sha256},
+          {"samples", data.samples()},
+          {"input_scale", s.input_scale ? nlohmann::json(*s.input_scale) : nlohmann::json(nullptr)},
+          {"warmup", s.warmup},
+          {"runs", s.runs},
+          {"max_seconds", s.max_seconds},
+          {"threads", s.threads},
+          {"runtime", "reference"},
+          {"arithmetic", s.arithmetic},
+          {"top_k", s.top_k},
+          {"runner", s.runner.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.runner)}};
+}
+
+nlohmann::json pareto_json(const std::vector<const nlohmann::json*>& entries) {
+  using P = nlohmann::json::json_pointer;
+  std::vector<std::optional<double>> acc, size, p50;
+  for (const auto* e : entries) {
+    acc.push_back(number_at(*e, P("/metrics/accuracy")));
+    size.push_back(number_at(*e, P("/size/raw_bytes")));
+    p50.push_back(number_at(*e, P("/latency/p50_ms")));
+  }
+  const auto names = [&](const std::vector<size_t>& idx) {
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i : idx) out.push_back((*entries[i])["name"]);
+    return out;
+  };
+  return {{"accuracy_vs_size", names(pareto_front(acc, size))},
+          {"accuracy_vs_latency", names(pareto_front(acc, p50))}};
+}
+
+}  // namespace tfc::eval

@@ -1,0 +1,88 @@
+// The evaluation harness: measures one model on the shared validation samples
+// with the reference runtime — size (raw and gzip), latency after warm-up
+// (or through an external runner command), the runtime's activation storage
+// and the process's resident high-water mark, and its outputs on every
+// sample, from which the task metrics follow (metrics.h). `tfcompress
+// baseline` and `tfcompress eval` are thin layers over it.
+// Not: rendering (report/), budgets (gate.h), the registry.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/progress.h"
+#include "core/status.h"
+#include "eval/latency.h"
+#include "eval/metrics.h"
+#include "io/dataset.h"
+
+namespace tfc::eval {
+
+inline constexpr int kReportSchemaVersion = 1;
+inline constexpr int kBaselineSchemaVersion = 1;
+
+struct EvalSettings {
+  int warmup = 20;             // untimed runs before timing
+  int runs = 200;              // timed runs
+  double max_seconds = 30;     // stop timing a model after this long (at least 5 timed runs)
+  int threads = 1;             // requested; the reference runtime runs on one thread
+  int top_k = 5;
+  int64_t max_samples = 0;     // 0: every sample
+  std::optional<float> input_scale;
+  std::string runner;          // "COMMAND {model}": latency measured by this command instead
+  std::string arithmetic = "litert";
+  ProgressMode progress = ProgressMode::kAuto;
+};
+
+// The validation samples every model sees, and where they came from.
+struct EvalData {
+  std::string spec;            // as given (--data)
+  std::string labels_spec;     // --labels, if given
+  std::string sha256;          // of the sample (and label) files
+  Dataset data;                // x: float32 when --input-scale converted integer samples
+  std::optional<std::vector<int64_t>> labels;
+  int64_t samples() const { return data.num_samples(); }
+};
+
+Expected<EvalData> load_eval_data(const std::string& spec, const std::string& labels_spec,
+                                  std::optional<float> input_scale, int64_t max_samples);
+
+struct ModelResult {
+  nlohmann::json entry;        // a MODEL of docs/REPORT.md without error_vs_baseline / deltas
+  Outputs outputs;             // over every sample
+};
+
+struct ModelSpec {
+  std::string path;
+  std::string name;  // labels the model in the report
+};
+
+// Measures each model in two phases. First, one model at a time: load and
+// prepare (init time), the first run, every sample (outputs, metrics), the
+// runtime's activation storage and the resident high-water mark, reset before
+// each model. Then latency: all models loaded, warmed up, and timed in rounds
+// of one run of each, so that changes in machine load hit every model alike
+// (or the runner command, once per model).
+Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>& models, const EvalData& data,
+                                                   const EvalSettings& settings);
+Expected<ModelResult> evaluate_model(const std::string& path, const std::string& name, const EvalData& data,
+                                     const EvalSettings& settings);
+
+// Fills entry["error_vs_baseline"] and entry["deltas"] against `baseline`.
+Status compare_to_baseline(ModelResult& model, const nlohmann::json& baseline_entry, const Outputs& baseline_outputs);
+
+// The "settings" and "host" objects of a report.
+nlohmann::json settings_json(const EvalSettings& settings, const EvalData& data);
+nlohmann::json host_json();
+std::string utc_now_iso8601();
+
+// "pareto" of a report over `entries` (baseline first when present).
+nlohmann::json pareto_json(const std::vector<const nlohmann::json*>& entries);
+
+// Replaces {model} (shell-quoted) and {threads} in a runner command.
+std::string expand_runner(const std::string& command, const std::string& model_path, int threads);
+
+}  // namespace tfc::eval

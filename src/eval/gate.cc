@@ -1,0 +1,188 @@
+// Budgets and their check against a report (see gate.h).
+#include "eval/gate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include <fmt/format.h>
+
+namespace tfc::eval {
+namespace {
+
+std::optional<double> number_at(const nlohmann::json& j, const char* pointer) {
+  const nlohmann::json::json_pointer p(pointer);
+  if (!j.contains(p) || !j.at(p).is_number()) return std::nullopt;
+  return j.at(p).get<double>();
+}
+
+bool is_fraction_key(const std::string& key) {
+  return key == "min_accuracy" || key == "max_accuracy_drop" || key == "min_top_k_accuracy" ||
+         key == "min_top1_agreement";
+}
+
+// The figure `key` limits, for model entry `m` of `report`.
+std::optional<double> figure(const std::string& key, const nlohmann::json& m, const nlohmann::json& report) {
+  if (key == "max_latency_p50_ms") return number_at(m, "/latency/p50_ms");
+  if (key == "max_latency_p90_ms") return number_at(m, "/latency/p90_ms");
+  if (key == "max_latency_p99_ms") return number_at(m, "/latency/p99_ms");
+  if (key == "max_latency_mean_ms") return number_at(m, "/latency/mean_ms");
+  if (key == "max_init_ms") return number_at(m, "/latency/init_ms");
+  if (key == "max_peak_memory_bytes") return number_at(m, "/memory/peak_rss_bytes");
+  if (key == "max_arena_bytes") return number_at(m, "/memory/arena_bytes");
+  if (key == "max_size_bytes") return number_at(m, "/size/raw_bytes");
+  if (key == "max_gzip_size_bytes") return number_at(m, "/size/gzip_bytes");
+  if (key == "min_accuracy") return number_at(m, "/metrics/accuracy");
+  if (key == "min_top_k_accuracy") return number_at(m, "/metrics/top_k/accuracy");
+  if (key == "min_top1_agreement") return number_at(m, "/error_vs_baseline/top1_agreement");
+  if (key == "max_accuracy_drop") {
+    const auto acc = number_at(m, "/metrics/accuracy");
+    if (!report.contains("baseline") || report["baseline"].is_null()) return std::nullopt;
+    const auto base = number_at(report["baseline"], "/metrics/accuracy");
+    if (!acc || !base) return std::nullopt;
+    return *base - *acc;
+  }
+  if (key == "min_snr_db") {
+    const nlohmann::json::json_pointer p("/error_vs_baseline/outputs");
+    if (!m.contains(p) || !m.at(p).is_array() || m.at(p).empty()) return std::nullopt;
+    double worst = INFINITY;
+    for (const auto& o : m.at(p)) {
+      if (o.contains("snr_db") && o["snr_db"].is_number()) worst = std::min(worst, o["snr_db"].get<double>());
+    }
+    return std::isfinite(worst) ? std::optional<double>(worst) : std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::string show(double v, const std::string& unit) {
+  if (unit == "fraction") return fmt::format("{:.4f} ({:.2f}%)", v, 100 * v);
+  if (unit == "bytes") return fmt::format("{:.0f} bytes", v);
+  return fmt::format("{:.4g} {}", v, unit);
+}
+
+}  // namespace
+
+const std::vector<BudgetKey>& budget_keys() {
+  static const std::vector<BudgetKey> keys = {
+      {"max_latency_p50_ms", "p50 latency", "ms", true},
+      {"max_latency_p90_ms", "p90 latency", "ms", true},
+      {"max_latency_p99_ms", "p99 latency", "ms", true},
+      {"max_latency_mean_ms", "mean latency", "ms", true},
+      {"max_init_ms", "load and prepare time", "ms", true},
+      {"max_peak_memory_bytes", "peak resident memory", "bytes", true},
+      {"max_arena_bytes", "runtime activation storage", "bytes", true},
+      {"max_size_bytes", "size on disk", "bytes", true},
+      {"max_gzip_size_bytes", "gzip size", "bytes", true},
+      {"min_accuracy", "top-1 accuracy", "fraction", false},
+      {"min_top_k_accuracy", "top-k accuracy", "fraction", false},
+      {"max_accuracy_drop", "accuracy drop against the baseline", "fraction", true},
+      {"min_top1_agreement", "top-1 agreement with the baseline", "fraction", false},
+      {"min_snr_db", "output SNR against the baseline (worst output)", "dB", false},
+  };
+  return keys;
+}
+
+Expected<Budget> parse_budget(const nlohmann::json& j) {
+  if (!j.is_object()) return invalid_argument("a budget is a JSON object of limits, e.g. {{\"max_size_bytes\": 500000}}");
+  Budget b;
+  for (const auto& [key, value] : j.items()) {
+    const auto& keys = budget_keys();
+    const bool known = std::any_of(keys.begin(), keys.end(), [&](const BudgetKey& k) { return key == k.key; });
+    if (!known) {
+      std::string all;
+      for (const auto& k : keys) all += fmt::format("{}{}", all.empty() ? "" : ", ", k.key);
+      return invalid_argument("unknown budget key '{}'; the keys are: {}", key, all);
+    }
+    if (!value.is_number()) return invalid_argument("budget '{}' must be a number, got {}", key, value.dump());
+    const double v = value.get<double>();
+    if (!std::isfinite(v) || (v < 0 && key != "min_snr_db")) {
+      return invalid_argument("budget '{}' must be a finite non-negative number, got {}", key, value.dump());
+    }
+    if (is_fraction_key(key) && v > 1) {
+      return invalid_argument("budget '{}' is a fraction between 0 and 1 (0.9 for 90%), got {}", key, v);
+    }
+    b.limits.emplace_back(key, v);
+  }
+  if (b.limits.empty()) return invalid_argument("the budget sets no limits");
+  return b;
+}
+
+Expected<GateResult> check_budget(const nlohmann::json& report, const Budget& budget,
+                                  const std::vector<std::string>& only) {
+  if (!report.is_object() || report.value("schema", "") != "tfcompress-report") {
+    return invalid_argument("not a tfcompress report (its \"schema\" is not \"tfcompress-report\")");
+  }
+  if (!report.contains("models") || !report["models"].is_array()) {
+    return invalid_argument("the report has no \"models\" list");
+  }
+  std::vector<const nlohmann::json*> entries;
+  for (const auto& m : report["models"]) {
+    if (only.empty() || std::find(only.begin(), only.end(), m.value("name", "")) != only.end()) entries.push_back(&m);
+  }
+  const bool has_baseline = report.contains("baseline") && report["baseline"].is_object();
+  if (has_baseline && !only.empty() &&
+      std::find(only.begin(), only.end(), report["baseline"].value("name", "")) != only.end()) {
+    entries.insert(entries.begin(), &report["baseline"]);
+  }
+  for (const std::string& name : only) {
+    const bool found = std::any_of(entries.begin(), entries.end(),
+                                   [&](const nlohmann::json* e) { return e->value("name", "") == name; });
+    if (!found) return not_found("the report has no model named '{}'", name);
+  }
+  if (entries.empty()) return invalid_argument("the report holds no models to gate");
+  for (const auto& [key, limit] : budget.limits) {
+    const bool needs_baseline = key == "max_accuracy_drop" || key == "min_top1_agreement" || key == "min_snr_db";
+    if (needs_baseline && !has_baseline) {
+      return invalid_argument("budget '{}' compares against the baseline, but the report has none; evaluate with "
+                              "--baseline baseline.json (made by 'tfcompress baseline')",
+                              key);
+    }
+  }
+  GateResult result;
+  for (const nlohmann::json* m : entries) {
+    const std::string name = m->value("name", "?");
+    result.models.push_back(name);
+    for (const auto& [key, limit] : budget.limits) {
+      const auto& keys = budget_keys();
+      const BudgetKey& k = *std::find_if(keys.begin(), keys.end(), [&](const BudgetKey& x) { return key == x.key; });
+      const auto actual = figure(key, *m, report);
+      Violation v{name, key, limit, actual, ""};
+      if (!actual) {
+        v.message = fmt::format("{} {}: the report has no {} for this model", key, show(limit, k.unit), k.what);
+        result.violations.push_back(v);
+        continue;
+      }
+      const bool ok = k.is_max ? *actual <= limit : *actual >= limit;
+      if (!ok) {
+        v.message = fmt::format("{}: {} is {}, {} {}", key, k.what, show(*actual, k.unit),
+                                k.is_max ? "above the limit" : "below the limit", show(limit, k.unit));
+        result.violations.push_back(v);
+      }
+    }
+  }
+  return result;
+}
+
+nlohmann::json gate_json(const GateResult& r, const Budget& budget) {
+  nlohmann::json j;
+  j["passed"] = r.passed();
+  j["models"] = nlohmann::json::array();
+  for (const std::string& name : r.models) {
+    nlohmann::json m{{"name", name}, {"violations", nlohmann::json::array()}};
+    for (const auto& v : r.violations) {
+      if (v.model != name) continue;
+      m["violations"].push_back({{"key", v.key},
+                                 {"limit", v.limit},
+                                 {"actual", v.actual ? nlohmann::json(*v.actual) : nlohmann::json(nullptr)},
+                                 {"message", v.message}});
+    }
+    m["passed"] = m["violations"].empty();
+    j["models"].push_back(m);
+  }
+  nlohmann::json limits = nlohmann::json::object();
+  for (const auto& [k, v] : budget.limits) limits[k] = v;
+  j["budget"] = limits;
+  return j;
+}
+
+}  // namespace tfc::eval
