@@ -73,7 +73,7 @@ def main():
         "int8_within_1_step_ours_vs_litert": float(np.mean(np.abs(q_ours - q_ref) <= step * 1.001)),
     })
     Path(a.json).write_text(json.dumps(report, indent=2))
-    print("== report")
+    print("== tfcompress vs LiteRT")
     width = max(map(len, report))
     for k, v in report.items():
         print(f"  {k:<{width}}  {v:.4f}" if isinstance(v, float) else f"  {k:<{width}}  {v}")

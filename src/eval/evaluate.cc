@@ -343,7 +343,11 @@ Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>&
   std::vector<Latency> latencies(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
     auto r = score_model(specs[i], data, s, latencies[i]);
-    if (!r) return r.status().with_context(specs[i].path);
+    if (!r) {
+      // Name the model unless the message already starts with its path.
+      if (r.status().message().rfind(specs[i].path, 0) == 0) return r.status();
+      return r.status().with_context(specs[i].path);
+    }
     results.push_back(std::move(*r));
   }
   if (s.runner.empty()) {
