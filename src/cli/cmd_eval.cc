@@ -163,10 +163,29 @@ Status run_eval(EvalOptions& o) {
   report["models"] = nlohmann::json::array();
   std::vector<eval::ModelSpec> specs;
   for (size_t i = 0; i < o.models.size(); ++i) specs.push_back({o.models[i], names[i]});
-  TFC_ASSIGN_OR_RETURN(auto results, eval::evaluate_models(specs, data, o.m.settings));
+  // The baseline model joins the timed rounds when its file is still there
+  // unchanged, so that latency deltas compare runs on the same machine state.
+  std::vector<eval::ModelSpec> also_time;
+  if (base) {
+    const std::string path = base->file["model"].value("path", "");
+    auto sha = io::sha256_file(path);
+    if (sha && *sha == base->file["model"].value("sha256", "")) {
+      also_time.push_back({path, base_name});
+    } else if (!o.m.quiet) {
+      fmt::print(stderr, "note: the baseline model {} is not available unchanged; its latency is the one recorded "
+                         "on {}\n",
+                 path, base->file.value("created_at", "?"));
+    }
+  }
+  std::vector<eval::Latency> base_latency;
+  TFC_ASSIGN_OR_RETURN(auto results, eval::evaluate_models(specs, data, o.m.settings, also_time, &base_latency));
+  if (!base_latency.empty()) {
+    report["baseline"]["recorded_latency"] = report["baseline"]["latency"];
+    report["baseline"]["latency"] = eval::latency_json(base_latency[0]);
+  }
   for (size_t i = 0; i < results.size(); ++i) {
     if (base) {
-      TFC_RETURN_IF_ERROR(eval::compare_to_baseline(results[i], base->file["model"], base->outputs)
+      TFC_RETURN_IF_ERROR(eval::compare_to_baseline(results[i], report["baseline"], base->outputs)
                               .with_context(fmt::format("comparing {} with the baseline", o.models[i])));
     }
     report["models"].push_back(std::move(results[i].entry));

@@ -27,6 +27,11 @@ Command convert_command();
 Command check_command();
 Command quantize_command();
 Command debug_command();
+Command registry_command();
+Command report_command();
+Command baseline_command();
+Command eval_command();
+Command gate_command();
 
 // Prints a status to stderr in the CLI's format ("error: ...").
 void print_error(const Status& s);

@@ -33,7 +33,8 @@ void apply_arithmetic(const std::string& value) {
 namespace {
 
 std::vector<Command> all_commands() {
-  return {inspect_command(), run_command(), convert_command(), check_command(), quantize_command(), debug_command()};
+  return {inspect_command(), run_command(), convert_command(), check_command(), quantize_command(), debug_command(),
+          baseline_command(), eval_command(), gate_command(), report_command(), registry_command()};
 }
 
 int run_main(int argc, char** argv) {

@@ -338,7 +338,8 @@ Status time_models(const std::vector<ModelSpec>& specs, const EvalData& data, co
 }  // namespace
 
 Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>& specs, const EvalData& data,
-                                                   const EvalSettings& s) {
+                                                   const EvalSettings& s, const std::vector<ModelSpec>& also_time,
+                                                   std::vector<Latency>* also_latencies) {
   std::vector<ModelResult> results;
   std::vector<Latency> latencies(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -350,14 +351,18 @@ Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>&
     }
     results.push_back(std::move(*r));
   }
+  std::vector<ModelSpec> timed = specs;
+  timed.insert(timed.end(), also_time.begin(), also_time.end());
+  latencies.resize(timed.size());
   if (s.runner.empty()) {
-    TFC_RETURN_IF_ERROR(time_models(specs, data, s, latencies));
+    TFC_RETURN_IF_ERROR(time_models(timed, data, s, latencies));
   } else {
-    for (size_t i = 0; i < specs.size(); ++i) {
-      TFC_ASSIGN_OR_RETURN(latencies[i], run_runner(s.runner, specs[i].path, s.threads));
+    for (size_t i = 0; i < timed.size(); ++i) {
+      TFC_ASSIGN_OR_RETURN(latencies[i], run_runner(s.runner, timed[i].path, s.threads));
     }
   }
   for (size_t i = 0; i < specs.size(); ++i) results[i].entry["latency"] = latency_json(latencies[i]);
+  if (also_latencies) also_latencies->assign(latencies.begin() + static_cast<std::ptrdiff_t>(specs.size()), latencies.end());
   return results;
 }
 

@@ -66,8 +66,12 @@ struct ModelSpec {
 // each model. Then latency: all models loaded, warmed up, and timed in rounds
 // of one run of each, so that changes in machine load hit every model alike
 // (or the runner command, once per model).
+// `also_time` (e.g. the baseline model) joins the timed rounds only; their
+// latencies are returned in `also_latencies`.
 Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>& models, const EvalData& data,
-                                                   const EvalSettings& settings);
+                                                   const EvalSettings& settings,
+                                                   const std::vector<ModelSpec>& also_time = {},
+                                                   std::vector<Latency>* also_latencies = nullptr);
 Expected<ModelResult> evaluate_model(const std::string& path, const std::string& name, const EvalData& data,
                                      const EvalSettings& settings);
 
