@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/file_util.h"
 #include "io/tflite_reader.h"
 #include "io/tflite_writer.h"
 
@@ -285,7 +286,7 @@ Status save_stats(const std::string& path, const CalibrationStats& stats) {
   for (const TensorStats& t : stats.tensors) j["tensors"].push_back(tensor_to_json(t));
   const std::string text = j.dump(1) + "\n";
   const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
-  return io::write_file_atomic(path, std::span<const uint8_t>(bytes, text.size()))
+  return io::write_file_durable(path, std::span<const uint8_t>(bytes, text.size()))
       .with_context("writing calibration stats");
 }
 

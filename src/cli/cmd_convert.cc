@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "io/file_util.h"
 #include "io/tflite_reader.h"
 #include "io/tflite_writer.h"
 
@@ -17,7 +18,7 @@ struct ConvertOptions {
 Status run_convert(const ConvertOptions& o) {
   TFC_ASSIGN_OR_RETURN(ir::Model model, io::read_tflite(o.input));
   TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::serialize_tflite(model));
-  TFC_RETURN_IF_ERROR(io::write_file_atomic(o.output, bytes));
+  TFC_RETURN_IF_ERROR(io::write_file_durable(o.output, bytes));
   fmt::print("wrote {} ({} bytes)\n", o.output, bytes.size());
   return Status::ok();
 }

@@ -16,6 +16,7 @@
 #include "calibration/distribution_check.h"
 #include "calibration/observer.h"
 #include "cli/commands.h"
+#include "io/file_util.h"
 #include "io/tflite_reader.h"
 #include "io/tflite_writer.h"
 #include "passes/pass.h"
@@ -312,7 +313,7 @@ Status run_quantize(const QuantizeOptions& o) {
     TFC_RETURN_IF_ERROR(passes::run_recipe(model, recipe));
   }
   TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, io::serialize_tflite(model));
-  TFC_RETURN_IF_ERROR(io::write_file_atomic(o.output, bytes));
+  TFC_RETURN_IF_ERROR(io::write_file_durable(o.output, bytes));
   report["after"] = model_stats(model, bytes.size());
   if (o.json) {
     fmt::print("{}\n", report.dump(2));

@@ -3,16 +3,11 @@
 // tensors and ops keep their IR order.
 #include "io/tflite_writer.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <filesystem>
 #include <map>
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "io/file_util.h"
 #include "ir/verify.h"
 
 namespace tfc::io {
@@ -226,36 +221,9 @@ Expected<std::vector<uint8_t>> serialize_tflite(const ir::Model& m) {
   return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
 }
 
-Status write_file_atomic(const std::string& path, std::span<const uint8_t> bytes) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  const int fd = mkstemp(tmpl.data());
-  if (fd < 0) return invalid_argument("cannot create a temporary file next to '{}'", path);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(tmpl.c_str());
-      return invalid_argument("writing '{}' failed (disk full?)", path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  fchmod(fd, 0644);
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || std::rename(tmpl.c_str(), path.c_str()) != 0) {
-    ::unlink(tmpl.c_str());
-    return invalid_argument("cannot write '{}'", path);
-  }
-  return Status::ok();
-}
-
 Status write_tflite(const std::string& path, const ir::Model& model) {
   TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, serialize_tflite(model));
-  return write_file_atomic(path, bytes).with_context("writing model");
+  return write_file_durable(path, bytes).with_context("writing model");
 }
 
 }  // namespace tfc::io

@@ -15,8 +15,4 @@ namespace tfc::io {
 Expected<std::vector<uint8_t>> serialize_tflite(const ir::Model& model);
 Status write_tflite(const std::string& path, const ir::Model& model);
 
-// Writes bytes to `path` atomically: a temporary file in the same folder,
-// fsync, then rename over the target.
-Status write_file_atomic(const std::string& path, std::span<const uint8_t> bytes);
-
 }  // namespace tfc::io
