@@ -32,8 +32,8 @@ bool is_activation(const ir::Model& m, const ir::Tensor& t) {
 
 Expected<std::vector<LayerError>> compare_layers(const ir::Model& float_model, const ir::Model& quantized_model,
                                                  const Dataset& data, const LayerErrorOptions& options) {
-  TFC_ASSIGN_OR_RETURN(auto fi, runtime::Interpreter::create(float_model, 0));
-  TFC_ASSIGN_OR_RETURN(auto qi, runtime::Interpreter::create(quantized_model, 0));
+  TFC_ASSIGN_OR_RETURN(auto fi, runtime::Interpreter::create(float_model, 0, {.preserve_all_tensors = true}));
+  TFC_ASSIGN_OR_RETURN(auto qi, runtime::Interpreter::create(quantized_model, 0, {.preserve_all_tensors = true}));
   if (fi->num_inputs() != 1 || qi->num_inputs() != 1) {
     return unsupported("per-layer comparison feeds models with one input");
   }

@@ -50,7 +50,7 @@ Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_sa
 
   // E[x] per channel (the last dim) of every candidate's input.
   std::map<ir::TensorId, std::pair<std::vector<double>, int64_t>> sums;
-  TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, 0));
+  TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, 0, {.preserve_all_tensors = true}));
   int64_t n = data.num_samples();
   if (max_samples > 0) n = std::min(n, max_samples);
   const int64_t batch = calibration::fixed_batch_size(model, 0);

@@ -9,10 +9,12 @@
 #include "ir/verify.h"
 #include "ops/registry.h"
 #include "ops/sparsity.h"
+#include "runtime/memory_plan.h"
 
 namespace tfc::runtime {
 
-Expected<std::unique_ptr<Interpreter>> Interpreter::create(const ir::Model& model, int subgraph) {
+Expected<std::unique_ptr<Interpreter>> Interpreter::create(const ir::Model& model, int subgraph,
+                                                         InterpreterOptions options) {
   if (subgraph < 0 || static_cast<size_t>(subgraph) >= model.subgraphs.size()) {
     return invalid_argument("subgraph {} does not exist (the model has {})", subgraph, model.subgraphs.size());
   }
@@ -20,7 +22,58 @@ Expected<std::unique_ptr<Interpreter>> Interpreter::create(const ir::Model& mode
   TFC_RETURN_IF_ERROR(interp->check_supported());
   TFC_RETURN_IF_ERROR(interp->bind());
   TFC_RETURN_IF_ERROR(interp->infer_static_shapes());
+  interp->options_ = options;
+  interp->plan_arena();
   return interp;
+}
+
+// Spans: a graph input, variable or output lives through the whole invoke (and
+// between invokes); any other activation from the op that writes it to the
+// last op that reads it. Sizes come from the model's static shapes; a tensor
+// that turns out larger at invoke gets its own buffer instead.
+void Interpreter::plan_arena() {
+  const size_t n = graph_.tensors.size();
+  planned_offset_.assign(n, -1);
+  planned_size_.assign(n, 0);
+  if (options_.preserve_all_tensors) return;
+  const int num_ops = static_cast<int>(graph_.ops.size());
+  std::vector<int> first(n, -2), last(n, -2);
+  for (int i = 0; i < num_ops; ++i) {
+    for (ir::TensorId id : graph_.ops[static_cast<size_t>(i)].outputs) {
+      if (first[id] == -2) first[id] = i;
+      last[id] = std::max(last[id], i);
+    }
+    for (ir::TensorId id : graph_.ops[static_cast<size_t>(i)].inputs) {
+      if (id == ir::kNoTensor) continue;
+      last[id] = std::max(last[id], i);
+    }
+  }
+  const auto whole = [&](ir::TensorId id) {
+    first[id] = -1;
+    last[id] = num_ops;
+  };
+  for (ir::TensorId id : graph_.inputs) whole(id);
+  for (ir::TensorId id : graph_.outputs) whole(id);
+  for (size_t id = 0; id < n; ++id) {
+    if (graph_.tensors[id].is_variable) whole(static_cast<ir::TensorId>(id));
+  }
+  std::vector<BufferRequest> requests;
+  std::vector<size_t> ids;
+  for (size_t id = 0; id < n; ++id) {
+    if (is_constant_[id] || first[id] == -2) continue;
+    auto bytes = ir::dense_byte_size(graph_.tensors[id].dtype, graph_.tensors[id].shape);
+    if (!bytes || *bytes <= 0) continue;
+    requests.push_back({*bytes, first[id], last[id]});
+    ids.push_back(id);
+  }
+  const MemoryPlan plan = plan_memory(requests);
+  arena_.assign(static_cast<size_t>(plan.arena_bytes) + 64, 0);
+  arena_base_ = arena_.data() + (64 - reinterpret_cast<uintptr_t>(arena_.data()) % 64) % 64;
+  planned_arena_bytes_ = static_cast<size_t>(plan.arena_bytes);
+  for (size_t k = 0; k < ids.size(); ++k) {
+    planned_offset_[ids[k]] = plan.offsets[k];
+    planned_size_[ids[k]] = requests[k].size;
+  }
 }
 
 Status Interpreter::check_supported() const {
@@ -106,6 +159,13 @@ Status Interpreter::ensure_storage(ir::TensorId id) {
   ops::TensorSlot& slot = slots_[id];
   if (is_constant_[id]) return Status::ok();
   TFC_ASSIGN_OR_RETURN(int64_t bytes, ir::dense_byte_size(slot.tensor->dtype, slot.shape));
+  if (planned_offset_[id] >= 0) {
+    if (bytes <= planned_size_[id]) {
+      slot.data = arena_base_ + planned_offset_[id];
+      return Status::ok();
+    }
+    planned_offset_[id] = -1;  // outgrew its plan: its own buffer from now on
+  }
   auto& buf = storage_[id];
   if (buf.size() < static_cast<size_t>(bytes) || buf.empty()) buf.resize(std::max<int64_t>(bytes, 1));
   slot.data = buf.data();

@@ -21,10 +21,19 @@ namespace tfc::runtime {
 // calibration observers and per-layer debugging. Must not modify the data.
 using OpObserver = std::function<void(int op_index, const ir::Op& op, std::span<ops::TensorSlot* const> outputs)>;
 
+struct InterpreterOptions {
+  // Keep every tensor's value after invoke (per-layer debugging, statistics
+  // read after the run). Off: activations share one planned arena
+  // (memory_plan.h), and only graph inputs, outputs and variables survive an
+  // invoke; observers still see each op's outputs when it runs.
+  bool preserve_all_tensors = false;
+};
+
 class Interpreter {
  public:
   // Builds an interpreter for `subgraph` of `model`. The model must outlive it.
-  static Expected<std::unique_ptr<Interpreter>> create(const ir::Model& model, int subgraph = 0);
+  static Expected<std::unique_ptr<Interpreter>> create(const ir::Model& model, int subgraph = 0,
+                                                       InterpreterOptions options = {});
 
   int num_inputs() const { return static_cast<int>(graph_.inputs.size()); }
   int num_outputs() const { return static_cast<int>(graph_.outputs.size()); }
@@ -41,13 +50,16 @@ class Interpreter {
   Array tensor_value(ir::TensorId id) const;
   void set_observer(OpObserver observer) { observer_ = std::move(observer); }
 
-  // Bytes of activation storage held now (inputs, intermediates, outputs; no
-  // reuse between tensors yet): what the runtime needs beyond the model.
+  // Bytes of activation storage held now: the planned arena plus the buffers
+  // of tensors that outgrew their plan or were not planned; what the runtime
+  // needs beyond the model.
   size_t arena_bytes() const {
-    size_t total = 0;
+    size_t total = planned_arena_bytes_;
     for (const auto& s : storage_) total += s.size();
     return total;
   }
+  // The arena the static plan asked for (0 with preserve_all_tensors).
+  size_t planned_arena_bytes() const { return planned_arena_bytes_; }
 
  private:
   Interpreter(const ir::Model& model, const ir::Subgraph& graph) : model_(model), graph_(graph) {}
@@ -55,11 +67,18 @@ class Interpreter {
   Status bind();
   Status infer_static_shapes();
   Status ensure_storage(ir::TensorId id);
+  void plan_arena();
 
   const ir::Model& model_;
   const ir::Subgraph& graph_;
   std::vector<ops::TensorSlot> slots_;            // one per tensor
-  std::vector<std::vector<uint8_t>> storage_;     // owned bytes of non-constant tensors
+  InterpreterOptions options_;
+  std::vector<std::vector<uint8_t>> storage_;     // bytes of non-constant tensors outside the arena
+  std::vector<uint8_t> arena_;                    // the planned activations (plus alignment slack)
+  uint8_t* arena_base_ = nullptr;                 // arena_'s first 64-byte aligned address
+  size_t planned_arena_bytes_ = 0;
+  std::vector<int64_t> planned_offset_;           // per tensor: offset in the arena, -1 if not planned
+  std::vector<int64_t> planned_size_;             // per tensor: bytes planned
   std::vector<std::vector<uint8_t>> const_copies_;  // constants whose buffer lacks alignment
   std::vector<ops::OpContext> contexts_;          // one per op
   std::vector<std::vector<ops::TensorSlot*>> op_outputs_;  // per op, what the observer sees
