@@ -34,6 +34,8 @@ def main():
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--format", choices=["json", "benchmark_model"], default="json")
+    ap.add_argument("--data", help="an .npz whose array x (batch first) holds the input: its first sample is "
+                                   "fed to the (single) input instead of random values")
     args = ap.parse_args()
 
     from ai_edge_litert.interpreter import Interpreter
@@ -43,8 +45,16 @@ def main():
     interp.allocate_tensors()
     init_ms = (time.perf_counter() - t0) * 1e3
     rng = np.random.default_rng(0)
-    for d in interp.get_input_details():
-        interp.set_tensor(d["index"], random_input(d, rng))
+    details = interp.get_input_details()
+    if args.data:
+        if len(details) != 1:
+            ap.error("--data needs a model with one input")
+        x = np.load(args.data)["x"][:1]
+        interp.set_tensor(details[0]["index"], np.ascontiguousarray(x.reshape(details[0]["shape"]),
+                                                                    dtype=details[0]["dtype"]))
+    else:
+        for d in details:
+            interp.set_tensor(d["index"], random_input(d, rng))
     t = time.perf_counter()
     interp.invoke()
     first_ms = (time.perf_counter() - t) * 1e3

@@ -13,6 +13,7 @@ APT_PACKAGES=(
   cmake ninja-build g++ pkg-config clang libclang-rt-14-dev
   flatbuffers-compiler libflatbuffers-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libzip-dev zlib1g-dev libhdf5-dev libbenchmark-dev libssl-dev
+  libxnnpack-dev libpthreadpool-dev libdnnl-dev
   dataset-fashion-mnist python3-venv time
   chromium
 )

@@ -2,7 +2,9 @@
 // measures every model on the same samples and settings, compares each with
 // the recorded baseline, and writes one report (report.json, report.md,
 // report.html into DIR; --json prints the JSON).
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -30,32 +32,46 @@ struct Baseline {
   eval::Outputs outputs;
 };
 
+// j[key] when it is a string, else `fallback` (hand-edited files may hold anything).
+std::string string_at(const nlohmann::json& j, const char* key, const std::string& fallback = "") {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 Expected<Baseline> load_baseline(const std::string& path) {
   TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file(path));
   Baseline b;
   b.file = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (b.file.is_discarded() || !b.file.is_object() || b.file.value("schema", "") != "tfcompress-baseline") {
+  if (b.file.is_discarded() || !b.file.is_object() || string_at(b.file, "schema") != "tfcompress-baseline") {
     return invalid_argument("{} is not a baseline file (make one with 'tfcompress baseline MODEL --data VAL -o {}')",
                             path, path);
   }
-  if (!b.file["schema_version"].is_number_integer() ||
-      b.file["schema_version"].get<int>() > eval::kBaselineSchemaVersion) {
+  if (!b.file["schema_version"].is_number_integer()) {
+    return invalid_argument("{}: no integer \"schema_version\"", path);
+  }
+  if (b.file["schema_version"].get<int64_t>() > eval::kBaselineSchemaVersion) {
     return invalid_argument("{}: baseline schema version {} is newer than this tfcompress reads ({})", path,
                             b.file["schema_version"].dump(), eval::kBaselineSchemaVersion);
   }
   for (const char* key : {"settings", "model", "outputs"}) {
     if (!b.file.contains(key) || !b.file[key].is_object()) return invalid_argument("{}: no \"{}\" object", path, key);
   }
+  for (const char* key : {"file", "sha256"}) {
+    if (string_at(b.file["outputs"], key).empty()) return invalid_argument("{}: no \"outputs.{}\" string", path, key);
+  }
+  if (string_at(b.file["model"], "name").empty()) b.file["model"]["name"] = "baseline";
   const std::filesystem::path outputs =
-      std::filesystem::path(path).parent_path() / b.file["outputs"].value("file", "");
+      std::filesystem::path(path).parent_path() / string_at(b.file["outputs"], "file");
   TFC_ASSIGN_OR_RETURN(std::string sha, io::sha256_file(outputs.string()));
-  if (sha != b.file["outputs"].value("sha256", "")) {
+  if (sha != string_at(b.file["outputs"], "sha256")) {
     return invalid_argument("{}: the baseline outputs {} changed since the baseline was recorded (sha256 differs); "
                             "record the baseline again",
                             path, outputs.string());
   }
   TFC_ASSIGN_OR_RETURN(auto arrays, read_npz(outputs.string()));
-  const auto& names = b.file["outputs"]["names"];
+  const nlohmann::json names = b.file["outputs"].contains("names") && b.file["outputs"]["names"].is_array()
+                                   ? b.file["outputs"]["names"]
+                                   : nlohmann::json::array();
   for (size_t i = 0; i < arrays.size(); ++i) {
     b.outputs.names.push_back(i < names.size() && names[i].is_string() ? names[i].get<std::string>()
                                                                          : arrays[i].name);
@@ -68,30 +84,44 @@ Expected<Baseline> load_baseline(const std::string& path) {
 // and refuses settings that would make the comparison meaningless.
 Status adopt_baseline_settings(MeasureOptions& m, const nlohmann::json& s, const std::string& path) {
   auto& e = m.settings;
-  const auto adopt_int = [&](CLI::Option* opt, auto& value, const char* key) {
+  // Recorded numbers are checked as the options are: within range, and
+  // positive unless `zero_ok`.
+  const auto adopt = [&](CLI::Option* opt, auto& value, const char* key, bool zero_ok) -> Status {
     using T = std::decay_t<decltype(value)>;
-    if (!s.contains(key) || !s[key].is_number()) return;
-    const T recorded = s[key].get<T>();
+    if (!s.contains(key) || s[key].is_null()) return Status::ok();
+    const double v = s[key].is_number() ? s[key].get<double>() : NAN;
+    if (!(zero_ok ? v >= 0 : v > 0) || v > std::numeric_limits<int>::max()) {
+      return invalid_argument("{}: settings.{} must be a {} number, got {}", path, key,
+                              zero_ok ? "non-negative" : "positive", s[key].dump());
+    }
+    const T recorded = static_cast<T>(v);
     if (opt->count() == 0) value = recorded;
     else if (value != recorded) {
       fmt::print(stderr, "warning: --{} {} differs from the baseline's {} ({}); latency figures may not compare\n",
                  key, value, recorded, path);
     }
+    return Status::ok();
   };
-  adopt_int(m.warmup_opt, e.warmup, "warmup");
-  adopt_int(m.runs_opt, e.runs, "runs");
-  adopt_int(m.threads_opt, e.threads, "threads");
-  adopt_int(m.top_k_opt, e.top_k, "top_k");
-  adopt_int(m.max_seconds_opt, e.max_seconds, "max_seconds");
-  if (m.samples_opt->count() == 0 && s.contains("samples") && s["samples"].is_number_integer()) {
-    e.max_samples = s["samples"].get<int64_t>();
+  TFC_RETURN_IF_ERROR(adopt(m.warmup_opt, e.warmup, "warmup", true));
+  TFC_RETURN_IF_ERROR(adopt(m.runs_opt, e.runs, "runs", false));
+  TFC_RETURN_IF_ERROR(adopt(m.threads_opt, e.threads, "threads", false));
+  TFC_RETURN_IF_ERROR(adopt(m.top_k_opt, e.top_k, "top_k", false));
+  TFC_RETURN_IF_ERROR(adopt(m.max_seconds_opt, e.max_seconds, "max_seconds", false));
+  if (!s.contains("samples") || !s["samples"].is_number_integer() || s["samples"].get<int64_t>() <= 0) {
+    return invalid_argument("{}: settings.samples must be a positive integer, got {}", path,
+                            s.contains("samples") ? s["samples"].dump() : "nothing");
   }
+  if (m.samples_opt->count() == 0) e.max_samples = s["samples"].get<int64_t>();
   if (m.input_scale_opt->count() == 0 && s.contains("input_scale") && s["input_scale"].is_number()) {
     m.input_scale = s["input_scale"].get<float>();
     e.input_scale = m.input_scale;
   }
   if (m.arithmetic_opt->count() == 0 && s.contains("arithmetic") && s["arithmetic"].is_string()) {
     e.arithmetic = s["arithmetic"].get<std::string>();
+    if (e.arithmetic != "litert" && e.arithmetic != "reference") {
+      return invalid_argument("{}: settings.arithmetic must be \"litert\" or \"reference\", got \"{}\"", path,
+                              e.arithmetic);
+    }
   }
   if (m.labels.empty() && s.contains("labels") && s["labels"].is_string()) m.labels = s["labels"].get<std::string>();
   return Status::ok();
@@ -132,15 +162,15 @@ Status run_eval(EvalOptions& o) {
                        eval::load_eval_data(o.m.data, o.m.labels, o.m.settings.input_scale, o.m.settings.max_samples));
   if (base) {
     const auto& s = base->file["settings"];
-    if (s.value("data_sha256", "") != data.sha256) {
+    if (string_at(s, "data_sha256") != data.sha256) {
       return invalid_argument("the baseline {} was recorded on other data ({}) than --data {}; evaluate on the same "
                               "samples or record a new baseline",
-                              o.baseline, s.value("data", "?"), o.m.data);
+                              o.baseline, string_at(s, "data", "?"), o.m.data);
     }
-    if (s.value("samples", int64_t{-1}) != data.samples()) {
+    const int64_t recorded = s["samples"].get<int64_t>();  // checked by adopt_baseline_settings
+    if (recorded != data.samples()) {
       return invalid_argument("the baseline {} scored {} samples but this run scores {}; use --samples {}",
-                              o.baseline, s.value("samples", int64_t{-1}), data.samples(),
-                              s.value("samples", int64_t{-1}));
+                              o.baseline, recorded, data.samples(), recorded);
     }
   }
   if (!o.m.quiet && o.m.settings.threads > 1 && o.m.settings.runner.empty()) {
@@ -149,7 +179,7 @@ Status run_eval(EvalOptions& o) {
                o.m.settings.threads);
   }
 
-  const std::string base_name = base ? base->file["model"].value("name", "") : "";
+  const std::string base_name = base ? string_at(base->file["model"], "name") : "";
   const auto names = model_names(o.models, base_name);
   nlohmann::json report;
   report["schema"] = report::kReportSchema;
@@ -159,7 +189,7 @@ Status run_eval(EvalOptions& o) {
   report["host"] = eval::host_json();
   report["settings"] = eval::settings_json(o.m.settings, data);
   report["baseline"] = base ? base->file["model"] : nlohmann::json(nullptr);
-  if (base) report["baseline"]["recorded_at"] = base->file.value("created_at", "");
+  if (base) report["baseline"]["recorded_at"] = string_at(base->file, "created_at");
   report["models"] = nlohmann::json::array();
   std::vector<eval::ModelSpec> specs;
   for (size_t i = 0; i < o.models.size(); ++i) specs.push_back({o.models[i], names[i]});
@@ -167,14 +197,14 @@ Status run_eval(EvalOptions& o) {
   // unchanged, so that latency deltas compare runs on the same machine state.
   std::vector<eval::ModelSpec> also_time;
   if (base) {
-    const std::string path = base->file["model"].value("path", "");
+    const std::string path = string_at(base->file["model"], "path");
     auto sha = io::sha256_file(path);
-    if (sha && *sha == base->file["model"].value("sha256", "")) {
+    if (sha && *sha == string_at(base->file["model"], "sha256")) {
       also_time.push_back({path, base_name});
     } else if (!o.m.quiet) {
       fmt::print(stderr, "note: the baseline model {} is not available unchanged; its latency is the one recorded "
                          "on {}\n",
-                 path, base->file.value("created_at", "?"));
+                 path, string_at(base->file, "created_at", "?"));
     }
   }
   std::vector<eval::Latency> base_latency;

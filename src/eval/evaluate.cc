@@ -6,6 +6,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -45,6 +47,28 @@ void scale_to_float(const Array& x, float scale, float* out) {
   for (int64_t i = 0; i < x.num_elements(); ++i) out[i] = static_cast<float>(p[i]) * scale;
 }
 
+template <typename T>
+std::vector<double> to_doubles(const Array& a) {
+  const T* p = a.as<T>();
+  return std::vector<double>(p, p + a.num_elements());
+}
+
+// An output's values as real numbers: floats as they are, quantized integers
+// dequantized, other integers (class ids, counts, flags) as their values.
+Expected<std::vector<double>> output_values(const Array& out, const ir::Tensor& t) {
+  if (out.dtype == DType::kFloat32 || t.is_quantized()) return analysis::real_values(out, t);
+  switch (out.dtype) {
+    case DType::kFloat64: return to_doubles<double>(out);
+    case DType::kInt8: return to_doubles<int8_t>(out);
+    case DType::kUInt8:
+    case DType::kBool: return to_doubles<uint8_t>(out);
+    case DType::kInt16: return to_doubles<int16_t>(out);
+    case DType::kInt32: return to_doubles<int32_t>(out);
+    case DType::kInt64: return to_doubles<int64_t>(out);
+    default: return unsupported("output '{}' has dtype {}, which eval cannot compare", t.name, dtype_name(out.dtype));
+  }
+}
+
 // Resets the kernel's resident high-water mark of this process to its current
 // resident size (Linux: write 5 to /proc/self/clear_refs), after returning
 // freed heap to the system. False when the kernel does not allow it.
@@ -76,8 +100,12 @@ std::string shell_quote(const std::string& s) {
 }
 
 Expected<Latency> run_runner(const std::string& command, const std::string& model_path, int threads) {
-  const std::string cmd = expand_runner(command, model_path, threads) + " 2>&1";
-  std::FILE* p = ::popen(cmd.c_str(), "r");
+  const std::string cmd = expand_runner(command, model_path, threads);
+  // In a subshell so that the redirections cover every part of the command
+  // (the newline ends a trailing comment); no input, so a runner waiting on
+  // stdin cannot hang eval.
+  const std::string shell = "(" + cmd + "\n) </dev/null 2>&1";
+  std::FILE* p = ::popen(shell.c_str(), "r");
   if (!p) return invalid_argument("cannot start the runner: {}", cmd);
   std::string output;
   char buf[4096];
@@ -86,8 +114,11 @@ Expected<Latency> run_runner(const std::string& command, const std::string& mode
   const int status = ::pclose(p);
   if (status != 0) {
     const std::string tail = output.size() > 600 ? "..." + output.substr(output.size() - 600) : output;
-    return invalid_argument("the runner failed (exit status {}): {}\n{}", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                            cmd, tail);
+    const std::string how = status == -1           ? fmt::format("could not be waited for: {}", std::strerror(errno))
+                            : WIFEXITED(status)   ? fmt::format("exit status {}", WEXITSTATUS(status))
+                            : WIFSIGNALED(status) ? fmt::format("killed by signal {}", WTERMSIG(status))
+                                                  : fmt::format("wait status {}", status);
+    return invalid_argument("the runner failed ({}): {}\n{}", how, cmd, tail.empty() ? "(it printed nothing)" : tail);
   }
   auto latency = parse_runner_output(output);
   if (!latency) return latency.status().with_context(fmt::format("runner '{}'", cmd));
@@ -171,6 +202,16 @@ Expected<EvalData> load_eval_data(const std::string& spec, const std::string& la
       TFC_ASSIGN_OR_RETURN(d.data.y, slice_batch(*d.data.y, 0, max_samples));
     }
   }
+  if (!input_scale && d.data.x.dtype == DType::kFloat64) {
+    // NumPy's default float type: float models take float32.
+    const Array& x = d.data.x;
+    Array f{DType::kFloat32, x.shape, {}};
+    f.data.resize(static_cast<size_t>(x.num_elements()) * sizeof(float));
+    const double* p = x.as<double>();
+    float* out = f.as<float>();
+    for (int64_t i = 0; i < x.num_elements(); ++i) out[i] = static_cast<float>(p[i]);
+    d.data.x = std::move(f);
+  }
   if (input_scale) {
     if (!std::isfinite(*input_scale) || *input_scale == 0) {
       return invalid_argument("--input-scale must be finite and non-zero, got {}", *input_scale);
@@ -213,14 +254,28 @@ Expected<Loaded> load_model(const std::string& path) {
   if (m.interp->num_inputs() != 1) {
     return unsupported("{}: eval feeds models with one input; this one has {}", path, m.interp->num_inputs());
   }
+  if (m.interp->num_outputs() == 0) return unsupported("{}: the model has no outputs to measure", path);
   m.batch = std::max<int64_t>(1, calibration::fixed_batch_size(m.model));
   return m;
 }
 
+// Samples [begin, end) as the model's input takes them, padded with copies
+// of the last one to the model's fixed batch size (its graph may reshape to
+// that batch, so a short batch cannot run).
+Expected<Array> full_batch(const Loaded& m, const EvalData& data, int64_t begin, int64_t end) {
+  TFC_ASSIGN_OR_RETURN(Array x, model_batch(data.data.x, begin, end, m.interp->input_tensor(0)));
+  const int64_t rows = end - begin;
+  if (rows >= m.batch) return x;
+  const size_t row_bytes = x.data.size() / static_cast<size_t>(rows);
+  const std::vector<uint8_t> last(x.data.end() - static_cast<std::ptrdiff_t>(row_bytes), x.data.end());
+  for (int64_t i = rows; i < m.batch; ++i) x.data.insert(x.data.end(), last.begin(), last.end());
+  x.shape[0] = m.batch;
+  return x;
+}
+
 // The batch every timed run uses: the first `batch` samples.
 Status set_timing_input(Loaded& m, const EvalData& data) {
-  TFC_ASSIGN_OR_RETURN(Array first,
-                       model_batch(data.data.x, 0, std::min(m.batch, data.samples()), m.interp->input_tensor(0)));
+  TFC_ASSIGN_OR_RETURN(Array first, full_batch(m, data, 0, std::min(m.batch, data.samples())));
   return m.interp->set_input(0, first);
 }
 
@@ -244,7 +299,6 @@ Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, c
   TFC_RETURN_IF_ERROR(m.interp->invoke());
   latency.first_run_ms = ms_since(t);
 
-  const ir::Tensor& input = m.interp->input_tensor(0);
   const int64_t n = data.samples();
   const int outputs = m.interp->num_outputs();
   std::vector<std::vector<float>> values(static_cast<size_t>(outputs));
@@ -253,20 +307,36 @@ Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, c
   ProgressBar bar(fmt::format("evaluating {}", spec.name), n, s.progress);
   for (int64_t b = 0; b < n; b += m.batch) {
     const int64_t end = std::min(n, b + m.batch);
-    TFC_ASSIGN_OR_RETURN(Array x, model_batch(data.data.x, b, end, input));
+    TFC_ASSIGN_OR_RETURN(Array x, full_batch(m, data, b, end));
     TFC_RETURN_IF_ERROR(m.interp->set_input(0, x));
     TFC_RETURN_IF_ERROR(m.interp->invoke());
     for (int o = 0; o < outputs; ++o) {
-      const Array out = m.interp->output(o);
-      TFC_ASSIGN_OR_RETURN(std::vector<double> v, analysis::real_values(out, m.interp->output_tensor(o)));
+      Array out = m.interp->output(o);
+      if (end - b < m.batch) {  // drop the padding
+        if (out.shape.empty() || out.shape[0] != m.batch) {
+          return unsupported("{}: the model takes batches of exactly {} samples, and output {} ('{}') of shape [{}] "
+                             "has no batch dimension to drop the padding of the last batch from; score a multiple "
+                             "of {} samples (--samples)",
+                             spec.path, m.batch, o, m.interp->output_tensor(o).name, fmt::join(out.shape, ", "),
+                             m.batch);
+        }
+        TFC_ASSIGN_OR_RETURN(out, slice_batch(out, 0, end - b));
+      }
+      TFC_ASSIGN_OR_RETURN(std::vector<double> v, output_values(out, m.interp->output_tensor(o)));
       auto& dst = values[static_cast<size_t>(o)];
       dst.insert(dst.end(), v.begin(), v.end());
-      if (out.shape.empty()) {
-        rows[static_cast<size_t>(o)] += 1;
-      } else {
-        if (shapes[static_cast<size_t>(o)].empty()) shapes[static_cast<size_t>(o)] = out.shape;
-        rows[static_cast<size_t>(o)] += out.shape[0];
+      auto& shape = shapes[static_cast<size_t>(o)];
+      if (b == 0) {
+        shape = out.shape;
+      } else if (out.shape.size() != shape.size() ||
+                 !std::equal(out.shape.begin() + (out.shape.empty() ? 0 : 1), out.shape.end(),
+                             shape.begin() + (shape.empty() ? 0 : 1))) {
+        return unsupported("{}: output {} ('{}') has shape [{}] on samples {}..{} but [{}] on the first; eval "
+                           "needs outputs of a fixed shape",
+                           spec.path, o, m.interp->output_tensor(o).name, fmt::join(out.shape, ", "), b, end - 1,
+                           fmt::join(shape, ", "));
       }
+      rows[static_cast<size_t>(o)] += out.shape.empty() ? 1 : out.shape[0];
     }
     bar.update(end);
   }
@@ -289,7 +359,7 @@ Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, c
                  {"peak_rss_bytes", peak_rss_bytes()},
                  {"peak_rss_scope", per_model_rss ? "model" : "process"}};
   const Array& scores = r.outputs.values[0];
-  if (data.labels && scores.shape.size() == 2 && scores.shape[1] >= 2) {
+  if (data.labels && scores.shape.size() == 2 && scores.shape[0] == n && scores.shape[1] >= 2) {
     TFC_ASSIGN_OR_RETURN(Classification c, classify(scores, *data.labels, s.top_k));
     e["metrics"] = classification_json(c);
   } else {
@@ -381,6 +451,14 @@ std::optional<double> number_at(const nlohmann::json& j, const nlohmann::json::j
   return v.get<double>();
 }
 
+// The numbers of an array (nullopt for other elements); empty when there is none.
+std::vector<std::optional<double>> number_array_at(const nlohmann::json& j, const nlohmann::json::json_pointer& p) {
+  std::vector<std::optional<double>> out;
+  if (!j.contains(p) || !j.at(p).is_array()) return out;
+  for (const auto& v : j.at(p)) out.push_back(v.is_number() ? std::optional<double>(v.get<double>()) : std::nullopt);
+  return out;
+}
+
 }  // namespace
 
 Status compare_to_baseline(ModelResult& model, const nlohmann::json& base, const Outputs& baseline_outputs) {
@@ -403,13 +481,13 @@ Status compare_to_baseline(ModelResult& model, const nlohmann::json& base, const
   diff("peak_rss_bytes", "/memory/peak_rss_bytes", false, nullptr);
   diff("arena_bytes", "/memory/arena_bytes", false, nullptr);
   // Per-class accuracy deltas, when both are classifiers with the same classes.
-  const auto& mc = e["metrics"];
-  const auto& bc = base.contains("metrics") ? base["metrics"] : nlohmann::json();
-  if (mc.contains("per_class_accuracy") && bc.is_object() && bc.contains("per_class_accuracy") &&
-      mc["per_class_accuracy"].size() == bc["per_class_accuracy"].size()) {
-    std::vector<double> per_class;
-    for (size_t k = 0; k < mc["per_class_accuracy"].size(); ++k) {
-      per_class.push_back(mc["per_class_accuracy"][k].get<double>() - bc["per_class_accuracy"][k].get<double>());
+  // A class whose baseline figure is not a number gets null.
+  const auto mc = number_array_at(e, P("/metrics/per_class_accuracy"));
+  const auto bc = number_array_at(base, P("/metrics/per_class_accuracy"));
+  if (!mc.empty() && mc.size() == bc.size()) {
+    nlohmann::json per_class = nlohmann::json::array();
+    for (size_t k = 0; k < mc.size(); ++k) {
+      per_class.push_back(mc[k] && bc[k] ? nlohmann::json(*mc[k] - *bc[k]) : nlohmann::json(nullptr));
     }
     d["per_class_accuracy"] = per_class;
   }
@@ -473,7 +551,10 @@ nlohmann::json pareto_json(const std::vector<const nlohmann::json*>& entries) {
   }
   const auto names = [&](const std::vector<size_t>& idx) {
     nlohmann::json out = nlohmann::json::array();
-    for (size_t i : idx) out.push_back((*entries[i])["name"]);
+    for (size_t i : idx) {
+      const auto name = entries[i]->find("name");
+      out.push_back(name != entries[i]->end() ? *name : nlohmann::json(nullptr));
+    }
     return out;
   };
   return {{"accuracy_vs_size", names(pareto_front(acc, size))},

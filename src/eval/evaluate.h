@@ -42,7 +42,7 @@ struct EvalData {
   std::string spec;            // as given (--data)
   std::string labels_spec;     // --labels, if given
   std::string sha256;          // of the sample (and label) files
-  Dataset data;                // x: float32 when --input-scale converted integer samples
+  Dataset data;                // x: float32 when --input-scale converted integer samples, or from float64
   std::optional<std::vector<int64_t>> labels;
   int64_t samples() const { return data.num_samples(); }
 };
@@ -66,6 +66,10 @@ struct ModelSpec {
 // each model. Then latency: all models loaded, warmed up, and timed in rounds
 // of one run of each, so that changes in machine load hit every model alike
 // (or the runner command, once per model).
+// A model whose input takes a fixed batch of N > 1 samples runs on batches of
+// N, the last padded with copies of its last sample, which are dropped from
+// the outputs. Models with one input and at least one output of a fixed shape
+// are measured; others are refused, saying why.
 // `also_time` (e.g. the baseline model) joins the timed rounds only; their
 // latencies are returned in `also_latencies`.
 Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>& models, const EvalData& data,

@@ -16,6 +16,12 @@ std::optional<double> number_at(const nlohmann::json& j, const char* pointer) {
   return j.at(p).get<double>();
 }
 
+// The "name" of a model entry, or "" when it has none.
+std::string name_of(const nlohmann::json& m) {
+  const auto it = m.find("name");
+  return it != m.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 bool is_fraction_key(const std::string& key) {
   return key == "min_accuracy" || key == "max_accuracy_drop" || key == "min_top_k_accuracy" ||
          key == "min_top1_agreement";
@@ -109,7 +115,7 @@ Expected<Budget> parse_budget(const nlohmann::json& j) {
 
 Expected<GateResult> check_budget(const nlohmann::json& report, const Budget& budget,
                                   const std::vector<std::string>& only) {
-  if (!report.is_object() || report.value("schema", "") != "tfcompress-report") {
+  if (!report.is_object() || !report.contains("schema") || report["schema"] != "tfcompress-report") {
     return invalid_argument("not a tfcompress report (its \"schema\" is not \"tfcompress-report\")");
   }
   if (!report.contains("models") || !report["models"].is_array()) {
@@ -117,16 +123,17 @@ Expected<GateResult> check_budget(const nlohmann::json& report, const Budget& bu
   }
   std::vector<const nlohmann::json*> entries;
   for (const auto& m : report["models"]) {
-    if (only.empty() || std::find(only.begin(), only.end(), m.value("name", "")) != only.end()) entries.push_back(&m);
+    if (!m.is_object()) return invalid_argument("the report's \"models\" holds {} where a model object belongs", m.dump());
+    if (only.empty() || std::find(only.begin(), only.end(), name_of(m)) != only.end()) entries.push_back(&m);
   }
   const bool has_baseline = report.contains("baseline") && report["baseline"].is_object();
   if (has_baseline && !only.empty() &&
-      std::find(only.begin(), only.end(), report["baseline"].value("name", "")) != only.end()) {
+      std::find(only.begin(), only.end(), name_of(report["baseline"])) != only.end()) {
     entries.insert(entries.begin(), &report["baseline"]);
   }
   for (const std::string& name : only) {
     const bool found = std::any_of(entries.begin(), entries.end(),
-                                   [&](const nlohmann::json* e) { return e->value("name", "") == name; });
+                                   [&](const nlohmann::json* e) { return name_of(*e) == name; });
     if (!found) return not_found("the report has no model named '{}'", name);
   }
   if (entries.empty()) return invalid_argument("the report holds no models to gate");
@@ -140,7 +147,7 @@ Expected<GateResult> check_budget(const nlohmann::json& report, const Budget& bu
   }
   GateResult result;
   for (const nlohmann::json* m : entries) {
-    const std::string name = m->value("name", "?");
+    const std::string name = name_of(*m).empty() ? "?" : name_of(*m);
     result.models.push_back(name);
     for (const auto& [key, limit] : budget.limits) {
       const auto& keys = budget_keys();

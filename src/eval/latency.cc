@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -14,6 +15,13 @@ std::optional<double> opt_number(const nlohmann::json& j, const char* key) {
   if (!j.contains(key) || j[key].is_null()) return std::nullopt;
   if (!j[key].is_number()) return std::nullopt;
   return j[key].get<double>();
+}
+
+// An integer field in [0, INT_MAX], or `fallback` when absent or of another type.
+int opt_count(const nlohmann::json& j, const char* key, int fallback) {
+  const auto v = opt_number(j, key);
+  if (!v || !(*v >= 0)) return fallback;
+  return static_cast<int>(std::min(*v, static_cast<double>(std::numeric_limits<int>::max())));
 }
 
 nlohmann::json opt_json(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
@@ -82,10 +90,10 @@ nlohmann::json latency_json(const Latency& l) {
 Expected<Latency> latency_from_json(const nlohmann::json& j) {
   if (!j.is_object()) return invalid_argument("latency: expected an object");
   Latency l;
-  l.source = j.value("source", std::string("tfcompress"));
-  l.warmup = j.value("warmup", 0);
-  l.runs = j.value("runs", 0);
-  l.threads = j.value("threads", 1);
+  l.source = j.contains("source") && j["source"].is_string() ? j["source"].get<std::string>() : "tfcompress";
+  l.warmup = opt_count(j, "warmup", 0);
+  l.runs = opt_count(j, "runs", 0);
+  l.threads = opt_count(j, "threads", 1);
   l.init_ms = opt_number(j, "init_ms");
   l.first_run_ms = opt_number(j, "first_run_ms");
   l.p50_ms = opt_number(j, "p50_ms");
@@ -124,7 +132,7 @@ Expected<Latency> parse_runner_output(const std::string& output) {
         }
         l.init_ms = opt_number(j, "init_ms");
         l.first_run_ms = opt_number(j, "first_run_ms");
-        l.warmup = j.value("warmup", 0);
+        l.warmup = opt_count(j, "warmup", 0);
         l.peak_memory_bytes = opt_number(j, "peak_memory_bytes");
         from_json = true;
         continue;
@@ -149,7 +157,7 @@ Expected<Latency> parse_runner_output(const std::string& output) {
         "the runner's output holds no latency figures: expected LiteRT benchmark_model output (a line "
         "'count=.. first=.. curr=.. min=.. max=.. avg=.. std=..') or a line with a JSON object "
         "{{\"latency_ms\": [...]}}; it printed:\n{}",
-        head(output));
+        output.empty() ? std::string("(nothing)") : head(output));
   }
   const auto kv = key_values(stats_line);
   const auto get = [&](const char* k) -> std::optional<double> {
@@ -157,7 +165,10 @@ Expected<Latency> parse_runner_output(const std::string& output) {
     if (it == kv.end()) return std::nullopt;
     return it->second / 1000.0;  // microseconds
   };
-  l.runs = kv.count("count") ? static_cast<int>(kv.at("count")) : 0;
+  l.runs = 0;
+  if (kv.count("count") && kv.at("count") > 0) {
+    l.runs = static_cast<int>(std::min(kv.at("count"), static_cast<double>(std::numeric_limits<int>::max())));
+  }
   l.mean_ms = get("avg");
   l.std_ms = get("std");
   l.min_ms = get("min");

@@ -31,6 +31,19 @@ Expected<std::vector<double>> as_doubles(const Array& a) {
   return v;
 }
 
+// Whether score `a` ranks above `b`: NaN ranks below every number.
+bool ranks_above(float a, float b) { return std::isnan(b) ? !std::isnan(a) : a > b; }
+bool ranks_equal(float a, float b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+// Index of the highest score of `row` (NaN lowest; ties: the first).
+int64_t argmax(const float* row, int64_t n) {
+  int64_t best = 0;
+  for (int64_t k = 1; k < n; ++k) {
+    if (ranks_above(row[k], row[best])) best = k;
+  }
+  return best;
+}
+
 }  // namespace
 
 Expected<std::vector<int64_t>> class_ids(const Array& labels) {
@@ -38,11 +51,12 @@ Expected<std::vector<int64_t>> class_ids(const Array& labels) {
   if (labels.shape.empty()) return invalid_argument("labels must have a sample dimension");
   const int64_t n = labels.shape[0];
   const int64_t width = n == 0 ? 0 : static_cast<int64_t>(v.size()) / n;
+  if (n > 0 && width == 0) return invalid_argument("labels of shape [{}, 0] hold no class", n);
   std::vector<int64_t> ids(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     if (width == 1) {
       const double x = v[static_cast<size_t>(i)];
-      if (x < 0 || x != std::floor(x)) return invalid_argument("label {} of sample {} is not a class id", x, i);
+      if (!(x >= 0) || x != std::floor(x) || x > 1e15) return invalid_argument("label {} of sample {} is not a class id", x, i);
       ids[static_cast<size_t>(i)] = static_cast<int64_t>(x);
     } else {
       const auto row = v.begin() + i * width;
@@ -74,11 +88,11 @@ Expected<Classification> classify(const Array& scores, const std::vector<int64_t
       return invalid_argument("label {} of sample {} is outside the model's {} classes", label, i, classes);
     }
     const float* row = s + i * classes;
-    const int64_t pred = std::max_element(row, row + classes) - row;
-    // Rank of the true class: how many scores beat it (ties broken by index, as argmax does).
+    const int64_t pred = argmax(row, classes);
+    // Rank of the true class: how many scores beat it (NaN lowest, ties broken by index, as argmax does).
     int64_t rank = 0;
     for (int64_t k = 0; k < classes; ++k) {
-      if (row[k] > row[label] || (row[k] == row[label] && k < label)) ++rank;
+      if (ranks_above(row[k], row[label]) || (ranks_equal(row[k], row[label]) && k < label)) ++rank;
     }
     correct += pred == label;
     correct_k += rank < c.top_k;
@@ -125,11 +139,18 @@ Expected<ErrorProfile> error_profile(const Outputs& model, const Outputs& refere
                               o < model.names.size() ? model.names[o] : "");
     }
     double signal = 0, noise = 0, dot = 0, aa = 0, abs_sum = 0, max_abs = 0;
+    int64_t compared = 0, nonfinite = 0;
     const float* pa = a.as<float>();
     const float* pb = b.as<float>();
     const int64_t count = a.num_elements();
     for (int64_t i = 0; i < count; ++i) {
       const double x = pa[i], r = pb[i], d = x - r;
+      if (!std::isfinite(x) || !std::isfinite(r)) {
+        // The same NaN or infinity in both agrees; anything else has no finite error.
+        if (!ranks_equal(pa[i], pb[i])) ++nonfinite;
+        continue;
+      }
+      ++compared;
       signal += r * r;
       noise += d * d;
       dot += x * r;
@@ -139,19 +160,23 @@ Expected<ErrorProfile> error_profile(const Outputs& model, const Outputs& refere
     }
     OutputError oe;
     oe.name = o < model.names.size() ? model.names[o] : std::to_string(o);
+    oe.nonfinite = nonfinite;
     oe.max_abs_error = max_abs;
-    oe.mean_abs_error = count ? abs_sum / static_cast<double>(count) : 0;
+    oe.mean_abs_error = compared ? abs_sum / static_cast<double>(compared) : 0;
     oe.cosine = (aa > 0 && signal > 0) ? dot / std::sqrt(aa * signal) : (aa == signal ? 1.0 : 0.0);
-    // Identical outputs have no noise: report a finite ceiling rather than infinity.
-    oe.snr_db = noise > 0 ? 10.0 * std::log10(signal / noise) : 200.0;
+    // Identical outputs have no noise, and noise on a zero signal has no ratio:
+    // report finite bounds rather than infinities (which JSON cannot hold).
+    oe.snr_db = noise == 0 ? kSnrCeilingDb
+                           : signal == 0 ? -kSnrCeilingDb
+                                         : std::clamp(10.0 * std::log10(signal / noise), -kSnrCeilingDb, kSnrCeilingDb);
+    if (nonfinite > 0) {
+      oe.max_abs_error = oe.mean_abs_error = oe.cosine = oe.snr_db = std::numeric_limits<double>::quiet_NaN();
+    }
     e.outputs.push_back(oe);
     if (o == 0 && a.shape.size() == 2 && a.shape[1] >= 2) {
       const int64_t n = a.shape[0], c = a.shape[1];
       int64_t agree = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        agree += (std::max_element(pa + i * c, pa + (i + 1) * c) - (pa + i * c)) ==
-                 (std::max_element(pb + i * c, pb + (i + 1) * c) - (pb + i * c));
-      }
+      for (int64_t i = 0; i < n; ++i) agree += argmax(pa + i * c, c) == argmax(pb + i * c, c);
       e.top1_agreement = n ? static_cast<double>(agree) / static_cast<double>(n) : 0;
     }
   }
@@ -162,12 +187,15 @@ nlohmann::json error_profile_json(const ErrorProfile& e) {
   nlohmann::json j;
   j["top1_agreement"] = e.top1_agreement ? nlohmann::json(*e.top1_agreement) : nlohmann::json(nullptr);
   j["outputs"] = nlohmann::json::array();
+  // JSON has no NaN: a figure that does not exist is null.
+  const auto figure = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   for (const auto& o : e.outputs) {
     j["outputs"].push_back({{"name", o.name},
-                            {"max_abs_error", o.max_abs_error},
-                            {"mean_abs_error", o.mean_abs_error},
-                            {"cosine", o.cosine},
-                            {"snr_db", o.snr_db}});
+                            {"max_abs_error", figure(o.max_abs_error)},
+                            {"mean_abs_error", figure(o.mean_abs_error)},
+                            {"cosine", figure(o.cosine)},
+                            {"snr_db", figure(o.snr_db)},
+                            {"nonfinite_values", o.nonfinite}});
   }
   return j;
 }

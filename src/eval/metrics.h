@@ -39,13 +39,21 @@ struct Classification {
   std::vector<std::vector<int64_t>> confusion;  // [true][predicted]
 };
 
-// `scores` [N, C] (C >= 2) against `labels` (N ids in [0, C)).
+// `scores` [N, C] (C >= 2) against `labels` (N ids in [0, C)). Scores rank
+// with NaN below every number and ties to the lower class index (as argmax).
 Expected<Classification> classify(const Array& scores, const std::vector<int64_t>& labels, int top_k);
 nlohmann::json classification_json(const Classification& c);
 
+// SNR of identical outputs (and, negated, of noise on an all-zero reference).
+inline constexpr double kSnrCeilingDb = 200.0;
+
 struct OutputError {
   std::string name;
+  // Over the elements where both are finite; all NaN (null in JSON) when
+  // `nonfinite` > 0, i.e. some element is NaN or infinite in one output but
+  // not the same in the other.
   double max_abs_error = 0, mean_abs_error = 0, cosine = 0, snr_db = 0;
+  int64_t nonfinite = 0;
 };
 struct ErrorProfile {
   std::optional<double> top1_agreement;  // output 0 of rank 2 with >= 2 columns

@@ -1,8 +1,11 @@
 // Tests for eval/: percentiles against NumPy's values, runner output parsing
-// (LiteRT benchmark_model text and a JSON line, refusal of anything else),
-// classification metrics and error profiles on small known cases, Pareto
-// fronts, budgets (unknown keys, fractions, each limit failing alone), and an
-// end-to-end evaluation of the Fashion-MNIST CNN fixture on real test images.
+// (LiteRT benchmark_model text and a JSON line, refusal of anything else,
+// fields of odd types), classification metrics and error profiles on small
+// known cases (NaN scores and outputs, an all-zero reference), Pareto fronts,
+// budgets (unknown keys, fractions, each limit failing alone, hand-edited
+// reports), deltas against a hand-edited baseline, a model without outputs,
+// and an end-to-end evaluation of the Fashion-MNIST CNN fixture on real test
+// images.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +16,8 @@
 #include "eval/latency.h"
 #include "eval/metrics.h"
 #include "io/file_util.h"
+#include "io/tflite_reader.h"
+#include "io/tflite_writer.h"
 #include "test_util.h"
 
 namespace tfc::eval {
@@ -202,6 +207,116 @@ TEST(EvalGate, MissingFiguresFailAndBaselineLimitsNeedABaseline) {
   EXPECT_FALSE(check_budget({{"schema", "other"}}, *parse_budget({{"min_accuracy", 0.1}})).has_value());
 }
 
+TEST(EvalMetrics, NanScoresRankLowest) {
+  const float nan = std::nanf("");
+  // Sample 0: the true class 2 scores NaN, so it is neither top-1 nor top-2;
+  // sample 1: a NaN in front does not hide the maximum.
+  const Array scores = floats({2, 3}, {0.1f, 0.2f, nan, nan, 0.1f, 0.9f});
+  auto c = classify(scores, {2, 2}, 2);
+  ASSERT_TRUE(c.has_value()) << c.status().message();
+  EXPECT_DOUBLE_EQ(c->accuracy, 0.5);
+  EXPECT_DOUBLE_EQ(c->top_k_accuracy, 0.5);
+  EXPECT_EQ(c->confusion[2][1], 1);
+  EXPECT_EQ(c->confusion[2][2], 1);
+}
+
+TEST(EvalMetrics, ClassIdsRefuseEmptyRowsAndHugeIds) {
+  Array empty_rows{DType::kFloat32, {3, 0}, {}};
+  EXPECT_FALSE(class_ids(empty_rows).has_value());
+  EXPECT_FALSE(class_ids(floats({1}, {1e30f})).has_value());
+  EXPECT_FALSE(class_ids(floats({1}, {std::nanf("")})).has_value());
+}
+
+TEST(EvalMetrics, ErrorProfileStaysFiniteOrSaysWhyNot) {
+  const float nan = std::nanf("");
+  Outputs zero{{"y"}, {floats({2, 2}, {0, 0, 0, 0})}};
+  Outputs small{{"y"}, {floats({2, 2}, {0.1f, 0, 0, 0})}};
+  auto e = error_profile(small, zero);  // noise on an all-zero reference
+  ASSERT_TRUE(e.has_value());
+  EXPECT_DOUBLE_EQ(e->outputs[0].snr_db, -kSnrCeilingDb);
+  EXPECT_TRUE(error_profile_json(*e)["outputs"][0]["snr_db"].is_number());
+
+  Outputs with_nan{{"y"}, {floats({2, 2}, {nan, 1, 2, 3})}};
+  Outputs clean{{"y"}, {floats({2, 2}, {0, 1, 2, 3})}};
+  e = error_profile(with_nan, clean);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->outputs[0].nonfinite, 1);
+  const auto j = error_profile_json(*e)["outputs"][0];
+  EXPECT_EQ(j["nonfinite_values"], 1);
+  for (const char* key : {"max_abs_error", "mean_abs_error", "cosine", "snr_db"}) EXPECT_TRUE(j[key].is_null()) << key;
+  EXPECT_DOUBLE_EQ(*e->top1_agreement, 1.0);  // NaN ranks lowest: row 0 picks column 1 as the reference does
+
+  e = error_profile(with_nan, with_nan);  // the same NaN in both agrees
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->outputs[0].nonfinite, 0);
+  EXPECT_DOUBLE_EQ(e->outputs[0].max_abs_error, 0.0);
+  EXPECT_DOUBLE_EQ(e->outputs[0].snr_db, kSnrCeilingDb);
+}
+
+TEST(EvalLatency, OddFieldTypesAreIgnoredNotThrown) {
+  for (const char* warmup : {"null", "\"ten\"", "-3", "1e30"}) {
+    const std::string line = std::string(R"({"latency_ms": [1, 2, 3], "warmup": )") + warmup + "}";
+    auto l = parse_runner_output(line);
+    ASSERT_TRUE(l.has_value()) << line << ": " << l.status().message();
+    EXPECT_GE(l->warmup, 0);
+    EXPECT_EQ(l->runs, 3);
+  }
+  auto huge = parse_runner_output("count=1e30 first=1 curr=1 min=1 max=1 avg=1 std=0\n");
+  ASSERT_TRUE(huge.has_value());
+  EXPECT_GT(huge->runs, 0);
+  auto l = latency_from_json({{"source", 5}, {"warmup", "x"}, {"runs", nullptr}, {"threads", -2}});
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->source, "tfcompress");
+  EXPECT_EQ(l->threads, 1);
+  auto empty = parse_runner_output("");
+  ASSERT_FALSE(empty.has_value());
+  EXPECT_NE(empty.status().message().find("(nothing)"), std::string::npos);
+}
+
+TEST(EvalGate, HandEditedReportsAreErrorsNotExceptions) {
+  const Budget budget = *parse_budget({{"min_accuracy", 0.5}});
+  nlohmann::json report = sample_report();
+  report["schema"] = 5;
+  EXPECT_FALSE(check_budget(report, budget).has_value());
+  report = sample_report();
+  report["models"].push_back(1);
+  auto r = check_budget(report, budget);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.status().message().find("models"), std::string::npos);
+  report = sample_report();
+  report["models"][0]["name"] = 7;
+  report["models"][0]["latency"] = "fast";
+  report["models"][0]["metrics"]["top_k"] = 3;
+  r = check_budget(report, *parse_budget({{"max_latency_p90_ms", 1}, {"min_top_k_accuracy", 0.5}}));
+  ASSERT_TRUE(r.has_value()) << r.status().message();
+  EXPECT_EQ(r->violations.size(), 2u);  // both figures missing
+  EXPECT_FALSE(check_budget(report, budget, {"int8"}).has_value());
+}
+
+TEST(EvalCompare, HandEditedBaselineFiguresGiveNullDeltas) {
+  ModelResult m;
+  m.entry = {{"name", "v"},
+             {"size", {{"raw_bytes", 10}, {"gzip_bytes", 8}}},
+             {"metrics", {{"accuracy", 0.5}, {"per_class_accuracy", {0.5, 0.5}}}}};
+  m.outputs = {{"y"}, {floats({1, 2}, {0, 1})}};
+  nlohmann::json base = {{"size", {{"raw_bytes", nullptr}, {"gzip_bytes", "8"}}},
+                         {"metrics", {{"accuracy", 0.75}, {"per_class_accuracy", {nullptr, 0.25}}}}};
+  ASSERT_TRUE(compare_to_baseline(m, base, m.outputs).is_ok());
+  const auto& d = m.entry["deltas"];
+  EXPECT_TRUE(d["size_raw_bytes"].is_null());
+  EXPECT_TRUE(d["gzip_ratio"].is_null());
+  EXPECT_DOUBLE_EQ(d["accuracy"].get<double>(), -0.25);
+  EXPECT_TRUE(d["per_class_accuracy"][0].is_null());
+  EXPECT_DOUBLE_EQ(d["per_class_accuracy"][1].get<double>(), 0.25);
+  base["metrics"]["per_class_accuracy"] = "all";
+  EXPECT_TRUE(compare_to_baseline(m, base, m.outputs).is_ok());
+  // An entry without a name stays on the front as null.
+  const nlohmann::json nameless = {{"metrics", {{"accuracy", 0.9}}}, {"size", {{"raw_bytes", 1}}}};
+  const auto p = pareto_json({&nameless});
+  ASSERT_EQ(p["accuracy_vs_size"].size(), 1u);
+  EXPECT_TRUE(p["accuracy_vs_size"][0].is_null());
+}
+
 TEST(EvalModel, FashionMnistCnnOnRealTestImages) {
   const std::string dir = "/usr/share/datasets/fashion-mnist/";
   if (!std::filesystem::exists(dir + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";
@@ -239,6 +354,26 @@ TEST(EvalModel, FashionMnistCnnOnRealTestImages) {
   EXPECT_DOUBLE_EQ(copy.entry["error_vs_baseline"]["top1_agreement"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(copy.entry["deltas"]["accuracy"].get<double>(), 0.0);
   EXPECT_DOUBLE_EQ(copy.entry["deltas"]["size_ratio"].get<double>(), 1.0);
+}
+
+TEST(EvalModel, ModelWithoutOutputsIsRefused) {
+  auto model = io::read_tflite((test::fixtures_dir() / "models" / "cnn_fmnist.tflite").string());
+  ASSERT_TRUE(model.has_value());
+  model->subgraphs[0].outputs.clear();
+  model->signature_defs.clear();
+  const std::string path = (std::filesystem::temp_directory_path() / "tfc_eval_no_outputs.tflite").string();
+  ASSERT_TRUE(io::write_tflite(path, *model).is_ok());
+  Array x{DType::kFloat32, {2, 28, 28, 1}, std::vector<uint8_t>(2 * 28 * 28 * 4, 0)};
+  EvalData data;
+  data.data.x = x;
+  EvalSettings s;
+  s.warmup = 0;
+  s.runs = 1;
+  s.progress = ProgressMode::kNever;
+  auto r = evaluate_model(path, "none", data, s);
+  std::filesystem::remove(path);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.status().message().find("no outputs"), std::string::npos) << r.status().message();
 }
 
 TEST(EvalModel, BadInputsAreErrors) {

@@ -2,7 +2,9 @@
 Fashion-MNIST test set: baseline, float16 / dynamic-range / int8 variants made
 by tfcompress, one report (JSON, Markdown, HTML checked in headless Chromium),
 accuracy against a separate LiteRT measurement, latency stability, gates, the
-refusals, and latency through a --runner command."""
+refusals, latency through a --runner command (and its failures), hand-edited
+baseline and report files, float64 samples, and models eval has not seen
+(measured, or refused with a reason)."""
 import gzip
 import json
 import shutil
@@ -181,3 +183,115 @@ def test_runner_latency_goes_into_the_report(pipeline, fmt):
     proc = run_cli("eval", pipeline["variants"]["int8"], "--data", DATA, "--baseline", d / "baseline.json",
                    "--runner", "echo nothing useful {model}", check=False)
     assert proc.returncode == 2 and "no latency figures" in proc.stderr
+
+
+def _eval_quick(*args, **kw):
+    return run_cli("eval", *args, "--runs", 5, "--warmup", 1, "-q", **kw)
+
+
+def test_runner_failures_are_clear_and_stdin_never_hangs(pipeline):
+    import os
+
+    d, int8 = pipeline["dir"], pipeline["variants"]["int8"]
+    base = ["--data", DATA, "--baseline", d / "baseline.json"]
+    proc = _eval_quick(int8, *base, "--runner", "echo broken; exit 3 # {model}", check=False)
+    assert proc.returncode == 2 and "exit status 3" in proc.stderr and "broken" in proc.stderr
+    proc = _eval_quick(int8, *base, "--runner", "true {model}", check=False)
+    assert proc.returncode == 2 and "no latency figures" in proc.stderr and "(nothing)" in proc.stderr
+    # A runner that reads its input gets none, even when eval's own stays open; stderr of
+    # every part of the command is read.
+    read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.run([str(CLI), "eval", int8, *map(str, base), "--runs", "5", "-q", "--json", "--runner",
+                               "cat; echo '{\"latency_ms\": [1, 2, 3]}' >&2 # {model}"],
+                              stdin=read_end, capture_output=True, text=True, timeout=120)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["models"][0]["latency"]["p50_ms"] == 2
+
+
+@pytest.mark.parametrize("edit,ok", [
+    (lambda b: b.update(schema=5), False),
+    (lambda b: b["settings"].update(samples=None), False),
+    (lambda b: b["settings"].update(runs="many"), False),
+    (lambda b: b["settings"].update(runs=1e12), False),
+    (lambda b: b["settings"].update(arithmetic="fast"), False),
+    (lambda b: b["outputs"].update(file=7), False),
+    (lambda b: b["model"].pop("name"), True),
+    (lambda b: b["outputs"].update(names="y"), True),
+    (lambda b: b.update(created_at=None), True),
+    (lambda b: b["model"]["metrics"].update(per_class_accuracy=None), True),
+    (lambda b: b["model"]["metrics"].update(per_class_accuracy=[None] * 10), True),
+    (lambda b: b["model"].update(path=None), True),
+])
+def test_hand_edited_baseline_is_an_error_not_a_crash(pipeline, edit, ok):
+    d = pipeline["dir"]
+    b = json.loads((d / "baseline.json").read_text())
+    edit(b)
+    edited = d / "edited_baseline.json"  # beside the outputs it names
+    edited.write_text(json.dumps(b))
+    proc = _eval_quick(pipeline["variants"]["int8"], "--data", DATA, "--baseline", edited, "--json", check=False)
+    assert proc.returncode == (0 if ok else 2), proc.stderr
+    if ok:
+        json.loads(proc.stdout)
+    else:
+        assert proc.stderr.strip() and "internal" not in proc.stderr.lower()
+
+
+def test_gate_refuses_a_malformed_report(pipeline, tmp_path):
+    r = pipeline["report"]
+    (tmp_path / "budget.json").write_text(json.dumps({"min_accuracy": 0.5}))
+    for edit in [lambda j: j.update(schema=5), lambda j: j["models"].append(1),
+                 lambda j: j.update(models={"a": 1})]:
+        bad = json.loads(json.dumps(r))
+        edit(bad)
+        (tmp_path / "report.json").write_text(json.dumps(bad))
+        proc = run_cli("gate", tmp_path / "report.json", "--budget", tmp_path / "budget.json", check=False)
+        assert proc.returncode == 2 and proc.stderr.strip(), proc.stderr
+    bad = json.loads(json.dumps(r))
+    bad["models"][0]["name"] = 7
+    bad["models"][0]["metrics"] = "none"
+    (tmp_path / "report.json").write_text(json.dumps(bad))
+    proc = run_cli("gate", tmp_path / "report.json", "--budget", tmp_path / "budget.json", check=False)
+    assert proc.returncode == 1 and "min_accuracy" in proc.stdout
+
+
+def test_float64_samples_feed_a_float_model(tmp_path):
+    x = read_idx(IMAGES)[:20].astype(np.float64)[..., None] / 255.0
+    np.savez(tmp_path / "val.npz", x=x, y=read_idx(LABELS)[:20].astype(np.int64))
+    r = json.loads(_eval_quick(MODEL, "--data", tmp_path / "val.npz", "--json").stdout)
+    assert r["models"][0]["metrics"]["accuracy"] > 0.5
+
+
+UNSEEN = ["mobilenet_fmnist_int8io", "ssd_postprocess", "facedet_fp16", "landmark_fp16", "multi_signature",
+          "resnet_style", "sparse_fc", "while_loop", "custom_op", "ops_shape", "ops_int16x8"]
+
+# One input and outputs of a fixed shape: these must be measured. facedet and
+# landmark take fixed batches of 2, so the third sample is a padded batch.
+MEASURED = {"mobilenet_fmnist_int8io", "ssd_postprocess", "facedet_fp16", "landmark_fp16", "resnet_style"}
+
+
+@pytest.mark.parametrize("name", UNSEEN)
+def test_unseen_models_are_measured_or_refused(name, tmp_path):
+    """Random samples shaped as each model's first input: a report, or exit 2 with a reason; never a crash."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    path = FIXTURES / "models" / f"{name}.tflite"
+    try:
+        detail = Interpreter(model_path=str(path)).get_input_details()[0]
+        shape, dtype = [max(1, int(s)) for s in detail["shape"]], detail["dtype"]
+    except Exception:  # LiteRT cannot load it (e.g. a custom op): any sample shape will do
+        shape, dtype = [1, 4], np.float32
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, [3, *shape[1:]]) if np.issubdtype(dtype, np.floating) else \
+        rng.integers(np.iinfo(dtype).min, np.iinfo(dtype).max, [3, *shape[1:]], endpoint=True)
+    np.savez(tmp_path / "val.npz", x=x.astype(dtype), y=np.arange(3) % 2)
+    proc = _eval_quick(path, "--data", tmp_path / "val.npz", "--json", check=False)
+    assert proc.returncode in ((0,) if name in MEASURED else (0, 2)), proc.stderr
+    if proc.returncode == 0:
+        m = json.loads(proc.stdout)["models"][0]
+        assert m["latency"]["runs"] >= 1 and m["metrics"]["samples"] == 3
+    else:
+        assert proc.stderr.strip()
