@@ -93,7 +93,8 @@ Expected<Budget> parse_budget(const nlohmann::json& j) {
   Budget b;
   for (const auto& [key, value] : j.items()) {
     const auto& keys = budget_keys();
-    const bool known = std::any_of(keys.begin(), keys.end(), [&](const BudgetKey& k) { return key == k.key; });
+    const std::string& name = key;  // a structured binding cannot be captured by clang 14
+    const bool known = std::any_of(keys.begin(), keys.end(), [&](const BudgetKey& k) { return name == k.key; });
     if (!known) {
       std::string all;
       for (const auto& k : keys) all += fmt::format("{}{}", all.empty() ? "" : ", ", k.key);
@@ -151,7 +152,9 @@ Expected<GateResult> check_budget(const nlohmann::json& report, const Budget& bu
     result.models.push_back(name);
     for (const auto& [key, limit] : budget.limits) {
       const auto& keys = budget_keys();
-      const BudgetKey& k = *std::find_if(keys.begin(), keys.end(), [&](const BudgetKey& x) { return key == x.key; });
+      const std::string& key_name = key;  // a structured binding cannot be captured by clang 14
+      const BudgetKey& k =
+          *std::find_if(keys.begin(), keys.end(), [&](const BudgetKey& x) { return key_name == x.key; });
       const auto actual = figure(key, *m, report);
       Violation v{name, key, limit, actual, ""};
       if (!actual) {
