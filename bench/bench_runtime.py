@@ -56,6 +56,8 @@ import time
 
 import numpy as np
 
+from bench_quantize import cpu_model  # noqa: E402 (bench/ is on sys.path when run as a script)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE_MODELS = os.path.join(ROOT, "fixtures", "models")
 RUNTIME_DIR = os.environ.get("TFC_RUNTIME_MODELS", os.path.join(ROOT, ".data", "runtime"))
@@ -89,17 +91,6 @@ def run_measured(cmd, env=None, timeout=900):
             lines = [ln for ln in f.read().splitlines() if ln.strip()]
         rss = int(lines[-1]) * 1024 if lines and lines[-1].strip().isdigit() else 0
         return rss, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"), p.returncode
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def loadavg():

@@ -444,13 +444,6 @@ Expected<ModelResult> evaluate_model(const std::string& path, const std::string&
 
 namespace {
 
-std::optional<double> number_at(const nlohmann::json& j, const nlohmann::json::json_pointer& p) {
-  if (!j.contains(p)) return std::nullopt;
-  const auto& v = j.at(p);
-  if (!v.is_number()) return std::nullopt;
-  return v.get<double>();
-}
-
 // The numbers of an array (nullopt for other elements); empty when there is none.
 std::vector<std::optional<double>> number_array_at(const nlohmann::json& j, const nlohmann::json::json_pointer& p) {
   std::vector<std::optional<double>> out;
@@ -468,7 +461,7 @@ Status compare_to_baseline(ModelResult& model, const nlohmann::json& base, const
   nlohmann::json d = nlohmann::json::object();
   using P = nlohmann::json::json_pointer;
   const auto diff = [&](const char* key, const char* pointer, bool ratio_too, const char* ratio_key) {
-    const auto a = number_at(e, P(pointer)), b = number_at(base, P(pointer));
+    const auto a = json_number(e, pointer), b = json_number(base, pointer);
     d[key] = a && b ? nlohmann::json(*a - *b) : nlohmann::json(nullptr);
     if (ratio_too) d[ratio_key] = a && b && *b != 0 ? nlohmann::json(*a / *b) : nlohmann::json(nullptr);
   };
@@ -545,9 +538,9 @@ nlohmann::json pareto_json(const std::vector<const nlohmann::json*>& entries) {
   using P = nlohmann::json::json_pointer;
   std::vector<std::optional<double>> acc, size, p50;
   for (const auto* e : entries) {
-    acc.push_back(number_at(*e, P("/metrics/accuracy")));
-    size.push_back(number_at(*e, P("/size/raw_bytes")));
-    p50.push_back(number_at(*e, P("/latency/p50_ms")));
+    acc.push_back(json_number(*e, "/metrics/accuracy"));
+    size.push_back(json_number(*e, "/size/raw_bytes"));
+    p50.push_back(json_number(*e, "/latency/p50_ms"));
   }
   const auto names = [&](const std::vector<size_t>& idx) {
     nlohmann::json out = nlohmann::json::array();

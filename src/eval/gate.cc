@@ -1,6 +1,8 @@
 // Budgets and their check against a report (see gate.h).
 #include "eval/gate.h"
 
+#include "eval/metrics.h"
+
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -9,12 +11,6 @@
 
 namespace tfc::eval {
 namespace {
-
-std::optional<double> number_at(const nlohmann::json& j, const char* pointer) {
-  const nlohmann::json::json_pointer p(pointer);
-  if (!j.contains(p) || !j.at(p).is_number()) return std::nullopt;
-  return j.at(p).get<double>();
-}
 
 // The "name" of a model entry, or "" when it has none.
 std::string name_of(const nlohmann::json& m) {
@@ -29,22 +25,22 @@ bool is_fraction_key(const std::string& key) {
 
 // The figure `key` limits, for model entry `m` of `report`.
 std::optional<double> figure(const std::string& key, const nlohmann::json& m, const nlohmann::json& report) {
-  if (key == "max_latency_p50_ms") return number_at(m, "/latency/p50_ms");
-  if (key == "max_latency_p90_ms") return number_at(m, "/latency/p90_ms");
-  if (key == "max_latency_p99_ms") return number_at(m, "/latency/p99_ms");
-  if (key == "max_latency_mean_ms") return number_at(m, "/latency/mean_ms");
-  if (key == "max_init_ms") return number_at(m, "/latency/init_ms");
-  if (key == "max_peak_memory_bytes") return number_at(m, "/memory/peak_rss_bytes");
-  if (key == "max_arena_bytes") return number_at(m, "/memory/arena_bytes");
-  if (key == "max_size_bytes") return number_at(m, "/size/raw_bytes");
-  if (key == "max_gzip_size_bytes") return number_at(m, "/size/gzip_bytes");
-  if (key == "min_accuracy") return number_at(m, "/metrics/accuracy");
-  if (key == "min_top_k_accuracy") return number_at(m, "/metrics/top_k/accuracy");
-  if (key == "min_top1_agreement") return number_at(m, "/error_vs_baseline/top1_agreement");
+  if (key == "max_latency_p50_ms") return json_number(m, "/latency/p50_ms");
+  if (key == "max_latency_p90_ms") return json_number(m, "/latency/p90_ms");
+  if (key == "max_latency_p99_ms") return json_number(m, "/latency/p99_ms");
+  if (key == "max_latency_mean_ms") return json_number(m, "/latency/mean_ms");
+  if (key == "max_init_ms") return json_number(m, "/latency/init_ms");
+  if (key == "max_peak_memory_bytes") return json_number(m, "/memory/peak_rss_bytes");
+  if (key == "max_arena_bytes") return json_number(m, "/memory/arena_bytes");
+  if (key == "max_size_bytes") return json_number(m, "/size/raw_bytes");
+  if (key == "max_gzip_size_bytes") return json_number(m, "/size/gzip_bytes");
+  if (key == "min_accuracy") return json_number(m, "/metrics/accuracy");
+  if (key == "min_top_k_accuracy") return json_number(m, "/metrics/top_k/accuracy");
+  if (key == "min_top1_agreement") return json_number(m, "/error_vs_baseline/top1_agreement");
   if (key == "max_accuracy_drop") {
-    const auto acc = number_at(m, "/metrics/accuracy");
+    const auto acc = json_number(m, "/metrics/accuracy");
     if (!report.contains("baseline") || report["baseline"].is_null()) return std::nullopt;
-    const auto base = number_at(report["baseline"], "/metrics/accuracy");
+    const auto base = json_number(report["baseline"], "/metrics/accuracy");
     if (!acc || !base) return std::nullopt;
     return *base - *acc;
   }

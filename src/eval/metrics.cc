@@ -200,6 +200,14 @@ nlohmann::json error_profile_json(const ErrorProfile& e) {
   return j;
 }
 
+std::optional<double> json_number(const nlohmann::json& j, const std::string& pointer) {
+  const nlohmann::json::json_pointer p(pointer);
+  if (!j.is_object() || !j.contains(p)) return std::nullopt;
+  const auto& v = j.at(p);
+  if (!v.is_number()) return std::nullopt;
+  return v.get<double>();
+}
+
 std::vector<size_t> pareto_front(const std::vector<std::optional<double>>& quality,
                                  const std::vector<std::optional<double>>& cost) {
   std::vector<size_t> front;

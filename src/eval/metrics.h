@@ -64,6 +64,11 @@ struct ErrorProfile {
 Expected<ErrorProfile> error_profile(const Outputs& model, const Outputs& reference);
 nlohmann::json error_profile_json(const ErrorProfile& e);
 
+// The number at JSON pointer `pointer` ("/latency/p50_ms") of `j`; nullopt
+// when it is missing or not a number (null in a report). Shared by the
+// comparisons, the Pareto fronts and the gate.
+std::optional<double> json_number(const nlohmann::json& j, const std::string& pointer);
+
 // Indices of the points on the front maximizing `quality` and minimizing
 // `cost` (a point is on it when no other is at least as good in both and
 // better in one); points with a missing value are left out.
