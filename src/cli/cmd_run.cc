@@ -1,6 +1,9 @@
 // `tfcompress run MODEL --input X --output Y.npz`: run a model on inputs from
-// .npy/.npz with the reference runtime and save its outputs.
+// .npy/.npz and save its outputs; --profile times every op.
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <map>
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -20,6 +23,10 @@ struct RunOptions {
   std::string output;
   int subgraph = 0;
   std::string arithmetic;  // --arithmetic
+  std::string kernels = "fast";
+  int threads = 1;
+  int repeat = 1;
+  bool profile = false;
 };
 
 // Orders the arrays of an .npz as the subgraph's inputs: by input tensor name
@@ -65,6 +72,41 @@ std::string safe_name(std::string s) {
   return s;
 }
 
+// Per-op times (mean per invoke) grouped by op type and kernel, then the
+// slowest ops; the first invoke is included, so pass --repeat to amortize it.
+void print_profile(const runtime::Interpreter& interp, double load_ms, std::vector<double> times) {
+  const auto prof = interp.op_profile();
+  const double invokes = static_cast<double>(times.size());
+  std::sort(times.begin(), times.end());
+  fmt::print("kernels: {} ops fast, {} computed at load, {} reference; arena {} bytes\n", interp.num_fast_ops(),
+             interp.num_folded_ops(),
+             static_cast<int>(prof.size()) - interp.num_fast_ops() - interp.num_folded_ops(),
+             interp.planned_arena_bytes());
+  fmt::print("load + prepare {:.2f} ms; invoke: first {:.3f} ms, median {:.3f} ms over {} runs\n", load_ms,
+             times.empty() ? 0.0 : times.front(), times.empty() ? 0.0 : times[times.size() / 2], times.size());
+  std::map<std::pair<std::string, std::string>, std::pair<double, int>> by_type;
+  double total = 0;
+  for (const auto& p : prof) {
+    auto& e = by_type[{p.op_name, p.kernel}];
+    e.first += p.total_ms / invokes;
+    e.second += 1;
+    total += p.total_ms / invokes;
+  }
+  std::vector<std::pair<double, std::string>> rows;
+  for (const auto& [key, v] : by_type)
+    rows.emplace_back(v.first, fmt::format("{:<24} {:<10} {:>4} ops", key.first, key.second, v.second));
+  std::sort(rows.rbegin(), rows.rend());
+  fmt::print("{:<24} {:<10} {:>8} {:>10} {:>7}\n", "op", "kernel", "count", "ms/invoke", "share");
+  for (const auto& [ms, label] : rows)
+    fmt::print("{} {:>10.3f} {:>6.1f}%\n", label, ms, total > 0 ? 100.0 * ms / total : 0.0);
+  fmt::print("slowest ops:\n");
+  std::vector<runtime::OpProfile> sorted = prof;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.total_ms > b.total_ms; });
+  for (size_t i = 0; i < std::min<size_t>(getenv("TFC_PROFILE_ALL") ? 1000 : 10, sorted.size()); ++i)
+    fmt::print("  op {:>4} {:<24} {:<10} {:>10.3f} ms\n", sorted[i].op_index, sorted[i].op_name, sorted[i].kernel,
+               sorted[i].total_ms / invokes);
+}
+
 Status run_run(const RunOptions& o) {
   apply_arithmetic(o.arithmetic);
   TFC_ASSIGN_OR_RETURN(ir::Model model, io::read_tflite(o.model));
@@ -72,7 +114,26 @@ Status run_run(const RunOptions& o) {
     return invalid_argument("subgraph {} does not exist (the model has {})", o.subgraph, model.subgraphs.size());
   }
   TFC_ASSIGN_OR_RETURN(auto inputs, load_inputs(model, o.subgraph, o.input));
-  TFC_ASSIGN_OR_RETURN(auto outputs, runtime::run_model(model, inputs, o.subgraph));
+  runtime::InterpreterOptions io;
+  TFC_ASSIGN_OR_RETURN(io.kernels, runtime::parse_kernels(o.kernels));
+  io.threads = o.threads;
+  io.profile = o.profile;
+  const auto t0 = std::chrono::steady_clock::now();
+  TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, o.subgraph, io));
+  const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (static_cast<int>(inputs.size()) != interp->num_inputs()) {
+    return invalid_argument("the model has {} inputs, {} given", interp->num_inputs(), inputs.size());
+  }
+  std::vector<double> times;
+  for (int r = 0; r < o.repeat; ++r) {
+    for (int i = 0; i < interp->num_inputs(); ++i) TFC_RETURN_IF_ERROR(interp->set_input(i, inputs[i]));
+    const auto start = std::chrono::steady_clock::now();
+    TFC_RETURN_IF_ERROR(interp->invoke());
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::vector<Array> outputs;
+  for (int i = 0; i < interp->num_outputs(); ++i) outputs.push_back(interp->output(i));
+  if (o.profile) print_profile(*interp, load_ms, times);
   const auto& g = model.subgraphs[o.subgraph];
   std::vector<NamedArray> named;
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -96,7 +157,7 @@ Status run_run(const RunOptions& o) {
 }  // namespace
 
 Command run_command() {
-  return {"run", "Run a model on inputs from .npy/.npz with the reference runtime", [](CLI::App& app) {
+  return {"run", "Run a model on inputs from .npy/.npz (fast kernels; --profile times each op)", [](CLI::App& app) {
             auto o = std::make_shared<RunOptions>();
             app.add_option("model", o->model, "Model file (.tflite)")->required();
             app.add_option("-i,--input", o->input,
@@ -105,7 +166,18 @@ Command run_command() {
             app.add_option("-o,--output", o->output, "Write outputs to this .npz (named by output tensor)");
             app.add_option("--subgraph", o->subgraph, "Subgraph to run")->capture_default_str();
             add_arithmetic_option(app, &o->arithmetic);
-            app.footer("Example:\n  tfcompress run cnn.tflite --input x.npy --output y.npz");
+            add_kernels_option(app, &o->kernels);
+            app.add_option("--threads", o->threads, "Worker threads of the fast kernels")
+                ->check(CLI::PositiveNumber)
+                ->capture_default_str();
+            app.add_option("--repeat", o->repeat, "Invoke the model this many times (the outputs of the last run "
+                                                  "are written)")
+                ->check(CLI::PositiveNumber)
+                ->capture_default_str();
+            app.add_flag("--profile", o->profile,
+                         "Time every op; print the time per op type and kernel, and the slowest ops");
+            app.footer("Examples:\n  tfcompress run cnn.tflite --input x.npy --output y.npz\n"
+                       "  tfcompress run mobilenet.tflite --input x.npz --repeat 50 --threads 2 --profile");
             return [o] { return run_run(*o); };
           }};
 }

@@ -44,4 +44,9 @@ void print_error(const Status& s);
 void add_arithmetic_option(CLI::App& app, std::string* value);
 void apply_arithmetic(const std::string& value);
 
+// --kernels fast|reference: the runtime's kernels (fast, the default: oneDNN /
+// XNNPACK where an op has one, docs/RUNTIME.md; reference: the reference
+// kernels only, the source of truth).
+void add_kernels_option(CLI::App& app, std::string* value);
+
 }  // namespace tfc::cli

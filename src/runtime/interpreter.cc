@@ -1,17 +1,31 @@
-// Reference interpreter (see interpreter.h).
+// The interpreter (see interpreter.h).
 #include "runtime/interpreter.h"
 
+#include <chrono>
 #include <cstring>
 #include <set>
 
 #include <fmt/ranges.h>
 
 #include "ir/verify.h"
+#include "kernels/quant_util.h"
 #include "ops/registry.h"
 #include "ops/sparsity.h"
+#include "runtime/fast/fast_kernel.h"
 #include "runtime/memory_plan.h"
 
 namespace tfc::runtime {
+
+const char* kernels_name(Kernels k) { return k == Kernels::kFast ? "fast" : "reference"; }
+
+Expected<Kernels> parse_kernels(std::string_view name) {
+  if (name == "fast") return Kernels::kFast;
+  if (name == "reference") return Kernels::kReference;
+  return invalid_argument("unknown kernels '{}': expected fast or reference", name);
+}
+
+Interpreter::Interpreter(const ir::Model& model, const ir::Subgraph& graph) : model_(model), graph_(graph) {}
+Interpreter::~Interpreter() = default;
 
 Expected<std::unique_ptr<Interpreter>> Interpreter::create(const ir::Model& model, int subgraph,
                                                          InterpreterOptions options) {
@@ -19,10 +33,19 @@ Expected<std::unique_ptr<Interpreter>> Interpreter::create(const ir::Model& mode
     return invalid_argument("subgraph {} does not exist (the model has {})", subgraph, model.subgraphs.size());
   }
   std::unique_ptr<Interpreter> interp(new Interpreter(model, model.subgraphs[subgraph]));
+  if (options.threads < 1) return invalid_argument("threads must be at least 1, got {}", options.threads);
+  interp->options_ = options;
+  const size_t num_ops = interp->graph_.ops.size();
+  interp->fast_.resize(num_ops);
+  interp->fast_shapes_.resize(num_ops);
+  interp->fast_tried_.assign(num_ops, false);
+  interp->folded_.assign(num_ops, false);
+  interp->profile_ms_.assign(num_ops, 0.0);
+  interp->profile_runs_.assign(num_ops, 0);
+  if (options.kernels == Kernels::kFast) interp->threads_ = std::make_unique<fast::Threads>(options.threads);
   TFC_RETURN_IF_ERROR(interp->check_supported());
   TFC_RETURN_IF_ERROR(interp->bind());
   TFC_RETURN_IF_ERROR(interp->infer_static_shapes());
-  interp->options_ = options;
   interp->plan_arena();
   return interp;
 }
@@ -149,9 +172,61 @@ Status Interpreter::infer_static_shapes() {
     }
     if (skip) {
       for (ir::TensorId id : op.outputs) unknown[id] = true;
+    } else if (options_.kernels == Kernels::kFast) {
+      TFC_RETURN_IF_ERROR(fold_constants_of(i));
+      if (!folded_[i]) TFC_RETURN_IF_ERROR(prepare_fast(i));
     }
   }
-  for (size_t i = 0; i < slots_.size(); ++i) slots_[i].shape = graph_.tensors[i].shape;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!is_constant_[i]) slots_[i].shape = graph_.tensors[i].shape;
+  }
+  return Status::ok();
+}
+
+// An op whose inputs are all constants (e.g. DEQUANTIZE of float16 weights)
+// is computed once here; its outputs become constants, so that the ops
+// reading them see packed-once weights. Custom ops and ops without inputs are
+// left to run (they may have state or side effects).
+Status Interpreter::fold_constants_of(size_t i) {
+  const ir::Op& op = graph_.ops[i];
+  if (op.code.is_custom() || op.inputs.empty()) return Status::ok();
+  bool any = false;
+  for (ir::TensorId id : op.inputs) {
+    if (id == ir::kNoTensor) continue;
+    if (!is_constant_[id]) return Status::ok();
+    any = true;
+  }
+  if (!any) return Status::ok();
+  for (ir::TensorId id : op.outputs) {
+    if (graph_.tensors[id].is_variable) return Status::ok();
+  }
+  ops::OpContext& ctx = contexts_[i];
+  std::vector<std::vector<uint8_t>> values;
+  for (ir::TensorId id : op.outputs) {
+    TFC_ASSIGN_OR_RETURN(int64_t bytes, ir::dense_byte_size(graph_.tensors[id].dtype, slots_[id].shape));
+    values.emplace_back(static_cast<size_t>(std::max<int64_t>(bytes, 1)) + 64);
+    // 64-byte aligned within its buffer
+    auto* p = values.back().data();
+    slots_[id].data = p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
+  }
+  TFC_RETURN_IF_ERROR(ops::find_op(op.code)->eval(ctx).with_context(fmt::format("op {}", i)));
+  for (size_t k = 0; k < op.outputs.size(); ++k) {
+    is_constant_[op.outputs[k]] = true;
+    const_copies_.push_back(std::move(values[k]));  // the vector's heap block does not move
+  }
+  folded_[i] = true;
+  return Status::ok();
+}
+
+Status Interpreter::prepare_fast(size_t i) {
+  ops::OpContext& ctx = contexts_[i];
+  fast_tried_[i] = true;
+  auto& shapes = fast_shapes_[i];
+  shapes.clear();
+  for (int k = 0; k < ctx.num_inputs(); ++k) shapes.push_back(ctx.has_input(k) ? ctx.input_shape(k) : ir::Shape{});
+  fast::FastOptions fo;
+  fo.int8_float_requantization = kernels::requantization() == kernels::Requantization::kFloat;
+  TFC_ASSIGN_OR_RETURN(fast_[i], fast::prepare_kernel(ctx, *threads_, fo));
   return Status::ok();
 }
 
@@ -200,16 +275,65 @@ Status Interpreter::invoke() {
   for (ir::TensorId id : graph_.inputs) {
     if (!slots_[id].data) return invalid_argument("input '{}' was not set", graph_.tensors[id].name);
   }
+  if (threads_) threads_->enter();
   for (size_t i = 0; i < contexts_.size(); ++i) {
-    ops::OpContext& ctx = contexts_[i];
-    const ir::Op& op = graph_.ops[i];
-    const ops::OpDef* def = ops::find_op(op.code);
-    TFC_RETURN_IF_ERROR(def->shape(ctx).with_context(fmt::format("op {}", i)));
-    for (ir::TensorId id : op.outputs) TFC_RETURN_IF_ERROR(ensure_storage(id));
-    TFC_RETURN_IF_ERROR(def->eval(ctx).with_context(fmt::format("op {}", i)));
-    if (observer_) observer_(static_cast<int>(i), op, op_outputs_[i]);
+    if (!folded_[i]) TFC_RETURN_IF_ERROR(run_op(i));
+    if (observer_) observer_(static_cast<int>(i), graph_.ops[i], op_outputs_[i]);
   }
   return Status::ok();
+}
+
+Status Interpreter::run_op(size_t i) {
+  ops::OpContext& ctx = contexts_[i];
+  const ir::Op& op = graph_.ops[i];
+  const ops::OpDef* def = ops::find_op(op.code);
+  TFC_RETURN_IF_ERROR(def->shape(ctx).with_context(fmt::format("op {}", i)));
+  for (ir::TensorId id : op.outputs) TFC_RETURN_IF_ERROR(ensure_storage(id));
+  if (threads_) {
+    bool same = fast_tried_[i];
+    for (int k = 0; same && k < ctx.num_inputs(); ++k) {
+      same = !ctx.has_input(k) || ctx.input_shape(k) == fast_shapes_[i][static_cast<size_t>(k)];
+    }
+    if (!same) TFC_RETURN_IF_ERROR(prepare_fast(i));
+  }
+  const auto start = options_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  if (threads_ && fast_[i]) {
+    TFC_RETURN_IF_ERROR(fast_[i]->run(ctx).with_context(fmt::format("op {}", i)));
+  } else {
+    TFC_RETURN_IF_ERROR(def->eval(ctx).with_context(fmt::format("op {}", i)));
+  }
+  if (options_.profile) {
+    profile_ms_[i] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    ++profile_runs_[i];
+  }
+  return Status::ok();
+}
+
+std::vector<OpProfile> Interpreter::op_profile() const {
+  std::vector<OpProfile> out;
+  if (!options_.profile) return out;
+  for (size_t i = 0; i < graph_.ops.size(); ++i) {
+    OpProfile p;
+    p.op_index = static_cast<int>(i);
+    p.op_name = ir::op_name(graph_.ops[i].code);
+    p.kernel = folded_[i] ? "constant" : fast_[i] ? fast_[i]->library() : "reference";
+    p.total_ms = profile_ms_[i];
+    p.runs = profile_runs_[i];
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+int Interpreter::num_fast_ops() const {
+  int n = 0;
+  for (const auto& k : fast_) n += k ? 1 : 0;
+  return n;
+}
+
+int Interpreter::num_folded_ops() const {
+  int n = 0;
+  for (bool f : folded_) n += f ? 1 : 0;
+  return n;
 }
 
 Array Interpreter::tensor_value(ir::TensorId id) const {
@@ -227,8 +351,9 @@ Array Interpreter::tensor_value(ir::TensorId id) const {
 
 Array Interpreter::output(int i) const { return tensor_value(graph_.outputs[i]); }
 
-Expected<std::vector<Array>> run_model(const ir::Model& model, const std::vector<Array>& inputs, int subgraph) {
-  TFC_ASSIGN_OR_RETURN(auto interp, Interpreter::create(model, subgraph));
+Expected<std::vector<Array>> run_model(const ir::Model& model, const std::vector<Array>& inputs, int subgraph,
+                                       InterpreterOptions options) {
+  TFC_ASSIGN_OR_RETURN(auto interp, Interpreter::create(model, subgraph, options));
   if (static_cast<int>(inputs.size()) != interp->num_inputs()) {
     return invalid_argument("the model has {} inputs, {} given", interp->num_inputs(), inputs.size());
   }

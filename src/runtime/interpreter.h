@@ -1,8 +1,12 @@
-// The reference interpreter: runs one subgraph of an IR model op by op with the
-// float reference kernels from ops/. Checks up front that every op is
-// implemented (naming those that are not) and that shapes and dtypes are valid;
-// then each invoke reuses the tensor storage of the previous one.
-// Not here: the fast backend with memory planning (later), training.
+// The interpreter: runs one subgraph of an IR model op by op. Checks up front
+// that every op is implemented (naming those that are not) and that shapes and
+// dtypes are valid; activations share one statically planned arena
+// (memory_plan.h). With Kernels::kFast (the default) each op that has a fast
+// kernel (runtime/fast/) runs it, prepared once at load with its weights
+// packed, and ops whose inputs are all constant are computed once at load;
+// every other op runs its reference kernel from ops/. Kernels::kReference runs
+// the reference kernels only.
+// Not here: training.
 #pragma once
 
 #include <functional>
@@ -17,6 +21,17 @@
 
 namespace tfc::runtime {
 
+namespace fast {
+class FastKernel;
+class Threads;
+}  // namespace fast
+
+// Which kernels run the ops.
+enum class Kernels { kFast, kReference };
+// "fast" / "reference".
+const char* kernels_name(Kernels k);
+Expected<Kernels> parse_kernels(std::string_view name);
+
 // Called after each op runs, with the op's index and its output slots; used by
 // calibration observers and per-layer debugging. Must not modify the data.
 using OpObserver = std::function<void(int op_index, const ir::Op& op, std::span<ops::TensorSlot* const> outputs)>;
@@ -27,6 +42,20 @@ struct InterpreterOptions {
   // (memory_plan.h), and only graph inputs, outputs and variables survive an
   // invoke; observers still see each op's outputs when it runs.
   bool preserve_all_tensors = false;
+  Kernels kernels = Kernels::kFast;
+  // Worker threads of the fast kernels (the reference kernels use one).
+  int threads = 1;
+  // Time each op's kernel (op_profile()).
+  bool profile = false;
+};
+
+// Time spent in one op over the invokes since the interpreter was created.
+struct OpProfile {
+  int op_index = 0;
+  std::string op_name;
+  std::string kernel;  // "onednn", "xnnpack", "reference" or "constant" (computed at load)
+  double total_ms = 0;
+  int64_t runs = 0;
 };
 
 class Interpreter {
@@ -34,6 +63,7 @@ class Interpreter {
   // Builds an interpreter for `subgraph` of `model`. The model must outlive it.
   static Expected<std::unique_ptr<Interpreter>> create(const ir::Model& model, int subgraph = 0,
                                                        InterpreterOptions options = {});
+  ~Interpreter();
 
   int num_inputs() const { return static_cast<int>(graph_.inputs.size()); }
   int num_outputs() const { return static_cast<int>(graph_.outputs.size()); }
@@ -61,9 +91,18 @@ class Interpreter {
   // The arena the static plan asked for (0 with preserve_all_tensors).
   size_t planned_arena_bytes() const { return planned_arena_bytes_; }
 
+  // Per op, in graph order; empty unless options.profile.
+  std::vector<OpProfile> op_profile() const;
+  // Ops that run a fast kernel / were computed at load, for reports.
+  int num_fast_ops() const;
+  int num_folded_ops() const;
+
  private:
-  Interpreter(const ir::Model& model, const ir::Subgraph& graph) : model_(model), graph_(graph) {}
+  Interpreter(const ir::Model& model, const ir::Subgraph& graph);
   Status check_supported() const;
+  Status fold_constants_of(size_t op);
+  Status prepare_fast(size_t op);
+  Status run_op(size_t op);
   Status bind();
   Status infer_static_shapes();
   Status ensure_storage(ir::TensorId id);
@@ -84,9 +123,19 @@ class Interpreter {
   std::vector<std::vector<ops::TensorSlot*>> op_outputs_;  // per op, what the observer sees
   std::vector<bool> is_constant_;
   OpObserver observer_;
+  // Fast backend: per op, its kernel (or nullptr) and the input shapes it was
+  // prepared (or tried) for; ops computed at load.
+  std::unique_ptr<fast::Threads> threads_;
+  std::vector<std::unique_ptr<fast::FastKernel>> fast_;
+  std::vector<std::vector<ir::Shape>> fast_shapes_;
+  std::vector<bool> fast_tried_;
+  std::vector<bool> folded_;
+  std::vector<double> profile_ms_;
+  std::vector<int64_t> profile_runs_;
 };
 
 // Runs a model once on named or positional inputs; a convenience for the CLI and tests.
-Expected<std::vector<Array>> run_model(const ir::Model& model, const std::vector<Array>& inputs, int subgraph = 0);
+Expected<std::vector<Array>> run_model(const ir::Model& model, const std::vector<Array>& inputs, int subgraph = 0,
+                                       InterpreterOptions options = {});
 
 }  // namespace tfc::runtime

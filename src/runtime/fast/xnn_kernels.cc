@@ -1,0 +1,282 @@
+// int8 fast kernels on XNNPACK's operator API: CONV_2D and DEPTHWISE_CONV_2D
+// as qc8 convolutions (per-channel weight scales; a per-tensor scale is
+// repeated), FULLY_CONNECTED as a 1x1 qc8 convolution over a 1x1 image (this
+// XNNPACK has no per-channel fully connected operator; docs/RUNTIME.md), ADD
+// as qs8 add with broadcasting. XNNPACK packs the weights when the operator
+// is created; setup (geometry and buffers) is redone only when an input or
+// output buffer moves, which the static memory plan makes rare.
+//
+// The arithmetic is LiteRT's default (XNNPACK) path: float rescaling,
+// kernels/quant_util.h Requantization::kFloat. These kernels are offered only
+// in that mode (FastOptions::int8_float_requantization).
+#include <array>
+#include <mutex>
+#include <vector>
+
+#include <xnnpack.h>
+
+#include "kernels/quant_util.h"
+#include "runtime/fast/fast_kernel.h"
+
+namespace tfc::runtime::fast {
+namespace {
+
+using kernels::Activation;
+
+bool xnn_ready() {
+  static const bool ok = xnn_initialize(nullptr) == xnn_status_success;
+  return ok;
+}
+
+struct OperatorDeleter {
+  void operator()(xnn_operator_t op) const { xnn_delete_operator(op); }
+};
+using Operator = std::unique_ptr<xnn_operator, OperatorDeleter>;
+
+// Per-tensor (scale, zero point) of an int8 activation, or false.
+bool per_tensor(const ir::Tensor& t, float& scale, int32_t& zero_point) {
+  if (t.dtype != DType::kInt8 || !t.is_quantized() || t.quantization->scale.size() != 1) return false;
+  scale = t.quantization->scale[0];
+  zero_point = t.quantization->zero_point.empty() ? 0 : static_cast<int32_t>(t.quantization->zero_point[0]);
+  return scale > 0.0f && zero_point >= -128 && zero_point <= 127;
+}
+
+// Symmetric int8 weights: one scale per output channel (a single scale is
+// repeated), or false.
+bool weight_scales(const ir::Tensor& t, int64_t channels, std::vector<float>& scales) {
+  if (t.dtype != DType::kInt8 || !t.is_quantized()) return false;
+  const auto& q = *t.quantization;
+  for (int64_t zp : q.zero_point)
+    if (zp != 0) return false;
+  if (q.scale.size() == 1) {
+    scales.assign(static_cast<size_t>(channels), q.scale[0]);
+  } else if (static_cast<int64_t>(q.scale.size()) == channels) {
+    scales.assign(q.scale.begin(), q.scale.end());
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// A qc8 convolution (conv, depthwise or fully connected) with its geometry.
+class XnnConv final : public FastKernel {
+ public:
+  XnnConv(Operator op, pthreadpool_t pool, size_t batch, size_t h, size_t w)
+      : op_(std::move(op)), pool_(pool), batch_(batch), h_(h), w_(w) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const auto* in = ctx.input<int8_t>(0);
+    auto* out = ctx.output<int8_t>(0);
+    if (in != in_ || out != out_) {
+      if (xnn_setup_convolution2d_nhwc_qc8(op_.get(), batch_, h_, w_, in, out, pool_) != xnn_status_success)
+        return internal_error("{}: XNNPACK setup failed", ctx.op_name());
+      in_ = in;
+      out_ = out;
+    }
+    if (xnn_run_operator(op_.get(), pool_) != xnn_status_success)
+      return internal_error("{}: XNNPACK run failed", ctx.op_name());
+    return Status::ok();
+  }
+  const char* library() const override { return "xnnpack"; }
+
+ private:
+  Operator op_;
+  pthreadpool_t pool_;
+  size_t batch_, h_, w_;
+  const int8_t* in_ = nullptr;
+  int8_t* out_ = nullptr;
+};
+
+struct ConvGeometry {
+  int64_t batch = 1, ih = 1, iw = 1, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
+  int64_t pt = 0, pr = 0, pb = 0, pl = 0;
+  int64_t groups = 1, group_in = 1, group_out = 1;
+  bool depthwise = false;
+  Activation activation = Activation::kNone;
+};
+
+Expected<std::unique_ptr<FastKernel>> make_qc8(const ops::OpContext& ctx, const ConvGeometry& g,
+                                               const Threads& threads) {
+  float in_scale = 0, out_scale = 0;
+  int32_t in_zp = 0, out_zp = 0;
+  if (!per_tensor(ctx.input_tensor(0), in_scale, in_zp) || !per_tensor(ctx.output_tensor(0), out_scale, out_zp))
+    return std::unique_ptr<FastKernel>();
+  const int64_t channels = g.groups * g.group_out;
+  std::vector<float> scales;
+  if (!weight_scales(ctx.input_tensor(1), channels, scales)) return std::unique_ptr<FastKernel>();
+  if (ctx.input_data(1) == nullptr) return std::unique_ptr<FastKernel>();
+  std::vector<int32_t> zero_bias;
+  const int32_t* bias = nullptr;
+  if (ctx.has_input(2)) {
+    if (ctx.input_dtype(2) != DType::kInt32 || ctx.input_data(2) == nullptr) return std::unique_ptr<FastKernel>();
+    bias = ctx.input<int32_t>(2);
+  } else {
+    zero_bias.assign(static_cast<size_t>(channels), 0);
+    bias = zero_bias.data();
+  }
+  if (g.activation != Activation::kNone && g.activation != Activation::kRelu && g.activation != Activation::kRelu6 &&
+      g.activation != Activation::kReluN1To1)
+    return std::unique_ptr<FastKernel>();
+  const kernels::IntRange range = kernels::activation_range_float<int8_t>(g.activation, out_scale, out_zp);
+  if (!xnn_ready()) return std::unique_ptr<FastKernel>();
+  xnn_operator_t op = nullptr;
+  const xnn_status st = xnn_create_convolution2d_nhwc_qc8(
+      static_cast<uint32_t>(g.pt), static_cast<uint32_t>(g.pr), static_cast<uint32_t>(g.pb),
+      static_cast<uint32_t>(g.pl), static_cast<uint32_t>(g.kh), static_cast<uint32_t>(g.kw),
+      static_cast<uint32_t>(g.sh), static_cast<uint32_t>(g.sw), static_cast<uint32_t>(g.dh),
+      static_cast<uint32_t>(g.dw), static_cast<uint32_t>(g.groups), static_cast<size_t>(g.group_in),
+      static_cast<size_t>(g.group_out), static_cast<size_t>(g.groups * g.group_in), static_cast<size_t>(channels),
+      static_cast<int8_t>(in_zp), in_scale, scales.data(), ctx.input<int8_t>(1), bias, static_cast<int8_t>(out_zp),
+      out_scale, static_cast<int8_t>(range.min), static_cast<int8_t>(range.max),
+      g.depthwise ? XNN_FLAG_DEPTHWISE_CONVOLUTION : 0, &op);
+  if (st != xnn_status_success) return std::unique_ptr<FastKernel>();  // e.g. a rescale XNNPACK refuses
+  return std::unique_ptr<FastKernel>(new XnnConv(Operator(op), threads.pool(), static_cast<size_t>(g.batch),
+                                                 static_cast<size_t>(g.ih), static_cast<size_t>(g.iw)));
+}
+
+template <typename Options>
+Expected<std::unique_ptr<FastKernel>> prepare_conv(const ops::OpContext& ctx, bool depthwise, const Threads& threads) {
+  if (ctx.num_inputs() < 2 || ctx.input_dtype(1) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8)
+    return std::unique_ptr<FastKernel>();
+  static const Options kDefault{};
+  const Options* o = ctx.op().options_as<Options>();
+  if (!o) o = &kDefault;
+  const ir::Shape& in = ctx.input_shape(0);
+  const ir::Shape& w = ctx.input_shape(1);
+  const ir::Shape& out = ctx.output_shape(0);
+  if (in.size() != 4 || w.size() != 4 || out.size() != 4) return std::unique_ptr<FastKernel>();
+  for (auto d : in) if (d <= 0) return std::unique_ptr<FastKernel>();
+  for (auto d : out) if (d <= 0) return std::unique_ptr<FastKernel>();
+  ConvGeometry g;
+  g.batch = in[0];
+  g.ih = in[1];
+  g.iw = in[2];
+  g.kh = w[1];
+  g.kw = w[2];
+  g.sh = o->stride_h;
+  g.sw = o->stride_w;
+  g.dh = o->dilation_h_factor;
+  g.dw = o->dilation_w_factor;
+  if (g.sh <= 0 || g.sw <= 0 || g.dh <= 0 || g.dw <= 0) return std::unique_ptr<FastKernel>();
+  const int64_t oh = out[1], ow = out[2], ic = in[3], oc = out[3];
+  if (ops::to_padding(o->padding) == kernels::Padding::kSame) {
+    g.pt = kernels::window_padding_before(g.ih, g.kh, g.sh, g.dh, oh);
+    g.pl = kernels::window_padding_before(g.iw, g.kw, g.sw, g.dw, ow);
+    g.pb = std::max<int64_t>((oh - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.ih - g.pt, 0);
+    g.pr = std::max<int64_t>((ow - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.iw - g.pl, 0);
+  }
+  if (depthwise) {
+    g.depthwise = true;
+    g.groups = ic;
+    g.group_in = 1;
+    g.group_out = oc / ic;
+  } else {
+    g.groups = ic / w[3];
+    g.group_in = w[3];
+    g.group_out = oc / g.groups;
+  }
+  g.activation = static_cast<Activation>(o->fused_activation_function);
+  return make_qc8(ctx, g, threads);
+}
+
+Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpContext& ctx, const Threads& threads) {
+  if (ctx.num_inputs() < 2 || ctx.input_dtype(1) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8)
+    return std::unique_ptr<FastKernel>();
+  static const tflite::FullyConnectedOptionsT kDefault{};
+  const auto* o = ctx.op().options_as<tflite::FullyConnectedOptionsT>();
+  if (!o) o = &kDefault;
+  if (o->weights_format != tflite::FullyConnectedOptionsWeightsFormat_DEFAULT) return std::unique_ptr<FastKernel>();
+  const ir::Shape& w = ctx.input_shape(1);
+  if (w.size() != 2 || w[0] <= 0 || w[1] <= 0) return std::unique_ptr<FastKernel>();
+  const int64_t units = w[0], depth = w[1];
+  const int64_t in_elems = ir::num_elements(ctx.input_shape(0));
+  if (in_elems <= 0 || in_elems % depth != 0 || ir::num_elements(ctx.output_shape(0)) != in_elems / depth * units)
+    return std::unique_ptr<FastKernel>();
+  ConvGeometry g;
+  g.batch = in_elems / depth;
+  g.group_in = depth;
+  g.group_out = units;
+  g.activation = static_cast<Activation>(o->fused_activation_function);
+  return make_qc8(ctx, g, threads);
+}
+
+// int8 ADD with broadcasting (XNNPACK qs8).
+class XnnAdd final : public FastKernel {
+ public:
+  XnnAdd(Operator op, pthreadpool_t pool, std::vector<size_t> a, std::vector<size_t> b)
+      : op_(std::move(op)), pool_(pool), a_(std::move(a)), b_(std::move(b)) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const auto* a = ctx.input<int8_t>(0);
+    const auto* b = ctx.input<int8_t>(1);
+    auto* out = ctx.output<int8_t>(0);
+    if (a != a_ptr_ || b != b_ptr_ || out != out_) {
+      if (xnn_setup_add_nd_qs8(op_.get(), a_.size(), a_.data(), b_.size(), b_.data(), a, b, out, pool_) !=
+          xnn_status_success)
+        return internal_error("{}: XNNPACK setup failed", ctx.op_name());
+      a_ptr_ = a;
+      b_ptr_ = b;
+      out_ = out;
+    }
+    if (xnn_run_operator(op_.get(), pool_) != xnn_status_success)
+      return internal_error("{}: XNNPACK run failed", ctx.op_name());
+    return Status::ok();
+  }
+  const char* library() const override { return "xnnpack"; }
+
+ private:
+  Operator op_;
+  pthreadpool_t pool_;
+  std::vector<size_t> a_, b_;
+  const int8_t* a_ptr_ = nullptr;
+  const int8_t* b_ptr_ = nullptr;
+  int8_t* out_ = nullptr;
+};
+
+Expected<std::unique_ptr<FastKernel>> prepare_add(const ops::OpContext& ctx, const Threads& threads) {
+  if (ctx.num_inputs() != 2 || ctx.input_dtype(1) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8)
+    return std::unique_ptr<FastKernel>();
+  float s1 = 0, s2 = 0, so = 0;
+  int32_t z1 = 0, z2 = 0, zo = 0;
+  if (!per_tensor(ctx.input_tensor(0), s1, z1) || !per_tensor(ctx.input_tensor(1), s2, z2) ||
+      !per_tensor(ctx.output_tensor(0), so, zo))
+    return std::unique_ptr<FastKernel>();
+  static const tflite::AddOptionsT kDefault{};
+  const auto* o = ctx.op().options_as<tflite::AddOptionsT>();
+  if (!o) o = &kDefault;
+  const auto act = static_cast<Activation>(o->fused_activation_function);
+  if (act != Activation::kNone && act != Activation::kRelu && act != Activation::kRelu6 &&
+      act != Activation::kReluN1To1)
+    return std::unique_ptr<FastKernel>();
+  const ir::Shape& sa = ctx.input_shape(0);
+  const ir::Shape& sb = ctx.input_shape(1);
+  if (sa.size() > XNN_MAX_TENSOR_DIMS || sb.size() > XNN_MAX_TENSOR_DIMS) return std::unique_ptr<FastKernel>();
+  for (auto d : sa) if (d <= 0) return std::unique_ptr<FastKernel>();
+  for (auto d : sb) if (d <= 0) return std::unique_ptr<FastKernel>();
+  const kernels::IntRange range = kernels::activation_range_float<int8_t>(act, so, zo);
+  if (!xnn_ready()) return std::unique_ptr<FastKernel>();
+  xnn_operator_t op = nullptr;
+  if (xnn_create_add_nd_qs8(static_cast<int8_t>(z1), s1, static_cast<int8_t>(z2), s2, static_cast<int8_t>(zo), so,
+                            static_cast<int8_t>(range.min), static_cast<int8_t>(range.max), 0,
+                            &op) != xnn_status_success)
+    return std::unique_ptr<FastKernel>();
+  return std::unique_ptr<FastKernel>(new XnnAdd(Operator(op), threads.pool(), std::vector<size_t>(sa.begin(), sa.end()),
+                                                std::vector<size_t>(sb.begin(), sb.end())));
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, const Threads& threads,
+                                                  const FastOptions& options) {
+  if (ctx.op().code.is_custom() || !options.int8_float_requantization) return std::unique_ptr<FastKernel>();
+  switch (ctx.op().code.builtin) {
+    case tflite::BuiltinOperator_CONV_2D: return prepare_conv<tflite::Conv2DOptionsT>(ctx, false, threads);
+    case tflite::BuiltinOperator_DEPTHWISE_CONV_2D:
+      return prepare_conv<tflite::DepthwiseConv2DOptionsT>(ctx, true, threads);
+    case tflite::BuiltinOperator_FULLY_CONNECTED: return prepare_fully_connected(ctx, threads);
+    case tflite::BuiltinOperator_ADD: return prepare_add(ctx, threads);
+    default: return std::unique_ptr<FastKernel>();
+  }
+}
+
+}  // namespace tfc::runtime::fast
