@@ -42,7 +42,7 @@ Expected<std::unique_ptr<Interpreter>> Interpreter::create(const ir::Model& mode
   interp->folded_.assign(num_ops, false);
   interp->profile_ms_.assign(num_ops, 0.0);
   interp->profile_runs_.assign(num_ops, 0);
-  if (options.kernels == Kernels::kFast) interp->threads_ = std::make_unique<fast::Threads>(options.threads);
+  if (options.kernels == Kernels::kFast) interp->backend_ = std::make_unique<fast::Backend>(options.threads);
   TFC_RETURN_IF_ERROR(interp->check_supported());
   TFC_RETURN_IF_ERROR(interp->bind());
   TFC_RETURN_IF_ERROR(interp->infer_static_shapes());
@@ -226,7 +226,8 @@ Status Interpreter::prepare_fast(size_t i) {
   for (int k = 0; k < ctx.num_inputs(); ++k) shapes.push_back(ctx.has_input(k) ? ctx.input_shape(k) : ir::Shape{});
   fast::FastOptions fo;
   fo.int8_float_requantization = kernels::requantization() == kernels::Requantization::kFloat;
-  TFC_ASSIGN_OR_RETURN(fast_[i], fast::prepare_kernel(ctx, *threads_, fo));
+  fo.int8_conv = options_.int8_conv;
+  TFC_ASSIGN_OR_RETURN(fast_[i], fast::prepare_kernel(ctx, *backend_, fo));
   return Status::ok();
 }
 
@@ -275,7 +276,7 @@ Status Interpreter::invoke() {
   for (ir::TensorId id : graph_.inputs) {
     if (!slots_[id].data) return invalid_argument("input '{}' was not set", graph_.tensors[id].name);
   }
-  if (threads_) threads_->enter();
+  if (backend_) backend_->enter();
   for (size_t i = 0; i < contexts_.size(); ++i) {
     if (!folded_[i]) TFC_RETURN_IF_ERROR(run_op(i));
     if (observer_) observer_(static_cast<int>(i), graph_.ops[i], op_outputs_[i]);
@@ -289,7 +290,7 @@ Status Interpreter::run_op(size_t i) {
   const ops::OpDef* def = ops::find_op(op.code);
   TFC_RETURN_IF_ERROR(def->shape(ctx).with_context(fmt::format("op {}", i)));
   for (ir::TensorId id : op.outputs) TFC_RETURN_IF_ERROR(ensure_storage(id));
-  if (threads_) {
+  if (backend_) {
     bool same = fast_tried_[i];
     for (int k = 0; same && k < ctx.num_inputs(); ++k) {
       same = !ctx.has_input(k) || ctx.input_shape(k) == fast_shapes_[i][static_cast<size_t>(k)];
@@ -297,7 +298,7 @@ Status Interpreter::run_op(size_t i) {
     if (!same) TFC_RETURN_IF_ERROR(prepare_fast(i));
   }
   const auto start = options_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-  if (threads_ && fast_[i]) {
+  if (backend_ && fast_[i]) {
     TFC_RETURN_IF_ERROR(fast_[i]->run(ctx).with_context(fmt::format("op {}", i)));
   } else {
     TFC_RETURN_IF_ERROR(def->eval(ctx).with_context(fmt::format("op {}", i)));

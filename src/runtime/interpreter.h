@@ -18,13 +18,9 @@
 #include "core/status.h"
 #include "ir/graph.h"
 #include "ops/op_context.h"
+#include "runtime/fast/fast_kernel.h"
 
 namespace tfc::runtime {
-
-namespace fast {
-class FastKernel;
-class Threads;
-}  // namespace fast
 
 // Which kernels run the ops.
 enum class Kernels { kFast, kReference };
@@ -47,6 +43,8 @@ struct InterpreterOptions {
   int threads = 1;
   // Time each op's kernel (op_profile()).
   bool profile = false;
+  // Which int8 conv kernel the fast backend uses (fast_kernel.h).
+  fast::FastOptions::Int8Conv int8_conv = fast::FastOptions::Int8Conv::kMeasured;
 };
 
 // Time spent in one op over the invokes since the interpreter was created.
@@ -125,7 +123,7 @@ class Interpreter {
   OpObserver observer_;
   // Fast backend: per op, its kernel (or nullptr) and the input shapes it was
   // prepared (or tried) for; ops computed at load.
-  std::unique_ptr<fast::Threads> threads_;
+  std::unique_ptr<fast::Backend> backend_;
   std::vector<std::unique_ptr<fast::FastKernel>> fast_;
   std::vector<std::vector<ir::Shape>> fast_shapes_;
   std::vector<bool> fast_tried_;

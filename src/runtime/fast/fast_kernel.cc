@@ -1,28 +1,173 @@
-// Threads and the choice of library per op (see fast_kernel.h).
+// The backend's threads and scratch, conv geometry, and the choice of library
+// per op (see fast_kernel.h).
 #include "runtime/fast/fast_kernel.h"
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
 
 #include <omp.h>
 
+#include "ir/verify.h"
+
 namespace tfc::runtime::fast {
 
-Threads::Threads(int count) : count_(std::max(count, 1)) {
+// The OpenMP team size is set before any oneDNN call, weight packing at
+// prepare included: an OpenMP runtime that once started a team keeps its
+// idle workers spinning for a while after every parallel region, and on a
+// small machine they take the core the one-thread run needs.
+Backend::Backend(int threads) : count_(std::max(threads, 1)) {
   if (count_ > 1) pool_ = pthreadpool_create(static_cast<size_t>(count_));
+  enter();
 }
 
-Threads::~Threads() {
+Backend::~Backend() {
   if (pool_) pthreadpool_destroy(pool_);
 }
 
-void Threads::enter() const { omp_set_num_threads(count_); }
+void Backend::enter() const { omp_set_num_threads(count_); }
 
-Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, const Threads& threads,
+float* Backend::scratch(int slot, size_t count) {
+  auto& buf = scratch_[slot];
+  if (buf.size() < count + 16) buf.resize(count + 16);
+  auto* p = buf.data();
+  return p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64 / sizeof(float);
+}
+
+namespace {
+
+template <typename Options>
+bool fill_geometry(const ops::OpContext& ctx, ConvGeometry& g) {
+  static const Options kDefault{};
+  const Options* o = ctx.op().options_as<Options>();
+  if (!o) o = &kDefault;
+  const ir::Shape& in = ctx.input_shape(0);
+  const ir::Shape& w = ctx.input_shape(1);
+  const ir::Shape& out = ctx.output_shape(0);
+  if (in.size() != 4 || w.size() != 4 || out.size() != 4) return false;
+  for (auto d : in) if (d <= 0) return false;
+  for (auto d : w) if (d <= 0) return false;
+  for (auto d : out) if (d <= 0) return false;
+  g.batch = in[0];
+  g.ih = in[1];
+  g.iw = in[2];
+  g.oh = out[1];
+  g.ow = out[2];
+  g.kh = w[1];
+  g.kw = w[2];
+  g.sh = o->stride_h;
+  g.sw = o->stride_w;
+  g.dh = o->dilation_h_factor;
+  g.dw = o->dilation_w_factor;
+  if (g.sh <= 0 || g.sw <= 0 || g.dh <= 0 || g.dw <= 0) return false;
+  if (ops::to_padding(o->padding) == kernels::Padding::kSame) {
+    g.pt = kernels::window_padding_before(static_cast<int32_t>(g.ih), static_cast<int32_t>(g.kh),
+                                          static_cast<int32_t>(g.sh), static_cast<int32_t>(g.dh),
+                                          static_cast<int32_t>(g.oh));
+    g.pl = kernels::window_padding_before(static_cast<int32_t>(g.iw), static_cast<int32_t>(g.kw),
+                                          static_cast<int32_t>(g.sw), static_cast<int32_t>(g.dw),
+                                          static_cast<int32_t>(g.ow));
+  }
+  // The padding after that makes the window end at the last output; 0 when
+  // VALID leaves a remainder of the input unread (both libraries round the
+  // output size down, as TFLite does).
+  g.pb = std::max<int64_t>((g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.ih - g.pt, 0);
+  g.pr = std::max<int64_t>((g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.iw - g.pl, 0);
+  const int64_t ic = in[3], oc = out[3];
+  if (g.depthwise) {
+    g.groups = ic;
+    g.group_in = 1;
+    g.group_out = oc / ic;
+  } else {
+    g.groups = ic / w[3];
+    g.group_in = w[3];
+    g.group_out = oc / g.groups;
+  }
+  if (g.out_channels() != oc || g.in_channels() != ic) return false;
+  g.activation = static_cast<kernels::Activation>(o->fused_activation_function);
+  return true;
+}
+
+// Runs both kernels on scratch buffers shaped like the op's (inputs that are
+// not constant get a fixed pattern) — once to warm up, then three times each,
+// alternating — and keeps the one with the lower best time.
+std::unique_ptr<FastKernel> faster_of(const ops::OpContext& ctx, std::unique_ptr<FastKernel> a,
+                                      std::unique_ptr<FastKernel> b) {
+  std::vector<ops::TensorSlot> in_slots(static_cast<size_t>(ctx.num_inputs()));
+  std::vector<ops::TensorSlot> out_slots(static_cast<size_t>(ctx.num_outputs()));
+  std::vector<std::vector<uint8_t>> buffers;
+  std::vector<ops::TensorSlot*> ins, outs;
+  auto fill = [&](ops::TensorSlot& slot, const ir::Tensor& t, const ir::Shape& shape, const void* data) -> bool {
+    slot.tensor = &t;
+    slot.shape = shape;
+    if (data) {
+      slot.data = const_cast<void*>(data);
+      return true;
+    }
+    auto bytes = ir::dense_byte_size(t.dtype, shape);
+    if (!bytes || *bytes <= 0) return false;
+    buffers.emplace_back(static_cast<size_t>(*bytes));
+    for (size_t i = 0; i < buffers.back().size(); ++i) buffers.back()[i] = static_cast<uint8_t>(i * 37 + 11);
+    slot.data = buffers.back().data();
+    return true;
+  };
+  buffers.reserve(in_slots.size() + out_slots.size());
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    if (!ctx.has_input(i)) {
+      ins.push_back(nullptr);
+      continue;
+    }
+    if (!fill(in_slots[static_cast<size_t>(i)], ctx.input_tensor(i), ctx.input_shape(i), ctx.input_data(i)))
+      return a;
+    ins.push_back(&in_slots[static_cast<size_t>(i)]);
+  }
+  for (int i = 0; i < ctx.num_outputs(); ++i) {
+    if (!fill(out_slots[static_cast<size_t>(i)], ctx.output_tensor(i), ctx.output_shape(i), nullptr)) return a;
+    outs.push_back(&out_slots[static_cast<size_t>(i)]);
+  }
+  ops::OpContext trial(ctx.op(), ins, outs);
+  auto time_once = [&](FastKernel& k) {
+    const auto start = std::chrono::steady_clock::now();
+    const bool ok = k.run(trial).is_ok();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return ok ? s : std::numeric_limits<double>::infinity();
+  };
+  time_once(*a);
+  time_once(*b);
+  double ta = std::numeric_limits<double>::infinity(), tb = ta;
+  for (int r = 0; r < 3; ++r) {
+    ta = std::min(ta, time_once(*a));
+    tb = std::min(tb, time_once(*b));
+  }
+  return tb < ta ? std::move(b) : std::move(a);
+}
+
+}  // namespace
+
+bool conv_geometry(const ops::OpContext& ctx, bool depthwise, ConvGeometry& g) {
+  if (ctx.num_inputs() < 2 || ctx.num_outputs() < 1) return false;
+  g = ConvGeometry{};
+  g.depthwise = depthwise;
+  return depthwise ? fill_geometry<tflite::DepthwiseConv2DOptionsT>(ctx, g)
+                   : fill_geometry<tflite::Conv2DOptionsT>(ctx, g);
+}
+
+Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, Backend& backend,
                                                      const FastOptions& options) {
   if (ctx.num_inputs() == 0 || ctx.num_outputs() == 0 || !ctx.has_input(0)) return std::unique_ptr<FastKernel>();
+  TFC_ASSIGN_OR_RETURN(auto own, prepare_own(ctx, backend, options));
+  if (own) return own;
   // float32 activations: oneDNN; int8: XNNPACK.
-  if (ctx.input_dtype(0) == DType::kFloat32) return prepare_dnnl(ctx, threads);
-  if (ctx.input_dtype(0) == DType::kInt8) return prepare_xnn(ctx, threads, options);
+  if (ctx.input_dtype(0) == DType::kFloat32) return prepare_dnnl(ctx, backend);
+  if (ctx.input_dtype(0) == DType::kInt8) {
+    if (!options.int8_float_requantization) return std::unique_ptr<FastKernel>();
+    TFC_ASSIGN_OR_RETURN(auto xnn, prepare_xnn(ctx, backend, options));
+    if (options.int8_conv == FastOptions::Int8Conv::kXnnpack) return xnn;
+    TFC_ASSIGN_OR_RETURN(auto exact, prepare_int8_via_f32(ctx, backend));
+    if (!exact) return xnn;
+    if (!xnn || options.int8_conv == FastOptions::Int8Conv::kExactFloat) return exact;
+    return faster_of(ctx, std::move(xnn), std::move(exact));
+  }
   return std::unique_ptr<FastKernel>();
 }
 

@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <pthreadpool.h>
 
@@ -26,24 +27,29 @@
 
 namespace tfc::runtime::fast {
 
-// The worker threads of both libraries for one interpreter: a pthreadpool
-// for XNNPACK, OpenMP's team size for oneDNN.
-class Threads {
+// The fast backend's state for one interpreter: the worker threads of both
+// libraries (a pthreadpool for XNNPACK, OpenMP's team size for oneDNN) and
+// scratch memory shared by its kernels, which run one at a time.
+class Backend {
  public:
-  explicit Threads(int count);
-  ~Threads();
-  Threads(const Threads&) = delete;
-  Threads& operator=(const Threads&) = delete;
+  explicit Backend(int threads);
+  ~Backend();
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
 
   int count() const { return count_; }
   pthreadpool_t pool() const { return pool_; }  // nullptr at one thread
   // Sets the calling thread's OpenMP team size (oneDNN's parallelism) to
   // count(); called at the start of each invoke.
   void enter() const;
+  // Scratch buffer `slot` (0 or 1) of at least `count` floats, 64-byte
+  // aligned; valid until the next call for the same slot.
+  float* scratch(int slot, size_t count);
 
  private:
   int count_ = 1;
   pthreadpool_t pool_ = nullptr;
+  std::vector<float> scratch_[2];
 };
 
 // One op prepared for one set of input shapes.
@@ -63,18 +69,46 @@ struct FastOptions {
   // used only when the process-wide requantization is that one (kFloat), so
   // that the fixed-point reference arithmetic always gives reference results.
   bool int8_float_requantization = true;
+  // int8 CONV_2D / DEPTHWISE_CONV_2D: XNNPACK's qc8 kernel, the exact float32
+  // form on oneDNN (Int8ConvViaF32), or (kMeasured) whichever of the two ran
+  // faster on the op's own geometry when it was prepared. Both give the same
+  // outputs (dnnl_kernels.cc), so the choice changes only the time.
+  enum class Int8Conv { kMeasured, kXnnpack, kExactFloat } int8_conv = Int8Conv::kMeasured;
 };
 
 // The fast kernel for the op in ctx, prepared for its current input shapes
 // (constant inputs must have their data; others need not), or nullptr when
 // the op has none (the reference kernel then runs). An error only when
 // preparing a kernel the libraries accepted failed (e.g. out of memory).
-Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, const Threads& threads,
+Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, Backend& backend,
                                                      const FastOptions& options);
 
+// The geometry of a CONV_2D / DEPTHWISE_CONV_2D in ctx, as both libraries
+// take it: explicit padding (TFLite's SAME puts the odd pixel after), groups
+// (depthwise: one per input channel, group_out = depth multiplier).
+struct ConvGeometry {
+  int64_t batch = 1, ih = 1, iw = 1, oh = 1, ow = 1, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
+  int64_t pt = 0, pr = 0, pb = 0, pl = 0;
+  int64_t groups = 1, group_in = 1, group_out = 1;
+  bool depthwise = false;
+  kernels::Activation activation = kernels::Activation::kNone;
+  int64_t in_channels() const { return groups * group_in; }
+  int64_t out_channels() const { return groups * group_out; }
+};
+// False when the op is not a 4-D conv with known positive shapes, or its
+// window does not cover the input the way a library expects (VALID with an
+// unused remainder).
+bool conv_geometry(const ops::OpContext& ctx, bool depthwise, ConvGeometry& g);
+
 // Per library (dnnl_kernels.cc, xnn_kernels.cc); same contract as above.
-Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, const Threads& threads);
-Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, const Threads& threads,
+Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Backend& backend);
+// QUANTIZE and global-average MEAN (own_kernels.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx, Backend& backend,
+                                                  const FastOptions& options);
+// int8 CONV_2D / DEPTHWISE_CONV_2D computed exactly in float32 by oneDNN
+// (dnnl_kernels.cc, Int8ConvViaF32).
+Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext& ctx, Backend& backend);
+Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Backend& backend,
                                                   const FastOptions& options);
 
 }  // namespace tfc::runtime::fast

@@ -87,21 +87,13 @@ class XnnConv final : public FastKernel {
   int8_t* out_ = nullptr;
 };
 
-struct ConvGeometry {
-  int64_t batch = 1, ih = 1, iw = 1, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
-  int64_t pt = 0, pr = 0, pb = 0, pl = 0;
-  int64_t groups = 1, group_in = 1, group_out = 1;
-  bool depthwise = false;
-  Activation activation = Activation::kNone;
-};
-
 Expected<std::unique_ptr<FastKernel>> make_qc8(const ops::OpContext& ctx, const ConvGeometry& g,
-                                               const Threads& threads) {
+                                               Backend& backend) {
   float in_scale = 0, out_scale = 0;
   int32_t in_zp = 0, out_zp = 0;
   if (!per_tensor(ctx.input_tensor(0), in_scale, in_zp) || !per_tensor(ctx.output_tensor(0), out_scale, out_zp))
     return std::unique_ptr<FastKernel>();
-  const int64_t channels = g.groups * g.group_out;
+  const int64_t channels = g.out_channels();
   std::vector<float> scales;
   if (!weight_scales(ctx.input_tensor(1), channels, scales)) return std::unique_ptr<FastKernel>();
   if (ctx.input_data(1) == nullptr) return std::unique_ptr<FastKernel>();
@@ -125,61 +117,24 @@ Expected<std::unique_ptr<FastKernel>> make_qc8(const ops::OpContext& ctx, const 
       static_cast<uint32_t>(g.pl), static_cast<uint32_t>(g.kh), static_cast<uint32_t>(g.kw),
       static_cast<uint32_t>(g.sh), static_cast<uint32_t>(g.sw), static_cast<uint32_t>(g.dh),
       static_cast<uint32_t>(g.dw), static_cast<uint32_t>(g.groups), static_cast<size_t>(g.group_in),
-      static_cast<size_t>(g.group_out), static_cast<size_t>(g.groups * g.group_in), static_cast<size_t>(channels),
+      static_cast<size_t>(g.group_out), static_cast<size_t>(g.in_channels()), static_cast<size_t>(channels),
       static_cast<int8_t>(in_zp), in_scale, scales.data(), ctx.input<int8_t>(1), bias, static_cast<int8_t>(out_zp),
       out_scale, static_cast<int8_t>(range.min), static_cast<int8_t>(range.max),
       g.depthwise ? XNN_FLAG_DEPTHWISE_CONVOLUTION : 0, &op);
   if (st != xnn_status_success) return std::unique_ptr<FastKernel>();  // e.g. a rescale XNNPACK refuses
-  return std::unique_ptr<FastKernel>(new XnnConv(Operator(op), threads.pool(), static_cast<size_t>(g.batch),
+  return std::unique_ptr<FastKernel>(new XnnConv(Operator(op), backend.pool(), static_cast<size_t>(g.batch),
                                                  static_cast<size_t>(g.ih), static_cast<size_t>(g.iw)));
 }
 
-template <typename Options>
-Expected<std::unique_ptr<FastKernel>> prepare_conv(const ops::OpContext& ctx, bool depthwise, const Threads& threads) {
+Expected<std::unique_ptr<FastKernel>> prepare_conv(const ops::OpContext& ctx, bool depthwise, Backend& backend) {
   if (ctx.num_inputs() < 2 || ctx.input_dtype(1) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8)
     return std::unique_ptr<FastKernel>();
-  static const Options kDefault{};
-  const Options* o = ctx.op().options_as<Options>();
-  if (!o) o = &kDefault;
-  const ir::Shape& in = ctx.input_shape(0);
-  const ir::Shape& w = ctx.input_shape(1);
-  const ir::Shape& out = ctx.output_shape(0);
-  if (in.size() != 4 || w.size() != 4 || out.size() != 4) return std::unique_ptr<FastKernel>();
-  for (auto d : in) if (d <= 0) return std::unique_ptr<FastKernel>();
-  for (auto d : out) if (d <= 0) return std::unique_ptr<FastKernel>();
   ConvGeometry g;
-  g.batch = in[0];
-  g.ih = in[1];
-  g.iw = in[2];
-  g.kh = w[1];
-  g.kw = w[2];
-  g.sh = o->stride_h;
-  g.sw = o->stride_w;
-  g.dh = o->dilation_h_factor;
-  g.dw = o->dilation_w_factor;
-  if (g.sh <= 0 || g.sw <= 0 || g.dh <= 0 || g.dw <= 0) return std::unique_ptr<FastKernel>();
-  const int64_t oh = out[1], ow = out[2], ic = in[3], oc = out[3];
-  if (ops::to_padding(o->padding) == kernels::Padding::kSame) {
-    g.pt = kernels::window_padding_before(g.ih, g.kh, g.sh, g.dh, oh);
-    g.pl = kernels::window_padding_before(g.iw, g.kw, g.sw, g.dw, ow);
-    g.pb = std::max<int64_t>((oh - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.ih - g.pt, 0);
-    g.pr = std::max<int64_t>((ow - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.iw - g.pl, 0);
-  }
-  if (depthwise) {
-    g.depthwise = true;
-    g.groups = ic;
-    g.group_in = 1;
-    g.group_out = oc / ic;
-  } else {
-    g.groups = ic / w[3];
-    g.group_in = w[3];
-    g.group_out = oc / g.groups;
-  }
-  g.activation = static_cast<Activation>(o->fused_activation_function);
-  return make_qc8(ctx, g, threads);
+  if (!conv_geometry(ctx, depthwise, g)) return std::unique_ptr<FastKernel>();
+  return make_qc8(ctx, g, backend);
 }
 
-Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpContext& ctx, const Threads& threads) {
+Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpContext& ctx, Backend& backend) {
   if (ctx.num_inputs() < 2 || ctx.input_dtype(1) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8)
     return std::unique_ptr<FastKernel>();
   static const tflite::FullyConnectedOptionsT kDefault{};
@@ -197,7 +152,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpConte
   g.group_in = depth;
   g.group_out = units;
   g.activation = static_cast<Activation>(o->fused_activation_function);
-  return make_qc8(ctx, g, threads);
+  return make_qc8(ctx, g, backend);
 }
 
 // int8 ADD with broadcasting (XNNPACK qs8).
@@ -233,7 +188,7 @@ class XnnAdd final : public FastKernel {
   int8_t* out_ = nullptr;
 };
 
-Expected<std::unique_ptr<FastKernel>> prepare_add(const ops::OpContext& ctx, const Threads& threads) {
+Expected<std::unique_ptr<FastKernel>> prepare_add(const ops::OpContext& ctx, Backend& backend) {
   if (ctx.num_inputs() != 2 || ctx.input_dtype(1) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8)
     return std::unique_ptr<FastKernel>();
   float s1 = 0, s2 = 0, so = 0;
@@ -260,21 +215,20 @@ Expected<std::unique_ptr<FastKernel>> prepare_add(const ops::OpContext& ctx, con
                             static_cast<int8_t>(range.min), static_cast<int8_t>(range.max), 0,
                             &op) != xnn_status_success)
     return std::unique_ptr<FastKernel>();
-  return std::unique_ptr<FastKernel>(new XnnAdd(Operator(op), threads.pool(), std::vector<size_t>(sa.begin(), sa.end()),
+  return std::unique_ptr<FastKernel>(new XnnAdd(Operator(op), backend.pool(), std::vector<size_t>(sa.begin(), sa.end()),
                                                 std::vector<size_t>(sb.begin(), sb.end())));
 }
 
 }  // namespace
 
-Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, const Threads& threads,
+Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Backend& backend,
                                                   const FastOptions& options) {
   if (ctx.op().code.is_custom() || !options.int8_float_requantization) return std::unique_ptr<FastKernel>();
   switch (ctx.op().code.builtin) {
-    case tflite::BuiltinOperator_CONV_2D: return prepare_conv<tflite::Conv2DOptionsT>(ctx, false, threads);
-    case tflite::BuiltinOperator_DEPTHWISE_CONV_2D:
-      return prepare_conv<tflite::DepthwiseConv2DOptionsT>(ctx, true, threads);
-    case tflite::BuiltinOperator_FULLY_CONNECTED: return prepare_fully_connected(ctx, threads);
-    case tflite::BuiltinOperator_ADD: return prepare_add(ctx, threads);
+    case tflite::BuiltinOperator_CONV_2D: return prepare_conv(ctx, false, backend);
+    case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return prepare_conv(ctx, true, backend);
+    case tflite::BuiltinOperator_FULLY_CONNECTED: return prepare_fully_connected(ctx, backend);
+    case tflite::BuiltinOperator_ADD: return prepare_add(ctx, backend);
     default: return std::unique_ptr<FastKernel>();
   }
 }

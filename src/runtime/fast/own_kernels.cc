@@ -1,0 +1,165 @@
+// Fast kernels of our own, for ops on MobileNet-style paths that neither
+// library covers in the versions Debian ships (docs/RUNTIME.md):
+// - QUANTIZE float32 -> int8 per tensor, with the reference's arithmetic
+//   (kernels/elementwise_ref.h quantize: x * (1 / scale) in float, rounded
+//   half to even, saturated, NaN -> 127), four lanes at a time;
+// - MEAN over the spatial axes (1, 2) of an NHWC tensor — global average
+//   pooling — float32 (summed in float, within 1e-4 of the reference's
+//   result) and int8 with LiteRT's default-path arithmetic
+//   (kernels/xnn_reduce.h; exact integer sums, then the same rescale).
+#include <cmath>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "kernels/quant_util.h"
+#include "kernels/xnn_reduce.h"
+#include "runtime/fast/fast_kernel.h"
+
+namespace tfc::runtime::fast {
+namespace {
+
+bool per_tensor_q(const ir::Tensor& t, float& scale, int32_t& zero_point) {
+  if (!t.is_quantized() || t.quantization->scale.size() != 1) return false;
+  scale = t.quantization->scale[0];
+  zero_point = t.quantization->zero_point.empty() ? 0 : static_cast<int32_t>(t.quantization->zero_point[0]);
+  return std::isfinite(scale) && scale > 0.0f;
+}
+
+class QuantizeInt8 final : public FastKernel {
+ public:
+  QuantizeInt8(float scale, int32_t zero_point) : inverse_(1.0f / scale), zero_point_(zero_point) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const float* in = ctx.input<float>(0);
+    int8_t* out = ctx.output<int8_t>(0);
+    const int64_t n = ir::num_elements(ctx.input_shape(0));
+    // Bounds of the rounded value before the zero point is added.
+    const float lo = static_cast<float>(-128 - zero_point_), hi = static_cast<float>(127 - zero_point_);
+    int64_t i = 0;
+#if defined(__SSE2__)
+    const __m128 inv = _mm_set1_ps(inverse_), vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
+    const __m128i zp = _mm_set1_epi16(static_cast<int16_t>(zero_point_));
+    // min(v, hi) gives hi for NaN (the second operand), as the reference does.
+    auto q = [&](int64_t k) {
+      const __m128 v = _mm_mul_ps(_mm_loadu_ps(in + k), inv);
+      return _mm_cvtps_epi32(_mm_max_ps(_mm_min_ps(v, vhi), vlo));
+    };
+    for (; i + 16 <= n; i += 16) {
+      const __m128i a = _mm_adds_epi16(_mm_packs_epi32(q(i), q(i + 4)), zp);
+      const __m128i b = _mm_adds_epi16(_mm_packs_epi32(q(i + 8), q(i + 12)), zp);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_packs_epi16(a, b));
+    }
+#endif
+    for (; i < n; ++i) {
+      float v = in[i] * inverse_;
+      v = std::isnan(v) ? hi : std::min(std::max(v, lo), hi);
+      out[i] = static_cast<int8_t>(static_cast<int32_t>(std::nearbyint(v)) + zero_point_);
+    }
+    return Status::ok();
+  }
+  const char* library() const override { return "own"; }
+
+ private:
+  float inverse_;
+  int32_t zero_point_;
+};
+
+Expected<std::unique_ptr<FastKernel>> prepare_quantize(const ops::OpContext& ctx) {
+  if (ctx.num_inputs() != 1 || ctx.input_dtype(0) != DType::kFloat32 || ctx.output_dtype(0) != DType::kInt8)
+    return std::unique_ptr<FastKernel>();
+  float scale = 0;
+  int32_t zp = 0;
+  if (!per_tensor_q(ctx.output_tensor(0), scale, zp) || zp < -128 || zp > 127) return std::unique_ptr<FastKernel>();
+  return std::unique_ptr<FastKernel>(new QuantizeInt8(scale, zp));
+}
+
+// MEAN over axes {1, 2} of (N, H, W, C).
+class SpatialMean final : public FastKernel {
+ public:
+  SpatialMean(bool int8, float scale, int32_t in_zp, int32_t out_zp)
+      : int8_(int8), scale_(scale), in_zp_(in_zp), out_zp_(out_zp) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const ir::Shape& s = ctx.input_shape(0);
+    const int64_t n = s[0], pixels = int64_t{s[1]} * s[2], c = s[3];
+    if (int8_) {
+      acc_i_.resize(static_cast<size_t>(c));
+      for (int64_t b = 0; b < n; ++b) {
+        const int8_t* in = ctx.input<int8_t>(0) + b * pixels * c;
+        std::fill(acc_i_.begin(), acc_i_.end(), 0);
+        for (int64_t p = 0; p < pixels; ++p)
+          for (int64_t k = 0; k < c; ++k) acc_i_[static_cast<size_t>(k)] += in[p * c + k];
+        int8_t* out = ctx.output<int8_t>(0) + b * c;
+        // sum of (q - zp) = sum of q - pixels * zp, exactly.
+        for (int64_t k = 0; k < c; ++k)
+          out[k] = kernels::xnn_mean_requantize(acc_i_[static_cast<size_t>(k)] - pixels * in_zp_, scale_, out_zp_);
+      }
+    } else {
+      acc_f_.resize(static_cast<size_t>(c));
+      const float count = static_cast<float>(pixels);
+      for (int64_t b = 0; b < n; ++b) {
+        const float* in = ctx.input<float>(0) + b * pixels * c;
+        std::fill(acc_f_.begin(), acc_f_.end(), 0.0f);
+        for (int64_t p = 0; p < pixels; ++p)
+          for (int64_t k = 0; k < c; ++k) acc_f_[static_cast<size_t>(k)] += in[p * c + k];
+        float* out = ctx.output<float>(0) + b * c;
+        for (int64_t k = 0; k < c; ++k) out[k] = acc_f_[static_cast<size_t>(k)] / count;
+      }
+    }
+    return Status::ok();
+  }
+  const char* library() const override { return "own"; }
+
+ private:
+  bool int8_;
+  float scale_;
+  int32_t in_zp_, out_zp_;
+  std::vector<int64_t> acc_i_;
+  std::vector<float> acc_f_;
+};
+
+Expected<std::unique_ptr<FastKernel>> prepare_mean(const ops::OpContext& ctx, const FastOptions& options) {
+  if (ctx.num_inputs() != 2 || ctx.input_data(1) == nullptr || ctx.input_dtype(1) != DType::kInt32)
+    return std::unique_ptr<FastKernel>();
+  const ir::Shape& s = ctx.input_shape(0);
+  if (s.size() != 4) return std::unique_ptr<FastKernel>();
+  for (auto d : s) if (d <= 0) return std::unique_ptr<FastKernel>();
+  const int64_t naxes = ir::num_elements(ctx.input_shape(1));
+  bool h = false, w = false;
+  for (int64_t i = 0; i < naxes; ++i) {
+    int32_t a = ctx.input<int32_t>(1)[i];
+    if (a < 0) a += 4;
+    if (a == 1) h = true;
+    else if (a == 2) w = true;
+    else return std::unique_ptr<FastKernel>();
+  }
+  if (!h || !w || ir::num_elements(ctx.output_shape(0)) != int64_t{s[0]} * s[3]) return std::unique_ptr<FastKernel>();
+  if (ctx.input_dtype(0) == DType::kFloat32 && ctx.output_dtype(0) == DType::kFloat32)
+    return std::unique_ptr<FastKernel>(new SpatialMean(false, 0, 0, 0));
+  if (ctx.input_dtype(0) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8 ||
+      !options.int8_float_requantization)
+    return std::unique_ptr<FastKernel>();
+  float si = 0, so = 0;
+  int32_t zi = 0, zo = 0;
+  if (!per_tensor_q(ctx.input_tensor(0), si, zi) || !per_tensor_q(ctx.output_tensor(0), so, zo))
+    return std::unique_ptr<FastKernel>();
+  return std::unique_ptr<FastKernel>(
+      new SpatialMean(true, kernels::xnn_mean_scale(si, so, int64_t{s[1]} * s[2]), zi, zo));
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx, Backend& /*backend*/,
+                                                  const FastOptions& options) {
+  if (ctx.op().code.is_custom()) return std::unique_ptr<FastKernel>();
+  switch (ctx.op().code.builtin) {
+    case tflite::BuiltinOperator_QUANTIZE: return prepare_quantize(ctx);
+    case tflite::BuiltinOperator_MEAN: return prepare_mean(ctx, options);
+    default: return std::unique_ptr<FastKernel>();
+  }
+}
+
+}  // namespace tfc::runtime::fast

@@ -1,0 +1,828 @@
+// The fast backend (runtime/fast/) checked against the reference kernels: each
+// fast kernel on random shapes and options, as a one-op model run through the
+// Interpreter with Kernels::kFast and Kernels::kReference (float32 within 1e-4
+// relative, int8 within one quantization step), asserting that the fast run
+// really took a fast kernel; then the interpreter's side of it: re-preparing
+// when the batch changes, threads, the fixed-point requantization (no int8
+// fast kernels), ops computed at load, and every runnable fixture model.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <iostream>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "io/tflite_reader.h"
+#include "kernels/common.h"
+#include "kernels/fp16.h"
+#include "kernels/quant_util.h"
+#include "model_builder.h"
+#include "runtime/interpreter.h"
+#include "test_util.h"
+
+namespace tfc::runtime {
+namespace {
+
+using test::ModelBuilder;
+using tflite::BuiltinOperator;
+
+// ---- helpers ----------------------------------------------------------------
+
+// Sets the process-wide requantization for a scope.
+class RequantizationScope {
+ public:
+  explicit RequantizationScope(kernels::Requantization r) : saved_(kernels::requantization()) {
+    kernels::set_requantization(r);
+  }
+  ~RequantizationScope() { kernels::set_requantization(saved_); }
+
+ private:
+  kernels::Requantization saved_;
+};
+
+int rand_int(std::mt19937& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
+float rand_float(std::mt19937& rng, float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng); }
+
+std::vector<float> random_floats(std::mt19937& rng, int64_t n, float lo = -1.0f, float hi = 1.0f) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = rand_float(rng, lo, hi);
+  return v;
+}
+template <typename T>
+std::vector<T> random_ints(std::mt19937& rng, int64_t n, int lo, int hi) {
+  std::vector<T> v(static_cast<size_t>(n));
+  for (T& x : v) x = static_cast<T>(rand_int(rng, lo, hi));
+  return v;
+}
+
+template <typename T>
+Array array_of(DType dtype, const ir::Shape& shape, const std::vector<T>& values) {
+  Array a{dtype, std::vector<int64_t>(shape.begin(), shape.end()), {}};
+  a.data.resize(values.size() * sizeof(T));
+  if (!values.empty()) std::memcpy(a.data.data(), values.data(), a.data.size());
+  return a;
+}
+
+ir::Quantization quantization(std::vector<float> scale, std::vector<int64_t> zero_point, int32_t axis = 0) {
+  ir::Quantization q;
+  q.scale = std::move(scale);
+  q.zero_point = std::move(zero_point);
+  q.axis = axis;
+  return q;
+}
+
+void quantize_tensor(ModelBuilder& b, ir::TensorId id, float scale, int64_t zero_point) {
+  b.g().tensors[static_cast<size_t>(id)].quantization = quantization({scale}, {zero_point});
+}
+
+const std::vector<tflite::ActivationFunctionType> kActivations = {
+    tflite::ActivationFunctionType_NONE, tflite::ActivationFunctionType_RELU, tflite::ActivationFunctionType_RELU6,
+    tflite::ActivationFunctionType_RELU_N1_TO_1};
+
+tflite::ActivationFunctionType random_activation(std::mt19937& rng) {
+  return kActivations[static_cast<size_t>(rand_int(rng, 0, static_cast<int>(kActivations.size()) - 1))];
+}
+
+// One run of a model: its outputs and which kernels ran.
+struct Outcome {
+  std::vector<Array> outputs;
+  int fast_ops = 0;
+  int folded_ops = 0;
+  std::vector<std::string> kernels;  // per op, from op_profile()
+};
+
+void run(const ir::Model& model, const std::vector<std::vector<Array>>& feeds, InterpreterOptions options,
+         std::vector<Outcome>* out) {
+  options.profile = true;
+  auto interp = Interpreter::create(model, 0, options);
+  ASSERT_TRUE(interp.has_value()) << interp.status().message();
+  for (const auto& inputs : feeds) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const Status s = (*interp)->set_input(static_cast<int>(i), inputs[i]);
+      ASSERT_TRUE(s.is_ok()) << s.message();
+    }
+    const Status s = (*interp)->invoke();
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    Outcome o;
+    for (int k = 0; k < (*interp)->num_outputs(); ++k) o.outputs.push_back((*interp)->output(k));
+    o.fast_ops = (*interp)->num_fast_ops();
+    o.folded_ops = (*interp)->num_folded_ops();
+    for (const auto& p : (*interp)->op_profile()) o.kernels.push_back(p.kernel);
+    out->push_back(std::move(o));
+  }
+}
+
+// The largest difference of two outputs: float32 relative to max(1, |ref|),
+// integers in steps; 0 when they match exactly.
+double max_error(const Array& fast, const Array& ref) {
+  EXPECT_EQ(fast.dtype, ref.dtype);
+  EXPECT_EQ(fast.shape, ref.shape);
+  if (fast.data.size() != ref.data.size()) return INFINITY;
+  double worst = 0;
+  const int64_t n = ref.num_elements();
+  for (int64_t i = 0; i < n; ++i) {
+    double e = 0;
+    switch (ref.dtype) {
+      case DType::kFloat32: {
+        const double r = ref.as<float>()[i], f = fast.as<float>()[i];
+        e = std::isnan(r) || std::isnan(f) ? (std::isnan(r) && std::isnan(f) ? 0 : INFINITY)
+                                           : std::fabs(f - r) / std::max(1.0, std::fabs(r));
+        break;
+      }
+      case DType::kInt8: e = std::abs(fast.as<int8_t>()[i] - ref.as<int8_t>()[i]); break;
+      case DType::kUInt8: e = std::abs(fast.as<uint8_t>()[i] - ref.as<uint8_t>()[i]); break;
+      case DType::kInt16: e = std::abs(fast.as<int16_t>()[i] - ref.as<int16_t>()[i]); break;
+      case DType::kInt32: e = std::abs(static_cast<int64_t>(fast.as<int32_t>()[i]) - ref.as<int32_t>()[i]); break;
+      default: e = fast.data == ref.data ? 0 : INFINITY; break;
+    }
+    worst = std::max(worst, e);
+  }
+  return worst;
+}
+
+double tolerance(DType dtype) { return dtype == DType::kFloat32 ? 1e-4 : 1.0; }
+
+// How many random cases of one op took the fast path.
+struct PathCount {
+  std::string what;
+  int fast = 0;
+  int fallback = 0;
+  ~PathCount() {
+    std::cout << "[ fast path ] " << what << ": " << fast << " fast, " << fallback << " reference fallback\n";
+  }
+  // Most cases must take the fast path: a comparison of the reference with
+  // itself proves nothing.
+  void expect_mostly_fast(double fraction = 0.75) const {
+    EXPECT_GE(fast, fraction * (fast + fallback)) << what << ": " << fallback << " of " << fast + fallback
+                                                  << " cases fell back to the reference";
+  }
+};
+
+// Runs a one-op model with both kernel sets on the same inputs and compares.
+// `library` is the kernel the fast run must name when it takes one.
+void check_one_op(const ir::Model& model, const std::vector<Array>& inputs, const char* library, PathCount& count,
+                  const std::string& what) {
+  SCOPED_TRACE(what);
+  std::vector<Outcome> fast, ref;
+  ASSERT_NO_FATAL_FAILURE(run(model, {inputs}, {.kernels = Kernels::kFast}, &fast));
+  ASSERT_NO_FATAL_FAILURE(run(model, {inputs}, {.kernels = Kernels::kReference}, &ref));
+  EXPECT_EQ(ref[0].fast_ops, 0);
+  ASSERT_EQ(fast[0].kernels.size(), 1u);
+  if (fast[0].fast_ops == 1) {
+    EXPECT_EQ(fast[0].kernels[0], library);
+    ++count.fast;
+  } else {
+    EXPECT_EQ(fast[0].fast_ops, 0);
+    EXPECT_EQ(fast[0].kernels[0], "reference");
+    ++count.fallback;
+  }
+  ASSERT_EQ(fast[0].outputs.size(), 1u);
+  const double err = max_error(fast[0].outputs[0], ref[0].outputs[0]);
+  EXPECT_LE(err, tolerance(ref[0].outputs[0].dtype)) << "fast kernel: " << fast[0].kernels[0];
+}
+
+// ---- CONV_2D / DEPTHWISE_CONV_2D ---------------------------------------------
+
+struct ConvConfig {
+  bool depthwise = false;
+  int n = 1, h = 1, w = 1, cin = 1, cout = 1, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
+  int groups = 1;            // conv: filter channels = cin / groups
+  int depth_multiplier = 1;  // depthwise: cout = cin * depth_multiplier
+  tflite::Padding padding = tflite::Padding_SAME;
+  bool bias = true;
+  tflite::ActivationFunctionType activation = tflite::ActivationFunctionType_NONE;
+  bool per_channel = true;   // int8 weight scales
+
+  int out_dim(int in, int k, int s, int d) const {
+    const int effective = (k - 1) * d + 1;
+    return padding == tflite::Padding_SAME ? (in + s - 1) / s : (in - effective) / s + 1;
+  }
+  int oh() const { return out_dim(h, kh, sh, dh); }
+  int ow() const { return out_dim(w, kw, sw, dw); }
+  ir::Shape filter_shape() const {
+    return depthwise ? ir::Shape{1, kh, kw, cout} : ir::Shape{cout, kh, kw, cin / groups};
+  }
+  std::string str() const {
+    return std::string(depthwise ? "depthwise" : "conv") + " in [" + std::to_string(n) + "," + std::to_string(h) +
+           "," + std::to_string(w) + "," + std::to_string(cin) + "] cout " + std::to_string(cout) + " k " +
+           std::to_string(kh) + "x" + std::to_string(kw) + " stride " + std::to_string(sh) + "x" +
+           std::to_string(sw) + " dilation " + std::to_string(dh) + "x" + std::to_string(dw) + " groups " +
+           std::to_string(groups) + " multiplier " + std::to_string(depth_multiplier) +
+           (padding == tflite::Padding_SAME ? " SAME" : " VALID") + (bias ? " bias" : " no-bias") + " act " +
+           tflite::EnumNameActivationFunctionType(activation) + (per_channel ? " per-channel" : " per-tensor");
+  }
+};
+
+ConvConfig random_conv(std::mt19937& rng, bool depthwise, bool grouped) {
+  ConvConfig c;
+  c.depthwise = depthwise;
+  c.n = rand_int(rng, 1, 2);
+  c.h = rand_int(rng, 1, 20);
+  c.w = rand_int(rng, 1, 20);
+  c.kh = rand_int(rng, 1, 5);
+  c.kw = rand_int(rng, 1, 5);
+  c.sh = rand_int(rng, 1, 3);
+  c.sw = rand_int(rng, 1, 3);
+  c.dh = rand_int(rng, 1, 2);
+  c.dw = rand_int(rng, 1, 2);
+  c.padding = rand_int(rng, 0, 1) ? tflite::Padding_SAME : tflite::Padding_VALID;
+  // VALID needs the (dilated) window to fit.
+  if (c.padding == tflite::Padding_VALID && (c.h < (c.kh - 1) * c.dh + 1 || c.w < (c.kw - 1) * c.dw + 1))
+    c.padding = tflite::Padding_SAME;
+  if (depthwise) {
+    c.cin = rand_int(rng, 1, 40);
+    c.depth_multiplier = rand_int(rng, 1, 3);
+    c.cout = c.cin * c.depth_multiplier;
+  } else if (grouped) {
+    c.groups = rand_int(rng, 2, 4);
+    c.cin = c.groups * rand_int(rng, 1, 10);
+    c.cout = c.groups * rand_int(rng, 1, 10);
+  } else {
+    c.cin = rand_int(rng, 1, 40);
+    c.cout = rand_int(rng, 1, 40);
+  }
+  c.bias = rand_int(rng, 0, 3) != 0;
+  c.activation = random_activation(rng);
+  c.per_channel = rand_int(rng, 0, 1) != 0;
+  return c;
+}
+
+void set_conv_options(ir::Op& op, const ConvConfig& c) {
+  if (c.depthwise) {
+    tflite::DepthwiseConv2DOptionsT o;
+    o.padding = c.padding;
+    o.stride_h = c.sh;
+    o.stride_w = c.sw;
+    o.dilation_h_factor = c.dh;
+    o.dilation_w_factor = c.dw;
+    o.depth_multiplier = c.depth_multiplier;
+    o.fused_activation_function = c.activation;
+    op.options.Set(o);
+  } else {
+    tflite::Conv2DOptionsT o;
+    o.padding = c.padding;
+    o.stride_h = c.sh;
+    o.stride_w = c.sw;
+    o.dilation_h_factor = c.dh;
+    o.dilation_w_factor = c.dw;
+    o.fused_activation_function = c.activation;
+    op.options.Set(o);
+  }
+}
+
+BuiltinOperator conv_code(const ConvConfig& c) {
+  return c.depthwise ? BuiltinOperator::BuiltinOperator_DEPTHWISE_CONV_2D : BuiltinOperator::BuiltinOperator_CONV_2D;
+}
+
+// float32 conv with random weights and bias.
+ir::Model float_conv_model(const ConvConfig& c, std::mt19937& rng) {
+  ModelBuilder b;
+  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin});
+  const ir::Shape fs = c.filter_shape();
+  const ir::TensorId w = b.constant("w", fs, DType::kFloat32, random_floats(rng, ir::num_elements(fs)));
+  const ir::TensorId bias =
+      c.bias ? b.constant("b", {c.cout}, DType::kFloat32, random_floats(rng, c.cout)) : ir::kNoTensor;
+  const ir::TensorId y = b.output("y", {c.n, c.oh(), c.ow(), c.cout});
+  set_conv_options(b.op(conv_code(c), {x, w, bias}, {y}), c);
+  return std::move(b.m);
+}
+
+// int8 conv with random scales and zero points, symmetric weights (per
+// channel along the filter's output axis, or per tensor) and an int32 bias.
+ir::Model int8_conv_model(const ConvConfig& c, std::mt19937& rng) {
+  ModelBuilder b;
+  const float in_scale = rand_float(rng, 0.005f, 0.05f);
+  const int in_zp = rand_int(rng, -20, 20);
+  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin}, DType::kInt8);
+  quantize_tensor(b, x, in_scale, in_zp);
+  const ir::Shape fs = c.filter_shape();
+  std::vector<float> w_scales(c.per_channel ? static_cast<size_t>(c.cout) : 1);
+  for (float& s : w_scales) s = rand_float(rng, 0.002f, 0.02f);
+  const int32_t axis = c.depthwise ? 3 : 0;
+  const ir::TensorId w =
+      b.constant("w", fs, DType::kInt8, random_ints<int8_t>(rng, ir::num_elements(fs), -127, 127),
+                 quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0), axis));
+  // Output scale from the accumulator's spread, so that outputs use the range
+  // and some saturate.
+  const int k = c.kh * c.kw * (c.depthwise ? 1 : c.cin / c.groups);
+  const float mean_w = std::accumulate(w_scales.begin(), w_scales.end(), 0.0f) / static_cast<float>(w_scales.size());
+  const float acc_std = 74.0f * 73.0f * std::sqrt(static_cast<float>(k));
+  const float out_scale = in_scale * mean_w * acc_std / rand_float(rng, 30.0f, 60.0f);
+  ir::TensorId bias = ir::kNoTensor;
+  if (c.bias) {
+    std::vector<float> b_scales(w_scales.size());
+    for (size_t i = 0; i < b_scales.size(); ++i) b_scales[i] = in_scale * w_scales[i];
+    const int bound = static_cast<int>(acc_std);
+    bias = b.constant("b", {c.cout}, DType::kInt32, random_ints<int32_t>(rng, c.cout, -bound, bound),
+                      quantization(b_scales, std::vector<int64_t>(b_scales.size(), 0)));
+  }
+  const ir::TensorId y = b.output("y", {c.n, c.oh(), c.ow(), c.cout}, DType::kInt8);
+  quantize_tensor(b, y, out_scale, rand_int(rng, -30, 30));
+  set_conv_options(b.op(conv_code(c), {x, w, bias}, {y}), c);
+  return std::move(b.m);
+}
+
+Array conv_input(const ConvConfig& c, DType dtype, std::mt19937& rng) {
+  const ir::Shape s = {c.n, c.h, c.w, c.cin};
+  if (dtype == DType::kFloat32) return array_of(dtype, s, random_floats(rng, ir::num_elements(s)));
+  return array_of(dtype, s, random_ints<int8_t>(rng, ir::num_elements(s), -128, 127));
+}
+
+constexpr int kCases = 40;
+
+TEST(FastKernels, Float32Conv2DMatchesReference) {
+  std::mt19937 rng(1001);
+  PathCount count{"float32 CONV_2D"};
+  for (int i = 0; i < kCases; ++i) {
+    const ConvConfig c = random_conv(rng, false, /*grouped=*/i % 5 == 4);
+    const ir::Model m = float_conv_model(c, rng);
+    check_one_op(m, {conv_input(c, DType::kFloat32, rng)}, "onednn", count, c.str());
+  }
+  count.expect_mostly_fast();
+}
+
+TEST(FastKernels, Float32DepthwiseConv2DMatchesReference) {
+  std::mt19937 rng(1002);
+  PathCount count{"float32 DEPTHWISE_CONV_2D"};
+  for (int i = 0; i < kCases; ++i) {
+    const ConvConfig c = random_conv(rng, true, false);
+    const ir::Model m = float_conv_model(c, rng);
+    check_one_op(m, {conv_input(c, DType::kFloat32, rng)}, "onednn", count, c.str());
+  }
+  count.expect_mostly_fast();
+}
+
+TEST(FastKernels, Int8Conv2DMatchesReference) {
+  RequantizationScope scope(kernels::Requantization::kFloat);
+  std::mt19937 rng(1003);
+  PathCount count{"int8 CONV_2D"};
+  for (int i = 0; i < kCases; ++i) {
+    const ConvConfig c = random_conv(rng, false, /*grouped=*/i % 5 == 4);
+    const ir::Model m = int8_conv_model(c, rng);
+    check_one_op(m, {conv_input(c, DType::kInt8, rng)}, "xnnpack", count, c.str());
+  }
+  count.expect_mostly_fast();
+}
+
+TEST(FastKernels, Int8DepthwiseConv2DMatchesReference) {
+  RequantizationScope scope(kernels::Requantization::kFloat);
+  std::mt19937 rng(1004);
+  PathCount count{"int8 DEPTHWISE_CONV_2D"};
+  for (int i = 0; i < kCases; ++i) {
+    const ConvConfig c = random_conv(rng, true, false);
+    const ir::Model m = int8_conv_model(c, rng);
+    check_one_op(m, {conv_input(c, DType::kInt8, rng)}, "xnnpack", count, c.str());
+  }
+  count.expect_mostly_fast();
+}
+
+// ---- FULLY_CONNECTED ------------------------------------------------------------
+
+struct FcConfig {
+  ir::Shape input;  // rank 2 or 4
+  int depth = 1, units = 1;
+  bool bias = true;
+  tflite::ActivationFunctionType activation = tflite::ActivationFunctionType_NONE;
+  bool per_channel = true;
+
+  int64_t rows() const { return ir::num_elements(input) / depth; }
+  std::string str() const {
+    std::string s = "fully connected in [";
+    for (size_t i = 0; i < input.size(); ++i) s += (i ? "," : "") + std::to_string(input[i]);
+    return s + "] depth " + std::to_string(depth) + " units " + std::to_string(units) +
+           (bias ? " bias" : " no-bias") + " act " + tflite::EnumNameActivationFunctionType(activation) +
+           (per_channel ? " per-channel" : " per-tensor");
+  }
+};
+
+FcConfig random_fc(std::mt19937& rng) {
+  FcConfig c;
+  if (rand_int(rng, 0, 1)) {
+    c.depth = rand_int(rng, 1, 64);
+    c.input = {rand_int(rng, 1, 8), c.depth};
+  } else {
+    c.input = {rand_int(rng, 1, 2), rand_int(rng, 1, 6), rand_int(rng, 1, 6), rand_int(rng, 1, 16)};
+    // depth: the last dim, the last two, or all but the batch (rows = elements / depth).
+    const int suffix = rand_int(rng, 1, 3);
+    c.depth = 1;
+    for (int d = 4 - suffix; d < 4; ++d) c.depth *= c.input[static_cast<size_t>(d)];
+  }
+  c.units = rand_int(rng, 1, 40);
+  c.bias = rand_int(rng, 0, 3) != 0;
+  c.activation = random_activation(rng);
+  c.per_channel = rand_int(rng, 0, 1) != 0;
+  return c;
+}
+
+ir::Model fc_model(const FcConfig& c, DType dtype, std::mt19937& rng) {
+  ModelBuilder b;
+  const ir::TensorId x = b.input("x", c.input, dtype);
+  ir::TensorId w, bias = ir::kNoTensor, y;
+  if (dtype == DType::kFloat32) {
+    w = b.constant("w", {c.units, c.depth}, dtype, random_floats(rng, int64_t{c.units} * c.depth));
+    if (c.bias) bias = b.constant("b", {c.units}, dtype, random_floats(rng, c.units));
+    y = b.output("y", {static_cast<int32_t>(c.rows()), c.units}, dtype);
+  } else {
+    const float in_scale = rand_float(rng, 0.005f, 0.05f);
+    quantize_tensor(b, x, in_scale, rand_int(rng, -20, 20));
+    std::vector<float> w_scales(c.per_channel ? static_cast<size_t>(c.units) : 1);
+    for (float& s : w_scales) s = rand_float(rng, 0.002f, 0.02f);
+    w = b.constant("w", {c.units, c.depth}, dtype, random_ints<int8_t>(rng, int64_t{c.units} * c.depth, -127, 127),
+                   quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0)));
+    const float acc_std = 74.0f * 73.0f * std::sqrt(static_cast<float>(c.depth));
+    if (c.bias) {
+      std::vector<float> b_scales(w_scales.size());
+      for (size_t i = 0; i < b_scales.size(); ++i) b_scales[i] = in_scale * w_scales[i];
+      bias = b.constant("b", {c.units}, DType::kInt32,
+                        random_ints<int32_t>(rng, c.units, -static_cast<int>(acc_std), static_cast<int>(acc_std)),
+                        quantization(b_scales, std::vector<int64_t>(b_scales.size(), 0)));
+    }
+    y = b.output("y", {static_cast<int32_t>(c.rows()), c.units}, dtype);
+    quantize_tensor(b, y, in_scale * w_scales[0] * acc_std / rand_float(rng, 30.0f, 60.0f), rand_int(rng, -30, 30));
+  }
+  tflite::FullyConnectedOptionsT o;
+  o.fused_activation_function = c.activation;
+  b.op(BuiltinOperator::BuiltinOperator_FULLY_CONNECTED, {x, w, bias}, {y}).options.Set(o);
+  return std::move(b.m);
+}
+
+Array random_input(const ir::Shape& s, DType dtype, std::mt19937& rng) {
+  if (dtype == DType::kFloat32) return array_of(dtype, s, random_floats(rng, ir::num_elements(s)));
+  return array_of(dtype, s, random_ints<int8_t>(rng, ir::num_elements(s), -128, 127));
+}
+
+TEST(FastKernels, Float32FullyConnectedMatchesReference) {
+  std::mt19937 rng(1005);
+  PathCount count{"float32 FULLY_CONNECTED"};
+  for (int i = 0; i < kCases; ++i) {
+    const FcConfig c = random_fc(rng);
+    const ir::Model m = fc_model(c, DType::kFloat32, rng);
+    check_one_op(m, {random_input(c.input, DType::kFloat32, rng)}, "onednn", count, c.str());
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+TEST(FastKernels, Int8FullyConnectedMatchesReference) {
+  RequantizationScope scope(kernels::Requantization::kFloat);
+  std::mt19937 rng(1006);
+  PathCount count{"int8 FULLY_CONNECTED"};
+  for (int i = 0; i < kCases; ++i) {
+    const FcConfig c = random_fc(rng);
+    const ir::Model m = fc_model(c, DType::kInt8, rng);
+    check_one_op(m, {random_input(c.input, DType::kInt8, rng)}, "xnnpack", count, c.str());
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// ---- ADD ---------------------------------------------------------------------------
+
+struct AddConfig {
+  ir::Shape a, b, out;
+  tflite::ActivationFunctionType activation = tflite::ActivationFunctionType_NONE;
+  std::string kind;
+  std::string str() const {
+    auto dims = [](const ir::Shape& s) {
+      std::string r = "[";
+      for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+      return r + "]";
+    };
+    return "add " + kind + " " + dims(a) + " + " + dims(b) + " act " +
+           tflite::EnumNameActivationFunctionType(activation);
+  }
+};
+
+// Same shapes, or one input broadcast: [1,1,1,C], rank-lower ([C], [W,C]),
+// the broadcast one first, and (rarely) both inputs broadcast.
+AddConfig random_add(std::mt19937& rng) {
+  AddConfig c;
+  const int rank = rand_int(rng, 1, 4);
+  for (int d = 0; d < rank; ++d) c.out.push_back(rand_int(rng, 1, d == rank - 1 ? 40 : 8));
+  c.a = c.out;
+  c.b = c.out;
+  const int kind = rand_int(rng, 0, 9);
+  if (kind <= 2) {
+    c.kind = "same";
+  } else if (kind <= 4) {
+    c.kind = "channel";
+    c.b.assign(c.out.size(), 1);
+    c.b.back() = c.out.back();
+  } else if (kind <= 6) {
+    c.kind = "lower-rank";
+    const int keep = rand_int(rng, 0, rank - 1);  // trailing dims kept (0: a scalar-like [])
+    c.b.assign(c.out.end() - keep, c.out.end());
+    if (c.b.empty()) c.b = {1};
+  } else if (kind <= 8) {
+    c.kind = "broadcast-first";
+    c.a.assign(c.out.size(), 1);
+    c.a.back() = c.out.back();
+    if (rand_int(rng, 0, 1)) c.a = {c.out.back()};
+  } else {
+    c.kind = "both-broadcast";
+    for (size_t d = 0; d < c.out.size(); ++d) (d % 2 ? c.a : c.b)[d] = 1;
+  }
+  c.activation = random_activation(rng);
+  return c;
+}
+
+ir::Model add_model(const AddConfig& c, DType dtype, std::mt19937& rng) {
+  ModelBuilder b;
+  const ir::TensorId x = b.input("a", c.a, dtype);
+  const ir::TensorId z = b.input("b", c.b, dtype);
+  const ir::TensorId y = b.output("y", c.out, dtype);
+  if (dtype == DType::kInt8) {
+    const float sa = rand_float(rng, 0.01f, 0.1f), sb = rand_float(rng, 0.01f, 0.1f);
+    quantize_tensor(b, x, sa, rand_int(rng, -100, 100));
+    quantize_tensor(b, z, sb, rand_int(rng, -100, 100));
+    quantize_tensor(b, y, (sa + sb) * rand_float(rng, 0.6f, 1.5f), rand_int(rng, -50, 50));
+  }
+  tflite::AddOptionsT o;
+  o.fused_activation_function = c.activation;
+  b.op(BuiltinOperator::BuiltinOperator_ADD, {x, z}, {y}).options.Set(o);
+  return std::move(b.m);
+}
+
+TEST(FastKernels, Float32AddMatchesReference) {
+  std::mt19937 rng(1007);
+  PathCount count{"float32 ADD"};
+  for (int i = 0; i < kCases; ++i) {
+    const AddConfig c = random_add(rng);
+    const ir::Model m = add_model(c, DType::kFloat32, rng);
+    check_one_op(m, {random_input(c.a, DType::kFloat32, rng), random_input(c.b, DType::kFloat32, rng)}, "onednn",
+                 count, c.str());
+  }
+  count.expect_mostly_fast();
+}
+
+TEST(FastKernels, Int8AddMatchesReference) {
+  RequantizationScope scope(kernels::Requantization::kFloat);
+  std::mt19937 rng(1008);
+  PathCount count{"int8 ADD"};
+  for (int i = 0; i < kCases; ++i) {
+    const AddConfig c = random_add(rng);
+    const ir::Model m = add_model(c, DType::kInt8, rng);
+    check_one_op(m, {random_input(c.a, DType::kInt8, rng), random_input(c.b, DType::kInt8, rng)}, "xnnpack", count,
+                 c.str());
+  }
+  count.expect_mostly_fast();
+}
+
+// SIGN_BIT has no oneDNN post-op: the reference runs, with the same results.
+TEST(FastKernels, ActivationWithoutFastKernelFallsBack) {
+  std::mt19937 rng(1009);
+  AddConfig c;
+  c.a = c.b = c.out = {2, 3, 4};
+  c.activation = tflite::ActivationFunctionType_SIGN_BIT;
+  const ir::Model m = add_model(c, DType::kFloat32, rng);
+  PathCount count{"float32 ADD with SIGN_BIT"};
+  check_one_op(m, {random_input(c.a, DType::kFloat32, rng), random_input(c.b, DType::kFloat32, rng)}, "onednn",
+               count, c.str());
+  EXPECT_EQ(count.fallback, 1);
+}
+
+// TFLite's SAME with a stride above the (dilated) window, e.g. the 1x1
+// stride-2 shortcut conv of a ResNet on an even input, and VALID with an unused
+// remainder, both need no padding after; the oneDNN conv must still take them
+// (the window end is below the input end: oneDNN's padding after is then 0 with
+// the output size still right, as XNNPACK's geometry already computes it).
+TEST(FastKernels, Float32ConvWithStrideAboveWindowTakesTheFastPath) {
+  std::mt19937 rng(1015);
+  ConvConfig same;  // [1,4,4,3] 1x1 stride 2 SAME -> [1,2,2,5]
+  same.h = same.w = 4;
+  same.cin = 3;
+  same.cout = 5;
+  same.sh = same.sw = 2;
+  ConvConfig valid = same;  // [1,5,5,3] 2x2 stride 2 VALID -> [1,2,2,5]
+  valid.h = valid.w = 5;
+  valid.kh = valid.kw = 2;
+  valid.padding = tflite::Padding_VALID;
+  ConvConfig depthwise = same;
+  depthwise.depthwise = true;
+  depthwise.cout = depthwise.cin;
+  for (const ConvConfig& c : {same, valid, depthwise}) {
+    PathCount count{c.str()};
+    check_one_op(float_conv_model(c, rng), {conv_input(c, DType::kFloat32, rng)}, "onednn", count, c.str());
+    EXPECT_EQ(count.fast, 1) << c.str();
+  }
+}
+
+// ---- the interpreter's side ------------------------------------------------------
+
+// Compares fast and reference runs of one model over several feeds.
+void expect_same_runs(const ir::Model& m, const std::vector<std::vector<Array>>& feeds, int expected_fast_ops) {
+  std::vector<Outcome> fast, ref;
+  ASSERT_NO_FATAL_FAILURE(run(m, feeds, {.kernels = Kernels::kFast}, &fast));
+  ASSERT_NO_FATAL_FAILURE(run(m, feeds, {.kernels = Kernels::kReference}, &ref));
+  for (size_t f = 0; f < feeds.size(); ++f) {
+    EXPECT_EQ(fast[f].fast_ops, expected_fast_ops) << "feed " << f;
+    ASSERT_EQ(fast[f].outputs.size(), ref[f].outputs.size());
+    for (size_t o = 0; o < ref[f].outputs.size(); ++o) {
+      EXPECT_EQ(fast[f].outputs[o].shape, ref[f].outputs[o].shape) << "feed " << f;
+      EXPECT_LE(max_error(fast[f].outputs[o], ref[f].outputs[o]), tolerance(ref[f].outputs[o].dtype))
+          << "feed " << f << " output " << o;
+    }
+  }
+}
+
+// The model's input batch is dynamic (shape_signature -1); feeding batch 1,
+// then 3, then 1 again re-prepares the fast kernel each time.
+TEST(FastKernels, KernelsPrepareAgainWhenTheBatchChanges) {
+  RequantizationScope scope(kernels::Requantization::kFloat);
+  std::mt19937 rng(1010);
+  ConvConfig c;
+  c.n = 1;
+  c.h = 7;
+  c.w = 6;
+  c.cin = 5;
+  c.cout = 8;
+  c.kh = c.kw = 3;
+  c.sh = 2;
+  c.activation = tflite::ActivationFunctionType_RELU;
+  for (bool depthwise : {false, true}) {
+    c.depthwise = depthwise;
+    c.depth_multiplier = depthwise ? 2 : 1;
+    c.cout = depthwise ? c.cin * 2 : 8;
+    for (DType dtype : {DType::kFloat32, DType::kInt8}) {
+      SCOPED_TRACE(c.str() + (dtype == DType::kInt8 ? " int8" : " float32"));
+      ir::Model m = dtype == DType::kFloat32 ? float_conv_model(c, rng) : int8_conv_model(c, rng);
+      m.subgraphs[0].tensors[static_cast<size_t>(m.subgraphs[0].inputs[0])].shape_signature = {-1, c.h, c.w, c.cin};
+      std::vector<std::vector<Array>> feeds;
+      for (int batch : {1, 3, 1}) {
+        ConvConfig fed = c;
+        fed.n = batch;
+        feeds.push_back({conv_input(fed, dtype, rng)});
+      }
+      expect_same_runs(m, feeds, 1);
+    }
+  }
+  // Fully connected: rows follow the batch.
+  for (DType dtype : {DType::kFloat32, DType::kInt8}) {
+    FcConfig f;
+    f.input = {1, 24};
+    f.depth = 24;
+    f.units = 10;
+    ir::Model m = fc_model(f, dtype, rng);
+    m.subgraphs[0].tensors[static_cast<size_t>(m.subgraphs[0].inputs[0])].shape_signature = {-1, 24};
+    expect_same_runs(m, {{random_input({1, 24}, dtype, rng)}, {random_input({3, 24}, dtype, rng)}}, 1);
+  }
+}
+
+TEST(FastKernels, TwoThreadsGiveTheSameOutputsAsOne) {
+  RequantizationScope scope(kernels::Requantization::kFloat);
+  std::mt19937 rng(1011);
+  for (int i = 0; i < 12; ++i) {
+    const DType dtype = i % 2 ? DType::kInt8 : DType::kFloat32;
+    ConvConfig c = random_conv(rng, i % 4 >= 2, false);
+    c.h = std::max(c.h, 12);  // enough work to split
+    c.w = std::max(c.w, 12);
+    c.padding = tflite::Padding_SAME;
+    // A window at least as large as the stride: SAME then needs no negative
+    // padding, which oneDNN's kernel refuses (see the test below).
+    c.kh = std::max(c.kh, c.sh);
+    c.kw = std::max(c.kw, c.sw);
+    const ir::Model m = dtype == DType::kFloat32 ? float_conv_model(c, rng) : int8_conv_model(c, rng);
+    const std::vector<std::vector<Array>> feeds = {{conv_input(c, dtype, rng)}};
+    std::vector<Outcome> one, two;
+    ASSERT_NO_FATAL_FAILURE(run(m, feeds, {.kernels = Kernels::kFast, .threads = 1}, &one));
+    ASSERT_NO_FATAL_FAILURE(run(m, feeds, {.kernels = Kernels::kFast, .threads = 2}, &two));
+    EXPECT_EQ(one[0].fast_ops, 1) << c.str();
+    EXPECT_EQ(two[0].fast_ops, 1) << c.str();
+    if (dtype == DType::kInt8) {
+      EXPECT_EQ(one[0].outputs[0].data, two[0].outputs[0].data) << c.str();
+    } else {
+      // oneDNN may split reductions differently per thread count.
+      EXPECT_LE(max_error(one[0].outputs[0], two[0].outputs[0]), 1e-5) << c.str();
+    }
+  }
+}
+
+// The fast int8 kernels compute the float rescale; with the fixed-point
+// reference arithmetic they must stay out, and int8 results match exactly.
+TEST(FastKernels, FixedPointRequantizationTakesNoInt8FastKernel) {
+  RequantizationScope scope(kernels::Requantization::kFixedPoint);
+  std::mt19937 rng(1012);
+  const ConvConfig c = random_conv(rng, false, false);
+  const FcConfig f = random_fc(rng);
+  AddConfig a = random_add(rng);
+  const std::vector<std::pair<ir::Model, std::vector<Array>>> models = {
+      {int8_conv_model(c, rng), {conv_input(c, DType::kInt8, rng)}},
+      {fc_model(f, DType::kInt8, rng), {random_input(f.input, DType::kInt8, rng)}},
+      {add_model(a, DType::kInt8, rng), {random_input(a.a, DType::kInt8, rng), random_input(a.b, DType::kInt8, rng)}},
+  };
+  for (const auto& model_and_inputs : models) {
+    std::vector<Outcome> fast, ref;
+    ASSERT_NO_FATAL_FAILURE(run(model_and_inputs.first, {model_and_inputs.second}, {.kernels = Kernels::kFast}, &fast));
+    ASSERT_NO_FATAL_FAILURE(
+        run(model_and_inputs.first, {model_and_inputs.second}, {.kernels = Kernels::kReference}, &ref));
+    EXPECT_EQ(fast[0].fast_ops, 0);
+    EXPECT_EQ(fast[0].kernels, std::vector<std::string>{"reference"});
+    EXPECT_EQ(fast[0].outputs[0].data, ref[0].outputs[0].data);
+  }
+}
+
+// float16 weights: DEQUANTIZE of a constant computed once at load, its output
+// packed into the conv's fast kernel.
+TEST(FastKernels, Float16WeightsAreDequantizedAtLoad) {
+  std::mt19937 rng(1013);
+  ConvConfig c;
+  c.n = 2;
+  c.h = 9;
+  c.w = 11;
+  c.cin = 6;
+  c.cout = 7;
+  c.kh = 3;
+  c.kw = 2;
+  c.activation = tflite::ActivationFunctionType_RELU6;
+  ModelBuilder b;
+  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin});
+  const ir::Shape fs = c.filter_shape();
+  std::vector<uint16_t> half;
+  for (float v : random_floats(rng, ir::num_elements(fs))) half.push_back(kernels::float_to_half(v));
+  const ir::TensorId w16 = b.constant("w16", fs, DType::kFloat16, half);
+  const ir::TensorId w = b.tensor("w", fs);
+  const ir::TensorId bias = b.constant("b", {c.cout}, DType::kFloat32, random_floats(rng, c.cout));
+  const ir::TensorId y = b.output("y", {c.n, c.oh(), c.ow(), c.cout});
+  b.op(BuiltinOperator::BuiltinOperator_DEQUANTIZE, {w16}, {w});
+  set_conv_options(b.op(BuiltinOperator::BuiltinOperator_CONV_2D, {x, w, bias}, {y}), c);
+  std::vector<Outcome> fast, ref;
+  const std::vector<std::vector<Array>> feeds = {{conv_input(c, DType::kFloat32, rng)}};
+  ASSERT_NO_FATAL_FAILURE(run(b.m, feeds, {.kernels = Kernels::kFast}, &fast));
+  ASSERT_NO_FATAL_FAILURE(run(b.m, feeds, {.kernels = Kernels::kReference}, &ref));
+  EXPECT_EQ(fast[0].folded_ops, 1);
+  EXPECT_EQ(fast[0].fast_ops, 1);
+  EXPECT_EQ(fast[0].kernels, (std::vector<std::string>{"constant", "onednn"}));
+  EXPECT_EQ(ref[0].folded_ops, 0);
+  EXPECT_LE(max_error(fast[0].outputs[0], ref[0].outputs[0]), 1e-4);
+}
+
+// Deterministic inputs of each input's dtype and shape, as memory_plan_test
+// feeds the fixtures; false when an input cannot be fed.
+bool fixture_inputs(const Interpreter& interp, std::mt19937& rng, std::vector<Array>& inputs) {
+  for (int i = 0; i < interp.num_inputs(); ++i) {
+    const ir::Tensor& t = interp.input_tensor(i);
+    Array a{t.dtype, std::vector<int64_t>(t.shape.begin(), t.shape.end()), {}};
+    const int64_t bytes = a.num_elements() * static_cast<int64_t>(dtype_size(t.dtype));
+    if (bytes <= 0 || t.dtype == DType::kString) return false;
+    a.data.resize(static_cast<size_t>(bytes));
+    if (t.dtype == DType::kFloat32) {
+      for (int64_t k = 0; k < a.num_elements(); ++k) a.as<float>()[k] = rand_float(rng, 0.0f, 1.0f);
+    } else if (t.dtype == DType::kInt8 || t.dtype == DType::kUInt8) {
+      for (auto& byte : a.data) byte = static_cast<uint8_t>(rand_int(rng, 0, 255));
+    } else {
+      for (size_t k = 0; k < a.data.size(); ++k) a.data[k] = static_cast<uint8_t>((k * 13) % 7);
+    }
+    inputs.push_back(std::move(a));
+  }
+  return true;
+}
+
+// Every fixture the reference runtime can run gives, with the fast kernels,
+// its reference outputs: float32 within 1e-4 relative to max(1, |ref|) (the
+// largest error measured over the fixtures is 3.6e-7, sparse_fc), integer
+// outputs within one step (measured: all equal). Run with the float rescale (int8 fast kernels on)
+// and with the fixed-point one (int8 ops on the reference).
+TEST(FastKernels, FixtureModelsMatchTheReference) {
+  int compared = 0, with_fast_ops = 0;
+  for (auto r : {kernels::Requantization::kFloat, kernels::Requantization::kFixedPoint}) {
+    RequantizationScope scope(r);
+    for (const auto& path : test::fixture_models()) {
+      auto model = io::read_tflite(path.string());
+      ASSERT_TRUE(model.has_value()) << path;
+      auto probe = Interpreter::create(*model, 0, {.kernels = Kernels::kReference});
+      if (!probe.has_value()) continue;  // ops the reference runtime lacks
+      std::mt19937 rng(1014);
+      std::vector<Array> inputs;
+      if (!fixture_inputs(**probe, rng, inputs)) continue;
+      std::vector<Outcome> fast, ref;
+      bool ran = true;
+      {
+        // Models the reference cannot invoke (e.g. several subgraphs) are skipped.
+        for (size_t i = 0; i < inputs.size(); ++i) ran = ran && (*probe)->set_input(static_cast<int>(i), inputs[i]).is_ok();
+        ran = ran && (*probe)->invoke().is_ok();
+      }
+      if (!ran) continue;
+      SCOPED_TRACE(path.filename().string() + (r == kernels::Requantization::kFloat ? " (float rescale)" : " (fixed point)"));
+      ASSERT_NO_FATAL_FAILURE(run(*model, {inputs}, {.kernels = Kernels::kFast}, &fast));
+      ASSERT_NO_FATAL_FAILURE(run(*model, {inputs}, {.kernels = Kernels::kReference}, &ref));
+      ASSERT_EQ(fast[0].outputs.size(), ref[0].outputs.size());
+      for (size_t o = 0; o < ref[0].outputs.size(); ++o) {
+        const double err = max_error(fast[0].outputs[o], ref[0].outputs[o]);
+        std::cout << "[ fixture ] " << path.filename().string() << " "
+                  << (r == kernels::Requantization::kFloat ? "float" : "fixed") << " output " << o << ": "
+                  << fast[0].fast_ops << " fast ops, " << fast[0].folded_ops << " folded, max error " << err << "\n";
+        EXPECT_LE(err, tolerance(ref[0].outputs[o].dtype)) << "output " << o;
+      }
+      ++compared;
+      with_fast_ops += fast[0].fast_ops > 0 ? 1 : 0;
+    }
+  }
+  EXPECT_GE(compared, 10);
+  EXPECT_GE(with_fast_ops, compared / 2);
+}
+
+}  // namespace
+}  // namespace tfc::runtime
