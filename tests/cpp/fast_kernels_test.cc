@@ -5,6 +5,7 @@
 // really took a fast kernel; then the interpreter's side of it: re-preparing
 // when the batch changes, threads, the fixed-point requantization (no int8
 // fast kernels), ops computed at load, and every runnable fixture model.
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -166,10 +167,11 @@ struct PathCount {
 // Runs a one-op model with both kernel sets on the same inputs and compares.
 // `library` is the kernel the fast run must name when it takes one.
 void check_one_op(const ir::Model& model, const std::vector<Array>& inputs, const char* library, PathCount& count,
-                  const std::string& what) {
+                  const std::string& what, InterpreterOptions fast_options = {}) {
   SCOPED_TRACE(what);
   std::vector<Outcome> fast, ref;
-  ASSERT_NO_FATAL_FAILURE(run(model, {inputs}, {.kernels = Kernels::kFast}, &fast));
+  fast_options.kernels = Kernels::kFast;
+  ASSERT_NO_FATAL_FAILURE(run(model, {inputs}, fast_options, &fast));
   ASSERT_NO_FATAL_FAILURE(run(model, {inputs}, {.kernels = Kernels::kReference}, &ref));
   EXPECT_EQ(ref[0].fast_ops, 0);
   ASSERT_EQ(fast[0].kernels.size(), 1u);
@@ -357,29 +359,54 @@ TEST(FastKernels, Float32DepthwiseConv2DMatchesReference) {
   count.expect_mostly_fast();
 }
 
-TEST(FastKernels, Int8Conv2DMatchesReference) {
+// The int8 convolutions have two fast kernels (fast_kernel.h, Int8Conv):
+// XNNPACK's qc8 and the exact float32 form on oneDNN; each is checked alone,
+// and the measured choice must be one of them.
+struct Int8ConvKernel {
+  fast::FastOptions::Int8Conv choice;
+  const char* library;
+};
+constexpr Int8ConvKernel kInt8ConvKernels[] = {
+    {fast::FastOptions::Int8Conv::kXnnpack, "xnnpack"},
+    {fast::FastOptions::Int8Conv::kExactFloat, "onednn-int8-as-f32"},
+};
+
+void check_int8_convs(bool depthwise, unsigned seed) {
   RequantizationScope scope(kernels::Requantization::kFloat);
-  std::mt19937 rng(1003);
-  PathCount count{"int8 CONV_2D"};
-  for (int i = 0; i < kCases; ++i) {
-    const ConvConfig c = random_conv(rng, false, /*grouped=*/i % 5 == 4);
-    const ir::Model m = int8_conv_model(c, rng);
-    check_one_op(m, {conv_input(c, DType::kInt8, rng)}, "xnnpack", count, c.str());
+  for (const auto& k : kInt8ConvKernels) {
+    std::mt19937 rng(seed);
+    PathCount count{std::string("int8 ") + (depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D") + " on " + k.library};
+    for (int i = 0; i < kCases; ++i) {
+      const ConvConfig c = random_conv(rng, depthwise, /*grouped=*/!depthwise && i % 5 == 4);
+      const ir::Model m = int8_conv_model(c, rng);
+      check_one_op(m, {conv_input(c, DType::kInt8, rng)}, k.library, count, c.str(), {.int8_conv = k.choice});
+    }
+    count.expect_mostly_fast();
   }
-  count.expect_mostly_fast();
+  // Measured: whichever ran faster, with the same outputs.
+  std::mt19937 rng(seed + 1);
+  int fast = 0;
+  for (int i = 0; i < 8; ++i) {
+    const ConvConfig c = random_conv(rng, depthwise, false);
+    const ir::Model m = int8_conv_model(c, rng);
+    const std::vector<Array> in = {conv_input(c, DType::kInt8, rng)};
+    std::vector<Outcome> measured, ref;
+    run(m, {in}, {.profile = true}, &measured);
+    run(m, {in}, {.kernels = Kernels::kReference}, &ref);
+    ASSERT_EQ(measured.size(), 1u);
+    if (measured[0].fast_ops == 1) {
+      ++fast;
+      EXPECT_TRUE(measured[0].kernels[0] == "xnnpack" || measured[0].kernels[0] == "onednn-int8-as-f32")
+          << measured[0].kernels[0];
+    }
+    EXPECT_LE(max_error(measured[0].outputs[0], ref[0].outputs[0]), 1.0) << c.str();
+  }
+  EXPECT_GE(fast, 6);
 }
 
-TEST(FastKernels, Int8DepthwiseConv2DMatchesReference) {
-  RequantizationScope scope(kernels::Requantization::kFloat);
-  std::mt19937 rng(1004);
-  PathCount count{"int8 DEPTHWISE_CONV_2D"};
-  for (int i = 0; i < kCases; ++i) {
-    const ConvConfig c = random_conv(rng, true, false);
-    const ir::Model m = int8_conv_model(c, rng);
-    check_one_op(m, {conv_input(c, DType::kInt8, rng)}, "xnnpack", count, c.str());
-  }
-  count.expect_mostly_fast();
-}
+TEST(FastKernels, Int8Conv2DMatchesReference) { check_int8_convs(false, 1003); }
+
+TEST(FastKernels, Int8DepthwiseConv2DMatchesReference) { check_int8_convs(true, 1004); }
 
 // ---- FULLY_CONNECTED ------------------------------------------------------------
 
@@ -570,6 +597,71 @@ TEST(FastKernels, Int8AddMatchesReference) {
   }
   count.expect_mostly_fast();
 }
+
+// ---- QUANTIZE and MEAN (our own fast kernels) ------------------------------------
+
+TEST(FastKernels, QuantizeMatchesReferenceExactly) {
+  std::mt19937 rng(1011);
+  PathCount count{"float32 -> int8 QUANTIZE"};
+  for (int i = 0; i < kCases; ++i) {
+    const ir::Shape shape = {1, rand_int(rng, 1, 9), rand_int(rng, 1, 9), rand_int(rng, 1, 37)};
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", shape);
+    const ir::TensorId y = b.output("y", shape, DType::kInt8);
+    const float scale = rand_float(rng, 0.001f, 0.2f);
+    quantize_tensor(b, y, scale, rand_int(rng, -128, 127));
+    b.op(BuiltinOperator::BuiltinOperator_QUANTIZE, {x}, {y});
+    std::vector<float> v = random_floats(rng, ir::num_elements(shape));
+    // Out of range, ties, infinities and NaN must round and saturate as the reference does.
+    for (size_t k = 0; k < v.size(); ++k) {
+      switch (k % 7) {
+        case 0: v[k] *= 100.0f * scale * 128; break;
+        case 1: v[k] = (std::round(v[k] * 40.0f) + 0.5f) * scale; break;
+        case 2: if (k % 3 == 0) v[k] = k % 2 ? INFINITY : -INFINITY; break;
+        case 3: if (k % 5 == 0) v[k] = NAN; break;
+        default: break;
+      }
+    }
+    const Array in = array_of(DType::kFloat32, shape, v);
+    check_one_op(b.m, {in}, "own", count, fmt::format("quantize {} elements, scale {}", v.size(), scale));
+    std::vector<Outcome> fast, ref;
+    run(b.m, {{in}}, {}, &fast);
+    run(b.m, {{in}}, {.kernels = Kernels::kReference}, &ref);
+    EXPECT_EQ(fast[0].outputs[0].data, ref[0].outputs[0].data);  // bit-exact, not just within a step
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+void check_spatial_mean(DType dtype, unsigned seed) {
+  RequantizationScope scope(kernels::Requantization::kFloat);
+  std::mt19937 rng(seed);
+  PathCount count{std::string(dtype_name(dtype)) + " MEAN over H, W"};
+  for (int i = 0; i < kCases; ++i) {
+    const int n = rand_int(rng, 1, 2), h = rand_int(rng, 1, 12), w = rand_int(rng, 1, 12), c = rand_int(rng, 1, 70);
+    const bool keep = i % 2 == 0;
+    const ir::Shape in_shape = {n, h, w, c};
+    const ir::Shape out_shape = keep ? ir::Shape{n, 1, 1, c} : ir::Shape{n, c};
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", in_shape, dtype);
+    const std::vector<int32_t> axes = i % 3 == 0 ? std::vector<int32_t>{-2, 1} : std::vector<int32_t>{1, 2};
+    const ir::TensorId a = b.constant("axes", {2}, DType::kInt32, axes);
+    const ir::TensorId y = b.output("y", out_shape, dtype);
+    if (dtype == DType::kInt8) {
+      const float s = rand_float(rng, 0.01f, 0.1f);
+      quantize_tensor(b, x, s, rand_int(rng, -100, 100));
+      quantize_tensor(b, y, s * rand_float(rng, 0.3f, 1.5f), rand_int(rng, -50, 50));
+    }
+    tflite::ReducerOptionsT o;
+    o.keep_dims = keep;
+    b.op(BuiltinOperator::BuiltinOperator_MEAN, {x, a}, {y}).options.Set(o);
+    check_one_op(b.m, {random_input(in_shape, dtype, rng)}, "own", count,
+                 fmt::format("mean of [{},{},{},{}] keep_dims {}", n, h, w, c, keep));
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+TEST(FastKernels, Float32SpatialMeanMatchesReference) { check_spatial_mean(DType::kFloat32, 1012); }
+TEST(FastKernels, Int8SpatialMeanMatchesReference) { check_spatial_mean(DType::kInt8, 1013); }
 
 // SIGN_BIT has no oneDNN post-op: the reference runs, with the same results.
 TEST(FastKernels, ActivationWithoutFastKernelFallsBack) {
