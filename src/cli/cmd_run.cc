@@ -27,6 +27,7 @@ struct RunOptions {
   int threads = 1;
   int repeat = 1;
   bool profile = false;
+  std::string int8_conv = "measured";
 };
 
 // Orders the arrays of an .npz as the subgraph's inputs: by input tensor name
@@ -118,6 +119,10 @@ Status run_run(const RunOptions& o) {
   TFC_ASSIGN_OR_RETURN(io.kernels, runtime::parse_kernels(o.kernels));
   io.threads = o.threads;
   io.profile = o.profile;
+  using Int8Conv = runtime::fast::FastOptions::Int8Conv;
+  io.int8_conv = o.int8_conv == "xnnpack" ? Int8Conv::kXnnpack
+                 : o.int8_conv == "exact-float" ? Int8Conv::kExactFloat
+                                                 : Int8Conv::kMeasured;
   const auto t0 = std::chrono::steady_clock::now();
   TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, o.subgraph, io));
   const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -173,6 +178,11 @@ Command run_command() {
             app.add_option("--repeat", o->repeat, "Invoke the model this many times (the outputs of the last run "
                                                   "are written)")
                 ->check(CLI::PositiveNumber)
+                ->capture_default_str();
+            app.add_option("--int8-conv", o->int8_conv,
+                           "int8 conv kernel of the fast backend: measured (the faster per op, timed at load), "
+                           "xnnpack, or exact-float (oneDNN float32, exact)")
+                ->check(CLI::IsMember({"measured", "xnnpack", "exact-float"}))
                 ->capture_default_str();
             app.add_flag("--profile", o->profile,
                          "Time every op; print the time per op type and kernel, and the slowest ops");

@@ -162,7 +162,14 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   if (ctx.input_dtype(0) == DType::kInt8) {
     if (!options.int8_float_requantization) return std::unique_ptr<FastKernel>();
     TFC_ASSIGN_OR_RETURN(auto xnn, prepare_xnn(ctx, backend, options));
-    if (options.int8_conv == FastOptions::Int8Conv::kXnnpack) return xnn;
+    // With worker threads, int8 graphs stay on XNNPACK's pthreadpool: an
+    // OpenMP team (oneDNN) and a pthreadpool in one graph keep each other's
+    // idle workers spinning on the cores the other needs (measured: 4x
+    // slower on two cores), and pthreadpool's work stealing lets the calling
+    // thread finish a task a descheduled worker left.
+    if (options.int8_conv == FastOptions::Int8Conv::kXnnpack ||
+        (xnn && backend.count() > 1 && options.int8_conv == FastOptions::Int8Conv::kMeasured))
+      return xnn;
     TFC_ASSIGN_OR_RETURN(auto exact, prepare_int8_via_f32(ctx, backend));
     if (!exact) return xnn;
     if (!xnn || options.int8_conv == FastOptions::Int8Conv::kExactFloat) return exact;

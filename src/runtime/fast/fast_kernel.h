@@ -71,7 +71,8 @@ struct FastOptions {
   bool int8_float_requantization = true;
   // int8 CONV_2D / DEPTHWISE_CONV_2D: XNNPACK's qc8 kernel, the exact float32
   // form on oneDNN (Int8ConvViaF32), or (kMeasured) whichever of the two ran
-  // faster on the op's own geometry when it was prepared. Both give the same
+  // faster on the op's own geometry when it was prepared (XNNPACK whenever
+  // the backend has more than one thread, fast_kernel.cc). Both give the same
   // outputs (dnnl_kernels.cc), so the choice changes only the time.
   enum class Int8Conv { kMeasured, kXnnpack, kExactFloat } int8_conv = Int8Conv::kMeasured;
 };
