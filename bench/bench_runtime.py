@@ -7,9 +7,12 @@ For each thread count, each model and each of --repeat rounds, the two engines
 run one after the other, the order alternating from round to round (so that a
 slow phase of the machine hits both):
   ours:    `tfcompress eval MODEL --data X.npz --runs N --warmup W
-           --max-seconds S --threads T --json -q`, one process. The runtime
-           behind it today is the reference kernels, which run on ONE thread:
-           --threads is recorded but does not change how it runs.
+           --max-seconds S --threads T --kernels K --json -q`, one process.
+           With --kernels fast (the default) the runtime runs its fast
+           kernels (oneDNN for float32, XNNPACK for int8 conv/depthwise/fully
+           connected/add; the reference kernels for the other ops; see
+           docs/RUNTIME.md) on T worker threads; with --kernels reference,
+           the reference kernels only, which run on one thread whatever T.
   LiteRT:  `python bench/litert_runner.py MODEL --data X.npz --threads T
            --runs N --warmup W`, one process (Interpreter(num_threads=T)).
 p50 is the median of all timed runs of an engine over all rounds (each timed
@@ -32,7 +35,7 @@ Models (those not built are skipped, with a note):
   resnet_style_{f32,int8}       random-init weights), input: the .npz written
                                 next to each model
 By default the big models (MobileNetV2) get fewer timed runs, since the
-reference runtime takes about half a second per run there; --runs/--warmup set
+reference kernels take about half a second per run there; --runs/--warmup set
 them for all models.
 
 Does not check outputs (tests/python does that), does not build models, and
@@ -40,7 +43,8 @@ does not pin CPUs or change the machine's settings.
 
 Run (after scripts/setup.sh, scripts/build.sh and, for the big models,
 fixtures/make_runtime_models.py):
-  .venv/bin/python bench/bench_runtime.py [--models a,b] [--threads 1,2] [--repeat 3] [--json]
+  .venv/bin/python bench/bench_runtime.py [--models a,b] [--threads 1,2] [--kernels fast|reference]
+      [--repeat 3] [--json]
 """
 from __future__ import annotations
 
@@ -134,10 +138,10 @@ def model_input(name, tmp):
     return model, npz, what
 
 
-def run_ours(cli, model, npz, threads, runs, warmup, max_seconds):
+def run_ours(cli, model, npz, threads, runs, warmup, max_seconds, kernels="fast"):
     rss, out, err, rc = run_measured([cli, "eval", model, "--data", npz, "--runs", str(runs), "--warmup",
                                       str(warmup), "--max-seconds", str(max_seconds), "--threads", str(threads),
-                                      "--json", "-q"])
+                                      "--kernels", kernels, "--json", "-q"])
     if rc != 0:
         raise RuntimeError(f"tfcompress eval {model} exited {rc}:\n{err[-4000:]}")
     m = json.loads(out)["models"][0]
@@ -183,12 +187,20 @@ def versions(cli, python):
             "numpy": np.__version__}
 
 
+def ours_runtime(kernels):
+    """What "ours" runs, for the tables and the JSON."""
+    if kernels == "reference":
+        return "tfcompress reference kernels (one thread at every --threads)"
+    return ("tfcompress fast kernels (oneDNN float32, XNNPACK int8, reference kernels for the other ops) "
+            "on --threads worker threads")
+
+
 def print_tables(result):
     mib = 2 ** 20
     m = result["machine"]
     print(f"p50 latency per invoke and peak RSS per process; {result['repeat']} interleaved rounds; "
           f"{m['nproc']} CPUs, {m['cpu']}; load {m['load_before']} -> {m['load_after']}")
-    print("ours = tfcompress reference kernels (one thread at every --threads); LiteRT = default CPU path (XNNPACK)")
+    print(f"ours = {result['ours_runtime']}; LiteRT = default CPU path (XNNPACK)")
     for t in result["threads"]:
         rows = [r for r in result["results"] if r["threads"] == t]
         if not rows:
@@ -216,6 +228,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, of: {', '.join(MODELS)}")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    ap.add_argument("--kernels", default="fast", choices=["fast", "reference"],
+                    help="tfcompress eval --kernels: fast (oneDNN/XNNPACK where an op has one) or reference")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds per model and thread count")
     ap.add_argument("--runs", type=int, help="timed runs per process, all models (default: "
                     f"{DEFAULT_RUNS[False][0]}, MobileNetV2 {DEFAULT_RUNS[True][0]})")
@@ -251,10 +265,10 @@ def main(argv=None):
     t0 = time.time()
     result = {"command": " ".join([os.path.relpath(sys.argv[0], ROOT) if argv is None else "bench_runtime.py",
                                    *(sys.argv[1:] if argv is None else argv)]),
-              "repeat": args.repeat, "threads": threads,
+              "repeat": args.repeat, "threads": threads, "kernels": args.kernels,
               "machine": {"nproc": os.cpu_count(), "cpu": cpu_model(), "load_before": loadavg()},
               "versions": versions(args.cli, args.python),
-              "ours_runtime": "tfcompress reference kernels, one thread (--threads recorded only)",
+              "ours_runtime": ours_runtime(args.kernels),
               "litert_runtime": "ai-edge-litert Interpreter(num_threads=T), default CPU path (XNNPACK delegate)",
               "models": {}, "results": [], "skipped": []}
     floor, _, _, rc = run_measured([args.python, "-c", "import numpy; from ai_edge_litert.interpreter import "
@@ -282,7 +296,8 @@ def main(argv=None):
                     order = ("ours", "litert") if i % 2 == 0 else ("litert", "ours")
                     for engine in order:
                         if engine == "ours":
-                            ours.append(run_ours(args.cli, model, npz, t, runs, warmup, args.max_seconds))
+                            ours.append(run_ours(args.cli, model, npz, t, runs, warmup, args.max_seconds,
+                                                 args.kernels))
                         else:
                             lite.append(run_litert(args.python, model, npz, t, runs, warmup, env))
                 o, lt = summarize(ours), summarize(lite)

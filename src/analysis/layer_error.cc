@@ -32,8 +32,9 @@ bool is_activation(const ir::Model& m, const ir::Tensor& t) {
 
 Expected<std::vector<LayerError>> compare_layers(const ir::Model& float_model, const ir::Model& quantized_model,
                                                  const Dataset& data, const LayerErrorOptions& options) {
-  TFC_ASSIGN_OR_RETURN(auto fi, runtime::Interpreter::create(float_model, 0, {.preserve_all_tensors = true}));
-  TFC_ASSIGN_OR_RETURN(auto qi, runtime::Interpreter::create(quantized_model, 0, {.preserve_all_tensors = true}));
+  const runtime::InterpreterOptions io{.preserve_all_tensors = true, .kernels = options.kernels};
+  TFC_ASSIGN_OR_RETURN(auto fi, runtime::Interpreter::create(float_model, 0, io));
+  TFC_ASSIGN_OR_RETURN(auto qi, runtime::Interpreter::create(quantized_model, 0, io));
   if (fi->num_inputs() != 1 || qi->num_inputs() != 1) {
     return unsupported("per-layer comparison feeds models with one input");
   }

@@ -18,6 +18,7 @@
 #include "core/status.h"
 #include "io/dataset.h"
 #include "ir/graph.h"
+#include "runtime/interpreter.h"
 
 namespace tfc::analysis {
 
@@ -35,6 +36,7 @@ struct LayerError {
 struct LayerErrorOptions {
   int64_t max_samples = 0;  // 0: all
   ProgressMode progress = ProgressMode::kAuto;
+  runtime::Kernels kernels = runtime::Kernels::kFast;  // the runtime's kernels that run both models
 };
 
 // `data` feeds both models' single input (float samples; a quantized model

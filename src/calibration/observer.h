@@ -1,5 +1,5 @@
 // Calibration for post-training integer quantization: an observer that, attached
-// to the reference interpreter, records statistics (stats.h) of every float32
+// to the interpreter, records statistics (stats.h) of every float32
 // activation tensor — the graph inputs and every op output, never constants —
 // and `calibrate`, which runs a model over a representative dataset with it.
 // Not here: choosing clipping ranges (ranges.h), quantizing the model (later).
@@ -63,6 +63,7 @@ struct CalibrationOptions {
   int32_t subgraph = 0;
   int64_t max_samples = 0;     // 0: the whole dataset
   ProgressMode progress = ProgressMode::kAuto;  // progress bar on stderr when it is a TTY
+  runtime::Kernels kernels = runtime::Kernels::kFast;  // the runtime's kernels that run the model
 };
 
 // Runs `model` on every sample of `representative` (x only; its dtype and

@@ -8,6 +8,7 @@
 #include "io/tflite_reader.h"
 #include "passes/passes.h"
 #include "passes/ptq.h"
+#include "runtime/interpreter.h"
 
 namespace tfc::cli {
 namespace {
@@ -19,6 +20,7 @@ struct DebugOptions {
   int top = 20;
   bool json = false;
   std::string arithmetic;  // --arithmetic
+  std::string kernels = "fast";  // --kernels
 };
 
 Status run_debug(const DebugOptions& o) {
@@ -32,6 +34,7 @@ Status run_debug(const DebugOptions& o) {
   analysis::LayerErrorOptions lo;
   lo.max_samples = o.samples;
   lo.progress = o.json ? ProgressMode::kNever : ProgressMode::kAuto;
+  TFC_ASSIGN_OR_RETURN(lo.kernels, runtime::parse_kernels(o.kernels));
   TFC_ASSIGN_OR_RETURN(const auto errors, analysis::compare_layers(fm, qm, data, lo));
   if (o.json) {
     fmt::print("{}\n", nlohmann::json{{"float_model", o.float_model},
@@ -61,6 +64,7 @@ Command debug_command() {
             app.add_option("--top", o->top, "Show the N worst tensors (0: all)")->capture_default_str();
             app.add_flag("--json", o->json, "Print every tensor's metrics as JSON");
             add_arithmetic_option(app, &o->arithmetic);
+            add_kernels_option(app, &o->kernels);
             app.footer(
                 "Tensors are matched by name; integer values are dequantized. SNR = 10 log10(signal / error power);\n"
                 "max steps = max error in units of the tensor's scale. Errors include what earlier layers pass on.\n"

@@ -127,6 +127,44 @@ Status adopt_baseline_settings(MeasureOptions& m, const nlohmann::json& s, const
   return Status::ok();
 }
 
+// The kernels a baseline was measured with: settings.kernels, or "reference"
+// for a baseline recorded before there were fast kernels (its runtime was the
+// reference kernels).
+Expected<std::string> baseline_kernels(const nlohmann::json& s, const std::string& path) {
+  if (!s.contains("kernels") || s["kernels"].is_null()) return std::string("reference");
+  const std::string k = string_at(s, "kernels");
+  if (k != "fast" && k != "reference") {
+    return invalid_argument("{}: settings.kernels must be \"fast\" or \"reference\", got {}", path,
+                            s["kernels"].dump());
+  }
+  return k;
+}
+
+// Without --kernels, eval measures with the baseline's kernels. With other
+// kernels than the baseline's, the baseline model is timed again in this run
+// when its file is there unchanged, so latency deltas still compare models
+// (and outputs differ between the kernel sets by rounding only): a warning.
+// When it is not, the baseline's latency is the recorded one, and the deltas
+// would measure the kernels rather than the compression: refused.
+Status check_baseline_kernels(const MeasureOptions& m, const std::string& recorded, bool baseline_retimed,
+                              const std::string& path) {
+  if (m.settings.kernels == recorded) return Status::ok();
+  // With a runner, latency comes from it; only the outputs depend on the kernels.
+  if (!m.settings.runner.empty()) return Status::ok();
+  if (!baseline_retimed) {
+    return invalid_argument(
+        "the baseline {} was measured with {} kernels but --kernels {} was given, and its model is not available "
+        "unchanged to time again, so latency deltas would compare kernels, not models; pass --kernels {} or record "
+        "the baseline again with --kernels {}",
+        path, recorded, m.settings.kernels, recorded, m.settings.kernels);
+  }
+  fmt::print(stderr,
+             "warning: --kernels {} differs from the baseline's {} kernels ({}); the baseline model is timed again "
+             "with {} kernels, and its recorded outputs differ from these kernels' by rounding\n",
+             m.settings.kernels, recorded, path, m.settings.kernels);
+  return Status::ok();
+}
+
 // File stems, made unique ("int8", "int8-2", ...) and distinct from the baseline's name.
 std::vector<std::string> model_names(const std::vector<std::string>& paths, const std::string& baseline_name) {
   std::set<std::string> taken;
@@ -151,9 +189,19 @@ Status run_eval(EvalOptions& o) {
         o.models.size(), o.m.data);
   }
   std::optional<Baseline> base;
+  std::string base_kernels;
   if (!o.baseline.empty()) {
     TFC_ASSIGN_OR_RETURN(base, load_baseline(o.baseline));
     TFC_RETURN_IF_ERROR(adopt_baseline_settings(o.m, base->file["settings"], o.baseline));
+    TFC_ASSIGN_OR_RETURN(base_kernels, baseline_kernels(base->file["settings"], o.baseline));
+    if (o.m.kernels_opt->count() == 0) {
+      o.m.settings.kernels = base_kernels;
+      if (!base->file["settings"].contains("kernels") && !o.m.quiet) {
+        fmt::print(stderr, "note: the baseline {} predates --kernels and was measured with the reference kernels; "
+                           "measuring with them too (record the baseline again for the fast kernels)\n",
+                   o.baseline);
+      }
+    }
   }
   if (!o.m.settings.input_scale) o.m.settings.input_scale = o.m.scale();
   apply_arithmetic(o.m.settings.arithmetic);
@@ -173,9 +221,10 @@ Status run_eval(EvalOptions& o) {
                               o.baseline, recorded, data.samples(), recorded);
     }
   }
-  if (!o.m.quiet && o.m.settings.threads > 1 && o.m.settings.runner.empty()) {
-    fmt::print(stderr, "note: the reference runtime runs on one thread; --threads {} is recorded and passed to a "
-                       "--runner as {{threads}}\n",
+  if (!o.m.quiet && o.m.settings.threads > 1 && o.m.settings.runner.empty() &&
+      o.m.settings.kernels == "reference") {
+    fmt::print(stderr, "note: the reference kernels run on one thread; --threads {} applies to the fast kernels "
+                       "(and a --runner's {{threads}})\n",
                o.m.settings.threads);
   }
 
@@ -199,7 +248,9 @@ Status run_eval(EvalOptions& o) {
   if (base) {
     const std::string path = string_at(base->file["model"], "path");
     auto sha = io::sha256_file(path);
-    if (sha && *sha == string_at(base->file["model"], "sha256")) {
+    const bool retimed = sha && *sha == string_at(base->file["model"], "sha256");
+    TFC_RETURN_IF_ERROR(check_baseline_kernels(o.m, base_kernels, retimed, o.baseline));
+    if (retimed) {
       also_time.push_back({path, base_name});
     } else if (!o.m.quiet) {
       fmt::print(stderr, "note: the baseline model {} is not available unchanged; its latency is the one recorded "

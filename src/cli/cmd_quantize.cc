@@ -21,6 +21,7 @@
 #include "io/tflite_writer.h"
 #include "passes/pass.h"
 #include "passes/ptq.h"
+#include "runtime/interpreter.h"
 
 namespace tfc::cli {
 namespace {
@@ -49,6 +50,7 @@ struct QuantizeOptions {
   int top = 10;
   bool quiet = false;
   std::string arithmetic;  // --arithmetic
+  std::string kernels = "fast";  // --kernels: run calibration and --debug/--validation with these
 };
 
 bool integer_mode(const QuantizeOptions& o) { return o.mode == "int8" || o.mode == "int16x8"; }
@@ -118,7 +120,8 @@ Status check_flags(const QuantizeOptions& o) {
       {!o.representative.empty(), "--representative"}, {!o.validation.empty(), "--validation"},
       {o.input_scale != 0, "--input-scale"}, {o.samples != 0, "--samples"}, {o.method != "minmax", "--calibration"},
       {!o.stats_in.empty(), "--stats"}, {!o.stats_out.empty(), "--save-stats"}, {o.io != "float", "--io"},
-      {!o.keep_float.empty(), "--keep-float"}, {o.bias_correction, "--bias-correction"}, {o.debug, "--debug"}};
+      {!o.keep_float.empty(), "--keep-float"}, {o.bias_correction, "--bias-correction"}, {o.debug, "--debug"},
+      {o.kernels != "fast", "--kernels"}};
   for (const auto& [given, flag] : integer_only) {
     if (given) return invalid_argument("{} applies to --mode int8 and int16x8 only", flag);
   }
@@ -137,7 +140,8 @@ json findings_json(const std::vector<calibration::Finding>& findings) {
 // Compares the representative set with the validation sample: inputs first,
 // then (after calibrating both on the model) the activation ranges.
 Expected<json> check_representative(const ir::Model& folded, const QuantizeOptions& o,
-                                    const std::optional<float>& input_scale, const passes::IntegerPtqResult& result) {
+                                    const std::optional<float>& input_scale, const passes::IntegerPtqResult& result,
+                                    runtime::Kernels kernels) {
   const calibration::CalibrationStats& rep = result.stats;
   if (!result.representative) return internal_error("the representative samples were not kept");
   const Dataset& rep_data = *result.representative;
@@ -146,6 +150,7 @@ Expected<json> check_representative(const ir::Model& folded, const QuantizeOptio
   calibration::CalibrationOptions co;
   co.max_samples = o.samples;
   co.progress = o.quiet || o.json ? ProgressMode::kNever : ProgressMode::kAuto;
+  co.kernels = kernels;
   TFC_ASSIGN_OR_RETURN(const auto val_stats, calibration::calibrate(folded, val_data, co));
   calibration::DistributionCheckOptions dco;
   dco.ranges.method = *calibration::parse_range_method(o.method);
@@ -157,9 +162,11 @@ Expected<json> check_representative(const ir::Model& folded, const QuantizeOptio
 }
 
 // Output error of a quantized model against the float one on `data`.
-Expected<json> output_error(const ir::Model& folded, const ir::Model& quantized, const Dataset& data, int64_t samples) {
+Expected<json> output_error(const ir::Model& folded, const ir::Model& quantized, const Dataset& data, int64_t samples,
+                            runtime::Kernels kernels) {
   analysis::LayerErrorOptions lo;
   lo.max_samples = samples;
+  lo.kernels = kernels;
   lo.progress = ProgressMode::kNever;
   TFC_ASSIGN_OR_RETURN(const auto errors, analysis::compare_layers(folded, quantized, data, lo));
   std::vector<analysis::LayerError> outputs;
@@ -185,6 +192,7 @@ Status debug_report(const QuantizeOptions& o, const ir::Model& folded, const ir:
   analysis::LayerErrorOptions lo;
   lo.max_samples = o.samples > 0 ? o.samples : 200;
   lo.progress = o.quiet || o.json ? ProgressMode::kNever : ProgressMode::kAuto;
+  lo.kernels = p.kernels;
   TFC_ASSIGN_OR_RETURN(const auto errors, analysis::compare_layers(folded, quantized, data, lo));
   report["debug"] = {{"data", spec}, {"layers", analysis::layer_errors_json(errors)}};
   if (!o.json) fmt::print("per-layer error on {} (worst first):\n{}", spec, analysis::render_layer_errors(errors, o.top));
@@ -197,8 +205,8 @@ Status debug_report(const QuantizeOptions& o, const ir::Model& folded, const ir:
   q.progress = ProgressMode::kNever;
   TFC_ASSIGN_OR_RETURN(const auto full, passes::quantize_integer_ptq(all_integer, q));
   (void)full;
-  TFC_ASSIGN_OR_RETURN(json without, output_error(folded, all_integer, data, lo.max_samples));
-  TFC_ASSIGN_OR_RETURN(json with, output_error(folded, quantized, data, lo.max_samples));
+  TFC_ASSIGN_OR_RETURN(json without, output_error(folded, all_integer, data, lo.max_samples, p.kernels));
+  TFC_ASSIGN_OR_RETURN(json with, output_error(folded, quantized, data, lo.max_samples, p.kernels));
   TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> full_bytes, io::serialize_tflite(all_integer));
   report["debug"]["keep_float_effect"] = {{"all_integer_outputs", without},
                                           {"with_keep_float_outputs", with},
@@ -237,6 +245,7 @@ Status run_integer(const QuantizeOptions& o, ir::Model& model, json& report) {
   p.range.percentile = o.percentile;
   p.bias_correction = o.bias_correction;
   p.progress = o.quiet || o.json ? ProgressMode::kNever : ProgressMode::kAuto;
+  TFC_ASSIGN_OR_RETURN(p.kernels, runtime::parse_kernels(o.kernels));
   if (!o.validation.empty() && o.representative.empty()) {
     return invalid_argument("--validation is compared with --representative; give both");
   }
@@ -258,7 +267,7 @@ Status run_integer(const QuantizeOptions& o, ir::Model& model, json& report) {
   }
   report["float_ops"] = float_ops;
   if (!o.validation.empty()) {
-    TFC_ASSIGN_OR_RETURN(report["data_check"], check_representative(*folded, o, p.input_scale, result));
+    TFC_ASSIGN_OR_RETURN(report["data_check"], check_representative(*folded, o, p.input_scale, result, p.kernels));
   }
   if (o.debug) TFC_RETURN_IF_ERROR(debug_report(o, *folded, model, p, result, report));
   return Status::ok();
@@ -384,6 +393,9 @@ Command quantize_command() {
             app.add_flag("-q,--quiet", o->quiet, "No progress bar");
             app.add_flag("--json", o->json, "Print the report as JSON");
             add_arithmetic_option(app, &o->arithmetic);
+            add_kernels_option(app, &o->kernels)
+                ->description("int8/int16x8: runtime kernels for calibration, --validation and --debug: fast "
+                              "(oneDNN/XNNPACK where an op has one) or reference (the reference kernels only)");
             app.footer(
                 "Examples:\n"
                 "  tfcompress quantize cnn.tflite -o cnn_fp16.tflite --mode fp16\n"

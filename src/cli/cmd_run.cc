@@ -172,8 +172,8 @@ Command run_command() {
             app.add_option("--subgraph", o->subgraph, "Subgraph to run")->capture_default_str();
             add_arithmetic_option(app, &o->arithmetic);
             add_kernels_option(app, &o->kernels);
-            app.add_option("--threads", o->threads, "Worker threads of the fast kernels")
-                ->check(CLI::PositiveNumber)
+            app.add_option("--threads", o->threads, "Worker threads of the fast kernels (1-256)")
+                ->check(CLI::Range(1, 256))
                 ->capture_default_str();
             app.add_option("--repeat", o->repeat, "Invoke the model this many times (the outputs of the last run "
                                                   "are written)")

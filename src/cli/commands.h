@@ -46,7 +46,8 @@ void apply_arithmetic(const std::string& value);
 
 // --kernels fast|reference: the runtime's kernels (fast, the default: oneDNN /
 // XNNPACK where an op has one, docs/RUNTIME.md; reference: the reference
-// kernels only, the source of truth).
-void add_kernels_option(CLI::App& app, std::string* value);
+// kernels only, the source of truth). `value` holds the default ("fast").
+// Returns the option, so callers can tell whether it was given.
+CLI::Option* add_kernels_option(CLI::App& app, std::string* value);
 
 }  // namespace tfc::cli

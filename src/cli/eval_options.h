@@ -25,6 +25,7 @@ struct MeasureOptions {
   CLI::Option* warmup_opt = nullptr;
   CLI::Option* runs_opt = nullptr;
   CLI::Option* threads_opt = nullptr;
+  CLI::Option* kernels_opt = nullptr;
   CLI::Option* top_k_opt = nullptr;
   CLI::Option* input_scale_opt = nullptr;
   CLI::Option* arithmetic_opt = nullptr;
@@ -56,10 +57,11 @@ inline void add_measure_options(CLI::App& app, MeasureOptions& o) {
                                      "Stop timing a model after this many seconds (at least 5 runs)")
                           ->check(CLI::PositiveNumber)
                           ->capture_default_str();
+  o.kernels_opt = add_kernels_option(app, &o.settings.kernels);
   o.threads_opt = app.add_option("--threads", o.settings.threads,
-                                 "Threads (recorded; passed to --runner as {threads}; the reference runtime "
-                                 "runs on one)")
-                      ->check(CLI::PositiveNumber)
+                                 "Worker threads of the fast kernels, 1-256 (the reference kernels run on one); "
+                                 "also passed to --runner as {threads}")
+                      ->check(CLI::Range(1, 256))
                       ->capture_default_str();
   o.top_k_opt = app.add_option("--top-k", o.settings.top_k, "k of the top-k accuracy")
                     ->check(CLI::PositiveNumber)

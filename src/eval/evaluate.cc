@@ -245,11 +245,14 @@ struct Loaded {
   int64_t batch = 1;
 };
 
-Expected<Loaded> load_model(const std::string& path) {
+Expected<Loaded> load_model(const std::string& path, const EvalSettings& s) {
+  runtime::InterpreterOptions options;
+  TFC_ASSIGN_OR_RETURN(options.kernels, runtime::parse_kernels(s.kernels));
+  options.threads = s.threads;
   Loaded m;
   const auto t = Clock::now();
   TFC_ASSIGN_OR_RETURN(m.model, io::read_tflite(path));
-  TFC_ASSIGN_OR_RETURN(m.interp, runtime::Interpreter::create(m.model));
+  TFC_ASSIGN_OR_RETURN(m.interp, runtime::Interpreter::create(m.model, 0, options));
   m.init_ms = ms_since(t);
   if (m.interp->num_inputs() != 1) {
     return unsupported("{}: eval feeds models with one input; this one has {}", path, m.interp->num_inputs());
@@ -292,7 +295,7 @@ Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, c
   bytes = {};
 
   const bool per_model_rss = reset_peak_rss();
-  TFC_ASSIGN_OR_RETURN(Loaded m, load_model(spec.path));
+  TFC_ASSIGN_OR_RETURN(Loaded m, load_model(spec.path, s));
   latency.init_ms = m.init_ms;
   TFC_RETURN_IF_ERROR(set_timing_input(m, data));
   const auto t = Clock::now();
@@ -375,7 +378,7 @@ Status time_models(const std::vector<ModelSpec>& specs, const EvalData& data, co
                    std::vector<Latency>& latencies) {
   std::vector<Loaded> loaded;
   for (const auto& spec : specs) {
-    TFC_ASSIGN_OR_RETURN(Loaded m, load_model(spec.path));
+    TFC_ASSIGN_OR_RETURN(Loaded m, load_model(spec.path, s));
     TFC_RETURN_IF_ERROR(set_timing_input(m, data));
     loaded.push_back(std::move(m));
   }
@@ -399,7 +402,7 @@ Status time_models(const std::vector<ModelSpec>& specs, const EvalData& data, co
   bar.finish();
   for (auto& l : latencies) {
     l.warmup = s.warmup;
-    l.threads = 1;
+    l.threads = s.threads;
     summarize(l);
   }
   return Status::ok();
@@ -528,7 +531,8 @@ nlohmann::json settings_json(const EvalSettings& s, const EvalData& data) {
           {"runs", s.runs},
           {"max_seconds", s.max_seconds},
           {"threads", s.threads},
-          {"runtime", "reference"},
+          {"kernels", s.kernels},
+          {"runtime", s.kernels},  // schema version 1's name for the kernels
           {"arithmetic", s.arithmetic},
           {"top_k", s.top_k},
           {"runner", s.runner.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.runner)}};

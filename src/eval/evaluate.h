@@ -1,5 +1,6 @@
 // The evaluation harness: measures one model on the shared validation samples
-// with the reference runtime — size (raw and gzip), latency after warm-up
+// with the runtime (its fast kernels by default, or the reference kernels;
+// --kernels) — size (raw and gzip), latency after warm-up
 // (or through an external runner command), the runtime's activation storage
 // and the process's resident high-water mark, and its outputs on every
 // sample, from which the task metrics follow (metrics.h). `tfcompress
@@ -28,7 +29,8 @@ struct EvalSettings {
   int warmup = 20;             // untimed runs before timing
   int runs = 200;              // timed runs
   double max_seconds = 30;     // stop timing a model after this long (at least 5 timed runs)
-  int threads = 1;             // requested; the reference runtime runs on one thread
+  int threads = 1;             // worker threads of the fast kernels (the reference kernels run on one)
+  std::string kernels = "fast";  // "fast" or "reference" (runtime::parse_kernels)
   int top_k = 5;
   int64_t max_samples = 0;     // 0: every sample
   std::optional<float> input_scale;

@@ -97,6 +97,7 @@ Expected<IntegerPtqResult> quantize_integer_ptq(ir::Model& model, const IntegerP
     calibration::CalibrationOptions co;
     co.max_samples = options.max_samples;
     co.progress = options.progress;
+    co.kernels = options.kernels;
     TFC_ASSIGN_OR_RETURN(result.stats, calibration::calibrate(model, *data, co));
     result.samples = result.stats.num_samples;
   }
@@ -116,7 +117,7 @@ Expected<IntegerPtqResult> quantize_integer_ptq(ir::Model& model, const IntegerP
     // their ids: correcting a bias adds a constant and changes no activation id
     // before remove_unused_tensors, which removes only constants.
     TFC_ASSIGN_OR_RETURN(result.bias_corrected_ops,
-                         correct_bias(model, *data, options.max_samples, options.quant.per_tensor));
+                         correct_bias(model, *data, options.max_samples, options.quant.per_tensor, options.kernels));
   }
   FullIntegerOptions quant = options.quant;
   quant.ranges.clear();

@@ -16,6 +16,7 @@
 #include "core/progress.h"
 #include "io/dataset.h"
 #include "passes/passes.h"
+#include "runtime/interpreter.h"
 
 namespace tfc::passes {
 
@@ -30,6 +31,7 @@ struct IntegerPtqOptions {
   calibration::RangeOptions range;
   bool bias_correction = false;       // fold the mean weight-quantization error into the bias
   ProgressMode progress = ProgressMode::kAuto;
+  runtime::Kernels kernels = runtime::Kernels::kFast;  // the runtime's kernels for calibration and bias correction
 };
 
 struct IntegerPtqResult {
@@ -54,7 +56,9 @@ Expected<Dataset> load_model_dataset(const ir::Model& model, const std::string& 
 // quantizer will do it) causes, given E[input] per channel measured on `data`.
 // Tensor ids do not change (new biases are appended; the old ones are left for
 // remove_unused_tensors). Returns how many ops were corrected.
-Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_samples, bool per_tensor);
+// `kernels` run the model.
+Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_samples, bool per_tensor,
+                           runtime::Kernels kernels = runtime::Kernels::kFast);
 
 Expected<IntegerPtqResult> quantize_integer_ptq(ir::Model& model, const IntegerPtqOptions& options);
 

@@ -333,7 +333,11 @@ std::string settings_line(const json& r, bool markdown) {
   if (auto w = num(r, {"settings", "warmup"})) set.push_back(fmt::format("warmup {}", *w));
   if (auto n = num(r, {"settings", "runs"})) set.push_back(fmt::format("{} runs", *n));
   if (auto t = num(r, {"settings", "threads"})) set.push_back(fmt::format("{} thread{}", *t, *t == 1 ? "" : "s"));
-  if (auto rt = str(r, {"settings", "runtime"}); !rt.empty()) set.push_back("runtime " + esc(rt));
+  if (auto k = str(r, {"settings", "kernels"}); !k.empty()) {
+    set.push_back(esc(k) + " kernels");
+  } else if (auto rt = str(r, {"settings", "runtime"}); !rt.empty()) {
+    set.push_back("runtime " + esc(rt));  // a report from before settings.kernels
+  }
   if (auto a = str(r, {"settings", "arithmetic"}); !a.empty()) set.push_back("arithmetic " + esc(a));
   if (auto k = num(r, {"settings", "top_k"})) set.push_back(fmt::format("top-{}", *k));
   if (auto run = str(r, {"settings", "runner"}); !run.empty())

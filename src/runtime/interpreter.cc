@@ -33,7 +33,8 @@ Expected<std::unique_ptr<Interpreter>> Interpreter::create(const ir::Model& mode
     return invalid_argument("subgraph {} does not exist (the model has {})", subgraph, model.subgraphs.size());
   }
   std::unique_ptr<Interpreter> interp(new Interpreter(model, model.subgraphs[subgraph]));
-  if (options.threads < 1) return invalid_argument("threads must be at least 1, got {}", options.threads);
+  if (options.threads < 1 || options.threads > 256)
+    return invalid_argument("threads must be between 1 and 256, got {}", options.threads);
   interp->options_ = options;
   const size_t num_ops = interp->graph_.ops.size();
   interp->fast_.resize(num_ops);

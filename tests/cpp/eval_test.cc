@@ -356,6 +356,39 @@ TEST(EvalModel, FashionMnistCnnOnRealTestImages) {
   EXPECT_DOUBLE_EQ(copy.entry["deltas"]["size_ratio"].get<double>(), 1.0);
 }
 
+TEST(EvalModel, FastAndReferenceKernelsScoreAlikeAndAreRecorded) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist/";
+  if (!std::filesystem::exists(dir + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";
+  auto data = load_eval_data(dir + "t10k-images-idx3-ubyte.gz," + dir + "t10k-labels-idx1-ubyte.gz", "",
+                             1.0f / 255.0f, 100);
+  ASSERT_TRUE(data.has_value()) << data.status().message();
+  const std::string model = (test::fixtures_dir() / "models" / "cnn_fmnist.tflite").string();
+  EvalSettings s;
+  s.warmup = 1;
+  s.runs = 3;
+  s.progress = ProgressMode::kNever;
+  EXPECT_EQ(s.kernels, "fast");  // the default
+  s.threads = 2;
+  auto fast = evaluate_model(model, "cnn", *data, s);
+  ASSERT_TRUE(fast.has_value()) << fast.status().message();
+  EXPECT_EQ(fast->entry["latency"]["threads"], 2);
+  EXPECT_EQ(settings_json(s, *data)["kernels"], "fast");
+  s.kernels = "reference";
+  s.threads = 1;
+  auto ref = evaluate_model(model, "cnn", *data, s);
+  ASSERT_TRUE(ref.has_value()) << ref.status().message();
+  EXPECT_EQ(settings_json(s, *data)["kernels"], "reference");
+  EXPECT_EQ(settings_json(s, *data)["runtime"], "reference");
+  EXPECT_EQ(fast->entry["metrics"]["accuracy"], ref->entry["metrics"]["accuracy"]);
+  ASSERT_TRUE(compare_to_baseline(*fast, ref->entry, ref->outputs).is_ok());
+  EXPECT_DOUBLE_EQ(fast->entry["error_vs_baseline"]["top1_agreement"].get<double>(), 1.0);
+  EXPECT_LT(fast->entry["error_vs_baseline"]["outputs"][0]["max_abs_error"].get<double>(), 1e-4);
+  s.kernels = "turbo";
+  auto bad = evaluate_model(model, "cnn", *data, s);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.status().message().find("turbo"), std::string::npos) << bad.status().message();
+}
+
 TEST(EvalModel, ModelWithoutOutputsIsRefused) {
   auto model = io::read_tflite((test::fixtures_dir() / "models" / "cnn_fmnist.tflite").string());
   ASSERT_TRUE(model.has_value());

@@ -1,5 +1,6 @@
 """Smoke test of bench/bench_runtime.py: one short interleaved round on the
-Fashion-MNIST CNN (fixtures/models, committed) at 1 and 2 threads, --json.
+Fashion-MNIST CNN (fixtures/models, committed) at 1 and 2 threads, --json,
+with the default fast kernels.
 Checks the structure of the output, not the speed: both engines' p50 > 0,
 the ratio = ours / LiteRT, peak memory > 0. Does not need the big models of
 .data/runtime (only cnn_fmnist is selected)."""
@@ -23,6 +24,7 @@ def test_bench_runtime_cnn_fmnist_json(cli):
     assert proc.returncode == 0, proc.stderr[-4000:]
     r = json.loads(proc.stdout)
     assert r["threads"] == [1, 2] and r["repeat"] == 1
+    assert r["kernels"] == "fast" and "fast kernels" in r["ours_runtime"]
     assert r["skipped"] == []
     assert r["machine"]["nproc"] >= 1 and r["versions"]["tfcompress"]
     rows = r["results"]
