@@ -1,15 +1,17 @@
 // float32 fast kernels on oneDNN: CONV_2D (grouped too), DEPTHWISE_CONV_2D,
 // FULLY_CONNECTED and ADD, NHWC activations as the graph holds them, weights
 // reordered once into the layout oneDNN picks for the primitive (tag::any),
-// fused activations as eltwise post-ops. oneDNN's OpenMP build runs each
-// primitive on the calling thread's OpenMP team (Threads::enter).
+// fused activations as eltwise post-ops. Every primitive runs on one thread;
+// convolutions are split into bands over the backend's pool (below).
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <cstring>
 #include <unordered_map>
 
+#include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -99,11 +101,46 @@ bool all_constant(const ops::OpContext& ctx, std::initializer_list<int> indices)
   return true;
 }
 
-// A convolution primitive for geometry g with float weights in TFLite's
-// layout (conv OHWI, grouped too; depthwise (1, KH, KW, C*M)), an optional
-// float bias and a fused activation; src and dst NHWC, bound at run.
-bool make_conv(const ConvGeometry& g, const float* weights, const float* bias, Activation act, dnnl::primitive& prim,
-               std::unordered_map<int, memory>& args) {
+// ---- Convolutions in row bands ---------------------------------------------------
+// A convolution runs as up to `threads` bands of output rows, each a oneDNN
+// primitive of its own executed on one thread, the bands spread over the
+// backend's pthreadpool (whose calling thread takes over the tasks of a
+// worker that is not running). oneDNN's own OpenMP threading stays at one
+// thread: an OpenMP team needs every member at each barrier, which on a
+// loaded machine costs a scheduler slice per primitive, and its idle workers
+// spin on the cores XNNPACK's pool needs. The bands share one packed copy of
+// the weights when oneDNN picks the same layout for all of them (it does for
+// every geometry seen so far; otherwise each band packs its own).
+struct ConvBand {
+  dnnl::primitive prim;
+  std::unordered_map<int, memory> args;
+  dnnl::stream stream;                // the band's own: bands run concurrently
+  int64_t in_row = 0, in_rows = 0;    // input rows read
+  int64_t out_row = 0, out_rows = 0;  // output rows written
+};
+
+// Band geometry for output rows [r0, r1) of g (batch 1 when there are
+// several bands): the input rows the window reaches, with the padding that
+// falls outside the input moved to the band's own top/bottom padding.
+ConvGeometry band_geometry(const ConvGeometry& g, int64_t r0, int64_t r1, int64_t& in_row) {
+  ConvGeometry b = g;
+  const int64_t start = r0 * g.sh - g.pt;
+  const int64_t end = (r1 - 1) * g.sh - g.pt + (g.kh - 1) * g.dh + 1;
+  const int64_t lo = std::max<int64_t>(start, 0), hi = std::min<int64_t>(end, g.ih);
+  b.pt = lo - start;
+  b.pb = end - hi;
+  b.ih = hi - lo;
+  b.oh = r1 - r0;
+  in_row = lo;
+  return b;
+}
+
+// Builds the bands of a convolution for geometry g with float weights in
+// TFLite's layout (conv OHWI, grouped too; depthwise (1, KH, KW, C*M)), an
+// optional float bias and a fused activation; src and dst NHWC, bound at
+// run. False when oneDNN refuses the geometry (the reference then runs).
+bool make_conv_bands(const ConvGeometry& g, int64_t wanted, const float* weights, const float* bias, Activation act,
+                     std::vector<ConvBand>& bands) {
   const int64_t ic = g.in_channels(), oc = g.out_channels();
   memory::dims wdims;
   memory::desc user_w;
@@ -118,49 +155,120 @@ bool make_conv(const ConvGeometry& g, const float* weights, const float* bias, A
     wdims = {g.groups, g.group_out, g.group_in, g.kh, g.kw};
     user_w = memory::desc(wdims, dt::f32, tag::gohwi);
   }
-  const memory::desc src_md({g.batch, ic, g.ih, g.iw}, dt::f32, tag::nhwc);
-  const memory::desc dst_md({g.batch, oc, g.oh, g.ow}, dt::f32, tag::nhwc);
-  const memory::desc wei_any(wdims, dt::f32, tag::any);
   dnnl::primitive_attr attr;
   if (!add_activation(act, attr)) return false;
+  // Each band owns its scratchpad: bands execute concurrently.
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const memory::desc wei_any(wdims, dt::f32, tag::any);
   const memory::desc bias_md = bias ? memory::desc({oc}, dt::f32, tag::x) : memory::desc();
-  const memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pad_l{g.pt, g.pl}, pad_r{g.pb, g.pr};
-  try {
-    auto desc = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                       dnnl::algorithm::convolution_direct, src_md, wei_any, bias_md,
-                                                       dst_md, strides, dil, pad_l, pad_r)
-                     : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                       dnnl::algorithm::convolution_direct, src_md, wei_any, dst_md,
-                                                       strides, dil, pad_l, pad_r);
-    dnnl::convolution_forward::primitive_desc pd(desc, attr, engine());
-    args.clear();
-    args[DNNL_ARG_SRC] = memory(src_md, engine(), nullptr);
-    args[DNNL_ARG_DST] = memory(dst_md, engine(), nullptr);
-    args[DNNL_ARG_WEIGHTS] = pack_weights(user_w, weights, pd.weights_desc());
-    if (bias) {
-      memory m(bias_md, engine());
-      std::memcpy(m.get_data_handle(), bias, static_cast<size_t>(oc) * sizeof(float));
-      args[DNNL_ARG_BIAS] = m;
-    }
-    prim = dnnl::convolution_forward(pd);
-    return true;
-  } catch (const dnnl::error&) {
-    return false;  // a geometry oneDNN does not take: the reference runs
+  memory bias_mem;
+  if (bias) {
+    bias_mem = memory(bias_md, engine());
+    std::memcpy(bias_mem.get_data_handle(), bias, static_cast<size_t>(oc) * sizeof(float));
   }
+  // Bands only for batch 1 and only as many as there are output rows.
+  const int64_t n = g.batch == 1 ? std::clamp<int64_t>(wanted, 1, g.oh) : 1;
+  bands.clear();
+  std::vector<memory> packed;  // distinct packed weights
+  try {
+    for (int64_t k = 0; k < n; ++k) {
+      ConvBand band;
+      band.out_row = g.oh * k / n;
+      band.out_rows = g.oh * (k + 1) / n - band.out_row;
+      const ConvGeometry b = n == 1 ? g : band_geometry(g, band.out_row, band.out_row + band.out_rows, band.in_row);
+      band.in_rows = b.ih;
+      const memory::desc src_md({b.batch, ic, b.ih, b.iw}, dt::f32, tag::nhwc);
+      const memory::desc dst_md({b.batch, oc, b.oh, b.ow}, dt::f32, tag::nhwc);
+      const memory::dims strides{b.sh, b.sw}, dil{b.dh - 1, b.dw - 1}, pad_l{b.pt, b.pl}, pad_r{b.pb, b.pr};
+      auto desc = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                         dnnl::algorithm::convolution_direct, src_md, wei_any,
+                                                         bias_md, dst_md, strides, dil, pad_l, pad_r)
+                       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                         dnnl::algorithm::convolution_direct, src_md, wei_any,
+                                                         dst_md, strides, dil, pad_l, pad_r);
+      dnnl::convolution_forward::primitive_desc pd(desc, attr, engine());
+      memory w;
+      for (const auto& m : packed)
+        if (m.get_desc() == pd.weights_desc()) w = m;
+      if (!w) {
+        w = pack_weights(user_w, weights, pd.weights_desc());
+        packed.push_back(w);
+      }
+      band.args[DNNL_ARG_SRC] = memory(src_md, engine(), nullptr);
+      band.args[DNNL_ARG_DST] = memory(dst_md, engine(), nullptr);
+      band.args[DNNL_ARG_WEIGHTS] = w;
+      if (bias) band.args[DNNL_ARG_BIAS] = bias_mem;
+      band.args[DNNL_ARG_SCRATCHPAD] = memory(pd.scratchpad_desc(), engine());
+      band.prim = dnnl::convolution_forward(pd);
+      band.stream = dnnl::stream(engine());
+      bands.push_back(std::move(band));
+    }
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  return true;
 }
 
-Expected<std::unique_ptr<FastKernel>> prepare_conv(const ops::OpContext& ctx, bool depthwise) {
+// Runs f(band index) for every band on the pool (inline for one band).
+// Each task executes on a thread whose OpenMP team is one thread.
+template <typename F>
+Status run_bands(const ops::OpContext& ctx, pthreadpool_t pool, size_t count, F&& f) {
+  std::atomic<bool> failed{false};
+  auto task = [&](size_t k) {
+    omp_set_num_threads(1);
+    try {
+      f(k);
+    } catch (const dnnl::error&) {
+      failed = true;
+    }
+  };
+  if (count == 1 || pool == nullptr) {
+    for (size_t k = 0; k < count; ++k) task(k);
+  } else {
+    pthreadpool_parallelize_1d(pool, task, count);
+  }
+  if (failed) return internal_error("{}: oneDNN failed", ctx.op_name());
+  return Status::ok();
+}
+
+// float32 CONV_2D / DEPTHWISE_CONV_2D.
+class DnnlConv final : public FastKernel {
+ public:
+  DnnlConv(std::vector<ConvBand> bands, const ConvGeometry& g, Backend& backend)
+      : bands_(std::move(bands)), row_in_(g.iw * g.in_channels()), row_out_(g.ow * g.out_channels()),
+        pool_(backend.pool()) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const float* in = ctx.input<float>(0);
+    float* out = ctx.output<float>(0);
+    return run_bands(ctx, pool_, bands_.size(), [&](size_t k) {
+      ConvBand& b = bands_[k];
+      b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in + b.in_row * row_in_));
+      b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out_);
+      b.prim.execute(b.stream, b.args);
+      b.stream.wait();
+    });
+  }
+  const char* library() const override { return "onednn"; }
+
+ private:
+  std::vector<ConvBand> bands_;
+  int64_t row_in_, row_out_;  // elements per input / output row
+  pthreadpool_t pool_;
+};
+
+Expected<std::unique_ptr<FastKernel>> prepare_conv(const ops::OpContext& ctx, bool depthwise, Backend& backend) {
   if (ctx.num_inputs() < 2 || ctx.input_dtype(1) != DType::kFloat32 || ctx.output_dtype(0) != DType::kFloat32)
     return std::unique_ptr<FastKernel>();
   if (ctx.has_input(2) && ctx.input_dtype(2) != DType::kFloat32) return std::unique_ptr<FastKernel>();
   if (!all_constant(ctx, {1, 2})) return std::unique_ptr<FastKernel>();
   ConvGeometry g;
   if (!conv_geometry(ctx, depthwise, g)) return std::unique_ptr<FastKernel>();
-  dnnl::primitive prim;
-  std::unordered_map<int, memory> args;
-  if (!make_conv(g, ctx.input<float>(1), ctx.has_input(2) ? ctx.input<float>(2) : nullptr, g.activation, prim, args))
+  std::vector<ConvBand> bands;
+  if (!make_conv_bands(g, backend.count(), ctx.input<float>(1), ctx.has_input(2) ? ctx.input<float>(2) : nullptr,
+                       g.activation, bands))
     return std::unique_ptr<FastKernel>();
-  return std::unique_ptr<FastKernel>(new DnnlKernel(std::move(prim), std::move(args), {{DNNL_ARG_SRC, 0}}));
+  return std::unique_ptr<FastKernel>(new DnnlConv(std::move(bands), g, backend));
 }
 
 // ---- int8 convolution in exact float arithmetic -------------------------------
@@ -228,43 +336,58 @@ void requantize_row(const float* acc, const float* scale, int64_t n, float lo, f
 
 class Int8ConvViaF32 final : public FastKernel {
  public:
-  Int8ConvViaF32(dnnl::primitive prim, std::unordered_map<int, memory> args, Backend& backend, int64_t in_count,
-                 int64_t pixels, std::vector<float> scales, int32_t in_zp, int32_t out_zp, kernels::IntRange range)
-      : prim_(std::move(prim)), args_(std::move(args)), backend_(backend), in_count_(in_count), pixels_(pixels),
+  Int8ConvViaF32(std::vector<ConvBand> bands, const ConvGeometry& g, Backend& backend, std::vector<float> scales,
+                 int32_t in_zp, int32_t out_zp, kernels::IntRange range)
+      : bands_(std::move(bands)), backend_(backend), row_in_(g.iw * g.in_channels()), ow_(g.ow),
         scales_(std::move(scales)), in_zp_(static_cast<float>(in_zp)), out_zp_(out_zp),
-        lo_(static_cast<float>(range.min - out_zp)), hi_(static_cast<float>(range.max - out_zp)), stream_(engine()) {}
+        lo_(static_cast<float>(range.min - out_zp)), hi_(static_cast<float>(range.max - out_zp)) {
+    // Each band's float input and accumulator in one scratch buffer each.
+    for (const auto& b : bands_) {
+      src_offset_.push_back(src_total_);
+      acc_offset_.push_back(acc_total_);
+      src_total_ += (b.in_rows * row_in_ + 15) / 16 * 16;
+      acc_total_ += (b.out_rows * ow_ * channels() + 15) / 16 * 16;
+    }
+    batch_ = g.batch;
+  }
 
   Status run(ops::OpContext& ctx) override {
     const auto* in = ctx.input<int8_t>(0);
-    const int64_t channels = static_cast<int64_t>(scales_.size());
-    float* src = backend_.scratch(0, static_cast<size_t>(in_count_));
-    float* acc = backend_.scratch(1, static_cast<size_t>(pixels_ * channels));
-    int8_to_float(in, in_count_, in_zp_, src);
-    args_[DNNL_ARG_SRC].set_data_handle(src);
-    args_[DNNL_ARG_DST].set_data_handle(acc);
-    try {
-      prim_.execute(stream_, args_);
-      stream_.wait();
-    } catch (const dnnl::error& e) {
-      return internal_error("{}: oneDNN failed: {}", ctx.op_name(), e.what());
-    }
     auto* out = ctx.output<int8_t>(0);
-    for (int64_t p = 0; p < pixels_; ++p)
-      requantize_row(acc + p * channels, scales_.data(), channels, lo_, hi_, out_zp_, out + p * channels);
-    return Status::ok();
+    float* src = backend_.scratch(0, static_cast<size_t>(src_total_ * batch_));
+    float* acc = backend_.scratch(1, static_cast<size_t>(acc_total_ * batch_));
+    const int64_t c = channels();
+    return run_bands(ctx, backend_.pool(), bands_.size(), [&](size_t k) {
+      ConvBand& b = bands_[k];
+      // One band covers the whole batch when there are several images.
+      const int64_t images = bands_.size() == 1 ? batch_ : 1;
+      float* s = src + src_offset_[k];
+      float* a = acc + acc_offset_[k];
+      int8_to_float(in + b.in_row * row_in_, images * b.in_rows * row_in_, in_zp_, s);
+      b.args[DNNL_ARG_SRC].set_data_handle(s);
+      b.args[DNNL_ARG_DST].set_data_handle(a);
+      b.prim.execute(b.stream, b.args);
+      b.stream.wait();
+      int8_t* o = out + b.out_row * ow_ * c;
+      const int64_t pixels = images * b.out_rows * ow_;
+      for (int64_t p = 0; p < pixels; ++p)
+        requantize_row(a + p * c, scales_.data(), c, lo_, hi_, out_zp_, o + p * c);
+    });
   }
   const char* library() const override { return "onednn-int8-as-f32"; }
 
  private:
-  dnnl::primitive prim_;
-  std::unordered_map<int, memory> args_;
+  int64_t channels() const { return static_cast<int64_t>(scales_.size()); }
+
+  std::vector<ConvBand> bands_;
   Backend& backend_;
-  int64_t in_count_, pixels_;
+  int64_t row_in_, ow_;
   std::vector<float> scales_;
   float in_zp_;
   int32_t out_zp_;
   float lo_, hi_;
-  dnnl::stream stream_;
+  std::vector<int64_t> src_offset_, acc_offset_;
+  int64_t src_total_ = 0, acc_total_ = 0, batch_ = 1;
 };
 
 bool per_tensor_int8(const ir::Tensor& t, float& scale, int32_t& zero_point) {
@@ -314,15 +437,15 @@ Expected<std::unique_ptr<FastKernel>> prepare_int8_conv(const ops::OpContext& ct
       bias.push_back(static_cast<float>(bq[c]));
     }
   }
-  dnnl::primitive prim;
-  std::unordered_map<int, memory> args;
-  if (!make_conv(g, w.data(), bias.empty() ? nullptr : bias.data(), Activation::kNone, prim, args))
+  std::vector<ConvBand> bands;
+  // One band per thread: smaller bands, sized to keep a band's float input
+  // and accumulator in L2, measured slower on MobileNetV2 at 1 and 2 threads.
+  if (!make_conv_bands(g, backend.count(), w.data(), bias.empty() ? nullptr : bias.data(),
+                       Activation::kNone, bands))
     return std::unique_ptr<FastKernel>();
   const kernels::IntRange range = kernels::activation_range_float<int8_t>(g.activation, out_scale, out_zp);
-  return std::unique_ptr<FastKernel>(new Int8ConvViaF32(std::move(prim), std::move(args), backend,
-                                                        g.batch * g.ih * g.iw * g.in_channels(),
-                                                        g.batch * g.oh * g.ow, std::move(scales), in_zp, out_zp,
-                                                        range));
+  return std::unique_ptr<FastKernel>(
+      new Int8ConvViaF32(std::move(bands), g, backend, std::move(scales), in_zp, out_zp, range));
 }
 
 Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpContext& ctx) {
@@ -429,8 +552,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext&
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Backend& backend) {
   if (ctx.op().code.is_custom()) return std::unique_ptr<FastKernel>();
   switch (ctx.op().code.builtin) {
-    case tflite::BuiltinOperator_CONV_2D: return prepare_conv(ctx, false);
-    case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return prepare_conv(ctx, true);
+    case tflite::BuiltinOperator_CONV_2D: return prepare_conv(ctx, false, backend);
+    case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return prepare_conv(ctx, true, backend);
     case tflite::BuiltinOperator_FULLY_CONNECTED: return prepare_fully_connected(ctx);
     case tflite::BuiltinOperator_ADD: return prepare_add(ctx);
     default: return std::unique_ptr<FastKernel>();

@@ -12,10 +12,11 @@
 
 namespace tfc::runtime::fast {
 
-// The OpenMP team size is set before any oneDNN call, weight packing at
-// prepare included: an OpenMP runtime that once started a team keeps its
-// idle workers spinning for a while after every parallel region, and on a
-// small machine they take the core the one-thread run needs.
+// oneDNN's OpenMP team is one thread, set before any oneDNN call (weight
+// packing at prepare included): the backend's threads are its pthreadpool,
+// over which convolutions run in bands (dnnl_kernels.cc). An OpenMP runtime
+// that once started a team keeps idle workers spinning after every parallel
+// region, on the cores the pool needs.
 Backend::Backend(int threads) : count_(std::max(threads, 1)) {
   if (count_ > 1) pool_ = pthreadpool_create(static_cast<size_t>(count_));
   enter();
@@ -25,7 +26,7 @@ Backend::~Backend() {
   if (pool_) pthreadpool_destroy(pool_);
 }
 
-void Backend::enter() const { omp_set_num_threads(count_); }
+void Backend::enter() const { omp_set_num_threads(1); }
 
 float* Backend::scratch(int slot, size_t count) {
   auto& buf = scratch_[slot];
@@ -162,14 +163,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   if (ctx.input_dtype(0) == DType::kInt8) {
     if (!options.int8_float_requantization) return std::unique_ptr<FastKernel>();
     TFC_ASSIGN_OR_RETURN(auto xnn, prepare_xnn(ctx, backend, options));
-    // With worker threads, int8 graphs stay on XNNPACK's pthreadpool: an
-    // OpenMP team (oneDNN) and a pthreadpool in one graph keep each other's
-    // idle workers spinning on the cores the other needs (measured: 4x
-    // slower on two cores), and pthreadpool's work stealing lets the calling
-    // thread finish a task a descheduled worker left.
-    if (options.int8_conv == FastOptions::Int8Conv::kXnnpack ||
-        (xnn && backend.count() > 1 && options.int8_conv == FastOptions::Int8Conv::kMeasured))
-      return xnn;
+    if (options.int8_conv == FastOptions::Int8Conv::kXnnpack) return xnn;
     TFC_ASSIGN_OR_RETURN(auto exact, prepare_int8_via_f32(ctx, backend));
     if (!exact) return xnn;
     if (!xnn || options.int8_conv == FastOptions::Int8Conv::kExactFloat) return exact;

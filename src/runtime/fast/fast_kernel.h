@@ -27,9 +27,10 @@
 
 namespace tfc::runtime::fast {
 
-// The fast backend's state for one interpreter: the worker threads of both
-// libraries (a pthreadpool for XNNPACK, OpenMP's team size for oneDNN) and
-// scratch memory shared by its kernels, which run one at a time.
+// The fast backend's state for one interpreter: its worker threads (one
+// pthreadpool: XNNPACK's operators take it, oneDNN convolutions run on it in
+// bands of output rows, each band single-threaded) and scratch memory shared
+// by its kernels, which run one at a time.
 class Backend {
  public:
   explicit Backend(int threads);
@@ -39,8 +40,8 @@ class Backend {
 
   int count() const { return count_; }
   pthreadpool_t pool() const { return pool_; }  // nullptr at one thread
-  // Sets the calling thread's OpenMP team size (oneDNN's parallelism) to
-  // count(); called at the start of each invoke.
+  // Keeps oneDNN's OpenMP parallelism at one thread in the calling thread;
+  // called at the start of each invoke.
   void enter() const;
   // Scratch buffer `slot` (0 or 1) of at least `count` floats, 64-byte
   // aligned; valid until the next call for the same slot.
@@ -71,8 +72,7 @@ struct FastOptions {
   bool int8_float_requantization = true;
   // int8 CONV_2D / DEPTHWISE_CONV_2D: XNNPACK's qc8 kernel, the exact float32
   // form on oneDNN (Int8ConvViaF32), or (kMeasured) whichever of the two ran
-  // faster on the op's own geometry when it was prepared (XNNPACK whenever
-  // the backend has more than one thread, fast_kernel.cc). Both give the same
+  // faster on the op's own geometry when it was prepared. Both give the same
   // outputs (dnnl_kernels.cc), so the choice changes only the time.
   enum class Int8Conv { kMeasured, kXnnpack, kExactFloat } int8_conv = Int8Conv::kMeasured;
 };
