@@ -667,6 +667,43 @@ void check_spatial_mean(DType dtype, unsigned seed) {
 TEST(FastKernels, Float32SpatialMeanMatchesReference) { check_spatial_mean(DType::kFloat32, 1012); }
 TEST(FastKernels, Int8SpatialMeanMatchesReference) { check_spatial_mean(DType::kInt8, 1013); }
 
+// ---- MAX_POOL_2D / AVERAGE_POOL_2D (float32, oneDNN) -------------------------------
+
+void check_pools(bool max, unsigned seed) {
+  std::mt19937 rng(seed);
+  PathCount count{std::string("float32 ") + (max ? "MAX_POOL_2D" : "AVERAGE_POOL_2D")};
+  const tflite::ActivationFunctionType acts[] = {
+      tflite::ActivationFunctionType_NONE, tflite::ActivationFunctionType_RELU,
+      tflite::ActivationFunctionType_RELU6, tflite::ActivationFunctionType_RELU_N1_TO_1};
+  for (int i = 0; i < kCases; ++i) {
+    tflite::Pool2DOptionsT o;
+    o.filter_height = rand_int(rng, 1, 4);
+    o.filter_width = rand_int(rng, 1, 4);
+    o.stride_h = rand_int(rng, 1, 3);
+    o.stride_w = rand_int(rng, 1, 3);
+    o.padding = i % 2 ? tflite::Padding_SAME : tflite::Padding_VALID;
+    o.fused_activation_function = acts[i % 4];
+    const int n = rand_int(rng, 1, 2), h = rand_int(rng, o.filter_height, 16), w = rand_int(rng, o.filter_width, 16),
+              c = rand_int(rng, 1, 40);
+    const auto pad = static_cast<kernels::Padding>(o.padding);
+    const int oh = kernels::window_output_size(pad, h, o.filter_height, o.stride_h, 1);
+    const int ow = kernels::window_output_size(pad, w, o.filter_width, o.stride_w, 1);
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", {n, h, w, c});
+    const ir::TensorId y = b.output("y", {n, oh, ow, c});
+    const std::string what = fmt::format("pool [{},{},{},{}] k {}x{} s {}x{} {} act {}", n, h, w, c, o.filter_height,
+                                         o.filter_width, o.stride_h, o.stride_w, i % 2 ? "SAME" : "VALID", i % 4);
+    b.op(max ? BuiltinOperator::BuiltinOperator_MAX_POOL_2D : BuiltinOperator::BuiltinOperator_AVERAGE_POOL_2D, {x},
+         {y})
+        .options.Set(o);
+    check_one_op(b.m, {random_input({n, h, w, c}, DType::kFloat32, rng)}, "onednn", count, what);
+  }
+  count.expect_mostly_fast();
+}
+
+TEST(FastKernels, Float32MaxPoolMatchesReference) { check_pools(true, 1014); }
+TEST(FastKernels, Float32AveragePoolMatchesReference) { check_pools(false, 1015); }
+
 // SIGN_BIT has no oneDNN post-op: the reference runs, with the same results.
 TEST(FastKernels, ActivationWithoutFastKernelFallsBack) {
   std::mt19937 rng(1009);

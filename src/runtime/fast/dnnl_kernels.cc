@@ -1,5 +1,5 @@
 // float32 fast kernels on oneDNN: CONV_2D (grouped too), DEPTHWISE_CONV_2D,
-// FULLY_CONNECTED and ADD, NHWC activations as the graph holds them, weights
+// FULLY_CONNECTED, ADD, MAX_POOL_2D and AVERAGE_POOL_2D, NHWC activations as the graph holds them, weights
 // reordered once into the layout oneDNN picks for the primitive (tag::any),
 // fused activations as eltwise post-ops. Every primitive runs on one thread;
 // convolutions are split into bands over the backend's pool (below).
@@ -538,6 +538,52 @@ Expected<std::unique_ptr<FastKernel>> prepare_add(const ops::OpContext& ctx) {
   }
 }
 
+// MAX_POOL_2D / AVERAGE_POOL_2D (float32): oneDNN pooling; TFLite's average
+// counts only the taps inside the input (pooling_avg_exclude_padding), its
+// max ignores padding as oneDNN's does.
+Expected<std::unique_ptr<FastKernel>> prepare_pool(const ops::OpContext& ctx, bool max) {
+  if (ctx.num_inputs() != 1 || ctx.input_dtype(0) != DType::kFloat32 || ctx.output_dtype(0) != DType::kFloat32)
+    return std::unique_ptr<FastKernel>();
+  static const tflite::Pool2DOptionsT kDefault{};
+  const auto* o = ctx.op().options_as<tflite::Pool2DOptionsT>();
+  if (!o) o = &kDefault;
+  const ir::Shape& in = ctx.input_shape(0);
+  const ir::Shape& out = ctx.output_shape(0);
+  if (in.size() != 4 || out.size() != 4) return std::unique_ptr<FastKernel>();
+  for (auto d : in) if (d <= 0) return std::unique_ptr<FastKernel>();
+  for (auto d : out) if (d <= 0) return std::unique_ptr<FastKernel>();
+  const int64_t kh = o->filter_height, kw = o->filter_width, sh = o->stride_h, sw = o->stride_w;
+  if (kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0) return std::unique_ptr<FastKernel>();
+  int64_t pt = 0, pl = 0;
+  if (ops::to_padding(o->padding) == kernels::Padding::kSame) {
+    pt = kernels::window_padding_before(in[1], static_cast<int32_t>(kh), static_cast<int32_t>(sh), 1, out[1]);
+    pl = kernels::window_padding_before(in[2], static_cast<int32_t>(kw), static_cast<int32_t>(sw), 1, out[2]);
+  }
+  const int64_t pb = std::max<int64_t>((out[1] - 1) * sh + kh - in[1] - pt, 0);
+  const int64_t pr = std::max<int64_t>((out[2] - 1) * sw + kw - in[2] - pl, 0);
+  // A window lying wholly in the padding has no taps: TFLite and oneDNN
+  // disagree there, so leave such geometries to the reference.
+  if (pt >= kh || pb >= kh || pl >= kw || pr >= kw) return std::unique_ptr<FastKernel>();
+  dnnl::primitive_attr attr;
+  if (!add_activation(static_cast<Activation>(o->fused_activation_function), attr))
+    return std::unique_ptr<FastKernel>();
+  const memory::desc src_md({in[0], in[3], in[1], in[2]}, dt::f32, tag::nhwc);
+  const memory::desc dst_md({out[0], out[3], out[1], out[2]}, dt::f32, tag::nhwc);
+  try {
+    dnnl::pooling_forward::primitive_desc pd(
+        dnnl::pooling_forward::desc(dnnl::prop_kind::forward_inference,
+                                    max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding,
+                                    src_md, dst_md, {sh, sw}, {kh, kw}, {pt, pl}, {pb, pr}),
+        attr, engine());
+    std::unordered_map<int, memory> args;
+    args[DNNL_ARG_SRC] = memory(src_md, engine(), nullptr);
+    args[DNNL_ARG_DST] = memory(dst_md, engine(), nullptr);
+    return std::unique_ptr<FastKernel>(new DnnlKernel(dnnl::pooling_forward(pd), std::move(args), {{DNNL_ARG_SRC, 0}}));
+  } catch (const dnnl::error&) {
+    return std::unique_ptr<FastKernel>();
+  }
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext& ctx, Backend& backend) {
@@ -556,6 +602,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Ba
     case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return prepare_conv(ctx, true, backend);
     case tflite::BuiltinOperator_FULLY_CONNECTED: return prepare_fully_connected(ctx);
     case tflite::BuiltinOperator_ADD: return prepare_add(ctx);
+    case tflite::BuiltinOperator_MAX_POOL_2D: return prepare_pool(ctx, true);
+    case tflite::BuiltinOperator_AVERAGE_POOL_2D: return prepare_pool(ctx, false);
     default: return std::unique_ptr<FastKernel>();
   }
 }
