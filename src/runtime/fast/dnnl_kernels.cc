@@ -11,7 +11,6 @@
 #include <cstring>
 #include <unordered_map>
 
-#include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -215,7 +214,7 @@ template <typename F>
 Status run_bands(const ops::OpContext& ctx, pthreadpool_t pool, size_t count, F&& f) {
   std::atomic<bool> failed{false};
   auto task = [&](size_t k) {
-    omp_set_num_threads(1);
+    Backend::single_openmp_thread();
     try {
       f(k);
     } catch (const dnnl::error&) {
@@ -390,12 +389,6 @@ class Int8ConvViaF32 final : public FastKernel {
   int64_t src_total_ = 0, acc_total_ = 0, batch_ = 1;
 };
 
-bool per_tensor_int8(const ir::Tensor& t, float& scale, int32_t& zero_point) {
-  if (t.dtype != DType::kInt8 || !t.is_quantized() || t.quantization->scale.size() != 1) return false;
-  scale = t.quantization->scale[0];
-  zero_point = t.quantization->zero_point.empty() ? 0 : static_cast<int32_t>(t.quantization->zero_point[0]);
-  return scale > 0.0f && std::isfinite(scale) && zero_point >= -128 && zero_point <= 127;
-}
 
 Expected<std::unique_ptr<FastKernel>> prepare_int8_conv(const ops::OpContext& ctx, bool depthwise, Backend& backend) {
   if (ctx.num_inputs() < 2 || ctx.input_dtype(1) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8)
@@ -453,20 +446,11 @@ Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpConte
     return std::unique_ptr<FastKernel>();
   if (ctx.has_input(2) && ctx.input_dtype(2) != DType::kFloat32) return std::unique_ptr<FastKernel>();
   if (!all_constant(ctx, {1, 2})) return std::unique_ptr<FastKernel>();
-  static const tflite::FullyConnectedOptionsT kDefault{};
-  const auto* o = ctx.op().options_as<tflite::FullyConnectedOptionsT>();
-  if (!o) o = &kDefault;
-  if (o->weights_format != tflite::FullyConnectedOptionsWeightsFormat_DEFAULT) return std::unique_ptr<FastKernel>();
-  const ir::Shape& w = ctx.input_shape(1);
-  if (w.size() != 2 || w[0] <= 0 || w[1] <= 0) return std::unique_ptr<FastKernel>();
-  const int64_t units = w[0], depth = w[1];
-  const int64_t in_elems = ir::num_elements(ctx.input_shape(0));
-  const int64_t out_elems = ir::num_elements(ctx.output_shape(0));
-  if (in_elems <= 0 || in_elems % depth != 0 || out_elems != in_elems / depth * units) return std::unique_ptr<FastKernel>();
-  const int64_t rows = in_elems / depth;
+  FcGeometry g;
+  if (!fc_geometry(ctx, g)) return std::unique_ptr<FastKernel>();
+  const int64_t rows = g.rows, depth = g.depth, units = g.units;
   dnnl::primitive_attr attr;
-  if (!add_activation(static_cast<Activation>(o->fused_activation_function), attr))
-    return std::unique_ptr<FastKernel>();
+  if (!add_activation(g.activation, attr)) return std::unique_ptr<FastKernel>();
   const memory::desc src_md({rows, depth}, dt::f32, tag::nc);
   const memory::desc dst_md({rows, units}, dt::f32, tag::nc);
   const memory::desc wei_any({units, depth}, dt::f32, tag::any);

@@ -4,11 +4,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <limits>
 
-#include <omp.h>
 
 #include "ir/verify.h"
+
+// libgomp's, the OpenMP runtime oneDNN is built with (linked directly; see
+// CMakeLists.txt). Declared here rather than through <omp.h>, which clang
+// does not have without an OpenMP runtime of its own.
+extern "C" void omp_set_num_threads(int);
 
 namespace tfc::runtime::fast {
 
@@ -26,7 +31,9 @@ Backend::~Backend() {
   if (pool_) pthreadpool_destroy(pool_);
 }
 
-void Backend::enter() const { omp_set_num_threads(1); }
+void Backend::enter() const { single_openmp_thread(); }
+
+void Backend::single_openmp_thread() { omp_set_num_threads(1); }
 
 float* Backend::scratch(int slot, size_t count) {
   auto& buf = scratch_[slot];
@@ -144,6 +151,31 @@ std::unique_ptr<FastKernel> faster_of(const ops::OpContext& ctx, std::unique_ptr
 }
 
 }  // namespace
+
+bool fc_geometry(const ops::OpContext& ctx, FcGeometry& g) {
+  if (ctx.num_inputs() < 2 || ctx.num_outputs() < 1) return false;
+  static const tflite::FullyConnectedOptionsT kDefault{};
+  const auto* o = ctx.op().options_as<tflite::FullyConnectedOptionsT>();
+  if (!o) o = &kDefault;
+  if (o->weights_format != tflite::FullyConnectedOptionsWeightsFormat_DEFAULT) return false;
+  const ir::Shape& w = ctx.input_shape(1);
+  if (w.size() != 2 || w[0] <= 0 || w[1] <= 0) return false;
+  g.units = w[0];
+  g.depth = w[1];
+  const int64_t in_elems = ir::num_elements(ctx.input_shape(0));
+  if (in_elems <= 0 || in_elems % g.depth != 0) return false;
+  g.rows = in_elems / g.depth;
+  if (ir::num_elements(ctx.output_shape(0)) != g.rows * g.units) return false;
+  g.activation = static_cast<kernels::Activation>(o->fused_activation_function);
+  return true;
+}
+
+bool per_tensor_int8(const ir::Tensor& t, float& scale, int32_t& zero_point) {
+  if (t.dtype != DType::kInt8 || !t.is_quantized() || t.quantization->scale.size() != 1) return false;
+  scale = t.quantization->scale[0];
+  zero_point = t.quantization->zero_point.empty() ? 0 : static_cast<int32_t>(t.quantization->zero_point[0]);
+  return std::isfinite(scale) && scale > 0.0f && zero_point >= -128 && zero_point <= 127;
+}
 
 bool conv_geometry(const ops::OpContext& ctx, bool depthwise, ConvGeometry& g) {
   if (ctx.num_inputs() < 2 || ctx.num_outputs() < 1) return false;

@@ -43,6 +43,8 @@ class Backend {
   // Keeps oneDNN's OpenMP parallelism at one thread in the calling thread;
   // called at the start of each invoke.
   void enter() const;
+  // Sets the calling thread's OpenMP team size to one (pool workers too).
+  static void single_openmp_thread();
   // Scratch buffer `slot` (0 or 1) of at least `count` floats, 64-byte
   // aligned; valid until the next call for the same slot.
   float* scratch(int slot, size_t count);
@@ -100,6 +102,18 @@ struct ConvGeometry {
 // window does not cover the input the way a library expects (VALID with an
 // unused remainder).
 bool conv_geometry(const ops::OpContext& ctx, bool depthwise, ConvGeometry& g);
+
+// A FULLY_CONNECTED in ctx: rows = input elements / depth, weights (units,
+// depth) in the default layout; false otherwise.
+struct FcGeometry {
+  int64_t rows = 0, depth = 0, units = 0;
+  kernels::Activation activation = kernels::Activation::kNone;
+};
+bool fc_geometry(const ops::OpContext& ctx, FcGeometry& g);
+
+// An int8 tensor's single (scale, zero point), positive finite scale and zero
+// point inside int8; false for anything else.
+bool per_tensor_int8(const ir::Tensor& t, float& scale, int32_t& zero_point);
 
 // Per library (dnnl_kernels.cc, xnn_kernels.cc); same contract as above.
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Backend& backend);

@@ -21,12 +21,6 @@
 namespace tfc::runtime::fast {
 namespace {
 
-bool per_tensor_q(const ir::Tensor& t, float& scale, int32_t& zero_point) {
-  if (!t.is_quantized() || t.quantization->scale.size() != 1) return false;
-  scale = t.quantization->scale[0];
-  zero_point = t.quantization->zero_point.empty() ? 0 : static_cast<int32_t>(t.quantization->zero_point[0]);
-  return std::isfinite(scale) && scale > 0.0f;
-}
 
 class QuantizeInt8 final : public FastKernel {
  public:
@@ -72,7 +66,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_quantize(const ops::OpContext& ctx
     return std::unique_ptr<FastKernel>();
   float scale = 0;
   int32_t zp = 0;
-  if (!per_tensor_q(ctx.output_tensor(0), scale, zp) || zp < -128 || zp > 127) return std::unique_ptr<FastKernel>();
+  if (!per_tensor_int8(ctx.output_tensor(0), scale, zp)) return std::unique_ptr<FastKernel>();
   return std::unique_ptr<FastKernel>(new QuantizeInt8(scale, zp));
 }
 
@@ -144,7 +138,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_mean(const ops::OpContext& ctx, co
     return std::unique_ptr<FastKernel>();
   float si = 0, so = 0;
   int32_t zi = 0, zo = 0;
-  if (!per_tensor_q(ctx.input_tensor(0), si, zi) || !per_tensor_q(ctx.output_tensor(0), so, zo))
+  if (!per_tensor_int8(ctx.input_tensor(0), si, zi) || !per_tensor_int8(ctx.output_tensor(0), so, zo))
     return std::unique_ptr<FastKernel>();
   return std::unique_ptr<FastKernel>(
       new SpatialMean(true, kernels::xnn_mean_scale(si, so, int64_t{s[1]} * s[2]), zi, zo));

@@ -33,13 +33,6 @@ struct OperatorDeleter {
 };
 using Operator = std::unique_ptr<xnn_operator, OperatorDeleter>;
 
-// Per-tensor (scale, zero point) of an int8 activation, or false.
-bool per_tensor(const ir::Tensor& t, float& scale, int32_t& zero_point) {
-  if (t.dtype != DType::kInt8 || !t.is_quantized() || t.quantization->scale.size() != 1) return false;
-  scale = t.quantization->scale[0];
-  zero_point = t.quantization->zero_point.empty() ? 0 : static_cast<int32_t>(t.quantization->zero_point[0]);
-  return scale > 0.0f && zero_point >= -128 && zero_point <= 127;
-}
 
 // Symmetric int8 weights: one scale per output channel (a single scale is
 // repeated), or false.
@@ -91,7 +84,7 @@ Expected<std::unique_ptr<FastKernel>> make_qc8(const ops::OpContext& ctx, const 
                                                Backend& backend) {
   float in_scale = 0, out_scale = 0;
   int32_t in_zp = 0, out_zp = 0;
-  if (!per_tensor(ctx.input_tensor(0), in_scale, in_zp) || !per_tensor(ctx.output_tensor(0), out_scale, out_zp))
+  if (!per_tensor_int8(ctx.input_tensor(0), in_scale, in_zp) || !per_tensor_int8(ctx.output_tensor(0), out_scale, out_zp))
     return std::unique_ptr<FastKernel>();
   const int64_t channels = g.out_channels();
   std::vector<float> scales;
@@ -137,21 +130,13 @@ Expected<std::unique_ptr<FastKernel>> prepare_conv(const ops::OpContext& ctx, bo
 Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpContext& ctx, Backend& backend) {
   if (ctx.num_inputs() < 2 || ctx.input_dtype(1) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8)
     return std::unique_ptr<FastKernel>();
-  static const tflite::FullyConnectedOptionsT kDefault{};
-  const auto* o = ctx.op().options_as<tflite::FullyConnectedOptionsT>();
-  if (!o) o = &kDefault;
-  if (o->weights_format != tflite::FullyConnectedOptionsWeightsFormat_DEFAULT) return std::unique_ptr<FastKernel>();
-  const ir::Shape& w = ctx.input_shape(1);
-  if (w.size() != 2 || w[0] <= 0 || w[1] <= 0) return std::unique_ptr<FastKernel>();
-  const int64_t units = w[0], depth = w[1];
-  const int64_t in_elems = ir::num_elements(ctx.input_shape(0));
-  if (in_elems <= 0 || in_elems % depth != 0 || ir::num_elements(ctx.output_shape(0)) != in_elems / depth * units)
-    return std::unique_ptr<FastKernel>();
+  FcGeometry fc;
+  if (!fc_geometry(ctx, fc)) return std::unique_ptr<FastKernel>();
   ConvGeometry g;
-  g.batch = in_elems / depth;
-  g.group_in = depth;
-  g.group_out = units;
-  g.activation = static_cast<Activation>(o->fused_activation_function);
+  g.batch = fc.rows;
+  g.group_in = fc.depth;
+  g.group_out = fc.units;
+  g.activation = fc.activation;
   return make_qc8(ctx, g, backend);
 }
 
@@ -193,8 +178,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_add(const ops::OpContext& ctx, Bac
     return std::unique_ptr<FastKernel>();
   float s1 = 0, s2 = 0, so = 0;
   int32_t z1 = 0, z2 = 0, zo = 0;
-  if (!per_tensor(ctx.input_tensor(0), s1, z1) || !per_tensor(ctx.input_tensor(1), s2, z2) ||
-      !per_tensor(ctx.output_tensor(0), so, zo))
+  if (!per_tensor_int8(ctx.input_tensor(0), s1, z1) || !per_tensor_int8(ctx.input_tensor(1), s2, z2) ||
+      !per_tensor_int8(ctx.output_tensor(0), so, zo))
     return std::unique_ptr<FastKernel>();
   static const tflite::AddOptionsT kDefault{};
   const auto* o = ctx.op().options_as<tflite::AddOptionsT>();
