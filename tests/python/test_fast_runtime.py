@@ -1,4 +1,4 @@
-"""The fast kernels (oneDNN float32, XNNPACK int8) against the reference
+"""The fast kernels (oneDNN float32; XNNPACK and exact-float oneDNN int8) against the reference
 kernels, through the CLI.
 
 - Every fixture model `tfcompress run` can run, on one seeded random input:
