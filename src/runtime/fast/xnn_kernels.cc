@@ -51,20 +51,19 @@ bool weight_scales(const ir::Tensor& t, int64_t channels, std::vector<float>& sc
   return true;
 }
 
-// A qc8 convolution (conv, depthwise or fully connected) with its geometry.
-class XnnConv final : public FastKernel {
+// An XNNPACK operator whose setup (geometry and buffers) is redone only when
+// one of the op's buffers (its activation inputs, then its output) moved.
+class XnnKernel : public FastKernel {
  public:
-  XnnConv(Operator op, pthreadpool_t pool, size_t batch, size_t h, size_t w)
-      : op_(std::move(op)), pool_(pool), batch_(batch), h_(h), w_(w) {}
+  XnnKernel(Operator op, pthreadpool_t pool, int num_inputs) : op_(std::move(op)), pool_(pool), inputs_(num_inputs) {}
 
   Status run(ops::OpContext& ctx) override {
-    const auto* in = ctx.input<int8_t>(0);
-    auto* out = ctx.output<int8_t>(0);
-    if (in != in_ || out != out_) {
-      if (xnn_setup_convolution2d_nhwc_qc8(op_.get(), batch_, h_, w_, in, out, pool_) != xnn_status_success)
-        return internal_error("{}: XNNPACK setup failed", ctx.op_name());
-      in_ = in;
-      out_ = out;
+    std::array<const void*, 3> buffers{};
+    for (int i = 0; i < inputs_; ++i) buffers[static_cast<size_t>(i)] = ctx.input_data(i);
+    buffers[static_cast<size_t>(inputs_)] = ctx.output_data(0);
+    if (buffers != last_) {
+      if (setup(ctx) != xnn_status_success) return internal_error("{}: XNNPACK setup failed", ctx.op_name());
+      last_ = buffers;
     }
     if (xnn_run_operator(op_.get(), pool_) != xnn_status_success)
       return internal_error("{}: XNNPACK run failed", ctx.op_name());
@@ -72,12 +71,28 @@ class XnnConv final : public FastKernel {
   }
   const char* library() const override { return "xnnpack"; }
 
- private:
+ protected:
+  virtual xnn_status setup(ops::OpContext& ctx) = 0;
   Operator op_;
   pthreadpool_t pool_;
+
+ private:
+  int inputs_;
+  std::array<const void*, 3> last_{};
+};
+
+// A qc8 convolution (conv, depthwise or fully connected) with its geometry.
+class XnnConv final : public XnnKernel {
+ public:
+  XnnConv(Operator op, pthreadpool_t pool, size_t batch, size_t h, size_t w)
+      : XnnKernel(std::move(op), pool, 1), batch_(batch), h_(h), w_(w) {}
+
+ private:
+  xnn_status setup(ops::OpContext& ctx) override {
+    return xnn_setup_convolution2d_nhwc_qc8(op_.get(), batch_, h_, w_, ctx.input<int8_t>(0), ctx.output<int8_t>(0),
+                                            pool_);
+  }
   size_t batch_, h_, w_;
-  const int8_t* in_ = nullptr;
-  int8_t* out_ = nullptr;
 };
 
 Expected<std::unique_ptr<FastKernel>> make_qc8(const ops::OpContext& ctx, const ConvGeometry& g,
@@ -141,36 +156,17 @@ Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpConte
 }
 
 // int8 ADD with broadcasting (XNNPACK qs8).
-class XnnAdd final : public FastKernel {
+class XnnAdd final : public XnnKernel {
  public:
   XnnAdd(Operator op, pthreadpool_t pool, std::vector<size_t> a, std::vector<size_t> b)
-      : op_(std::move(op)), pool_(pool), a_(std::move(a)), b_(std::move(b)) {}
-
-  Status run(ops::OpContext& ctx) override {
-    const auto* a = ctx.input<int8_t>(0);
-    const auto* b = ctx.input<int8_t>(1);
-    auto* out = ctx.output<int8_t>(0);
-    if (a != a_ptr_ || b != b_ptr_ || out != out_) {
-      if (xnn_setup_add_nd_qs8(op_.get(), a_.size(), a_.data(), b_.size(), b_.data(), a, b, out, pool_) !=
-          xnn_status_success)
-        return internal_error("{}: XNNPACK setup failed", ctx.op_name());
-      a_ptr_ = a;
-      b_ptr_ = b;
-      out_ = out;
-    }
-    if (xnn_run_operator(op_.get(), pool_) != xnn_status_success)
-      return internal_error("{}: XNNPACK run failed", ctx.op_name());
-    return Status::ok();
-  }
-  const char* library() const override { return "xnnpack"; }
+      : XnnKernel(std::move(op), pool, 2), a_(std::move(a)), b_(std::move(b)) {}
 
  private:
-  Operator op_;
-  pthreadpool_t pool_;
+  xnn_status setup(ops::OpContext& ctx) override {
+    return xnn_setup_add_nd_qs8(op_.get(), a_.size(), a_.data(), b_.size(), b_.data(), ctx.input<int8_t>(0),
+                                ctx.input<int8_t>(1), ctx.output<int8_t>(0), pool_);
+  }
   std::vector<size_t> a_, b_;
-  const int8_t* a_ptr_ = nullptr;
-  const int8_t* b_ptr_ = nullptr;
-  int8_t* out_ = nullptr;
 };
 
 Expected<std::unique_ptr<FastKernel>> prepare_add(const ops::OpContext& ctx, Backend& backend) {
