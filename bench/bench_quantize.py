@@ -78,6 +78,14 @@ def converter_child(keras_path, rep_path, out_path):
     return 0
 
 
+def require_tools(cli):
+    """Exits with a message when GNU time or the tfcompress binary is missing."""
+    if not os.path.exists(TIME):
+        sys.exit(f"{TIME} not found (Debian package time); run scripts/setup.sh")
+    if not os.path.exists(cli):
+        sys.exit(f"{cli} not found; run scripts/build.sh (or pass --cli)")
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -105,10 +113,7 @@ def main(argv=None):
         ap.error(f"unknown model {args.model}; known: {', '.join(ptq.MODELS)}")
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
-    if not os.path.exists(TIME):
-        sys.exit(f"{TIME} not found (Debian package time); run scripts/setup.sh")
-    if not os.path.exists(args.cli):
-        sys.exit(f"{args.cli} not found; run scripts/build.sh (or pass --cli)")
+    require_tools(args.cli)
     with open(os.path.join(ptq.PTQ_DIR, "manifest.json")) as f:
         entry = json.load(f)[args.model]
     tflite = str(ptq.float_tflite(args.model))  # converts on first use, before anything is timed

@@ -60,7 +60,7 @@ import time
 
 import numpy as np
 
-from bench_quantize import cpu_model  # noqa: E402 (bench/ is on sys.path when run as a script)
+from bench_quantize import cpu_model, require_tools  # noqa: E402 (bench/ is on sys.path when run as a script)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE_MODELS = os.path.join(ROOT, "fixtures", "models")
@@ -255,10 +255,7 @@ def main(argv=None):
         ap.error("--threads must be >= 1")
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
-    if not os.path.exists(TIME):
-        sys.exit(f"{TIME} not found (Debian package time); run scripts/setup.sh")
-    if not os.path.exists(args.cli):
-        sys.exit(f"{args.cli} not found; run scripts/build.sh (or pass --cli)")
+    require_tools(args.cli)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     log = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
 

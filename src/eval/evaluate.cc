@@ -539,7 +539,6 @@ nlohmann::json settings_json(const EvalSettings& s, const EvalData& data) {
 }
 
 nlohmann::json pareto_json(const std::vector<const nlohmann::json*>& entries) {
-  using P = nlohmann::json::json_pointer;
   std::vector<std::optional<double>> acc, size, p50;
   for (const auto* e : entries) {
     acc.push_back(json_number(*e, "/metrics/accuracy"));

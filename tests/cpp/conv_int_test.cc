@@ -21,6 +21,7 @@
 #include "kernels/hybrid_ref.h"
 #include "ops/registry.h"
 #include "op_harness.h"
+#include "test_util.h"
 
 namespace tfc {
 namespace {
@@ -473,19 +474,7 @@ TEST(TransposeConvInt8, MatchesRealFormula) {
 
 // ---- Float (XNNPACK-compatible) requantization ------------------------------------------
 
-// Sets the process-wide requantization for one scope and restores it after.
-class RequantizationScope {
- public:
-  explicit RequantizationScope(kernels::Requantization r) : saved_(kernels::requantization()) {
-    kernels::set_requantization(r);
-  }
-  ~RequantizationScope() { kernels::set_requantization(saved_); }
-  RequantizationScope(const RequantizationScope&) = delete;
-  RequantizationScope& operator=(const RequantizationScope&) = delete;
-
- private:
-  kernels::Requantization saved_;
-};
+using test::RequantizationScope;
 
 // The arithmetic alone: float(acc) * scale clamped to [min - zp, max - zp],
 // rounded half to even, plus zp.

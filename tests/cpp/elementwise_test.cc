@@ -25,6 +25,7 @@
 #include "kernels/sparse_ref.h"
 #include "ops/registry.h"
 #include "op_harness.h"
+#include "test_util.h"
 
 namespace tfc {
 namespace {
@@ -750,13 +751,7 @@ TEST(ElementwiseSparse, RejectsInvalidFormats) {
 
 // ---- ops through an OpContext --------------------------------------------------------------
 
-ir::Quantization quantization(std::vector<float> scale, std::vector<int64_t> zero_point, int32_t axis = 0) {
-  ir::Quantization q;
-  q.scale = std::move(scale);
-  q.zero_point = std::move(zero_point);
-  q.axis = axis;
-  return q;
-}
+using test::quantization;
 
 TEST(ElementwiseOp, AddBroadcastsWithFusedActivation) {
   OpHarness h(tflite::BuiltinOperator_ADD);

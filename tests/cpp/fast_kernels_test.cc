@@ -34,17 +34,7 @@ using tflite::BuiltinOperator;
 
 // ---- helpers ----------------------------------------------------------------
 
-// Sets the process-wide requantization for a scope.
-class RequantizationScope {
- public:
-  explicit RequantizationScope(kernels::Requantization r) : saved_(kernels::requantization()) {
-    kernels::set_requantization(r);
-  }
-  ~RequantizationScope() { kernels::set_requantization(saved_); }
-
- private:
-  kernels::Requantization saved_;
-};
+using test::RequantizationScope;
 
 int rand_int(std::mt19937& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
 float rand_float(std::mt19937& rng, float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng); }
@@ -69,13 +59,7 @@ Array array_of(DType dtype, const ir::Shape& shape, const std::vector<T>& values
   return a;
 }
 
-ir::Quantization quantization(std::vector<float> scale, std::vector<int64_t> zero_point, int32_t axis = 0) {
-  ir::Quantization q;
-  q.scale = std::move(scale);
-  q.zero_point = std::move(zero_point);
-  q.axis = axis;
-  return q;
-}
+using test::quantization;
 
 void quantize_tensor(ModelBuilder& b, ir::TensorId id, float scale, int64_t zero_point) {
   b.g().tensors[static_cast<size_t>(id)].quantization = quantization({scale}, {zero_point});

@@ -1,9 +1,14 @@
-// Helpers shared by the C++ tests: fixture paths.
+// Helpers shared by the C++ tests: fixture paths, quantization parameters,
+// a scoped requantization setting.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "ir/graph.h"
+#include "kernels/quant_util.h"
 
 namespace tfc::test {
 
@@ -21,5 +26,28 @@ inline std::vector<std::filesystem::path> fixture_models() {
   std::sort(out.begin(), out.end());
   return out;
 }
+
+// Quantization parameters of a tensor.
+inline ir::Quantization quantization(std::vector<float> scale, std::vector<int64_t> zero_point, int32_t axis = 0) {
+  ir::Quantization q;
+  q.scale = std::move(scale);
+  q.zero_point = std::move(zero_point);
+  q.axis = axis;
+  return q;
+}
+
+// Sets the process-wide requantization for one scope and restores it after.
+class RequantizationScope {
+ public:
+  explicit RequantizationScope(kernels::Requantization r) : saved_(kernels::requantization()) {
+    kernels::set_requantization(r);
+  }
+  ~RequantizationScope() { kernels::set_requantization(saved_); }
+  RequantizationScope(const RequantizationScope&) = delete;
+  RequantizationScope& operator=(const RequantizationScope&) = delete;
+
+ private:
+  kernels::Requantization saved_;
+};
 
 }  // namespace tfc::test

@@ -12,13 +12,11 @@
 #include <unordered_map>
 
 #include <oneapi/dnnl/dnnl.hpp>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "kernels/common.h"
 #include "kernels/quant_util.h"
 #include "runtime/fast/fast_kernel.h"
+#include "runtime/fast/simd.h"
 
 namespace tfc::runtime::fast {
 namespace {
@@ -88,9 +86,9 @@ memory pack_weights(const memory::desc& user_md, const void* data, const memory:
 
 // A constant bias as a oneDNN memory (its own copy, so the kernel does not
 // depend on the model's buffer alignment), or an empty desc without bias.
-memory bias_memory(const ops::OpContext& ctx, int index, int64_t channels) {
+memory bias_memory(const float* bias, int64_t channels) {
   memory m(memory::desc({channels}, dt::f32, tag::x), engine());
-  std::memcpy(m.get_data_handle(), ctx.input_data(index), static_cast<size_t>(channels) * sizeof(float));
+  std::memcpy(m.get_data_handle(), bias, static_cast<size_t>(channels) * sizeof(float));
   return m;
 }
 
@@ -160,11 +158,7 @@ bool make_conv_bands(const ConvGeometry& g, int64_t wanted, const float* weights
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   const memory::desc wei_any(wdims, dt::f32, tag::any);
   const memory::desc bias_md = bias ? memory::desc({oc}, dt::f32, tag::x) : memory::desc();
-  memory bias_mem;
-  if (bias) {
-    bias_mem = memory(bias_md, engine());
-    std::memcpy(bias_mem.get_data_handle(), bias, static_cast<size_t>(oc) * sizeof(float));
-  }
+  const memory bias_mem = bias ? bias_memory(bias, oc) : memory();
   // Bands only for batch 1 and only as many as there are output rows.
   const int64_t n = g.batch == 1 ? std::clamp<int64_t>(wanted, 1, g.oh) : 1;
   bands.clear();
@@ -320,11 +314,7 @@ void requantize_row(const float* acc, const float* scale, int64_t n, float lo, f
     v = _mm_min_ps(_mm_max_ps(v, vlo), vhi);
     return _mm_cvtps_epi32(v);
   };
-  for (; c + 16 <= n; c += 16) {
-    const __m128i a = _mm_adds_epi16(_mm_packs_epi32(rq(c), rq(c + 4)), zp);
-    const __m128i b = _mm_adds_epi16(_mm_packs_epi32(rq(c + 8), rq(c + 12)), zp);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), _mm_packs_epi16(a, b));
-  }
+  for (; c + 16 <= n; c += 16) store_int8x16(out + c, rq(c), rq(c + 4), rq(c + 8), rq(c + 12), zp);
 #endif
   for (; c < n; ++c) {
     float v = acc[c] * scale[c];
@@ -339,7 +329,7 @@ class Int8ConvViaF32 final : public FastKernel {
                  int32_t in_zp, int32_t out_zp, kernels::IntRange range)
       : bands_(std::move(bands)), backend_(backend), row_in_(g.iw * g.in_channels()), ow_(g.ow),
         scales_(std::move(scales)), in_zp_(static_cast<float>(in_zp)), out_zp_(out_zp),
-        lo_(static_cast<float>(range.min - out_zp)), hi_(static_cast<float>(range.max - out_zp)) {
+        lo_(static_cast<float>(range.min - out_zp)), hi_(static_cast<float>(range.max - out_zp)), batch_(g.batch) {
     // Each band's float input and accumulator in one scratch buffer each.
     for (const auto& b : bands_) {
       src_offset_.push_back(src_total_);
@@ -347,7 +337,6 @@ class Int8ConvViaF32 final : public FastKernel {
       src_total_ += (b.in_rows * row_in_ + 15) / 16 * 16;
       acc_total_ += (b.out_rows * ow_ * channels() + 15) / 16 * 16;
     }
-    batch_ = g.batch;
   }
 
   Status run(ops::OpContext& ctx) override {
@@ -386,7 +375,8 @@ class Int8ConvViaF32 final : public FastKernel {
   int32_t out_zp_;
   float lo_, hi_;
   std::vector<int64_t> src_offset_, acc_offset_;
-  int64_t src_total_ = 0, acc_total_ = 0, batch_ = 1;
+  int64_t batch_;
+  int64_t src_total_ = 0, acc_total_ = 0;
 };
 
 
@@ -467,7 +457,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpConte
     args[DNNL_ARG_DST] = memory(dst_md, engine(), nullptr);
     args[DNNL_ARG_WEIGHTS] =
         pack_weights(memory::desc({units, depth}, dt::f32, tag::oi), ctx.input_data(1), pd.weights_desc());
-    if (has_bias) args[DNNL_ARG_BIAS] = bias_memory(ctx, 2, units);
+    if (has_bias) args[DNNL_ARG_BIAS] = bias_memory(ctx.input<float>(2), units);
     return std::unique_ptr<FastKernel>(
         new DnnlKernel(dnnl::inner_product_forward(pd), std::move(args), {{DNNL_ARG_SRC, 0}}));
   } catch (const dnnl::error&) {

@@ -188,13 +188,14 @@ bool conv_geometry(const ops::OpContext& ctx, bool depthwise, ConvGeometry& g) {
 Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, Backend& backend,
                                                      const FastOptions& options) {
   if (ctx.num_inputs() == 0 || ctx.num_outputs() == 0 || !ctx.has_input(0)) return std::unique_ptr<FastKernel>();
-  TFC_ASSIGN_OR_RETURN(auto own, prepare_own(ctx, backend, options));
+  // Every int8 fast kernel computes LiteRT's default-path rescaling.
+  if (ctx.input_dtype(0) == DType::kInt8 && !options.int8_float_requantization) return std::unique_ptr<FastKernel>();
+  TFC_ASSIGN_OR_RETURN(auto own, prepare_own(ctx));
   if (own) return own;
   // float32 activations: oneDNN; int8: XNNPACK.
   if (ctx.input_dtype(0) == DType::kFloat32) return prepare_dnnl(ctx, backend);
   if (ctx.input_dtype(0) == DType::kInt8) {
-    if (!options.int8_float_requantization) return std::unique_ptr<FastKernel>();
-    TFC_ASSIGN_OR_RETURN(auto xnn, prepare_xnn(ctx, backend, options));
+    TFC_ASSIGN_OR_RETURN(auto xnn, prepare_xnn(ctx, backend));
     if (options.int8_conv == FastOptions::Int8Conv::kXnnpack) return xnn;
     TFC_ASSIGN_OR_RETURN(auto exact, prepare_int8_via_f32(ctx, backend));
     if (!exact) return xnn;

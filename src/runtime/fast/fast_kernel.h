@@ -118,12 +118,10 @@ bool per_tensor_int8(const ir::Tensor& t, float& scale, int32_t& zero_point);
 // Per library (dnnl_kernels.cc, xnn_kernels.cc); same contract as above.
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Backend& backend);
 // QUANTIZE and global-average MEAN (own_kernels.cc).
-Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx, Backend& backend,
-                                                  const FastOptions& options);
+Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx);
 // int8 CONV_2D / DEPTHWISE_CONV_2D computed exactly in float32 by oneDNN
 // (dnnl_kernels.cc, Int8ConvViaF32).
 Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext& ctx, Backend& backend);
-Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Backend& backend,
-                                                  const FastOptions& options);
+Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Backend& backend);
 
 }  // namespace tfc::runtime::fast

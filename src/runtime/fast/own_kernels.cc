@@ -10,13 +10,10 @@
 #include <cmath>
 #include <vector>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "kernels/quant_util.h"
 #include "kernels/xnn_reduce.h"
 #include "runtime/fast/fast_kernel.h"
+#include "runtime/fast/simd.h"
 
 namespace tfc::runtime::fast {
 namespace {
@@ -41,11 +38,7 @@ class QuantizeInt8 final : public FastKernel {
       const __m128 v = _mm_mul_ps(_mm_loadu_ps(in + k), inv);
       return _mm_cvtps_epi32(_mm_max_ps(_mm_min_ps(v, vhi), vlo));
     };
-    for (; i + 16 <= n; i += 16) {
-      const __m128i a = _mm_adds_epi16(_mm_packs_epi32(q(i), q(i + 4)), zp);
-      const __m128i b = _mm_adds_epi16(_mm_packs_epi32(q(i + 8), q(i + 12)), zp);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_packs_epi16(a, b));
-    }
+    for (; i + 16 <= n; i += 16) store_int8x16(out + i, q(i), q(i + 4), q(i + 8), q(i + 12), zp);
 #endif
     for (; i < n; ++i) {
       float v = in[i] * inverse_;
@@ -115,7 +108,7 @@ class SpatialMean final : public FastKernel {
   std::vector<float> acc_f_;
 };
 
-Expected<std::unique_ptr<FastKernel>> prepare_mean(const ops::OpContext& ctx, const FastOptions& options) {
+Expected<std::unique_ptr<FastKernel>> prepare_mean(const ops::OpContext& ctx) {
   if (ctx.num_inputs() != 2 || ctx.input_data(1) == nullptr || ctx.input_dtype(1) != DType::kInt32)
     return std::unique_ptr<FastKernel>();
   const ir::Shape& s = ctx.input_shape(0);
@@ -133,9 +126,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_mean(const ops::OpContext& ctx, co
   if (!h || !w || ir::num_elements(ctx.output_shape(0)) != int64_t{s[0]} * s[3]) return std::unique_ptr<FastKernel>();
   if (ctx.input_dtype(0) == DType::kFloat32 && ctx.output_dtype(0) == DType::kFloat32)
     return std::unique_ptr<FastKernel>(new SpatialMean(false, 0, 0, 0));
-  if (ctx.input_dtype(0) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8 ||
-      !options.int8_float_requantization)
-    return std::unique_ptr<FastKernel>();
+  if (ctx.input_dtype(0) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8) return std::unique_ptr<FastKernel>();
   float si = 0, so = 0;
   int32_t zi = 0, zo = 0;
   if (!per_tensor_int8(ctx.input_tensor(0), si, zi) || !per_tensor_int8(ctx.output_tensor(0), so, zo))
@@ -146,12 +137,11 @@ Expected<std::unique_ptr<FastKernel>> prepare_mean(const ops::OpContext& ctx, co
 
 }  // namespace
 
-Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx, Backend& /*backend*/,
-                                                  const FastOptions& options) {
+Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx) {
   if (ctx.op().code.is_custom()) return std::unique_ptr<FastKernel>();
   switch (ctx.op().code.builtin) {
     case tflite::BuiltinOperator_QUANTIZE: return prepare_quantize(ctx);
-    case tflite::BuiltinOperator_MEAN: return prepare_mean(ctx, options);
+    case tflite::BuiltinOperator_MEAN: return prepare_mean(ctx);
     default: return std::unique_ptr<FastKernel>();
   }
 }

@@ -8,7 +8,7 @@
 //
 // The arithmetic is LiteRT's default (XNNPACK) path: float rescaling,
 // kernels/quant_util.h Requantization::kFloat. These kernels are offered only
-// in that mode (FastOptions::int8_float_requantization).
+// in that mode (FastOptions::int8_float_requantization, prepare_kernel).
 #include <array>
 #include <mutex>
 #include <vector>
@@ -202,9 +202,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_add(const ops::OpContext& ctx, Bac
 
 }  // namespace
 
-Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Backend& backend,
-                                                  const FastOptions& options) {
-  if (ctx.op().code.is_custom() || !options.int8_float_requantization) return std::unique_ptr<FastKernel>();
+Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Backend& backend) {
+  if (ctx.op().code.is_custom()) return std::unique_ptr<FastKernel>();
   switch (ctx.op().code.builtin) {
     case tflite::BuiltinOperator_CONV_2D: return prepare_conv(ctx, false, backend);
     case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return prepare_conv(ctx, true, backend);
