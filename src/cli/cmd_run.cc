@@ -83,7 +83,7 @@ void print_profile(const runtime::Interpreter& interp, double load_ms, std::vect
              interp.num_folded_ops(),
              static_cast<int>(prof.size()) - interp.num_fast_ops() - interp.num_folded_ops(),
              interp.planned_arena_bytes());
-  fmt::print("load + prepare {:.2f} ms; invoke: first {:.3f} ms, median {:.3f} ms over {} runs\n", load_ms,
+  fmt::print("load + prepare {:.2f} ms; invoke: fastest {:.3f} ms, median {:.3f} ms over {} runs\n", load_ms,
              times.empty() ? 0.0 : times.front(), times.empty() ? 0.0 : times[times.size() / 2], times.size());
   std::map<std::pair<std::string, std::string>, std::pair<double, int>> by_type;
   double total = 0;
@@ -122,6 +122,7 @@ Status run_run(const RunOptions& o) {
   using Int8Conv = runtime::fast::FastOptions::Int8Conv;
   io.int8_conv = o.int8_conv == "xnnpack" ? Int8Conv::kXnnpack
                  : o.int8_conv == "exact-float" ? Int8Conv::kExactFloat
+                 : o.int8_conv == "own"         ? Int8Conv::kOwn
                                                  : Int8Conv::kMeasured;
   const auto t0 = std::chrono::steady_clock::now();
   TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, o.subgraph, io));
@@ -180,9 +181,10 @@ Command run_command() {
                 ->check(CLI::PositiveNumber)
                 ->capture_default_str();
             app.add_option("--int8-conv", o->int8_conv,
-                           "int8 conv kernel of the fast backend: measured (the faster per op, timed at load), "
-                           "xnnpack, or exact-float (oneDNN float32, exact)")
-                ->check(CLI::IsMember({"measured", "xnnpack", "exact-float"}))
+                           "int8 conv kernel of the fast backend: measured (the fastest per op, timed at load), "
+                           "xnnpack, exact-float (oneDNN float32, exact) or own (AVX2, depthwise only); "
+                           "all give the same outputs")
+                ->check(CLI::IsMember({"measured", "xnnpack", "exact-float", "own"}))
                 ->capture_default_str();
             app.add_flag("--profile", o->profile,
                          "Time every op; print the time per op type and kernel, and the slowest ops");

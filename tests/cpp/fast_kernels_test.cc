@@ -346,21 +346,25 @@ TEST(FastKernels, Float32DepthwiseConv2DMatchesReference) {
   count.expect_mostly_fast();
 }
 
-// The int8 convolutions have two fast kernels (fast_kernel.h, Int8Conv):
-// XNNPACK's qc8 and the exact float32 form on oneDNN; each is checked alone,
-// and the measured choice must be one of them.
+// The int8 convolutions have several fast kernels (fast_kernel.h, Int8Conv):
+// XNNPACK's qc8, the exact float32 form on oneDNN and, for depthwise, our own
+// AVX2 kernel; each is checked alone, and the measured choice must be one of
+// them.
 struct Int8ConvKernel {
   fast::FastOptions::Int8Conv choice;
   const char* library;
+  bool depthwise_only = false;
 };
 constexpr Int8ConvKernel kInt8ConvKernels[] = {
     {fast::FastOptions::Int8Conv::kXnnpack, "xnnpack"},
     {fast::FastOptions::Int8Conv::kExactFloat, "onednn-int8-as-f32"},
+    {fast::FastOptions::Int8Conv::kOwn, "own", /*depthwise_only=*/true},
 };
 
 void check_int8_convs(bool depthwise, unsigned seed) {
   RequantizationScope scope(kernels::Requantization::kFloat);
   for (const auto& k : kInt8ConvKernels) {
+    if (k.depthwise_only && !depthwise) continue;
     std::mt19937 rng(seed);
     PathCount count{std::string("int8 ") + (depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D") + " on " + k.library};
     for (int i = 0; i < kCases; ++i) {
@@ -384,7 +388,8 @@ void check_int8_convs(bool depthwise, unsigned seed) {
     ASSERT_EQ(measured.size(), 1u);
     if (measured[0].fast_ops == 1) {
       ++fast;
-      EXPECT_TRUE(measured[0].kernels[0] == "xnnpack" || measured[0].kernels[0] == "onednn-int8-as-f32")
+      EXPECT_TRUE(std::any_of(std::begin(kInt8ConvKernels), std::end(kInt8ConvKernels),
+                              [&](const Int8ConvKernel& k) { return measured[0].kernels[0] == k.library; }))
           << measured[0].kernels[0];
     }
     EXPECT_LE(max_error(measured[0].outputs[0], ref[0].outputs[0]), 1.0) << c.str();
@@ -395,6 +400,35 @@ void check_int8_convs(bool depthwise, unsigned seed) {
 TEST(FastKernels, Int8Conv2DMatchesReference) { check_int8_convs(false, 1003); }
 
 TEST(FastKernels, Int8DepthwiseConv2DMatchesReference) { check_int8_convs(true, 1004); }
+
+// The int8 depthwise kernels compute the same integer sums and the same float
+// rescale, so their outputs are identical, not only within a step.
+TEST(FastKernels, Int8DepthwiseKernelsAgreeExactly) {
+  RequantizationScope scope(kernels::Requantization::kFloat);
+  std::mt19937 rng(1005);
+  int compared = 0;
+  for (int i = 0; i < kCases; ++i) {
+    ConvConfig c = random_conv(rng, true, false);
+    if (i % 4 == 0) {  // MobileNet-like: 3x3, many channels, more rows than threads
+      c.kh = c.kw = 3;
+      c.dh = c.dw = 1;
+      c.h = c.w = rand_int(rng, 8, 30);
+      c.cin = rand_int(rng, 16, 200);
+      c.depth_multiplier = 1;
+      c.cout = c.cin;
+    }
+    const ir::Model m = int8_conv_model(c, rng);
+    const std::vector<Array> in = {conv_input(c, DType::kInt8, rng)};
+    std::vector<Outcome> own, xnn;
+    const int threads = 1 + i % 2;
+    run(m, {in}, {.threads = threads, .profile = true, .int8_conv = fast::FastOptions::Int8Conv::kOwn}, &own);
+    run(m, {in}, {.threads = threads, .profile = true, .int8_conv = fast::FastOptions::Int8Conv::kXnnpack}, &xnn);
+    if (own[0].kernels[0] != "own" || xnn[0].kernels[0] != "xnnpack") continue;
+    ++compared;
+    EXPECT_EQ(max_error(own[0].outputs[0], xnn[0].outputs[0]), 0.0) << c.str();
+  }
+  EXPECT_GE(compared, kCases * 3 / 4);
+}
 
 // ---- FULLY_CONNECTED ------------------------------------------------------------
 

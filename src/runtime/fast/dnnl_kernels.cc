@@ -325,11 +325,10 @@ void requantize_row(const float* acc, const float* scale, int64_t n, float lo, f
 
 class Int8ConvViaF32 final : public FastKernel {
  public:
-  Int8ConvViaF32(std::vector<ConvBand> bands, const ConvGeometry& g, Backend& backend, std::vector<float> scales,
-                 int32_t in_zp, int32_t out_zp, kernels::IntRange range)
-      : bands_(std::move(bands)), backend_(backend), row_in_(g.iw * g.in_channels()), ow_(g.ow),
-        scales_(std::move(scales)), in_zp_(static_cast<float>(in_zp)), out_zp_(out_zp),
-        lo_(static_cast<float>(range.min - out_zp)), hi_(static_cast<float>(range.max - out_zp)), batch_(g.batch) {
+  Int8ConvViaF32(std::vector<ConvBand> bands, Backend& backend, Int8ConvParams p)
+      : bands_(std::move(bands)), backend_(backend), row_in_(p.g.iw * p.g.in_channels()), ow_(p.g.ow),
+        scales_(std::move(p.scales)), in_zp_(static_cast<float>(p.in_zp)), out_zp_(p.out_zp), lo_(p.lo), hi_(p.hi),
+        batch_(p.g.batch) {
     // Each band's float input and accumulator in one scratch buffer each.
     for (const auto& b : bands_) {
       src_offset_.push_back(src_total_);
@@ -381,33 +380,10 @@ class Int8ConvViaF32 final : public FastKernel {
 
 
 Expected<std::unique_ptr<FastKernel>> prepare_int8_conv(const ops::OpContext& ctx, bool depthwise, Backend& backend) {
-  if (ctx.num_inputs() < 2 || ctx.input_dtype(1) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8)
-    return std::unique_ptr<FastKernel>();
-  if (!all_constant(ctx, {1, 2}) || (ctx.has_input(2) && ctx.input_dtype(2) != DType::kInt32))
-    return std::unique_ptr<FastKernel>();
-  ConvGeometry g;
-  if (!conv_geometry(ctx, depthwise, g)) return std::unique_ptr<FastKernel>();
-  if (g.activation != Activation::kNone && g.activation != Activation::kRelu && g.activation != Activation::kRelu6 &&
-      g.activation != Activation::kReluN1To1)
-    return std::unique_ptr<FastKernel>();
-  float in_scale = 0, out_scale = 0;
-  int32_t in_zp = 0, out_zp = 0;
-  if (!per_tensor_int8(ctx.input_tensor(0), in_scale, in_zp) ||
-      !per_tensor_int8(ctx.output_tensor(0), out_scale, out_zp))
-    return std::unique_ptr<FastKernel>();
-  const ir::Tensor& wt = ctx.input_tensor(1);
+  Int8ConvParams p;
+  if (!int8_conv_params(ctx, depthwise, p)) return std::unique_ptr<FastKernel>();
+  const ConvGeometry& g = p.g;
   const int64_t oc = g.out_channels();
-  if (!wt.is_quantized()) return std::unique_ptr<FastKernel>();
-  for (int64_t zp : wt.quantization->zero_point)
-    if (zp != 0) return std::unique_ptr<FastKernel>();
-  const auto& ws = wt.quantization->scale;
-  if (ws.size() != 1 && static_cast<int64_t>(ws.size()) != oc) return std::unique_ptr<FastKernel>();
-  std::vector<float> scales(static_cast<size_t>(oc));
-  for (int64_t c = 0; c < oc; ++c) {
-    scales[static_cast<size_t>(c)] =
-        kernels::float_requant_scale(in_scale, ws.size() == 1 ? ws[0] : ws[static_cast<size_t>(c)], out_scale);
-    if (!std::isfinite(scales[static_cast<size_t>(c)])) return std::unique_ptr<FastKernel>();
-  }
   const int64_t wcount = ir::num_elements(ctx.input_shape(1));
   std::vector<float> w(static_cast<size_t>(wcount));
   const auto* wq = ctx.input<int8_t>(1);
@@ -426,9 +402,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_int8_conv(const ops::OpContext& ct
   if (!make_conv_bands(g, backend.count(), w.data(), bias.empty() ? nullptr : bias.data(),
                        Activation::kNone, bands))
     return std::unique_ptr<FastKernel>();
-  const kernels::IntRange range = kernels::activation_range_float<int8_t>(g.activation, out_scale, out_zp);
-  return std::unique_ptr<FastKernel>(
-      new Int8ConvViaF32(std::move(bands), g, backend, std::move(scales), in_zp, out_zp, range));
+  return std::unique_ptr<FastKernel>(new Int8ConvViaF32(std::move(bands), backend, std::move(p)));
 }
 
 Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpContext& ctx) {

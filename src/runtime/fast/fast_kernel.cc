@@ -9,6 +9,7 @@
 
 
 #include "ir/verify.h"
+#include "kernels/quant_util.h"
 
 // libgomp's, the OpenMP runtime oneDNN is built with (linked directly; see
 // CMakeLists.txt). Declared here rather than through <omp.h>, which clang
@@ -96,11 +97,12 @@ bool fill_geometry(const ops::OpContext& ctx, ConvGeometry& g) {
   return true;
 }
 
-// Runs both kernels on scratch buffers shaped like the op's (inputs that are
-// not constant get a fixed pattern) — once to warm up, then three times each,
-// alternating — and keeps the one with the lower best time.
-std::unique_ptr<FastKernel> faster_of(const ops::OpContext& ctx, std::unique_ptr<FastKernel> a,
-                                      std::unique_ptr<FastKernel> b) {
+// Runs the candidate kernels (at least one) on scratch buffers shaped like
+// the op's (inputs that are not constant get a fixed pattern) — once to warm
+// up, then three times each, in turn — and keeps the one with the lowest best
+// time.
+std::unique_ptr<FastKernel> fastest_of(const ops::OpContext& ctx, std::vector<std::unique_ptr<FastKernel>> kernels) {
+  if (kernels.size() == 1) return std::move(kernels[0]);
   std::vector<ops::TensorSlot> in_slots(static_cast<size_t>(ctx.num_inputs()));
   std::vector<ops::TensorSlot> out_slots(static_cast<size_t>(ctx.num_outputs()));
   std::vector<std::vector<uint8_t>> buffers;
@@ -126,11 +128,12 @@ std::unique_ptr<FastKernel> faster_of(const ops::OpContext& ctx, std::unique_ptr
       continue;
     }
     if (!fill(in_slots[static_cast<size_t>(i)], ctx.input_tensor(i), ctx.input_shape(i), ctx.input_data(i)))
-      return a;
+      return std::move(kernels[0]);
     ins.push_back(&in_slots[static_cast<size_t>(i)]);
   }
   for (int i = 0; i < ctx.num_outputs(); ++i) {
-    if (!fill(out_slots[static_cast<size_t>(i)], ctx.output_tensor(i), ctx.output_shape(i), nullptr)) return a;
+    if (!fill(out_slots[static_cast<size_t>(i)], ctx.output_tensor(i), ctx.output_shape(i), nullptr))
+      return std::move(kernels[0]);
     outs.push_back(&out_slots[static_cast<size_t>(i)]);
   }
   ops::OpContext trial(ctx.op(), ins, outs);
@@ -140,14 +143,11 @@ std::unique_ptr<FastKernel> faster_of(const ops::OpContext& ctx, std::unique_ptr
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return ok ? s : std::numeric_limits<double>::infinity();
   };
-  time_once(*a);
-  time_once(*b);
-  double ta = std::numeric_limits<double>::infinity(), tb = ta;
-  for (int r = 0; r < 3; ++r) {
-    ta = std::min(ta, time_once(*a));
-    tb = std::min(tb, time_once(*b));
-  }
-  return tb < ta ? std::move(b) : std::move(a);
+  for (auto& k : kernels) time_once(*k);
+  std::vector<double> best(kernels.size(), std::numeric_limits<double>::infinity());
+  for (int r = 0; r < 3; ++r)
+    for (size_t k = 0; k < kernels.size(); ++k) best[k] = std::min(best[k], time_once(*kernels[k]));
+  return std::move(kernels[static_cast<size_t>(std::min_element(best.begin(), best.end()) - best.begin())]);
 }
 
 }  // namespace
@@ -185,6 +185,42 @@ bool conv_geometry(const ops::OpContext& ctx, bool depthwise, ConvGeometry& g) {
                    : fill_geometry<tflite::Conv2DOptionsT>(ctx, g);
 }
 
+bool int8_conv_params(const ops::OpContext& ctx, bool depthwise, Int8ConvParams& p) {
+  if (ctx.num_inputs() < 2 || ctx.input_dtype(0) != DType::kInt8 || ctx.input_dtype(1) != DType::kInt8 ||
+      ctx.output_dtype(0) != DType::kInt8)
+    return false;
+  if (ctx.input_data(1) == nullptr) return false;
+  if (ctx.has_input(2) && (ctx.input_dtype(2) != DType::kInt32 || ctx.input_data(2) == nullptr)) return false;
+  if (!conv_geometry(ctx, depthwise, p.g)) return false;
+  using kernels::Activation;
+  const Activation act = p.g.activation;
+  if (act != Activation::kNone && act != Activation::kRelu && act != Activation::kRelu6 &&
+      act != Activation::kReluN1To1)
+    return false;
+  float in_scale = 0, out_scale = 0;
+  if (!per_tensor_int8(ctx.input_tensor(0), in_scale, p.in_zp) ||
+      !per_tensor_int8(ctx.output_tensor(0), out_scale, p.out_zp))
+    return false;
+  const ir::Tensor& wt = ctx.input_tensor(1);
+  if (!wt.is_quantized()) return false;
+  for (int64_t zp : wt.quantization->zero_point)
+    if (zp != 0) return false;
+  const auto& ws = wt.quantization->scale;
+  const int64_t oc = p.g.out_channels();
+  if (ws.size() != 1 && static_cast<int64_t>(ws.size()) != oc) return false;
+  p.scales.resize(static_cast<size_t>(oc));
+  for (int64_t c = 0; c < oc; ++c) {
+    const float s = kernels::float_requant_scale(in_scale, ws.size() == 1 ? ws[0] : ws[static_cast<size_t>(c)],
+                                                 out_scale);
+    if (!std::isfinite(s)) return false;
+    p.scales[static_cast<size_t>(c)] = s;
+  }
+  const kernels::IntRange range = kernels::activation_range_float<int8_t>(act, out_scale, p.out_zp);
+  p.lo = static_cast<float>(range.min - p.out_zp);
+  p.hi = static_cast<float>(range.max - p.out_zp);
+  return true;
+}
+
 Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, Backend& backend,
                                                      const FastOptions& options) {
   if (ctx.num_inputs() == 0 || ctx.num_outputs() == 0 || !ctx.has_input(0)) return std::unique_ptr<FastKernel>();
@@ -195,12 +231,19 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   // float32 activations: oneDNN; int8: XNNPACK.
   if (ctx.input_dtype(0) == DType::kFloat32) return prepare_dnnl(ctx, backend);
   if (ctx.input_dtype(0) == DType::kInt8) {
+    // A forced choice takes XNNPACK where its kernel is missing.
+    using Choice = FastOptions::Int8Conv;
     TFC_ASSIGN_OR_RETURN(auto xnn, prepare_xnn(ctx, backend));
-    if (options.int8_conv == FastOptions::Int8Conv::kXnnpack) return xnn;
+    if (options.int8_conv == Choice::kXnnpack) return xnn;
+    TFC_ASSIGN_OR_RETURN(auto mine, prepare_own_int8_depthwise(ctx, backend));
+    if (options.int8_conv == Choice::kOwn) return mine ? std::move(mine) : std::move(xnn);
     TFC_ASSIGN_OR_RETURN(auto exact, prepare_int8_via_f32(ctx, backend));
-    if (!exact) return xnn;
-    if (!xnn || options.int8_conv == FastOptions::Int8Conv::kExactFloat) return exact;
-    return faster_of(ctx, std::move(xnn), std::move(exact));
+    if (options.int8_conv == Choice::kExactFloat) return exact ? std::move(exact) : std::move(xnn);
+    std::vector<std::unique_ptr<FastKernel>> candidates;
+    for (auto* k : {&xnn, &mine, &exact})
+      if (*k) candidates.push_back(std::move(*k));
+    if (candidates.empty()) return std::unique_ptr<FastKernel>();
+    return fastest_of(ctx, std::move(candidates));
   }
   return std::unique_ptr<FastKernel>();
 }

@@ -76,7 +76,9 @@ struct FastOptions {
   // form on oneDNN (Int8ConvViaF32), or (kMeasured) whichever of the two ran
   // faster on the op's own geometry when it was prepared. Both give the same
   // outputs (dnnl_kernels.cc), so the choice changes only the time.
-  enum class Int8Conv { kMeasured, kXnnpack, kExactFloat } int8_conv = Int8Conv::kMeasured;
+  // DEPTHWISE_CONV_2D also has our own AVX2 kernel (kOwn; int8_depthwise.cc),
+  // with the same outputs again; kMeasured times it too.
+  enum class Int8Conv { kMeasured, kXnnpack, kExactFloat, kOwn } int8_conv = Int8Conv::kMeasured;
 };
 
 // The fast kernel for the op in ctx, prepared for its current input shapes
@@ -115,6 +117,21 @@ bool fc_geometry(const ops::OpContext& ctx, FcGeometry& g);
 // point inside int8; false for anything else.
 bool per_tensor_int8(const ir::Tensor& t, float& scale, int32_t& zero_point);
 
+// An int8 CONV_2D / DEPTHWISE_CONV_2D the int8 fast kernels take: per-tensor
+// int8 input and output, constant int8 weights with zero point 0 (one scale,
+// or one per output channel), an optional constant int32 bias, and no
+// activation beyond RELU / RELU6 / RELU_N1_TO_1. Its geometry and LiteRT's
+// default-path rescaling of the int32 accumulator acc[c]:
+//   out = out_zp + round_half_even(clamp(float(acc) * scales[c], lo, hi)).
+struct Int8ConvParams {
+  ConvGeometry g;
+  std::vector<float> scales;  // per output channel
+  int32_t in_zp = 0, out_zp = 0;
+  float lo = 0, hi = 0;  // the activation's range, less out_zp
+};
+// False (the op keeps another kernel) for anything else.
+bool int8_conv_params(const ops::OpContext& ctx, bool depthwise, Int8ConvParams& p);
+
 // Per library (dnnl_kernels.cc, xnn_kernels.cc); same contract as above.
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Backend& backend);
 // QUANTIZE and global-average MEAN (own_kernels.cc).
@@ -123,5 +140,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx);
 // (dnnl_kernels.cc, Int8ConvViaF32).
 Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext& ctx, Backend& backend);
 Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Backend& backend);
+// int8 DEPTHWISE_CONV_2D, our own AVX2 kernel (int8_depthwise.cc); nullptr
+// without AVX2.
+Expected<std::unique_ptr<FastKernel>> prepare_own_int8_depthwise(const ops::OpContext& ctx, Backend& backend);
 
 }  // namespace tfc::runtime::fast

@@ -1,0 +1,241 @@
+// int8 DEPTHWISE_CONV_2D, our own AVX2 kernel.
+//
+// Arithmetic: the int32 accumulator is bias[c] + sum over taps of
+// (x - in_zp) * w, exactly as the reference computes it (padding contributes
+// nothing), then the rescale of Int8ConvParams — the same float operations in
+// the same order as XNNPACK's qc8 kernel and requantize_row, so the three int8
+// depthwise kernels give identical outputs.
+//
+// Layout: each input row the window needs is widened once into a ring of
+// int16 rows (x - in_zp; zeros in the padding and in the channels past the
+// last one, which is rounded up to 16; with a depth multiplier m, output
+// channel c reads input channel c / m). Taps go in pairs: two taps' int16
+// values, interleaved, meet the pair's interleaved weights in one
+// _mm256_madd_epi16, which adds both products into int32 lanes; an odd last
+// tap pairs with a zero weight. A 16-channel block of one output pixel keeps
+// two int32 vectors, channels {0-3, 8-11} and {4-7, 12-15} (the order of
+// unpacklo / unpackhi), which _mm256_packs_epi32 puts back in order.
+//
+// Threads: each task takes a band of output rows of one image, with a ring of
+// its own.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "runtime/fast/fast_kernel.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define TFC_OWN_DEPTHWISE 1
+#endif
+
+namespace tfc::runtime::fast {
+
+#if defined(TFC_OWN_DEPTHWISE)
+namespace {
+
+constexpr int64_t kBlock = 16;     // channels per block
+constexpr int64_t kMaxPairs = 32;  // windows up to 64 taps
+
+int64_t floor_mod(int64_t a, int64_t m) {
+  const int64_t r = a % m;
+  return r < 0 ? r + m : r;
+}
+
+class OwnInt8Depthwise final : public FastKernel {
+ public:
+  OwnInt8Depthwise(const ops::OpContext& ctx, Int8ConvParams p, Backend& backend)
+      : g_(p.g), backend_(backend), in_zp_(p.in_zp), out_zp_(p.out_zp), lo_(p.lo), hi_(p.hi) {
+    cin_ = g_.in_channels();
+    cout_ = g_.out_channels();
+    multiplier_ = g_.group_out;
+    cp_ = (cout_ + kBlock - 1) / kBlock * kBlock;
+    blocks_ = cp_ / kBlock;
+    width_ = g_.pl + g_.iw + std::max<int64_t>((g_.ow - 1) * g_.sw + (g_.kw - 1) * g_.dw + 1 - g_.pl - g_.iw, 0);
+    ring_ = (g_.kh - 1) * g_.dh + 1;
+    const int64_t taps = g_.kh * g_.kw;
+    pairs_ = (taps + 1) / 2;
+    // Tap t of pair order: (row in the window, offset in the widened row).
+    for (int64_t t = 0; t < 2 * pairs_; ++t) {
+      const int64_t k = std::min(t, taps - 1);
+      tap_row_.push_back(k / g_.kw);
+      tap_offset_.push_back(k % g_.kw * g_.dw * cp_);
+    }
+    // Weights, per block and pair: 16 int16 for {0-3, 8-11} then 16 for
+    // {4-7, 12-15}, each channel's two taps side by side.
+    const auto* w = ctx.input<int8_t>(1);
+    weights_.assign(static_cast<size_t>(blocks_ * pairs_ * 32), 0);
+    bias_.assign(static_cast<size_t>(cp_), 0);
+    scale_.assign(static_cast<size_t>(cp_), 0.0f);
+    const auto* bias = ctx.has_input(2) ? ctx.input<int32_t>(2) : nullptr;
+    for (int64_t c = 0; c < cp_; ++c) {
+      const int64_t block = c / kBlock, lane = c % kBlock;
+      // Position of channel `lane` among the block's two vectors.
+      const int64_t half = lane % 8 / 4;                      // 0: {0-3, 8-11}, 1: {4-7, 12-15}
+      const int64_t slot = lane / 8 * 4 + lane % 4;           // int32 lane inside that vector
+      const size_t at = static_cast<size_t>(block * kBlock + half * 8 + slot);
+      if (c < cout_) {
+        bias_[at] = bias ? bias[c] : 0;
+        scale_[at] = p.scales[static_cast<size_t>(c)];
+      }
+      for (int64_t pr = 0; pr < pairs_; ++pr)
+        for (int64_t e = 0; e < 2; ++e) {
+          const int64_t t = 2 * pr + e;
+          const int16_t v = c < cout_ && t < taps ? w[t * cout_ + c] : 0;
+          weights_[static_cast<size_t>(((block * pairs_ + pr) * 2 + half) * 16 + slot * 2 + e)] = v;
+        }
+    }
+  }
+
+  Status run(ops::OpContext& ctx) override {
+    const auto* in = ctx.input<int8_t>(0);
+    auto* out = ctx.output<int8_t>(0);
+    const int64_t bands = std::min<int64_t>(g_.oh, backend_.count());
+    const int64_t tasks = g_.batch * bands;
+    const int64_t ring_elems = ring_ * width_ * cp_;
+    auto* scratch = reinterpret_cast<int16_t*>(
+        backend_.scratch(0, static_cast<size_t>((tasks * ring_elems * 2 + 3) / 4)));
+    ring_rows_.assign(static_cast<size_t>(tasks * ring_), std::numeric_limits<int64_t>::min());
+    auto task = [&](size_t k) {
+      const auto t = static_cast<int64_t>(k);
+      const int64_t n = t / bands, b = t % bands;
+      run_band(in + n * g_.ih * g_.iw * cin_, out + n * g_.oh * g_.ow * cout_, g_.oh * b / bands,
+               g_.oh * (b + 1) / bands, scratch + t * ring_elems, ring_rows_.data() + t * ring_);
+    };
+    if (tasks == 1 || backend_.pool() == nullptr) {
+      for (int64_t k = 0; k < tasks; ++k) task(static_cast<size_t>(k));
+    } else {
+      pthreadpool_parallelize_1d(backend_.pool(), task, static_cast<size_t>(tasks));
+    }
+    return Status::ok();
+  }
+  const char* library() const override { return "own"; }
+
+ private:
+  void run_band(const int8_t* in, int8_t* out, int64_t r0, int64_t r1, int16_t* ring, int64_t* ring_rows) const {
+    // The window's rows are ring_ consecutive input rows, so their slots
+    // (row mod ring_) differ, and a slot is refilled only once the window
+    // has moved past its row.
+    std::vector<const int16_t*> rows(static_cast<size_t>(g_.kh));
+    const int64_t row_elems = width_ * cp_;
+    for (int64_t oy = r0; oy < r1; ++oy) {
+      const int64_t top = oy * g_.sh - g_.pt;
+      for (int64_t i = 0; i < g_.kh; ++i) {
+        const int64_t y = top + i * g_.dh;
+        const int64_t slot = floor_mod(y, ring_);
+        int16_t* dst = ring + slot * row_elems;
+        if (ring_rows[slot] != y) {
+          widen_row(in, y, dst);
+          ring_rows[slot] = y;
+        }
+        rows[static_cast<size_t>(i)] = dst;
+      }
+      compute_row(rows.data(), out + oy * g_.ow * cout_);
+    }
+  }
+
+  // Input row y as int16 x - in_zp, padded to width_ pixels of cp_ channels.
+  __attribute__((target("avx2"))) void widen_row(const int8_t* in, int64_t y, int16_t* dst) const {
+    const int64_t row_elems = width_ * cp_;
+    if (y < 0 || y >= g_.ih) {
+      std::memset(dst, 0, static_cast<size_t>(row_elems) * sizeof(int16_t));
+      return;
+    }
+    std::memset(dst, 0, static_cast<size_t>(g_.pl * cp_) * sizeof(int16_t));
+    const int64_t right = width_ - g_.pl - g_.iw;
+    std::memset(dst + (g_.pl + g_.iw) * cp_, 0, static_cast<size_t>(right * cp_) * sizeof(int16_t));
+    const int8_t* src = in + y * g_.iw * cin_;
+    int16_t* d = dst + g_.pl * cp_;
+    const __m256i zp = _mm256_set1_epi16(static_cast<int16_t>(in_zp_));
+    for (int64_t x = 0; x < g_.iw; ++x, src += cin_, d += cp_) {
+      int64_t c = 0;
+      if (multiplier_ == 1) {
+        for (; c + kBlock <= cout_; c += kBlock) {
+          const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + c)));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + c), _mm256_sub_epi16(v, zp));
+        }
+      }
+      for (; c < cout_; ++c) d[c] = static_cast<int16_t>(src[c / multiplier_] - in_zp_);
+      for (; c < cp_; ++c) d[c] = 0;
+    }
+  }
+
+  __attribute__((target("avx2"))) void compute_row(const int16_t* const* rows, int8_t* out) const {
+    const __m256 lo = _mm256_set1_ps(lo_), hi = _mm256_set1_ps(hi_);
+    const __m256i zp = _mm256_set1_epi16(static_cast<int16_t>(out_zp_));
+    const int64_t step = g_.sw * cp_;
+    for (int64_t block = 0; block < blocks_; ++block) {
+      const int16_t* w = weights_.data() + block * pairs_ * 32;
+      const __m256i bias0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + block * kBlock));
+      const __m256i bias1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + block * kBlock + 8));
+      const __m256 scale0 = _mm256_loadu_ps(scale_.data() + block * kBlock);
+      const __m256 scale1 = _mm256_loadu_ps(scale_.data() + block * kBlock + 8);
+      // Each tap's first element for output pixel 0 of this block.
+      const int16_t* tap[2 * kMaxPairs];
+      for (int64_t t = 0; t < 2 * pairs_; ++t)
+        tap[t] = rows[tap_row_[static_cast<size_t>(t)]] + tap_offset_[static_cast<size_t>(t)] + block * kBlock;
+      const int64_t valid = std::min<int64_t>(kBlock, cout_ - block * kBlock);
+      int8_t* o = out + block * kBlock;
+      for (int64_t ox = 0; ox < g_.ow; ++ox, o += cout_) {
+        const int64_t at = ox * step;
+        __m256i acc0 = bias0, acc1 = bias1;
+        for (int64_t pr = 0; pr < pairs_; ++pr) {
+          const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tap[2 * pr] + at));
+          const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tap[2 * pr + 1] + at));
+          const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + pr * 32));
+          const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + pr * 32 + 16));
+          acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w0));
+          acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w1));
+        }
+        const __m256 f0 = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc0), scale0), lo), hi);
+        const __m256 f1 = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc1), scale1), lo), hi);
+        // {0-3, 4-7 | 8-11, 12-15}: channels in order, then the zero point.
+        const __m256i q16 =
+            _mm256_adds_epi16(_mm256_packs_epi32(_mm256_cvtps_epi32(f0), _mm256_cvtps_epi32(f1)), zp);
+        const __m256i q8 = _mm256_permute4x64_epi64(_mm256_packs_epi16(q16, q16), 0x08);
+        const __m128i v = _mm256_castsi256_si128(q8);
+        if (valid == kBlock) {
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
+        } else {
+          alignas(16) int8_t tmp[kBlock];
+          _mm_store_si128(reinterpret_cast<__m128i*>(tmp), v);
+          std::memcpy(o, tmp, static_cast<size_t>(valid));
+        }
+      }
+    }
+  }
+
+  ConvGeometry g_;
+  Backend& backend_;
+  int32_t in_zp_, out_zp_;
+  float lo_, hi_;
+  int64_t cin_ = 0, cout_ = 0, multiplier_ = 1, cp_ = 0, blocks_ = 0, width_ = 0, ring_ = 1, pairs_ = 0;
+  std::vector<int64_t> tap_row_, tap_offset_;
+  std::vector<int16_t> weights_;
+  std::vector<int32_t> bias_;
+  std::vector<float> scale_;
+  std::vector<int64_t> ring_rows_;  // per task: the input row in each ring slot
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<FastKernel>> prepare_own_int8_depthwise(const ops::OpContext& ctx, Backend& backend) {
+  if (ctx.op().code.is_custom() || ctx.op().code.builtin != tflite::BuiltinOperator_DEPTHWISE_CONV_2D)
+    return std::unique_ptr<FastKernel>();
+  if (!__builtin_cpu_supports("avx2")) return std::unique_ptr<FastKernel>();
+  Int8ConvParams p;
+  if (!int8_conv_params(ctx, /*depthwise=*/true, p)) return std::unique_ptr<FastKernel>();
+  if (p.g.group_in != 1 || (p.g.kh * p.g.kw + 1) / 2 > kMaxPairs) return std::unique_ptr<FastKernel>();
+  return std::unique_ptr<FastKernel>(new OwnInt8Depthwise(ctx, std::move(p), backend));
+}
+
+#else
+
+Expected<std::unique_ptr<FastKernel>> prepare_own_int8_depthwise(const ops::OpContext&, Backend&) {
+  return std::unique_ptr<FastKernel>();
+}
+
+#endif
+
+}  // namespace tfc::runtime::fast
