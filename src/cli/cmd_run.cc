@@ -182,7 +182,7 @@ Command run_command() {
                 ->capture_default_str();
             app.add_option("--int8-conv", o->int8_conv,
                            "int8 conv kernel of the fast backend: measured (the fastest per op, timed at load), "
-                           "xnnpack, exact-float (oneDNN float32, exact) or own (AVX2, depthwise only); "
+                           "xnnpack, exact-float (oneDNN float32, exact) or own (AVX2); "
                            "all give the same outputs")
                 ->check(CLI::IsMember({"measured", "xnnpack", "exact-float", "own"}))
                 ->capture_default_str();

@@ -353,22 +353,21 @@ TEST(FastKernels, Float32DepthwiseConv2DMatchesReference) {
 struct Int8ConvKernel {
   fast::FastOptions::Int8Conv choice;
   const char* library;
-  bool depthwise_only = false;
+  bool one_group_only = false;  // grouped CONV_2D takes another kernel
 };
 constexpr Int8ConvKernel kInt8ConvKernels[] = {
     {fast::FastOptions::Int8Conv::kXnnpack, "xnnpack"},
     {fast::FastOptions::Int8Conv::kExactFloat, "onednn-int8-as-f32"},
-    {fast::FastOptions::Int8Conv::kOwn, "own", /*depthwise_only=*/true},
+    {fast::FastOptions::Int8Conv::kOwn, "own", /*one_group_only=*/true},
 };
 
 void check_int8_convs(bool depthwise, unsigned seed) {
   RequantizationScope scope(kernels::Requantization::kFloat);
   for (const auto& k : kInt8ConvKernels) {
-    if (k.depthwise_only && !depthwise) continue;
     std::mt19937 rng(seed);
     PathCount count{std::string("int8 ") + (depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D") + " on " + k.library};
     for (int i = 0; i < kCases; ++i) {
-      const ConvConfig c = random_conv(rng, depthwise, /*grouped=*/!depthwise && i % 5 == 4);
+      const ConvConfig c = random_conv(rng, depthwise, /*grouped=*/!depthwise && i % 5 == 4 && !k.one_group_only);
       const ir::Model m = int8_conv_model(c, rng);
       check_one_op(m, {conv_input(c, DType::kInt8, rng)}, k.library, count, c.str(),
                    {.threads = 1 + i % 2, .int8_conv = k.choice});
@@ -401,21 +400,23 @@ TEST(FastKernels, Int8Conv2DMatchesReference) { check_int8_convs(false, 1003); }
 
 TEST(FastKernels, Int8DepthwiseConv2DMatchesReference) { check_int8_convs(true, 1004); }
 
-// The int8 depthwise kernels compute the same integer sums and the same float
-// rescale, so their outputs are identical, not only within a step.
-TEST(FastKernels, Int8DepthwiseKernelsAgreeExactly) {
+// The int8 conv kernels compute the same integer sums and the same float
+// rescale, so our own kernels' outputs are XNNPACK's exactly, not only within
+// a step.
+void check_own_int8_conv_exact(bool depthwise, unsigned seed) {
   RequantizationScope scope(kernels::Requantization::kFloat);
-  std::mt19937 rng(1005);
+  std::mt19937 rng(seed);
   int compared = 0;
   for (int i = 0; i < kCases; ++i) {
-    ConvConfig c = random_conv(rng, true, false);
-    if (i % 4 == 0) {  // MobileNet-like: 3x3, many channels, more rows than threads
-      c.kh = c.kw = 3;
+    ConvConfig c = random_conv(rng, depthwise, false);
+    if (i % 4 == 0) {  // MobileNet-like: 3x3 depthwise or 1x1, many channels, more rows than threads
+      c.kh = c.kw = depthwise ? 3 : 1;
+      c.sh = c.sw = depthwise ? rand_int(rng, 1, 2) : 1;
       c.dh = c.dw = 1;
       c.h = c.w = rand_int(rng, 8, 30);
       c.cin = rand_int(rng, 16, 200);
       c.depth_multiplier = 1;
-      c.cout = c.cin;
+      c.cout = depthwise ? c.cin : rand_int(rng, 16, 200);
     }
     const ir::Model m = int8_conv_model(c, rng);
     const std::vector<Array> in = {conv_input(c, DType::kInt8, rng)};
@@ -429,6 +430,10 @@ TEST(FastKernels, Int8DepthwiseKernelsAgreeExactly) {
   }
   EXPECT_GE(compared, kCases * 3 / 4);
 }
+
+TEST(FastKernels, OwnInt8DepthwiseIsExactlyXnnpack) { check_own_int8_conv_exact(true, 1005); }
+
+TEST(FastKernels, OwnInt8Conv2DIsExactlyXnnpack) { check_own_int8_conv_exact(false, 1006); }
 
 // ---- FULLY_CONNECTED ------------------------------------------------------------
 

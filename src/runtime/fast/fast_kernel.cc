@@ -236,6 +236,9 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
     TFC_ASSIGN_OR_RETURN(auto xnn, prepare_xnn(ctx, backend));
     if (options.int8_conv == Choice::kXnnpack) return xnn;
     TFC_ASSIGN_OR_RETURN(auto mine, prepare_own_int8_depthwise(ctx, backend));
+    if (!mine) {
+      TFC_ASSIGN_OR_RETURN(mine, prepare_own_int8_conv(ctx, backend));
+    }
     if (options.int8_conv == Choice::kOwn) return mine ? std::move(mine) : std::move(xnn);
     TFC_ASSIGN_OR_RETURN(auto exact, prepare_int8_via_f32(ctx, backend));
     if (options.int8_conv == Choice::kExactFloat) return exact ? std::move(exact) : std::move(xnn);

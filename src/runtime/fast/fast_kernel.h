@@ -76,8 +76,9 @@ struct FastOptions {
   // form on oneDNN (Int8ConvViaF32), or (kMeasured) whichever of the two ran
   // faster on the op's own geometry when it was prepared. Both give the same
   // outputs (dnnl_kernels.cc), so the choice changes only the time.
-  // DEPTHWISE_CONV_2D also has our own AVX2 kernel (kOwn; int8_depthwise.cc),
-  // with the same outputs again; kMeasured times it too.
+  // Both also have our own AVX2 kernels (kOwn; int8_depthwise.cc,
+  // int8_gemm_conv.cc; CONV_2D of one group only), with the same outputs
+  // again; kMeasured times them too.
   enum class Int8Conv { kMeasured, kXnnpack, kExactFloat, kOwn } int8_conv = Int8Conv::kMeasured;
 };
 
@@ -140,8 +141,9 @@ Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx);
 // (dnnl_kernels.cc, Int8ConvViaF32).
 Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext& ctx, Backend& backend);
 Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Backend& backend);
-// int8 DEPTHWISE_CONV_2D, our own AVX2 kernel (int8_depthwise.cc); nullptr
-// without AVX2.
+// Our own AVX2 kernels, nullptr without AVX2: int8 DEPTHWISE_CONV_2D
+// (int8_depthwise.cc) and int8 CONV_2D of one group (int8_gemm_conv.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_int8_depthwise(const ops::OpContext& ctx, Backend& backend);
+Expected<std::unique_ptr<FastKernel>> prepare_own_int8_conv(const ops::OpContext& ctx, Backend& backend);
 
 }  // namespace tfc::runtime::fast

@@ -24,15 +24,11 @@
 #include <vector>
 
 #include "runtime/fast/fast_kernel.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define TFC_OWN_DEPTHWISE 1
-#endif
+#include "runtime/fast/simd.h"
 
 namespace tfc::runtime::fast {
 
-#if defined(TFC_OWN_DEPTHWISE)
+#if defined(TFC_HAVE_AVX2_KERNELS)
 namespace {
 
 constexpr int64_t kBlock = 16;     // channels per block
@@ -70,11 +66,8 @@ class OwnInt8Depthwise final : public FastKernel {
     scale_.assign(static_cast<size_t>(cp_), 0.0f);
     const auto* bias = ctx.has_input(2) ? ctx.input<int32_t>(2) : nullptr;
     for (int64_t c = 0; c < cp_; ++c) {
-      const int64_t block = c / kBlock, lane = c % kBlock;
-      // Position of channel `lane` among the block's two vectors.
-      const int64_t half = lane % 8 / 4;                      // 0: {0-3, 8-11}, 1: {4-7, 12-15}
-      const int64_t slot = lane / 8 * 4 + lane % 4;           // int32 lane inside that vector
-      const size_t at = static_cast<size_t>(block * kBlock + half * 8 + slot);
+      const int64_t block = c / kBlock, lane = rescale_lane(c % kBlock);
+      const size_t at = static_cast<size_t>(block * kBlock + lane);
       if (c < cout_) {
         bias_[at] = bias ? bias[c] : 0;
         scale_[at] = p.scales[static_cast<size_t>(c)];
@@ -83,7 +76,7 @@ class OwnInt8Depthwise final : public FastKernel {
         for (int64_t e = 0; e < 2; ++e) {
           const int64_t t = 2 * pr + e;
           const int16_t v = c < cout_ && t < taps ? w[t * cout_ + c] : 0;
-          weights_[static_cast<size_t>(((block * pairs_ + pr) * 2 + half) * 16 + slot * 2 + e)] = v;
+          weights_[static_cast<size_t>((block * pairs_ + pr) * 32 + lane * 2 + e)] = v;
         }
     }
   }
@@ -147,14 +140,11 @@ class OwnInt8Depthwise final : public FastKernel {
     std::memset(dst + (g_.pl + g_.iw) * cp_, 0, static_cast<size_t>(right * cp_) * sizeof(int16_t));
     const int8_t* src = in + y * g_.iw * cin_;
     int16_t* d = dst + g_.pl * cp_;
-    const __m256i zp = _mm256_set1_epi16(static_cast<int16_t>(in_zp_));
     for (int64_t x = 0; x < g_.iw; ++x, src += cin_, d += cp_) {
       int64_t c = 0;
       if (multiplier_ == 1) {
-        for (; c + kBlock <= cout_; c += kBlock) {
-          const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + c)));
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + c), _mm256_sub_epi16(v, zp));
-        }
+        widen_int8(src, cout_, static_cast<int16_t>(in_zp_), d);
+        c = cout_;
       }
       for (; c < cout_; ++c) d[c] = static_cast<int16_t>(src[c / multiplier_] - in_zp_);
       for (; c < cp_; ++c) d[c] = 0;
@@ -162,8 +152,7 @@ class OwnInt8Depthwise final : public FastKernel {
   }
 
   __attribute__((target("avx2"))) void compute_row(const int16_t* const* rows, int8_t* out) const {
-    const __m256 lo = _mm256_set1_ps(lo_), hi = _mm256_set1_ps(hi_);
-    const __m256i zp = _mm256_set1_epi16(static_cast<int16_t>(out_zp_));
+    const Int8Rescale rescale{_mm256_set1_ps(lo_), _mm256_set1_ps(hi_), _mm256_set1_epi16(static_cast<int16_t>(out_zp_))};
     const int64_t step = g_.sw * cp_;
     for (int64_t block = 0; block < blocks_; ++block) {
       const int16_t* w = weights_.data() + block * pairs_ * 32;
@@ -188,20 +177,7 @@ class OwnInt8Depthwise final : public FastKernel {
           acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w0));
           acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w1));
         }
-        const __m256 f0 = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc0), scale0), lo), hi);
-        const __m256 f1 = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc1), scale1), lo), hi);
-        // {0-3, 4-7 | 8-11, 12-15}: channels in order, then the zero point.
-        const __m256i q16 =
-            _mm256_adds_epi16(_mm256_packs_epi32(_mm256_cvtps_epi32(f0), _mm256_cvtps_epi32(f1)), zp);
-        const __m256i q8 = _mm256_permute4x64_epi64(_mm256_packs_epi16(q16, q16), 0x08);
-        const __m128i v = _mm256_castsi256_si128(q8);
-        if (valid == kBlock) {
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
-        } else {
-          alignas(16) int8_t tmp[kBlock];
-          _mm_store_si128(reinterpret_cast<__m128i*>(tmp), v);
-          std::memcpy(o, tmp, static_cast<size_t>(valid));
-        }
+        store_rescaled_int8x16(o, valid, acc0, acc1, scale0, scale1, rescale);
       }
     }
   }
