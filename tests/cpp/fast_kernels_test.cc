@@ -514,9 +514,15 @@ TEST(FastKernels, Float32FullyConnectedMatchesReference) {
   std::mt19937 rng(1005);
   PathCount count{"float32 FULLY_CONNECTED"};
   for (int i = 0; i < kCases; ++i) {
-    const FcConfig c = random_fc(rng);
+    FcConfig c = random_fc(rng);
+    // Odd cases: one row and enough units for two bands on two threads
+    // (dnnl_kernels.cc).
+    if (i % 2) {
+      c.units = rand_int(rng, 128, 300);
+      c.input = {1, c.depth};
+    }
     const ir::Model m = fc_model(c, DType::kFloat32, rng);
-    check_one_op(m, {random_input(c.input, DType::kFloat32, rng)}, "onednn", count, c.str());
+    check_one_op(m, {random_input(c.input, DType::kFloat32, rng)}, "onednn", count, c.str(), {.threads = 1 + i % 2});
   }
   count.expect_mostly_fast(1.0);
 }

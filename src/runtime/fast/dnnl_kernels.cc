@@ -405,7 +405,38 @@ Expected<std::unique_ptr<FastKernel>> prepare_int8_conv(const ops::OpContext& ct
   return std::unique_ptr<FastKernel>(new Int8ConvViaF32(std::move(bands), backend, std::move(p)));
 }
 
-Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpContext& ctx) {
+// float32 FULLY_CONNECTED in bands of output units, one inner product each
+// (its own packed slice of the weights, stream and scratchpad), run like the
+// convolution bands. One band at one thread, or when the units are few.
+class DnnlFullyConnected final : public FastKernel {
+ public:
+  struct Band {
+    dnnl::primitive prim;
+    std::unordered_map<int, memory> args;
+    dnnl::stream stream;
+    int64_t first_unit = 0;
+  };
+  DnnlFullyConnected(std::vector<Band> bands, Backend& backend) : bands_(std::move(bands)), pool_(backend.pool()) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const float* in = ctx.input<float>(0);
+    float* out = ctx.output<float>(0);
+    return run_bands(ctx, pool_, bands_.size(), [&](size_t k) {
+      Band& b = bands_[k];
+      b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in));
+      b.args[DNNL_ARG_DST].set_data_handle(out + b.first_unit);
+      b.prim.execute(b.stream, b.args);
+      b.stream.wait();
+    });
+  }
+  const char* library() const override { return "onednn"; }
+
+ private:
+  std::vector<Band> bands_;
+  pthreadpool_t pool_;
+};
+
+Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpContext& ctx, Backend& backend) {
   if (ctx.num_inputs() < 2 || ctx.input_dtype(1) != DType::kFloat32 || ctx.output_dtype(0) != DType::kFloat32)
     return std::unique_ptr<FastKernel>();
   if (ctx.has_input(2) && ctx.input_dtype(2) != DType::kFloat32) return std::unique_ptr<FastKernel>();
@@ -415,28 +446,40 @@ Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpConte
   const int64_t rows = g.rows, depth = g.depth, units = g.units;
   dnnl::primitive_attr attr;
   if (!add_activation(g.activation, attr)) return std::unique_ptr<FastKernel>();
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   const memory::desc src_md({rows, depth}, dt::f32, tag::nc);
-  const memory::desc dst_md({rows, units}, dt::f32, tag::nc);
-  const memory::desc wei_any({units, depth}, dt::f32, tag::any);
   const bool has_bias = ctx.has_input(2);
-  const memory::desc bias_md = has_bias ? memory::desc({units}, dt::f32, tag::x) : memory::desc();
+  // Bands of at least 64 units, for one row: oneDNN has only its slow
+  // reference kernel for an output with the row stride of a band.
+  const int64_t count = rows == 1 ? std::clamp<int64_t>(units / 64, 1, backend.count()) : 1;
+  std::vector<DnnlFullyConnected::Band> bands;
   try {
-    auto desc = has_bias ? dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, wei_any,
-                                                             bias_md, dst_md)
-                         : dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, wei_any,
-                                                             dst_md);
-    dnnl::inner_product_forward::primitive_desc pd(desc, attr, engine());
-    std::unordered_map<int, memory> args;
-    args[DNNL_ARG_SRC] = memory(src_md, engine(), nullptr);
-    args[DNNL_ARG_DST] = memory(dst_md, engine(), nullptr);
-    args[DNNL_ARG_WEIGHTS] =
-        pack_weights(memory::desc({units, depth}, dt::f32, tag::oi), ctx.input_data(1), pd.weights_desc());
-    if (has_bias) args[DNNL_ARG_BIAS] = bias_memory(ctx.input<float>(2), units);
-    return std::unique_ptr<FastKernel>(
-        new DnnlKernel(dnnl::inner_product_forward(pd), std::move(args), {{DNNL_ARG_SRC, 0}}));
+    for (int64_t k = 0; k < count; ++k) {
+      DnnlFullyConnected::Band band;
+      band.first_unit = units * k / count;
+      const int64_t n = units * (k + 1) / count - band.first_unit;
+      const memory::desc dst_md({rows, n}, dt::f32, tag::nc);
+      const memory::desc wei_any({n, depth}, dt::f32, tag::any);
+      const memory::desc bias_md = has_bias ? memory::desc({n}, dt::f32, tag::x) : memory::desc();
+      auto desc = has_bias ? dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md,
+                                                               wei_any, bias_md, dst_md)
+                           : dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md,
+                                                               wei_any, dst_md);
+      dnnl::inner_product_forward::primitive_desc pd(desc, attr, engine());
+      band.args[DNNL_ARG_SRC] = memory(src_md, engine(), nullptr);
+      band.args[DNNL_ARG_DST] = memory(dst_md, engine(), nullptr);
+      band.args[DNNL_ARG_WEIGHTS] = pack_weights(memory::desc({n, depth}, dt::f32, tag::oi),
+                                                 ctx.input<float>(1) + band.first_unit * depth, pd.weights_desc());
+      if (has_bias) band.args[DNNL_ARG_BIAS] = bias_memory(ctx.input<float>(2) + band.first_unit, n);
+      band.args[DNNL_ARG_SCRATCHPAD] = memory(pd.scratchpad_desc(), engine());
+      band.prim = dnnl::inner_product_forward(pd);
+      band.stream = dnnl::stream(engine());
+      bands.push_back(std::move(band));
+    }
   } catch (const dnnl::error&) {
     return std::unique_ptr<FastKernel>();
   }
+  return std::unique_ptr<FastKernel>(new DnnlFullyConnected(std::move(bands), backend));
 }
 
 // ADD with NumPy broadcasting: both inputs padded to the output's rank with
@@ -548,7 +591,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Ba
   switch (ctx.op().code.builtin) {
     case tflite::BuiltinOperator_CONV_2D: return prepare_conv(ctx, false, backend);
     case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return prepare_conv(ctx, true, backend);
-    case tflite::BuiltinOperator_FULLY_CONNECTED: return prepare_fully_connected(ctx);
+    case tflite::BuiltinOperator_FULLY_CONNECTED: return prepare_fully_connected(ctx, backend);
     case tflite::BuiltinOperator_ADD: return prepare_add(ctx);
     case tflite::BuiltinOperator_MAX_POOL_2D: return prepare_pool(ctx, true);
     case tflite::BuiltinOperator_AVERAGE_POOL_2D: return prepare_pool(ctx, false);
