@@ -103,7 +103,7 @@ void print_profile(const runtime::Interpreter& interp, double load_ms, std::vect
   fmt::print("slowest ops:\n");
   std::vector<runtime::OpProfile> sorted = prof;
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.total_ms > b.total_ms; });
-  for (size_t i = 0; i < std::min<size_t>(10, sorted.size()); ++i)
+  for (size_t i = 0; i < std::min<size_t>(100, sorted.size()); ++i)
     fmt::print("  op {:>4} {:<24} {:<10} {:>10.3f} ms\n", sorted[i].op_index, sorted[i].op_name, sorted[i].kernel,
                sorted[i].total_ms / invokes);
 }

@@ -6,17 +6,22 @@
 // XNNPACK's qc8 kernel and of the exact-float kernel.
 //
 // Layout:
-// - rows (A): a chunk of output pixels at a time, each pixel's window as
-//   int16 x - in_zp in the filter's (kh, kw, cin) order, zeros for padding and
-//   for an odd depth's last pair; a 1x1 stride-1 conv only widens its input.
+// - the input, widened once per run to int16 x - in_zp inside a zero border
+//   (the conv's padding), so a window never leaves the buffer;
+// - a window is a few segments of that image, each contiguous: per window row
+//   its kw * cin values when the dilation along W is 1, else per tap its cin
+//   values; a segment of odd length is read one value on, against a zero
+//   weight (so pairs never straddle two segments);
 // - columns (B), packed at load: per block of 16 filters and per pair of
-//   depth positions (k, k+1), two vectors of eight (w[k], w[k+1]) pairs.
+//   positions (k, k+1) inside a segment, two vectors of eight (w[k], w[k+1]);
 // - a 6x16 tile keeps 12 int32 vectors; each step broadcasts a pixel's
 //   (x[k], x[k+1]) pair and adds both products with one _mm256_madd_epi16
 //   per vector. Nothing is summed across lanes, so a short depth (16, 24,
 //   32 channels in MobileNet's early layers) costs no reduction.
 //
-// Threads: each task takes a range of output pixels.
+// Threads: the widening is split by image rows, then each task takes a range
+// of output pixels, in chunks that stay in L2 while every block of filters
+// passes over them.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -48,15 +53,29 @@ class OwnInt8Conv final : public FastKernel {
       : g_(p.g), backend_(backend), in_zp_(p.in_zp), out_zp_(p.out_zp), lo_(p.lo), hi_(p.hi) {
     cin_ = g_.in_channels();
     n_ = g_.out_channels();
-    k_ = g_.kh * g_.kw * cin_;
-    kp_ = (k_ + 1) / 2 * 2;
     blocks_ = (n_ + kNr - 1) / kNr;
-    direct_ = g_.kh == 1 && g_.kw == 1 && g_.sh == 1 && g_.sw == 1 && g_.pt == 0 && g_.pl == 0 &&
-              g_.oh == g_.ih && g_.ow == g_.iw;
-    chunk_ = std::max<int64_t>(kChunkElems / kp_ / kMr, 1) * kMr;
-    const auto* w = ctx.input<int8_t>(1);  // [n][kh][kw][cin] = [n][k]
+    height_ = g_.pt + g_.ih + g_.pb;
+    width_ = g_.pl + g_.iw + g_.pr;
+    // Segments of the window, as offsets from its first value.
+    const int64_t row = width_ * cin_;
+    if (g_.dw == 1) {
+      segment_ = g_.kw * cin_;
+      for (int64_t ky = 0; ky < g_.kh; ++ky) segments_.push_back(ky * g_.dh * row);
+    } else {
+      segment_ = cin_;
+      for (int64_t ky = 0; ky < g_.kh; ++ky)
+        for (int64_t kx = 0; kx < g_.kw; ++kx) segments_.push_back(ky * g_.dh * row + kx * g_.dw * cin_);
+    }
+    segment_pairs_ = (segment_ + 1) / 2;
+    direct_ = g_.kh == 1 && g_.kw == 1 && g_.sh == 1 && g_.sw == 1 && g_.pt == 0 && g_.pl == 0 && g_.pb == 0 &&
+              g_.pr == 0;
+    const int64_t pairs = segment_pairs_ * static_cast<int64_t>(segments_.size());
+    chunk_ = std::max<int64_t>(kChunkElems / (2 * pairs) / kMr, 1) * kMr;
+    // Filter n's value at (segment s, position j) is w[n][s * segment_ + j]
+    // in TFLite's [n][kh][kw][cin] order, for either kind of segment.
+    const auto* w = ctx.input<int8_t>(1);
+    const int64_t k = g_.kh * g_.kw * cin_;
     const auto* bias = ctx.has_input(2) ? ctx.input<int32_t>(2) : nullptr;
-    const int64_t pairs = kp_ / 2;
     b_.assign(static_cast<size_t>(blocks_ * pairs * 32), 0);
     bias_.assign(static_cast<size_t>(blocks_ * kNr), 0);
     scale_.assign(static_cast<size_t>(blocks_ * kNr), 0.0f);
@@ -64,8 +83,11 @@ class OwnInt8Conv final : public FastKernel {
       const int64_t block = n / kNr, col = n % kNr;
       bias_[static_cast<size_t>(n)] = bias ? bias[n] : 0;
       scale_[static_cast<size_t>(block * kNr + rescale_lane(col))] = p.scales[static_cast<size_t>(n)];
-      for (int64_t k = 0; k < k_; ++k)
-        b_[static_cast<size_t>((block * pairs + k / 2) * 32 + col * 2 + k % 2)] = w[n * k_ + k];
+      for (int64_t s = 0; s < static_cast<int64_t>(segments_.size()); ++s)
+        for (int64_t j = 0; j < segment_; ++j) {
+          const int64_t pair = s * segment_pairs_ + j / 2;
+          b_[static_cast<size_t>((block * pairs + pair) * 32 + col * 2 + j % 2)] = w[n * k + s * segment_ + j];
+        }
     }
   }
 
@@ -75,88 +97,118 @@ class OwnInt8Conv final : public FastKernel {
     const int64_t pixels = g_.batch * g_.oh * g_.ow;
     const int64_t tiles = (pixels + kMr - 1) / kMr;
     const int64_t tasks = std::min<int64_t>(backend_.count(), tiles);
-    const int64_t chunk_elems = chunk_ * kp_;
-    auto* scratch =
-        reinterpret_cast<int16_t*>(backend_.scratch(0, static_cast<size_t>((tasks * chunk_elems * 2 + 3) / 4)));
-    auto task = [&](size_t t) {
-      const auto k = static_cast<int64_t>(t);
-      const int64_t p0 = tiles * k / tasks * kMr, p1 = std::min(tiles * (k + 1) / tasks * kMr, pixels);
-      run_range(in, out, p0, p1, scratch + k * chunk_elems);
-    };
-    if (tasks == 1 || backend_.pool() == nullptr) {
-      for (int64_t k = 0; k < tasks; ++k) task(static_cast<size_t>(k));
-    } else {
-      pthreadpool_parallelize_1d(backend_.pool(), task, static_cast<size_t>(tasks));
+    if (direct_) {
+      // A 1x1 conv's windows are its input pixels: each task widens a chunk
+      // at a time into a buffer of its own, which stays in cache.
+      const int64_t chunk = chunk_ * cin_ + 16;
+      auto* buffers =
+          reinterpret_cast<int16_t*>(backend_.scratch(0, static_cast<size_t>(tasks * chunk * 2 + 3) / 4));
+      parallel(tasks, [&](int64_t k, int64_t n) {
+        run_range(in, buffers + k * chunk, out, tiles * k / n * kMr, std::min(tiles * (k + 1) / n * kMr, pixels));
+      });
+      return Status::ok();
     }
+    const int64_t image = height_ * width_ * cin_;
+    // One value of slack: the last pixel's odd segment reads one on.
+    auto* padded = reinterpret_cast<int16_t*>(
+        backend_.scratch(0, static_cast<size_t>((g_.batch * image + 16) * 2 + 3) / 4));
+    const int64_t rows = g_.batch * height_;
+    parallel(std::min<int64_t>(backend_.count(), rows), [&](int64_t k, int64_t tasks) {
+      for (int64_t r = rows * k / tasks; r < rows * (k + 1) / tasks; ++r) widen_row(in, r, padded);
+    });
+    padded[g_.batch * image] = 0;
+    parallel(tasks, [&](int64_t k, int64_t n) {
+      run_range(nullptr, padded, out, tiles * k / n * kMr, std::min(tiles * (k + 1) / n * kMr, pixels));
+    });
     return Status::ok();
   }
   const char* library() const override { return "own"; }
 
  private:
-  void run_range(const int8_t* in, int8_t* out, int64_t p0, int64_t p1, int16_t* rows) const {
+  // f(task, tasks) for every task, on the backend's pool.
+  template <typename F>
+  void parallel(int64_t tasks, F&& f) const {
+    auto task = [&](size_t k) { f(static_cast<int64_t>(k), tasks); };
+    if (tasks <= 1 || backend_.pool() == nullptr) {
+      for (int64_t k = 0; k < tasks; ++k) task(static_cast<size_t>(k));
+    } else {
+      pthreadpool_parallelize_1d(backend_.pool(), task, static_cast<size_t>(tasks));
+    }
+  }
+
+  // Row r (of batch * height_) of the padded image.
+  void widen_row(const int8_t* in, int64_t r, int16_t* padded) const {
+    const int64_t n = r / height_, y = r % height_ - g_.pt;
+    int16_t* dst = padded + r * width_ * cin_;
+    if (y < 0 || y >= g_.ih) {
+      std::memset(dst, 0, static_cast<size_t>(width_ * cin_) * sizeof(int16_t));
+      return;
+    }
+    std::memset(dst, 0, static_cast<size_t>(g_.pl * cin_) * sizeof(int16_t));
+    widen_int8(in + (n * g_.ih + y) * g_.iw * cin_, g_.iw * cin_, static_cast<int16_t>(in_zp_), dst + g_.pl * cin_);
+    std::memset(dst + (g_.pl + g_.iw) * cin_, 0, static_cast<size_t>(g_.pr * cin_) * sizeof(int16_t));
+  }
+
+  // Output pixels [p0, p1), p0 a multiple of kMr: windows in the padded
+  // image, or (direct, `in` given) widened a chunk at a time into `values`.
+  void run_range(const int8_t* in, int16_t* values, int8_t* out, int64_t p0, int64_t p1) const {
+    const int16_t* window[kMr];
     for (int64_t c0 = p0; c0 < p1; c0 += chunk_) {
       const int64_t count = std::min(chunk_, p1 - c0);
-      if (direct_ && kp_ == k_) {
-        widen_int8(in + c0 * cin_, count * cin_, static_cast<int16_t>(in_zp_), rows);
-      } else {
-        for (int64_t r = 0; r < count; ++r) window(in, c0 + r, rows + r * kp_);
-      }
+      if (in) widen_int8(in + c0 * cin_, count * cin_, static_cast<int16_t>(in_zp_), values);
       for (int64_t block = 0; block < blocks_; ++block)
-        for (int64_t r = 0; r < count; r += kMr)
-          tile(rows + r * kp_, std::min(kMr, count - r), block, out + (c0 + r) * n_ + block * kNr);
-    }
-  }
-
-  // Output pixel p's window, widened, in the filter's order.
-  void window(const int8_t* in, int64_t p, int16_t* dst) const {
-    const int64_t ox = p % g_.ow, oy = p / g_.ow % g_.oh, n = p / (g_.ow * g_.oh);
-    const int8_t* image = in + n * g_.ih * g_.iw * cin_;
-    for (int64_t ky = 0; ky < g_.kh; ++ky) {
-      const int64_t iy = oy * g_.sh - g_.pt + ky * g_.dh;
-      for (int64_t kx = 0; kx < g_.kw; ++kx, dst += cin_) {
-        const int64_t ix = ox * g_.sw - g_.pl + kx * g_.dw;
-        if (iy < 0 || iy >= g_.ih || ix < 0 || ix >= g_.iw) {
-          std::memset(dst, 0, static_cast<size_t>(cin_) * sizeof(int16_t));
-        } else {
-          widen_int8(image + (iy * g_.iw + ix) * cin_, cin_, static_cast<int16_t>(in_zp_), dst);
+        for (int64_t r = 0; r < count; r += kMr) {
+          const int64_t rows = std::min(kMr, count - r);
+          for (int64_t i = 0; i < kMr; ++i) {
+            const int64_t p = c0 + r + std::min(i, rows - 1);
+            if (in) {
+              window[i] = values + (p - c0) * cin_;
+              continue;
+            }
+            const int64_t ox = p % g_.ow, oy = p / g_.ow % g_.oh, n = p / (g_.ow * g_.oh);
+            window[i] = values + ((n * height_ + oy * g_.sh) * width_ + ox * g_.sw) * cin_;
+          }
+          tile(window, rows, block, out + (c0 + r) * n_ + block * kNr);
         }
-      }
     }
-    if (kp_ != k_) *dst = 0;
   }
 
-  // Up to kMr pixels (rows of kp_ widened values) by filters block*16..+15.
-  __attribute__((target("avx2"))) void tile(const int16_t* a, int64_t rows, int64_t block, int8_t* out) const {
-    const int16_t* row[kMr];
-    for (int64_t r = 0; r < kMr; ++r) row[r] = a + std::min(r, rows - 1) * kp_;
+  // Up to kMr pixels (their windows' first values in the padded image) by
+  // filters block*16..+15.
+  __attribute__((target("avx2"))) void tile(const int16_t* const* window, int64_t rows, int64_t block,
+                                            int8_t* out) const {
     const __m256i bias0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + block * kNr));
     const __m256i bias1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + block * kNr + 8));
     // Twelve named accumulators (an array would live on the stack).
     __m256i c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
     __m256i c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
-    const int64_t pairs = kp_ / 2;
+    const int64_t pairs = segment_pairs_ * static_cast<int64_t>(segments_.size());
     const int16_t* b = b_.data() + block * pairs * 32;
-    for (int64_t k = 0; k < pairs; ++k, b += 32) {
-      const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
-      const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16));
-      __m256i x = broadcast_pair(row[0] + 2 * k);
-      c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0));
-      c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
-      x = broadcast_pair(row[1] + 2 * k);
-      c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0));
-      c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
-      x = broadcast_pair(row[2] + 2 * k);
-      c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0));
-      c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
-      x = broadcast_pair(row[3] + 2 * k);
-      c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0));
-      c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
-      x = broadcast_pair(row[4] + 2 * k);
-      c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0));
-      c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
-      x = broadcast_pair(row[5] + 2 * k);
-      c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0));
-      c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
+    for (const int64_t offset : segments_) {
+      const int16_t* row[kMr];
+      for (int64_t i = 0; i < kMr; ++i) row[i] = window[i] + offset;
+      for (int64_t k = 0; k < segment_pairs_; ++k, b += 32) {
+        const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+        const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16));
+        __m256i x = broadcast_pair(row[0] + 2 * k);
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0));
+        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
+        x = broadcast_pair(row[1] + 2 * k);
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0));
+        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
+        x = broadcast_pair(row[2] + 2 * k);
+        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0));
+        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
+        x = broadcast_pair(row[3] + 2 * k);
+        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0));
+        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
+        x = broadcast_pair(row[4] + 2 * k);
+        c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0));
+        c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
+        x = broadcast_pair(row[5] + 2 * k);
+        c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0));
+        c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
+      }
     }
     const __m256i acc[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     const Int8Rescale rescale{_mm256_set1_ps(lo_), _mm256_set1_ps(hi_),
@@ -176,8 +228,10 @@ class OwnInt8Conv final : public FastKernel {
   Backend& backend_;
   int32_t in_zp_, out_zp_;
   float lo_, hi_;
-  int64_t cin_ = 0, n_ = 0, k_ = 0, kp_ = 0, blocks_ = 0, chunk_ = kMr;
-  bool direct_ = false;
+  int64_t cin_ = 0, n_ = 0, blocks_ = 0, height_ = 0, width_ = 0, chunk_ = kMr;
+  int64_t segment_ = 0, segment_pairs_ = 0;  // values and pairs per segment
+  bool direct_ = false;                      // 1x1, stride 1, no padding
+  std::vector<int64_t> segments_;            // each segment's offset in the window
   std::vector<int16_t> b_;
   std::vector<int32_t> bias_;
   std::vector<float> scale_;
