@@ -27,7 +27,7 @@ struct RunOptions {
   int threads = 1;
   int repeat = 1;
   bool profile = false;
-  std::string int8_conv = "measured";
+  std::string int8_conv = "auto";
 };
 
 // Orders the arrays of an .npz as the subgraph's inputs: by input tensor name
@@ -123,7 +123,8 @@ Status run_run(const RunOptions& o) {
   io.int8_conv = o.int8_conv == "xnnpack" ? Int8Conv::kXnnpack
                  : o.int8_conv == "exact-float" ? Int8Conv::kExactFloat
                  : o.int8_conv == "own"         ? Int8Conv::kOwn
-                                                 : Int8Conv::kMeasured;
+                 : o.int8_conv == "measured"    ? Int8Conv::kMeasured
+                                                 : Int8Conv::kAuto;
   const auto t0 = std::chrono::steady_clock::now();
   TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, o.subgraph, io));
   const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -181,10 +182,11 @@ Command run_command() {
                 ->check(CLI::PositiveNumber)
                 ->capture_default_str();
             app.add_option("--int8-conv", o->int8_conv,
-                           "int8 conv kernel of the fast backend: measured (the fastest per op, timed at load), "
-                           "xnnpack, exact-float (oneDNN float32, exact) or own (AVX2); "
-                           "all give the same outputs")
-                ->check(CLI::IsMember({"measured", "xnnpack", "exact-float", "own"}))
+                           "int8 conv kernel of the fast backend, all with the same outputs: auto (own where it "
+                           "exists, else the faster of xnnpack and exact-float, timed at load), measured (the "
+                           "fastest of all, timed at load), xnnpack, exact-float (oneDNN float32, exact) or own "
+                           "(AVX2)")
+                ->check(CLI::IsMember({"auto", "measured", "xnnpack", "exact-float", "own"}))
                 ->capture_default_str();
             app.add_flag("--profile", o->profile,
                          "Time every op; print the time per op type and kernel, and the slowest ops");

@@ -44,7 +44,7 @@ struct InterpreterOptions {
   // Time each op's kernel (op_profile()).
   bool profile = false;
   // Which int8 conv kernel the fast backend uses (fast_kernel.h).
-  fast::FastOptions::Int8Conv int8_conv = fast::FastOptions::Int8Conv::kMeasured;
+  fast::FastOptions::Int8Conv int8_conv = fast::FastOptions::Int8Conv::kAuto;
 };
 
 // Time spent in one op over the invokes since the interpreter was created.

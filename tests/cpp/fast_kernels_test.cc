@@ -374,7 +374,7 @@ void check_int8_convs(bool depthwise, unsigned seed) {
     }
     count.expect_mostly_fast();
   }
-  // Measured: whichever ran faster, with the same outputs.
+  // Measured: whichever ran fastest, with the same outputs.
   std::mt19937 rng(seed + 1);
   int fast = 0;
   for (int i = 0; i < 8; ++i) {
@@ -382,7 +382,7 @@ void check_int8_convs(bool depthwise, unsigned seed) {
     const ir::Model m = int8_conv_model(c, rng);
     const std::vector<Array> in = {conv_input(c, DType::kInt8, rng)};
     std::vector<Outcome> measured, ref;
-    run(m, {in}, {.profile = true}, &measured);
+    run(m, {in}, {.profile = true, .int8_conv = fast::FastOptions::Int8Conv::kMeasured}, &measured);
     run(m, {in}, {.kernels = Kernels::kReference}, &ref);
     ASSERT_EQ(measured.size(), 1u);
     if (measured[0].fast_ops == 1) {
@@ -392,6 +392,11 @@ void check_int8_convs(bool depthwise, unsigned seed) {
           << measured[0].kernels[0];
     }
     EXPECT_LE(max_error(measured[0].outputs[0], ref[0].outputs[0]), 1.0) << c.str();
+    // The default (kAuto) takes our own kernel, which every one-group conv has.
+    std::vector<Outcome> automatic;
+    run(m, {in}, {.profile = true}, &automatic);
+    EXPECT_EQ(automatic[0].kernels[0], "own") << c.str();
+    EXPECT_EQ(automatic[0].outputs[0].data, measured[0].outputs[0].data) << c.str();
   }
   EXPECT_GE(fast, 6);
 }

@@ -240,6 +240,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
       TFC_ASSIGN_OR_RETURN(mine, prepare_own_int8_conv(ctx, backend));
     }
     if (options.int8_conv == Choice::kOwn) return mine ? std::move(mine) : std::move(xnn);
+    if (options.int8_conv == Choice::kAuto && mine) return mine;
     TFC_ASSIGN_OR_RETURN(auto exact, prepare_int8_via_f32(ctx, backend));
     if (options.int8_conv == Choice::kExactFloat) return exact ? std::move(exact) : std::move(xnn);
     std::vector<std::unique_ptr<FastKernel>> candidates;

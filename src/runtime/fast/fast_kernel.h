@@ -72,14 +72,18 @@ struct FastOptions {
   // used only when the process-wide requantization is that one (kFloat), so
   // that the fixed-point reference arithmetic always gives reference results.
   bool int8_float_requantization = true;
-  // int8 CONV_2D / DEPTHWISE_CONV_2D: XNNPACK's qc8 kernel, the exact float32
-  // form on oneDNN (Int8ConvViaF32), or (kMeasured) whichever of the two ran
-  // faster on the op's own geometry when it was prepared. Both give the same
-  // outputs (dnnl_kernels.cc), so the choice changes only the time.
-  // Both also have our own AVX2 kernels (kOwn; int8_depthwise.cc,
-  // int8_gemm_conv.cc; CONV_2D of one group only), with the same outputs
-  // again; kMeasured times them too.
-  enum class Int8Conv { kMeasured, kXnnpack, kExactFloat, kOwn } int8_conv = Int8Conv::kMeasured;
+  // int8 CONV_2D / DEPTHWISE_CONV_2D have up to three kernels, all with the
+  // same outputs (dnnl_kernels.cc, simd.h), so the choice changes only the
+  // time: XNNPACK's qc8, the exact float32 form on oneDNN (Int8ConvViaF32),
+  // and our own AVX2 kernels (int8_depthwise.cc; int8_gemm_conv.cc, one group
+  // only).
+  // - kAuto: our own kernel where there is one (on MobileNetV2 it is the
+  //   fastest or within noise of it on every layer, docs/RUNTIME.md), else
+  //   the faster of the other two as timed when the op is prepared;
+  // - kMeasured: the fastest of all, timed when the op is prepared (a timing
+  //   on a loaded machine can pick a slower one);
+  // - kXnnpack, kExactFloat, kOwn: that kernel (XNNPACK where it has none).
+  enum class Int8Conv { kAuto, kMeasured, kXnnpack, kExactFloat, kOwn } int8_conv = Int8Conv::kAuto;
 };
 
 // The fast kernel for the op in ctx, prepared for its current input shapes
