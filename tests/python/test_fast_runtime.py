@@ -1,5 +1,5 @@
-"""The fast kernels (oneDNN float32; XNNPACK and exact-float oneDNN int8) against the reference
-kernels, through the CLI.
+"""The fast kernels (oneDNN float32; our own AVX2, XNNPACK and exact-float oneDNN int8) against
+the reference kernels, through the CLI.
 
 - Every fixture model `tfcompress run` can run, on one seeded random input:
   `--kernels fast` and `--kernels reference` give the same outputs within
@@ -7,8 +7,9 @@ kernels, through the CLI.
   outputs a DEQUANTIZE produces); models both kernel sets refuse alike are
   skipped, saying why.
 - `--threads 2` gives the outputs of `--threads 1`.
-- `run --profile` names the kernels: oneDNN ops in the float CNN, XNNPACK ops
-  in its int8 version.
+- `run --profile` names the kernels: oneDNN ops in the float CNN, our own
+  ones in its int8 version.
+- Every `--int8-conv` choice gives the same int8 outputs, bit for bit.
 - Bad `--threads` / `--kernels` exit 2 with a clear message, in every command
   that takes them.
 - `eval` / `baseline` record the kernels in their settings; eval adopts a
@@ -97,7 +98,7 @@ def test_two_threads_give_the_outputs_of_one(name, tmp_path):
     assert_outputs_agree(two, one, steps_of(model, len(one)), what=name, min_fraction=1.0)
 
 
-@pytest.mark.parametrize("model,library", [(CNN, "onednn"), (CNN_INT8, "xnnpack")], ids=["float", "int8"])
+@pytest.mark.parametrize("model,library", [(CNN, "onednn"), (CNN_INT8, "own")], ids=["float", "int8"])
 def test_profile_names_the_fast_kernels(model, library, tmp_path):
     x = random_inputs(model, tmp_path / "x.npz")
     out = run_cli("run", model, "--input", x, "--profile", "--repeat", "3").stdout
@@ -109,6 +110,20 @@ def test_profile_names_the_fast_kernels(model, library, tmp_path):
     assert any(library in ln.split() for ln in lines), out
     ref = run_cli("run", model, "--input", x, "--profile", "--kernels", "reference").stdout
     assert "kernels: 0 ops fast" in ref and not any(library in ln.split() for ln in ref.splitlines()), ref
+
+
+@pytest.mark.parametrize("name", ["cnn_fmnist_int8", "mobilenet_fmnist_int8io"])
+def test_int8_conv_kernels_give_identical_outputs(name, tmp_path):
+    model = FIXTURES / "models" / f"{name}.tflite"
+    x = random_inputs(model, tmp_path / "x.npz")
+    outputs = {}
+    for choice in ["auto", "measured", "xnnpack", "exact-float", "own"]:
+        _, outputs[choice] = run(model, x, tmp_path / f"{choice}.npz", "--int8-conv", choice, "--threads", "2")
+    for choice, out in outputs.items():
+        for a, b in zip(out, outputs["xnnpack"]):
+            np.testing.assert_array_equal(a, b, err_msg=f"{name}: --int8-conv {choice} vs xnnpack")
+    proc = run_cli("run", model, "--input", x, "--int8-conv", "bogus", check=False)
+    assert proc.returncode == 2 and "--int8-conv" in proc.stderr, proc.stderr
 
 
 @pytest.mark.parametrize("flags,needle", [(["--threads", "0"], "--threads"), (["--threads", "100000"], "--threads"),
