@@ -191,7 +191,7 @@ def ours_runtime(kernels):
     """What "ours" runs, for the tables and the JSON."""
     if kernels == "reference":
         return "tfcompress reference kernels (one thread at every --threads)"
-    return ("tfcompress fast kernels (oneDNN float32; int8 convolutions on XNNPACK or exact float on oneDNN, measured per op; reference kernels for ops without a fast one) "
+    return ("tfcompress fast kernels (oneDNN float32; our own AVX2 int8 convolutions, XNNPACK for other int8 ops; reference kernels for ops without a fast one) "
             "on --threads worker threads")
 
 

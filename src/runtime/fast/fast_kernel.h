@@ -1,9 +1,11 @@
 // The fast backend: per-op kernels prepared once at load on top of the CPU
 // kernel libraries chosen in docs/RUNTIME.md — oneDNN for float32 (conv,
-// depthwise conv, fully connected, add), XNNPACK for int8 (the same ops, with
-// LiteRT's default-path arithmetic). Preparing a kernel packs its weights into
-// the library's layout and fixes its geometry; running it only binds the
-// current input and output buffers.
+// depthwise conv, fully connected, add, pooling), XNNPACK for int8 fully
+// connected and add — and kernels of our own where they are faster (int8
+// conv and depthwise, AVX2) or the libraries have none (QUANTIZE, spatial
+// MEAN); every int8 kernel computes LiteRT's default-path arithmetic.
+// Preparing a kernel packs its weights into its layout and fixes its
+// geometry; running it only binds the current input and output buffers.
 //
 // An op with no fast kernel here (or one the library refuses, e.g. an odd
 // quantization) runs its reference kernel from ops/; the interpreter decides
