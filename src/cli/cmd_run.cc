@@ -27,6 +27,7 @@ struct RunOptions {
   int threads = 1;
   int repeat = 1;
   bool profile = false;
+  int slowest = 10;
   std::string int8_conv = "auto";
 };
 
@@ -75,7 +76,7 @@ std::string safe_name(std::string s) {
 
 // Per-op times (mean per invoke) grouped by op type and kernel, then the
 // slowest ops; the first invoke is included, so pass --repeat to amortize it.
-void print_profile(const runtime::Interpreter& interp, double load_ms, std::vector<double> times) {
+void print_profile(const runtime::Interpreter& interp, double load_ms, std::vector<double> times, int slowest) {
   const auto prof = interp.op_profile();
   const double invokes = static_cast<double>(times.size());
   std::sort(times.begin(), times.end());
@@ -100,10 +101,11 @@ void print_profile(const runtime::Interpreter& interp, double load_ms, std::vect
   fmt::print("{:<24} {:<10} {:>8} {:>10} {:>7}\n", "op", "kernel", "count", "ms/invoke", "share");
   for (const auto& [ms, label] : rows)
     fmt::print("{} {:>10.3f} {:>6.1f}%\n", label, ms, total > 0 ? 100.0 * ms / total : 0.0);
+  const size_t listed = slowest == 0 ? prof.size() : std::min<size_t>(static_cast<size_t>(slowest), prof.size());
   fmt::print("slowest ops:\n");
   std::vector<runtime::OpProfile> sorted = prof;
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.total_ms > b.total_ms; });
-  for (size_t i = 0; i < std::min<size_t>(100, sorted.size()); ++i)
+  for (size_t i = 0; i < listed; ++i)
     fmt::print("  op {:>4} {:<24} {:<10} {:>10.3f} ms\n", sorted[i].op_index, sorted[i].op_name, sorted[i].kernel,
                sorted[i].total_ms / invokes);
 }
@@ -140,7 +142,7 @@ Status run_run(const RunOptions& o) {
   }
   std::vector<Array> outputs;
   for (int i = 0; i < interp->num_outputs(); ++i) outputs.push_back(interp->output(i));
-  if (o.profile) print_profile(*interp, load_ms, times);
+  if (o.profile) print_profile(*interp, load_ms, times, o.slowest);
   const auto& g = model.subgraphs[o.subgraph];
   std::vector<NamedArray> named;
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -190,6 +192,9 @@ Command run_command() {
                 ->capture_default_str();
             app.add_flag("--profile", o->profile,
                          "Time every op; print the time per op type and kernel, and the slowest ops");
+            app.add_option("--slowest", o->slowest, "With --profile: how many of the slowest ops to list (0: all)")
+                ->check(CLI::Range(0, 1000000))
+                ->capture_default_str();
             app.footer("Examples:\n  tfcompress run cnn.tflite --input x.npy --output y.npz\n"
                        "  tfcompress run mobilenet.tflite --input x.npz --repeat 50 --threads 2 --profile");
             return [o] { return run_run(*o); };

@@ -18,6 +18,7 @@ the reference kernels, through the CLI.
   its recorded latency would be compared (docs/REPORT.md).
 """
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,13 @@ def test_profile_names_the_fast_kernels(model, library, tmp_path):
     assert any(library in ln.split() for ln in lines), out
     ref = run_cli("run", model, "--input", x, "--profile", "--kernels", "reference").stdout
     assert "kernels: 0 ops fast" in ref and not any(library in ln.split() for ln in ref.splitlines()), ref
+    # --slowest: how many ops the slowest-ops list holds (0: all of them).
+    listed = lambda text: sum(1 for ln in text.splitlines() if ln.startswith("  op "))
+    two = run_cli("run", model, "--input", x, "--profile", "--slowest", "2").stdout
+    every = run_cli("run", model, "--input", x, "--profile", "--slowest", "0").stdout
+    fast, folded, ref_ops = map(int, re.match(r"kernels: (\d+) ops fast, (\d+) computed at load, (\d+) reference",
+                                           kernels[0]).groups())
+    assert listed(two) == 2 and listed(every) == fast + folded + ref_ops, (two, every)
 
 
 @pytest.mark.parametrize("name", ["cnn_fmnist_int8", "mobilenet_fmnist_int8io"])
