@@ -34,6 +34,10 @@ namespace {
 constexpr int64_t kBlock = 16;     // channels per block
 constexpr int64_t kMaxPairs = 32;  // windows up to 64 taps
 
+__attribute__((target("avx2"))) inline __m256i load(const void* p) {
+  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
+}
+
 int64_t floor_mod(int64_t a, int64_t m) {
   const int64_t r = a % m;
   return r < 0 ? r + m : r;
@@ -152,6 +156,10 @@ class OwnInt8Depthwise final : public FastKernel {
   }
 
   __attribute__((target("avx2"))) void compute_row(const int16_t* const* rows, int8_t* out) const {
+    if (g_.kh == 3 && g_.kw == 3 && g_.dw == 1) {
+      compute_row_3x3(rows, out);
+      return;
+    }
     const Int8Rescale rescale{_mm256_set1_ps(lo_), _mm256_set1_ps(hi_), _mm256_set1_epi16(static_cast<int16_t>(out_zp_))};
     const int64_t step = g_.sw * cp_;
     for (int64_t block = 0; block < blocks_; ++block) {
@@ -177,6 +185,46 @@ class OwnInt8Depthwise final : public FastKernel {
           acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w0));
           acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w1));
         }
+        store_rescaled_int8x16(o, valid, acc0, acc1, scale0, scale1, rescale);
+      }
+    }
+  }
+
+  // compute_row for the common 3x3 window (dilation 1 along W): the nine taps
+  // as three row pointers and two fixed offsets, the pairs unrolled, taps
+  // (0,1) (2,3) (4,5) (6,7) (8, zero).
+  __attribute__((target("avx2"))) void compute_row_3x3(const int16_t* const* rows, int8_t* out) const {
+    const Int8Rescale rescale{_mm256_set1_ps(lo_), _mm256_set1_ps(hi_), _mm256_set1_epi16(static_cast<int16_t>(out_zp_))};
+    const int64_t step = g_.sw * cp_, c1 = cp_, c2 = 2 * cp_;
+    const __m256i zero = _mm256_setzero_si256();
+    for (int64_t block = 0; block < blocks_; ++block) {
+      const int16_t* w = weights_.data() + block * pairs_ * 32;
+      const __m256i bias0 = load(bias_.data() + block * kBlock);
+      const __m256i bias1 = load(bias_.data() + block * kBlock + 8);
+      const __m256 scale0 = _mm256_loadu_ps(scale_.data() + block * kBlock);
+      const __m256 scale1 = _mm256_loadu_ps(scale_.data() + block * kBlock + 8);
+      const int16_t* r0 = rows[0] + block * kBlock;
+      const int16_t* r1 = rows[1] + block * kBlock;
+      const int16_t* r2 = rows[2] + block * kBlock;
+      const int64_t valid = std::min<int64_t>(kBlock, cout_ - block * kBlock);
+      int8_t* o = out + block * kBlock;
+      for (int64_t at = 0, ox = 0; ox < g_.ow; ++ox, at += step, o += cout_) {
+        const int16_t *p0 = r0 + at, *p1 = r1 + at, *p2 = r2 + at;
+        const __m256i t0 = load(p0), t1 = load(p0 + c1), t2 = load(p0 + c2);
+        const __m256i t3 = load(p1), t4 = load(p1 + c1), t5 = load(p1 + c2);
+        const __m256i t6 = load(p2), t7 = load(p2 + c1), t8 = load(p2 + c2);
+        const __m256i lo0 = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(t0, t1), load(w)),
+                                             _mm256_madd_epi16(_mm256_unpacklo_epi16(t2, t3), load(w + 32)));
+        const __m256i lo1 = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(t4, t5), load(w + 64)),
+                                             _mm256_madd_epi16(_mm256_unpacklo_epi16(t6, t7), load(w + 96)));
+        const __m256i lo2 = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(t8, zero), load(w + 128)), bias0);
+        const __m256i hi0 = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(t0, t1), load(w + 16)),
+                                             _mm256_madd_epi16(_mm256_unpackhi_epi16(t2, t3), load(w + 48)));
+        const __m256i hi1 = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(t4, t5), load(w + 80)),
+                                             _mm256_madd_epi16(_mm256_unpackhi_epi16(t6, t7), load(w + 112)));
+        const __m256i hi2 = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(t8, zero), load(w + 144)), bias1);
+        const __m256i acc0 = _mm256_add_epi32(_mm256_add_epi32(lo0, lo1), lo2);
+        const __m256i acc1 = _mm256_add_epi32(_mm256_add_epi32(hi0, hi1), hi2);
         store_rescaled_int8x16(o, valid, acc0, acc1, scale0, scale1, rescale);
       }
     }
