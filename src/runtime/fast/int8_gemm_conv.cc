@@ -168,13 +168,21 @@ class OwnInt8Conv final : public FastKernel {
             const int64_t ox = p % g_.ow, oy = p / g_.ow % g_.oh, n = p / (g_.ow * g_.oh);
             window[i] = values + ((n * height_ + oy * g_.sh) * width_ + ox * g_.sw) * cin_;
           }
-          tile(window, rows, block, out + (c0 + r) * n_ + block * kNr);
+          // A last block of at most 8 filters takes the half-width tile.
+          int8_t* o = out + (c0 + r) * n_ + block * kNr;
+          if (n_ - block * kNr > 8) {
+            tile<true>(window, rows, block, o);
+          } else {
+            tile<false>(window, rows, block, o);
+          }
         }
     }
   }
 
   // Up to kMr pixels (their windows' first values in the padded image) by
   // filters block*16..+15.
+  // kFull false: filters 8-15 are absent, and their half of the work too.
+  template <bool kFull>
   __attribute__((target("avx2"))) void tile(const int16_t* const* window, int64_t rows, int64_t block,
                                             int8_t* out) const {
     const __m256i bias0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + block * kNr));
@@ -189,25 +197,25 @@ class OwnInt8Conv final : public FastKernel {
       for (int64_t i = 0; i < kMr; ++i) row[i] = window[i] + offset;
       for (int64_t k = 0; k < segment_pairs_; ++k, b += 32) {
         const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
-        const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16));
+        const __m256i b1 = kFull ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16)) : b0;
         __m256i x = broadcast_pair(row[0] + 2 * k);
         c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0));
-        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
+        if (kFull) c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
         x = broadcast_pair(row[1] + 2 * k);
         c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0));
-        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
+        if (kFull) c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
         x = broadcast_pair(row[2] + 2 * k);
         c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0));
-        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
+        if (kFull) c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
         x = broadcast_pair(row[3] + 2 * k);
         c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0));
-        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
+        if (kFull) c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
         x = broadcast_pair(row[4] + 2 * k);
         c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0));
-        c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
+        if (kFull) c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
         x = broadcast_pair(row[5] + 2 * k);
         c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0));
-        c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
+        if (kFull) c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
       }
     }
     const __m256i acc[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
