@@ -205,21 +205,16 @@ bool make_conv_bands(const ConvGeometry& g, int64_t wanted, const float* weights
 // Runs f(band index) for every band on the pool (inline for one band).
 // Each task executes on a thread whose OpenMP team is one thread.
 template <typename F>
-Status run_bands(const ops::OpContext& ctx, pthreadpool_t pool, size_t count, F&& f) {
+Status run_bands(const ops::OpContext& ctx, const Backend& backend, size_t count, F&& f) {
   std::atomic<bool> failed{false};
-  auto task = [&](size_t k) {
+  backend.parallel(static_cast<int64_t>(count), [&](int64_t k) {
     Backend::single_openmp_thread();
     try {
-      f(k);
+      f(static_cast<size_t>(k));
     } catch (const dnnl::error&) {
       failed = true;
     }
-  };
-  if (count == 1 || pool == nullptr) {
-    for (size_t k = 0; k < count; ++k) task(k);
-  } else {
-    pthreadpool_parallelize_1d(pool, task, count);
-  }
+  });
   if (failed) return internal_error("{}: oneDNN failed", ctx.op_name());
   return Status::ok();
 }
@@ -229,12 +224,12 @@ class DnnlConv final : public FastKernel {
  public:
   DnnlConv(std::vector<ConvBand> bands, const ConvGeometry& g, Backend& backend)
       : bands_(std::move(bands)), row_in_(g.iw * g.in_channels()), row_out_(g.ow * g.out_channels()),
-        pool_(backend.pool()) {}
+        backend_(backend) {}
 
   Status run(ops::OpContext& ctx) override {
     const float* in = ctx.input<float>(0);
     float* out = ctx.output<float>(0);
-    return run_bands(ctx, pool_, bands_.size(), [&](size_t k) {
+    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
       ConvBand& b = bands_[k];
       b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in + b.in_row * row_in_));
       b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out_);
@@ -247,7 +242,7 @@ class DnnlConv final : public FastKernel {
  private:
   std::vector<ConvBand> bands_;
   int64_t row_in_, row_out_;  // elements per input / output row
-  pthreadpool_t pool_;
+  const Backend& backend_;
 };
 
 Expected<std::unique_ptr<FastKernel>> prepare_conv(const ops::OpContext& ctx, bool depthwise, Backend& backend) {
@@ -344,7 +339,7 @@ class Int8ConvViaF32 final : public FastKernel {
     float* src = backend_.scratch(0, static_cast<size_t>(src_total_ * batch_));
     float* acc = backend_.scratch(1, static_cast<size_t>(acc_total_ * batch_));
     const int64_t c = channels();
-    return run_bands(ctx, backend_.pool(), bands_.size(), [&](size_t k) {
+    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
       ConvBand& b = bands_[k];
       // One band covers the whole batch when there are several images.
       const int64_t images = bands_.size() == 1 ? batch_ : 1;
@@ -416,12 +411,12 @@ class DnnlFullyConnected final : public FastKernel {
     dnnl::stream stream;
     int64_t first_unit = 0;
   };
-  DnnlFullyConnected(std::vector<Band> bands, Backend& backend) : bands_(std::move(bands)), pool_(backend.pool()) {}
+  DnnlFullyConnected(std::vector<Band> bands, Backend& backend) : bands_(std::move(bands)), backend_(backend) {}
 
   Status run(ops::OpContext& ctx) override {
     const float* in = ctx.input<float>(0);
     float* out = ctx.output<float>(0);
-    return run_bands(ctx, pool_, bands_.size(), [&](size_t k) {
+    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
       Band& b = bands_[k];
       b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in));
       b.args[DNNL_ARG_DST].set_data_handle(out + b.first_unit);
@@ -433,7 +428,7 @@ class DnnlFullyConnected final : public FastKernel {
 
  private:
   std::vector<Band> bands_;
-  pthreadpool_t pool_;
+  const Backend& backend_;
 };
 
 Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpContext& ctx, Backend& backend) {

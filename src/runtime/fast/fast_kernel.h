@@ -42,6 +42,17 @@ class Backend {
 
   int count() const { return count_; }
   pthreadpool_t pool() const { return pool_; }  // nullptr at one thread
+  // f(k) for every k in [0, count): as tasks on the pool, or in the calling
+  // thread at one thread or for one task.
+  template <typename F>
+  void parallel(int64_t count, const F& f) const {
+    auto task = [&](size_t k) { f(static_cast<int64_t>(k)); };
+    if (count <= 1 || pool_ == nullptr) {
+      for (int64_t k = 0; k < count; ++k) task(static_cast<size_t>(k));
+    } else {
+      pthreadpool_parallelize_1d(pool_, task, static_cast<size_t>(count));
+    }
+  }
   // Keeps oneDNN's OpenMP parallelism at one thread in the calling thread;
   // called at the start of each invoke.
   void enter() const;

@@ -94,17 +94,11 @@ class OwnInt8Depthwise final : public FastKernel {
     auto* scratch = reinterpret_cast<int16_t*>(
         backend_.scratch(0, static_cast<size_t>((tasks * ring_elems * 2 + 3) / 4)));
     ring_rows_.assign(static_cast<size_t>(tasks * ring_), std::numeric_limits<int64_t>::min());
-    auto task = [&](size_t k) {
-      const auto t = static_cast<int64_t>(k);
+    backend_.parallel(tasks, [&](int64_t t) {
       const int64_t n = t / bands, b = t % bands;
       run_band(in + n * g_.ih * g_.iw * cin_, out + n * g_.oh * g_.ow * cout_, g_.oh * b / bands,
                g_.oh * (b + 1) / bands, scratch + t * ring_elems, ring_rows_.data() + t * ring_);
-    };
-    if (tasks == 1 || backend_.pool() == nullptr) {
-      for (int64_t k = 0; k < tasks; ++k) task(static_cast<size_t>(k));
-    } else {
-      pthreadpool_parallelize_1d(backend_.pool(), task, static_cast<size_t>(tasks));
-    }
+    });
     return Status::ok();
   }
   const char* library() const override { return "own"; }

@@ -103,8 +103,9 @@ class OwnInt8Conv final : public FastKernel {
       const int64_t chunk = chunk_ * cin_ + 16;
       auto* buffers =
           reinterpret_cast<int16_t*>(backend_.scratch(0, static_cast<size_t>(tasks * chunk * 2 + 3) / 4));
-      parallel(tasks, [&](int64_t k, int64_t n) {
-        run_range(in, buffers + k * chunk, out, tiles * k / n * kMr, std::min(tiles * (k + 1) / n * kMr, pixels));
+      backend_.parallel(tasks, [&](int64_t k) {
+        run_range(in, buffers + k * chunk, out, tiles * k / tasks * kMr,
+                  std::min(tiles * (k + 1) / tasks * kMr, pixels));
       });
       return Status::ok();
     }
@@ -113,29 +114,19 @@ class OwnInt8Conv final : public FastKernel {
     auto* padded = reinterpret_cast<int16_t*>(
         backend_.scratch(0, static_cast<size_t>((g_.batch * image + 16) * 2 + 3) / 4));
     const int64_t rows = g_.batch * height_;
-    parallel(std::min<int64_t>(backend_.count(), rows), [&](int64_t k, int64_t tasks) {
-      for (int64_t r = rows * k / tasks; r < rows * (k + 1) / tasks; ++r) widen_row(in, r, padded);
+    const int64_t bands = std::min<int64_t>(backend_.count(), rows);
+    backend_.parallel(bands, [&](int64_t k) {
+      for (int64_t r = rows * k / bands; r < rows * (k + 1) / bands; ++r) widen_row(in, r, padded);
     });
     padded[g_.batch * image] = 0;
-    parallel(tasks, [&](int64_t k, int64_t n) {
-      run_range(nullptr, padded, out, tiles * k / n * kMr, std::min(tiles * (k + 1) / n * kMr, pixels));
+    backend_.parallel(tasks, [&](int64_t k) {
+      run_range(nullptr, padded, out, tiles * k / tasks * kMr, std::min(tiles * (k + 1) / tasks * kMr, pixels));
     });
     return Status::ok();
   }
   const char* library() const override { return "own"; }
 
  private:
-  // f(task, tasks) for every task, on the backend's pool.
-  template <typename F>
-  void parallel(int64_t tasks, F&& f) const {
-    auto task = [&](size_t k) { f(static_cast<int64_t>(k), tasks); };
-    if (tasks <= 1 || backend_.pool() == nullptr) {
-      for (int64_t k = 0; k < tasks; ++k) task(static_cast<size_t>(k));
-    } else {
-      pthreadpool_parallelize_1d(backend_.pool(), task, static_cast<size_t>(tasks));
-    }
-  }
-
   // Row r (of batch * height_) of the padded image.
   void widen_row(const int8_t* in, int64_t r, int16_t* padded) const {
     const int64_t n = r / height_, y = r % height_ - g_.pt;
