@@ -7,7 +7,9 @@
 //
 // Layout:
 // - the input, widened once per run to int16 x - in_zp inside a zero border
-//   (the conv's padding), so a window never leaves the buffer;
+//   (the conv's padding), so a window never leaves the buffer; a 1x1 conv
+//   with stride 1 and no padding instead widens a chunk of pixels at a time
+//   into a buffer per task that stays in cache;
 // - a window is a few segments of that image, each contiguous: per window row
 //   its kw * cin values when the dilation along W is 1, else per tap its cin
 //   values; a segment of odd length is read one value on, against a zero
@@ -17,7 +19,8 @@
 // - a 6x16 tile keeps 12 int32 vectors; each step broadcasts a pixel's
 //   (x[k], x[k+1]) pair and adds both products with one _mm256_madd_epi16
 //   per vector. Nothing is summed across lanes, so a short depth (16, 24,
-//   32 channels in MobileNet's early layers) costs no reduction.
+//   32 channels in MobileNet's early layers) costs no reduction. A last
+//   block of at most 8 filters takes a half-width tile.
 //
 // Threads: the widening is split by image rows, then each task takes a range
 // of output pixels, in chunks that stay in L2 while every block of filters
