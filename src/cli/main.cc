@@ -33,8 +33,8 @@ void apply_arithmetic(const std::string& value) {
 CLI::Option* add_kernels_option(CLI::App& app, std::string* value) {
   return app
       .add_option("--kernels", *value,
-                  "Runtime kernels: fast (oneDNN for float32, XNNPACK for int8, reference kernels for the other "
-                  "ops) or reference (the reference kernels only)")
+                  "Runtime kernels: fast (oneDNN for float32, our AVX2 kernels and XNNPACK for int8, reference kernels for the "
+                  "other ops) or reference (the reference kernels only)")
       ->check(CLI::IsMember({"fast", "reference"}))
       ->capture_default_str();
 }
