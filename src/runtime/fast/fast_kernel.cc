@@ -233,18 +233,22 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   // float32 activations: oneDNN; int8: XNNPACK.
   if (ctx.input_dtype(0) == DType::kFloat32) return prepare_dnnl(ctx, backend);
   if (ctx.input_dtype(0) == DType::kInt8) {
-    // A forced choice takes XNNPACK where its kernel is missing.
     using Choice = FastOptions::Int8Conv;
-    TFC_ASSIGN_OR_RETURN(auto xnn, prepare_xnn(ctx, backend));
-    if (options.int8_conv == Choice::kXnnpack) return xnn;
-    TFC_ASSIGN_OR_RETURN(auto mine, prepare_own_int8_depthwise(ctx, backend));
-    if (!mine) {
-      TFC_ASSIGN_OR_RETURN(mine, prepare_own_int8_conv(ctx, backend));
+    const Choice choice = options.int8_conv;
+    // Our own kernel first: the default takes it without preparing the others.
+    std::unique_ptr<FastKernel> mine;
+    if (choice == Choice::kAuto || choice == Choice::kOwn || choice == Choice::kMeasured) {
+      TFC_ASSIGN_OR_RETURN(mine, prepare_own_int8_depthwise(ctx, backend));
+      if (!mine) {
+        TFC_ASSIGN_OR_RETURN(mine, prepare_own_int8_conv(ctx, backend));
+      }
+      if (mine && choice != Choice::kMeasured) return mine;
     }
-    if (options.int8_conv == Choice::kOwn) return mine ? std::move(mine) : std::move(xnn);
-    if (options.int8_conv == Choice::kAuto && mine) return mine;
+    // A forced choice takes XNNPACK where its kernel is missing.
+    TFC_ASSIGN_OR_RETURN(auto xnn, prepare_xnn(ctx, backend));
+    if (choice == Choice::kXnnpack || choice == Choice::kOwn) return xnn;
     TFC_ASSIGN_OR_RETURN(auto exact, prepare_int8_via_f32(ctx, backend));
-    if (options.int8_conv == Choice::kExactFloat) return exact ? std::move(exact) : std::move(xnn);
+    if (choice == Choice::kExactFloat) return exact ? std::move(exact) : std::move(xnn);
     std::vector<std::unique_ptr<FastKernel>> candidates;
     for (auto* k : {&xnn, &mine, &exact})
       if (*k) candidates.push_back(std::move(*k));

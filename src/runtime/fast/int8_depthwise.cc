@@ -108,7 +108,7 @@ class OwnInt8Depthwise final : public FastKernel {
     // The window's rows are ring_ consecutive input rows, so their slots
     // (row mod ring_) differ, and a slot is refilled only once the window
     // has moved past its row.
-    std::vector<const int16_t*> rows(static_cast<size_t>(g_.kh));
+    const int16_t* rows[2 * kMaxPairs];  // kh <= taps <= 2 * kMaxPairs
     const int64_t row_elems = width_ * cp_;
     for (int64_t oy = r0; oy < r1; ++oy) {
       const int64_t top = oy * g_.sh - g_.pt;
@@ -120,9 +120,9 @@ class OwnInt8Depthwise final : public FastKernel {
           widen_row(in, y, dst);
           ring_rows[slot] = y;
         }
-        rows[static_cast<size_t>(i)] = dst;
+        rows[i] = dst;
       }
-      compute_row(rows.data(), out + oy * g_.ow * cout_);
+      compute_row(rows, out + oy * g_.ow * cout_);
     }
   }
 
