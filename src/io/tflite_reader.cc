@@ -55,6 +55,10 @@ Expected<ir::Op> convert_op(tflite::OperatorT& o, const std::vector<ir::OpCode>&
   op.intermediates = std::move(o.intermediates);
   op.options = std::move(o.builtin_options);
   op.options2 = std::move(o.builtin_options_2);
+  // A union whose type names options the file does not hold (a damaged file)
+  // has no options: keeping the type would make the writer dereference null.
+  if (op.options.type != tflite::BuiltinOptions_NONE && op.options.value == nullptr) op.options.Reset();
+  if (op.options2.type != tflite::BuiltinOptions2_NONE && op.options2.value == nullptr) op.options2.Reset();
   op.custom_options = std::move(o.custom_options);
   op.custom_options_format = static_cast<int8_t>(o.custom_options_format);
   op.mutating_variable_inputs = std::move(o.mutating_variable_inputs);
