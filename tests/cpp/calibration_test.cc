@@ -29,9 +29,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kFashionMnist =
-    "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz,"
-    "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz";
+// The Fashion-MNIST test split, images and labels.
+std::string fashion_mnist_files() {
+  return test::fmnist_file("t10k-images-idx3-ubyte.gz") + "," + test::fmnist_file("t10k-labels-idx1-ubyte.gz");
+}
 
 // ---------------------------------------------------------------- helpers
 
@@ -76,7 +77,7 @@ fs::path cnn_path() { return test::fixtures_dir() / "models" / "cnn_fmnist.tflit
 // times `scale` (1/255 gives the model's [0, 1] inputs); nullopt when the
 // dataset is not installed.
 std::optional<Dataset> fashion_mnist(int64_t begin, int64_t count, float scale) {
-  static const Expected<Dataset> raw = load_dataset(kFashionMnist);
+  static const Expected<Dataset> raw = load_dataset(fashion_mnist_files());
   if (!raw) return std::nullopt;
   Dataset d;
   d.x.dtype = DType::kFloat32;
@@ -89,7 +90,7 @@ std::optional<Dataset> fashion_mnist(int64_t begin, int64_t count, float scale) 
 }
 
 #define SKIP_WITHOUT_FASHION_MNIST(dataset)                                                         \
-  if (!(dataset)) GTEST_SKIP() << "Fashion-MNIST is not installed under /usr/share/datasets"
+  if (!(dataset)) GTEST_SKIP() << "Fashion-MNIST not found in " << test::fmnist_dir()
 
 class CalibrationFile : public ::testing::Test {
  protected:

@@ -318,8 +318,8 @@ TEST(EvalCompare, HandEditedBaselineFiguresGiveNullDeltas) {
 }
 
 TEST(EvalModel, FashionMnistCnnOnRealTestImages) {
-  const std::string dir = "/usr/share/datasets/fashion-mnist/";
-  if (!std::filesystem::exists(dir + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";
+  const std::string dir = test::fmnist_dir().string() + "/";
+  if (!std::filesystem::exists(dir + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not found in " << dir;
   auto data = load_eval_data(dir + "t10k-images-idx3-ubyte.gz," + dir + "t10k-labels-idx1-ubyte.gz", "",
                              1.0f / 255.0f, 200);
   ASSERT_TRUE(data.has_value()) << data.status().message();
@@ -357,8 +357,8 @@ TEST(EvalModel, FashionMnistCnnOnRealTestImages) {
 }
 
 TEST(EvalModel, FastAndReferenceKernelsScoreAlikeAndAreRecorded) {
-  const std::string dir = "/usr/share/datasets/fashion-mnist/";
-  if (!std::filesystem::exists(dir + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";
+  const std::string dir = test::fmnist_dir().string() + "/";
+  if (!std::filesystem::exists(dir + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not found in " << dir;
   auto data = load_eval_data(dir + "t10k-images-idx3-ubyte.gz," + dir + "t10k-labels-idx1-ubyte.gz", "",
                              1.0f / 255.0f, 100);
   ASSERT_TRUE(data.has_value()) << data.status().message();
@@ -411,8 +411,8 @@ TEST(EvalModel, ModelWithoutOutputsIsRefused) {
 
 TEST(EvalModel, BadInputsAreErrors) {
   EXPECT_FALSE(load_eval_data("/nonexistent.npz", "", std::nullopt, 0).has_value());
-  const std::string dir = "/usr/share/datasets/fashion-mnist/";
-  if (!std::filesystem::exists(dir + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP();
+  const std::string dir = test::fmnist_dir().string() + "/";
+  if (!std::filesystem::exists(dir + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not found in " << dir;
   // Integer images into a float model without --input-scale.
   auto data = load_eval_data(dir + "t10k-images-idx3-ubyte.gz", "", std::nullopt, 4);
   ASSERT_TRUE(data.has_value());

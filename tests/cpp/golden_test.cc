@@ -1,6 +1,8 @@
-// The reference runtime against LiteRT: for every fixture with a golden file
-// (inputs and LiteRT's outputs, written by fixtures/make_fixtures.py), each
-// output must match LiteRT's by the rule for its kind:
+// Both kernel sets against LiteRT: for every fixture with a golden file
+// (inputs and LiteRT's outputs, written by fixtures/make_fixtures.py), run once
+// on the reference kernels (ReferenceKernels/GoldenTest.*) and once on the fast
+// kernels (FastKernels/GoldenTest.*), each output must match LiteRT's by the
+// rule for its kind:
 //  - int8 / uint8 / int16 outputs (quantized values): at most 0.1% of the
 //    elements may differ by more than 1 (one quantization step);
 //  - float outputs written by a DEQUANTIZE of an int8 / uint8 / int16 tensor:
@@ -18,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -161,7 +164,7 @@ Comparison compare(const Array& ours, const Array& ref, const Rule& rule) {
 }
 
 // Fixtures kept for round trips only (e.g. WHILE loops) may hold ops the
-// reference runtime does not run; for those the runtime must name them.
+// runtime does not run; for those the runtime must name them.
 bool roundtrip_only(const std::string& name) {
   static const nlohmann::json manifest = [] {
     std::ifstream in(test::fixtures_dir() / "manifest.json");
@@ -170,8 +173,7 @@ bool roundtrip_only(const std::string& name) {
   return manifest.is_object() && manifest.contains(name) && manifest[name].value("roundtrip_only", false);
 }
 
-// The first op of subgraph 0, in execution order, that the reference runtime
-// cannot run: one it has no kernel for, else the op its error names ("op N: ...").
+// The first op of subgraph 0, in execution order, that the runtime cannot run: one it has no kernel for, else the op its error names ("op N: ...").
 std::string first_unsupported_op(const ir::Model& model, const std::string& message) {
   if (model.subgraphs.empty()) return "none (the model has no subgraph)";
   const ir::Subgraph& sg = model.subgraphs[0];
@@ -196,14 +198,18 @@ std::string first_unsupported_op(const ir::Model& model, const std::string& mess
   return "not named by the runtime";
 }
 
-void expect_matches(const ir::Model& model, const Golden& golden, const std::string& what) {
-  auto outputs = runtime::run_model(model, golden.inputs);
+void expect_matches(const ir::Model& model, const Golden& golden, const std::string& what,
+                    runtime::Kernels kernels) {
+  runtime::InterpreterOptions options;
+  options.kernels = kernels;
+  auto outputs = runtime::run_model(model, golden.inputs, 0, options);
   if (!outputs.has_value() && outputs.status().code() == StatusCode::kUnsupported &&
       roundtrip_only(what.substr(0, what.find(' ')))) {
     EXPECT_NE(outputs.status().message().find("unsupported op"), std::string::npos) << outputs.status().message();
     GTEST_SKIP() << what << ": " << outputs.status().message();
   }
-  ASSERT_TRUE(outputs.has_value()) << what << ": the reference runtime cannot run this model.\n  first unsupported op: "
+  ASSERT_TRUE(outputs.has_value()) << what << ": the " << runtime::kernels_name(kernels)
+                                   << " kernels cannot run this model.\n  first unsupported op: "
                                    << first_unsupported_op(model, outputs.status().message())
                                    << "\n  runtime: " << outputs.status().message();
   ASSERT_EQ(outputs->size(), golden.outputs.size()) << what;
@@ -239,7 +245,7 @@ void expect_matches(const ir::Model& model, const Golden& golden, const std::str
         ::testing::Test::RecordProperty(key + "_max_rel_err", std::to_string(c.max_diff));
         break;
     }
-    std::cout << "[ golden   ] " << line << "\n";
+    std::cout << "[ golden   ] " << runtime::kernels_name(kernels) << " kernels: " << line << "\n";
   }
 }
 
@@ -254,7 +260,8 @@ std::vector<std::filesystem::path> golden_files() {
   return out;
 }
 
-class GoldenTest : public ::testing::TestWithParam<std::filesystem::path> {};
+// A golden file and the kernels that run its model.
+class GoldenTest : public ::testing::TestWithParam<std::tuple<std::filesystem::path, runtime::Kernels>> {};
 
 TEST_P(GoldenTest, MatchesLiteRT) {
   // The goldens come from LiteRT's default CPU path: rescale int8 as it does.
@@ -263,7 +270,7 @@ TEST_P(GoldenTest, MatchesLiteRT) {
     Arithmetic() { kernels::set_requantization(kernels::Requantization::kFloat); }
     ~Arithmetic() { kernels::set_requantization(saved); }
   } arithmetic;
-  const auto golden_path = GetParam();
+  const auto& [golden_path, kernel_set] = GetParam();
   const std::string name = golden_path.stem().string();
   const auto model_path = test::fixtures_dir() / "models" / (name + ".tflite");
   auto model = io::read_tflite(model_path.string());
@@ -271,18 +278,28 @@ TEST_P(GoldenTest, MatchesLiteRT) {
   const Golden golden = load_golden(golden_path);
   ASSERT_FALSE(golden.inputs.empty());
   ASSERT_FALSE(golden.outputs.empty());
-  expect_matches(*model, golden, name);
+  expect_matches(*model, golden, name, kernel_set);
   if (HasFatalFailure() || IsSkipped()) return;
   // The written model computes the same.
   auto bytes = io::serialize_tflite(*model);
   ASSERT_TRUE(bytes.has_value());
   auto reread = io::parse_tflite(*bytes);
   ASSERT_TRUE(reread.has_value());
-  expect_matches(*reread, golden, name + " (round trip)");
+  expect_matches(*reread, golden, name + " (round trip)", kernel_set);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenTest, ::testing::ValuesIn(golden_files()),
-                         [](const auto& info) { return info.param.stem().string(); });
+std::string golden_name(const ::testing::TestParamInfo<GoldenTest::ParamType>& info) {
+  return std::get<0>(info.param).stem().string();
+}
+
+INSTANTIATE_TEST_SUITE_P(ReferenceKernels, GoldenTest,
+                         ::testing::Combine(::testing::ValuesIn(golden_files()),
+                                            ::testing::Values(runtime::Kernels::kReference)),
+                         golden_name);
+INSTANTIATE_TEST_SUITE_P(FastKernels, GoldenTest,
+                         ::testing::Combine(::testing::ValuesIn(golden_files()),
+                                            ::testing::Values(runtime::Kernels::kFast)),
+                         golden_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(GoldenTest);
 
 TEST(Golden, FilesExist) { EXPECT_GE(golden_files().size(), 8u); }

@@ -19,6 +19,7 @@
 #include "io/dataset.h"
 #include "io/idx.h"
 #include "io/npy.h"
+#include "test_util.h"
 
 namespace tfc {
 namespace {
@@ -640,9 +641,9 @@ TEST(SliceTest, TakesSamplesAndRanges) {
 }
 
 TEST(FashionMnistTest, ReadsTheRealTestSet) {
-  const std::string images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
-  const std::string labels = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz";
-  if (!fs::exists(images) || !fs::exists(labels)) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string images = test::fmnist_file("t10k-images-idx3-ubyte.gz");
+  const std::string labels = test::fmnist_file("t10k-labels-idx1-ubyte.gz");
+  if (!fs::exists(images) || !fs::exists(labels)) GTEST_SKIP() << "Fashion-MNIST not found in " << test::fmnist_dir();
   auto d = load_dataset(images + "," + labels);
   ASSERT_TRUE(d.has_value()) << d.status().message();
   EXPECT_EQ(d->x.dtype, DType::kUInt8);

@@ -1,8 +1,9 @@
-// Helpers shared by the C++ tests: fixture paths, quantization parameters,
-// a scoped requantization setting.
+// Helpers shared by the C++ tests: fixture and data set paths, quantization
+// parameters, a scoped requantization setting.
 #pragma once
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -14,6 +15,15 @@ namespace tfc::test {
 
 inline std::filesystem::path source_dir() { return TFC_SOURCE_DIR; }
 inline std::filesystem::path fixtures_dir() { return source_dir() / "fixtures"; }
+
+// The Fashion-MNIST IDX files: $TFC_FMNIST_DIR, as for the Python tests and
+// the fixture scripts, else where Debian's dataset-fashion-mnist puts them.
+inline std::filesystem::path fmnist_dir() {
+  const char* dir = std::getenv("TFC_FMNIST_DIR");
+  return dir && *dir ? std::filesystem::path(dir) : std::filesystem::path("/usr/share/datasets/fashion-mnist");
+}
+// One Fashion-MNIST file, e.g. "t10k-images-idx3-ubyte.gz".
+inline std::string fmnist_file(const std::string& name) { return (fmnist_dir() / name).string(); }
 
 // Every committed fixture model, sorted by name.
 inline std::vector<std::filesystem::path> fixture_models() {

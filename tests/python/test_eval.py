@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CLI, FIXTURES, ROOT, run_cli
+from conftest import CLI, FIXTURES, FMNIST_DIR, ROOT, run_cli
 
-FMNIST = Path("/usr/share/datasets/fashion-mnist")
+FMNIST = FMNIST_DIR
 IMAGES = FMNIST / "t10k-images-idx3-ubyte.gz"
 LABELS = FMNIST / "t10k-labels-idx1-ubyte.gz"
 DATA = f"{IMAGES},{LABELS}"
@@ -24,7 +24,7 @@ SCALE = "0.00392156862745098"
 SAMPLES = 1000
 MODEL = FIXTURES / "models" / "cnn_fmnist.tflite"
 
-pytestmark = pytest.mark.skipif(not IMAGES.exists(), reason="dataset-fashion-mnist is not installed")
+pytestmark = pytest.mark.skipif(not IMAGES.exists(), reason=f"no Fashion-MNIST at {IMAGES}")
 
 
 def read_idx(path):

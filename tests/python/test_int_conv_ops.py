@@ -26,15 +26,13 @@ tests run in that mode against the default resolver, and the
 reference-mode tests pin TFC_REQUANTIZATION=fixed.
 """
 import gzip
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from conftest import FIXTURES, max_rel_err, run_cli  # noqa: E402
+from conftest import FIXTURES, FMNIST_DIR, max_rel_err, measured_min_fraction, run_cli  # noqa: E402
 
 BATCH = 2
 
@@ -243,7 +241,7 @@ def test_int8_models_float_requantization_match_default_litert(name, tmp_path, c
     assert ref_worst <= 1
 
 
-FMNIST = Path(os.environ.get("TFC_FMNIST_DIR", "/usr/share/datasets/fashion-mnist"))
+FMNIST = FMNIST_DIR
 
 
 def fmnist_images(n):
@@ -281,6 +279,9 @@ def test_converter_int8_fixtures_float_requantization_vs_default_litert(model, t
     step = output_steps(path)[0]
     dflt = litert(path, x, builtin_only=False)
     ref = litert(path, x, builtin_only=True)
+    # Where LiteRT disagrees with itself: its two paths more than one step apart.
+    litert_beyond = float(np.mean(np.abs(np.rint((dflt.astype(np.float64) - ref.astype(np.float64)) / step)) > 1))
+    least = measured_min_fraction(litert_beyond)
     figures = {}
     for mode in ("fixed", "float"):
         monkeypatch.setenv("TFC_REQUANTIZATION", mode)
@@ -288,10 +289,12 @@ def test_converter_int8_fixtures_float_requantization_vs_default_litert(model, t
         steps = np.abs(np.rint((got.astype(np.float64) - dflt.astype(np.float64)) / step))
         ref_steps = np.abs(np.rint((got.astype(np.float64) - ref.astype(np.float64)) / step))
         figures[mode] = (float(np.mean(steps == 0)), float(np.mean(steps <= 1)), float(np.mean(ref_steps <= 1)))
-    print(f"\n{model}: (exact, <=1 step) vs default resolver, <=1 step vs builtin: {figures}")
+    print(f"\n{model}: (exact, <=1 step) vs default resolver, <=1 step vs builtin: {figures}; LiteRT default vs "
+          f"builtin beyond one step on {litert_beyond:.4f}, so ours must be within one step on {least:.4f}")
     assert figures["float"][1] >= FLOAT_MODE_WITHIN_ONE[model]
+    assert figures["float"][1] >= least
     assert figures["float"][1] >= figures["fixed"][1]
-    # LiteRT's own two paths differ by several steps on ~4% of mobilenet's
-    # outputs, so float mode can only be as close to the builtin kernels as
-    # the default resolver is (measured 0.959 and 0.998).
-    assert figures["float"][2] >= 0.93
+    # Float mode follows the default resolver, so it can only be as close to the
+    # builtin kernels as LiteRT's own two paths are to each other: within twice
+    # their measured disagreement (and never below the 0.93 asserted before).
+    assert figures["float"][2] >= max(0.93, least)

@@ -1,8 +1,10 @@
 """Interop with the real LiteRT runtime (ai-edge-litert):
 - every fixture model, read and written by tfcompress, loads in LiteRT and gives
   bit-identical outputs; a second round trip is byte-identical; inspect agrees;
-- our reference runtime matches LiteRT on fresh random inputs (not only the
-  committed golden inputs) within 1e-4 * max(1, |LiteRT|);
+- our runtime, on each kernel set (ids [reference] and [fast]: `run --kernels`),
+  matches LiteRT on the committed golden inputs and on fresh random inputs:
+  float outputs within 1e-4 * max(1, |LiteRT|), quantized ones within one step
+  on >= 99.9% of elements;
 - bad files get exit code 2, and `check` names the ops a target cannot run.
 """
 import json
@@ -14,11 +16,17 @@ from conftest import FIXTURES, assert_outputs_agree, litert_run, manifest, max_r
 
 MODELS = sorted(p for p in (FIXTURES / "models").glob("*.tflite"))
 RUNNABLE = [m for m in MODELS if (FIXTURES / "golden" / f"{m.stem}.npz").exists()]
+KERNELS = ["reference", "fast"]
+
+
+def golden_arrays(name, kind):
+    """The golden file's inputs (kind "input") or LiteRT's outputs (kind "output"), in order."""
+    g = np.load(FIXTURES / "golden" / f"{name}.npz")
+    return [g[f"{kind}_{i}"] for i in range(len([k for k in g.files if k.startswith(f"{kind}_")]))]
 
 
 def golden_inputs(name):
-    g = np.load(FIXTURES / "golden" / f"{name}.npz")
-    return [g[f"input_{i}"] for i in range(len([k for k in g.files if k.startswith("input_")]))]
+    return golden_arrays(name, "input")
 
 
 def random_like(inputs, seed):
@@ -50,30 +58,35 @@ def test_round_trip_is_lossless(model, tmp_path, cli):
             assert np.array_equal(x, y, equal_nan=True), "LiteRT outputs must be bit-identical on the written file"
 
 
+@pytest.mark.parametrize("kernels", KERNELS)
+@pytest.mark.parametrize("inputs_from", ["golden", "fresh"])
 @pytest.mark.parametrize("model", RUNNABLE, ids=lambda p: p.stem)
-def test_reference_runtime_matches_litert_on_fresh_inputs(model, tmp_path, cli):
-    inputs = random_like(golden_inputs(model.stem), seed=7)
+def test_runtime_matches_litert(model, inputs_from, kernels, tmp_path, cli):
+    inputs = golden_inputs(model.stem)
+    if inputs_from == "fresh":
+        inputs = random_like(inputs, seed=7)
     x = tmp_path / "x.npz"
     np.savez(x, **{f"input_{i}": a for i, a in enumerate(inputs)})
     y = tmp_path / "y.npz"
-    proc = run_cli("run", model, "--input", x, "--output", y, check=False)
+    proc = run_cli("run", model, "--input", x, "--output", y, "--kernels", kernels, check=False)
     if proc.returncode == 2 and "unsupported op" in proc.stderr and manifest()[model.stem].get("roundtrip_only"):
         pytest.skip(proc.stderr.strip())
     assert proc.returncode == 0, proc.stderr
     ours = np.load(y)
     ours = [ours[k] for k in ours.files]
-    ref = litert_run(model, inputs)
+    ref = golden_arrays(model.stem, "output") if inputs_from == "golden" else litert_run(model, inputs)
     # Float outputs within 1e-4 relative; quantized ones within one step.
     assert_outputs_agree(ours, ref, output_steps(model), model.stem)
 
 
-def test_cnn_top1_matches_litert_on_real_images(cli, tmp_path):
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_cnn_top1_matches_litert_on_real_images(kernels, cli, tmp_path):
     """Our runtime classifies the real Fashion-MNIST golden images like LiteRT."""
     inputs = golden_inputs("cnn_fmnist")
     x = tmp_path / "x.npz"
     np.savez(x, input_0=inputs[0])
     y = tmp_path / "y.npz"
-    run_cli("run", FIXTURES / "models" / "cnn_fmnist.tflite", "--input", x, "--output", y)
+    run_cli("run", FIXTURES / "models" / "cnn_fmnist.tflite", "--input", x, "--output", y, "--kernels", kernels)
     ours = np.load(y)
     ours = ours[ours.files[0]]
     ref = litert_run(FIXTURES / "models" / "cnn_fmnist.tflite", inputs)[0]
@@ -109,8 +122,6 @@ def test_missing_file_and_bad_flags_exit_2(tmp_path, cli):
 
 def test_check_names_custom_ops(cli):
     custom = FIXTURES / "models" / "custom_op.tflite"
-    if not custom.exists():
-        pytest.skip("no custom-op fixture")
     proc = run_cli("check", custom, "--target", "litert", "--json", check=False)
     assert proc.returncode == 1
     report = json.loads(proc.stdout)

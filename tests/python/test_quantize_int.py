@@ -17,10 +17,10 @@ import json
 import numpy as np
 import pytest
 
-from conftest import (FIXTURES, assert_outputs_agree, litert_run, output_steps, run_cli, run_ours)
+from conftest import (BEYOND_ONE_STEP, FIXTURES, FMNIST_DIR, assert_outputs_agree, litert_run,
+                      litert_self_disagreement, measured_min_fraction, output_steps, run_cli, run_ours)
 
 MODELS = FIXTURES / "models"
-FMNIST_DIR = "/usr/share/datasets/fashion-mnist"
 FMNIST = ["mlp_fmnist", "cnn_fmnist", "cnn_fmnist_fp16", "mobilenet_fmnist"]
 
 
@@ -221,13 +221,17 @@ def test_production_fp16_models(name, mode, tmp_path, cli):
         print(f"\n{name} {mode} output {i}: SNR {s:.1f} dB, max error {np.max(np.abs(a - b)):.4g}")
         assert s > (15 if mode == "int8" else 30)
     ours = run_ours(out, [x], tmp_path)
-    # Known gap: LiteRT's optimized int16x8 kernels drift from its own reference
-    # kernels by several steps over this 70-op detector (measured with
-    # experimental_preserve_all_tensors), and ours do not follow either exactly
-    # there yet; int8 meets the 99.9% rule. The int16x8 agreement also moves with
-    # the last bits of the calibrated ranges: calibrating with the reference
-    # kernels gave 98.8% within one step on output 1, with the fast kernels
-    # (float sums in another order) 95.1%, for the same LiteRT file-vs-ours check.
-    figures = assert_outputs_agree(ours, q, output_steps(out), f"{name} {mode}",
-                                   min_fraction=0.95 if (name, mode) == ("facedet_fp16", "int16x8") else 0.999)
+    steps = output_steps(out)
+    least = [1.0 - BEYOND_ONE_STEP] * len(steps)
+    if (name, mode) == ("facedet_fp16", "int16x8"):
+        # The one case allowed more than the base rule, by as much as LiteRT
+        # disagrees with itself here: its default path (XNNPACK) against its
+        # builtin kernels on the same input, measured now; ours may be further
+        # from LiteRT on twice that fraction more. Never below the 95% this test
+        # asserted before.
+        disagreement = litert_self_disagreement(out, [x], steps)
+        least = [1.0 - BEYOND_ONE_STEP if d is None else max(0.95, measured_min_fraction(d)) for d in disagreement]
+        print(f"\n{name} {mode}: LiteRT default vs builtin, fraction beyond one step per output {disagreement}; "
+              f"ours must be within one step on {least}")
+    figures = assert_outputs_agree(ours, q, steps, f"{name} {mode}", min_fraction=least)
     print(f"{name} {mode}: ours vs LiteRT {figures}")
