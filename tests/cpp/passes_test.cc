@@ -43,10 +43,6 @@ ir::Model load_fixture(const std::string& name) {
   return m.has_value() ? std::move(*m) : ir::Model{};
 }
 
-bool has_fixture(const std::string& name) {
-  return std::filesystem::exists(test::fixtures_dir() / "models" / (name + ".tflite"));
-}
-
 // The golden Fashion-MNIST images (4 x 28 x 28 x 1) of cnn_fmnist.
 Array golden_images() {
   auto arrays = read_npz((test::fixtures_dir() / "golden" / "cnn_fmnist.npz").string());
@@ -518,7 +514,6 @@ TEST(QuantizeDynamic, CnnQuantizesExactlyTheWeightsTheRuleNames) {
 }
 
 TEST(QuantizeDynamic, MatchesTheConvertersDynamicRangeModel) {
-  if (!has_fixture("cnn_fmnist_dynamic")) GTEST_SKIP() << "no converter-made dynamic-range fixture";
   ir::Model ours = load_fixture("cnn_fmnist");
   ASSERT_TRUE(is_ok(passes::quantize_dynamic_range(ours, {})));
   const ir::Model converter = load_fixture("cnn_fmnist_dynamic");

@@ -4,8 +4,8 @@ the reference kernels, through the CLI.
 - Every fixture model `tfcompress run` can run, on one seeded random input:
   `--kernels fast` and `--kernels reference` give the same outputs within
   1e-4 relative (float) or one quantization step (integer outputs, and float
-  outputs a DEQUANTIZE produces); models both kernel sets refuse alike are
-  skipped, saying why.
+  outputs a DEQUANTIZE produces); the models listed in RUNTIME_REFUSES (conftest.py) must be
+  refused by both kernel sets alike (exit 2, naming the op), and no other.
 - `--threads 2` gives the outputs of `--threads 1`.
 - `run --profile` names the kernels: oneDNN ops in the float CNN, our own
   ones in its int8 version.
@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, assert_outputs_agree, output_steps, run_cli
+from conftest import FIXTURES, RUNTIME_REFUSES, assert_outputs_agree, output_steps, run_cli
 
 MODELS = sorted((FIXTURES / "models").glob("*.tflite"))
+RUNNABLE = [m for m in MODELS if m.stem not in RUNTIME_REFUSES]
 CNN = FIXTURES / "models" / "cnn_fmnist.tflite"
 CNN_INT8 = FIXTURES / "models" / "cnn_fmnist_int8.tflite"
 SEED = 20261129
@@ -67,26 +68,26 @@ def run(model, x, y, *flags, check=True):
     return proc, [out[k] for k in out.files]
 
 
-def steps_of(model, n):
-    try:
-        return output_steps(model)
-    except Exception:  # LiteRT cannot load it (a custom op): compare with the relative rule
-        return [None] * n
-
-
-@pytest.mark.parametrize("model", MODELS, ids=[m.stem for m in MODELS])
+@pytest.mark.parametrize("model", RUNNABLE, ids=[m.stem for m in RUNNABLE])
 def test_fast_and_reference_kernels_agree(model, tmp_path):
     x = random_inputs(model, tmp_path / "x.npz")
     fast_proc, fast = run(model, x, tmp_path / "fast.npz", "--kernels", "fast", check=False)
     ref_proc, ref = run(model, x, tmp_path / "ref.npz", "--kernels", "reference", check=False)
-    if ref is None and fast is None and (fast_proc.returncode, fast_proc.stderr) == (ref_proc.returncode,
-                                                                                     ref_proc.stderr):
-        assert fast_proc.returncode == 2 and "error:" in fast_proc.stderr, fast_proc.stderr
-        pytest.skip(f"both kernel sets refuse it: {fast_proc.stderr.strip()}")
     assert ref is not None, f"reference kernels failed:\n{ref_proc.stderr}"
     assert fast is not None, f"fast kernels failed where the reference ones ran:\n{fast_proc.stderr}"
-    figures = assert_outputs_agree(fast, ref, steps_of(model, len(ref)), what=model.stem, min_fraction=1.0)
+    figures = assert_outputs_agree(fast, ref, output_steps(model), what=model.stem, min_fraction=1.0)
     print(model.stem, figures)
+
+
+@pytest.mark.parametrize("name", sorted(RUNTIME_REFUSES))
+def test_both_kernel_sets_refuse_alike(name, tmp_path):
+    model = FIXTURES / "models" / f"{name}.tflite"
+    x = random_inputs(model, tmp_path / "x.npz")
+    fast_proc, _ = run(model, x, tmp_path / "fast.npz", "--kernels", "fast", check=False)
+    ref_proc, _ = run(model, x, tmp_path / "ref.npz", "--kernels", "reference", check=False)
+    for proc in (fast_proc, ref_proc):
+        assert proc.returncode == 2 and "error:" in proc.stderr and RUNTIME_REFUSES[name] in proc.stderr, proc.stderr
+    assert fast_proc.stderr == ref_proc.stderr
 
 
 @pytest.mark.parametrize("name", ["cnn_fmnist", "cnn_fmnist_int8", "mobilenet_fmnist", "resnet_style",
@@ -96,7 +97,7 @@ def test_two_threads_give_the_outputs_of_one(name, tmp_path):
     x = random_inputs(model, tmp_path / "x.npz")
     _, one = run(model, x, tmp_path / "t1.npz", "--threads", "1")
     _, two = run(model, x, tmp_path / "t2.npz", "--threads", "2", "--repeat", "3")
-    assert_outputs_agree(two, one, steps_of(model, len(one)), what=name, min_fraction=1.0)
+    assert_outputs_agree(two, one, output_steps(model), what=name, min_fraction=1.0)
 
 
 @pytest.mark.parametrize("model,library", [(CNN, "onednn"), (CNN_INT8, "own")], ids=["float", "int8"])

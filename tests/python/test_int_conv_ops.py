@@ -32,7 +32,7 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from conftest import FIXTURES, FMNIST_DIR, max_rel_err, measured_min_fraction, run_cli  # noqa: E402
+from conftest import BEYOND_ONE_STEP, FIXTURES, FMNIST_DIR, max_rel_err, measured_min_fraction, run_cli  # noqa: E402
 
 BATCH = 2
 
@@ -194,8 +194,6 @@ def test_dynamic_range_models_match_litert(name, tmp_path, cli):
 
 def test_converter_dynamic_fixture_matches_litert(tmp_path, cli):
     path = FIXTURES / "models" / "cnn_fmnist_dynamic.tflite"
-    if not path.exists():
-        pytest.skip("no converter-made dynamic-range fixture")
     x = np.load(FIXTURES / "golden" / "cnn_fmnist.npz")["input_0"]
     got = ours(path, x, tmp_path)
     ref = litert(path, x, builtin_only=True)
@@ -252,24 +250,22 @@ def fmnist_images(n):
     return np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 28, 28, 1)[:n]
 
 
-# Minimum fraction within one output step of the default resolver in float
-# mode (measured on these 100 images: cnn 1.000 exact; mobilenet 0.969 exact,
-# 0.989 within one step, all of the gap from MEAN, which our runtime still
-# computes with the reference formula; the softmax output's 1/256 step turns a
-# one-step logit difference into several).
-FLOAT_MODE_WITHIN_ONE = {"cnn_fmnist_int8.tflite": 0.999, "mobilenet_fmnist_int8io.tflite": 0.98}
+CONVERTER_INT8_FIXTURES = ["cnn_fmnist_int8.tflite", "mobilenet_fmnist_int8io.tflite"]
 
 
-@pytest.mark.parametrize("model", sorted(FLOAT_MODE_WITHIN_ONE))
+@pytest.mark.parametrize("model", CONVERTER_INT8_FIXTURES)
 def test_converter_int8_fixtures_float_requantization_vs_default_litert(model, tmp_path, cli, monkeypatch):
     """Converter-made int8 models on 100 Fashion-MNIST images: the final
-    output of our float mode against the default resolver, in output steps.
-    Recorded, asserted loosely: ops outside the conv family (MEAN) still follow
-    the reference here, and the 1/256-step softmax output magnifies any one-step
-    logit difference."""
+    output of our float mode against the default resolver (XNNPACK), in output
+    steps, by the base rule (>= 99.9% within one step); measured: both equal it
+    exactly. Against the builtin kernels, float mode can only be as close as
+    LiteRT's own two paths are to each other, which this test measures on the
+    same images: ours may be further than one step on the base 0.1% plus twice
+    the fraction where LiteRT's default path and its builtin kernels are
+    (measured: cnn 0.2% -> 99.5% required, ours 99.8%; mobilenet 4.1% -> 91.7%,
+    and the 93% asserted before is kept; ours 95.9%). The 1/256-step softmax
+    output turns a one-step logit difference into several."""
     path = FIXTURES / "models" / model
-    if not path.exists():
-        pytest.skip(f"no fixture {model}")
     from conftest import output_steps
     from ai_edge_litert.interpreter import Interpreter
 
@@ -290,11 +286,7 @@ def test_converter_int8_fixtures_float_requantization_vs_default_litert(model, t
         ref_steps = np.abs(np.rint((got.astype(np.float64) - ref.astype(np.float64)) / step))
         figures[mode] = (float(np.mean(steps == 0)), float(np.mean(steps <= 1)), float(np.mean(ref_steps <= 1)))
     print(f"\n{model}: (exact, <=1 step) vs default resolver, <=1 step vs builtin: {figures}; LiteRT default vs "
-          f"builtin beyond one step on {litert_beyond:.4f}, so ours must be within one step on {least:.4f}")
-    assert figures["float"][1] >= FLOAT_MODE_WITHIN_ONE[model]
-    assert figures["float"][1] >= least
+          f"builtin beyond one step on {litert_beyond:.4f}, so ours must be within one step of builtin on {least:.4f}")
+    assert figures["float"][1] >= 1.0 - BEYOND_ONE_STEP
     assert figures["float"][1] >= figures["fixed"][1]
-    # Float mode follows the default resolver, so it can only be as close to the
-    # builtin kernels as LiteRT's own two paths are to each other: within twice
-    # their measured disagreement (and never below the 0.93 asserted before).
     assert figures["float"][2] >= max(0.93, least)

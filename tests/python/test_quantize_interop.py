@@ -57,8 +57,6 @@ def test_fp16_matches_the_converters_fp16_model(tmp_path, cli):
 
 def test_dynamic_matches_the_converters_dynamic_range_model(tmp_path, cli):
     converter = MODELS / "cnn_fmnist_dynamic.tflite"
-    if not converter.exists():
-        pytest.skip("no converter-made dynamic-range fixture")
     ours = quantize("cnn_fmnist", tmp_path / "dynamic.tflite", "--mode", "dynamic")
     x = golden_inputs("cnn_fmnist")
     for a, b in zip(litert_run(ours, x), litert_run(converter, x)):
