@@ -224,11 +224,14 @@ def test_production_fp16_models(name, mode, tmp_path, cli):
     steps = output_steps(out)
     least = [1.0 - BEYOND_ONE_STEP] * len(steps)
     if (name, mode) == ("facedet_fp16", "int16x8"):
-        # The one case allowed more than the base rule, by as much as LiteRT
-        # disagrees with itself here: its default path (XNNPACK) against its
-        # builtin kernels on the same input, measured now; ours may be further
-        # from LiteRT on twice that fraction more. Never below the 95% this test
-        # asserted before.
+        # The one case once allowed more than the base rule (95%): now only by
+        # as much as LiteRT disagrees with itself here, its default path
+        # (XNNPACK) against its builtin kernels on the same input, measured
+        # now; ours may be further from LiteRT on twice that fraction more
+        # (never asking less than the 95% before). Measured: the two paths agree exactly (XNNPACK takes no int16 op), so
+        # the base rule applies, and ours are within one step on 99.71% (boxes)
+        # and 95.09% (scores, up to 3 steps) of the elements: a gap of our
+        # int16x8 kernels on this detector, which this case reports.
         disagreement = litert_self_disagreement(out, [x], steps)
         least = [1.0 - BEYOND_ONE_STEP if d is None else max(0.95, measured_min_fraction(d)) for d in disagreement]
         print(f"\n{name} {mode}: LiteRT default vs builtin, fraction beyond one step per output {disagreement}; "
