@@ -27,7 +27,7 @@ passed=0 failed=0 skipped=0
 # An attribute of the first <testsuite> element of a JUnit XML file; 0 if absent.
 junit_count() {
   local element
-  element=$(grep -o '<testsuite [^>]*>' "$1" 2>/dev/null | head -n 1)
+  element=$(tr '\n\t' '  ' 2>/dev/null <"$1" | grep -o '<testsuite [^>]*>' | head -n 1)
   if [[ $element =~ \ $2=\"([0-9]+)\" ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi
 }
 
@@ -37,7 +37,7 @@ record() {
   if [ "$rc" -ne 0 ] && [ "$nfailed" -eq 0 ]; then nfailed=1; fi
   local npassed=$((tests - nfailed - nskipped))
   ((npassed < 0)) && npassed=0
-  echo "$suite: exit status $rc; $npassed passed, $nfailed failed, $nskipped skipped$detail"
+  echo "$suite: exit status $rc; passed $npassed, failed $nfailed, skipped $nskipped$detail"
   passed=$((passed + npassed)) failed=$((failed + nfailed)) skipped=$((skipped + nskipped))
 }
 
