@@ -2,7 +2,7 @@
 # Runs every test: installs dependencies, builds, then three suites, each run
 # to its end whatever the others did:
 #   ctest   the C++ suite (GoogleTest through CTest);
-#   pytest  the interop tests against the real LiteRT runtime (-rs: every skip
+#   pytest  the interop tests against the real LiteRT runtime (-rfEs: every skip
 #           is listed with its reason);
 #   fuzz    a short libFuzzer run of the parsers (scripts/fuzz.sh), one test.
 # Each suite's exit status and counts are printed, then always one closing line
@@ -60,7 +60,7 @@ record ctest $rc "$(junit_count "$logs/ctest.xml" tests)" "$(junit_count "$logs/
 
 echo "== interop tests against LiteRT (pytest)"
 # shellcheck disable=SC2086  # TFC_PYTEST_ARGS is word-split on purpose
-.venv/bin/python -m pytest -q -rs --junitxml="$logs/pytest.xml" ${TFC_PYTEST_ARGS:-tests/python}
+.venv/bin/python -m pytest -q -rfEs --junitxml="$logs/pytest.xml" ${TFC_PYTEST_ARGS:-tests/python}
 rc=$?
 errors=$(junit_count "$logs/pytest.xml" errors)
 record pytest $rc "$(junit_count "$logs/pytest.xml" tests)" \
