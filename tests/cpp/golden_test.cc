@@ -170,7 +170,8 @@ const std::map<std::string, std::string>& refused() {
   return models;
 }
 
-// The first op of subgraph 0, in execution order, that the runtime cannot run: one it has no kernel for, else the op its error names ("op N: ...").
+// The first op of subgraph 0, in execution order, that the runtime cannot
+// run: one it has no kernel for, else the op its error names ("op N: ...").
 std::string first_unsupported_op(const ir::Model& model, const std::string& message) {
   if (model.subgraphs.empty()) return "none (the model has no subgraph)";
   const ir::Subgraph& sg = model.subgraphs[0];
