@@ -70,8 +70,11 @@ Command gate_command() {
             app.add_flag("--json", o->json, "Print the result as JSON");
             std::string keys;
             for (const auto& k : eval::budget_keys()) {
+              const std::string unit = k.unit;
               keys += fmt::format("  {:24} {} ({})\n", k.key, k.what,
-                                  std::string(k.unit) == "fraction" ? "fraction, 0.9 = 90%" : k.unit);
+                                  unit == "fraction" ? "fraction, 0.9 = 90%"
+                                  : unit == "ratio"  ? "model / baseline, 1.5 = 50% above the baseline"
+                                                     : unit);
             }
             app.footer("Budget keys (any subset; unknown keys are an error):\n" + keys +
                        "Example budget.json:\n"

@@ -71,7 +71,7 @@ std::optional<double> figure(const std::string& key, const report::ModelEntry& m
 std::string show(double v, const std::string& unit) {
   if (unit == "fraction") return fmt::format("{:.4f} ({:.2f}%)", v, 100 * v);
   if (unit == "bytes") return fmt::format("{:.0f} bytes", v);
-  if (unit == "ratio") return fmt::format("{:.4g} times the baseline's", v);
+  if (unit == "ratio") return fmt::format("{:.4g}x", v);
   return fmt::format("{:.4g} {}", v, unit);
 }
 
@@ -93,9 +93,9 @@ const std::vector<BudgetKey>& budget_keys() {
       {"max_accuracy_drop", "accuracy drop against the baseline", "fraction", true},
       {"min_top1_agreement", "top-1 agreement with the baseline", "fraction", false},
       {"min_snr_db", "output SNR against the baseline (worst output)", "dB", false},
-      {"max_latency_ratio", "p50 latency against the baseline's p50", "ratio", true},
-      {"max_size_ratio", "size on disk against the baseline's", "ratio", true},
-      {"max_peak_memory_ratio", "peak resident memory against the baseline's", "ratio", true},
+      {"max_latency_ratio", "p50 latency relative to the baseline's p50", "ratio", true},
+      {"max_size_ratio", "size on disk relative to the baseline's", "ratio", true},
+      {"max_peak_memory_ratio", "peak resident memory relative to the baseline's", "ratio", true},
   };
   return keys;
 }
