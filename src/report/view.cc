@@ -32,11 +32,9 @@ Model model_of(const ModelEntry& e, bool is_baseline) {
   m.p50 = l.p50_ms;
   m.p90 = l.p90_ms;
   m.p99 = l.p99_ms;
-  m.mean_ms = l.mean_ms;
   m.min_ms = l.min_ms;
   m.max_ms = l.max_ms;
   m.init_ms = l.init_ms;
-  m.first_ms = l.first_run_ms;
   for (double v : l.samples_ms)
     if (std::isfinite(v) && v >= 0) m.samples.push_back(v);
   m.arena = as_num(e.memory.arena_bytes);
@@ -66,11 +64,8 @@ void set_deltas(Model& m, const ModelEntry& e, const ModelEntry& base) {
   m.d_acc = d.accuracy ? d.accuracy : c.accuracy;
   m.d_raw = d.size_raw_bytes ? d.size_raw_bytes : c.size_raw_bytes;
   m.size_ratio = d.size_ratio ? d.size_ratio : c.size_ratio;
-  m.d_gzip = d.gzip_bytes ? d.gzip_bytes : c.gzip_bytes;
   m.d_p50 = d.latency_p50_ms ? d.latency_p50_ms : c.latency_p50_ms;
   m.p50_ratio = d.latency_p50_ratio ? d.latency_p50_ratio : c.latency_p50_ratio;
-  m.d_p90 = d.latency_p90_ms ? d.latency_p90_ms : c.latency_p90_ms;
-  m.d_rss = d.peak_rss_bytes ? d.peak_rss_bytes : c.peak_rss_bytes;
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {

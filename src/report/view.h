@@ -35,7 +35,7 @@ struct Model {
   std::string name, path, sha256, rss_scope;
   bool is_baseline = false;
   size_t color = 0;
-  Num raw, gzip, acc, topk_acc, p50, p90, p99, mean_ms, min_ms, max_ms, init_ms, first_ms, rss, arena;
+  Num raw, gzip, acc, topk_acc, p50, p90, p99, min_ms, max_ms, init_ms, rss, arena;
   int topk_k = 0;
   std::vector<double> samples;  // timed runs, finite and non-negative
   std::vector<std::string> class_names;
@@ -43,7 +43,7 @@ struct Model {
   std::vector<std::vector<double>> confusion;
   Num agreement;
   std::vector<OutputError> outputs;
-  Num d_acc, d_raw, d_gzip, size_ratio, d_p50, p50_ratio, d_p90, d_rss;
+  Num d_acc, d_raw, size_ratio, d_p50, p50_ratio;
   bool on_size_front = false, on_latency_front = false;
 };
 
