@@ -2,7 +2,8 @@
 // the validation samples: classification (top-1 / top-k accuracy, per-class
 // accuracy, confusion matrix) and the error profile of any model against the
 // baseline's outputs (top-1 agreement, max / mean absolute error, cosine, SNR
-// per output), plus the Pareto fronts of the report.
+// per output), and the Pareto front of any two figures (the report's fronts:
+// compare.h).
 // Not: running models (evaluate.h), rendering (report/).
 #pragma once
 
