@@ -2,6 +2,7 @@
 // original model once (size, accuracy, latency, memory, its outputs on every
 // sample) with the exact settings, so later variants are compared against a
 // recorded baseline. The outputs go beside the JSON (BASE.outputs.npz).
+#include <cmath>
 #include <filesystem>
 
 #include <fmt/core.h>
@@ -10,6 +11,7 @@
 #include "cli/eval_options.h"
 #include "io/file_util.h"
 #include "io/npy.h"
+#include "report/report.h"
 
 namespace tfc::cli {
 namespace {
@@ -45,39 +47,33 @@ Status run_baseline(BaselineOptions& o) {
   TFC_RETURN_IF_ERROR(write_npz(outputs_path, arrays, NpzCompression::kDeflated));
   TFC_ASSIGN_OR_RETURN(std::string outputs_sha, io::sha256_file(outputs_path));
 
-  nlohmann::json j;
-  j["schema"] = "tfcompress-baseline";
-  j["schema_version"] = eval::kBaselineSchemaVersion;
-  j["tool"] = {{"name", "tfcompress"}, {"version", "0.1.0"}};
-  j["created_at"] = eval::utc_now_iso8601();
-  j["host"] = eval::host_json();
-  j["settings"] = eval::settings_json(o.m.settings, data);
-  j["model"] = r.entry;
-  j["outputs"] = {{"file", std::filesystem::path(outputs_path).filename().string()},
-                  {"sha256", outputs_sha},
-                  {"names", r.outputs.names}};
-  TFC_RETURN_IF_ERROR(io::write_file_durable(o.output, j.dump(2) + "\n"));
+  report::BaselineFile b;
+  b.tool = report::this_tool();
+  b.created_at = eval::utc_now_iso8601();
+  b.host = eval::this_host();
+  b.settings = eval::report_settings(o.m.settings, data);
+  b.model = r.entry;
+  b.outputs = {std::filesystem::path(outputs_path).filename().string(), outputs_sha, r.outputs.names};
+  const std::string text = report::baseline_text(b);
+  TFC_RETURN_IF_ERROR(io::write_file_durable(o.output, text));
   if (o.json) {
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}", text);
     return Status::ok();
   }
-  const auto& e = r.entry;
-  fmt::print("baseline {} (sha256 {})\n", name, e["sha256"].get<std::string>().substr(0, 16));
-  fmt::print("  size      {} bytes raw, {} gzip\n", e["size"]["raw_bytes"].get<uint64_t>(),
-             e["size"]["gzip_bytes"].get<uint64_t>());
-  if (e["metrics"]["accuracy"].is_number()) {
-    fmt::print("  accuracy  {:.2f}% top-1, {:.2f}% top-{} on {} samples\n", 100 * e["metrics"]["accuracy"].get<double>(),
-               100 * e["metrics"]["top_k"]["accuracy"].get<double>(), e["metrics"]["top_k"]["k"].get<int>(),
-               data.samples());
+  const report::ModelEntry& e = r.entry;
+  fmt::print("baseline {} (sha256 {})\n", name, e.sha256.substr(0, 16));
+  fmt::print("  size      {} bytes raw, {} gzip\n", e.size.raw_bytes.value_or(0), e.size.gzip_bytes.value_or(0));
+  if (e.metrics.accuracy) {
+    fmt::print("  accuracy  {:.2f}% top-1, {:.2f}% top-{} on {} samples\n", 100 * *e.metrics.accuracy,
+               100 * e.metrics.top_k_accuracy.value_or(NAN), e.metrics.top_k.value_or(0), data.samples());
   }
-  const auto& l = e["latency"];
-  if (l["p50_ms"].is_number()) {
-    fmt::print("  latency   p50 {:.3f} ms, p90 {:.3f} ms, p99 {:.3f} ms ({} runs)\n", l["p50_ms"].get<double>(),
-               l["p90_ms"].is_number() ? l["p90_ms"].get<double>() : NAN,
-               l["p99_ms"].is_number() ? l["p99_ms"].get<double>() : NAN, l["runs"].get<int>());
+  const eval::Latency& l = e.latency;
+  if (l.p50_ms) {
+    fmt::print("  latency   p50 {:.3f} ms, p90 {:.3f} ms, p99 {:.3f} ms ({} runs)\n", *l.p50_ms, l.p90_ms.value_or(NAN),
+               l.p99_ms.value_or(NAN), l.runs);
   }
   fmt::print("  memory    peak RSS {:.1f} MiB, arena {} bytes\n",
-             e["memory"]["peak_rss_bytes"].get<double>() / (1 << 20), e["memory"]["arena_bytes"].get<uint64_t>());
+             static_cast<double>(e.memory.peak_rss_bytes.value_or(0)) / (1 << 20), e.memory.arena_bytes.value_or(0));
   fmt::print("wrote {} and {}\n", o.output, outputs_path);
   return Status::ok();
 }

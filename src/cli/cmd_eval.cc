@@ -14,7 +14,9 @@
 #include "cli/eval_options.h"
 #include "io/file_util.h"
 #include "io/npy.h"
+#include "eval/compare.h"
 #include "report/render.h"
+#include "report/report.h"
 
 namespace tfc::cli {
 namespace {
@@ -28,53 +30,24 @@ struct EvalOptions {
 };
 
 struct Baseline {
-  nlohmann::json file;
+  report::BaselineFile file;
   eval::Outputs outputs;
 };
 
-// j[key] when it is a string, else `fallback` (hand-edited files may hold anything).
-std::string string_at(const nlohmann::json& j, const char* key, const std::string& fallback = "") {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
 Expected<Baseline> load_baseline(const std::string& path) {
-  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file(path));
   Baseline b;
-  b.file = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (b.file.is_discarded() || !b.file.is_object() || string_at(b.file, "schema") != "tfcompress-baseline") {
-    return invalid_argument("{} is not a baseline file (make one with 'tfcompress baseline MODEL --data VAL -o {}')",
-                            path, path);
-  }
-  if (!b.file["schema_version"].is_number_integer()) {
-    return invalid_argument("{}: no integer \"schema_version\"", path);
-  }
-  if (b.file["schema_version"].get<int64_t>() > eval::kBaselineSchemaVersion) {
-    return invalid_argument("{}: baseline schema version {} is newer than this tfcompress reads ({})", path,
-                            b.file["schema_version"].dump(), eval::kBaselineSchemaVersion);
-  }
-  for (const char* key : {"settings", "model", "outputs"}) {
-    if (!b.file.contains(key) || !b.file[key].is_object()) return invalid_argument("{}: no \"{}\" object", path, key);
-  }
-  for (const char* key : {"file", "sha256"}) {
-    if (string_at(b.file["outputs"], key).empty()) return invalid_argument("{}: no \"outputs.{}\" string", path, key);
-  }
-  if (string_at(b.file["model"], "name").empty()) b.file["model"]["name"] = "baseline";
-  const std::filesystem::path outputs =
-      std::filesystem::path(path).parent_path() / string_at(b.file["outputs"], "file");
+  TFC_ASSIGN_OR_RETURN(b.file, report::read_baseline(path));
+  const std::filesystem::path outputs = std::filesystem::path(path).parent_path() / b.file.outputs.file;
   TFC_ASSIGN_OR_RETURN(std::string sha, io::sha256_file(outputs.string()));
-  if (sha != string_at(b.file["outputs"], "sha256")) {
+  if (sha != b.file.outputs.sha256) {
     return invalid_argument("{}: the baseline outputs {} changed since the baseline was recorded (sha256 differs); "
                             "record the baseline again",
                             path, outputs.string());
   }
   TFC_ASSIGN_OR_RETURN(auto arrays, read_npz(outputs.string()));
-  const nlohmann::json names = b.file["outputs"].contains("names") && b.file["outputs"]["names"].is_array()
-                                   ? b.file["outputs"]["names"]
-                                   : nlohmann::json::array();
+  const auto& names = b.file.outputs.names;
   for (size_t i = 0; i < arrays.size(); ++i) {
-    b.outputs.names.push_back(i < names.size() && names[i].is_string() ? names[i].get<std::string>()
-                                                                         : arrays[i].name);
+    b.outputs.names.push_back(i < names.size() && !names[i].empty() ? names[i] : arrays[i].name);
     b.outputs.values.push_back(std::move(arrays[i].array));
   }
   return b;
@@ -82,62 +55,60 @@ Expected<Baseline> load_baseline(const std::string& path) {
 
 // Takes the baseline's recorded settings for options the user did not give,
 // and refuses settings that would make the comparison meaningless.
-Status adopt_baseline_settings(MeasureOptions& m, const nlohmann::json& s, const std::string& path) {
+Status adopt_baseline_settings(MeasureOptions& m, const report::Settings& s, const std::string& path) {
   auto& e = m.settings;
   // Recorded numbers are checked as the options are: within range, and
   // positive unless `zero_ok`.
-  const auto adopt = [&](CLI::Option* opt, auto& value, const char* key, bool zero_ok) -> Status {
+  const auto adopt = [&](CLI::Option* opt, auto& value, const char* key, auto recorded, bool zero_ok) -> Status {
     using T = std::decay_t<decltype(value)>;
-    if (!s.contains(key) || s[key].is_null()) return Status::ok();
-    const double v = s[key].is_number() ? s[key].get<double>() : NAN;
+    if (!recorded) return Status::ok();
+    const double v = static_cast<double>(*recorded);
     if (!(zero_ok ? v >= 0 : v > 0) || v > std::numeric_limits<int>::max()) {
       return invalid_argument("{}: settings.{} must be a {} number, got {}", path, key,
-                              zero_ok ? "non-negative" : "positive", s[key].dump());
+                              zero_ok ? "non-negative" : "positive", v);
     }
-    const T recorded = static_cast<T>(v);
-    if (opt->count() == 0) value = recorded;
-    else if (value != recorded) {
+    const T value_recorded = static_cast<T>(*recorded);
+    if (opt->count() == 0) value = value_recorded;
+    else if (value != value_recorded) {
       fmt::print(stderr, "warning: --{} {} differs from the baseline's {} ({}); latency figures may not compare\n",
-                 key, value, recorded, path);
+                 key, value, value_recorded, path);
     }
     return Status::ok();
   };
-  TFC_RETURN_IF_ERROR(adopt(m.warmup_opt, e.warmup, "warmup", true));
-  TFC_RETURN_IF_ERROR(adopt(m.runs_opt, e.runs, "runs", false));
-  TFC_RETURN_IF_ERROR(adopt(m.threads_opt, e.threads, "threads", false));
-  TFC_RETURN_IF_ERROR(adopt(m.top_k_opt, e.top_k, "top_k", false));
-  TFC_RETURN_IF_ERROR(adopt(m.max_seconds_opt, e.max_seconds, "max_seconds", false));
-  if (!s.contains("samples") || !s["samples"].is_number_integer() || s["samples"].get<int64_t>() <= 0) {
+  TFC_RETURN_IF_ERROR(adopt(m.warmup_opt, e.warmup, "warmup", s.warmup, true));
+  TFC_RETURN_IF_ERROR(adopt(m.runs_opt, e.runs, "runs", s.runs, false));
+  TFC_RETURN_IF_ERROR(adopt(m.threads_opt, e.threads, "threads", s.threads, false));
+  TFC_RETURN_IF_ERROR(adopt(m.top_k_opt, e.top_k, "top_k", s.top_k, false));
+  TFC_RETURN_IF_ERROR(adopt(m.max_seconds_opt, e.max_seconds, "max_seconds", s.max_seconds, false));
+  if (!s.samples || *s.samples <= 0) {
     return invalid_argument("{}: settings.samples must be a positive integer, got {}", path,
-                            s.contains("samples") ? s["samples"].dump() : "nothing");
+                            s.samples ? std::to_string(*s.samples) : "nothing");
   }
-  if (m.samples_opt->count() == 0) e.max_samples = s["samples"].get<int64_t>();
-  if (m.input_scale_opt->count() == 0 && s.contains("input_scale") && s["input_scale"].is_number()) {
-    m.input_scale = s["input_scale"].get<float>();
+  if (m.samples_opt->count() == 0) e.max_samples = *s.samples;
+  if (m.input_scale_opt->count() == 0 && s.input_scale) {
+    m.input_scale = static_cast<float>(*s.input_scale);
     e.input_scale = m.input_scale;
   }
-  if (m.arithmetic_opt->count() == 0 && s.contains("arithmetic") && s["arithmetic"].is_string()) {
-    e.arithmetic = s["arithmetic"].get<std::string>();
+  if (m.arithmetic_opt->count() == 0 && !s.arithmetic.empty()) {
+    e.arithmetic = s.arithmetic;
     if (e.arithmetic != "litert" && e.arithmetic != "reference") {
       return invalid_argument("{}: settings.arithmetic must be \"litert\" or \"reference\", got \"{}\"", path,
                               e.arithmetic);
     }
   }
-  if (m.labels.empty() && s.contains("labels") && s["labels"].is_string()) m.labels = s["labels"].get<std::string>();
+  if (m.labels.empty() && s.labels) m.labels = *s.labels;
   return Status::ok();
 }
 
 // The kernels a baseline was measured with: settings.kernels, or "reference"
 // for a baseline recorded before there were fast kernels (its runtime was the
 // reference kernels).
-Expected<std::string> baseline_kernels(const nlohmann::json& s, const std::string& path) {
-  if (!s.contains("kernels") || s["kernels"].is_null()) return std::string("reference");
-  const std::string k = string_at(s, "kernels");
-  if (k != "fast" && k != "reference") {
-    return invalid_argument("{}: settings.kernels must be \"fast\" or \"reference\", got {}", path,
-                            s["kernels"].dump());
+Expected<std::string> baseline_kernels(const report::Settings& s, const std::string& path) {
+  if (!s.kernels) return std::string("reference");
+  if (*s.kernels != "fast" && *s.kernels != "reference") {
+    return invalid_argument("{}: settings.kernels must be \"fast\" or \"reference\", got \"{}\"", path, *s.kernels);
   }
-  return k;
+  return *s.kernels;
 }
 
 // Without --kernels, eval measures with the baseline's kernels. With other
@@ -192,11 +163,11 @@ Status run_eval(EvalOptions& o) {
   std::string base_kernels;
   if (!o.baseline.empty()) {
     TFC_ASSIGN_OR_RETURN(base, load_baseline(o.baseline));
-    TFC_RETURN_IF_ERROR(adopt_baseline_settings(o.m, base->file["settings"], o.baseline));
-    TFC_ASSIGN_OR_RETURN(base_kernels, baseline_kernels(base->file["settings"], o.baseline));
+    TFC_RETURN_IF_ERROR(adopt_baseline_settings(o.m, base->file.settings, o.baseline));
+    TFC_ASSIGN_OR_RETURN(base_kernels, baseline_kernels(base->file.settings, o.baseline));
     if (o.m.kernels_opt->count() == 0) {
       o.m.settings.kernels = base_kernels;
-      if (!base->file["settings"].contains("kernels") && !o.m.quiet) {
+      if (!base->file.settings.kernels && !o.m.quiet) {
         fmt::print(stderr, "note: the baseline {} predates --kernels and was measured with the reference kernels; "
                            "measuring with them too (record the baseline again for the fast kernels)\n",
                    o.baseline);
@@ -209,13 +180,13 @@ Status run_eval(EvalOptions& o) {
   TFC_ASSIGN_OR_RETURN(eval::EvalData data,
                        eval::load_eval_data(o.m.data, o.m.labels, o.m.settings.input_scale, o.m.settings.max_samples));
   if (base) {
-    const auto& s = base->file["settings"];
-    if (string_at(s, "data_sha256") != data.sha256) {
+    const report::Settings& s = base->file.settings;
+    if (s.data_sha256 != data.sha256) {
       return invalid_argument("the baseline {} was recorded on other data ({}) than --data {}; evaluate on the same "
                               "samples or record a new baseline",
-                              o.baseline, string_at(s, "data", "?"), o.m.data);
+                              o.baseline, s.data.empty() ? "?" : s.data, o.m.data);
     }
-    const int64_t recorded = s["samples"].get<int64_t>();  // checked by adopt_baseline_settings
+    const int64_t recorded = *s.samples;  // checked by adopt_baseline_settings
     if (recorded != data.samples()) {
       return invalid_argument("the baseline {} scored {} samples but this run scores {}; use --samples {}",
                               o.baseline, recorded, data.samples(), recorded);
@@ -228,57 +199,56 @@ Status run_eval(EvalOptions& o) {
                o.m.settings.threads);
   }
 
-  const std::string base_name = base ? string_at(base->file["model"], "name") : "";
+  const std::string base_name = base ? base->file.model.name : "";
   const auto names = model_names(o.models, base_name);
-  nlohmann::json report;
-  report["schema"] = report::kReportSchema;
-  report["schema_version"] = eval::kReportSchemaVersion;
-  report["tool"] = {{"name", "tfcompress"}, {"version", "0.1.0"}};
-  report["created_at"] = eval::utc_now_iso8601();
-  report["host"] = eval::host_json();
-  report["settings"] = eval::settings_json(o.m.settings, data);
-  report["baseline"] = base ? base->file["model"] : nlohmann::json(nullptr);
-  if (base) report["baseline"]["recorded_at"] = string_at(base->file, "created_at");
-  report["models"] = nlohmann::json::array();
+  report::Report report;
+  report.tool = report::this_tool();
+  report.created_at = eval::utc_now_iso8601();
+  report.host = eval::this_host();
+  report.settings = eval::report_settings(o.m.settings, data);
+  if (base) {
+    report.baseline = base->file.model;
+    report.baseline->recorded_at = base->file.created_at;
+  }
   std::vector<eval::ModelSpec> specs;
   for (size_t i = 0; i < o.models.size(); ++i) specs.push_back({o.models[i], names[i]});
   // The baseline model joins the timed rounds when its file is still there
   // unchanged, so that latency deltas compare runs on the same machine state.
   std::vector<eval::ModelSpec> also_time;
   if (base) {
-    const std::string path = string_at(base->file["model"], "path");
+    const std::string& path = base->file.model.path;
     auto sha = io::sha256_file(path);
-    const bool retimed = sha && *sha == string_at(base->file["model"], "sha256");
+    const bool retimed = sha && *sha == base->file.model.sha256;
     TFC_RETURN_IF_ERROR(check_baseline_kernels(o.m, base_kernels, retimed, o.baseline));
     if (retimed) {
       also_time.push_back({path, base_name});
     } else if (!o.m.quiet) {
       fmt::print(stderr, "note: the baseline model {} is not available unchanged; its latency is the one recorded "
                          "on {}\n",
-                 path, string_at(base->file, "created_at", "?"));
+                 path, base->file.created_at.empty() ? "?" : base->file.created_at);
     }
   }
   std::vector<eval::Latency> base_latency;
   TFC_ASSIGN_OR_RETURN(auto results, eval::evaluate_models(specs, data, o.m.settings, also_time, &base_latency));
   if (!base_latency.empty()) {
-    report["baseline"]["recorded_latency"] = report["baseline"]["latency"];
-    report["baseline"]["latency"] = eval::latency_json(base_latency[0]);
+    report.baseline->recorded_latency = report.baseline->latency;
+    report.baseline->latency = base_latency[0];
   }
   for (size_t i = 0; i < results.size(); ++i) {
     if (base) {
-      TFC_RETURN_IF_ERROR(eval::compare_to_baseline(results[i], report["baseline"], base->outputs)
+      TFC_RETURN_IF_ERROR(eval::compare_to_baseline(results[i], *report.baseline, base->outputs)
                               .with_context(fmt::format("comparing {} with the baseline", o.models[i])));
     }
-    report["models"].push_back(std::move(results[i].entry));
+    report.models.push_back(std::move(results[i].entry));
   }
-  std::vector<const nlohmann::json*> entries;
-  if (base) entries.push_back(&report["baseline"]);
-  for (const auto& m : report["models"]) entries.push_back(&m);
-  report["pareto"] = eval::pareto_json(entries);
+  std::vector<const report::ModelEntry*> entries;
+  if (report.baseline) entries.push_back(&*report.baseline);
+  for (const auto& m : report.models) entries.push_back(&m);
+  report.pareto = eval::pareto_of(entries);
 
   if (!o.out_dir.empty()) TFC_RETURN_IF_ERROR(report::write_report_files(report, o.out_dir));
   if (o.json) {
-    fmt::print("{}\n", report.dump(2));
+    fmt::print("{}", report::report_text(report));
   } else {
     fmt::print("{}", report::render_markdown(report));
     if (!o.out_dir.empty()) {

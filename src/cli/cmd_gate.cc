@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "eval/gate.h"
 #include "io/file_util.h"
+#include "report/report.h"
 
 namespace tfc::cli {
 namespace {
@@ -27,7 +28,7 @@ Expected<nlohmann::json> read_json(const std::string& path, const char* what) {
 }
 
 Status run_gate(const GateOptions& o) {
-  TFC_ASSIGN_OR_RETURN(nlohmann::json report, read_json(o.report, "report"));
+  TFC_ASSIGN_OR_RETURN(report::Report report, report::read_report(o.report));
   TFC_ASSIGN_OR_RETURN(nlohmann::json budget_json, read_json(o.budget, "budget"));
   auto budget = eval::parse_budget(budget_json);
   if (!budget) return budget.status().with_context(o.budget);
@@ -69,13 +70,16 @@ Command gate_command() {
             app.add_flag("--json", o->json, "Print the result as JSON");
             std::string keys;
             for (const auto& k : eval::budget_keys()) {
+              const std::string unit = k.unit;
               keys += fmt::format("  {:24} {} ({})\n", k.key, k.what,
-                                  std::string(k.unit) == "fraction" ? "fraction, 0.9 = 90%" : k.unit);
+                                  unit == "fraction" ? "fraction, 0.9 = 90%"
+                                  : unit == "ratio"  ? "model / baseline, 1.5 = 50% above the baseline"
+                                                     : unit);
             }
             app.footer("Budget keys (any subset; unknown keys are an error):\n" + keys +
                        "Example budget.json:\n"
                        "  {\"max_latency_p90_ms\": 2.0, \"max_size_bytes\": 200000, \"min_accuracy\": 0.85,\n"
-                       "   \"max_accuracy_drop\": 0.01}\n"
+                       "   \"max_accuracy_drop\": 0.01, \"max_latency_ratio\": 1.5, \"max_size_ratio\": 0.5}\n"
                        "Example:\n  tfcompress gate report/report.json --budget budget.json");
             return [o] { return run_gate(*o); };
           }};

@@ -8,11 +8,10 @@
 #include <system_error>
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
-
 #include "cli/commands.h"
 #include "io/file_util.h"
 #include "report/render.h"
+#include "report/report.h"
 
 namespace tfc::cli {
 namespace {
@@ -23,17 +22,8 @@ struct ReportOptions {
   std::string format = "all";
 };
 
-Expected<nlohmann::json> read_report(const std::string& path) {
-  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file(path));
-  nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid_argument("{} is not valid JSON", path);
-  Status s = report::check_report_schema(j);
-  if (!s.is_ok()) return s.with_context(path);
-  return j;
-}
-
 Status run_report(const ReportOptions& o) {
-  TFC_ASSIGN_OR_RETURN(nlohmann::json report, read_report(o.report));
+  TFC_ASSIGN_OR_RETURN(report::Report report, report::read_report(o.report));
   std::error_code ec;
   std::filesystem::create_directories(o.out_dir, ec);
   if (ec) return invalid_argument("cannot create output directory {}: {}", o.out_dir, ec.message());

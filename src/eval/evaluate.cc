@@ -22,6 +22,7 @@
 
 #include "analysis/tensor_values.h"
 #include "calibration/observer.h"
+#include "eval/compare.h"
 #include "io/file_util.h"
 #include "io/tflite_reader.h"
 #include "runtime/interpreter.h"
@@ -285,13 +286,13 @@ Status set_timing_input(Loaded& m, const EvalData& data) {
 // Phase one for one model: everything but the timed runs.
 Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, const EvalSettings& s, Latency& latency) {
   ModelResult r;
-  nlohmann::json& e = r.entry;
+  report::ModelEntry& e = r.entry;
   TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file(spec.path));
   TFC_ASSIGN_OR_RETURN(uint64_t gz, io::gzip_size(bytes));
-  e["name"] = spec.name;
-  e["path"] = spec.path;
-  e["sha256"] = io::sha256_hex(bytes);
-  e["size"] = {{"raw_bytes", bytes.size()}, {"gzip_bytes", gz}};
+  e.name = spec.name;
+  e.path = spec.path;
+  e.sha256 = io::sha256_hex(bytes);
+  e.size = {bytes.size(), gz};
   bytes = {};
 
   const bool per_model_rss = reset_peak_rss();
@@ -358,18 +359,14 @@ Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, c
     r.outputs.names.push_back(m.interp->output_tensor(o).name);
     r.outputs.values.push_back(std::move(a));
   }
-  e["memory"] = {{"arena_bytes", m.interp->arena_bytes()},
-                 {"peak_rss_bytes", peak_rss_bytes()},
-                 {"peak_rss_scope", per_model_rss ? "model" : "process"}};
+  e.memory = {m.interp->arena_bytes(), peak_rss_bytes(), per_model_rss ? "model" : "process"};
   const Array& scores = r.outputs.values[0];
   if (data.labels && scores.shape.size() == 2 && scores.shape[0] == n && scores.shape[1] >= 2) {
     TFC_ASSIGN_OR_RETURN(Classification c, classify(scores, *data.labels, s.top_k));
-    e["metrics"] = classification_json(c);
+    e.metrics = report::classification_metrics(c);
   } else {
-    e["metrics"] = {{"task", "outputs"}, {"samples", n}, {"accuracy", nullptr}};
+    e.metrics = report::outputs_metrics(n);
   }
-  e["error_vs_baseline"] = nullptr;
-  e["deltas"] = nullptr;
   return r;
 }
 
@@ -434,7 +431,7 @@ Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>&
       TFC_ASSIGN_OR_RETURN(latencies[i], run_runner(s.runner, timed[i].path, s.threads));
     }
   }
-  for (size_t i = 0; i < specs.size(); ++i) results[i].entry["latency"] = latency_json(latencies[i]);
+  for (size_t i = 0; i < specs.size(); ++i) results[i].entry.latency = latencies[i];
   if (also_latencies) also_latencies->assign(latencies.begin() + static_cast<std::ptrdiff_t>(specs.size()), latencies.end());
   return results;
 }
@@ -445,49 +442,9 @@ Expected<ModelResult> evaluate_model(const std::string& path, const std::string&
   return std::move(results[0]);
 }
 
-namespace {
-
-// The numbers of an array (nullopt for other elements); empty when there is none.
-std::vector<std::optional<double>> number_array_at(const nlohmann::json& j, const nlohmann::json::json_pointer& p) {
-  std::vector<std::optional<double>> out;
-  if (!j.contains(p) || !j.at(p).is_array()) return out;
-  for (const auto& v : j.at(p)) out.push_back(v.is_number() ? std::optional<double>(v.get<double>()) : std::nullopt);
-  return out;
-}
-
-}  // namespace
-
-Status compare_to_baseline(ModelResult& model, const nlohmann::json& base, const Outputs& baseline_outputs) {
-  TFC_ASSIGN_OR_RETURN(ErrorProfile profile, error_profile(model.outputs, baseline_outputs));
-  nlohmann::json& e = model.entry;
-  e["error_vs_baseline"] = error_profile_json(profile);
-  nlohmann::json d = nlohmann::json::object();
-  using P = nlohmann::json::json_pointer;
-  const auto diff = [&](const char* key, const char* pointer, bool ratio_too, const char* ratio_key) {
-    const auto a = json_number(e, pointer), b = json_number(base, pointer);
-    d[key] = a && b ? nlohmann::json(*a - *b) : nlohmann::json(nullptr);
-    if (ratio_too) d[ratio_key] = a && b && *b != 0 ? nlohmann::json(*a / *b) : nlohmann::json(nullptr);
-  };
-  diff("accuracy", "/metrics/accuracy", false, nullptr);
-  diff("size_raw_bytes", "/size/raw_bytes", true, "size_ratio");
-  diff("gzip_bytes", "/size/gzip_bytes", true, "gzip_ratio");
-  diff("latency_p50_ms", "/latency/p50_ms", true, "latency_p50_ratio");
-  diff("latency_p90_ms", "/latency/p90_ms", false, nullptr);
-  diff("latency_p99_ms", "/latency/p99_ms", false, nullptr);
-  diff("peak_rss_bytes", "/memory/peak_rss_bytes", false, nullptr);
-  diff("arena_bytes", "/memory/arena_bytes", false, nullptr);
-  // Per-class accuracy deltas, when both are classifiers with the same classes.
-  // A class whose baseline figure is not a number gets null.
-  const auto mc = number_array_at(e, P("/metrics/per_class_accuracy"));
-  const auto bc = number_array_at(base, P("/metrics/per_class_accuracy"));
-  if (!mc.empty() && mc.size() == bc.size()) {
-    nlohmann::json per_class = nlohmann::json::array();
-    for (size_t k = 0; k < mc.size(); ++k) {
-      per_class.push_back(mc[k] && bc[k] ? nlohmann::json(*mc[k] - *bc[k]) : nlohmann::json(nullptr));
-    }
-    d["per_class_accuracy"] = per_class;
-  }
-  e["deltas"] = d;
+Status compare_to_baseline(ModelResult& model, const report::ModelEntry& base, const Outputs& baseline_outputs) {
+  TFC_ASSIGN_OR_RETURN(model.entry.error_vs_baseline, error_profile(model.outputs, baseline_outputs));
+  model.entry.deltas = deltas_against(model.entry, base);
   return Status::ok();
 }
 
@@ -500,7 +457,7 @@ std::string utc_now_iso8601() {
   return buf;
 }
 
-nlohmann::json host_json() {
+report::Host this_host() {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   std::string cpu;
@@ -515,46 +472,27 @@ nlohmann::json host_json() {
   }
   utsname u{};
   ::uname(&u);
-  return {{"hostname", host},
-          {"cpu", cpu},
-          {"cores", std::thread::hardware_concurrency()},
-          {"os", fmt::format("{} {} {}", u.sysname, u.release, u.machine)}};
+  return {host, cpu, fmt::format("{} {} {}", u.sysname, u.release, u.machine),
+          static_cast<int64_t>(std::thread::hardware_concurrency())};
 }
 
-nlohmann::json settings_json(const EvalSettings& s, const EvalData& data) {
-  return {{"data", data.spec},
-          {"labels", data.labels_spec.empty() ? nlohmann::json(nullptr) : nlohmann::json(data.labels_spec)},
-          {"data_sha256", data.sha256},
-          {"samples", data.samples()},
-          {"input_scale", s.input_scale ? nlohmann::json(*s.input_scale) : nlohmann::json(nullptr)},
-          {"warmup", s.warmup},
-          {"runs", s.runs},
-          {"max_seconds", s.max_seconds},
-          {"threads", s.threads},
-          {"kernels", s.kernels},
-          {"runtime", s.kernels},  // schema version 1's name for the kernels
-          {"arithmetic", s.arithmetic},
-          {"top_k", s.top_k},
-          {"runner", s.runner.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.runner)}};
-}
-
-nlohmann::json pareto_json(const std::vector<const nlohmann::json*>& entries) {
-  std::vector<std::optional<double>> acc, size, p50;
-  for (const auto* e : entries) {
-    acc.push_back(json_number(*e, "/metrics/accuracy"));
-    size.push_back(json_number(*e, "/size/raw_bytes"));
-    p50.push_back(json_number(*e, "/latency/p50_ms"));
-  }
-  const auto names = [&](const std::vector<size_t>& idx) {
-    nlohmann::json out = nlohmann::json::array();
-    for (size_t i : idx) {
-      const auto name = entries[i]->find("name");
-      out.push_back(name != entries[i]->end() ? *name : nlohmann::json(nullptr));
-    }
-    return out;
-  };
-  return {{"accuracy_vs_size", names(pareto_front(acc, size))},
-          {"accuracy_vs_latency", names(pareto_front(acc, p50))}};
+report::Settings report_settings(const EvalSettings& s, const EvalData& data) {
+  report::Settings r;
+  r.data = data.spec;
+  if (!data.labels_spec.empty()) r.labels = data.labels_spec;
+  r.data_sha256 = data.sha256;
+  r.samples = data.samples();
+  if (s.input_scale) r.input_scale = *s.input_scale;
+  r.warmup = s.warmup;
+  r.runs = s.runs;
+  r.max_seconds = s.max_seconds;
+  r.threads = s.threads;
+  r.kernels = s.kernels;
+  r.runtime = s.kernels;  // schema version 1's name for the kernels
+  r.arithmetic = s.arithmetic;
+  r.top_k = s.top_k;
+  if (!s.runner.empty()) r.runner = s.runner;
+  return r;
 }
 
 }  // namespace tfc::eval

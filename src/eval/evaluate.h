@@ -12,18 +12,14 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/progress.h"
 #include "core/status.h"
 #include "eval/latency.h"
 #include "eval/metrics.h"
 #include "io/dataset.h"
+#include "report/report.h"
 
 namespace tfc::eval {
-
-inline constexpr int kReportSchemaVersion = 1;
-inline constexpr int kBaselineSchemaVersion = 1;
 
 struct EvalSettings {
   int warmup = 20;             // untimed runs before timing
@@ -53,7 +49,7 @@ Expected<EvalData> load_eval_data(const std::string& spec, const std::string& la
                                   std::optional<float> input_scale, int64_t max_samples);
 
 struct ModelResult {
-  nlohmann::json entry;        // a MODEL of docs/REPORT.md without error_vs_baseline / deltas
+  report::ModelEntry entry;    // without error_vs_baseline / deltas
   Outputs outputs;             // over every sample
 };
 
@@ -81,16 +77,14 @@ Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>&
 Expected<ModelResult> evaluate_model(const std::string& path, const std::string& name, const EvalData& data,
                                      const EvalSettings& settings);
 
-// Fills entry["error_vs_baseline"] and entry["deltas"] against `baseline`.
-Status compare_to_baseline(ModelResult& model, const nlohmann::json& baseline_entry, const Outputs& baseline_outputs);
+// Fills entry.error_vs_baseline and entry.deltas against `baseline`.
+Status compare_to_baseline(ModelResult& model, const report::ModelEntry& baseline_entry,
+                           const Outputs& baseline_outputs);
 
-// The "settings" and "host" objects of a report.
-nlohmann::json settings_json(const EvalSettings& settings, const EvalData& data);
-nlohmann::json host_json();
+// The settings and host of a report or baseline.
+report::Settings report_settings(const EvalSettings& settings, const EvalData& data);
+report::Host this_host();
 std::string utc_now_iso8601();
-
-// "pareto" of a report over `entries` (baseline first when present).
-nlohmann::json pareto_json(const std::vector<const nlohmann::json*>& entries);
 
 // Replaces {model} (shell-quoted) and {threads} in a runner command.
 std::string expand_runner(const std::string& command, const std::string& model_path, int threads);

@@ -1,8 +1,6 @@
 // Budgets and their check against a report (see gate.h).
 #include "eval/gate.h"
 
-#include "eval/metrics.h"
-
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -12,53 +10,68 @@
 namespace tfc::eval {
 namespace {
 
-// The "name" of a model entry, or "" when it has none.
-std::string name_of(const nlohmann::json& m) {
-  const auto it = m.find("name");
-  return it != m.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 bool is_fraction_key(const std::string& key) {
   return key == "min_accuracy" || key == "max_accuracy_drop" || key == "min_top_k_accuracy" ||
          key == "min_top1_agreement";
 }
 
-// The figure `key` limits, for model entry `m` of `report`.
-std::optional<double> figure(const std::string& key, const nlohmann::json& m, const nlohmann::json& report) {
-  if (key == "max_latency_p50_ms") return json_number(m, "/latency/p50_ms");
-  if (key == "max_latency_p90_ms") return json_number(m, "/latency/p90_ms");
-  if (key == "max_latency_p99_ms") return json_number(m, "/latency/p99_ms");
-  if (key == "max_latency_mean_ms") return json_number(m, "/latency/mean_ms");
-  if (key == "max_init_ms") return json_number(m, "/latency/init_ms");
-  if (key == "max_peak_memory_bytes") return json_number(m, "/memory/peak_rss_bytes");
-  if (key == "max_arena_bytes") return json_number(m, "/memory/arena_bytes");
-  if (key == "max_size_bytes") return json_number(m, "/size/raw_bytes");
-  if (key == "max_gzip_size_bytes") return json_number(m, "/size/gzip_bytes");
-  if (key == "min_accuracy") return json_number(m, "/metrics/accuracy");
-  if (key == "min_top_k_accuracy") return json_number(m, "/metrics/top_k/accuracy");
-  if (key == "min_top1_agreement") return json_number(m, "/error_vs_baseline/top1_agreement");
+// Keys whose figure compares a model with the report's baseline.
+bool needs_baseline(const std::string& key) {
+  return key == "max_accuracy_drop" || key == "min_top1_agreement" || key == "min_snr_db" ||
+         key == "max_latency_ratio" || key == "max_size_ratio" || key == "max_peak_memory_ratio";
+}
+
+template <typename T>
+std::optional<double> num(const std::optional<T>& v) {
+  return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt;
+}
+
+// `a` / `b`; missing when either is, or `b` is not positive.
+std::optional<double> ratio(std::optional<double> a, std::optional<double> b) {
+  return a && b && *b > 0 ? std::optional<double>(*a / *b) : std::nullopt;
+}
+
+// The worst (lowest) SNR over the outputs compared with the baseline.
+std::optional<double> worst_snr(const report::ModelEntry& m) {
+  if (!m.error_vs_baseline) return std::nullopt;
+  double worst = INFINITY;
+  for (const auto& o : m.error_vs_baseline->outputs) {
+    if (std::isfinite(o.snr_db)) worst = std::min(worst, o.snr_db);
+  }
+  return std::isfinite(worst) ? std::optional<double>(worst) : std::nullopt;
+}
+
+// The figure `key` limits, for model `m`; `base` is the report's baseline.
+std::optional<double> figure(const std::string& key, const report::ModelEntry& m, const report::ModelEntry* base) {
+  const eval::Latency& l = m.latency;
+  if (key == "max_latency_p50_ms") return l.p50_ms;
+  if (key == "max_latency_p90_ms") return l.p90_ms;
+  if (key == "max_latency_p99_ms") return l.p99_ms;
+  if (key == "max_latency_mean_ms") return l.mean_ms;
+  if (key == "max_init_ms") return l.init_ms;
+  if (key == "max_peak_memory_bytes") return num(m.memory.peak_rss_bytes);
+  if (key == "max_arena_bytes") return num(m.memory.arena_bytes);
+  if (key == "max_size_bytes") return num(m.size.raw_bytes);
+  if (key == "max_gzip_size_bytes") return num(m.size.gzip_bytes);
+  if (key == "min_accuracy") return m.metrics.accuracy;
+  if (key == "min_top_k_accuracy") return m.metrics.top_k_accuracy;
+  if (key == "min_top1_agreement") return m.error_vs_baseline ? m.error_vs_baseline->top1_agreement : std::nullopt;
+  if (key == "min_snr_db") return worst_snr(m);
+  if (base == nullptr) return std::nullopt;
   if (key == "max_accuracy_drop") {
-    const auto acc = json_number(m, "/metrics/accuracy");
-    if (!report.contains("baseline") || report["baseline"].is_null()) return std::nullopt;
-    const auto base = json_number(report["baseline"], "/metrics/accuracy");
-    if (!acc || !base) return std::nullopt;
-    return *base - *acc;
+    const auto acc = m.metrics.accuracy, b = base->metrics.accuracy;
+    return acc && b ? std::optional<double>(*b - *acc) : std::nullopt;
   }
-  if (key == "min_snr_db") {
-    const nlohmann::json::json_pointer p("/error_vs_baseline/outputs");
-    if (!m.contains(p) || !m.at(p).is_array() || m.at(p).empty()) return std::nullopt;
-    double worst = INFINITY;
-    for (const auto& o : m.at(p)) {
-      if (o.contains("snr_db") && o["snr_db"].is_number()) worst = std::min(worst, o["snr_db"].get<double>());
-    }
-    return std::isfinite(worst) ? std::optional<double>(worst) : std::nullopt;
-  }
+  if (key == "max_latency_ratio") return ratio(l.p50_ms, base->latency.p50_ms);
+  if (key == "max_size_ratio") return ratio(num(m.size.raw_bytes), num(base->size.raw_bytes));
+  if (key == "max_peak_memory_ratio") return ratio(num(m.memory.peak_rss_bytes), num(base->memory.peak_rss_bytes));
   return std::nullopt;
 }
 
 std::string show(double v, const std::string& unit) {
   if (unit == "fraction") return fmt::format("{:.4f} ({:.2f}%)", v, 100 * v);
   if (unit == "bytes") return fmt::format("{:.0f} bytes", v);
+  if (unit == "ratio") return fmt::format("{:.4g}x", v);
   return fmt::format("{:.4g} {}", v, unit);
 }
 
@@ -80,6 +93,9 @@ const std::vector<BudgetKey>& budget_keys() {
       {"max_accuracy_drop", "accuracy drop against the baseline", "fraction", true},
       {"min_top1_agreement", "top-1 agreement with the baseline", "fraction", false},
       {"min_snr_db", "output SNR against the baseline (worst output)", "dB", false},
+      {"max_latency_ratio", "p50 latency relative to the baseline's p50", "ratio", true},
+      {"max_size_ratio", "size on disk relative to the baseline's", "ratio", true},
+      {"max_peak_memory_ratio", "peak resident memory relative to the baseline's", "ratio", true},
   };
   return keys;
 }
@@ -110,48 +126,40 @@ Expected<Budget> parse_budget(const nlohmann::json& j) {
   return b;
 }
 
-Expected<GateResult> check_budget(const nlohmann::json& report, const Budget& budget,
+Expected<GateResult> check_budget(const report::Report& report, const Budget& budget,
                                   const std::vector<std::string>& only) {
-  if (!report.is_object() || !report.contains("schema") || report["schema"] != "tfcompress-report") {
-    return invalid_argument("not a tfcompress report (its \"schema\" is not \"tfcompress-report\")");
+  const auto named = [&](const std::string& name) {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  };
+  std::vector<const report::ModelEntry*> entries;
+  for (const auto& m : report.models) {
+    if (named(m.name)) entries.push_back(&m);
   }
-  if (!report.contains("models") || !report["models"].is_array()) {
-    return invalid_argument("the report has no \"models\" list");
-  }
-  std::vector<const nlohmann::json*> entries;
-  for (const auto& m : report["models"]) {
-    if (!m.is_object()) return invalid_argument("the report's \"models\" holds {} where a model object belongs", m.dump());
-    if (only.empty() || std::find(only.begin(), only.end(), name_of(m)) != only.end()) entries.push_back(&m);
-  }
-  const bool has_baseline = report.contains("baseline") && report["baseline"].is_object();
-  if (has_baseline && !only.empty() &&
-      std::find(only.begin(), only.end(), name_of(report["baseline"])) != only.end()) {
-    entries.insert(entries.begin(), &report["baseline"]);
-  }
+  const report::ModelEntry* base = report.baseline ? &*report.baseline : nullptr;
+  if (base && !only.empty() && named(base->name)) entries.insert(entries.begin(), base);
   for (const std::string& name : only) {
     const bool found = std::any_of(entries.begin(), entries.end(),
-                                   [&](const nlohmann::json* e) { return name_of(*e) == name; });
+                                   [&](const report::ModelEntry* e) { return e->name == name; });
     if (!found) return not_found("the report has no model named '{}'", name);
   }
   if (entries.empty()) return invalid_argument("the report holds no models to gate");
   for (const auto& [key, limit] : budget.limits) {
-    const bool needs_baseline = key == "max_accuracy_drop" || key == "min_top1_agreement" || key == "min_snr_db";
-    if (needs_baseline && !has_baseline) {
+    if (needs_baseline(key) && !base) {
       return invalid_argument("budget '{}' compares against the baseline, but the report has none; evaluate with "
                               "--baseline baseline.json (made by 'tfcompress baseline')",
                               key);
     }
   }
   GateResult result;
-  for (const nlohmann::json* m : entries) {
-    const std::string name = name_of(*m).empty() ? "?" : name_of(*m);
+  for (const report::ModelEntry* m : entries) {
+    const std::string name = m->name.empty() ? "?" : m->name;
     result.models.push_back(name);
     for (const auto& [key, limit] : budget.limits) {
       const auto& keys = budget_keys();
       const std::string& key_name = key;  // a structured binding cannot be captured by clang 14
       const BudgetKey& k =
           *std::find_if(keys.begin(), keys.end(), [&](const BudgetKey& x) { return key_name == x.key; });
-      const auto actual = figure(key, *m, report);
+      const auto actual = figure(key, *m, base);
       Violation v{name, key, limit, actual, ""};
       if (!actual) {
         v.message = fmt::format("{} {}: the report has no {} for this model", key, show(limit, k.unit), k.what);

@@ -1,6 +1,7 @@
 // CI gates: a budget file of limits (latency percentiles, peak memory, size,
 // minimum accuracy, maximum drop against the baseline, agreement with the
-// baseline) checked against the models of an evaluation report. Unknown keys
+// baseline, p50 latency / size / peak memory as ratios of the baseline's)
+// checked against the models of an evaluation report. Unknown keys
 // in a budget are an error, so that a typo never silently disables a limit; a
 // limit on a figure the report does not hold fails, naming what is missing.
 // Not: measuring (evaluate.h).
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "report/report.h"
 
 namespace tfc::eval {
 
@@ -46,7 +48,7 @@ struct GateResult {
 
 // Checks every model of `report` (or those named in `only`; the baseline when
 // it is named) against `budget`.
-Expected<GateResult> check_budget(const nlohmann::json& report, const Budget& budget,
+Expected<GateResult> check_budget(const report::Report& report, const Budget& budget,
                                   const std::vector<std::string>& only = {});
 nlohmann::json gate_json(const GateResult& result, const Budget& budget);
 

@@ -109,22 +109,6 @@ Expected<Classification> classify(const Array& scores, const std::vector<int64_t
   return c;
 }
 
-nlohmann::json classification_json(const Classification& c) {
-  nlohmann::json j;
-  j["task"] = "classification";
-  j["samples"] = c.samples;
-  j["accuracy"] = c.accuracy;
-  j["top_k"] = {{"k", c.top_k}, {"accuracy", c.top_k_accuracy}};
-  j["num_classes"] = c.num_classes;
-  std::vector<std::string> names;
-  for (int64_t k = 0; k < c.num_classes; ++k) names.push_back(std::to_string(k));
-  j["class_names"] = names;
-  j["per_class_accuracy"] = c.per_class_accuracy;
-  j["per_class_count"] = c.per_class_count;
-  j["confusion"] = c.confusion;
-  return j;
-}
-
 Expected<ErrorProfile> error_profile(const Outputs& model, const Outputs& reference) {
   if (model.values.size() != reference.values.size()) {
     return invalid_argument("the model has {} outputs but the baseline has {}", model.values.size(),
@@ -198,14 +182,6 @@ nlohmann::json error_profile_json(const ErrorProfile& e) {
                             {"nonfinite_values", o.nonfinite}});
   }
   return j;
-}
-
-std::optional<double> json_number(const nlohmann::json& j, const std::string& pointer) {
-  const nlohmann::json::json_pointer p(pointer);
-  if (!j.is_object() || !j.contains(p)) return std::nullopt;
-  const auto& v = j.at(p);
-  if (!v.is_number()) return std::nullopt;
-  return v.get<double>();
 }
 
 std::vector<size_t> pareto_front(const std::vector<std::optional<double>>& quality,

@@ -2,7 +2,8 @@
 // the validation samples: classification (top-1 / top-k accuracy, per-class
 // accuracy, confusion matrix) and the error profile of any model against the
 // baseline's outputs (top-1 agreement, max / mean absolute error, cosine, SNR
-// per output), plus the Pareto fronts of the report.
+// per output), and the Pareto front of any two figures (the report's fronts:
+// compare.h).
 // Not: running models (evaluate.h), rendering (report/).
 #pragma once
 
@@ -42,7 +43,6 @@ struct Classification {
 // `scores` [N, C] (C >= 2) against `labels` (N ids in [0, C)). Scores rank
 // with NaN below every number and ties to the lower class index (as argmax).
 Expected<Classification> classify(const Array& scores, const std::vector<int64_t>& labels, int top_k);
-nlohmann::json classification_json(const Classification& c);
 
 // SNR of identical outputs (and, negated, of noise on an all-zero reference).
 inline constexpr double kSnrCeilingDb = 200.0;
@@ -63,11 +63,6 @@ struct ErrorProfile {
 // `model` against `reference` (same outputs, same shapes).
 Expected<ErrorProfile> error_profile(const Outputs& model, const Outputs& reference);
 nlohmann::json error_profile_json(const ErrorProfile& e);
-
-// The number at JSON pointer `pointer` ("/latency/p50_ms") of `j`; nullopt
-// when it is missing or not a number (null in a report). Shared by the
-// comparisons, the Pareto fronts and the gate.
-std::optional<double> json_number(const nlohmann::json& j, const std::string& pointer);
 
 // Indices of the points on the front maximizing `quality` and minimizing
 // `cost` (a point is on it when no other is at least as good in both and

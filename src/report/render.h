@@ -1,42 +1,34 @@
-// Rendering of the evaluation report (report.json, docs/REPORT.md) into
-// report.md (a short summary that fits a pull-request comment) and report.html
-// (one self-contained page: inline CSS and inline SVG plots drawn here, no
-// scripts needed to render, nothing fetched from elsewhere).
-// Not: computing any figure. Every number shown comes from the JSON; the only
-// derived values are deltas against the baseline when the JSON leaves them
-// out, latency quartiles from samples_ms, and a Pareto front when "pareto" is
-// missing.
+// Rendering of the evaluation report (report.h, docs/REPORT.md) into
+// report.md (a short summary that fits a pull-request comment; markdown.cc)
+// and report.html (one self-contained page: inline CSS and inline SVG plots,
+// no scripts needed to render, nothing fetched from elsewhere; html.cc,
+// svg_plot.cc), both from one view of the report (view.h).
+// Not: computing any figure. Every number shown comes from the report; the
+// only derived values are latency quartiles from samples_ms (eval/latency.h's
+// percentile), and deltas and Pareto fronts (eval/compare.h) when the report
+// lacks them.
 #pragma once
 
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "core/status.h"
+#include "report/report.h"
 
 namespace tfc::report {
 
-// The schema this renderer understands ("tfcompress-report", version 1).
-inline constexpr const char* kReportSchema = "tfcompress-report";
-inline constexpr int kReportSchemaVersion = 1;
-
-// invalid_argument unless `report` is an object whose "schema" is
-// "tfcompress-report" and whose "schema_version" is an integer <= 1.
-Status check_report_schema(const nlohmann::json& report);
-
 // Markdown summary: title, host/settings line, one table of all models with
 // Pareto fronts marked, the worst classes per variant, the baseline line.
-std::string render_markdown(const nlohmann::json& report);
+std::string render_markdown(const Report& report);
 
 // Self-contained HTML5 page with the summary table, plots (<svg> ids
 // plot-acc-size, plot-acc-latency, plot-latency, plot-class-delta), confusion
 // matrices and the error profile. A plot whose data is missing is replaced by a
 // note carrying data-plot-missing="<id>".
-std::string render_html(const nlohmann::json& report);
+std::string render_html(const Report& report);
 
-// Writes report.json (dump(2)), report.md and report.html into `dir`
+// Writes report.json (report_text), report.md and report.html into `dir`
 // (created if missing), each durably (temporary file, fsync, rename).
-Status write_report_files(const nlohmann::json& report, const std::string& dir);
+Status write_report_files(const Report& report, const std::string& dir);
 
 // Number formatting shared by both renderers.
 std::string format_bytes(double bytes);          // "412.0 KiB", "11.40 MiB", "512 B"

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "eval/compare.h"
 #include "eval/evaluate.h"
 #include "eval/gate.h"
 #include "eval/latency.h"
@@ -18,6 +19,7 @@
 #include "io/file_util.h"
 #include "io/tflite_reader.h"
 #include "io/tflite_writer.h"
+#include "report/report.h"
 #include "test_util.h"
 
 namespace tfc::eval {
@@ -142,6 +144,8 @@ TEST(EvalMetrics, ParetoFront) {
 nlohmann::json sample_report() {
   nlohmann::json base = {{"name", "base"},
                          {"size", {{"raw_bytes", 400000}, {"gzip_bytes", 370000}}},
+                         {"latency", {{"p50_ms", 0.25}}},
+                         {"memory", {{"peak_rss_bytes", 10000000}}},
                          {"metrics", {{"accuracy", 0.90}}}};
   nlohmann::json int8 = {
       {"name", "int8"},
@@ -151,6 +155,12 @@ nlohmann::json sample_report() {
       {"metrics", {{"accuracy", 0.89}, {"top_k", {{"k", 5}, {"accuracy", 0.99}}}}},
       {"error_vs_baseline", {{"top1_agreement", 0.97}, {"outputs", {{{"name", "y"}, {"snr_db", 30.0}}}}}}};
   return {{"schema", "tfcompress-report"}, {"schema_version", 1}, {"baseline", base}, {"models", {int8}}};
+}
+
+// check_budget on a report read from JSON through the typed reader.
+Expected<GateResult> gate(const nlohmann::json& j, const Budget& budget, const std::vector<std::string>& only = {}) {
+  TFC_ASSIGN_OR_RETURN(report::Report r, report::report_from_json(j));
+  return check_budget(r, budget, only);
 }
 
 TEST(EvalGate, BudgetsRefuseUnknownKeysAndPercentages) {
@@ -175,6 +185,8 @@ TEST(EvalGate, EachLimitFailsAloneAndPassesWhenMet) {
       {"max_gzip_size_bytes", 90000, 70000},   {"min_accuracy", 0.85, 0.895},
       {"min_top_k_accuracy", 0.98, 0.995},     {"max_accuracy_drop", 0.02, 0.005},
       {"min_top1_agreement", 0.95, 0.98},      {"min_snr_db", 25, 35},
+      {"max_latency_ratio", 2.0, 1.9},         {"max_size_ratio", 0.25, 0.2},
+      {"max_peak_memory_ratio", 2.0, 1.5},
   };
   ASSERT_EQ(cases.size(), budget_keys().size());
   nlohmann::json all = nlohmann::json::object();
@@ -182,14 +194,14 @@ TEST(EvalGate, EachLimitFailsAloneAndPassesWhenMet) {
     all[key] = ok;
     auto b = parse_budget({{key, bad}});
     ASSERT_TRUE(b.has_value()) << key;
-    auto r = check_budget(report, *b);
+    auto r = gate(report, *b);
     ASSERT_TRUE(r.has_value()) << key << ": " << r.status().message();
     ASSERT_EQ(r->violations.size(), 1u) << key;
     EXPECT_EQ(r->violations[0].key, key);
     EXPECT_EQ(r->violations[0].model, "int8");
     EXPECT_NE(r->violations[0].message.find(key), std::string::npos);
   }
-  auto pass = check_budget(report, *parse_budget(all));
+  auto pass = gate(report, *parse_budget(all));
   ASSERT_TRUE(pass.has_value());
   EXPECT_TRUE(pass->passed()) << pass->violations[0].message;
 }
@@ -197,14 +209,35 @@ TEST(EvalGate, EachLimitFailsAloneAndPassesWhenMet) {
 TEST(EvalGate, MissingFiguresFailAndBaselineLimitsNeedABaseline) {
   nlohmann::json report = sample_report();
   report["models"][0]["latency"]["p90_ms"] = nullptr;  // e.g. a runner without percentiles
-  auto r = check_budget(report, *parse_budget({{"max_latency_p90_ms", 10}}));
+  auto r = gate(report, *parse_budget({{"max_latency_p90_ms", 10}}));
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->violations.size(), 1u);
   EXPECT_NE(r->violations[0].message.find("no p90 latency"), std::string::npos);
   report["baseline"] = nullptr;
-  EXPECT_FALSE(check_budget(report, *parse_budget({{"max_accuracy_drop", 0.01}})).has_value());
-  EXPECT_FALSE(check_budget(report, *parse_budget({{"min_accuracy", 0.1}}), {"nope"}).has_value());
-  EXPECT_FALSE(check_budget({{"schema", "other"}}, *parse_budget({{"min_accuracy", 0.1}})).has_value());
+  EXPECT_FALSE(gate(report, *parse_budget({{"max_accuracy_drop", 0.01}})).has_value());
+  EXPECT_FALSE(gate(report, *parse_budget({{"min_accuracy", 0.1}}), {"nope"}).has_value());
+  EXPECT_FALSE(gate({{"schema", "other"}}, *parse_budget({{"min_accuracy", 0.1}})).has_value());
+}
+
+TEST(EvalGate, RatioKeysCompareWithTheBaselinesFigure) {
+  for (const char* key : {"max_latency_ratio", "max_size_ratio", "max_peak_memory_ratio"}) {
+    nlohmann::json report = sample_report();
+    auto r = gate(report, *parse_budget({{key, 1.0}}), {"base"});  // the baseline against itself: 1
+    ASSERT_TRUE(r.has_value()) << key << ": " << r.status().message();
+    EXPECT_TRUE(r->passed()) << key;
+    // A baseline figure that is missing or zero leaves no ratio: a violation saying so.
+    report["baseline"]["size"]["raw_bytes"] = nullptr;
+    report["baseline"]["latency"]["p50_ms"] = 0;
+    report["baseline"]["memory"] = nullptr;
+    r = gate(report, *parse_budget({{key, 100.0}}));
+    ASSERT_TRUE(r.has_value()) << key;
+    ASSERT_EQ(r->violations.size(), 1u) << key;
+    EXPECT_NE(r->violations[0].message.find("the report has no"), std::string::npos) << r->violations[0].message;
+    report["baseline"] = nullptr;
+    auto none = gate(report, *parse_budget({{key, 100.0}}));
+    ASSERT_FALSE(none.has_value()) << key;
+    EXPECT_NE(none.status().message().find("baseline"), std::string::npos);
+  }
 }
 
 TEST(EvalMetrics, NanScoresRankLowest) {
@@ -277,42 +310,44 @@ TEST(EvalGate, HandEditedReportsAreErrorsNotExceptions) {
   const Budget budget = *parse_budget({{"min_accuracy", 0.5}});
   nlohmann::json report = sample_report();
   report["schema"] = 5;
-  EXPECT_FALSE(check_budget(report, budget).has_value());
+  EXPECT_FALSE(gate(report, budget).has_value());
   report = sample_report();
   report["models"].push_back(1);
-  auto r = check_budget(report, budget);
+  auto r = gate(report, budget);
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.status().message().find("models"), std::string::npos);
   report = sample_report();
   report["models"][0]["name"] = 7;
   report["models"][0]["latency"] = "fast";
   report["models"][0]["metrics"]["top_k"] = 3;
-  r = check_budget(report, *parse_budget({{"max_latency_p90_ms", 1}, {"min_top_k_accuracy", 0.5}}));
+  r = gate(report, *parse_budget({{"max_latency_p90_ms", 1}, {"min_top_k_accuracy", 0.5}}));
   ASSERT_TRUE(r.has_value()) << r.status().message();
   EXPECT_EQ(r->violations.size(), 2u);  // both figures missing
-  EXPECT_FALSE(check_budget(report, budget, {"int8"}).has_value());
+  EXPECT_FALSE(gate(report, budget, {"int8"}).has_value());
 }
 
 TEST(EvalCompare, HandEditedBaselineFiguresGiveNullDeltas) {
   ModelResult m;
-  m.entry = {{"name", "v"},
-             {"size", {{"raw_bytes", 10}, {"gzip_bytes", 8}}},
-             {"metrics", {{"accuracy", 0.5}, {"per_class_accuracy", {0.5, 0.5}}}}};
+  m.entry = *report::model_from_json({{"name", "v"},
+                                      {"size", {{"raw_bytes", 10}, {"gzip_bytes", 8}}},
+                                      {"metrics", {{"accuracy", 0.5}, {"per_class_accuracy", {0.5, 0.5}}}}});
   m.outputs = {{"y"}, {floats({1, 2}, {0, 1})}};
   nlohmann::json base = {{"size", {{"raw_bytes", nullptr}, {"gzip_bytes", "8"}}},
                          {"metrics", {{"accuracy", 0.75}, {"per_class_accuracy", {nullptr, 0.25}}}}};
-  ASSERT_TRUE(compare_to_baseline(m, base, m.outputs).is_ok());
-  const auto& d = m.entry["deltas"];
+  ASSERT_TRUE(compare_to_baseline(m, *report::model_from_json(base), m.outputs).is_ok());
+  const auto d = report::to_json(m.entry)["deltas"];
   EXPECT_TRUE(d["size_raw_bytes"].is_null());
   EXPECT_TRUE(d["gzip_ratio"].is_null());
   EXPECT_DOUBLE_EQ(d["accuracy"].get<double>(), -0.25);
   EXPECT_TRUE(d["per_class_accuracy"][0].is_null());
   EXPECT_DOUBLE_EQ(d["per_class_accuracy"][1].get<double>(), 0.25);
   base["metrics"]["per_class_accuracy"] = "all";
-  EXPECT_TRUE(compare_to_baseline(m, base, m.outputs).is_ok());
+  EXPECT_TRUE(compare_to_baseline(m, *report::model_from_json(base), m.outputs).is_ok());
   // An entry without a name stays on the front as null.
-  const nlohmann::json nameless = {{"metrics", {{"accuracy", 0.9}}}, {"size", {{"raw_bytes", 1}}}};
-  const auto p = pareto_json({&nameless});
+  const auto nameless = *report::model_from_json({{"metrics", {{"accuracy", 0.9}}}, {"size", {{"raw_bytes", 1}}}});
+  report::Report r;
+  r.pareto = pareto_of({&nameless});
+  const auto p = report::to_json(r)["pareto"];
   ASSERT_EQ(p["accuracy_vs_size"].size(), 1u);
   EXPECT_TRUE(p["accuracy_vs_size"][0].is_null());
 }
@@ -332,7 +367,7 @@ TEST(EvalModel, FashionMnistCnnOnRealTestImages) {
   const std::string model = (test::fixtures_dir() / "models" / "cnn_fmnist.tflite").string();
   auto r = evaluate_model(model, "cnn", *data, s);
   ASSERT_TRUE(r.has_value()) << r.status().message();
-  const auto& e = r->entry;
+  const auto e = report::to_json(r->entry);
   EXPECT_EQ(e["sha256"], *io::sha256_file(model));
   EXPECT_EQ(e["size"]["raw_bytes"].get<uint64_t>(), std::filesystem::file_size(model));
   EXPECT_LT(e["size"]["gzip_bytes"].get<uint64_t>(), e["size"]["raw_bytes"].get<uint64_t>());
@@ -351,9 +386,24 @@ TEST(EvalModel, FashionMnistCnnOnRealTestImages) {
   // Against itself: no error, full agreement.
   ModelResult copy = *r;
   ASSERT_TRUE(compare_to_baseline(copy, r->entry, r->outputs).is_ok());
-  EXPECT_DOUBLE_EQ(copy.entry["error_vs_baseline"]["top1_agreement"].get<double>(), 1.0);
-  EXPECT_DOUBLE_EQ(copy.entry["deltas"]["accuracy"].get<double>(), 0.0);
-  EXPECT_DOUBLE_EQ(copy.entry["deltas"]["size_ratio"].get<double>(), 1.0);
+  const auto c = report::to_json(copy.entry);
+  EXPECT_DOUBLE_EQ(c["error_vs_baseline"]["top1_agreement"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(c["deltas"]["accuracy"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(c["deltas"]["size_ratio"].get<double>(), 1.0);
+  // A report of these entries reads back to the same bytes.
+  report::Report rep;
+  rep.tool = report::this_tool();
+  rep.created_at = utc_now_iso8601();
+  rep.host = this_host();
+  rep.settings = report_settings(s, *data);
+  rep.baseline = r->entry;
+  rep.models = {copy.entry};
+  rep.pareto = pareto_of({&*rep.baseline, &rep.models[0]});
+  const std::string text = report::report_text(rep);
+  auto back = report::report_from_json(nlohmann::json::parse(text));
+  ASSERT_TRUE(back.has_value()) << back.status().message();
+  EXPECT_TRUE(back->absent_keys.empty());
+  EXPECT_EQ(report::report_text(*back), text);
 }
 
 TEST(EvalModel, FastAndReferenceKernelsScoreAlikeAndAreRecorded) {
@@ -371,18 +421,18 @@ TEST(EvalModel, FastAndReferenceKernelsScoreAlikeAndAreRecorded) {
   s.threads = 2;
   auto fast = evaluate_model(model, "cnn", *data, s);
   ASSERT_TRUE(fast.has_value()) << fast.status().message();
-  EXPECT_EQ(fast->entry["latency"]["threads"], 2);
-  EXPECT_EQ(settings_json(s, *data)["kernels"], "fast");
+  EXPECT_EQ(fast->entry.latency.threads, 2);
+  EXPECT_EQ(report_settings(s, *data).kernels, "fast");
   s.kernels = "reference";
   s.threads = 1;
   auto ref = evaluate_model(model, "cnn", *data, s);
   ASSERT_TRUE(ref.has_value()) << ref.status().message();
-  EXPECT_EQ(settings_json(s, *data)["kernels"], "reference");
-  EXPECT_EQ(settings_json(s, *data)["runtime"], "reference");
-  EXPECT_EQ(fast->entry["metrics"]["accuracy"], ref->entry["metrics"]["accuracy"]);
+  EXPECT_EQ(report_settings(s, *data).kernels, "reference");
+  EXPECT_EQ(report_settings(s, *data).runtime, "reference");
+  EXPECT_EQ(fast->entry.metrics.accuracy, ref->entry.metrics.accuracy);
   ASSERT_TRUE(compare_to_baseline(*fast, ref->entry, ref->outputs).is_ok());
-  EXPECT_DOUBLE_EQ(fast->entry["error_vs_baseline"]["top1_agreement"].get<double>(), 1.0);
-  EXPECT_LT(fast->entry["error_vs_baseline"]["outputs"][0]["max_abs_error"].get<double>(), 1e-4);
+  EXPECT_DOUBLE_EQ(*fast->entry.error_vs_baseline->top1_agreement, 1.0);
+  EXPECT_LT(fast->entry.error_vs_baseline->outputs[0].max_abs_error, 1e-4);
   s.kernels = "turbo";
   auto bad = evaluate_model(model, "cnn", *data, s);
   ASSERT_FALSE(bad.has_value());

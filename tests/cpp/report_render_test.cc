@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/render.h"
+#include "report/report.h"
 
 namespace tfc::report {
 namespace {
@@ -27,6 +28,13 @@ json load_sample() {
   std::ifstream in(fs::path(TFC_SOURCE_DIR) / "tests" / "python" / "data" / "report_sample.json");
   EXPECT_TRUE(in.good()) << "report_sample.json missing";
   return json::parse(in);
+}
+
+// The report as the renderers take it, read through the typed reader.
+Report typed(const json& j) {
+  auto r = report_from_json(j);
+  EXPECT_TRUE(r.has_value()) << r.status().message();
+  return r ? *r : Report{};
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {
@@ -78,20 +86,20 @@ TEST(ReportFormat, Numbers) {
 
 TEST(ReportSchema, AcceptsTheSampleAndRefusesOthers) {
   const json sample = load_sample();
-  EXPECT_TRUE(check_report_schema(sample).is_ok());
+  EXPECT_TRUE(report_from_json(sample).has_value());
   json other = sample;
   other["schema"] = "something-else";
-  EXPECT_EQ(check_report_schema(other).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(report_from_json(other).status().code(), StatusCode::kInvalidArgument);
   json newer = sample;
   newer["schema_version"] = 2;
-  const Status s = check_report_schema(newer);
+  const Status s = report_from_json(newer).status();
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(contains(s.message(), "schema_version 2")) << s.message();
-  EXPECT_FALSE(check_report_schema(json::array()).is_ok());
+  EXPECT_FALSE(report_from_json(json::array()).has_value());
 }
 
 TEST(ReportMarkdown, SampleHasEveryModelAndFigure) {
-  const std::string md = render_markdown(load_sample());
+  const std::string md = render_markdown(typed(load_sample()));
   for (const char* name : {"fmnist\\_cnn", "fp16", "dynamic", "int8"}) EXPECT_TRUE(contains(md, name)) << name;
   EXPECT_TRUE(contains(md, "| model | size raw / gzip | Δsize | accuracy | Δacc (pts) | top-1 agreement |"));
   EXPECT_EQ(count(md, "\n| "), 5u);  // header + 4 models
@@ -109,7 +117,7 @@ TEST(ReportMarkdown, SampleHasEveryModelAndFigure) {
 }
 
 TEST(ReportMarkdown, NoBaselineNoLabels) {
-  const std::string md = render_markdown(without_labels(without_baseline(load_sample())));
+  const std::string md = render_markdown(typed(without_labels(without_baseline(load_sample()))));
   EXPECT_TRUE(contains(md, "No baseline")) << md;
   EXPECT_TRUE(contains(md, "No labels")) << md;
   EXPECT_FALSE(contains(md, "Worst classes"));
@@ -118,7 +126,7 @@ TEST(ReportMarkdown, NoBaselineNoLabels) {
 }
 
 TEST(ReportHtml, SampleHasPlotsAndNoExternalResources) {
-  const std::string html = render_html(load_sample());
+  const std::string html = render_html(typed(load_sample()));
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   for (const char* id : {"plot-acc-size", "plot-acc-latency", "plot-latency", "plot-class-delta"}) {
     EXPECT_TRUE(contains(html, fmt::format("<svg id=\"{}\" class=\"plot\" role=\"img\" aria-label=", id))) << id;
@@ -144,16 +152,16 @@ TEST(ReportHtml, EscapesTextFromTheReport) {
   r["models"][2]["name"] = "<b>&\"x";
   r["models"][2]["path"] = "out/<script>alert(1)</script>.tflite";
   r["pareto"]["accuracy_vs_size"] = {"int8", "<b>&\"x", "fp16"};
-  const std::string html = render_html(r);
+  const std::string html = render_html(typed(r));
   EXPECT_FALSE(contains(html, "<b>&\"x"));
   EXPECT_FALSE(contains(html, "<script>alert"));
   EXPECT_TRUE(contains(html, "&lt;b&gt;&amp;&quot;x"));
-  const std::string md = render_markdown(r);
+  const std::string md = render_markdown(typed(r));
   EXPECT_TRUE(contains(md, "\\<b\\>&\"x")) << md;
 }
 
 TEST(ReportHtml, NoBaseline) {
-  const std::string html = render_html(without_baseline(load_sample()));
+  const std::string html = render_html(typed(without_baseline(load_sample())));
   EXPECT_TRUE(contains(html, "No baseline"));
   EXPECT_TRUE(contains(html, "id=\"plot-acc-size\""));
   EXPECT_TRUE(contains(html, "id=\"plot-latency\""));
@@ -163,7 +171,7 @@ TEST(ReportHtml, NoBaseline) {
 }
 
 TEST(ReportHtml, NoLabels) {
-  const std::string html = render_html(without_labels(load_sample()));
+  const std::string html = render_html(typed(without_labels(load_sample())));
   EXPECT_TRUE(contains(html, "data-plot-missing=\"plot-acc-size\""));
   EXPECT_TRUE(contains(html, "data-plot-missing=\"plot-acc-latency\""));
   EXPECT_TRUE(contains(html, "data-plot-missing=\"plot-class-delta\""));
@@ -174,18 +182,18 @@ TEST(ReportHtml, NoLabels) {
 
 TEST(ReportHtml, EmptyAndSparseReports) {
   json r = {{"schema", "tfcompress-report"}, {"schema_version", 1}, {"baseline", nullptr}, {"models", json::array()}};
-  EXPECT_TRUE(contains(render_html(r), "No models were evaluated"));
-  EXPECT_TRUE(contains(render_markdown(r), "No models were evaluated"));
+  EXPECT_TRUE(contains(render_html(typed(r)), "No models were evaluated"));
+  EXPECT_TRUE(contains(render_markdown(typed(r)), "No models were evaluated"));
   r["models"].push_back({{"name", "only"}, {"latency", {{"p50_ms", 1.5}, {"samples_ms", json::array()}}}});
-  const std::string html = render_html(r);
+  const std::string html = render_html(typed(r));
   EXPECT_TRUE(contains(html, "<svg id=\"plot-latency\""));
-  EXPECT_TRUE(contains(render_markdown(r), "| only | — / — | — | — | — | — | 1.50 / — | — | — |"));
+  EXPECT_TRUE(contains(render_markdown(typed(r)), "| only | — / — | — | — | — | — | 1.50 / — | — | — |"));
 }
 
 TEST(ReportFiles, WritesAllThree) {
   const fs::path dir = fs::temp_directory_path() / fmt::format("tfc_report_{}", ::getpid());
   fs::remove_all(dir);
-  ASSERT_TRUE(write_report_files(load_sample(), (dir / "sub").string()).is_ok());
+  ASSERT_TRUE(write_report_files(typed(load_sample()), (dir / "sub").string()).is_ok());
   for (const char* f : {"report.json", "report.md", "report.html"}) EXPECT_TRUE(fs::exists(dir / "sub" / f)) << f;
   std::ifstream in(dir / "sub" / "report.json");
   EXPECT_EQ(json::parse(in), load_sample());

@@ -27,6 +27,31 @@ MODEL = FIXTURES / "models" / "cnn_fmnist.tflite"
 pytestmark = pytest.mark.skipif(not IMAGES.exists(), reason=f"no Fashion-MNIST at {IMAGES}")
 
 
+@pytest.mark.parametrize("key,figure", [
+    ("max_latency_ratio", lambda m: m["latency"]["p50_ms"]),
+    ("max_size_ratio", lambda m: m["size"]["raw_bytes"]),
+    ("max_peak_memory_ratio", lambda m: m["memory"]["peak_rss_bytes"]),
+])
+def test_gate_ratio_keys_compare_with_the_baseline(pipeline, tmp_path, key, figure):
+    """Each ratio key passes just above the model's figure / the baseline's and fails just below it."""
+    report = pipeline["dir"] / "report" / "report.json"
+    r = pipeline["report"]
+    int8 = next(m for m in r["models"] if m["name"] == "int8")
+    ratio = figure(int8) / figure(r["baseline"])
+    for limit, code in [(ratio * 1.001, 0), (ratio * 0.999, 1)]:
+        (tmp_path / "budget.json").write_text(json.dumps({key: limit}))
+        proc = run_cli("gate", report, "--budget", tmp_path / "budget.json", "--model", "int8", check=False)
+        assert proc.returncode == code, (key, limit, proc.stdout, proc.stderr)
+        assert ("FAIL int8" if code else "PASS int8") in proc.stdout
+        if code:
+            assert key in proc.stdout and f"{ratio:.4g}x" in proc.stdout, proc.stdout
+    # Without a baseline to compare with, the budget cannot be checked: exit 2.
+    alone = _eval_quick(pipeline["variants"]["int8"], "--data", DATA, "--input-scale", SCALE, "--samples", "50",
+                        "-o", tmp_path / "alone")
+    proc = run_cli("gate", tmp_path / "alone" / "report.json", "--budget", tmp_path / "budget.json", check=False)
+    assert proc.returncode == 2 and "baseline" in proc.stderr, proc.stderr
+
+
 def read_idx(path):
     data = gzip.open(path).read()
     ndim = data[3]
