@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/eval_options.h"
 #include "io/file_util.h"
+#include "io/json_file.h"
 #include "io/npy.h"
 #include "report/render.h"
 
@@ -39,10 +40,9 @@ std::string string_at(const nlohmann::json& j, const char* key, const std::strin
 }
 
 Expected<Baseline> load_baseline(const std::string& path) {
-  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file(path));
   Baseline b;
-  b.file = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (b.file.is_discarded() || !b.file.is_object() || string_at(b.file, "schema") != "tfcompress-baseline") {
+  TFC_ASSIGN_OR_RETURN(b.file, io::read_json_file(path, "baseline"));
+  if (!b.file.is_object() || string_at(b.file, "schema") != "tfcompress-baseline") {
     return invalid_argument("{} is not a baseline file (make one with 'tfcompress baseline MODEL --data VAL -o {}')",
                             path, path);
   }
@@ -206,8 +206,9 @@ Status run_eval(EvalOptions& o) {
   if (!o.m.settings.input_scale) o.m.settings.input_scale = o.m.scale();
   apply_arithmetic(o.m.settings.arithmetic);
   o.m.settings.progress = o.m.quiet ? ProgressMode::kNever : ProgressMode::kAuto;
-  TFC_ASSIGN_OR_RETURN(eval::EvalData data,
-                       eval::load_eval_data(o.m.data, o.m.labels, o.m.settings.input_scale, o.m.settings.max_samples));
+  TFC_ASSIGN_OR_RETURN(const std::string input, eval::model_input_name(o.models.front()));
+  TFC_ASSIGN_OR_RETURN(eval::EvalData data, eval::load_eval_data(o.m.data, o.m.labels, o.m.settings.input_scale,
+                                                                 o.m.settings.max_samples, input));
   if (base) {
     const auto& s = base->file["settings"];
     if (string_at(s, "data_sha256") != data.sha256) {

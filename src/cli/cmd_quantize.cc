@@ -17,6 +17,7 @@
 #include "calibration/observer.h"
 #include "cli/commands.h"
 #include "io/file_util.h"
+#include "io/json_file.h"
 #include "io/tflite_reader.h"
 #include "io/tflite_writer.h"
 #include "passes/pass.h"
@@ -96,9 +97,7 @@ Expected<json> load_recipe(const QuantizeOptions& o) {
     if (o.per_tensor) quantize["per_tensor"] = true;
     return json{{"passes", json::array({json{{"name", "fold-dequantize"}}, quantize})}};
   }
-  TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, io::read_file_bytes(o.recipe));
-  json recipe = json::parse(bytes.begin(), bytes.end(), nullptr, false);
-  if (recipe.is_discarded()) return invalid_argument("recipe {}: not valid JSON", o.recipe);
+  TFC_ASSIGN_OR_RETURN(json recipe, io::read_json_file(o.recipe, "recipe"));
   const Status s = passes::check_recipe(recipe);
   if (!s) return s.with_context(o.recipe);
   return recipe;
@@ -110,7 +109,7 @@ Status check_flags(const QuantizeOptions& o) {
     if (o.representative.empty() && o.stats_in.empty()) {
       return invalid_argument(
           "--mode {} quantizes activations, whose ranges must be measured on data like the production inputs: "
-          "give --representative DATA (an .npz with x, or IDX images; a few hundred samples), or --stats FILE "
+          "give --representative DATA (.npz, .npy or IDX images; a few hundred samples), or --stats FILE "
           "saved by an earlier run with --save-stats. Without data, use --mode dynamic (int8 weights, float "
           "activations) or --mode fp16", o.mode);
     }
@@ -309,7 +308,7 @@ Status run_quantize(const QuantizeOptions& o) {
   if (!integer_mode(o) || !o.recipe.empty()) {
     TFC_ASSIGN_OR_RETURN(recipe, load_recipe(o));
   }
-  TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> input_bytes, io::read_file_bytes(o.input));
+  TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> input_bytes, io::read_file(o.input));
   auto parsed = io::parse_tflite(input_bytes);
   if (!parsed) return parsed.status().with_context(o.input);
   ir::Model model = std::move(*parsed);
@@ -351,8 +350,8 @@ Command quantize_command() {
             auto* per_tensor = app.add_flag("--per-tensor", o->per_tensor,
                                             "One scale per weight tensor instead of one per output channel");
             app.add_option("--representative", o->representative,
-                           "int8/int16x8: calibration data like the production inputs: DATA.npz (array x), DATA.npy, "
-                           "or IMAGES.idx[.gz]");
+                           "int8/int16x8: calibration data like the production inputs: DATA.npz (the array named "
+                           "like the model's input, else 'x', else the only array), DATA.npy, or IMAGES.idx[.gz]");
             app.add_option("--samples", o->samples, "Calibrate on the first N samples (default: all)")
                 ->check(CLI::NonNegativeNumber);
             app.add_option("--input-scale", o->input_scale,

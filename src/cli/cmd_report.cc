@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "io/file_util.h"
+#include "io/json_file.h"
 #include "report/render.h"
 
 namespace tfc::cli {
@@ -24,9 +25,7 @@ struct ReportOptions {
 };
 
 Expected<nlohmann::json> read_report(const std::string& path) {
-  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file(path));
-  nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid_argument("{} is not valid JSON", path);
+  TFC_ASSIGN_OR_RETURN(nlohmann::json j, io::read_json_file(path, "report"));
   Status s = report::check_report_schema(j);
   if (!s.is_ok()) return s.with_context(path);
   return j;
