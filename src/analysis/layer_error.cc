@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "analysis/tensor_values.h"
-#include "calibration/observer.h"
+#include "runtime/dataset_runner.h"
 #include "runtime/interpreter.h"
 
 namespace tfc::analysis {
@@ -81,16 +81,18 @@ Expected<std::vector<LayerError>> compare_layers(const ir::Model& float_model, c
   std::vector<Acc> acc(pairs.size());
   int64_t n = data.num_samples();
   if (options.max_samples > 0) n = std::min(n, options.max_samples);
-  ProgressBar progress("comparing layers", n, options.progress);
-  const int64_t batch = calibration::fixed_batch_size(float_model, 0);
+  const int64_t batch = runtime::fixed_batch_size(float_model, 0);
   if (n < batch) return invalid_argument("the model takes batches of {} samples; {} given", batch, n);
-  for (int64_t s = 0; s + batch <= n; s += batch) {
-    TFC_ASSIGN_OR_RETURN(const Array x, slice_batch(data.x, s, s + batch));
-    TFC_RETURN_IF_ERROR(fi->set_input(0, x).with_context("float model"));
-    TFC_RETURN_IF_ERROR(fi->invoke().with_context("float model"));
-    TFC_ASSIGN_OR_RETURN(const Array xq, to_input(x, qi->input_tensor(0)));
-    TFC_RETURN_IF_ERROR(qi->set_input(0, xq).with_context("quantized model"));
-    TFC_RETURN_IF_ERROR(qi->invoke().with_context("quantized model"));
+  runtime::DatasetRunOptions run;
+  run.batch_size = batch;
+  run.max_samples = n;
+  run.last_batch = runtime::LastBatch::kDrop;
+  run.what = "debug";
+  run.model_names = {"float model", "quantized model"};
+  run.progress_label = "comparing layers";
+  run.progress = options.progress;
+  runtime::Interpreter* models[] = {fi.get(), qi.get()};
+  TFC_RETURN_IF_ERROR(runtime::run_dataset(models, data.x, run, [&](const runtime::Batch&) -> Status {
     for (size_t p = 0; p < pairs.size(); ++p) {
       const Array fa = fi->tensor_value(pairs[p].f);
       const Array qa = qi->tensor_value(pairs[p].q);
@@ -110,9 +112,8 @@ Expected<std::vector<LayerError>> compare_layers(const ir::Model& float_model, c
         ++a.count;
       }
     }
-    progress.update(s + batch);
-  }
-  progress.finish();
+    return Status::ok();
+  }));
   for (size_t p = 0; p < pairs.size(); ++p) {
     const Acc& a = acc[p];
     LayerError& e = errors[p];

@@ -1,8 +1,7 @@
-// Moving between a model's tensors and real numbers: the values of a float or
-// per-tensor quantized tensor as doubles (integers dequantized with their scale
-// and zero point), and float samples quantized the way a model's integer input
-// takes them (as a QUANTIZE op would). Shared by per-layer debugging and the
-// evaluation harness.
+// A model's tensors as real numbers: the values of a float or per-tensor
+// quantized tensor as doubles (integers dequantized with their scale and zero
+// point). Shared by per-layer debugging and the evaluation harness; samples
+// go the other way in runtime/dataset_runner.h (input_batch).
 // Not: per-channel tensors, requantization between integer types.
 #pragma once
 
@@ -16,9 +15,5 @@ namespace tfc::analysis {
 
 // Float32 as is; int8/uint8/int16 per-tensor quantized dequantized.
 Expected<std::vector<double>> real_values(const Array& a, const ir::Tensor& t);
-
-// `x` as model input `input` takes it: unchanged when the dtypes match, float
-// samples quantized with the input's parameters when it is a quantized integer.
-Expected<Array> to_input(const Array& x, const ir::Tensor& input);
 
 }  // namespace tfc::analysis

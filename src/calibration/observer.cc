@@ -1,12 +1,13 @@
-// Implementation of observer.h: per-batch recording and the calibration loop.
+// Implementation of observer.h: per-batch recording and calibration over a
+// dataset (runtime/dataset_runner.h runs the batches).
 #include "calibration/observer.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-
 #include "io/tflite_writer.h"
+#include "runtime/dataset_runner.h"
 
 namespace tfc::calibration {
 
@@ -108,20 +109,10 @@ Status check_options(const ir::Model& model, const CalibrationOptions& options) 
 
 }  // namespace
 
-int64_t fixed_batch_size(const ir::Model& model, int subgraph) {
-  if (subgraph < 0 || static_cast<size_t>(subgraph) >= model.subgraphs.size()) return 1;
-  const ir::Subgraph& g = model.subgraphs[subgraph];
-  if (g.inputs.size() != 1) return 1;
-  const ir::Tensor& t = g.tensors[g.inputs[0]];
-  if (t.shape.empty() || t.shape[0] <= 1) return 1;
-  if (!t.shape_signature.empty() && t.shape_signature[0] < 0) return 1;
-  return t.shape[0];
-}
-
 Expected<CalibrationStats> calibrate(const ir::Model& model, const Dataset& representative,
                                      const CalibrationOptions& options_in) {
   CalibrationOptions options = options_in;
-  const int64_t fixed = fixed_batch_size(model, options.subgraph);
+  const int64_t fixed = runtime::fixed_batch_size(model, options.subgraph);
   TFC_RETURN_IF_ERROR(check_options(model, options));
   TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, options.subgraph, {.kernels = options.kernels}));
   if (interp->num_inputs() != 1) {
@@ -142,16 +133,14 @@ Expected<CalibrationStats> calibrate(const ir::Model& model, const Dataset& repr
 
   ActivationObserver observer(model, options.subgraph, options.momentum);
   observer.attach(*interp);
-  ProgressBar progress("calibrating", n, options.progress);
-  for (int64_t begin = 0; begin < n; begin += options.batch_size) {
-    const int64_t end = std::min(n, begin + options.batch_size);
-    const std::string where = fmt::format("calibration samples [{}, {})", begin, end);
-    TFC_ASSIGN_OR_RETURN(Array batch, slice_batch(representative.x, begin, end));
-    TFC_RETURN_IF_ERROR(interp->set_input(0, batch).with_context(where));
-    TFC_RETURN_IF_ERROR(interp->invoke().with_context(where));
-    progress.update(end);
-  }
-  progress.finish();
+  runtime::DatasetRunOptions run;
+  run.batch_size = options.batch_size;
+  run.max_samples = n;
+  run.what = "calibration";
+  run.progress_label = "calibrating";
+  run.progress = options.progress;
+  runtime::Interpreter* models[] = {interp.get()};
+  TFC_RETURN_IF_ERROR(runtime::run_dataset(models, representative.x, run));
 
   CalibrationStats stats = observer.stats();
   stats.model = fingerprint;

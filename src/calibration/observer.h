@@ -52,11 +52,6 @@ class ActivationObserver {
   std::vector<double> biased_min_, biased_max_;  // moving averages before debiasing
 };
 
-// The batch size a model's single input fixes: its first dim when the shape
-// signature does not mark it dynamic (-1) and it is above 1 (some converted
-// models reshape with a constant batch), else 1.
-int64_t fixed_batch_size(const ir::Model& model, int subgraph = 0);
-
 struct CalibrationOptions {
   int32_t batch_size = 1;      // samples per invoke (the last batch may be smaller)
   double momentum = 0.999;     // moving-average decay, as TF's default ema_decay
@@ -68,8 +63,8 @@ struct CalibrationOptions {
 
 // Runs `model` on every sample of `representative` (x only; its dtype and
 // per-sample shape must be the model's single input's) in batches (of the
-// model's fixed batch size when it has one, dropping an incomplete last batch)
-// and returns
+// model's fixed batch size when it has one, dropping an incomplete last batch;
+// runtime/dataset_runner.h) and returns
 // the statistics of every float32 activation, fingerprinted to the model.
 Expected<CalibrationStats> calibrate(const ir::Model& model, const Dataset& representative,
                                      const CalibrationOptions& options = {});

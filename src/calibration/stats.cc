@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/file_util.h"
+#include "io/json_file.h"
 #include "io/tflite_reader.h"
 #include "io/tflite_writer.h"
 
@@ -291,9 +292,7 @@ Status save_stats(const std::string& path, const CalibrationStats& stats) {
 }
 
 Expected<CalibrationStats> load_stats(const std::string& path) {
-  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file_bytes(path));
-  json j = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid_argument("{}: not valid JSON", path);
+  TFC_ASSIGN_OR_RETURN(const json j, io::read_json_file(path, "calibration stats"));
   auto stats = stats_from_json(j);
   if (!stats) return stats.status().with_context(path);
   return stats;

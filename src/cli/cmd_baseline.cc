@@ -34,8 +34,9 @@ Status run_baseline(BaselineOptions& o) {
   apply_arithmetic(o.m.settings.arithmetic);
   o.m.settings.input_scale = o.m.scale();
   o.m.settings.progress = o.m.quiet ? ProgressMode::kNever : ProgressMode::kAuto;
-  TFC_ASSIGN_OR_RETURN(eval::EvalData data,
-                       eval::load_eval_data(o.m.data, o.m.labels, o.m.settings.input_scale, o.m.settings.max_samples));
+  TFC_ASSIGN_OR_RETURN(const std::string input, eval::model_input_name(o.model));
+  TFC_ASSIGN_OR_RETURN(eval::EvalData data, eval::load_eval_data(o.m.data, o.m.labels, o.m.settings.input_scale,
+                                                                 o.m.settings.max_samples, input));
   const std::string name = o.name.empty() ? std::filesystem::path(o.model).stem().string() : o.name;
   TFC_ASSIGN_OR_RETURN(eval::ModelResult r, eval::evaluate_model(o.model, name, data, o.m.settings));
 

@@ -7,7 +7,7 @@
 
 #include "cli/commands.h"
 #include "eval/gate.h"
-#include "io/file_util.h"
+#include "io/json_file.h"
 #include "report/report.h"
 
 namespace tfc::cli {
@@ -20,16 +20,9 @@ struct GateOptions {
   bool json = false;
 };
 
-Expected<nlohmann::json> read_json(const std::string& path, const char* what) {
-  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file(path));
-  auto j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid_argument("{} {} is not valid JSON", what, path);
-  return j;
-}
-
 Status run_gate(const GateOptions& o) {
   TFC_ASSIGN_OR_RETURN(report::Report report, report::read_report(o.report));
-  TFC_ASSIGN_OR_RETURN(nlohmann::json budget_json, read_json(o.budget, "budget"));
+  TFC_ASSIGN_OR_RETURN(nlohmann::json budget_json, io::read_json_file(o.budget, "budget"));
   auto budget = eval::parse_budget(budget_json);
   if (!budget) return budget.status().with_context(o.budget);
   auto result = eval::check_budget(report, *budget, o.models);

@@ -17,6 +17,7 @@
 #include "calibration/observer.h"
 #include "cli/commands.h"
 #include "io/file_util.h"
+#include "io/json_file.h"
 #include "io/tflite_reader.h"
 #include "io/tflite_writer.h"
 #include "passes/pass.h"
@@ -51,6 +52,7 @@ struct QuantizeOptions {
   bool quiet = false;
   std::string arithmetic;  // --arithmetic
   std::string kernels = "fast";  // --kernels: run calibration and --debug/--validation with these
+  bool accept_data_mismatch = false;  // write the model although the data check found errors
 };
 
 bool integer_mode(const QuantizeOptions& o) { return o.mode == "int8" || o.mode == "int16x8"; }
@@ -96,9 +98,7 @@ Expected<json> load_recipe(const QuantizeOptions& o) {
     if (o.per_tensor) quantize["per_tensor"] = true;
     return json{{"passes", json::array({json{{"name", "fold-dequantize"}}, quantize})}};
   }
-  TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, io::read_file_bytes(o.recipe));
-  json recipe = json::parse(bytes.begin(), bytes.end(), nullptr, false);
-  if (recipe.is_discarded()) return invalid_argument("recipe {}: not valid JSON", o.recipe);
+  TFC_ASSIGN_OR_RETURN(json recipe, io::read_json_file(o.recipe, "recipe"));
   const Status s = passes::check_recipe(recipe);
   if (!s) return s.with_context(o.recipe);
   return recipe;
@@ -110,9 +110,12 @@ Status check_flags(const QuantizeOptions& o) {
     if (o.representative.empty() && o.stats_in.empty()) {
       return invalid_argument(
           "--mode {} quantizes activations, whose ranges must be measured on data like the production inputs: "
-          "give --representative DATA (an .npz with x, or IDX images; a few hundred samples), or --stats FILE "
+          "give --representative DATA (.npz, .npy or IDX images; a few hundred samples), or --stats FILE "
           "saved by an earlier run with --save-stats. Without data, use --mode dynamic (int8 weights, float "
           "activations) or --mode fp16", o.mode);
+    }
+    if (o.accept_data_mismatch && o.validation.empty()) {
+      return invalid_argument("--accept-data-mismatch overrides the --validation check; give --validation too");
     }
     return Status::ok();
   }
@@ -121,7 +124,7 @@ Status check_flags(const QuantizeOptions& o) {
       {o.input_scale != 0, "--input-scale"}, {o.samples != 0, "--samples"}, {o.method != "minmax", "--calibration"},
       {!o.stats_in.empty(), "--stats"}, {!o.stats_out.empty(), "--save-stats"}, {o.io != "float", "--io"},
       {!o.keep_float.empty(), "--keep-float"}, {o.bias_correction, "--bias-correction"}, {o.debug, "--debug"},
-      {o.kernels != "fast", "--kernels"}};
+      {o.kernels != "fast", "--kernels"}, {o.accept_data_mismatch, "--accept-data-mismatch"}};
   for (const auto& [given, flag] : integer_only) {
     if (given) return invalid_argument("{} applies to --mode int8 and int16x8 only", flag);
   }
@@ -222,6 +225,42 @@ Status debug_report(const QuantizeOptions& o, const ir::Model& folded, const ir:
   return Status::ok();
 }
 
+int count_errors(const json& data_check) {
+  int errors = 0;
+  for (const json& f : data_check) errors += f["severity"].get<std::string>() == "error";
+  return errors;
+}
+
+// The data check's warnings and errors on stderr (a line saying it matched
+// when there are none).
+void print_findings(const json& data_check) {
+  int shown = 0;
+  for (const json& f : data_check) {
+    const std::string sev = f["severity"].get<std::string>();
+    if (sev == "info") continue;
+    fmt::print(stderr, "{}: representative data: {}\n", sev, f["message"].get<std::string>());
+    ++shown;
+  }
+  if (shown == 0) fmt::print("representative data: matches the validation sample (inputs and activation ranges)\n");
+}
+
+// What the data check calls an error stops quantization before anything is
+// written, unless --accept-data-mismatch says to write the model anyway.
+Status enforce_data_check(const QuantizeOptions& o, json& report) {
+  const int errors = count_errors(report["data_check"]);
+  if (errors == 0) return Status::ok();
+  if (o.accept_data_mismatch) {
+    report["data_mismatch_accepted"] = true;
+    return Status::ok();
+  }
+  print_findings(report["data_check"]);
+  return check_failed(
+      "the representative data does not match the validation sample ({} error{} above), so the activation ranges "
+      "calibrated on it would not fit the production inputs; nothing was written. Calibrate on data like the "
+      "production inputs, or pass --accept-data-mismatch to write the model anyway",
+      errors, errors == 1 ? "" : "s");
+}
+
 Status run_integer(const QuantizeOptions& o, ir::Model& model, json& report) {
   passes::IntegerPtqOptions p;
   p.quant.activations = o.mode == "int16x8" ? DType::kInt16 : DType::kInt8;
@@ -238,7 +277,7 @@ Status run_integer(const QuantizeOptions& o, ir::Model& model, json& report) {
   if (o.input_scale != 0) p.input_scale = static_cast<float>(o.input_scale);
   p.max_samples = o.samples;
   p.stats_in = o.stats_in;
-  p.stats_out = o.stats_out;
+  p.stats_out = o.validation.empty() ? o.stats_out : "";  // with --validation: saved once the check passed
   const auto method = calibration::parse_range_method(o.method);
   if (!method) return invalid_argument("--calibration {}: expected minmax, moving-average, percentile, entropy or mse", o.method);
   p.range.method = *method;
@@ -268,6 +307,8 @@ Status run_integer(const QuantizeOptions& o, ir::Model& model, json& report) {
   report["float_ops"] = float_ops;
   if (!o.validation.empty()) {
     TFC_ASSIGN_OR_RETURN(report["data_check"], check_representative(*folded, o, p.input_scale, result, p.kernels));
+    TFC_RETURN_IF_ERROR(enforce_data_check(o, report));
+    if (!o.stats_out.empty()) TFC_RETURN_IF_ERROR(calibration::save_stats(o.stats_out, result.stats));
   }
   if (o.debug) TFC_RETURN_IF_ERROR(debug_report(o, *folded, model, p, result, report));
   return Status::ok();
@@ -290,18 +331,6 @@ void print_integer_report(const json& r) {
   }
 }
 
-void print_findings(const json& r) {
-  if (!r.contains("data_check")) return;
-  int shown = 0;
-  for (const json& f : r["data_check"]) {
-    const std::string sev = f["severity"].get<std::string>();
-    if (sev == "info") continue;
-    fmt::print(stderr, "{}: representative data: {}\n", sev, f["message"].get<std::string>());
-    ++shown;
-  }
-  if (shown == 0) fmt::print("representative data: matches the validation sample (inputs and activation ranges)\n");
-}
-
 Status run_quantize(const QuantizeOptions& o) {
   apply_arithmetic(o.arithmetic);
   TFC_RETURN_IF_ERROR(check_flags(o));
@@ -309,7 +338,7 @@ Status run_quantize(const QuantizeOptions& o) {
   if (!integer_mode(o) || !o.recipe.empty()) {
     TFC_ASSIGN_OR_RETURN(recipe, load_recipe(o));
   }
-  TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> input_bytes, io::read_file_bytes(o.input));
+  TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> input_bytes, io::read_file(o.input));
   auto parsed = io::parse_tflite(input_bytes);
   if (!parsed) return parsed.status().with_context(o.input);
   ir::Model model = std::move(*parsed);
@@ -330,7 +359,12 @@ Status run_quantize(const QuantizeOptions& o) {
     print_report(report);
     print_integer_report(report);
   }
-  print_findings(report);
+  if (report.contains("data_check")) print_findings(report["data_check"]);
+  if (report.contains("data_mismatch_accepted")) {
+    fmt::print(stderr, "note: wrote {} although the representative data does not match the validation sample "
+                       "({} errors), as --accept-data-mismatch asked\n",
+               o.output, count_errors(report["data_check"]));
+  }
   return Status::ok();
 }
 
@@ -351,8 +385,8 @@ Command quantize_command() {
             auto* per_tensor = app.add_flag("--per-tensor", o->per_tensor,
                                             "One scale per weight tensor instead of one per output channel");
             app.add_option("--representative", o->representative,
-                           "int8/int16x8: calibration data like the production inputs: DATA.npz (array x), DATA.npy, "
-                           "or IMAGES.idx[.gz]");
+                           "int8/int16x8: calibration data like the production inputs: DATA.npz (the array named "
+                           "like the model's input, else 'x', else the only array), DATA.npy, or IMAGES.idx[.gz]");
             app.add_option("--samples", o->samples, "Calibrate on the first N samples (default: all)")
                 ->check(CLI::NonNegativeNumber);
             app.add_option("--input-scale", o->input_scale,
@@ -370,8 +404,12 @@ Command quantize_command() {
                            "without running the model again");
             app.add_option("--stats", o->stats_in, "Use statistics saved by --save-stats instead of calibrating");
             app.add_option("--validation", o->validation,
-                           "A validation/production sample: warn when the representative data differs from it "
-                           "(inputs, then activation ranges)");
+                           "A validation/production sample, compared with the representative data (inputs, then "
+                           "activation ranges): warnings are printed; an error stops quantization (exit 1, nothing "
+                           "written) unless --accept-data-mismatch");
+            app.add_flag("--accept-data-mismatch", o->accept_data_mismatch,
+                         "Write the model even when --validation finds that the representative data does not match "
+                         "(the output says so)");
             app.add_option("--io", o->io, "Model inputs/outputs: float (QUANTIZE/DEQUANTIZE inside), int8, uint8 "
                                           "or int16 (int16x8)")
                 ->check(CLI::IsMember({"float", "int8", "uint8", "int16"}))
@@ -403,7 +441,8 @@ Command quantize_command() {
                 "  tfcompress quantize cnn.tflite -o cnn_int8.tflite --mode int8 --representative rep.npz \\\n"
                 "      --validation val.npz --calibration entropy --save-stats cnn.stats.json\n"
                 "  tfcompress quantize cnn.tflite -o cnn_int8io.tflite --mode int8 --stats cnn.stats.json --io int8\n"
-                "int8 and int16x8 refuse to run without calibration data rather than guess activation ranges.");
+                "int8 and int16x8 refuse to run without calibration data rather than guess activation ranges,\n"
+                "and stop (exit 1, nothing written) when --validation shows the data does not match.");
             return [o] { return run_quantize(*o); };
           }};
 }

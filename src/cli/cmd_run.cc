@@ -1,15 +1,15 @@
 // `tfcompress run MODEL --input X --output Y.npz`: run a model on inputs from
-// .npy/.npz and save its outputs; --profile times every op.
+// .npy/.npz/IDX (read as io/dataset.h reads every data file) and save its
+// outputs; --profile times every op.
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <map>
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
 #include "cli/commands.h"
-#include "io/idx.h"
+#include "io/dataset.h"
 #include "io/npy.h"
 #include "io/tflite_reader.h"
 #include "runtime/interpreter.h"
@@ -31,40 +31,13 @@ struct RunOptions {
   std::string int8_conv = "auto";
 };
 
-// Orders the arrays of an .npz as the subgraph's inputs: by input tensor name
-// when every name matches, else by position.
-Expected<std::vector<Array>> order_inputs(const ir::Model& m, int sg, std::vector<NamedArray> arrays) {
-  const auto& g = m.subgraphs[sg];
-  if (arrays.size() != g.inputs.size()) {
-    return invalid_argument("the model has {} inputs but the input file holds {} arrays", g.inputs.size(),
-                            arrays.size());
-  }
-  std::vector<Array> ordered(g.inputs.size());
-  bool by_name = true;
-  for (size_t i = 0; i < g.inputs.size() && by_name; ++i) {
-    const std::string& name = g.tensors[g.inputs[i]].name;
-    auto it = std::find_if(arrays.begin(), arrays.end(), [&](const NamedArray& a) { return a.name == name; });
-    if (it == arrays.end()) by_name = false;
-    else ordered[i] = it->array;
-  }
-  if (!by_name) {
-    for (size_t i = 0; i < arrays.size(); ++i) ordered[i] = std::move(arrays[i].array);
-  }
-  return ordered;
-}
-
+// The arrays of `path` for the subgraph's inputs (io/dataset.h's rules).
 Expected<std::vector<Array>> load_inputs(const ir::Model& m, int sg, const std::string& path) {
-  if (std::filesystem::path(path).extension() == ".npz") {
-    TFC_ASSIGN_OR_RETURN(auto arrays, read_npz(path));
-    return order_inputs(m, sg, std::move(arrays));
-  }
-  const std::string name = std::filesystem::path(path).filename().string();
-  if (name.find("idx") != std::string::npos || name.find("ubyte") != std::string::npos) {
-    TFC_ASSIGN_OR_RETURN(Array a, read_idx(path));
-    return std::vector<Array>{std::move(a)};
-  }
-  TFC_ASSIGN_OR_RETURN(Array a, read_npy(path));
-  return std::vector<Array>{std::move(a)};
+  const auto& g = m.subgraphs[sg];
+  std::vector<std::string> names;
+  for (ir::TensorId id : g.inputs) names.push_back(g.tensors[id].name);
+  TFC_ASSIGN_OR_RETURN(DataArrays data, read_data_arrays(path, names));
+  return std::move(data.inputs);
 }
 
 std::string safe_name(std::string s) {
@@ -170,7 +143,8 @@ Command run_command() {
             auto o = std::make_shared<RunOptions>();
             app.add_option("model", o->model, "Model file (.tflite)")->required();
             app.add_option("-i,--input", o->input,
-                           ".npy or IDX (one input), or .npz (arrays named by input tensor name, else in input order)")
+                           "DATA.npz (arrays named by input; for one input also 'x' or the only array; else in input "
+                           "order), DATA.npy or IMAGES.idx[.gz] (one input)")
                 ->required();
             app.add_option("-o,--output", o->output, "Write outputs to this .npz (named by output tensor)");
             app.add_option("--subgraph", o->subgraph, "Subgraph to run")->capture_default_str();

@@ -62,8 +62,6 @@ class ProgressBar {
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
-  bool enabled() const { return enabled_; }
-
   // Records progress; redraws at most every 100 ms, and always at the end.
   void update(int64_t done) {
     done_ = done;

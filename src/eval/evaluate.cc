@@ -21,10 +21,10 @@
 #include <fmt/ranges.h>
 
 #include "analysis/tensor_values.h"
-#include "calibration/observer.h"
 #include "eval/compare.h"
 #include "io/file_util.h"
 #include "io/tflite_reader.h"
+#include "runtime/dataset_runner.h"
 #include "runtime/interpreter.h"
 
 namespace tfc::eval {
@@ -127,29 +127,13 @@ Expected<Latency> run_runner(const std::string& command, const std::string& mode
   return latency;
 }
 
-// Rows [begin, end) of the samples, shaped and typed as the model's input takes them.
-Expected<Array> model_batch(const Array& x, int64_t begin, int64_t end, const ir::Tensor& input) {
-  TFC_ASSIGN_OR_RETURN(Array batch, slice_batch(x, begin, end));
-  std::vector<int64_t> sample(input.shape.begin() + (input.shape.empty() ? 0 : 1), input.shape.end());
-  std::vector<int64_t> have(batch.shape.begin() + 1, batch.shape.end());
-  if (have != sample) {
-    int64_t want = 1, got = 1;
-    for (int64_t d : sample) want *= d;
-    for (int64_t d : have) got *= d;
-    if (input.shape.empty() || want != got) {
-      return invalid_argument("a sample has shape [{}] but the model input '{}' takes [{}] per sample",
-                              fmt::join(have, ", "), input.name, fmt::join(sample, ", "));
-    }
-    batch.shape = {end - begin};
-    batch.shape.insert(batch.shape.end(), sample.begin(), sample.end());
-  }
-  if (batch.dtype != input.dtype && batch.dtype != DType::kFloat32) {
-    return invalid_argument(
-        "samples are {} but the model input '{}' is {}; give --input-scale to turn integer samples into floats "
-        "(e.g. 0.00392156862745098 for 8-bit images scaled to [0, 1])",
-        dtype_name(batch.dtype), input.name, dtype_name(input.dtype));
-  }
-  return analysis::to_input(batch, input);
+// Integer samples reach a float input only through --input-scale.
+Status check_sample_dtype(const Array& x, const ir::Tensor& input) {
+  if (x.dtype == input.dtype || x.dtype == DType::kFloat32) return Status::ok();
+  return invalid_argument(
+      "samples are {} but the model input '{}' is {}; give --input-scale to turn integer samples into floats "
+      "(e.g. 0.00392156862745098 for 8-bit images scaled to [0, 1])",
+      dtype_name(x.dtype), input.name, dtype_name(input.dtype));
 }
 
 }  // namespace
@@ -170,12 +154,19 @@ std::string expand_runner(const std::string& command, const std::string& model_p
   return out;
 }
 
+Expected<std::string> model_input_name(const std::string& path) {
+  TFC_ASSIGN_OR_RETURN(const ir::Model model, io::read_tflite(path));
+  if (model.subgraphs.empty() || model.subgraphs[0].inputs.size() != 1) return std::string();
+  return model.subgraphs[0].tensors[model.subgraphs[0].inputs[0]].name;
+}
+
 Expected<EvalData> load_eval_data(const std::string& spec, const std::string& labels_spec,
-                                  std::optional<float> input_scale, int64_t max_samples) {
+                                  std::optional<float> input_scale, int64_t max_samples,
+                                  const std::string& input_name) {
   EvalData d;
   d.spec = spec;
   d.labels_spec = labels_spec;
-  TFC_ASSIGN_OR_RETURN(d.data, load_dataset(spec));
+  TFC_ASSIGN_OR_RETURN(d.data, load_dataset(spec, input_name));
   std::string digests;
   for (const std::string& part : split_spec(spec)) {
     TFC_ASSIGN_OR_RETURN(std::string h, io::sha256_file(part));
@@ -259,7 +250,7 @@ Expected<Loaded> load_model(const std::string& path, const EvalSettings& s) {
     return unsupported("{}: eval feeds models with one input; this one has {}", path, m.interp->num_inputs());
   }
   if (m.interp->num_outputs() == 0) return unsupported("{}: the model has no outputs to measure", path);
-  m.batch = std::max<int64_t>(1, calibration::fixed_batch_size(m.model));
+  m.batch = runtime::fixed_batch_size(m.model);
   return m;
 }
 
@@ -267,14 +258,8 @@ Expected<Loaded> load_model(const std::string& path, const EvalSettings& s) {
 // of the last one to the model's fixed batch size (its graph may reshape to
 // that batch, so a short batch cannot run).
 Expected<Array> full_batch(const Loaded& m, const EvalData& data, int64_t begin, int64_t end) {
-  TFC_ASSIGN_OR_RETURN(Array x, model_batch(data.data.x, begin, end, m.interp->input_tensor(0)));
-  const int64_t rows = end - begin;
-  if (rows >= m.batch) return x;
-  const size_t row_bytes = x.data.size() / static_cast<size_t>(rows);
-  const std::vector<uint8_t> last(x.data.end() - static_cast<std::ptrdiff_t>(row_bytes), x.data.end());
-  for (int64_t i = rows; i < m.batch; ++i) x.data.insert(x.data.end(), last.begin(), last.end());
-  x.shape[0] = m.batch;
-  return x;
+  TFC_RETURN_IF_ERROR(check_sample_dtype(data.data.x, m.interp->input_tensor(0)));
+  return runtime::input_batch(data.data.x, begin, end, m.batch, m.interp->input_tensor(0));
 }
 
 // The batch every timed run uses: the first `batch` samples.
@@ -308,12 +293,15 @@ Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, c
   std::vector<std::vector<float>> values(static_cast<size_t>(outputs));
   std::vector<std::vector<int64_t>> shapes(static_cast<size_t>(outputs));
   std::vector<int64_t> rows(static_cast<size_t>(outputs), 0);
-  ProgressBar bar(fmt::format("evaluating {}", spec.name), n, s.progress);
-  for (int64_t b = 0; b < n; b += m.batch) {
-    const int64_t end = std::min(n, b + m.batch);
-    TFC_ASSIGN_OR_RETURN(Array x, full_batch(m, data, b, end));
-    TFC_RETURN_IF_ERROR(m.interp->set_input(0, x));
-    TFC_RETURN_IF_ERROR(m.interp->invoke());
+  runtime::DatasetRunOptions run;
+  run.batch_size = m.batch;
+  run.last_batch = runtime::LastBatch::kPad;
+  run.what = spec.name;
+  run.progress_label = fmt::format("evaluating {}", spec.name);
+  run.progress = s.progress;
+  runtime::Interpreter* models[] = {m.interp.get()};
+  TFC_RETURN_IF_ERROR(runtime::run_dataset(models, data.data.x, run, [&](const runtime::Batch& batch) -> Status {
+    const int64_t b = batch.begin, end = batch.end;
     for (int o = 0; o < outputs; ++o) {
       Array out = m.interp->output(o);
       if (end - b < m.batch) {  // drop the padding
@@ -342,9 +330,8 @@ Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, c
       }
       rows[static_cast<size_t>(o)] += out.shape.empty() ? 1 : out.shape[0];
     }
-    bar.update(end);
-  }
-  bar.finish();
+    return Status::ok();
+  }));
   for (int o = 0; o < outputs; ++o) {
     Array a{DType::kFloat32, shapes[static_cast<size_t>(o)], {}};
     if (a.shape.empty()) a.shape = {rows[static_cast<size_t>(o)]};

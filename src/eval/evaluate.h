@@ -45,8 +45,12 @@ struct EvalData {
   int64_t samples() const { return data.num_samples(); }
 };
 
+// `input_name` picks the .npz array by the model's input name (io/dataset.h).
 Expected<EvalData> load_eval_data(const std::string& spec, const std::string& labels_spec,
-                                  std::optional<float> input_scale, int64_t max_samples);
+                                  std::optional<float> input_scale, int64_t max_samples,
+                                  const std::string& input_name = "");
+// The name of the single input of the model at `path` ("" when it has several).
+Expected<std::string> model_input_name(const std::string& path);
 
 struct ModelResult {
   report::ModelEntry entry;    // without error_vs_baseline / deltas

@@ -1,7 +1,9 @@
 // Implementation of dataset.h: spec parsing, dispatch to the .npz/.npy/IDX
-// readers, shape checks and row slicing. Not a data pipeline.
+// readers, matching .npz arrays to inputs, shape checks and row slicing.
+// Not a data pipeline.
 #include "io/dataset.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <fmt/ranges.h>
@@ -12,46 +14,60 @@
 namespace tfc {
 namespace {
 
-Expected<Dataset> load_npz(const std::string& path) {
-  TFC_ASSIGN_OR_RETURN(std::vector<NamedArray> arrays, read_npz(path));
-  Dataset dataset;
-  bool has_x = false;
-  std::vector<std::string> names;
-  for (NamedArray& named : arrays) {
-    names.push_back(named.name);
-    if (named.name == "x") {
-      dataset.x = std::move(named.array);
-      has_x = true;
-    } else if (named.name == "y") {
-      dataset.y = std::move(named.array);
-    }
-  }
-  if (!has_x) return invalid_argument("{}: no array 'x' (arrays: {})", path, fmt::join(names, ", "));
-  return dataset;
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += fmt::format("{}'{}'", out.empty() ? "" : ", ", n);
+  return out.empty() ? "none" : out;
 }
 
-Expected<Dataset> load_idx_pair(const std::string& spec, size_t comma) {
+// The .npz arrays for the inputs, by the rules of dataset.h.
+Expected<DataArrays> match_npz(const std::string& path, std::vector<NamedArray> arrays,
+                               const std::vector<std::string>& input_names) {
+  DataArrays out;
+  std::vector<std::string> names;
+  for (const NamedArray& a : arrays) names.push_back(a.name);
+  const auto find = [&](const std::string& name) {
+    return std::find_if(arrays.begin(), arrays.end(), [&](const NamedArray& a) { return a.name == name; });
+  };
+  if (const auto y = find("y"); y != arrays.end()) out.labels = y->array;
+  const bool all_named = !input_names.empty() && std::all_of(input_names.begin(), input_names.end(), [&](const auto& n) {
+    return find(n) != arrays.end();
+  });
+  if (all_named) {
+    for (const std::string& n : input_names) out.inputs.push_back(find(n)->array);
+    return out;
+  }
+  if (input_names.size() <= 1) {
+    if (const auto x = find("x"); x != arrays.end()) {
+      out.inputs.push_back(x->array);
+      return out;
+    }
+    if (arrays.size() == 1 && arrays[0].name != "y") {
+      out.inputs.push_back(std::move(arrays[0].array));
+      return out;
+    }
+  } else if (arrays.size() == input_names.size()) {
+    for (NamedArray& a : arrays) out.inputs.push_back(std::move(a.array));
+    return out;
+  }
+  return invalid_argument("{}: holds arrays {}, none of which is for the model's input{} {}: name each array after "
+                          "its input, or for one input name it 'x' (labels 'y') or store only it, or store one "
+                          "array per input in input order",
+                          path, quoted_list(names), input_names.size() <= 1 ? "" : "s",
+                          input_names.empty() ? "(unnamed)" : quoted_list(input_names));
+}
+
+Expected<DataArrays> load_idx_pair(const std::string& spec, size_t comma) {
   const std::string images = spec.substr(0, comma);
   const std::string labels = spec.substr(comma + 1);
   if (images.empty() || labels.empty() || labels.find(',') != std::string::npos) {
     return invalid_argument("dataset '{}': expected IMAGES,LABELS (two IDX files)", spec);
   }
-  Dataset dataset;
-  TFC_ASSIGN_OR_RETURN(dataset.x, read_idx(images));
-  TFC_ASSIGN_OR_RETURN(dataset.y, read_idx(labels));
-  return dataset;
-}
-
-Expected<Dataset> load_any(const std::string& spec) {
-  if (const size_t comma = spec.find(','); comma != std::string::npos) return load_idx_pair(spec, comma);
-  if (spec.ends_with(".npz")) return load_npz(spec);
-  Dataset dataset;
-  if (spec.ends_with(".npy")) {
-    TFC_ASSIGN_OR_RETURN(dataset.x, read_npy(spec));
-  } else {
-    TFC_ASSIGN_OR_RETURN(dataset.x, read_idx(spec));
-  }
-  return dataset;
+  DataArrays data;
+  TFC_ASSIGN_OR_RETURN(Array x, read_idx(images));
+  data.inputs.push_back(std::move(x));
+  TFC_ASSIGN_OR_RETURN(data.labels, read_idx(labels));
+  return data;
 }
 
 Status check_shapes(const Dataset& d) {
@@ -83,8 +99,23 @@ Expected<uint64_t> row_bytes(const Array& array) {
 
 }  // namespace
 
-Expected<Dataset> load_dataset(const std::string& spec) {
-  TFC_ASSIGN_OR_RETURN(Dataset dataset, load_any(spec));
+Expected<DataArrays> read_data_arrays(const std::string& spec, const std::vector<std::string>& input_names) {
+  if (const size_t comma = spec.find(','); comma != std::string::npos) return load_idx_pair(spec, comma);
+  if (spec.ends_with(".npz")) {
+    TFC_ASSIGN_OR_RETURN(std::vector<NamedArray> arrays, read_npz(spec));
+    return match_npz(spec, std::move(arrays), input_names);
+  }
+  DataArrays data;
+  TFC_ASSIGN_OR_RETURN(Array x, spec.ends_with(".npy") ? read_npy(spec) : read_idx(spec));
+  data.inputs.push_back(std::move(x));
+  return data;
+}
+
+Expected<Dataset> load_dataset(const std::string& spec, const std::string& input_name) {
+  std::vector<std::string> names;
+  if (!input_name.empty()) names.push_back(input_name);
+  TFC_ASSIGN_OR_RETURN(DataArrays arrays, read_data_arrays(spec, names));
+  Dataset dataset{std::move(arrays.inputs.front()), std::move(arrays.labels)};
   TFC_RETURN_IF_ERROR(check_shapes(dataset).with_context(fmt::format("dataset '{}'", spec)));
   return dataset;
 }

@@ -1,12 +1,16 @@
-// Datasets for calibration and evaluation: samples `x` (batch first) and
-// optional labels `y`, loaded from an .npz/.npy file or IDX files, plus
-// helpers that cut samples out as batch-first Arrays.
-// Not: shuffling, batching policy, preprocessing or normalisation.
+// Data files, read the one way every command reads them (`run --input`,
+// `--data` of baseline/eval/debug, `quantize --representative/--validation`):
+// the arrays matched to a model's inputs, plus optional labels, from an
+// .npz/.npy file or IDX files; helpers that cut samples out as batch-first
+// Arrays.
+// Not: shuffling, batching policy (runtime/dataset_runner.h), preprocessing
+// or normalisation.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/array.h"
 #include "core/status.h"
@@ -19,14 +23,27 @@ struct Dataset {
   int64_t num_samples() const { return x.shape.empty() ? 0 : x.shape[0]; }
 };
 
-// `spec` is one of:
-//   DATA.npz                    arrays "x" and optional "y" (other arrays ignored)
-//   DATA.npy                    samples only
+// The arrays of `spec` for a model's inputs (named `input_names`, in the
+// model's order; none: one unnamed input) and its labels. `spec` is one of:
+//   DATA.npz                    each input: the array named like it; else,
+//                               for one input, the array "x" or the only
+//                               array; else the arrays in input order when
+//                               there are as many. Labels: array "y".
+//   DATA.npy                    one input's samples
 //   IMAGES.idx[.gz],LABELS.idx[.gz]   an IDX image/label pair
 //   IMAGES.idx[.gz]             IDX samples only
-// x must have rank >= 1 and at least one sample; y, when present, must have
-// as many rows as x.
-Expected<Dataset> load_dataset(const std::string& spec);
+// An .npz that fits none of these is refused with one message, naming its
+// arrays and the inputs.
+struct DataArrays {
+  std::vector<Array> inputs;     // one per input name (one when none are given)
+  std::optional<Array> labels;
+};
+Expected<DataArrays> read_data_arrays(const std::string& spec, const std::vector<std::string>& input_names);
+
+// A dataset for a model with one input named `input_name` ("" when unknown),
+// by read_data_arrays' rules. x must have rank >= 1 and at least one sample;
+// y, when present, must have as many rows as x.
+Expected<Dataset> load_dataset(const std::string& spec, const std::string& input_name = "");
 
 // Rows [begin, end) of a batch-first array: shape [end - begin, ...].
 Expected<Array> slice_batch(const Array& array, int64_t begin, int64_t end);

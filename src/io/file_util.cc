@@ -1,6 +1,7 @@
 #include "io/file_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -15,8 +16,10 @@
 namespace tfc::io {
 namespace {
 
+// NotFound for a missing file or directory, else InvalidArgument.
 Status errno_error(const std::string& path, const char* what, int err) {
-  return invalid_argument("{}: cannot {}: {}", path, what, std::strerror(err));
+  return {err == ENOENT ? StatusCode::kNotFound : StatusCode::kInvalidArgument,
+          fmt::format("{}: cannot {}: {}", path, what, std::strerror(err))};
 }
 
 Status write_all(int fd, const uint8_t* p, size_t n, const std::string& path) {
@@ -30,6 +33,16 @@ Status write_all(int fd, const uint8_t* p, size_t n, const std::string& path) {
   return Status::ok();
 }
 
+// fsync of a file that is already written and closed.
+Status sync_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error(path, "open", errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  return rc == 0 ? Status::ok() : errno_error(path, "sync", err);
+}
+
 std::string parent_dir(const std::string& path) {
   const std::filesystem::path p(path);
   return p.has_parent_path() ? p.parent_path().string() : std::string(".");
@@ -38,12 +51,24 @@ std::string parent_dir(const std::string& path) {
 }  // namespace
 
 Expected<std::vector<uint8_t>> read_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not hang; it is refused below.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return not_found("{}: no such file", path);
     return errno_error(path, "open", errno);
   }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return errno_error(path, "stat", err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return invalid_argument("{}: {}", path, S_ISDIR(st.st_mode) ? "a directory, not a file" : "not a regular file");
+  }
   std::vector<uint8_t> bytes;
+  bytes.reserve(static_cast<size_t>(st.st_size));
   uint8_t buf[1 << 16];
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
@@ -71,7 +96,7 @@ Status sync_directory(const std::string& dir) {
   return Status::ok();
 }
 
-Status write_file_durable(const std::string& path, std::span<const uint8_t> bytes) {
+Status write_file_durable_with(const std::string& path, const std::function<Status(const std::string& tmp)>& write) {
   static std::atomic<uint64_t> counter{0};
   std::string tmp;
   int fd = -1;
@@ -81,15 +106,25 @@ Status write_file_durable(const std::string& path, std::span<const uint8_t> byte
     if (fd < 0 && errno != EEXIST) return errno_error(path, "create a temporary file beside", errno);
   }
   if (fd < 0) return invalid_argument("{}: cannot find a free temporary file name beside it", path);
-  Status s = write_all(fd, bytes.data(), bytes.size(), path);
-  if (s && ::fsync(fd) != 0) s = errno_error(tmp, "sync", errno);
   ::close(fd);
+  Status s = write(tmp);
+  if (s) s = sync_file(tmp);
   if (s && ::rename(tmp.c_str(), path.c_str()) != 0) s = errno_error(path, "rename a temporary file to", errno);
   if (!s) {
     ::unlink(tmp.c_str());
     return s;
   }
   return sync_directory(parent_dir(path));
+}
+
+Status write_file_durable(const std::string& path, std::span<const uint8_t> bytes) {
+  return write_file_durable_with(path, [&](const std::string& tmp) {
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0) return errno_error(tmp, "open", errno);
+    const Status s = write_all(fd, bytes.data(), bytes.size(), path);
+    ::close(fd);
+    return s;
+  });
 }
 
 Status write_file_durable(const std::string& path, const std::string& text) {

@@ -1,5 +1,6 @@
 // Implementation of npy.h: the .npy header (a Python dict literal), byte
-// sources for memory, plain files and zip members, and atomic writes.
+// sources for memory, plain files and zip members; writes go through
+// io/file_util.h's durable atomic write.
 // Not a general Python literal parser: only the three keys NumPy writes.
 #include "io/npy.h"
 
@@ -9,11 +10,9 @@
 #include <zip.h>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <exception>
 #include <optional>
@@ -21,6 +20,8 @@
 #include <utility>
 
 #include <fmt/ranges.h>
+
+#include "io/file_util.h"
 
 namespace tfc {
 namespace {
@@ -450,52 +451,6 @@ Expected<std::string> npy_header(const Array& array) {
   return header + dict;
 }
 
-Status write_all(int fd, const void* data, size_t n, const std::string& path) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, std::min<size_t>(n, size_t{1} << 30));
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return io_error(path, "write", errno);
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return Status::ok();
-}
-
-Status sync_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0 || ::fsync(fd.get()) != 0) return io_error(path, "sync", errno);
-  return Status::ok();
-}
-
-// Creates an empty, uniquely named file next to `path`; returns its name.
-Expected<std::string> create_temp_beside(const std::string& path) {
-  static std::atomic<uint64_t> counter{0};
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    std::string tmp = fmt::format("{}.tmp-{}-{}", path, ::getpid(), counter++);
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0) {
-      ::close(fd);
-      return tmp;
-    }
-    if (errno != EEXIST) return io_error(path, "create a temporary file beside", errno);
-  }
-  return invalid_argument("{}: cannot find a free temporary file name beside it", path);
-}
-
-// Runs `write` on a temporary file beside `path`, then renames it over `path`;
-// on any failure the temporary file is removed and `path` is left untouched.
-Status write_atomically(const std::string& path, const std::function<Status(const std::string&)>& write) {
-  TFC_ASSIGN_OR_RETURN(std::string tmp, create_temp_beside(path));
-  Status status = write(tmp);
-  if (status) status = sync_file(tmp);
-  if (status && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = io_error(path, fmt::format("rename {} to it", tmp), errno);
-  }
-  if (!status) ::unlink(tmp.c_str());
-  return status;
-}
-
 // ---- libzip helpers --------------------------------------------------------
 
 struct ZipDiscard {
@@ -600,14 +555,9 @@ Expected<std::vector<uint8_t>> encode_npy(const Array& array) {
 }
 
 Status write_npy(const std::string& path, const Array& array) {
-  auto header = npy_header(array);
-  if (!header) return header.status().with_context(path);
-  return write_atomically(path, [&](const std::string& tmp) {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
-    if (fd.get() < 0) return io_error(tmp, "open", errno);
-    TFC_RETURN_IF_ERROR(write_all(fd.get(), header->data(), header->size(), tmp));
-    return write_all(fd.get(), array.data.data(), array.data.size(), tmp);
-  });
+  auto bytes = encode_npy(array);
+  if (!bytes) return bytes.status().with_context(path);
+  return io::write_file_durable(path, *bytes);
 }
 
 Expected<std::vector<NamedArray>> read_npz(const std::string& path) {
@@ -639,7 +589,7 @@ Status write_npz(const std::string& path, const std::vector<NamedArray>& arrays,
     if (!header) return header.status().with_context(fmt::format("{}: array '{}'", path, a.name));
     headers.push_back(std::move(header).value());
   }
-  return write_atomically(path, [&](const std::string& tmp) {
+  return io::write_file_durable_with(path, [&](const std::string& tmp) {
     return write_zip(tmp, arrays, headers, compression);
   });
 }

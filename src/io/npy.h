@@ -33,14 +33,14 @@ Expected<Array> read_npy(const std::string& path);
 // The .npy image of `array`; fails for dtypes NumPy cannot hold (e.g. int4,
 // bfloat16, string) and for arrays whose data size does not match the shape.
 Expected<std::vector<uint8_t>> encode_npy(const Array& array);
-// Writes to a temporary file in the same directory, then renames it to `path`.
+// Written atomically and durably (io::write_file_durable).
 Status write_npy(const std::string& path, const Array& array);
 
 // Members in stored order; names without the ".npy" suffix.
 Expected<std::vector<NamedArray>> read_npz(const std::string& path);
 // Each array becomes member "<name>.npy"; names must be unique and non-empty,
-// and there must be at least one array. Written to a temporary file in the
-// same directory, then renamed to `path`.
+// and there must be at least one array. libzip writes a temporary file beside
+// `path`, which io::write_file_durable_with syncs and renames over it.
 Status write_npz(const std::string& path, const std::vector<NamedArray>& arrays,
                  NpzCompression compression = NpzCompression::kStored);
 

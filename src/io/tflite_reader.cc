@@ -5,11 +5,10 @@
 
 #include <flatbuffers/flatbuffers.h>
 
-#include <fstream>
 #include <limits>
 
+#include "io/file_util.h"
 #include "ir/verify.h"
-#include "ops/sparsity.h"
 
 namespace tfc::io {
 namespace {
@@ -152,27 +151,11 @@ Expected<ir::Model> parse_tflite(std::span<const uint8_t> bytes) {
   std::unique_ptr<tflite::ModelT> unpacked(tflite::GetModel(data)->UnPack());
   TFC_ASSIGN_OR_RETURN(ir::Model model, convert_model(*unpacked, bytes));
   TFC_RETURN_IF_ERROR(ir::verify_model(model));
-  for (const auto& g : model.subgraphs) {
-    for (const auto& t : g.tensors) {
-      if (t.sparsity && model.is_constant(t)) TFC_RETURN_IF_ERROR(ops::check_sparse_constant(t, model.constant_data(t)));
-    }
-  }
   return model;
 }
 
-Expected<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return not_found("cannot open '{}'", path);
-  const std::streamoff size = in.tellg();
-  if (size < 0) return invalid_argument("cannot read '{}'", path);
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) return invalid_argument("cannot read '{}'", path);
-  return bytes;
-}
-
 Expected<ir::Model> read_tflite(const std::string& path) {
-  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file_bytes(path));
+  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file(path));
   auto model = parse_tflite(bytes);
   if (!model) return model.status().with_context(path);
   return model;

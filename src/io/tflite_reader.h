@@ -19,7 +19,4 @@ Expected<ir::Model> parse_tflite(std::span<const uint8_t> bytes);
 // Reads and parses a .tflite file.
 Expected<ir::Model> read_tflite(const std::string& path);
 
-// Reads a whole file into memory (errors name the path).
-Expected<std::vector<uint8_t>> read_file_bytes(const std::string& path);
-
 }  // namespace tfc::io

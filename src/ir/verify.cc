@@ -3,6 +3,8 @@
 
 #include <fmt/ranges.h>
 
+#include "ir/sparsity.h"
+
 namespace tfc::ir {
 namespace {
 
@@ -37,6 +39,7 @@ Status check_tensor(const Model& m, const Tensor& t, size_t sg_index, size_t ind
     return invalid_argument("{}: constant has {} bytes but dtype {} and shape [{}] need {}", where(), data.size(),
                             dtype_name(t.dtype), fmt::join(t.shape, ","), *bytes);
   }
+  if (!data.empty() && t.sparsity) TFC_RETURN_IF_ERROR(check_sparse_constant(t, data));
   if (t.quantization) {
     const auto& q = *t.quantization;
     if (!q.zero_point.empty() && q.zero_point.size() != q.scale.size()) {

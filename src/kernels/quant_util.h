@@ -71,24 +71,8 @@ inline int32_t multiply_by_quantized_multiplier(int64_t x, QuantizedMultiplier m
   return static_cast<int32_t>(rounded >> total_shift);
 }
 
-// x * M where M < 1 (shift <= 0), as ADD/SUB rescale their inputs.
-inline int32_t multiply_by_quantized_multiplier_smaller_than_one(int32_t x, QuantizedMultiplier m) {
-  return rounding_divide_by_pot(rounding_doubling_high_mul(x, m.multiplier), -m.shift);
-}
-
 // round(x) with ties away from zero, as TfLiteRound / std::round.
 inline int32_t round_to_int(float x) { return static_cast<int32_t>(std::round(x)); }
-
-// Affine quantization of one value: clamp(round(x / scale) + zero_point).
-template <typename T>
-inline T quantize_value(float x, float scale, int32_t zero_point) {
-  const int32_t q = round_to_int(x / scale) + zero_point;
-  return static_cast<T>(std::clamp<int32_t>(q, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
-}
-
-inline float dequantize_value(int32_t q, float scale, int32_t zero_point) {
-  return static_cast<float>(q - zero_point) * scale;
-}
 
 // The integer clamp a fused activation implies for an output quantized with
 // (scale, zero_point) into T (TFLite's CalculateActivationRangeQuantized):

@@ -22,7 +22,7 @@
 #include "kernels/sparse_ref.h"
 #include "ops/op_util.h"
 #include "ops/registry.h"
-#include "ops/sparsity.h"
+#include "ir/sparsity.h"
 
 namespace tfc::ops {
 
@@ -686,7 +686,7 @@ Status densify_shape(OpContext& ctx) {
   TFC_RETURN_IF_ERROR(check_output_dtype(ctx, 0, t));
   const ir::Tensor& in = ctx.input_tensor(0);
   if (!in.sparsity) return ctx.error("input '{}' ({}) carries no sparsity parameters", in.name, dtype_name(t));
-  TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format_of(in));
+  TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, ir::sparse_format_of(in));
   const Expected<int64_t> count = kernels::sparse_value_count(format, ctx.input_shape(0));
   if (!count) return ctx.error("input '{}' has invalid sparsity: {}", in.name, count.status().message());
   ctx.set_output_shape(0, ctx.input_shape(0));
@@ -694,7 +694,7 @@ Status densify_shape(OpContext& ctx) {
 }
 
 Status densify_eval(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format_of(ctx.input_tensor(0)));
+  TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, ir::sparse_format_of(ctx.input_tensor(0)));
   kernels::densify(format, ctx.input_shape(0), ctx.input_data(0), dtype_size(ctx.input_dtype(0)),
                    ctx.output_data(0));
   return Status::ok();

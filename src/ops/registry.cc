@@ -26,8 +26,6 @@ const OpDef* find_op(int32_t builtin) {
   return it == std::end(kOps) ? nullptr : &*it;
 }
 
-std::span<const OpDef> all_ops() { return kOps; }
-
 const OpDef* find_op(const ir::OpCode& code) {
   if (!code.is_custom()) return find_op(code.builtin);
   auto it = std::find_if(kCustomOps.begin(), kCustomOps.end(),

@@ -2,8 +2,6 @@
 // and float reference kernel. Built from ops/op_list.def, the one list of ops.
 #pragma once
 
-#include <span>
-
 #include "ops/op_context.h"
 
 namespace tfc::ops {
@@ -17,7 +15,6 @@ struct OpDef {
 
 // The definition for a builtin code, or nullptr if tfcompress cannot run it.
 const OpDef* find_op(int32_t builtin);
-std::span<const OpDef> all_ops();
 // The definition for an op code: builtin by code, custom by custom code.
 const OpDef* find_op(const ir::OpCode& code);
 

@@ -8,11 +8,11 @@
 #include <cstring>
 #include <map>
 
-#include "calibration/observer.h"
 #include "kernels/quantize_ref.h"
 #include "ops/quant_rules.h"
 #include "passes/graph_edit.h"
 #include "passes/ptq.h"
+#include "runtime/dataset_runner.h"
 #include "runtime/interpreter.h"
 
 namespace tfc::passes {
@@ -52,13 +52,13 @@ Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_sa
   // E[x] per channel (the last dim) of every candidate's input.
   std::map<ir::TensorId, std::pair<std::vector<double>, int64_t>> sums;
   TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, 0, {.preserve_all_tensors = true, .kernels = kernels}));
-  int64_t n = data.num_samples();
-  if (max_samples > 0) n = std::min(n, max_samples);
-  const int64_t batch = calibration::fixed_batch_size(model, 0);
-  for (int64_t s = 0; s + batch <= n; s += batch) {
-    TFC_ASSIGN_OR_RETURN(Array sample, slice_batch(data.x, s, s + batch));
-    TFC_RETURN_IF_ERROR(interp->set_input(0, sample).with_context("bias correction"));
-    TFC_RETURN_IF_ERROR(interp->invoke().with_context("bias correction"));
+  runtime::DatasetRunOptions run;
+  run.batch_size = runtime::fixed_batch_size(model, 0);
+  run.max_samples = max_samples;
+  run.last_batch = runtime::LastBatch::kDrop;
+  run.what = "bias correction";
+  runtime::Interpreter* models[] = {interp.get()};
+  TFC_RETURN_IF_ERROR(runtime::run_dataset(models, data.x, run, [&](const runtime::Batch&) {
     for (const Candidate& c : candidates) {
       const Array v = interp->tensor_value(c.input);
       if (v.shape.empty() || v.dtype != DType::kFloat32) continue;
@@ -69,7 +69,8 @@ Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_sa
       for (int64_t k = 0; k < v.num_elements(); ++k) sum[static_cast<size_t>(k % channels)] += p[k];
       count += channels > 0 ? v.num_elements() / channels : 0;
     }
-  }
+    return Status::ok();
+  }));
 
   int corrected = 0;
   for (const Candidate& c : candidates) {

@@ -19,12 +19,12 @@ void to_float(const Array& in, float scale, float* out) {
 
 Expected<Dataset> load_model_dataset(const ir::Model& model, const std::string& spec,
                                      std::optional<float> input_scale) {
-  TFC_ASSIGN_OR_RETURN(Dataset data, load_dataset(spec));
   if (model.subgraphs.empty() || model.subgraphs[0].inputs.size() != 1) {
     return unsupported("{}: a dataset feeds models with one input; this one has {}", spec,
                        model.subgraphs.empty() ? 0 : model.subgraphs[0].inputs.size());
   }
   const ir::Tensor& input = model.subgraphs[0].tensors[model.subgraphs[0].inputs[0]];
+  TFC_ASSIGN_OR_RETURN(Dataset data, load_dataset(spec, input.name));
   Array& x = data.x;
   if (x.dtype != input.dtype) {
     const bool integer = x.dtype == DType::kUInt8 || x.dtype == DType::kInt8 || x.dtype == DType::kInt16 ||

@@ -42,7 +42,8 @@ struct IntegerPtqResult {
   std::optional<Dataset> representative;  // the samples, when they were loaded
 };
 
-// Loads `spec` and shapes its samples to feed `model`'s single input: integer
+// Loads `spec` (arrays matched to the input by name, then "x", then the only
+// array: io/dataset.h) and shapes its samples to feed `model`'s single input: integer
 // samples are converted with `input_scale` when the input is float32 (and
 // refused without it), and per-sample shapes with the same element count
 // (e.g. [28, 28] for [28, 28, 1]) are reshaped.

@@ -25,6 +25,7 @@
 #include <fmt/format.h>
 
 #include "io/file_util.h"
+#include "io/json_file.h"
 
 namespace tfc::registry {
 namespace {
@@ -115,13 +116,6 @@ long leftover_pid(const std::string& name) {
   char* end = nullptr;
   const long pid = std::strtol(rest.c_str(), &end, 10);
   return end != rest.c_str() && *end == '-' ? pid : -1;
-}
-
-Expected<json> read_json_file(const std::string& path) {
-  TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, io::read_file(path));
-  json j = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid_argument("{}: not valid JSON", path);
-  return j;
 }
 
 std::string dump(const json& j) { return j.dump(2) + "\n"; }
@@ -238,11 +232,9 @@ Expected<State> Registry::read_state() const {
     if (bytes.status().code() == StatusCode::kNotFound) return State{};
     return bytes.status();
   }
-  const json j = json::parse(bytes->begin(), bytes->end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return invalid_argument("{}: not valid JSON (corrupt?); see 'tfcompress registry verify'", production_file());
-  }
-  auto s = state_from_json(j);
+  const auto j = io::parse_json(*bytes, production_file(), "registry state");
+  if (!j) return Status(j.status().code(), j.status().message() + " (corrupt?); see 'tfcompress registry verify'");
+  auto s = state_from_json(*j);
   if (!s.has_value()) return s.status().with_context(production_file());
   return s;
 }
@@ -277,7 +269,7 @@ Expected<Artifact> Registry::read_artifact(const std::string& id) const {
   if (!fs::is_directory(objects_dir() + "/" + id, ec)) return not_found("no artifact {}", id);
   Artifact a;
   a.id = id;
-  auto meta = read_json_file(objects_dir() + "/" + id + "/meta.json");
+  auto meta = io::read_json_file(objects_dir() + "/" + id + "/meta.json", "artifact metadata");
   if (!meta.has_value()) {
     a.meta_error = meta.status().message();
     a.size_bytes = file_size_or_zero(model_path(id));
@@ -324,9 +316,7 @@ Expected<PushResult> Registry::push(const std::string& model, const std::string&
   std::vector<uint8_t> report_bytes;
   if (!report.empty()) {
     TFC_ASSIGN_OR_RETURN(report_bytes, io::read_file(report));
-    if (json::parse(report_bytes.begin(), report_bytes.end(), nullptr, false).is_discarded()) {
-      return invalid_argument("{}: the report is not valid JSON", report);
-    }
+    TFC_RETURN_IF_ERROR(io::parse_json(report_bytes, report, "report").status());
   }
   PushResult r;
   r.id = io::sha256_hex(bytes);
@@ -378,7 +368,7 @@ Expected<PushResult> Registry::push(const std::string& model, const std::string&
       TFC_RETURN_IF_ERROR(io::write_file_durable(model_path(r.id), bytes));
       r.repaired = true;
     }
-    auto stored_meta = read_json_file(object + "/meta.json");
+    auto stored_meta = io::read_json_file(object + "/meta.json", "artifact metadata");
     const bool meta_ok = stored_meta.has_value() && stored_meta->is_object() && stored_meta->contains("report");
     const bool has_report = meta_ok && !stored_meta->at("report").is_null() && fs::exists(report_path(r.id), ec);
     if (!report.empty() && !has_report) {
@@ -498,7 +488,7 @@ Expected<VerifyResult> Registry::verify(const std::string& only) const {
     ++r.artifacts_checked;
     if (std::string p = check_artifact(id); !p.empty()) r.problems.push_back(fmt::format("artifact {}: {}", id, p));
     const std::string base = objects_dir() + "/" + id;
-    auto meta = read_json_file(base + "/meta.json");
+    auto meta = io::read_json_file(base + "/meta.json", "artifact metadata");
     if (!meta.has_value()) {
       r.problems.push_back(fmt::format("artifact {}: {}", id, meta.status().message()));
       return;
@@ -513,7 +503,7 @@ Expected<VerifyResult> Registry::verify(const std::string& only) const {
                                          file_size_or_zero(model_path(id))));
       }
       if (meta->contains("report") && !meta->at("report").is_null()) {
-        auto report = read_json_file(report_path(id));
+        auto report = io::read_json_file(report_path(id), "report");
         if (!report.has_value()) r.problems.push_back(fmt::format("artifact {}: {}", id, report.status().message()));
       }
     } catch (const std::exception& e) {

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "io/file_util.h"
+#include "io/json_file.h"
 
 namespace tfc::report {
 namespace {
@@ -365,13 +365,6 @@ std::string head(const json& j) {
   return s.size() <= 80 ? s : s.substr(0, 80) + "...";
 }
 
-Expected<json> parse_file(const std::string& path) {
-  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file(path));
-  json j = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid_argument("{} is not valid JSON", path);
-  return j;
-}
-
 std::string dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n"; }
 
 }  // namespace
@@ -481,7 +474,7 @@ Expected<Report> report_from_json(const json& j) {
 std::string report_text(const Report& r) { return dump(to_json(r)); }
 
 Expected<Report> read_report(const std::string& path) {
-  TFC_ASSIGN_OR_RETURN(json j, parse_file(path));
+  TFC_ASSIGN_OR_RETURN(json j, io::read_json_file(path, "report"));
   auto r = report_from_json(j);
   if (!r) return r.status().with_context(path);
   return r;
@@ -529,7 +522,7 @@ Expected<BaselineFile> baseline_from_json(const json& j) {
 std::string baseline_text(const BaselineFile& b) { return dump(to_json(b)); }
 
 Expected<BaselineFile> read_baseline(const std::string& path) {
-  auto j = parse_file(path);
+  auto j = io::read_json_file(path, "baseline");
   const bool is_baseline = j && j->is_object() && j->contains("schema") && (*j)["schema"] == kBaselineSchema;
   if (!is_baseline) {
     return invalid_argument("{} is not a baseline file (make one with 'tfcompress baseline MODEL --data VAL -o {}')",

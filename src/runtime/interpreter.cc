@@ -10,7 +10,7 @@
 #include "ir/verify.h"
 #include "kernels/quant_util.h"
 #include "ops/registry.h"
-#include "ops/sparsity.h"
+#include "ir/sparsity.h"
 #include "runtime/fast/fast_kernel.h"
 #include "runtime/memory_plan.h"
 
@@ -134,7 +134,7 @@ Status Interpreter::bind() {
     if (data.empty()) continue;
     is_constant_[i] = true;
     if (densify_here[i]) {
-      TFC_ASSIGN_OR_RETURN(auto dense, ops::densify_constant(t, data));
+      TFC_ASSIGN_OR_RETURN(auto dense, ir::densify_constant(t, data));
       const_copies_.push_back(std::move(dense));
       slots_[i].data = const_copies_.back().data();
     } else if (reinterpret_cast<uintptr_t>(data.data()) % 16 == 0) {

@@ -605,9 +605,57 @@ TEST_F(DatasetTest, RejectsInconsistentDatasets) {
                "nope.idx");
 
   ASSERT_TRUE(write_npz(path("noy.npz"), {{"a", make_array(DType::kUInt8, {1})}, {"b", make_array(DType::kUInt8, {1})}}).is_ok());
-  EXPECT_ERROR(load_dataset(path("noy.npz")).status(), StatusCode::kInvalidArgument, "no array 'x' (arrays: a, b)");
+  EXPECT_ERROR(load_dataset(path("noy.npz")).status(), StatusCode::kInvalidArgument,
+               "holds arrays 'a', 'b', none of which is for the model's input (unnamed)");
   ASSERT_TRUE(write_npz(path("scalar.npz"), {{"x", make_array(DType::kUInt8, {})}}).is_ok());
   EXPECT_ERROR(load_dataset(path("scalar.npz")).status(), StatusCode::kInvalidArgument, "scalar");
+}
+
+TEST_F(DatasetTest, MatchesNpzArraysByInputNameThenXThenTheOnlyArrayThenOrder) {
+  const Array a = make_array(DType::kFloat32, {3, 2});
+  const Array b = make_array(DType::kInt32, {3, 4});
+  const Array y = make_array(DType::kInt64, {3});
+  ASSERT_TRUE(write_npz(path("named.npz"), {{"y", y}, {"x", b}, {"serving_input:0", a}}).is_ok());
+  auto d = load_dataset(path("named.npz"), "serving_input:0");  // the input's name wins over x
+  ASSERT_TRUE(d.has_value()) << d.status().message();
+  expect_same(d->x, a);
+  ASSERT_TRUE(d->y.has_value());
+  expect_same(*d->y, y);
+  d = load_dataset(path("named.npz"), "other");  // then x
+  ASSERT_TRUE(d.has_value()) << d.status().message();
+  expect_same(d->x, b);
+
+  ASSERT_TRUE(write_npz(path("single.npz"), {{"arr_0", a}}).is_ok());  // np.savez(f, a)
+  d = load_dataset(path("single.npz"), "in");
+  ASSERT_TRUE(d.has_value()) << d.status().message();
+  expect_same(d->x, a);
+  EXPECT_FALSE(d->y.has_value());
+  ASSERT_TRUE(write_npz(path("only_y.npz"), {{"y", y}}).is_ok());  // labels are not samples
+  EXPECT_ERROR(load_dataset(path("only_y.npz"), "in").status(), StatusCode::kInvalidArgument,
+               "holds arrays 'y', none of which is for the model's input 'in'");
+
+  // Several inputs: by name when every one is there, else in stored order.
+  ASSERT_TRUE(write_npz(path("two.npz"), {{"p", a}, {"q", b}}).is_ok());
+  auto arrays = read_data_arrays(path("two.npz"), {"q", "p"});
+  ASSERT_TRUE(arrays.has_value()) << arrays.status().message();
+  ASSERT_EQ(arrays->inputs.size(), 2u);
+  expect_same(arrays->inputs[0], b);
+  expect_same(arrays->inputs[1], a);
+  arrays = read_data_arrays(path("two.npz"), {"in0", "in1"});
+  ASSERT_TRUE(arrays.has_value()) << arrays.status().message();
+  expect_same(arrays->inputs[0], a);
+  expect_same(arrays->inputs[1], b);
+  EXPECT_ERROR(read_data_arrays(path("two.npz"), {"in0", "in1", "in2"}).status(), StatusCode::kInvalidArgument,
+               "holds arrays 'p', 'q', none of which is for the model's inputs 'in0', 'in1', 'in2'");
+  EXPECT_ERROR(load_dataset(path("two.npz"), "in").status(), StatusCode::kInvalidArgument,
+               "holds arrays 'p', 'q', none of which is for the model's input 'in'");
+
+  // .npy and IDX files hold one input.
+  ASSERT_TRUE(write_npy(path("a.npy"), a).is_ok());
+  arrays = read_data_arrays(path("a.npy"), {"in"});
+  ASSERT_TRUE(arrays.has_value());
+  ASSERT_EQ(arrays->inputs.size(), 1u);
+  expect_same(arrays->inputs[0], a);
 }
 
 TEST(SliceTest, TakesSamplesAndRanges) {

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "analysis/inspect.h"
+#include "io/file_util.h"
 #include "io/tflite_reader.h"
 #include "io/tflite_writer.h"
 #include "test_util.h"
@@ -71,7 +72,7 @@ TEST(TfliteIo, RoundTripKeepsMetadataSignaturesAndSubgraphs) {
 TEST(TfliteIo, TruncatedFilesAreRejected) {
   const auto models = test::fixture_models();
   ASSERT_FALSE(models.empty());
-  auto bytes = io::read_file_bytes(models.front().string());
+  auto bytes = io::read_file(models.front().string());
   ASSERT_TRUE(bytes.has_value());
   for (size_t len : {size_t{0}, size_t{4}, size_t{7}, size_t{8}, size_t{16}, size_t{64}, bytes->size() / 3,
                      bytes->size() / 2, bytes->size() - 1}) {
@@ -93,7 +94,7 @@ TEST(TfliteIo, NotAModelIsRejected) {
 TEST(TfliteIo, CorruptedBytesNeverCrash) {
   std::mt19937 rng(1234);
   for (const auto& path : test::fixture_models()) {
-    auto bytes = io::read_file_bytes(path.string());
+    auto bytes = io::read_file(path.string());
     ASSERT_TRUE(bytes.has_value());
     if (bytes->size() > 300'000) continue;
     for (int trial = 0; trial < 40; ++trial) {

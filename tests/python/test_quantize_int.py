@@ -5,7 +5,8 @@ the real LiteRT runtime:
   outputs and our runtime's agree within one quantization step on >= 99.9% of
   elements; top-1 agrees with the float model on >= 97% of 300 test images;
 - integer and uint8 model inputs/outputs, --keep-float, saved statistics,
-  the representative-vs-validation warning, bias correction and the per-layer
+  the representative-vs-validation check (an error stops the job unless
+  --accept-data-mismatch), bias correction and the per-layer
   `debug` report;
 - production-style float16-weight vision fixtures (face detector, landmark
   net) quantize to int8 and int16x8, load in LiteRT, and their agreement with
@@ -155,7 +156,7 @@ def test_calibration_methods(method, rep, test_images, tmp_path, cli):
     assert np.mean(q.argmax(-1) == f.argmax(-1)) >= 0.95
 
 
-def test_validation_mismatch_is_warned(rep, test_images, tmp_path, cli):
+def test_validation_mismatch_stops_quantization_unless_accepted(rep, test_images, tmp_path, cli):
     x, _ = test_images
     shifted = tmp_path / "shifted.npz"
     np.savez(shifted, x=np.clip(1.0 - x, 0, 1) * 3.0)  # inverted and brighter: not what we calibrated on
@@ -164,13 +165,30 @@ def test_validation_mismatch_is_warned(rep, test_images, tmp_path, cli):
                   "--validation", rep)
     assert "warning" not in ok.stderr and "error" not in ok.stderr
     assert "matches the validation sample" in ok.stdout
-    bad = quantize("cnn_fmnist", tmp_path / "bad.tflite", "--mode", "int8", "--representative", rep,
-                   "--validation", shifted, "--json")
-    report = json.loads(bad.stdout)
+    # A mismatch the check calls an error stops the job: exit 1, nothing written.
+    bad_out = tmp_path / "bad.tflite"
+    stats = tmp_path / "bad.stats.json"
+    bad = quantize("cnn_fmnist", bad_out, "--mode", "int8", "--representative", rep, "--validation", shifted,
+                   "--save-stats", stats, "--json", check=False)
+    assert bad.returncode == 1, bad.stderr
+    assert "error: representative data:" in bad.stderr and "--accept-data-mismatch" in bad.stderr
+    assert "nothing was written" in bad.stderr and bad.stdout == ""
+    assert not bad_out.exists() and not stats.exists() and not list(tmp_path.glob("bad.*"))
+    # With the override the model is written, and the output says so.
+    accepted = quantize("cnn_fmnist", bad_out, "--mode", "int8", "--representative", rep, "--validation", shifted,
+                        "--json", "--accept-data-mismatch")
+    report = json.loads(accepted.stdout)
     severities = {f["severity"] for f in report["data_check"]}
     assert "error" in severities, report["data_check"]
     assert any(f["subject"].startswith("input") for f in report["data_check"] if f["severity"] != "info")
-    assert "representative data" in bad.stderr and (tmp_path / "bad.tflite").exists()
+    assert report["data_mismatch_accepted"] is True
+    assert "error: representative data:" in accepted.stderr
+    assert "--accept-data-mismatch" in accepted.stderr and f"wrote {bad_out}" in accepted.stderr
+    assert bad_out.exists()
+    # The override needs the check it overrides.
+    alone = quantize("cnn_fmnist", tmp_path / "alone.tflite", "--mode", "int8", "--representative", rep,
+                     "--accept-data-mismatch", check=False)
+    assert alone.returncode == 2 and "--validation" in alone.stderr
 
 
 def test_bias_correction(rep, test_images, tmp_path, cli):

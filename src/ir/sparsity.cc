@@ -1,9 +1,9 @@
 // Sparse constants (see sparsity.h).
-#include "ops/sparsity.h"
+#include "ir/sparsity.h"
 
 #include "ir/verify.h"
 
-namespace tfc::ops {
+namespace tfc::ir {
 namespace {
 
 std::vector<int32_t> index_values(const tflite::SparseIndexVectorUnion& v) {
@@ -15,7 +15,7 @@ std::vector<int32_t> index_values(const tflite::SparseIndexVectorUnion& v) {
 
 }  // namespace
 
-Expected<kernels::SparseFormat> sparse_format_of(const ir::Tensor& t) {
+Expected<kernels::SparseFormat> sparse_format_of(const Tensor& t) {
   if (!t.sparsity) return invalid_argument("tensor '{}' ({}) is not sparse", t.name, dtype_name(t.dtype));
   const auto& s = *t.sparsity;
   kernels::SparseFormat f{s.traversal_order, s.block_map, {}};
@@ -28,11 +28,11 @@ Expected<kernels::SparseFormat> sparse_format_of(const ir::Tensor& t) {
   return f;
 }
 
-Status check_sparse_constant(const ir::Tensor& t, std::span<const uint8_t> stored) {
+Status check_sparse_constant(const Tensor& t, std::span<const uint8_t> stored) {
   TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format_of(t));
   const size_t elem = dtype_size(t.dtype);
   if (elem == 0) return unsupported("sparse tensor '{}' has dtype {}", t.name, dtype_name(t.dtype));
-  TFC_RETURN_IF_ERROR(ir::dense_byte_size(t.dtype, t.shape).status());
+  TFC_RETURN_IF_ERROR(dense_byte_size(t.dtype, t.shape).status());
   auto count = kernels::sparse_value_count(format, t.shape);
   if (!count) return count.status().with_context(fmt::format("sparse tensor '{}'", t.name));
   if (static_cast<uint64_t>(*count) * elem != stored.size()) {
@@ -42,13 +42,13 @@ Status check_sparse_constant(const ir::Tensor& t, std::span<const uint8_t> store
   return Status::ok();
 }
 
-Expected<std::vector<uint8_t>> densify_constant(const ir::Tensor& t, std::span<const uint8_t> stored) {
+Expected<std::vector<uint8_t>> densify_constant(const Tensor& t, std::span<const uint8_t> stored) {
   TFC_RETURN_IF_ERROR(check_sparse_constant(t, stored));
   TFC_ASSIGN_OR_RETURN(const kernels::SparseFormat format, sparse_format_of(t));
-  TFC_ASSIGN_OR_RETURN(const int64_t bytes, ir::dense_byte_size(t.dtype, t.shape));
+  TFC_ASSIGN_OR_RETURN(const int64_t bytes, dense_byte_size(t.dtype, t.shape));
   std::vector<uint8_t> dense(static_cast<size_t>(bytes));
   kernels::densify(format, t.shape, stored.data(), dtype_size(t.dtype), dense.data());
   return dense;
 }
 
-}  // namespace tfc::ops
+}  // namespace tfc::ir
