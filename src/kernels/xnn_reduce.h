@@ -13,7 +13,7 @@
 // Fashion-MNIST MobileNet fixtures (96,000 outputs, all equal).
 //
 // Used only in the float (XNNPACK-compatible) requantization mode
-// (kernels/quant_util.h, requantization()); the caller picks the kernel.
+// (Requantization::kFloat, kernels/quant_util.h); the caller picks the kernel.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,4 @@
-// Helpers shared by the C++ tests: fixture paths, quantization parameters,
-// a scoped requantization setting.
+// Helpers shared by the C++ tests: fixture paths, quantization parameters.
 #pragma once
 
 #include <algorithm>
@@ -8,7 +7,6 @@
 #include <vector>
 
 #include "ir/graph.h"
-#include "kernels/quant_util.h"
 
 namespace tfc::test {
 
@@ -35,19 +33,5 @@ inline ir::Quantization quantization(std::vector<float> scale, std::vector<int64
   q.axis = axis;
   return q;
 }
-
-// Sets the process-wide requantization for one scope and restores it after.
-class RequantizationScope {
- public:
-  explicit RequantizationScope(kernels::Requantization r) : saved_(kernels::requantization()) {
-    kernels::set_requantization(r);
-  }
-  ~RequantizationScope() { kernels::set_requantization(saved_); }
-  RequantizationScope(const RequantizationScope&) = delete;
-  RequantizationScope& operator=(const RequantizationScope&) = delete;
-
- private:
-  kernels::Requantization saved_;
-};
 
 }  // namespace tfc::test

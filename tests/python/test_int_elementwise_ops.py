@@ -143,13 +143,6 @@ MODES = ["int8", "int8_io", "int16x8"]
 # Known gaps, in steps: LiteRT's int16 LOGISTIC / TANH interpolate a 256-entry
 # fixed-point sigmoid table; we compute the real function and round once,
 # which lands up to two steps away on a few percent of elements.
-@pytest.fixture(autouse=True)
-def reference_arithmetic(monkeypatch):
-    """These tests compare with LiteRT's builtin kernels (no XNNPACK): run ours
-    with the reference rescaling too."""
-    monkeypatch.setenv("TFC_REQUANTIZATION", "fixed")
-
-
 STEPS_ALLOWED = {}  # (model, mode) -> steps, where a kernel is known to differ by more than one
 
 
@@ -186,7 +179,9 @@ def test_int_model_matches_litert(name, fn, specs, mode, tmp_path, cli):
     xin = tmp_path / "x.npz"
     np.savez(xin, **{d["name"]: x for d, x in zip(details, inputs)})
     yout = tmp_path / "y.npz"
-    run_cli("run", model, "--input", xin, "--output", yout)
+    # Compared with LiteRT's builtin kernels (no XNNPACK): ours with the
+    # reference rescaling too.
+    run_cli("run", model, "--input", xin, "--output", yout, "--arithmetic", "reference")
     ours = np.load(yout)
     ours = [ours[k] for k in ours.files]
     assert len(ours) == len(ref)
