@@ -6,7 +6,7 @@
 // the loops live in kernels/shape_ref. Quantized int8 / uint8 / int16
 // tensors are moved byte for byte; MEAN, SUM, RESIZE_BILINEAR and
 // CONCATENATION of differently quantized inputs compute on them with the
-// integer kernels of kernels/elementwise_int.h (MEAN / SUM also float32, SUM
+// integer kernels of kernels/shape_int.h (MEAN / SUM also float32, SUM
 // int32; RESIZE_BILINEAR float32).
 #include <cstring>
 #include <initializer_list>
@@ -15,7 +15,7 @@
 
 #include <fmt/ranges.h>
 
-#include "kernels/elementwise_int.h"
+#include "kernels/shape_int.h"
 #include "kernels/shape_ref.h"
 #include "kernels/xnn_reduce.h"
 #include "ops/op_util.h"
