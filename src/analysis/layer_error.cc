@@ -32,7 +32,8 @@ bool is_activation(const ir::Model& m, const ir::Tensor& t) {
 
 Expected<std::vector<LayerError>> compare_layers(const ir::Model& float_model, const ir::Model& quantized_model,
                                                  const Dataset& data, const LayerErrorOptions& options) {
-  const runtime::InterpreterOptions io{.preserve_all_tensors = true, .kernels = options.kernels};
+  const runtime::InterpreterOptions io{
+      .preserve_all_tensors = true, .kernels = options.kernels, .arithmetic = options.arithmetic};
   TFC_ASSIGN_OR_RETURN(auto fi, runtime::Interpreter::create(float_model, 0, io));
   TFC_ASSIGN_OR_RETURN(auto qi, runtime::Interpreter::create(quantized_model, 0, io));
   if (fi->num_inputs() != 1 || qi->num_inputs() != 1) {

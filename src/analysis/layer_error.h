@@ -37,6 +37,7 @@ struct LayerErrorOptions {
   int64_t max_samples = 0;  // 0: all
   ProgressMode progress = ProgressMode::kAuto;
   runtime::Kernels kernels = runtime::Kernels::kFast;  // the runtime's kernels that run both models
+  kernels::Requantization arithmetic = kernels::kDefaultRequantization;  // InterpreterOptions::arithmetic
 };
 
 // `data` feeds both models' single input (float samples; a quantized model

@@ -114,7 +114,9 @@ Expected<CalibrationStats> calibrate(const ir::Model& model, const Dataset& repr
   CalibrationOptions options = options_in;
   const int64_t fixed = runtime::fixed_batch_size(model, options.subgraph);
   TFC_RETURN_IF_ERROR(check_options(model, options));
-  TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, options.subgraph, {.kernels = options.kernels}));
+  TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, options.subgraph,
+                                                                 {.kernels = options.kernels,
+                                                                  .arithmetic = options.arithmetic}));
   if (interp->num_inputs() != 1) {
     return unsupported("calibration feeds one array per sample, but the model has {} inputs", interp->num_inputs());
   }

@@ -59,6 +59,7 @@ struct CalibrationOptions {
   int64_t max_samples = 0;     // 0: the whole dataset
   ProgressMode progress = ProgressMode::kAuto;  // progress bar on stderr when it is a TTY
   runtime::Kernels kernels = runtime::Kernels::kFast;  // the runtime's kernels that run the model
+  kernels::Requantization arithmetic = kernels::kDefaultRequantization;  // InterpreterOptions::arithmetic
 };
 
 // Runs `model` on every sample of `representative` (x only; its dtype and

@@ -31,7 +31,6 @@ std::string outputs_path_for(const std::string& json_path) {
 }
 
 Status run_baseline(BaselineOptions& o) {
-  apply_arithmetic(o.m.settings.arithmetic);
   o.m.settings.input_scale = o.m.scale();
   o.m.settings.progress = o.m.quiet ? ProgressMode::kNever : ProgressMode::kAuto;
   TFC_ASSIGN_OR_RETURN(const std::string input, eval::model_input_name(o.model));

@@ -19,12 +19,11 @@ struct DebugOptions {
   double input_scale = 0;
   int top = 20;
   bool json = false;
-  std::string arithmetic;  // --arithmetic
+  std::string arithmetic = "litert";  // --arithmetic
   std::string kernels = "fast";  // --kernels
 };
 
 Status run_debug(const DebugOptions& o) {
-  apply_arithmetic(o.arithmetic);
   TFC_ASSIGN_OR_RETURN(ir::Model fm, io::read_tflite(o.float_model));
   TFC_ASSIGN_OR_RETURN(const ir::Model qm, io::read_tflite(o.quantized_model));
   TFC_RETURN_IF_ERROR(passes::fold_dequantize(fm));  // float16-weight models compare as float
@@ -35,6 +34,7 @@ Status run_debug(const DebugOptions& o) {
   lo.max_samples = o.samples;
   lo.progress = o.json ? ProgressMode::kNever : ProgressMode::kAuto;
   TFC_ASSIGN_OR_RETURN(lo.kernels, runtime::parse_kernels(o.kernels));
+  TFC_ASSIGN_OR_RETURN(lo.arithmetic, runtime::parse_arithmetic(o.arithmetic));
   TFC_ASSIGN_OR_RETURN(const auto errors, analysis::compare_layers(fm, qm, data, lo));
   if (o.json) {
     fmt::print("{}\n", nlohmann::json{{"float_model", o.float_model},

@@ -50,7 +50,7 @@ struct QuantizeOptions {
   bool debug = false;
   int top = 10;
   bool quiet = false;
-  std::string arithmetic;  // --arithmetic
+  std::string arithmetic = "litert";  // --arithmetic
   std::string kernels = "fast";  // --kernels: run calibration and --debug/--validation with these
   bool accept_data_mismatch = false;  // write the model although the data check found errors
 };
@@ -143,17 +143,17 @@ json findings_json(const std::vector<calibration::Finding>& findings) {
 // Compares the representative set with the validation sample: inputs first,
 // then (after calibrating both on the model) the activation ranges.
 Expected<json> check_representative(const ir::Model& folded, const QuantizeOptions& o,
-                                    const std::optional<float>& input_scale, const passes::IntegerPtqResult& result,
-                                    runtime::Kernels kernels) {
+                                    const passes::IntegerPtqOptions& p, const passes::IntegerPtqResult& result) {
   const calibration::CalibrationStats& rep = result.stats;
   if (!result.representative) return internal_error("the representative samples were not kept");
   const Dataset& rep_data = *result.representative;
-  TFC_ASSIGN_OR_RETURN(const Dataset val_data, passes::load_model_dataset(folded, o.validation, input_scale));
+  TFC_ASSIGN_OR_RETURN(const Dataset val_data, passes::load_model_dataset(folded, o.validation, p.input_scale));
   TFC_ASSIGN_OR_RETURN(auto findings, calibration::check_input_distributions(rep_data, val_data));
   calibration::CalibrationOptions co;
   co.max_samples = o.samples;
   co.progress = o.quiet || o.json ? ProgressMode::kNever : ProgressMode::kAuto;
-  co.kernels = kernels;
+  co.kernels = p.kernels;
+  co.arithmetic = p.arithmetic;
   TFC_ASSIGN_OR_RETURN(const auto val_stats, calibration::calibrate(folded, val_data, co));
   calibration::DistributionCheckOptions dco;
   dco.ranges.method = *calibration::parse_range_method(o.method);
@@ -164,12 +164,11 @@ Expected<json> check_representative(const ir::Model& folded, const QuantizeOptio
   return findings_json(findings);
 }
 
-// Output error of a quantized model against the float one on `data`.
-Expected<json> output_error(const ir::Model& folded, const ir::Model& quantized, const Dataset& data, int64_t samples,
-                            runtime::Kernels kernels) {
-  analysis::LayerErrorOptions lo;
-  lo.max_samples = samples;
-  lo.kernels = kernels;
+// Output error of a quantized model against the float one on `data`, run with
+// `options` (without a progress bar).
+Expected<json> output_error(const ir::Model& folded, const ir::Model& quantized, const Dataset& data,
+                            const analysis::LayerErrorOptions& options) {
+  analysis::LayerErrorOptions lo = options;
   lo.progress = ProgressMode::kNever;
   TFC_ASSIGN_OR_RETURN(const auto errors, analysis::compare_layers(folded, quantized, data, lo));
   std::vector<analysis::LayerError> outputs;
@@ -196,6 +195,7 @@ Status debug_report(const QuantizeOptions& o, const ir::Model& folded, const ir:
   lo.max_samples = o.samples > 0 ? o.samples : 200;
   lo.progress = o.quiet || o.json ? ProgressMode::kNever : ProgressMode::kAuto;
   lo.kernels = p.kernels;
+  lo.arithmetic = p.arithmetic;
   TFC_ASSIGN_OR_RETURN(const auto errors, analysis::compare_layers(folded, quantized, data, lo));
   report["debug"] = {{"data", spec}, {"layers", analysis::layer_errors_json(errors)}};
   if (!o.json) fmt::print("per-layer error on {} (worst first):\n{}", spec, analysis::render_layer_errors(errors, o.top));
@@ -208,8 +208,8 @@ Status debug_report(const QuantizeOptions& o, const ir::Model& folded, const ir:
   q.progress = ProgressMode::kNever;
   TFC_ASSIGN_OR_RETURN(const auto full, passes::quantize_integer_ptq(all_integer, q));
   (void)full;
-  TFC_ASSIGN_OR_RETURN(json without, output_error(folded, all_integer, data, lo.max_samples, p.kernels));
-  TFC_ASSIGN_OR_RETURN(json with, output_error(folded, quantized, data, lo.max_samples, p.kernels));
+  TFC_ASSIGN_OR_RETURN(json without, output_error(folded, all_integer, data, lo));
+  TFC_ASSIGN_OR_RETURN(json with, output_error(folded, quantized, data, lo));
   TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> full_bytes, io::serialize_tflite(all_integer));
   report["debug"]["keep_float_effect"] = {{"all_integer_outputs", without},
                                           {"with_keep_float_outputs", with},
@@ -285,6 +285,7 @@ Status run_integer(const QuantizeOptions& o, ir::Model& model, json& report) {
   p.bias_correction = o.bias_correction;
   p.progress = o.quiet || o.json ? ProgressMode::kNever : ProgressMode::kAuto;
   TFC_ASSIGN_OR_RETURN(p.kernels, runtime::parse_kernels(o.kernels));
+  TFC_ASSIGN_OR_RETURN(p.arithmetic, runtime::parse_arithmetic(o.arithmetic));
   if (!o.validation.empty() && o.representative.empty()) {
     return invalid_argument("--validation is compared with --representative; give both");
   }
@@ -306,7 +307,7 @@ Status run_integer(const QuantizeOptions& o, ir::Model& model, json& report) {
   }
   report["float_ops"] = float_ops;
   if (!o.validation.empty()) {
-    TFC_ASSIGN_OR_RETURN(report["data_check"], check_representative(*folded, o, p.input_scale, result, p.kernels));
+    TFC_ASSIGN_OR_RETURN(report["data_check"], check_representative(*folded, o, p, result));
     TFC_RETURN_IF_ERROR(enforce_data_check(o, report));
     if (!o.stats_out.empty()) TFC_RETURN_IF_ERROR(calibration::save_stats(o.stats_out, result.stats));
   }
@@ -332,7 +333,6 @@ void print_integer_report(const json& r) {
 }
 
 Status run_quantize(const QuantizeOptions& o) {
-  apply_arithmetic(o.arithmetic);
   TFC_RETURN_IF_ERROR(check_flags(o));
   json recipe;
   if (!integer_mode(o) || !o.recipe.empty()) {

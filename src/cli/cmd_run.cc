@@ -22,7 +22,7 @@ struct RunOptions {
   std::string input;
   std::string output;
   int subgraph = 0;
-  std::string arithmetic;  // --arithmetic
+  std::string arithmetic = "litert";  // --arithmetic
   std::string kernels = "fast";
   int threads = 1;
   int repeat = 1;
@@ -84,7 +84,6 @@ void print_profile(const runtime::Interpreter& interp, double load_ms, std::vect
 }
 
 Status run_run(const RunOptions& o) {
-  apply_arithmetic(o.arithmetic);
   TFC_ASSIGN_OR_RETURN(ir::Model model, io::read_tflite(o.model));
   if (o.subgraph < 0 || static_cast<size_t>(o.subgraph) >= model.subgraphs.size()) {
     return invalid_argument("subgraph {} does not exist (the model has {})", o.subgraph, model.subgraphs.size());
@@ -92,6 +91,7 @@ Status run_run(const RunOptions& o) {
   TFC_ASSIGN_OR_RETURN(auto inputs, load_inputs(model, o.subgraph, o.input));
   runtime::InterpreterOptions io;
   TFC_ASSIGN_OR_RETURN(io.kernels, runtime::parse_kernels(o.kernels));
+  TFC_ASSIGN_OR_RETURN(io.arithmetic, runtime::parse_arithmetic(o.arithmetic));
   io.threads = o.threads;
   io.profile = o.profile;
   using Int8Conv = runtime::fast::FastOptions::Int8Conv;

@@ -39,10 +39,10 @@ void print_error(const Status& s);
 // --arithmetic litert|reference for commands that run integer models: litert
 // (the default) rescales int8 conv-family and MEAN outputs as LiteRT's default
 // CPU path (XNNPACK) does, so results match what a deployed model computes;
-// reference uses the TFLite reference kernels' fixed-point rescaling. Without
-// the flag, a TFC_REQUANTIZATION environment setting is kept.
+// reference uses the TFLite reference kernels' fixed-point rescaling. `value`
+// holds the default ("litert"); runtime::parse_arithmetic turns it into
+// InterpreterOptions::arithmetic.
 void add_arithmetic_option(CLI::App& app, std::string* value);
-void apply_arithmetic(const std::string& value);
 
 // --kernels fast|reference: the runtime's kernels (fast, the default: oneDNN /
 // XNNPACK where an op has one, docs/RUNTIME.md; reference: the reference

@@ -2,13 +2,11 @@
 // and maps results to exit codes: 0 success, 1 a check failed, 2 bad input or
 // usage, 3 internal error.
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 
 #include <fmt/core.h>
 
 #include "cli/commands.h"
-#include "kernels/quant_util.h"
 
 namespace tfc::cli {
 
@@ -19,15 +17,6 @@ void add_arithmetic_option(CLI::App& app, std::string* value) {
                  "Integer rescaling: litert (default; as LiteRT's default CPU path, XNNPACK) or reference "
                  "(TFLite's reference fixed-point kernels)")
       ->check(CLI::IsMember({"litert", "reference"}));
-}
-
-void apply_arithmetic(const std::string& value) {
-  using kernels::Requantization;
-  if (value == "reference") {
-    kernels::set_requantization(Requantization::kFixedPoint);
-  } else if (value == "litert" || std::getenv("TFC_REQUANTIZATION") == nullptr) {
-    kernels::set_requantization(Requantization::kFloat);
-  }
 }
 
 CLI::Option* add_kernels_option(CLI::App& app, std::string* value) {

@@ -240,6 +240,7 @@ struct Loaded {
 Expected<Loaded> load_model(const std::string& path, const EvalSettings& s) {
   runtime::InterpreterOptions options;
   TFC_ASSIGN_OR_RETURN(options.kernels, runtime::parse_kernels(s.kernels));
+  TFC_ASSIGN_OR_RETURN(options.arithmetic, runtime::parse_arithmetic(s.arithmetic));
   options.threads = s.threads;
   Loaded m;
   const auto t = Clock::now();

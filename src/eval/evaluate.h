@@ -31,7 +31,7 @@ struct EvalSettings {
   int64_t max_samples = 0;     // 0: every sample
   std::optional<float> input_scale;
   std::string runner;          // "COMMAND {model}": latency measured by this command instead
-  std::string arithmetic = "litert";
+  std::string arithmetic = "litert";  // "litert" or "reference" (runtime::parse_arithmetic)
   ProgressMode progress = ProgressMode::kAuto;
 };
 

@@ -1,5 +1,5 @@
-// Shared vocabulary of the reference kernels: dims, fused activations, padding
-// and broadcasting arithmetic. Kernels are pure functions on buffers and dims;
+// Shared vocabulary of the reference kernels: dims, fused activations, padding,
+// broadcasting shapes and two's complement arithmetic. Kernels are pure functions on buffers and dims;
 // nothing under kernels/ includes IR or schema headers.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 namespace tfc::kernels {
@@ -66,7 +67,8 @@ inline bool broadcast_shape(Dims a, Dims b, std::vector<int32_t>& out) {
   return true;
 }
 
-// Row-major strides of `in` seen through `out`'s rank, with 0 for broadcast dims.
+// Row-major strides of `in` seen through `out`'s rank, with 0 for broadcast dims
+// (the walk over them: kernels/broadcast.h).
 inline std::vector<int64_t> broadcast_strides(Dims in, Dims out) {
   std::vector<int64_t> strides(out.size(), 0);
   int64_t s = 1;
@@ -77,6 +79,38 @@ inline std::vector<int64_t> broadcast_strides(Dims in, Dims out) {
     s *= in[i];
   }
   return strides;
+}
+
+// Two's complement arithmetic for integers (no signed overflow), plain for float.
+template <typename T>
+T add_wrap(T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
+  } else {
+    return a + b;
+  }
+}
+
+template <typename T>
+T mul_wrap(T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    // Promote through uint64 so that narrow types do not become signed int.
+    return static_cast<T>(static_cast<U>(static_cast<uint64_t>(static_cast<U>(a)) * static_cast<U>(b)));
+  } else {
+    return a * b;
+  }
+}
+
+template <typename T>
+T neg_wrap(T a) {
+  if constexpr (std::is_integral_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(U{0} - static_cast<U>(a)));
+  } else {
+    return -a;
+  }
 }
 
 }  // namespace tfc::kernels

@@ -1,17 +1,17 @@
 // Integer kernels of the conv family (see conv_int.h for the arithmetic).
-// Straight loops over NHWC buffers, mirroring the float kernels' geometry.
+// Straight loops over NHWC buffers on the float kernels' windows
+// (kernels/window.h).
 #include "kernels/conv_int.h"
 
 #include <algorithm>
 #include <limits>
 #include <type_traits>
 
+#include "kernels/broadcast.h"
+#include "kernels/window.h"
+
 namespace tfc::kernels {
 namespace {
-
-inline int64_t offset4(Dims dims, int64_t a, int64_t b, int64_t c, int64_t d) {
-  return ((a * dims[1] + b) * dims[2] + c) * dims[3] + d;
-}
 
 // Rescales an accumulator to T: multiplier (int32 or int64 form by Acc),
 // output zero point, clamp.
@@ -35,6 +35,12 @@ inline T requantize(Acc acc, const IntConvQuant& q, int64_t channel) {
   v = std::max(v, q.range.min);
   v = std::min(v, q.range.max);
   return static_cast<T>(v);
+}
+
+// The pooling window of PoolParams (no dilation).
+Window pool_window(const PoolParams& p, Dims input_dims, Dims output_dims) {
+  return forward_window(input_dims[1], input_dims[2], output_dims[1], output_dims[2], p.filter_h, p.filter_w,
+                        p.stride_h, p.stride_w);
 }
 
 }  // namespace
@@ -62,101 +68,67 @@ std::vector<float> conv_float_scales(float input_scale, std::span<const float> w
 template <typename T, typename Acc>
 void conv2d_int(const ConvParams& p, const IntConvQuant& q, const T* input, Dims input_dims, const int8_t* filter,
                 Dims filter_dims, const Acc* bias, T* output, Dims output_dims) {
-  const int32_t batches = input_dims[0], in_h = input_dims[1], in_w = input_dims[2], in_c = input_dims[3];
-  const int32_t out_c = filter_dims[0], k_h = filter_dims[1], k_w = filter_dims[2], group_c = filter_dims[3];
-  const int32_t out_h = output_dims[1], out_w = output_dims[2];
+  const int32_t in_c = input_dims[3];
+  const int32_t out_c = filter_dims[0], group_c = filter_dims[3];
   const int32_t filters_per_group = out_c / (in_c / group_c);
-  const int32_t pad_t = window_padding_before(in_h, k_h, p.stride_h, p.dilation_h, out_h);
-  const int32_t pad_l = window_padding_before(in_w, k_w, p.stride_w, p.dilation_w, out_w);
+  const Window w = forward_window(input_dims[1], input_dims[2], output_dims[1], output_dims[2], filter_dims[1],
+                                  filter_dims[2], p.stride_h, p.stride_w, p.dilation_h, p.dilation_w);
   const Acc in_off = -q.input_zero_point;
-
-  for (int32_t n = 0; n < batches; ++n)
-    for (int32_t oy = 0; oy < out_h; ++oy)
-      for (int32_t ox = 0; ox < out_w; ++ox)
-        for (int32_t oc = 0; oc < out_c; ++oc) {
-          const int32_t first_in_c = (oc / filters_per_group) * group_c;
-          Acc acc = 0;
-          for (int32_t ky = 0; ky < k_h; ++ky) {
-            const int32_t iy = oy * p.stride_h - pad_t + ky * p.dilation_h;
-            if (iy < 0 || iy >= in_h) continue;
-            for (int32_t kx = 0; kx < k_w; ++kx) {
-              const int32_t ix = ox * p.stride_w - pad_l + kx * p.dilation_w;
-              if (ix < 0 || ix >= in_w) continue;
-              const T* in_px = input + offset4(input_dims, n, iy, ix, first_in_c);
-              const int8_t* taps = filter + offset4(filter_dims, oc, ky, kx, 0);
-              for (int32_t c = 0; c < group_c; ++c) acc += (static_cast<Acc>(in_px[c]) + in_off) * taps[c];
-            }
-          }
-          if (bias) acc += bias[oc];
-          output[offset4(output_dims, n, oy, ox, oc)] = requantize<T>(acc, q, oc);
-        }
+  for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
+    for (int32_t oc = 0; oc < out_c; ++oc) {
+      const int32_t first_in_c = (oc / filters_per_group) * group_c;
+      Acc acc = 0;
+      for_each_tap(w, oy, ox, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
+        const T* in_px = input + offset4(input_dims, n, iy, ix, first_in_c);
+        const int8_t* taps = filter + offset4(filter_dims, oc, ky, kx, 0);
+        for (int32_t c = 0; c < group_c; ++c) acc += (static_cast<Acc>(in_px[c]) + in_off) * taps[c];
+      });
+      if (bias) acc += bias[oc];
+      output[offset4(output_dims, n, oy, ox, oc)] = requantize<T>(acc, q, oc);
+    }
+  });
 }
 
 template <typename T, typename Acc>
 void depthwise_conv2d_int(const ConvParams& p, const IntConvQuant& q, const T* input, Dims input_dims,
                           const int8_t* filter, Dims filter_dims, const Acc* bias, T* output, Dims output_dims) {
-  const int32_t batches = input_dims[0], in_h = input_dims[1], in_w = input_dims[2], in_c = input_dims[3];
-  const int32_t k_h = filter_dims[1], k_w = filter_dims[2], out_c = filter_dims[3];
-  const int32_t out_h = output_dims[1], out_w = output_dims[2];
+  const int32_t in_c = input_dims[3], out_c = filter_dims[3];
   const int32_t multiplier = out_c / in_c;
-  const int32_t pad_t = window_padding_before(in_h, k_h, p.stride_h, p.dilation_h, out_h);
-  const int32_t pad_l = window_padding_before(in_w, k_w, p.stride_w, p.dilation_w, out_w);
+  const Window w = forward_window(input_dims[1], input_dims[2], output_dims[1], output_dims[2], filter_dims[1],
+                                  filter_dims[2], p.stride_h, p.stride_w, p.dilation_h, p.dilation_w);
   const Acc in_off = -q.input_zero_point;
   std::vector<Acc> acc(out_c);
-
-  for (int32_t n = 0; n < batches; ++n)
-    for (int32_t oy = 0; oy < out_h; ++oy)
-      for (int32_t ox = 0; ox < out_w; ++ox) {
-        std::fill(acc.begin(), acc.end(), Acc{0});
-        for (int32_t ky = 0; ky < k_h; ++ky) {
-          const int32_t iy = oy * p.stride_h - pad_t + ky * p.dilation_h;
-          if (iy < 0 || iy >= in_h) continue;
-          for (int32_t kx = 0; kx < k_w; ++kx) {
-            const int32_t ix = ox * p.stride_w - pad_l + kx * p.dilation_w;
-            if (ix < 0 || ix >= in_w) continue;
-            const T* in_px = input + offset4(input_dims, n, iy, ix, 0);
-            const int8_t* taps = filter + offset4(filter_dims, 0, ky, kx, 0);
-            for (int32_t oc = 0; oc < out_c; ++oc)
-              acc[oc] += (static_cast<Acc>(in_px[oc / multiplier]) + in_off) * taps[oc];
-          }
-        }
-        T* out_px = output + offset4(output_dims, n, oy, ox, 0);
-        for (int32_t oc = 0; oc < out_c; ++oc)
-          out_px[oc] = requantize<T>(acc[oc] + (bias ? bias[oc] : Acc{0}), q, oc);
-      }
+  for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
+    std::fill(acc.begin(), acc.end(), Acc{0});
+    for_each_tap(w, oy, ox, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
+      const T* in_px = input + offset4(input_dims, n, iy, ix, 0);
+      const int8_t* taps = filter + offset4(filter_dims, 0, ky, kx, 0);
+      for (int32_t oc = 0; oc < out_c; ++oc) acc[oc] += (static_cast<Acc>(in_px[oc / multiplier]) + in_off) * taps[oc];
+    });
+    T* out_px = output + offset4(output_dims, n, oy, ox, 0);
+    for (int32_t oc = 0; oc < out_c; ++oc) out_px[oc] = requantize<T>(acc[oc] + (bias ? bias[oc] : Acc{0}), q, oc);
+  });
 }
 
 template <typename T, typename Acc>
 void transpose_conv_int(const TransposeConvParams& p, const IntConvQuant& q, const T* input, Dims input_dims,
                         const int8_t* filter, Dims filter_dims, const Acc* bias, T* output, Dims output_dims) {
-  const int32_t in_h = input_dims[1], in_w = input_dims[2], in_c = input_dims[3];
-  const int32_t k_h = filter_dims[1], k_w = filter_dims[2];
-  const int32_t batches = output_dims[0], out_h = output_dims[1], out_w = output_dims[2], out_c = output_dims[3];
-  const int32_t pad_t =
-      window_padding_before(out_h, k_h, p.stride_h, 1, window_output_size(p.padding, out_h, k_h, p.stride_h, 1));
-  const int32_t pad_l =
-      window_padding_before(out_w, k_w, p.stride_w, 1, window_output_size(p.padding, out_w, k_w, p.stride_w, 1));
+  const int32_t in_c = input_dims[3], out_c = output_dims[3];
+  const Window w = transposed_window(p.padding, input_dims[1], input_dims[2], output_dims[1], output_dims[2],
+                                     filter_dims[1], filter_dims[2], p.stride_h, p.stride_w);
   const Acc in_off = -q.input_zero_point;
-
-  for (int32_t n = 0; n < batches; ++n)
-    for (int32_t oy = 0; oy < out_h; ++oy)
-      for (int32_t ox = 0; ox < out_w; ++ox)
-        for (int32_t oc = 0; oc < out_c; ++oc) {
-          Acc acc = 0;
-          for (int32_t ky = 0; ky < k_h; ++ky) {
-            const int32_t ty = oy + pad_t - ky;
-            if (ty < 0 || ty % p.stride_h != 0 || ty / p.stride_h >= in_h) continue;
-            for (int32_t kx = 0; kx < k_w; ++kx) {
-              const int32_t tx = ox + pad_l - kx;
-              if (tx < 0 || tx % p.stride_w != 0 || tx / p.stride_w >= in_w) continue;
-              const T* in_px = input + offset4(input_dims, n, ty / p.stride_h, tx / p.stride_w, 0);
-              const int8_t* taps = filter + offset4(filter_dims, oc, ky, kx, 0);
-              for (int32_t c = 0; c < in_c; ++c) acc += (static_cast<Acc>(in_px[c]) + in_off) * taps[c];
-            }
-          }
-          if (bias) acc += bias[oc];
-          output[offset4(output_dims, n, oy, ox, oc)] = requantize<T>(acc, q, oc);
-        }
+  for_each_output(w, output_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
+    for (int32_t oc = 0; oc < out_c; ++oc) {
+      Acc acc = 0;
+      for_each_tap(w, oy, ox, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
+        const T* in_px = input + offset4(input_dims, n, iy, ix, 0);
+        const int8_t* taps = filter + offset4(filter_dims, oc, ky, kx, 0);
+        for (int32_t c = 0; c < in_c; ++c) acc += (static_cast<Acc>(in_px[c]) + in_off) * taps[c];
+      });
+      if (bias) acc += bias[oc];
+      output[offset4(output_dims, n, oy, ox, oc)] = requantize<T>(acc, q, oc);
+    }
+  });
 }
 
 template <typename T, typename Acc>
@@ -181,20 +153,12 @@ void batch_matmul_int(const IntConvQuant& q, const T* lhs, Dims lhs_dims, bool a
   const int32_t m = output_dims[orank - 2], n = output_dims[orank - 1];
   const int32_t k = adj_x ? lhs_dims[lr - 2] : lhs_dims[lr - 1];
   const Dims out_batch = output_dims.first(orank - 2);
-  const std::vector<int64_t> lhs_strides = broadcast_strides(lhs_dims.first(lr - 2), out_batch);
-  const std::vector<int64_t> rhs_strides = broadcast_strides(rhs_dims.first(rr - 2), out_batch);
   const Acc lhs_off = -q.input_zero_point, rhs_off = -q.weight_zero_point;
-  const int64_t batches = flat_size(out_batch);
-  for (int64_t batch = 0; batch < batches; ++batch) {
-    int64_t li = 0, ri = 0;
-    for (int64_t d = static_cast<int64_t>(out_batch.size()) - 1, rest = batch; d >= 0; --d) {
-      const int64_t i = rest % out_batch[d];
-      rest /= out_batch[d];
-      li += i * lhs_strides[d];
-      ri += i * rhs_strides[d];
-    }
-    const T* a = lhs + li * m * k;  // (M, K), or (K, M) when adj_x
-    const T* b = rhs + ri * k * n;  // (K, N), or (N, K) when adj_y
+  // Each output matrix with the operands' matrices broadcast over the batch dims.
+  const std::array<Dims, 2> batch_dims{lhs_dims.first(lr - 2), rhs_dims.first(rr - 2)};
+  for_each_broadcast<2>(out_batch, batch_dims, [&](int64_t batch, const std::array<int64_t, 2>& mat) {
+    const T* a = lhs + mat[0] * m * k;  // (M, K), or (K, M) when adj_x
+    const T* b = rhs + mat[1] * k * n;  // (K, N), or (N, K) when adj_y
     T* out = output + batch * m * n;
     for (int32_t i = 0; i < m; ++i)
       for (int32_t j = 0; j < n; ++j) {
@@ -206,59 +170,49 @@ void batch_matmul_int(const IntConvQuant& q, const T* lhs, Dims lhs_dims, bool a
         }
         out[int64_t{i} * n + j] = requantize<T>(acc, q, 0);
       }
-  }
+  });
 }
 
 template <typename T>
 void average_pool2d_int(const PoolParams& p, IntRange range, const T* input, Dims input_dims, T* output,
                         Dims output_dims) {
-  const int32_t batches = input_dims[0], in_h = input_dims[1], in_w = input_dims[2], channels = input_dims[3];
-  const int32_t out_h = output_dims[1], out_w = output_dims[2];
-  const int32_t pad_t = window_padding_before(in_h, p.filter_h, p.stride_h, 1, out_h);
-  const int32_t pad_l = window_padding_before(in_w, p.filter_w, p.stride_w, 1, out_w);
-  for (int32_t n = 0; n < batches; ++n)
-    for (int32_t oy = 0; oy < out_h; ++oy)
-      for (int32_t ox = 0; ox < out_w; ++ox) {
-        const int32_t y0 = std::max(oy * p.stride_h - pad_t, 0);
-        const int32_t y1 = std::min(oy * p.stride_h - pad_t + p.filter_h, in_h);
-        const int32_t x0 = std::max(ox * p.stride_w - pad_l, 0);
-        const int32_t x1 = std::min(ox * p.stride_w - pad_l + p.filter_w, in_w);
-        const int32_t count = (y1 - y0) * (x1 - x0);
-        for (int32_t c = 0; c < channels; ++c) {
-          int32_t acc = 0;
-          for (int32_t iy = y0; iy < y1; ++iy)
-            for (int32_t ix = x0; ix < x1; ++ix) acc += input[offset4(input_dims, n, iy, ix, c)];
-          // Round to nearest, halves away from zero (LiteRT's integer AveragePool).
-          if (count > 0) acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-          acc = std::min(std::max(acc, range.min), range.max);
-          output[offset4(output_dims, n, oy, ox, c)] = static_cast<T>(acc);
-        }
-      }
+  const Window w = pool_window(p, input_dims, output_dims);
+  const int32_t channels = input_dims[3];
+  std::vector<int32_t> acc(static_cast<size_t>(channels));  // the sums of one output pixel, (C)
+  for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
+    std::fill(acc.begin(), acc.end(), 0);
+    int32_t count = 0;
+    for_each_tap(w, oy, ox, [&](int32_t, int32_t, int32_t iy, int32_t ix) {
+      const T* px = input + offset4(input_dims, n, iy, ix, 0);
+      for (int32_t c = 0; c < channels; ++c) acc[c] += px[c];
+      ++count;
+    });
+    T* out_px = output + offset4(output_dims, n, oy, ox, 0);
+    for (int32_t c = 0; c < channels; ++c) {
+      int32_t v = acc[c];
+      // Round to nearest, halves away from zero (LiteRT's integer AveragePool).
+      if (count > 0) v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
+      out_px[c] = static_cast<T>(std::min(std::max(v, range.min), range.max));
+    }
+  });
 }
 
 template <typename T>
 void max_pool2d_int(const PoolParams& p, IntRange range, const T* input, Dims input_dims, T* output,
                     Dims output_dims) {
-  const int32_t batches = input_dims[0], in_h = input_dims[1], in_w = input_dims[2], channels = input_dims[3];
-  const int32_t out_h = output_dims[1], out_w = output_dims[2];
-  const int32_t pad_t = window_padding_before(in_h, p.filter_h, p.stride_h, 1, out_h);
-  const int32_t pad_l = window_padding_before(in_w, p.filter_w, p.stride_w, 1, out_w);
-  for (int32_t n = 0; n < batches; ++n)
-    for (int32_t oy = 0; oy < out_h; ++oy)
-      for (int32_t ox = 0; ox < out_w; ++ox) {
-        const int32_t y0 = std::max(oy * p.stride_h - pad_t, 0);
-        const int32_t y1 = std::min(oy * p.stride_h - pad_t + p.filter_h, in_h);
-        const int32_t x0 = std::max(ox * p.stride_w - pad_l, 0);
-        const int32_t x1 = std::min(ox * p.stride_w - pad_l + p.filter_w, in_w);
-        for (int32_t c = 0; c < channels; ++c) {
-          int32_t best = std::numeric_limits<T>::lowest();
-          for (int32_t iy = y0; iy < y1; ++iy)
-            for (int32_t ix = x0; ix < x1; ++ix)
-              best = std::max<int32_t>(best, input[offset4(input_dims, n, iy, ix, c)]);
-          best = std::min(std::max(best, range.min), range.max);
-          output[offset4(output_dims, n, oy, ox, c)] = static_cast<T>(best);
-        }
-      }
+  const Window w = pool_window(p, input_dims, output_dims);
+  const int32_t channels = input_dims[3];
+  std::vector<int32_t> best(static_cast<size_t>(channels));  // (C)
+  for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
+    std::fill(best.begin(), best.end(), int32_t{std::numeric_limits<T>::lowest()});
+    for_each_tap(w, oy, ox, [&](int32_t, int32_t, int32_t iy, int32_t ix) {
+      const T* px = input + offset4(input_dims, n, iy, ix, 0);
+      for (int32_t c = 0; c < channels; ++c) best[c] = std::max<int32_t>(best[c], px[c]);
+    });
+    T* out_px = output + offset4(output_dims, n, oy, ox, 0);
+    for (int32_t c = 0; c < channels; ++c)
+      out_px[c] = static_cast<T>(std::min(std::max(best[c], range.min), range.max));
+  });
 }
 
 #define TFC_CONV_INT_INSTANTIATE(T, Acc)                                                                        \

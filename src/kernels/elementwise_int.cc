@@ -1,5 +1,5 @@
-// Integer kernels of the non-conv ops (see elementwise_int.h for what each
-// computes and which LiteRT kernel it follows).
+// Integer kernels of the elementwise family (see elementwise_int.h for what
+// each computes and which LiteRT kernel it follows).
 #include "kernels/elementwise_int.h"
 
 #include <algorithm>
@@ -8,6 +8,8 @@
 #include <cstring>
 #include <limits>
 #include <vector>
+
+#include "kernels/broadcast.h"
 
 namespace tfc::kernels {
 namespace {
@@ -20,34 +22,6 @@ constexpr int32_t kMax = std::numeric_limits<T>::max();
 template <typename T>
 T saturate(int32_t v) {
   return static_cast<T>(std::clamp(v, kMin<T>, kMax<T>));
-}
-
-// out[i] = f(a[ia], b[ib]) over out_dims with NumPy broadcasting (the walk of
-// elementwise_ref's broadcast_apply, for mixed element types).
-template <typename A, typename B, typename O, typename F>
-void broadcast_apply(const A* a, Dims a_dims, const B* b, Dims b_dims, O* out, Dims out_dims, F f) {
-  const size_t rank = out_dims.size();
-  const std::vector<int64_t> as = broadcast_strides(a_dims, out_dims);
-  const std::vector<int64_t> bs = broadcast_strides(b_dims, out_dims);
-  const int32_t inner = rank == 0 ? 1 : out_dims[rank - 1];
-  const int64_t a_inner = rank == 0 ? 0 : as[rank - 1];
-  const int64_t b_inner = rank == 0 ? 0 : bs[rank - 1];
-  const int64_t rows = inner == 0 ? 0 : flat_size(out_dims) / inner;
-  const size_t outer_rank = rank == 0 ? 0 : rank - 1;
-  std::vector<int32_t> index(outer_rank, 0);
-  int64_t a_base = 0, b_base = 0;
-  for (int64_t row = 0; row < rows; ++row) {
-    O* out_row = out + row * inner;
-    for (int32_t k = 0; k < inner; ++k) out_row[k] = f(a[a_base + k * a_inner], b[b_base + k * b_inner]);
-    for (size_t d = outer_rank; d-- > 0;) {
-      a_base += as[d];
-      b_base += bs[d];
-      if (++index[d] < out_dims[d]) break;
-      a_base -= as[d] * out_dims[d];
-      b_base -= bs[d] * out_dims[d];
-      index[d] = 0;
-    }
-  }
 }
 
 // Whether scale is an exact power of two; its log2 in *log2 (LiteRT's CheckedLog2:
@@ -127,7 +101,7 @@ void add_sub(bool subtract, const T* a, Dims a_dims, QParams aq, const T* b, Dim
       checked_log2(bq.scale, &lb);
       checked_log2(oq.scale, &lo);
       const int sa = la - lo, sb = lb - lo;  // <= 0, one of them 0
-      broadcast_apply(a, a_dims, b, b_dims, out, out_dims, [&](T x, T y) {
+      broadcast_binary(a, a_dims, b, b_dims, out, out_dims, [&](T x, T y) {
         int32_t xv = x, yv = y;
         if (sa != 0) xv = rounding_divide_by_pot(xv, -sa);
         if (sb != 0) yv = rounding_divide_by_pot(yv, -sb);
@@ -143,7 +117,7 @@ void add_sub(bool subtract, const T* a, Dims a_dims, QParams aq, const T* b, Dim
   const QuantizedMultiplier mb = quantize_multiplier(static_cast<double>(bq.scale) / twice_max);
   const QuantizedMultiplier mo =
       quantize_multiplier(twice_max / (static_cast<double>(1 << left_shift) * static_cast<double>(oq.scale)));
-  broadcast_apply(a, a_dims, b, b_dims, out, out_dims, [&](T x, T y) {
+  broadcast_binary(a, a_dims, b, b_dims, out, out_dims, [&](T x, T y) {
     const int32_t sx = multiply_by_quantized_multiplier((static_cast<int32_t>(x) - aq.zero_point) * (1 << left_shift), ma);
     const int32_t sy = multiply_by_quantized_multiplier((static_cast<int32_t>(y) - bq.zero_point) * (1 << left_shift), mb);
     const int32_t raw = multiply_by_quantized_multiplier(subtract ? sx - sy : sx + sy, mo) + oq.zero_point;
@@ -159,7 +133,7 @@ void mul(const T* a, Dims a_dims, QParams aq, const T* b, Dims b_dims, QParams b
   const IntRange r = activation_range<T>(act, oq.scale, oq.zero_point);
   const QuantizedMultiplier m = quantize_multiplier(static_cast<double>(aq.scale) * static_cast<double>(bq.scale) /
                                                     static_cast<double>(oq.scale));
-  broadcast_apply(a, a_dims, b, b_dims, out, out_dims, [&](T x, T y) {
+  broadcast_binary(a, a_dims, b, b_dims, out, out_dims, [&](T x, T y) {
     const int32_t prod = (static_cast<int32_t>(x) - aq.zero_point) * (static_cast<int32_t>(y) - bq.zero_point);
     const int32_t v = oq.zero_point + multiply_by_quantized_multiplier(prod, m);
     return static_cast<T>(std::clamp(v, r.min, r.max));
@@ -168,7 +142,7 @@ void mul(const T* a, Dims a_dims, QParams aq, const T* b, Dims b_dims, QParams b
 
 template <typename T>
 void max_min(bool maximum, const T* a, Dims a_dims, const T* b, Dims b_dims, T* out, Dims out_dims) {
-  broadcast_apply(a, a_dims, b, b_dims, out, out_dims,
+  broadcast_binary(a, a_dims, b, b_dims, out, out_dims,
                   [&](T x, T y) { return maximum ? std::max(x, y) : std::min(x, y); });
 }
 
@@ -343,7 +317,7 @@ void prelu(const T* x, Dims x_dims, QParams xq, const T* alpha, Dims alpha_dims,
   const QuantizedMultiplier m1 = quantize_multiplier(static_cast<double>(xq.scale) / oq.scale);
   const QuantizedMultiplier m2 =
       quantize_multiplier(static_cast<double>(xq.scale) * static_cast<double>(aq.scale) / oq.scale);
-  broadcast_apply(x, x_dims, alpha, alpha_dims, out, out_dims, [&](T v, T a) {
+  broadcast_binary(x, x_dims, alpha, alpha_dims, out, out_dims, [&](T v, T a) {
     const int32_t iv = static_cast<int32_t>(v) - xq.zero_point;
     int32_t o;
     if (iv >= 0) {
@@ -494,138 +468,6 @@ void softmax(const In* in, int64_t outer, int32_t depth, QParams in_q, float bet
   }
 }
 
-// ---- CONCATENATION -------------------------------------------------------------------------------
-
-template <typename T>
-void concatenation(std::span<const T* const> inputs, std::span<const Dims> in_dims, std::span<const QParams> in_q,
-                   int axis, QParams out_q, T* out) {
-  // (outer, axis * inner) blocks per input, interleaved in the output.
-  const Dims first = in_dims[0];
-  int64_t outer = 1;
-  for (int d = 0; d < axis; ++d) outer *= first[d];
-  std::vector<int64_t> block(inputs.size());
-  int64_t out_block = 0;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    int64_t b = 1;
-    for (size_t d = axis; d < in_dims[i].size(); ++d) b *= in_dims[i][d];
-    block[i] = b;
-    out_block += b;
-  }
-  const float inverse_output_scale = 1.0f / out_q.scale;
-  for (int64_t o = 0; o < outer; ++o) {
-    T* dst = out + o * out_block;
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      const T* src = inputs[i] + o * block[i];
-      if (in_q[i].scale == out_q.scale && in_q[i].zero_point == out_q.zero_point) {
-        if (block[i] > 0) std::memcpy(dst, src, block[i] * sizeof(T));
-      } else {
-        const float scale = in_q[i].scale * inverse_output_scale;
-        const float bias = static_cast<float>(-in_q[i].zero_point) * scale;
-        for (int64_t j = 0; j < block[i]; ++j) {
-          const int32_t v =
-              static_cast<int32_t>(std::round(static_cast<float>(src[j]) * scale + bias)) + out_q.zero_point;
-          dst[j] = saturate<T>(v);
-        }
-      }
-      dst += block[i];
-    }
-  }
-}
-
-// ---- MEAN / SUM ------------------------------------------------------------------------------------
-
-template <typename T>
-void reduce_mean_sum(bool mean, const T* in, Dims in_dims, std::span<const int32_t> axes, QParams in_q,
-                     QParams out_q, T* out) {
-  const size_t rank = in_dims.size();
-  std::vector<bool> reduced(rank, false);
-  for (int32_t a : axes) reduced[a] = true;
-  // Output dims (keep_dims form) and strides of the input seen from them.
-  std::vector<int32_t> out_dims(rank);
-  int64_t count = 1;
-  for (size_t d = 0; d < rank; ++d) {
-    out_dims[d] = reduced[d] ? 1 : in_dims[d];
-    if (reduced[d]) count *= in_dims[d];
-  }
-  const int64_t num_out = flat_size(out_dims);
-  std::vector<int64_t> acc(num_out, 0);
-  std::vector<int32_t> idx(rank, 0);
-  const int64_t total = flat_size(in_dims);
-  for (int64_t i = 0; i < total; ++i) {
-    int64_t o = 0;
-    for (size_t d = 0; d < rank; ++d) o = o * out_dims[d] + (reduced[d] ? 0 : idx[d]);
-    acc[o] += static_cast<int32_t>(in[i]) - in_q.zero_point;
-    for (size_t d = rank; d-- > 0;) {
-      if (++idx[d] < in_dims[d]) break;
-      idx[d] = 0;
-    }
-  }
-  QuantizedMultiplier m = quantize_multiplier(static_cast<double>(in_q.scale) / static_cast<double>(out_q.scale));
-  if (mean && count > 1) {
-    int shift = 63 - __builtin_clzll(static_cast<uint64_t>(count));
-    shift = std::min(shift, 32);
-    shift = std::min(shift, 31 + m.shift);
-    m.multiplier = static_cast<int32_t>((static_cast<int64_t>(m.multiplier) << shift) / count);
-    m.shift -= shift;
-  }
-  for (int64_t o = 0; o < num_out; ++o) {
-    const int32_t a = static_cast<int32_t>(std::clamp<int64_t>(acc[o], std::numeric_limits<int32_t>::min(),
-                                                                std::numeric_limits<int32_t>::max()));
-    int32_t v;
-    if (mean && count == 0) {
-      v = out_q.zero_point;
-    } else if (m.shift < -31) {
-      v = out_q.zero_point;
-    } else {
-      v = multiply_by_quantized_multiplier(a, m) + out_q.zero_point;
-    }
-    out[o] = saturate<T>(v);
-  }
-}
-
-// ---- RESIZE_BILINEAR -----------------------------------------------------------------------------------
-
-namespace {
-void interpolation_values(int32_t value, int32_t scale_10, bool half_pixel_centers, int32_t input_size,
-                          int32_t* scaled, int32_t* lower, int32_t* upper) {
-  *scaled = half_pixel_centers ? value * scale_10 + scale_10 / 2 - (1 << 9) : value * scale_10;
-  *lower = std::max(*scaled / (1 << 10), 0);
-  *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), input_size - 1);
-}
-}  // namespace
-
-template <typename T>
-void resize_bilinear_int(const T* in, Dims in_dims, int32_t out_h, int32_t out_w, bool align_corners,
-                         bool half_pixel_centers, T* out) {
-  const int32_t batches = in_dims[0], in_h = in_dims[1], in_w = in_dims[2], depth = in_dims[3];
-  int32_t hs = ((1 << 10) * in_h + out_h / 2) / out_h;
-  int32_t ws = ((1 << 10) * in_w + out_w / 2) / out_w;
-  if (align_corners && out_h > 1) hs = ((1 << 10) * (in_h - 1) + (out_h - 1) / 2) / (out_h - 1);
-  if (align_corners && out_w > 1) ws = ((1 << 10) * (in_w - 1) + (out_w - 1) / 2) / (out_w - 1);
-  auto at = [&](int32_t b, int32_t y, int32_t x, int32_t c) -> int64_t {
-    return in[((static_cast<int64_t>(b) * in_h + y) * in_w + x) * depth + c];
-  };
-  T* dst = out;
-  for (int32_t b = 0; b < batches; ++b) {
-    for (int32_t y = 0; y < out_h; ++y) {
-      int32_t iy, y0, y1;
-      interpolation_values(y, hs, half_pixel_centers, in_h, &iy, &y0, &y1);
-      for (int32_t x = 0; x < out_w; ++x) {
-        int32_t ix, x0, x1;
-        interpolation_values(x, ws, half_pixel_centers, in_w, &ix, &x0, &x1);
-        const int64_t wy1 = iy - (1 << 10) * y0, wy0 = (1 << 10) - wy1;
-        const int64_t wx1 = ix - (1 << 10) * x0, wx0 = (1 << 10) - wx1;
-        for (int32_t c = 0; c < depth; ++c) {
-          const int64_t sum = at(b, y0, x0, c) * wy0 * wx0 + at(b, y1, x0, c) * wy1 * wx0 +
-                              at(b, y0, x1, c) * wy0 * wx1 + at(b, y1, x1, c) * wy1 * wx1;
-          const int64_t round = sum > 0 ? (1 << 19) : -(1 << 19);
-          *dst++ = static_cast<T>((sum + round) / (1 << 20));
-        }
-      }
-    }
-  }
-}
-
 // ---- Instantiations ----------------------------------------------------------------------------------------
 
 #define TFC_INT_TYPES(X) X(int8_t) X(uint8_t) X(int16_t)
@@ -639,11 +481,7 @@ void resize_bilinear_int(const T* in, Dims in_dims, int32_t out_h, int32_t out_w
   template void relu_x<T>(const T*, int64_t, QParams, QParams, float, float, T*);                                  \
   template void hard_swish<T>(const T*, int64_t, QParams, QParams, T*);                                            \
   template void leaky_relu<T>(const T*, int64_t, QParams, QParams, float, T*);                                     \
-  template void prelu<T>(const T*, Dims, QParams, const T*, Dims, QParams, QParams, T*, Dims);                     \
-  template void concatenation<T>(std::span<const T* const>, std::span<const Dims>, std::span<const QParams>, int,  \
-                                 QParams, T*);                                                                     \
-  template void reduce_mean_sum<T>(bool, const T*, Dims, std::span<const int32_t>, QParams, QParams, T*);          \
-  template void resize_bilinear_int<T>(const T*, Dims, int32_t, int32_t, bool, bool, T*);
+  template void prelu<T>(const T*, Dims, QParams, const T*, Dims, QParams, QParams, T*, Dims);
 TFC_INT_TYPES(TFC_INST_SAME)
 
 #define TFC_INST_PAIR(In, Out)                                                 \

@@ -1,15 +1,16 @@
-// Integer (int8 / uint8 / int16) kernels of the non-conv ops LiteRT runs in
-// quantized form: requantize, ADD / SUB / MUL, MAXIMUM / MINIMUM, the
-// activations (LOGISTIC, TANH, RELU family, LEAKY_RELU, PRELU, HARD_SWISH),
-// SOFTMAX, CONCATENATION with rescaling, MEAN / SUM and RESIZE_BILINEAR.
+// Integer (int8 / uint8 / int16) kernels of the elementwise family
+// (ops/elementwise_ops.cc) LiteRT runs in quantized form: requantize, ADD /
+// SUB / MUL, MAXIMUM / MINIMUM, the activations (LOGISTIC, TANH, RELU family,
+// LEAKY_RELU, PRELU, HARD_SWISH) and SOFTMAX.
 // Each follows the arithmetic of LiteRT's builtin integer kernel (named per
 // function) through kernels/quant_util.h, so results round as LiteRT's do.
 // int16 LOGISTIC / TANH / SOFTMAX follow LiteRT's fixed-point table
 // arithmetic (interpolated sigmoid, exp and 1/(1+x) tables), bit for bit.
-// Pure functions on buffers and dims: callers (ops/*_ops.cc) validate dtypes,
-// quantization parameters and shapes first.
+// Pure functions on buffers and dims: callers (ops/elementwise_ops.cc)
+// validate dtypes, quantization parameters and shapes first.
 // Not here: float <-> int conversion (elementwise_ref.h quantize/dequantize),
-// data movement (any dtype, shape_ref.h / misc_ref.h), conv family.
+// the shape family's integer kernels (shape_int.h), data movement (any dtype,
+// shape_ref.h / data_ref.h), conv family.
 #pragma once
 
 #include <array>
@@ -150,30 +151,4 @@ using Int16Table = std::array<int16_t, 513>;
 Int16Table int16_interp_table(double in_scale, int32_t in_zp, double out_scale, int32_t out_zp,
                               double (*f)(double));
 int16_t int16_interp_lookup(int16_t v, const Int16Table& table);
-
-// ---- CONCATENATION with rescaling --------------------------------------------------------
-// Inputs quantized like the output are copied; others become
-// clamp(round(q * s + (-zp s)) + out.zp) with s = in.scale / out.scale in float
-// (LiteRT's ConcatenationWithScaling).
-template <typename T>
-void concatenation(std::span<const T* const> inputs, std::span<const Dims> in_dims, std::span<const QParams> in_q,
-                   int axis, QParams out_q, T* out);
-
-// ---- MEAN / SUM (LiteRT's QuantizedMeanOrSum, integer form) ------------------------------
-// acc = sum over the reduced axes of (q - in.zp) (int64); MEAN: rescaled by
-// in.scale / (out.scale count) (the multiplier pre-divided by the count as
-// LiteRT's integer Mean does); SUM: by in.scale / out.scale; out.zp added;
-// clamped. axes: normalized, possibly repeated.
-template <typename T>
-void reduce_mean_sum(bool mean, const T* in, Dims in_dims, std::span<const int32_t> axes, QParams in_q,
-                     QParams out_q, T* out);
-
-// ---- RESIZE_BILINEAR (LiteRT's ResizeBilinearInteger) -------------------------------------
-// Source coordinates in 1/1024 steps; the four weighted neighbours summed in
-// int64 at scale 2^20 and rounded half away from zero. input (N,H,W,C) and
-// output quantized alike.
-template <typename T>
-void resize_bilinear_int(const T* in, Dims in_dims, int32_t out_h, int32_t out_w, bool align_corners,
-                         bool half_pixel_centers, T* out);
-
 }  // namespace tfc::kernels

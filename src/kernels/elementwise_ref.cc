@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/broadcast.h"
 #include "kernels/fp16.h"
 
 namespace tfc::kernels {
@@ -33,39 +34,6 @@ ActivationRange<T> activation_range(Activation act) {
 template <typename T>
 T clamp_to(T x, ActivationRange<T> r) {
   return std::min(std::max(x, r.lo), r.hi);
-}
-
-// out[i] = f(a[ia], b[ib]) over out_dims, where ia / ib follow the broadcast
-// strides (0 along broadcast dims). a: a_dims; b: b_dims; out: out_dims.
-// Walks the output row by row (last axis inner), advancing an odometer over
-// the outer axes.
-template <typename T, typename F>
-void broadcast_apply(const T* a, Dims a_dims, const T* b, Dims b_dims, T* out, Dims out_dims, F f) {
-  const size_t rank = out_dims.size();
-  const std::vector<int64_t> a_strides = broadcast_strides(a_dims, out_dims);
-  const std::vector<int64_t> b_strides = broadcast_strides(b_dims, out_dims);
-  const int32_t inner = rank == 0 ? 1 : out_dims[rank - 1];
-  const int64_t a_inner_stride = rank == 0 ? 0 : a_strides[rank - 1];
-  const int64_t b_inner_stride = rank == 0 ? 0 : b_strides[rank - 1];
-  const int64_t rows = inner == 0 ? 0 : flat_size(out_dims) / inner;
-
-  const size_t outer_rank = rank == 0 ? 0 : rank - 1;
-  std::vector<int32_t> index(outer_rank, 0);  // position along the outer axes
-  int64_t a_base = 0, b_base = 0;
-  for (int64_t row = 0; row < rows; ++row) {
-    T* out_row = out + row * inner;
-    for (int32_t k = 0; k < inner; ++k) {
-      out_row[k] = f(a[a_base + k * a_inner_stride], b[b_base + k * b_inner_stride]);
-    }
-    for (size_t d = outer_rank; d-- > 0;) {
-      a_base += a_strides[d];
-      b_base += b_strides[d];
-      if (++index[d] < out_dims[d]) break;
-      a_base -= a_strides[d] * out_dims[d];
-      b_base -= b_strides[d] * out_dims[d];
-      index[d] = 0;
-    }
-  }
 }
 
 float binary_f32(BinaryOp op, float a, float b) {
@@ -169,19 +137,19 @@ void dequantize_impl(const Q* in, Dims dims, std::span<const float> scale, std::
 void binary(BinaryOp op, const float* a, Dims a_dims, const float* b, Dims b_dims, Activation act, float* out,
             Dims out_dims) {
   const ActivationRange<float> range = activation_range<float>(act);
-  broadcast_apply(a, a_dims, b, b_dims, out, out_dims,
+  broadcast_binary(a, a_dims, b, b_dims, out, out_dims,
                   [&](float x, float y) { return clamp_to(binary_f32(op, x, y), range); });
 }
 
 void binary(BinaryOp op, const int32_t* a, Dims a_dims, const int32_t* b, Dims b_dims, Activation act,
             int32_t* out, Dims out_dims) {
   const ActivationRange<int32_t> range = activation_range<int32_t>(act);
-  broadcast_apply(a, a_dims, b, b_dims, out, out_dims,
+  broadcast_binary(a, a_dims, b, b_dims, out, out_dims,
                   [&](int32_t x, int32_t y) { return clamp_to(binary_i32(op, x, y), range); });
 }
 
 void prelu(const float* in, Dims in_dims, const float* alpha, Dims alpha_dims, float* out, Dims out_dims) {
-  broadcast_apply(in, in_dims, alpha, alpha_dims, out, out_dims,
+  broadcast_binary(in, in_dims, alpha, alpha_dims, out, out_dims,
                   [](float x, float a) { return x >= 0.0f ? x : x * a; });
 }
 

@@ -1,4 +1,5 @@
-// Hybrid kernels of the conv family (see hybrid_ref.h for the arithmetic).
+// Hybrid kernels of the conv family (see hybrid_ref.h for the arithmetic),
+// on the float kernels' windows (kernels/window.h).
 #include "kernels/hybrid_ref.h"
 
 #include <algorithm>
@@ -7,12 +8,10 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/window.h"
+
 namespace tfc::kernels {
 namespace {
-
-inline int64_t offset4(Dims dims, int64_t a, int64_t b, int64_t c, int64_t d) {
-  return ((a * dims[1] + b) * dims[2] + c) * dims[3] + d;
-}
 
 // The float clamp of a fused activation (CalculateActivationRange), applied
 // as ActivationFunctionWithMinMax.
@@ -116,12 +115,11 @@ void hybrid_fully_connected(Activation activation, bool asymmetric_inputs, const
 
 void hybrid_conv2d(const ConvParams& p, const float* input, Dims input_dims, const int8_t* filter, Dims filter_dims,
                    WeightScales scales, const float* bias, float* output, Dims output_dims) {
-  const int32_t batches = input_dims[0], in_h = input_dims[1], in_w = input_dims[2], in_c = input_dims[3];
-  const int32_t out_c = filter_dims[0], k_h = filter_dims[1], k_w = filter_dims[2], group_c = filter_dims[3];
-  const int32_t out_h = output_dims[1], out_w = output_dims[2];
+  const int32_t in_c = input_dims[3];
+  const int32_t out_c = filter_dims[0], group_c = filter_dims[3];
   const int32_t filters_per_group = out_c / (in_c / group_c);
-  const int32_t pad_t = window_padding_before(in_h, k_h, p.stride_h, p.dilation_h, out_h);
-  const int32_t pad_l = window_padding_before(in_w, k_w, p.stride_w, p.dilation_w, out_w);
+  const Window w = forward_window(input_dims[1], input_dims[2], output_dims[1], output_dims[2], filter_dims[1],
+                                  filter_dims[2], p.stride_h, p.stride_w, p.dilation_h, p.dilation_w);
   const FloatRange act(p.activation);
   // Per-tensor weights on an ungrouped filter take LiteRT's EvalHybrid
   // (symmetric); everything else its per-channel path (asymmetric).
@@ -129,74 +127,55 @@ void hybrid_conv2d(const ConvParams& p, const float* input, Dims input_dims, con
   std::vector<int8_t> q;
   const std::vector<RowQuant> rq = quantize_batches(input, input_dims, per_channel, q);
 
-  for (int32_t n = 0; n < batches; ++n) {
+  for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
     const int32_t zp = rq[n].zero_point;
     const float batch_factor = per_channel ? rq[n].scale : rq[n].scale * scales[0];
-    for (int32_t oy = 0; oy < out_h; ++oy)
-      for (int32_t ox = 0; ox < out_w; ++ox)
-        for (int32_t oc = 0; oc < out_c; ++oc) {
-          const int32_t first_in_c = (oc / filters_per_group) * group_c;
-          int32_t acc = 0;
-          for (int32_t ky = 0; ky < k_h; ++ky) {
-            const int32_t iy = oy * p.stride_h - pad_t + ky * p.dilation_h;
-            if (iy < 0 || iy >= in_h) continue;
-            for (int32_t kx = 0; kx < k_w; ++kx) {
-              const int32_t ix = ox * p.stride_w - pad_l + kx * p.dilation_w;
-              if (ix < 0 || ix >= in_w) continue;
-              const int8_t* in_px = q.data() + offset4(input_dims, n, iy, ix, first_in_c);
-              const int8_t* taps = filter + offset4(filter_dims, oc, ky, kx, 0);
-              for (int32_t c = 0; c < group_c; ++c) acc += int32_t{taps[c]} * (int32_t{in_px[c]} - zp);
-            }
-          }
-          // HybridConvPerChannel: acc * per_channel_scale * scaling_factor;
-          // HybridConv: acc * (scaling_factor * filter_scale).
-          float v = per_channel ? static_cast<float>(acc) * channel_scale(scales, oc) * batch_factor
-                                : static_cast<float>(acc) * batch_factor;
-          if (bias) v += bias[oc];
-          output[offset4(output_dims, n, oy, ox, oc)] = act(v);
-        }
-  }
+    for (int32_t oc = 0; oc < out_c; ++oc) {
+      const int32_t first_in_c = (oc / filters_per_group) * group_c;
+      int32_t acc = 0;
+      for_each_tap(w, oy, ox, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
+        const int8_t* in_px = q.data() + offset4(input_dims, n, iy, ix, first_in_c);
+        const int8_t* taps = filter + offset4(filter_dims, oc, ky, kx, 0);
+        for (int32_t c = 0; c < group_c; ++c) acc += int32_t{taps[c]} * (int32_t{in_px[c]} - zp);
+      });
+      // HybridConvPerChannel: acc * per_channel_scale * scaling_factor;
+      // HybridConv: acc * (scaling_factor * filter_scale).
+      float v = per_channel ? static_cast<float>(acc) * channel_scale(scales, oc) * batch_factor
+                            : static_cast<float>(acc) * batch_factor;
+      if (bias) v += bias[oc];
+      output[offset4(output_dims, n, oy, ox, oc)] = act(v);
+    }
+  });
 }
 
 void hybrid_depthwise_conv2d(const ConvParams& p, const float* input, Dims input_dims, const int8_t* filter,
                              Dims filter_dims, WeightScales scales, const float* bias, float* output,
                              Dims output_dims) {
-  const int32_t batches = input_dims[0], in_h = input_dims[1], in_w = input_dims[2], in_c = input_dims[3];
-  const int32_t k_h = filter_dims[1], k_w = filter_dims[2], out_c = filter_dims[3];
-  const int32_t out_h = output_dims[1], out_w = output_dims[2];
+  const int32_t in_c = input_dims[3], out_c = filter_dims[3];
   const int32_t multiplier = out_c / in_c;
-  const int32_t pad_t = window_padding_before(in_h, k_h, p.stride_h, p.dilation_h, out_h);
-  const int32_t pad_l = window_padding_before(in_w, k_w, p.stride_w, p.dilation_w, out_w);
+  const Window w = forward_window(input_dims[1], input_dims[2], output_dims[1], output_dims[2], filter_dims[1],
+                                  filter_dims[2], p.stride_h, p.stride_w, p.dilation_h, p.dilation_w);
   const FloatRange act(p.activation);
   std::vector<int8_t> q;
   const std::vector<RowQuant> rq = quantize_batches(input, input_dims, /*asymmetric=*/true, q);
   std::vector<int32_t> acc(static_cast<size_t>(out_c));
 
-  for (int32_t n = 0; n < batches; ++n) {
+  for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
     const int32_t zp = rq[n].zero_point;
-    for (int32_t oy = 0; oy < out_h; ++oy)
-      for (int32_t ox = 0; ox < out_w; ++ox) {
-        std::fill(acc.begin(), acc.end(), 0);
-        for (int32_t ky = 0; ky < k_h; ++ky) {
-          const int32_t iy = oy * p.stride_h - pad_t + ky * p.dilation_h;
-          if (iy < 0 || iy >= in_h) continue;
-          for (int32_t kx = 0; kx < k_w; ++kx) {
-            const int32_t ix = ox * p.stride_w - pad_l + kx * p.dilation_w;
-            if (ix < 0 || ix >= in_w) continue;
-            const int8_t* in_px = q.data() + offset4(input_dims, n, iy, ix, 0);
-            const int8_t* taps = filter + offset4(filter_dims, 0, ky, kx, 0);
-            for (int32_t oc = 0; oc < out_c; ++oc) acc[oc] += int32_t{taps[oc]} * (int32_t{in_px[oc / multiplier]} - zp);
-          }
-        }
-        float* out_px = output + offset4(output_dims, n, oy, ox, 0);
-        for (int32_t oc = 0; oc < out_c; ++oc) {
-          float v = static_cast<float>(acc[oc]);
-          v *= channel_scale(scales, oc) * rq[n].scale;
-          if (bias) v += bias[oc];
-          out_px[oc] = act(v);
-        }
-      }
-  }
+    std::fill(acc.begin(), acc.end(), 0);
+    for_each_tap(w, oy, ox, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
+      const int8_t* in_px = q.data() + offset4(input_dims, n, iy, ix, 0);
+      const int8_t* taps = filter + offset4(filter_dims, 0, ky, kx, 0);
+      for (int32_t oc = 0; oc < out_c; ++oc) acc[oc] += int32_t{taps[oc]} * (int32_t{in_px[oc / multiplier]} - zp);
+    });
+    float* out_px = output + offset4(output_dims, n, oy, ox, 0);
+    for (int32_t oc = 0; oc < out_c; ++oc) {
+      float v = static_cast<float>(acc[oc]);
+      v *= channel_scale(scales, oc) * rq[n].scale;
+      if (bias) v += bias[oc];
+      out_px[oc] = act(v);
+    }
+  });
 }
 
 }  // namespace tfc::kernels

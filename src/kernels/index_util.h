@@ -1,5 +1,6 @@
 // Row-major index arithmetic shared by the data-movement kernels (shape_ref,
-// misc_ref): strides, products of dims, multi-index walks and element copies.
+// data_ref, compare_ref, math_ref): strides, products of dims, multi-index
+// walks and element copies.
 // Kernel-internal: ops/ uses kernels/*_ref.h, not this header.
 #pragma once
 

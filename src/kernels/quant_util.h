@@ -11,11 +11,8 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <limits>
 
 #include "kernels/common.h"
@@ -112,31 +109,18 @@ struct QParams {
 // activation clamp, itself found by quantizing the float activation bounds
 // with rne(clamp(bound / scale + zp, -128, 127)). The two formulas agree but
 // for ties and for the last bit of the multiplier, i.e. at most one step per
-// layer. The reference (kFixedPoint) stays the source of truth; kFloat is the
-// compatibility mode for comparing with LiteRT's default (XNNPACK) path.
+// layer. kFloat is what LiteRT's default (XNNPACK) path computes, and the
+// default here; kFixedPoint is what LiteRT's builtin reference kernels compute.
 
+// Which rescaling the int8 conv family (and MEAN) computes. Not a process
+// setting: the interpreter takes it in its options (runtime::InterpreterOptions
+// ::arithmetic) and hands it to each op through its context; kernels take it
+// in their parameters (IntConvQuant::requantization).
 enum class Requantization { kFixedPoint, kFloat };
 
-// The built-in default of the process-wide setting below.
-inline constexpr Requantization kDefaultRequantization = Requantization::kFixedPoint;
-
-// The process-wide choice for the int8 conv family. Its initial value is
-// taken from the environment variable TFC_REQUANTIZATION when set ("float" or
-// "xnnpack": kFloat; "fixed" or "reference": kFixedPoint), else
-// kDefaultRequantization; set_requantization overrides it.
-inline std::atomic<Requantization>& requantization_setting() {
-  static std::atomic<Requantization> setting{[] {
-    const char* env = std::getenv("TFC_REQUANTIZATION");
-    if (env != nullptr) {
-      if (std::strcmp(env, "float") == 0 || std::strcmp(env, "xnnpack") == 0) return Requantization::kFloat;
-      if (std::strcmp(env, "fixed") == 0 || std::strcmp(env, "reference") == 0) return Requantization::kFixedPoint;
-    }
-    return kDefaultRequantization;
-  }()};
-  return setting;
-}
-inline void set_requantization(Requantization r) { requantization_setting().store(r, std::memory_order_relaxed); }
-inline Requantization requantization() { return requantization_setting().load(std::memory_order_relaxed); }
+// The default everywhere (library and CLI): LiteRT's default CPU path, so a
+// model computes what it computes when deployed.
+inline constexpr Requantization kDefaultRequantization = Requantization::kFloat;
 
 // The float rescale factor of one channel, evaluated in float32 left to right.
 inline float float_requant_scale(float input_scale, float weight_scale, float output_scale) {

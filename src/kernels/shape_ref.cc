@@ -5,11 +5,13 @@
 #include "kernels/shape_ref.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
 
+#include "kernels/broadcast.h"
 #include "kernels/index_util.h"
 
 namespace tfc::kernels {
@@ -34,15 +36,11 @@ std::vector<int32_t> reduced_dims(Dims in_dims, std::span<const int32_t> axes) {
 template <typename T, typename Acc>
 void reduce_sum_impl(const T* in, Dims in_dims, std::span<const int32_t> axes, T* out) {
   const std::vector<int32_t> out_dims = reduced_dims(in_dims, axes);
-  // Strides of the output seen through the input's dims: 0 along reduced axes.
-  const std::vector<int64_t> out_strides = broadcast_strides(out_dims, in_dims);
   std::vector<Acc> acc(flat_size(out_dims), Acc{0});
-  std::vector<int32_t> idx(in_dims.size(), 0);
-  const int64_t n = flat_size(in_dims);
-  for (int64_t i = 0; i < n; ++i) {
-    acc[dot(idx, out_strides)] += static_cast<Acc>(in[i]);
-    next_index(idx, in_dims);
-  }
+  // The input walked against its reduced shape: o is where element i reduces to.
+  for_each_broadcast<1>(in_dims, {Dims(out_dims)}, [&](int64_t i, const std::array<int64_t, 1>& o) {
+    acc[o[0]] += static_cast<Acc>(in[i]);
+  });
   for (size_t o = 0; o < acc.size(); ++o) out[o] = static_cast<T>(acc[o]);
 }
 

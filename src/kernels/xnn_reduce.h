@@ -1,6 +1,6 @@
 // XNNPACK-compatible int8 MEAN: the arithmetic LiteRT's default interpreter
 // applies when its XNNPACK delegate takes an int8 MEAN (our reference kernel,
-// kernels/elementwise_int.h reduce_mean_sum, follows LiteRT's builtin integer
+// kernels/shape_int.h reduce_mean_sum, follows LiteRT's builtin integer
 // Mean instead, whose multiplier is pre-divided by the count with truncation
 // and so lands one step off the real mean on a few percent of outputs).
 //
@@ -13,7 +13,7 @@
 // Fashion-MNIST MobileNet fixtures (96,000 outputs, all equal).
 //
 // Used only in the float (XNNPACK-compatible) requantization mode
-// (kernels/quant_util.h, requantization()); the caller picks the kernel.
+// (Requantization::kFloat, kernels/quant_util.h); the caller picks the kernel.
 #pragma once
 
 #include <cstdint>

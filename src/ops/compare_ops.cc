@@ -2,11 +2,11 @@
 // LESS, LESS_EQUAL, GREATER, GREATER_EQUAL, EQUAL, NOT_EQUAL and LOGICAL_AND /
 // OR / NOT. Each _shape checks what LiteRT's Prepare checks and sizes the
 // output (NumPy broadcasting); each _eval runs the kernel in
-// kernels/misc_ref.h. Quantized inputs are compared as raw values, so both
+// kernels/compare_ref.h. Quantized inputs are compared as raw values, so both
 // must be quantized alike.
 #include <cstdint>
 
-#include "kernels/misc_ref.h"
+#include "kernels/compare_ref.h"
 #include "ops/op_util.h"
 #include "ops/registry.h"
 

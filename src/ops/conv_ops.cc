@@ -179,7 +179,7 @@ kernels::IntConvQuant int_quant(const OpContext& ctx, int act, int w, int32_t ch
   q.range = kernels::activation_range<T>(a, tensor_scale(out), q.output_zero_point);
   // The XNNPACK-compatible rescale (kernels/quant_util.h) applies to int8 only.
   if constexpr (std::is_same_v<T, int8_t>) {
-    if (kernels::requantization() == kernels::Requantization::kFloat) {
+    if (ctx.arithmetic() == kernels::Requantization::kFloat) {
       q.requantization = kernels::Requantization::kFloat;
       q.float_scales =
           kernels::conv_float_scales(tensor_scale(in), weight_scales(ctx, w), tensor_scale(out), channels);

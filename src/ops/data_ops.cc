@@ -3,7 +3,7 @@
 // SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND and REVERSE_V2. Each _shape checks
 // what LiteRT's Prepare checks (dtypes, ranks, option values, and the values
 // of shape-like inputs) and sizes the outputs; each _eval runs the kernel in
-// kernels/misc_ref.h. Data movement takes any fixed-size dtype, quantized
+// kernels/data_ref.h. Data movement takes any fixed-size dtype, quantized
 // tensors moved byte for byte. Not here: string tensors.
 #include <algorithm>
 #include <cmath>
@@ -15,7 +15,7 @@
 
 #include <fmt/ranges.h>
 
-#include "kernels/misc_ref.h"
+#include "kernels/data_ref.h"
 #include "ops/op_util.h"
 #include "ops/registry.h"
 

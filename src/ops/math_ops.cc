@@ -2,7 +2,7 @@
 // MIN / PROD, unary math (ABS, NEG, SQUARE, LOG, FLOOR, CEIL, ROUND, SIGN,
 // SIN, COS, ELU), POW, FLOOR_DIV, FLOOR_MOD, ADD_N, L2_NORMALIZATION, CUMSUM
 // and TOPK_V2. Each _shape checks what LiteRT's Prepare checks and sizes the
-// outputs; each _eval runs the kernel in kernels/misc_ref.h. Integer dtypes
+// outputs; each _eval runs the kernel in kernels/math_ref.h. Integer dtypes
 // where LiteRT's kernel takes them; quantized tensors only where raw values
 // give the same answer (REDUCE_MAX / MIN, ARG_MAX / MIN). Not here:
 // requantizing arithmetic.
@@ -11,7 +11,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels/misc_ref.h"
+#include "kernels/math_ref.h"
 #include "ops/op_util.h"
 #include "ops/registry.h"
 

@@ -1,7 +1,8 @@
 // OpContext: what one op sees while its shape rule or kernel runs — its IR op
 // (options), and for each input/output the tensor's metadata, current shape and
-// data. The interpreter owns the storage; static shape inference uses the same
-// context with data only for constant inputs.
+// data, and the interpreter's integer arithmetic (how int8 conv-family ops and
+// MEAN rescale). The interpreter owns the storage; static shape inference uses
+// the same context with data only for constant inputs.
 #pragma once
 
 #include <span>
@@ -11,6 +12,7 @@
 #include "core/status.h"
 #include "ir/graph.h"
 #include "kernels/common.h"
+#include "kernels/quant_util.h"
 
 namespace tfc::ops {
 
@@ -23,10 +25,13 @@ struct TensorSlot {
 
 class OpContext {
  public:
-  OpContext(const ir::Op& op, std::vector<TensorSlot*> inputs, std::vector<TensorSlot*> outputs)
-      : op_(op), inputs_(std::move(inputs)), outputs_(std::move(outputs)) {}
+  OpContext(const ir::Op& op, std::vector<TensorSlot*> inputs, std::vector<TensorSlot*> outputs,
+            kernels::Requantization arithmetic)
+      : op_(op), inputs_(std::move(inputs)), outputs_(std::move(outputs)), arithmetic_(arithmetic) {}
 
   const ir::Op& op() const { return op_; }
+  // The rescaling of int8 conv-family ops and MEAN (InterpreterOptions::arithmetic).
+  kernels::Requantization arithmetic() const { return arithmetic_; }
   std::string op_name() const { return ir::op_name(op_.code); }
 
   int num_inputs() const { return static_cast<int>(inputs_.size()); }
@@ -74,6 +79,7 @@ class OpContext {
   const ir::Op& op_;
   std::vector<TensorSlot*> inputs_;
   std::vector<TensorSlot*> outputs_;
+  kernels::Requantization arithmetic_;
   bool value_missing_ = false;
 };
 

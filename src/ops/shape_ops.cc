@@ -6,7 +6,7 @@
 // the loops live in kernels/shape_ref. Quantized int8 / uint8 / int16
 // tensors are moved byte for byte; MEAN, SUM, RESIZE_BILINEAR and
 // CONCATENATION of differently quantized inputs compute on them with the
-// integer kernels of kernels/elementwise_int.h (MEAN / SUM also float32, SUM
+// integer kernels of kernels/shape_int.h (MEAN / SUM also float32, SUM
 // int32; RESIZE_BILINEAR float32).
 #include <cstring>
 #include <initializer_list>
@@ -15,7 +15,7 @@
 
 #include <fmt/ranges.h>
 
-#include "kernels/elementwise_int.h"
+#include "kernels/shape_int.h"
 #include "kernels/shape_ref.h"
 #include "kernels/xnn_reduce.h"
 #include "ops/op_util.h"
@@ -365,7 +365,7 @@ Status check_int_reduction(const OpContext& ctx) {
 Status int_reduction_eval(OpContext& ctx, bool mean, const Reduction& r) {
   TFC_ASSIGN_OR_RETURN(const kernels::QParams qi, int_qparams(ctx, ctx.input_tensor(0), true));
   TFC_ASSIGN_OR_RETURN(const kernels::QParams qo, int_qparams(ctx, ctx.output_tensor(0), true));
-  if (mean && ctx.input_dtype(0) == DType::kInt8 && kernels::requantization() == kernels::Requantization::kFloat) {
+  if (mean && ctx.input_dtype(0) == DType::kInt8 && ctx.arithmetic() == kernels::Requantization::kFloat) {
     // LiteRT's default (XNNPACK) int8 mean: float scale, rounding half to even.
     kernels::xnn_mean_int8(ctx.input<int8_t>(0), ctx.input_shape(0), r.axes, qi, qo, ctx.output<int8_t>(0));
     return Status::ok();

@@ -26,7 +26,7 @@ struct Candidate {
 }  // namespace
 
 Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_samples, bool per_tensor,
-                           runtime::Kernels kernels) {
+                           runtime::InterpreterOptions runtime) {
   ir::Subgraph& g = model.subgraphs[0];
   std::vector<Candidate> candidates;
   for (size_t i = 0; i < g.ops.size(); ++i) {
@@ -51,7 +51,8 @@ Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_sa
 
   // E[x] per channel (the last dim) of every candidate's input.
   std::map<ir::TensorId, std::pair<std::vector<double>, int64_t>> sums;
-  TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, 0, {.preserve_all_tensors = true, .kernels = kernels}));
+  runtime.preserve_all_tensors = true;
+  TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, 0, runtime));
   runtime::DatasetRunOptions run;
   run.batch_size = runtime::fixed_batch_size(model, 0);
   run.max_samples = max_samples;

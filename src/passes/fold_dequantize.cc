@@ -29,7 +29,7 @@ Expected<std::vector<uint8_t>> dequantized_bytes(const ir::Model& model, const i
   std::vector<uint8_t> in_bytes(constant.begin(), constant.end());  // a private, aligned copy
   ops::TensorSlot in_slot{&in, in.shape, in_bytes.data()};
   ops::TensorSlot out_slot{&out, {}, nullptr};
-  ops::OpContext ctx(op, {&in_slot}, {&out_slot});
+  ops::OpContext ctx(op, {&in_slot}, {&out_slot}, kernels::kDefaultRequantization);
   TFC_RETURN_IF_ERROR(ops::dequantize_shape(ctx));
   if (out_slot.shape != out.shape) {
     return ctx.error("output '{}' has shape [{}] but its constant input '{}' has shape [{}]", out.name,

@@ -98,6 +98,7 @@ Expected<IntegerPtqResult> quantize_integer_ptq(ir::Model& model, const IntegerP
     co.max_samples = options.max_samples;
     co.progress = options.progress;
     co.kernels = options.kernels;
+    co.arithmetic = options.arithmetic;
     TFC_ASSIGN_OR_RETURN(result.stats, calibration::calibrate(model, *data, co));
     result.samples = result.stats.num_samples;
   }
@@ -117,7 +118,8 @@ Expected<IntegerPtqResult> quantize_integer_ptq(ir::Model& model, const IntegerP
     // their ids: correcting a bias adds a constant and changes no activation id
     // before remove_unused_tensors, which removes only constants.
     TFC_ASSIGN_OR_RETURN(result.bias_corrected_ops,
-                         correct_bias(model, *data, options.max_samples, options.quant.per_tensor, options.kernels));
+                         correct_bias(model, *data, options.max_samples, options.quant.per_tensor,
+                                      {.kernels = options.kernels, .arithmetic = options.arithmetic}));
   }
   FullIntegerOptions quant = options.quant;
   quant.ranges.clear();

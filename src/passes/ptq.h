@@ -32,6 +32,7 @@ struct IntegerPtqOptions {
   bool bias_correction = false;       // fold the mean weight-quantization error into the bias
   ProgressMode progress = ProgressMode::kAuto;
   runtime::Kernels kernels = runtime::Kernels::kFast;  // the runtime's kernels for calibration and bias correction
+  kernels::Requantization arithmetic = kernels::kDefaultRequantization;  // InterpreterOptions::arithmetic
 };
 
 struct IntegerPtqResult {
@@ -57,9 +58,9 @@ Expected<Dataset> load_model_dataset(const ir::Model& model, const std::string& 
 // quantizer will do it) causes, given E[input] per channel measured on `data`.
 // Tensor ids do not change (new biases are appended; the old ones are left for
 // remove_unused_tensors). Returns how many ops were corrected.
-// `kernels` run the model.
+// The model runs with `runtime`'s kernels and arithmetic (every tensor kept).
 Expected<int> correct_bias(ir::Model& model, const Dataset& data, int64_t max_samples, bool per_tensor,
-                           runtime::Kernels kernels = runtime::Kernels::kFast);
+                           runtime::InterpreterOptions runtime = {});
 
 Expected<IntegerPtqResult> quantize_integer_ptq(ir::Model& model, const IntegerPtqOptions& options);
 

@@ -24,6 +24,16 @@ Expected<Kernels> parse_kernels(std::string_view name) {
   return invalid_argument("unknown kernels '{}': expected fast or reference", name);
 }
 
+const char* arithmetic_name(kernels::Requantization r) {
+  return r == kernels::Requantization::kFloat ? "litert" : "reference";
+}
+
+Expected<kernels::Requantization> parse_arithmetic(std::string_view name) {
+  if (name == "litert") return kernels::Requantization::kFloat;
+  if (name == "reference") return kernels::Requantization::kFixedPoint;
+  return invalid_argument("unknown arithmetic '{}': expected litert or reference", name);
+}
+
 Interpreter::Interpreter(const ir::Model& model, const ir::Subgraph& graph) : model_(model), graph_(graph) {}
 Interpreter::~Interpreter() = default;
 
@@ -150,7 +160,7 @@ Status Interpreter::bind() {
     for (ir::TensorId id : op.inputs) in.push_back(id == ir::kNoTensor ? nullptr : &slots_[id]);
     for (ir::TensorId id : op.outputs) out.push_back(&slots_[id]);
     op_outputs_.push_back(out);
-    contexts_.emplace_back(op, std::move(in), std::move(out));
+    contexts_.emplace_back(op, std::move(in), std::move(out), options_.arithmetic);
   }
   return Status::ok();
 }
@@ -226,7 +236,6 @@ Status Interpreter::prepare_fast(size_t i) {
   shapes.clear();
   for (int k = 0; k < ctx.num_inputs(); ++k) shapes.push_back(ctx.has_input(k) ? ctx.input_shape(k) : ir::Shape{});
   fast::FastOptions fo;
-  fo.int8_float_requantization = kernels::requantization() == kernels::Requantization::kFloat;
   fo.int8_conv = options_.int8_conv;
   TFC_ASSIGN_OR_RETURN(fast_[i], fast::prepare_kernel(ctx, *backend_, fo));
   return Status::ok();
@@ -277,7 +286,6 @@ Status Interpreter::invoke() {
   for (ir::TensorId id : graph_.inputs) {
     if (!slots_[id].data) return invalid_argument("input '{}' was not set", graph_.tensors[id].name);
   }
-  if (backend_) backend_->enter();
   for (size_t i = 0; i < contexts_.size(); ++i) {
     if (!folded_[i]) TFC_RETURN_IF_ERROR(run_op(i));
     if (observer_) observer_(static_cast<int>(i), graph_.ops[i], op_outputs_[i]);

@@ -5,7 +5,8 @@
 // kernel (runtime/fast/) runs it, prepared once at load with its weights
 // packed, and ops whose inputs are all constant are computed once at load;
 // every other op runs its reference kernel from ops/. Kernels::kReference runs
-// the reference kernels only.
+// the reference kernels only. Settings (kernels, integer arithmetic, threads)
+// are options fixed when the interpreter is created.
 // Not here: training.
 #pragma once
 
@@ -17,6 +18,7 @@
 #include "core/array.h"
 #include "core/status.h"
 #include "ir/graph.h"
+#include "kernels/quant_util.h"
 #include "ops/op_context.h"
 #include "runtime/fast/fast_kernel.h"
 
@@ -27,6 +29,10 @@ enum class Kernels { kFast, kReference };
 // "fast" / "reference".
 const char* kernels_name(Kernels k);
 Expected<Kernels> parse_kernels(std::string_view name);
+// The integer arithmetic by its CLI name: "litert" (kFloat, LiteRT's default
+// CPU path) / "reference" (kFixedPoint, TFLite's reference kernels).
+const char* arithmetic_name(kernels::Requantization r);
+Expected<kernels::Requantization> parse_arithmetic(std::string_view name);
 
 // Called after each op runs, with the op's index and its output slots; used by
 // calibration observers and per-layer debugging. Must not modify the data.
@@ -39,6 +45,11 @@ struct InterpreterOptions {
   // invoke; observers still see each op's outputs when it runs.
   bool preserve_all_tensors = false;
   Kernels kernels = Kernels::kFast;
+  // How int8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV and
+  // MEAN rescale (kernels/quant_util.h): kFloat, LiteRT's default CPU path
+  // (XNNPACK; the default, and the only one with int8 fast kernels), or
+  // kFixedPoint, TFLite's reference kernels. Fixed for the interpreter's life.
+  kernels::Requantization arithmetic = kernels::kDefaultRequantization;
   // Worker threads of the fast kernels (the reference kernels use one).
   int threads = 1;
   // Time each op's kernel (op_profile()).

@@ -129,7 +129,8 @@ tflite::Pool2DOptionsT pool_opts(tflite::Padding pad, int s, int f, tflite::Acti
 // ---- CONV_2D int8 -------------------------------------------------------------
 
 // Random int8 conv with per-channel weights and a bias, against the real formula.
-void check_conv_int8(tflite::Conv2DOptionsT o, ir::Shape in_shape, ir::Shape f_shape, uint32_t seed) {
+void check_conv_int8(tflite::Conv2DOptionsT o, ir::Shape in_shape, ir::Shape f_shape, uint32_t seed,
+                     kernels::Requantization arithmetic = kernels::Requantization::kFixedPoint) {
   const float in_scale = 0.037f, out_scale = 0.11f;
   const int32_t in_zp = -7, out_zp = 5;
   const int32_t oc = f_shape[0];
@@ -140,6 +141,7 @@ void check_conv_int8(tflite::Conv2DOptionsT o, ir::Shape in_shape, ir::Shape f_s
   const auto b = random_ints<int32_t>(oc, -3000, 3000, seed + 2);
 
   OpHarness h(tflite::BuiltinOperator_CONV_2D);
+  h.arithmetic(arithmetic);
   h.output(DType::kInt8).quantized(out_scale, out_zp);
   h.options(o);
   h.input(DType::kInt8, in_shape, x).quantized(in_scale, in_zp);
@@ -282,13 +284,15 @@ TEST(ConvInt16, PerChannelMatchesRealFormula) {
 
 template <typename T, typename B>
 void check_depthwise(DType dt, DType bias_dt, int32_t in_zp, int32_t out_zp, float in_scale, float out_scale,
-                     int lo, int hi, uint32_t seed) {
+                     int lo, int hi, uint32_t seed,
+                     kernels::Requantization arithmetic = kernels::Requantization::kFixedPoint) {
   const ir::Shape in_shape{2, 5, 5, 2}, f_shape{1, 3, 3, 4};  // multiplier 2
   const auto x = random_ints<T>(ir::num_elements(in_shape), lo, hi, seed);
   const auto w = random_ints<int8_t>(36, -127, 127, seed + 1);
   const std::vector<float> ws{0.01f, 0.02f, 0.015f, 0.005f};
   const std::vector<B> b{B{200}, B{-300}, B{0}, B{50}};
   OpHarness h(tflite::BuiltinOperator_DEPTHWISE_CONV_2D);
+  h.arithmetic(arithmetic);
   h.output(dt).quantized(out_scale, out_zp);
   h.options(dw_opts(tflite::Padding_SAME, 2, tflite::ActivationFunctionType_RELU6));
   h.input(dt, in_shape, x).quantized(in_scale, in_zp);
@@ -320,7 +324,8 @@ TEST(DepthwiseInt16, PerChannelMatchesRealFormula) {
 
 template <typename T, typename B>
 void check_fc(DType dt, DType bias_dt, std::vector<float> ws, bool keep_num_dims, int32_t in_zp, int32_t out_zp,
-              float in_scale, float out_scale, int lo, int hi) {
+              float in_scale, float out_scale, int lo, int hi,
+              kernels::Requantization arithmetic = kernels::Requantization::kFixedPoint) {
   const int32_t units = 3, depth = 5;
   const ir::Shape in_shape = keep_num_dims ? ir::Shape{2, 2, depth} : ir::Shape{4, depth};
   const auto x = random_ints<T>(4 * depth, lo, hi, 31);
@@ -330,6 +335,7 @@ void check_fc(DType dt, DType bias_dt, std::vector<float> ws, bool keep_num_dims
   o.keep_num_dims = keep_num_dims;
   o.fused_activation_function = tflite::ActivationFunctionType_RELU;
   OpHarness h(tflite::BuiltinOperator_FULLY_CONNECTED);
+  h.arithmetic(arithmetic);
   h.output(dt).quantized(out_scale, out_zp);
   h.options(o);
   h.input(dt, in_shape, x).quantized(in_scale, in_zp);
@@ -474,8 +480,6 @@ TEST(TransposeConvInt8, MatchesRealFormula) {
 
 // ---- Float (XNNPACK-compatible) requantization ------------------------------------------
 
-using test::RequantizationScope;
-
 // The arithmetic alone: float(acc) * scale clamped to [min - zp, max - zp],
 // rounded half to even, plus zp.
 TEST(FloatRequantization, TiesRoundToEvenAfterClamping) {
@@ -544,8 +548,8 @@ TEST(FloatRequantization, ActivationRangeRoundsBoundsHalfToEven) {
 // rounds positive ties up and negative ties toward zero (1, 2, 3, 0, -1).
 TEST(FloatRequantization, ConvTiesDifferFromFixedPoint) {
   auto run = [](kernels::Requantization r) {
-    RequantizationScope scope(r);
     OpHarness h(tflite::BuiltinOperator_CONV_2D);
+    h.arithmetic(r);
     h.output(DType::kInt8).quantized(1.0f, 0);
     h.options(conv_opts(tflite::Padding_VALID, 1, 1));
     h.input(DType::kInt8, {1, 1, 5, 1}, std::vector<int8_t>{1, 3, 5, -1, -3}).quantized(1.0f, 0);
@@ -557,12 +561,12 @@ TEST(FloatRequantization, ConvTiesDifferFromFixedPoint) {
   EXPECT_EQ(run(kernels::Requantization::kFixedPoint), (std::vector<int8_t>{1, 2, 3, 0, -1}));
 }
 
-// int16x8 ignores the setting (XNNPACK does not take 16x8 ops): M = 0.25,
+// int16x8 ignores the arithmetic (XNNPACK does not take 16x8 ops): M = 0.25,
 // int64 bias, one rounding with halves up: acc 2 (0.5) -> 1 either way.
 TEST(FloatRequantization, Int16IgnoresTheSetting) {
   for (auto r : {kernels::Requantization::kFloat, kernels::Requantization::kFixedPoint}) {
-    RequantizationScope scope(r);
     OpHarness h(tflite::BuiltinOperator_CONV_2D);
+    h.arithmetic(r);
     h.output(DType::kInt16).quantized(1.0f, 0);
     h.options(conv_opts(tflite::Padding_VALID, 1, 1));
     h.input(DType::kInt16, {1, 1, 2, 1}, std::vector<int16_t>{2, 6}).quantized(1.0f, 0);
@@ -576,14 +580,15 @@ TEST(FloatRequantization, Int16IgnoresTheSetting) {
 // The random cases of the conv family, float mode: still within one step of
 // the real formula (both modes approximate it to within a tie).
 TEST(FloatRequantization, ConvDepthwiseFullyConnectedTransposeMatchRealFormula) {
-  RequantizationScope scope(kernels::Requantization::kFloat);
-  check_conv_int8(conv_opts(tflite::Padding_VALID, 1, 1), {1, 5, 5, 3}, {4, 3, 3, 3}, 1);
+  const auto f = kernels::Requantization::kFloat;
+  check_conv_int8(conv_opts(tflite::Padding_VALID, 1, 1), {1, 5, 5, 3}, {4, 3, 3, 3}, 1, f);
   check_conv_int8(conv_opts(tflite::Padding_SAME, 2, 1, tflite::ActivationFunctionType_RELU), {2, 6, 5, 2},
-                  {3, 2, 3, 2}, 7);
-  check_conv_int8(conv_opts(tflite::Padding_VALID, 1, 1), {1, 4, 4, 4}, {4, 2, 2, 2}, 11);
-  check_depthwise<int8_t, int32_t>(DType::kInt8, DType::kInt32, 3, -20, 0.05f, 0.04f, -128, 127, 21);
-  check_fc<int8_t, int32_t>(DType::kInt8, DType::kInt32, {0.02f}, false, -5, 7, 0.03f, 0.05f, -128, 127);
-  check_fc<int8_t, int32_t>(DType::kInt8, DType::kInt32, {0.02f, 0.01f, 0.04f}, true, 9, -2, 0.03f, 0.05f, -128, 127);
+                  {3, 2, 3, 2}, 7, f);
+  check_conv_int8(conv_opts(tflite::Padding_VALID, 1, 1), {1, 4, 4, 4}, {4, 2, 2, 2}, 11, f);
+  check_depthwise<int8_t, int32_t>(DType::kInt8, DType::kInt32, 3, -20, 0.05f, 0.04f, -128, 127, 21, f);
+  check_fc<int8_t, int32_t>(DType::kInt8, DType::kInt32, {0.02f}, false, -5, 7, 0.03f, 0.05f, -128, 127, f);
+  check_fc<int8_t, int32_t>(DType::kInt8, DType::kInt32, {0.02f, 0.01f, 0.04f}, true, 9, -2, 0.03f, 0.05f, -128, 127,
+                            f);
 }
 
 // Float mode against the fixed-point mode on many random per-channel cases:
@@ -596,8 +601,8 @@ TEST(FloatRequantization, WithinOneStepOfFixedPoint) {
   const auto w = random_ints<int8_t>(ir::num_elements(f_shape), -127, 127, 62);
   const auto b = random_ints<int32_t>(16, -20000, 20000, 63);
   auto run = [&](kernels::Requantization r) {
-    RequantizationScope scope(r);
     OpHarness h(tflite::BuiltinOperator_CONV_2D);
+    h.arithmetic(r);
     h.output(DType::kInt8).quantized(0.021f, -17);
     h.options(conv_opts(tflite::Padding_SAME, 1, 1, tflite::ActivationFunctionType_RELU6));
     h.input(DType::kInt8, in_shape, x).quantized(0.0392f, 12);

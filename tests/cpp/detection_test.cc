@@ -322,7 +322,7 @@ class DetectionOp {
   bool registered() const { return def_ != nullptr; }
 
   Status shape() {
-    ops::OpContext ctx(op_, inputs_, outputs_);
+    ops::OpContext ctx(op_, inputs_, outputs_, kernels::kDefaultRequantization);
     return def_->shape(ctx);
   }
   Status run() {
@@ -331,7 +331,7 @@ class DetectionOp {
       auto& bytes = storage_.emplace_back(ir::num_elements(s->shape) * 4 + 4, 0xAB);
       s->data = bytes.data();
     }
-    ops::OpContext ctx(op_, inputs_, outputs_);
+    ops::OpContext ctx(op_, inputs_, outputs_, kernels::kDefaultRequantization);
     return def_->eval(ctx);
   }
   const ir::Shape& out_shape(int i) const { return outputs_[i]->shape; }

@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -16,6 +18,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io/tflite_reader.h"
@@ -26,6 +29,9 @@
 #include "runtime/interpreter.h"
 #include "test_util.h"
 
+// libgomp's (see runtime/fast/fast_kernel.cc).
+extern "C" int omp_get_max_threads();
+
 namespace tfc::runtime {
 namespace {
 
@@ -34,7 +40,6 @@ using tflite::BuiltinOperator;
 
 // ---- helpers ----------------------------------------------------------------
 
-using test::RequantizationScope;
 
 int rand_int(std::mt19937& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
 float rand_float(std::mt19937& rng, float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng); }
@@ -157,7 +162,8 @@ void check_one_op(const ir::Model& model, const std::vector<Array>& inputs, cons
   std::vector<Outcome> fast, ref;
   fast_options.kernels = Kernels::kFast;
   ASSERT_NO_FATAL_FAILURE(run(model, {inputs}, fast_options, &fast));
-  ASSERT_NO_FATAL_FAILURE(run(model, {inputs}, {.kernels = Kernels::kReference}, &ref));
+  ASSERT_NO_FATAL_FAILURE(
+      run(model, {inputs}, {.kernels = Kernels::kReference, .arithmetic = fast_options.arithmetic}, &ref));
   EXPECT_EQ(ref[0].fast_ops, 0);
   ASSERT_EQ(fast[0].kernels.size(), 1u);
   if (fast[0].fast_ops == 1) {
@@ -362,7 +368,6 @@ constexpr Int8ConvKernel kInt8ConvKernels[] = {
 };
 
 void check_int8_convs(bool depthwise, unsigned seed) {
-  RequantizationScope scope(kernels::Requantization::kFloat);
   for (const auto& k : kInt8ConvKernels) {
     std::mt19937 rng(seed);
     PathCount count{std::string("int8 ") + (depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D") + " on " + k.library};
@@ -409,7 +414,6 @@ TEST(FastKernels, Int8DepthwiseConv2DMatchesReference) { check_int8_convs(true, 
 // rescale, so our own kernels' outputs are XNNPACK's exactly, not only within
 // a step.
 void check_own_int8_conv_exact(bool depthwise, unsigned seed) {
-  RequantizationScope scope(kernels::Requantization::kFloat);
   std::mt19937 rng(seed);
   int compared = 0;
   for (int i = 0; i < kCases; ++i) {
@@ -533,7 +537,6 @@ TEST(FastKernels, Float32FullyConnectedMatchesReference) {
 }
 
 TEST(FastKernels, Int8FullyConnectedMatchesReference) {
-  RequantizationScope scope(kernels::Requantization::kFloat);
   std::mt19937 rng(1006);
   PathCount count{"int8 FULLY_CONNECTED"};
   for (int i = 0; i < kCases; ++i) {
@@ -624,7 +627,6 @@ TEST(FastKernels, Float32AddMatchesReference) {
 }
 
 TEST(FastKernels, Int8AddMatchesReference) {
-  RequantizationScope scope(kernels::Requantization::kFloat);
   std::mt19937 rng(1008);
   PathCount count{"int8 ADD"};
   for (int i = 0; i < kCases; ++i) {
@@ -671,7 +673,6 @@ TEST(FastKernels, QuantizeMatchesReferenceExactly) {
 }
 
 void check_spatial_mean(DType dtype, unsigned seed) {
-  RequantizationScope scope(kernels::Requantization::kFloat);
   std::mt19937 rng(seed);
   PathCount count{std::string(dtype_name(dtype)) + " MEAN over H, W"};
   for (int i = 0; i < kCases; ++i) {
@@ -798,7 +799,6 @@ void expect_same_runs(const ir::Model& m, const std::vector<std::vector<Array>>&
 // The model's input batch is dynamic (shape_signature -1); feeding batch 1,
 // then 3, then 1 again re-prepares the fast kernel each time.
 TEST(FastKernels, KernelsPrepareAgainWhenTheBatchChanges) {
-  RequantizationScope scope(kernels::Requantization::kFloat);
   std::mt19937 rng(1010);
   ConvConfig c;
   c.n = 1;
@@ -838,8 +838,28 @@ TEST(FastKernels, KernelsPrepareAgainWhenTheBatchChanges) {
   }
 }
 
+// Making a backend sets oneDNN's OpenMP team to one thread in the creating
+// thread and in every pool worker, once (not on each invoke): each of four
+// tasks, one per pool thread (they wait for each other), sees one.
+TEST(FastKernels, BackendKeepsOpenMPAtOneThreadInEveryPoolThread) {
+  const fast::Backend backend(4);
+  EXPECT_EQ(omp_get_max_threads(), 1);
+  std::atomic<int> started{0};
+  std::vector<int> seen(4, 0);
+  std::vector<std::thread::id> ids(4);
+  backend.parallel(4, [&](int64_t k) {
+    seen[static_cast<size_t>(k)] = omp_get_max_threads();
+    ids[static_cast<size_t>(k)] = std::this_thread::get_id();
+    started.fetch_add(1);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (started.load() < 4 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  });
+  EXPECT_EQ(seen, std::vector<int>(4, 1));
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::unique(ids.begin(), ids.end()) - ids.begin(), 4) << "the four tasks did not run on four threads";
+}
+
 TEST(FastKernels, TwoThreadsGiveTheSameOutputsAsOne) {
-  RequantizationScope scope(kernels::Requantization::kFloat);
   std::mt19937 rng(1011);
   for (int i = 0; i < 12; ++i) {
     const DType dtype = i % 2 ? DType::kInt8 : DType::kFloat32;
@@ -870,7 +890,7 @@ TEST(FastKernels, TwoThreadsGiveTheSameOutputsAsOne) {
 // The fast int8 kernels compute the float rescale; with the fixed-point
 // reference arithmetic they must stay out, and int8 results match exactly.
 TEST(FastKernels, FixedPointRequantizationTakesNoInt8FastKernel) {
-  RequantizationScope scope(kernels::Requantization::kFixedPoint);
+  constexpr auto kFixed = kernels::Requantization::kFixedPoint;
   std::mt19937 rng(1012);
   const ConvConfig c = random_conv(rng, false, false);
   const FcConfig f = random_fc(rng);
@@ -882,9 +902,10 @@ TEST(FastKernels, FixedPointRequantizationTakesNoInt8FastKernel) {
   };
   for (const auto& model_and_inputs : models) {
     std::vector<Outcome> fast, ref;
-    ASSERT_NO_FATAL_FAILURE(run(model_and_inputs.first, {model_and_inputs.second}, {.kernels = Kernels::kFast}, &fast));
-    ASSERT_NO_FATAL_FAILURE(
-        run(model_and_inputs.first, {model_and_inputs.second}, {.kernels = Kernels::kReference}, &ref));
+    ASSERT_NO_FATAL_FAILURE(run(model_and_inputs.first, {model_and_inputs.second},
+                                {.kernels = Kernels::kFast, .arithmetic = kFixed}, &fast));
+    ASSERT_NO_FATAL_FAILURE(run(model_and_inputs.first, {model_and_inputs.second},
+                                {.kernels = Kernels::kReference, .arithmetic = kFixed}, &ref));
     EXPECT_EQ(fast[0].fast_ops, 0);
     EXPECT_EQ(fast[0].kernels, std::vector<std::string>{"reference"});
     EXPECT_EQ(fast[0].outputs[0].data, ref[0].outputs[0].data);
@@ -955,11 +976,10 @@ bool fixture_inputs(const Interpreter& interp, std::mt19937& rng, std::vector<Ar
 TEST(FastKernels, FixtureModelsMatchTheReference) {
   int compared = 0, with_fast_ops = 0;
   for (auto r : {kernels::Requantization::kFloat, kernels::Requantization::kFixedPoint}) {
-    RequantizationScope scope(r);
     for (const auto& path : test::fixture_models()) {
       auto model = io::read_tflite(path.string());
       ASSERT_TRUE(model.has_value()) << path;
-      auto probe = Interpreter::create(*model, 0, {.kernels = Kernels::kReference});
+      auto probe = Interpreter::create(*model, 0, {.kernels = Kernels::kReference, .arithmetic = r});
       if (!probe.has_value()) continue;  // ops the reference runtime lacks
       std::mt19937 rng(1014);
       std::vector<Array> inputs;
@@ -973,8 +993,8 @@ TEST(FastKernels, FixtureModelsMatchTheReference) {
       }
       if (!ran) continue;
       SCOPED_TRACE(path.filename().string() + (r == kernels::Requantization::kFloat ? " (float rescale)" : " (fixed point)"));
-      ASSERT_NO_FATAL_FAILURE(run(*model, {inputs}, {.kernels = Kernels::kFast}, &fast));
-      ASSERT_NO_FATAL_FAILURE(run(*model, {inputs}, {.kernels = Kernels::kReference}, &ref));
+      ASSERT_NO_FATAL_FAILURE(run(*model, {inputs}, {.kernels = Kernels::kFast, .arithmetic = r}, &fast));
+      ASSERT_NO_FATAL_FAILURE(run(*model, {inputs}, {.kernels = Kernels::kReference, .arithmetic = r}, &ref));
       ASSERT_EQ(fast[0].outputs.size(), ref[0].outputs.size());
       for (size_t o = 0; o < ref[0].outputs.size(); ++o) {
         const double err = max_error(fast[0].outputs[o], ref[0].outputs[o]);

@@ -26,7 +26,6 @@
 #include <fmt/format.h>
 
 #include "io/npy.h"
-#include "kernels/quant_util.h"
 #include "io/tflite_reader.h"
 #include "io/tflite_writer.h"
 #include "ops/registry.h"
@@ -259,12 +258,8 @@ std::vector<std::filesystem::path> golden_files() {
 class GoldenTest : public ::testing::TestWithParam<std::tuple<std::filesystem::path, runtime::Kernels>> {};
 
 TEST_P(GoldenTest, MatchesLiteRT) {
-  // The goldens come from LiteRT's default CPU path: rescale int8 as it does.
-  struct Arithmetic {
-    kernels::Requantization saved = kernels::requantization();
-    Arithmetic() { kernels::set_requantization(kernels::Requantization::kFloat); }
-    ~Arithmetic() { kernels::set_requantization(saved); }
-  } arithmetic;
+  // The goldens come from LiteRT's default CPU path, whose int8 rescaling is
+  // the runtime's default arithmetic (InterpreterOptions::arithmetic).
   const auto& [golden_path, kernel_set] = GetParam();
   const std::string name = golden_path.stem().string();
   const auto model_path = test::fixtures_dir() / "models" / (name + ".tflite");

@@ -1,5 +1,5 @@
 // Tests of the misc family (ops/data_ops.cc, compare_ops.cc and math_ops.cc
-// over kernels/misc_ref): output shapes, values against hand-worked cases or
+// over kernels/data_ref, compare_ref and math_ref): output shapes, values against hand-worked cases or
 // naive formulas written here, dtype handling, LiteRT's edge-case rules, and
 // the shape rules' errors.
 // Not here: end-to-end comparison with LiteRT (done on converted models).
@@ -12,7 +12,9 @@
 
 #include <gtest/gtest.h>
 
-#include "kernels/misc_ref.h"
+#include "kernels/compare_ref.h"
+#include "kernels/data_ref.h"
+#include "kernels/math_ref.h"
 #include "ops/registry.h"
 #include "op_harness.h"
 

@@ -78,6 +78,13 @@ class OpHarness {
     entries_.back().tensor.quantization = q;
     return *this;
   }
+  // The rescaling of int8 conv-family ops and MEAN. The harness defaults to
+  // the fixed-point arithmetic of TFLite's reference kernels, whose values
+  // the op tests spell out; kFloat is LiteRT's default path (the runtime's).
+  OpHarness& arithmetic(kernels::Requantization r) {
+    arithmetic_ = r;
+    return *this;
+  }
   // The most recently added input or output tensor, for what the builders
   // above do not set (per-channel quantization, sparsity).
   ir::Tensor& last() { return entries_.back().tensor; }
@@ -130,13 +137,14 @@ class OpHarness {
   ops::OpContext context() {
     std::vector<ops::TensorSlot*> outs;
     for (Entry* e : outputs_) outs.push_back(&e->slot);
-    return ops::OpContext(op_, inputs_, outs);
+    return ops::OpContext(op_, inputs_, outs, arithmetic_);
   }
 
   ir::Op op_;
   std::deque<Entry> entries_;  // stable addresses
   std::vector<ops::TensorSlot*> inputs_;
   std::vector<Entry*> outputs_;
+  kernels::Requantization arithmetic_ = kernels::Requantization::kFixedPoint;
   bool value_missing_ = false;
 };
 

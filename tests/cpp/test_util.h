@@ -1,5 +1,5 @@
 // Helpers shared by the C++ tests: fixture and data set paths, quantization
-// parameters, a scoped requantization setting.
+// parameters.
 #pragma once
 
 #include <algorithm>
@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "ir/graph.h"
-#include "kernels/quant_util.h"
 
 namespace tfc::test {
 
@@ -45,19 +44,5 @@ inline ir::Quantization quantization(std::vector<float> scale, std::vector<int64
   q.axis = axis;
   return q;
 }
-
-// Sets the process-wide requantization for one scope and restores it after.
-class RequantizationScope {
- public:
-  explicit RequantizationScope(kernels::Requantization r) : saved_(kernels::requantization()) {
-    kernels::set_requantization(r);
-  }
-  ~RequantizationScope() { kernels::set_requantization(saved_); }
-  RequantizationScope(const RequantizationScope&) = delete;
-  RequantizationScope& operator=(const RequantizationScope&) = delete;
-
- private:
-  kernels::Requantization saved_;
-};
 
 }  // namespace tfc::test

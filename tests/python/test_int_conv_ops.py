@@ -20,10 +20,10 @@ with -s to see them).
 
 LiteRT's default resolver hands int8 CONV_2D / DEPTHWISE_CONV_2D /
 FULLY_CONNECTED to XNNPACK, which rescales in float (float scale, round half
-to even). Our runtime does the same when TFC_REQUANTIZATION=float (the
-XNNPACK-compatible mode of kernels/quant_util.h); the *_float_requantization
-tests run in that mode against the default resolver, and the
-reference-mode tests pin TFC_REQUANTIZATION=fixed.
+to even). Our runtime does the same with --arithmetic litert (the default;
+the XNNPACK-compatible mode of kernels/quant_util.h); the
+*_float_requantization tests run in that mode against the default resolver,
+and the reference-mode tests pass --arithmetic reference.
 """
 import gzip
 
@@ -123,10 +123,10 @@ def litert(path, x, builtin_only):
     return interp.get_tensor(interp.get_output_details()[0]["index"])
 
 
-def ours(path, x, tmp_path):
+def ours(path, x, tmp_path, arithmetic="litert"):
     xi, yo = tmp_path / "x.npz", tmp_path / "y.npz"
     np.savez(xi, input_0=x)
-    run_cli("run", path, "--input", xi, "--output", yo)
+    run_cli("run", path, "--input", xi, "--output", yo, "--arithmetic", arithmetic)
     y = np.load(yo)
     return y[y.files[0]]
 
@@ -159,13 +159,12 @@ MODELS = {"convs": model_convs, "strided": model_strided}
 
 @pytest.mark.parametrize("mode", ["int8", "int16"])
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_integer_models_match_litert(name, mode, tmp_path, cli, monkeypatch):
-    monkeypatch.setenv("TFC_REQUANTIZATION", "fixed")
+def test_integer_models_match_litert(name, mode, tmp_path, cli):
     path = convert(MODELS[name](), mode, tmp_path, name)
     ops = op_names(path)
     assert not ops & {"QUANTIZE", "DEQUANTIZE"}, ops
     x = input_for(path, [None] + list(MODELS[name]().inputs[0].shape[1:]), np.random.default_rng(1))
-    got = ours(path, x, tmp_path)
+    got = ours(path, x, tmp_path, "reference")
     ref = litert(path, x, builtin_only=True)
     assert got.dtype == ref.dtype and got.shape == ref.shape
     exact, worst = step_stats(got, ref)
@@ -220,15 +219,14 @@ def test_our_dynamic_range_output_matches_litert(flags, tmp_path, cli):
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_int8_models_float_requantization_match_default_litert(name, tmp_path, cli, monkeypatch):
+def test_int8_models_float_requantization_match_default_litert(name, tmp_path, cli):
     """Single-op-family int8 models: in float mode our conv / depthwise / FC
     rescale as XNNPACK does, so we should agree with the default resolver
     exactly but for ops XNNPACK rescales in yet another way."""
     path = convert(MODELS[name](), "int8", tmp_path, name)
     x = input_for(path, [None] + list(MODELS[name]().inputs[0].shape[1:]), np.random.default_rng(1))
     dflt = litert(path, x, builtin_only=False)
-    monkeypatch.setenv("TFC_REQUANTIZATION", "float")
-    got = ours(path, x, tmp_path)
+    got = ours(path, x, tmp_path, "litert")
     exact, worst = step_stats(got, dflt)
     ref_exact, ref_worst = step_stats(got, litert(path, x, builtin_only=True))
     print(f"\n{name} int8 float mode: default resolver exact={exact:.4f} max_step={worst}; "
@@ -254,7 +252,7 @@ CONVERTER_INT8_FIXTURES = ["cnn_fmnist_int8.tflite", "mobilenet_fmnist_int8io.tf
 
 
 @pytest.mark.parametrize("model", CONVERTER_INT8_FIXTURES)
-def test_converter_int8_fixtures_float_requantization_vs_default_litert(model, tmp_path, cli, monkeypatch):
+def test_converter_int8_fixtures_float_requantization_vs_default_litert(model, tmp_path, cli):
     """Converter-made int8 models on 100 Fashion-MNIST images: the final
     output of our float mode against the default resolver (XNNPACK), in output
     steps, by the base rule (>= 99.9% within one step); measured: both equal it
@@ -279,9 +277,8 @@ def test_converter_int8_fixtures_float_requantization_vs_default_litert(model, t
     litert_beyond = float(np.mean(np.abs(np.rint((dflt.astype(np.float64) - ref.astype(np.float64)) / step)) > 1))
     least = measured_min_fraction(litert_beyond)
     figures = {}
-    for mode in ("fixed", "float"):
-        monkeypatch.setenv("TFC_REQUANTIZATION", mode)
-        got = ours(path, x, tmp_path).reshape(dflt.shape)
+    for mode, arithmetic in (("fixed", "reference"), ("float", "litert")):
+        got = ours(path, x, tmp_path, arithmetic).reshape(dflt.shape)
         steps = np.abs(np.rint((got.astype(np.float64) - dflt.astype(np.float64)) / step))
         ref_steps = np.abs(np.rint((got.astype(np.float64) - ref.astype(np.float64)) / step))
         figures[mode] = (float(np.mean(steps == 0)), float(np.mean(steps <= 1)), float(np.mean(ref_steps <= 1)))

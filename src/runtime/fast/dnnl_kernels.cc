@@ -203,12 +203,11 @@ bool make_conv_bands(const ConvGeometry& g, int64_t wanted, const float* weights
 }
 
 // Runs f(band index) for every band on the pool (inline for one band).
-// Each task executes on a thread whose OpenMP team is one thread.
+// Each task executes on a thread whose OpenMP team is one thread (Backend).
 template <typename F>
 Status run_bands(const ops::OpContext& ctx, const Backend& backend, size_t count, F&& f) {
   std::atomic<bool> failed{false};
   backend.parallel(static_cast<int64_t>(count), [&](int64_t k) {
-    Backend::single_openmp_thread();
     try {
       f(static_cast<size_t>(k));
     } catch (const dnnl::error&) {

@@ -3,10 +3,11 @@
 #include "runtime/fast/fast_kernel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
-
+#include <thread>
 
 #include "ir/verify.h"
 #include "kernels/quant_util.h"
@@ -18,23 +19,38 @@ extern "C" void omp_set_num_threads(int);
 
 namespace tfc::runtime::fast {
 
-// oneDNN's OpenMP team is one thread, set before any oneDNN call (weight
-// packing at prepare included): the backend's threads are its pthreadpool,
-// over which convolutions run in bands (dnnl_kernels.cc). An OpenMP runtime
-// that once started a team keeps idle workers spinning after every parallel
-// region, on the cores the pool needs.
+// oneDNN's OpenMP team is one thread, set once here, before any oneDNN call
+// (weight packing at prepare included), in every thread that runs oneDNN for
+// this backend: the creating thread and the pool's workers. The backend's
+// threads are its pthreadpool, over which convolutions run in bands
+// (dnnl_kernels.cc). An OpenMP runtime that once started a team keeps idle
+// workers spinning after every parallel region, on the cores the pool needs.
 Backend::Backend(int threads) : count_(std::max(threads, 1)) {
-  if (count_ > 1) pool_ = pthreadpool_create(static_cast<size_t>(count_));
-  enter();
+  omp_set_num_threads(1);
+  if (count_ > 1) {
+    pool_ = pthreadpool_create(static_cast<size_t>(count_));
+    single_openmp_thread_in_workers();
+  }
 }
 
 Backend::~Backend() {
   if (pool_) pthreadpool_destroy(pool_);
 }
 
-void Backend::enter() const { single_openmp_thread(); }
-
-void Backend::single_openmp_thread() { omp_set_num_threads(1); }
+// OpenMP's thread count is a per-thread setting, so each worker must set it
+// itself. pthreadpool hands a range of `count_` items one to each of its
+// `count_` threads (the caller included); each item waits until all have
+// started, so no thread takes two. The wait is bounded, so a pool that
+// schedules otherwise leaves a worker unset (slower) rather than hung.
+void Backend::single_openmp_thread_in_workers() {
+  std::atomic<int64_t> started{0};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  parallel(count_, [&](int64_t) {
+    omp_set_num_threads(1);
+    started.fetch_add(1);
+    while (started.load() < count_ && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  });
+}
 
 float* Backend::scratch(int slot, size_t count) {
   auto& buf = scratch_[slot];
@@ -138,7 +154,7 @@ std::unique_ptr<FastKernel> fastest_of(const ops::OpContext& ctx, std::vector<st
       return std::move(kernels[0]);
     outs.push_back(&out_slots[static_cast<size_t>(i)]);
   }
-  ops::OpContext trial(ctx.op(), ins, outs);
+  ops::OpContext trial(ctx.op(), ins, outs, ctx.arithmetic());
   auto time_once = [&](FastKernel& k) {
     const auto start = std::chrono::steady_clock::now();
     const bool ok = k.run(trial).is_ok();
@@ -227,7 +243,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
                                                      const FastOptions& options) {
   if (ctx.num_inputs() == 0 || ctx.num_outputs() == 0 || !ctx.has_input(0)) return std::unique_ptr<FastKernel>();
   // Every int8 fast kernel computes LiteRT's default-path rescaling.
-  if (ctx.input_dtype(0) == DType::kInt8 && !options.int8_float_requantization) return std::unique_ptr<FastKernel>();
+  if (ctx.input_dtype(0) == DType::kInt8 && ctx.arithmetic() != kernels::Requantization::kFloat)
+    return std::unique_ptr<FastKernel>();
   TFC_ASSIGN_OR_RETURN(auto own, prepare_own(ctx));
   if (own) return own;
   // float32 activations: oneDNN; int8: XNNPACK.

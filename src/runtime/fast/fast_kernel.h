@@ -32,7 +32,10 @@ namespace tfc::runtime::fast {
 // The fast backend's state for one interpreter: its worker threads (one
 // pthreadpool: XNNPACK's operators take it, oneDNN convolutions run on it in
 // bands of output rows, each band single-threaded) and scratch memory shared
-// by its kernels, which run one at a time.
+// by its kernels, which run one at a time. Creating it sets oneDNN's OpenMP
+// team to one thread in the creating thread and the pool's workers (an
+// interpreter invoked from another thread computes the same, but oneDNN may
+// start an OpenMP team there).
 class Backend {
  public:
   explicit Backend(int threads);
@@ -53,16 +56,13 @@ class Backend {
       pthreadpool_parallelize_1d(pool_, task, static_cast<size_t>(count));
     }
   }
-  // Keeps oneDNN's OpenMP parallelism at one thread in the calling thread;
-  // called at the start of each invoke.
-  void enter() const;
-  // Sets the calling thread's OpenMP team size to one (pool workers too).
-  static void single_openmp_thread();
   // Scratch buffer `slot` (0 or 1) of at least `count` floats, 64-byte
   // aligned; valid until the next call for the same slot.
   float* scratch(int slot, size_t count);
 
  private:
+  void single_openmp_thread_in_workers();
+
   int count_ = 1;
   pthreadpool_t pool_ = nullptr;
   std::vector<float> scratch_[2];
@@ -81,10 +81,6 @@ class FastKernel {
 
 // Options that change which kernels may be used.
 struct FastOptions {
-  // int8 kernels compute LiteRT's default-path (XNNPACK) rescaling; they are
-  // used only when the process-wide requantization is that one (kFloat), so
-  // that the fixed-point reference arithmetic always gives reference results.
-  bool int8_float_requantization = true;
   // int8 CONV_2D / DEPTHWISE_CONV_2D have up to three kernels, all with the
   // same outputs (dnnl_kernels.cc, simd.h), so the choice changes only the
   // time: XNNPACK's qc8, the exact float32 form on oneDNN (Int8ConvViaF32),
@@ -101,7 +97,10 @@ struct FastOptions {
 
 // The fast kernel for the op in ctx, prepared for its current input shapes
 // (constant inputs must have their data; others need not), or nullptr when
-// the op has none (the reference kernel then runs). An error only when
+// the op has none (the reference kernel then runs). int8 kernels compute
+// LiteRT's default-path (XNNPACK) rescaling, so an int8 op gets one only when
+// ctx.arithmetic() is that one (kFloat): the fixed-point arithmetic always
+// gives the reference kernels' results. An error only when
 // preparing a kernel the libraries accepted failed (e.g. out of memory).
 Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, Backend& backend,
                                                      const FastOptions& options);

@@ -8,7 +8,7 @@
 //
 // The arithmetic is LiteRT's default (XNNPACK) path: float rescaling,
 // kernels/quant_util.h Requantization::kFloat. These kernels are offered only
-// in that mode (FastOptions::int8_float_requantization, prepare_kernel).
+// in that mode (the op context's arithmetic, prepare_kernel).
 #include <array>
 #include <mutex>
 #include <vector>

@@ -1,0 +1,59 @@
+// The one broadcast walk of the kernels: every position of an output shape
+// with the flat position, in each operand, of the element NumPy broadcasting
+// maps to it (a dim of 1, or a missing leading dim, repeats). The elementwise
+// kernels (float, integer, comparisons, logic, math, SELECT, BROADCAST_TO),
+// the batch dims of BATCH_MATMUL and the reductions (the input walked against
+// its reduced shape) use it. Shapes and strides: kernels/common.h.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/common.h"
+
+namespace tfc::kernels {
+
+// f(o, offsets) for every row-major position o of out_dims, where offsets[k]
+// is the flat position in operand k (dims in_dims[k], broadcast against
+// out_dims). Walks the output row by row (last axis inner), advancing an
+// odometer over the outer axes. Forced inline, so the loop keeps f inlined.
+template <size_t N, typename F>
+[[gnu::always_inline]] inline void for_each_broadcast(Dims out_dims, const std::array<Dims, N>& in_dims, F&& f) {
+  const size_t rank = out_dims.size();
+  std::array<std::vector<int64_t>, N> strides;
+  std::array<int64_t, N> inner_stride{};
+  for (size_t k = 0; k < N; ++k) {
+    strides[k] = broadcast_strides(in_dims[k], out_dims);
+    inner_stride[k] = rank == 0 ? 0 : strides[k][rank - 1];
+  }
+  const int32_t inner = rank == 0 ? 1 : out_dims[rank - 1];
+  const int64_t rows = inner == 0 ? 0 : flat_size(out_dims) / inner;
+  const size_t outer_rank = rank == 0 ? 0 : rank - 1;
+  std::vector<int32_t> index(outer_rank, 0);  // position along the outer axes
+  std::array<int64_t, N> base{};
+  for (int64_t row = 0; row < rows; ++row) {
+    std::array<int64_t, N> offsets = base;
+    for (int32_t i = 0; i < inner; ++i) {
+      f(row * inner + i, static_cast<const std::array<int64_t, N>&>(offsets));
+      for (size_t k = 0; k < N; ++k) offsets[k] += inner_stride[k];
+    }
+    for (size_t d = outer_rank; d-- > 0;) {
+      for (size_t k = 0; k < N; ++k) base[k] += strides[k][d];
+      if (++index[d] < out_dims[d]) break;
+      for (size_t k = 0; k < N; ++k) base[k] -= strides[k][d] * out_dims[d];
+      index[d] = 0;
+    }
+  }
+}
+
+// out[o] = f(a[ia], b[ib]) over out_dims with NumPy broadcasting.
+// a: a_dims; b: b_dims; out: out_dims.
+template <typename A, typename B, typename O, typename F>
+void broadcast_binary(const A* a, Dims a_dims, const B* b, Dims b_dims, O* out, Dims out_dims, F&& f) {
+  for_each_broadcast<2>(out_dims, {a_dims, b_dims}, [&](int64_t o, const std::array<int64_t, 2>& off) {
+    out[o] = f(a[off[0]], b[off[1]]);
+  });
+}
+
+}  // namespace tfc::kernels
