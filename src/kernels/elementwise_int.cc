@@ -90,9 +90,50 @@ PotCheck int16_pot_check(QParams aq, QParams bq, QParams oq, bool pot_scale_int1
   return c;
 }
 
+namespace {
+
+// The general path's multipliers (LiteRT's add.cc Prepare): each input's
+// scale over twice the larger, and twice the larger over 2^left_shift out.scale.
+struct AddRescale {
+  int left_shift;
+  QuantizedMultiplier a, b, out;
+};
+
+template <typename T>
+AddRescale add_rescale(QParams aq, QParams bq, QParams oq) {
+  const int left_shift = std::is_same_v<T, int16_t> ? 15 : 20;
+  const double twice_max = 2.0 * static_cast<double>(std::max(aq.scale, bq.scale));
+  return {left_shift, quantize_multiplier(static_cast<double>(aq.scale) / twice_max),
+          quantize_multiplier(static_cast<double>(bq.scale) / twice_max),
+          quantize_multiplier(twice_max / (static_cast<double>(1 << left_shift) * static_cast<double>(oq.scale)))};
+}
+
+// int16 ADD of two inputs of n elements each as LiteRT's builtin kernel
+// (AddElementwiseInt16) computes it: in each full block of 16 elements an input
+// is rescaled with the left shift folded into its multiplier,
+// MultiplyByQuantizedMultiplier(x - zp, m, shift + left_shift), rounded once;
+// the last n % 16 elements as the reference (shift left, then rescale: two roundings).
+void add_int16_blocks(const int16_t* a, QParams aq, const int16_t* b, QParams bq, QParams oq, const AddRescale& m,
+                      IntRange r, int64_t n, int16_t* out) {
+  const QuantizedMultiplier fa{m.a.multiplier, m.a.shift + m.left_shift};
+  const QuantizedMultiplier fb{m.b.multiplier, m.b.shift + m.left_shift};
+  const int64_t blocks = n - n % 16;
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t x = static_cast<int32_t>(a[i]) - aq.zero_point, y = static_cast<int32_t>(b[i]) - bq.zero_point;
+    const int32_t sx = i < blocks ? multiply_by_quantized_multiplier(x, fa)
+                                  : multiply_by_quantized_multiplier(x * (1 << m.left_shift), m.a);
+    const int32_t sy = i < blocks ? multiply_by_quantized_multiplier(y, fb)
+                                  : multiply_by_quantized_multiplier(y * (1 << m.left_shift), m.b);
+    const int32_t raw = multiply_by_quantized_multiplier(sx + sy, m.out) + oq.zero_point;
+    out[i] = static_cast<int16_t>(std::clamp(raw, r.min, r.max));
+  }
+}
+
+}  // namespace
+
 template <typename T>
 void add_sub(bool subtract, const T* a, Dims a_dims, QParams aq, const T* b, Dims b_dims, QParams bq, QParams oq,
-             Activation act, bool pot_scale_int16, T* out, Dims out_dims) {
+             Activation act, bool pot_scale_int16, Requantization arithmetic, T* out, Dims out_dims) {
   const IntRange r = activation_range<T>(act, oq.scale, oq.zero_point);
   if constexpr (std::is_same_v<T, int16_t>) {
     if (int16_pot_check(aq, bq, oq, pot_scale_int16).applies) {
@@ -111,16 +152,19 @@ void add_sub(bool subtract, const T* a, Dims a_dims, QParams aq, const T* b, Dim
       return;
     }
   }
-  const int left_shift = std::is_same_v<T, int16_t> ? 15 : 20;
-  const double twice_max = 2.0 * static_cast<double>(std::max(aq.scale, bq.scale));
-  const QuantizedMultiplier ma = quantize_multiplier(static_cast<double>(aq.scale) / twice_max);
-  const QuantizedMultiplier mb = quantize_multiplier(static_cast<double>(bq.scale) / twice_max);
-  const QuantizedMultiplier mo =
-      quantize_multiplier(twice_max / (static_cast<double>(1 << left_shift) * static_cast<double>(oq.scale)));
+  const AddRescale m = add_rescale<T>(aq, bq, oq);
+  const int64_t n = flat_size(out_dims);
+  if constexpr (std::is_same_v<T, int16_t>) {
+    if (!subtract && arithmetic == Requantization::kFloat && flat_size(a_dims) == n && flat_size(b_dims) == n) {
+      add_int16_blocks(a, aq, b, bq, oq, m, r, n, out);
+      return;
+    }
+  }
+  const int32_t left_factor = 1 << m.left_shift;
   broadcast_binary(a, a_dims, b, b_dims, out, out_dims, [&](T x, T y) {
-    const int32_t sx = multiply_by_quantized_multiplier((static_cast<int32_t>(x) - aq.zero_point) * (1 << left_shift), ma);
-    const int32_t sy = multiply_by_quantized_multiplier((static_cast<int32_t>(y) - bq.zero_point) * (1 << left_shift), mb);
-    const int32_t raw = multiply_by_quantized_multiplier(subtract ? sx - sy : sx + sy, mo) + oq.zero_point;
+    const int32_t sx = multiply_by_quantized_multiplier((static_cast<int32_t>(x) - aq.zero_point) * left_factor, m.a);
+    const int32_t sy = multiply_by_quantized_multiplier((static_cast<int32_t>(y) - bq.zero_point) * left_factor, m.b);
+    const int32_t raw = multiply_by_quantized_multiplier(subtract ? sx - sy : sx + sy, m.out) + oq.zero_point;
     return static_cast<T>(std::clamp(raw, r.min, r.max));
   });
 }
@@ -473,8 +517,8 @@ void softmax(const In* in, int64_t outer, int32_t depth, QParams in_q, float bet
 #define TFC_INT_TYPES(X) X(int8_t) X(uint8_t) X(int16_t)
 
 #define TFC_INST_SAME(T)                                                                                           \
-  template void add_sub<T>(bool, const T*, Dims, QParams, const T*, Dims, QParams, QParams, Activation, bool, T*,  \
-                           Dims);                                                                                  \
+  template void add_sub<T>(bool, const T*, Dims, QParams, const T*, Dims, QParams, QParams, Activation, bool,     \
+                           Requantization, T*, Dims);                                                              \
   template void mul<T>(const T*, Dims, QParams, const T*, Dims, QParams, QParams, Activation, T*, Dims);           \
   template void max_min<T>(bool, const T*, Dims, const T*, Dims, T*, Dims);                                        \
   template void unary_lut<T>(IntUnary, const T*, int64_t, QParams, QParams, T*);                                   \

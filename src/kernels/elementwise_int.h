@@ -36,10 +36,16 @@ void requantize(const In* in, int64_t n, QParams in_q, QParams out_q, Out* out);
 // range. Power-of-two path (int16 with pot_scale_int16 and all three scales
 // powers of two, zero points 0): the input with the smaller scale is divided by
 // 2^shift (rounding) and the two added (subtracted) with int16 saturation.
+// int16 ADD on the general path with `arithmetic` kFloat (LiteRT's default
+// path, which for int16 is its builtin kernel) and inputs of the output's size:
+// in each full block of 16 elements, an input is rescaled by its multiplier
+// with the left shift folded in (rounded once, not twice), as LiteRT's
+// AddElementwiseInt16; the last size % 16 elements, broadcasting ADD, SUB and
+// kFixedPoint are the reference arithmetic above.
 // Broadcasting: NumPy rules; a: a_dims, b: b_dims, out: out_dims.
 template <typename T>
 void add_sub(bool subtract, const T* a, Dims a_dims, QParams aq, const T* b, Dims b_dims, QParams bq, QParams oq,
-             Activation act, bool pot_scale_int16, T* out, Dims out_dims);
+             Activation act, bool pot_scale_int16, Requantization arithmetic, T* out, Dims out_dims);
 
 // True when the int16 power-of-two path applies (see add_sub) and LiteRT
 // accepts it: one input's scale equals the output's and the other's is not

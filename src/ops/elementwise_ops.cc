@@ -138,7 +138,7 @@ Status int_binary_eval(OpContext& ctx, BinaryOp op, kernels::Activation act, boo
       case BinaryOp::kAdd:
       case BinaryOp::kSub:
         kernels::add_sub<V>(op == BinaryOp::kSub, a, ctx.input_shape(0), qa, b, ctx.input_shape(1), qb, qo, act, pot,
-                            out, ctx.output_shape(0));
+                            ctx.arithmetic(), out, ctx.output_shape(0));
         break;
       case BinaryOp::kMul:
         kernels::mul<V>(a, ctx.input_shape(0), qa, b, ctx.input_shape(1), qb, qo, act, out, ctx.output_shape(0));

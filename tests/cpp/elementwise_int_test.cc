@@ -25,6 +25,7 @@
 #include "kernels/elementwise_int.h"
 #include "ops/registry.h"
 #include "op_harness.h"
+#include "test_util.h"
 
 namespace tfc {
 namespace {
@@ -235,6 +236,59 @@ TEST(IntOps, Int16PowerOfTwoPath) {
   qin<int16_t>(bad, {1}, {1}, {1.0f / 1024, 0});
   qout<int16_t>(bad, {1.0f / 4096, 0});
   expect_error(bad.shape(ops::add_shape), "power-of-two");
+}
+
+// int16 ADD with general scales, pinned on values LiteRT's builtin kernel
+// gave in the int16x8 face detector (fixtures/models/facedet_fp16.tflite
+// quantized by us): real sums within 2e-5 of a rounding tie. In full blocks of
+// 16 elements LiteRT rescales each input with one rounding (the left shift
+// folded into the multiplier); the rest of the tensor, broadcasting and its
+// reference kernels with two (shift, then the reference multiply).
+struct Int16AddCase {
+  Q a, b, out;
+  int16_t x, y, blocks, reference;
+};
+
+std::vector<int16_t> add_int16(const Int16AddCase& c, ir::Shape b_shape, kernels::Requantization r, bool sub = false) {
+  const int32_t n = 17;  // one block of 16 and one element after it
+  OpHarness h(sub ? tflite::BuiltinOperator_SUB : tflite::BuiltinOperator_ADD);
+  h.arithmetic(r);
+  qin<int16_t>(h, {n}, std::vector<int16_t>(n, c.x), c.a);
+  qin<int16_t>(h, b_shape, std::vector<int16_t>(kernels::flat_size(b_shape), sub ? -c.y : c.y), c.b);
+  qout<int16_t>(h, c.out);
+  if (sub) {
+    tflite::SubOptionsT o;
+    o.pot_scale_int16 = false;
+    h.options(o);
+    EXPECT_TRUE(h.run(ops::sub_shape, ops::sub_eval).is_ok());
+  } else {
+    tflite::AddOptionsT o;
+    o.pot_scale_int16 = false;
+    h.options(o);
+    EXPECT_TRUE(h.run(ops::add_shape, ops::add_eval).is_ok());
+  }
+  return h.out<int16_t>();
+}
+
+TEST(IntOps, AddInt16RoundsLikeLiteRTBuiltinKernel) {
+  const Q a13{0x1.291504p-15f, 0}, b13{0x1.9efc54p-13f, 0}, o13{0x1.a55ef6p-13f, 0};  // ADD 13 of the detector
+  const Q a21{0x1.21dc4ap-15f, 0}, b21{0x1.a0860ap-13f, 0}, o21{0x1.b90deap-13f, 0};  // ADD 21
+  const std::vector<Int16AddCase> cases = {
+      {a13, b13, o13, -551, 1147, 1033, 1032},  // 1032.49998: one rounding lands above the tie
+      {a21, b21, o21, 4771, 2416, 3065, 3066},  // 3065.49999: two roundings land above it
+      {a21, b21, o21, 1510, 5890, 5810, 5811},  // 5810.49994
+  };
+  using kernels::Requantization;
+  for (const Int16AddCase& c : cases) {
+    SCOPED_TRACE(testing::Message() << c.x << " + " << c.y);
+    std::vector<int16_t> want(17, c.blocks);
+    want[16] = c.reference;
+    EXPECT_EQ(add_int16(c, {17}, Requantization::kFloat), want);
+    const std::vector<int16_t> reference(17, c.reference);
+    EXPECT_EQ(add_int16(c, {1}, Requantization::kFloat), reference);  // broadcast
+    EXPECT_EQ(add_int16(c, {17}, Requantization::kFixedPoint), reference);
+    EXPECT_EQ(add_int16(c, {17}, Requantization::kFloat, /*sub=*/true), reference);  // SUB: reference throughout
+  }
 }
 
 TEST(IntOps, AddSubErrors) {

@@ -31,14 +31,12 @@ def run_cli(*args, check=True):
     return proc
 
 
-def litert_run(model_path, inputs, builtin_only=False):
+def litert_run(model_path, inputs):
     """Runs LiteRT on positional inputs; returns outputs in order. Its default
-    CPU path (the XNNPACK delegate where it takes an op), or with builtin_only
-    its builtin kernels alone (BUILTIN_WITHOUT_DEFAULT_DELEGATES)."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    CPU path (the XNNPACK delegate where it takes an op)."""
+    from ai_edge_litert.interpreter import Interpreter
 
-    kw = {"experimental_op_resolver_type": OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES} if builtin_only else {}
-    interp = Interpreter(model_path=str(model_path), **kw)
+    interp = Interpreter(model_path=str(model_path))
     details = interp.get_input_details()
     for d, x in zip(details, inputs):
         if list(d["shape"]) != list(x.shape):
@@ -102,16 +100,6 @@ def step_agreement(ours, ref, step):
 BEYOND_ONE_STEP = 0.001
 
 
-def litert_self_disagreement(model_path, inputs, steps):
-    """Per output, where LiteRT disagrees with itself: the fraction of elements
-    on which its default path (XNNPACK delegate) and its builtin kernels differ
-    by more than one step, on the same inputs (None for an output compared by
-    the relative rule)."""
-    default = litert_run(model_path, inputs)
-    builtin = litert_run(model_path, inputs, builtin_only=True)
-    return [None if s is None else 1.0 - step_agreement(a, b, s)[0] for a, b, s in zip(default, builtin, steps)]
-
-
 def measured_min_fraction(disagreement):
     """The least fraction within one step of LiteRT that the rule allows where
     LiteRT disagrees with itself on `disagreement` of the elements: the base
@@ -120,14 +108,13 @@ def measured_min_fraction(disagreement):
 
 
 def assert_outputs_agree(ours, ref, steps, what="", min_fraction=1.0 - BEYOND_ONE_STEP):
-    """Quantized outputs within one step on >= min_fraction (99.9%) of elements
-    (one figure, or one per output); others within 1e-4 relative. Checks every
+    """Quantized outputs within one step on >= min_fraction (99.9%) of elements;
+    others within 1e-4 relative. Checks every
     output before failing, naming each that misses. Returns the per-output
     figures."""
     figures, misses = [], []
     assert len(ours) == len(ref), what
-    fractions = min_fraction if isinstance(min_fraction, (list, tuple)) else [min_fraction] * len(ref)
-    for i, (o, r, s, least) in enumerate(zip(ours, ref, steps, fractions)):
+    for i, (o, r, s) in enumerate(zip(ours, ref, steps)):
         assert o.shape == r.shape and o.dtype == r.dtype, f"{what} output {i}: {o.shape} {o.dtype} vs {r.shape} {r.dtype}"
         if s is None:
             err = max_rel_err(o, r)
@@ -138,9 +125,9 @@ def assert_outputs_agree(ours, ref, steps, what="", min_fraction=1.0 - BEYOND_ON
             frac, worst = step_agreement(o, r, s)
             exact = float(np.mean(np.asarray(o) == np.asarray(r)))
             figures.append({"output": i, "within_1_step": frac, "max_steps": worst, "exact": exact})
-            if frac < least:
+            if frac < min_fraction:
                 misses.append(f"{what} output {i}: {frac:.4%} within 1 step (max {worst:.1f} steps); "
-                              f"required {least:.4%}")
+                              f"required {min_fraction:.4%}")
     assert not misses, "\n".join(misses)
     return figures
 

@@ -18,8 +18,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import (BEYOND_ONE_STEP, FIXTURES, FMNIST_DIR, assert_outputs_agree, litert_run,
-                      litert_self_disagreement, measured_min_fraction, output_steps, run_cli, run_ours)
+from conftest import FIXTURES, FMNIST_DIR, assert_outputs_agree, litert_run, output_steps, run_cli, run_ours
 
 MODELS = FIXTURES / "models"
 FMNIST = ["mlp_fmnist", "cnn_fmnist", "cnn_fmnist_fp16", "mobilenet_fmnist"]
@@ -240,20 +239,5 @@ def test_production_fp16_models(name, mode, tmp_path, cli):
         assert s > (15 if mode == "int8" else 30)
     ours = run_ours(out, [x], tmp_path)
     steps = output_steps(out)
-    least = [1.0 - BEYOND_ONE_STEP] * len(steps)
-    if (name, mode) == ("facedet_fp16", "int16x8"):
-        # The one case once allowed more than the base rule (95%): now only by
-        # as much as LiteRT disagrees with itself here, its default path
-        # (XNNPACK) against its builtin kernels on the same input, measured
-        # now; ours may be further from LiteRT on twice that fraction more
-        # (never asking less than the 95% before). Measured: the two paths
-        # agree exactly (XNNPACK takes no int16 op), so the base rule applies;
-        # ours are within one step on 99.71% (boxes, up to 2 steps) and 95.09%
-        # (scores, up to 3 steps) of the elements with either kernel set: a
-        # gap of our int16x8 kernels on this detector, which this case reports.
-        disagreement = litert_self_disagreement(out, [x], steps)
-        least = [1.0 - BEYOND_ONE_STEP if d is None else max(0.95, measured_min_fraction(d)) for d in disagreement]
-        print(f"\n{name} {mode}: LiteRT default vs builtin, fraction beyond one step per output {disagreement}; "
-              f"ours must be within one step on {least}")
-    figures = assert_outputs_agree(ours, q, steps, f"{name} {mode}", min_fraction=least)
+    figures = assert_outputs_agree(ours, q, steps, f"{name} {mode}")
     print(f"{name} {mode}: ours vs LiteRT {figures}")
