@@ -35,12 +35,10 @@ done
 echo "== compressed variants: float16, dynamic-range int8, full int8"
 .venv/bin/python scripts/demo_data.py --out "$OUT/fmnist_rep.npz" --count 200 --representative
 .venv/bin/python scripts/demo_data.py --out "$OUT/fmnist_test.npz" --count 1000
-.venv/bin/python -c "import numpy as np, sys; np.savez(sys.argv[2], x=np.load(sys.argv[1])['input_0'])" \
-  "$OUT/fmnist_test.npz" "$OUT/fmnist_val.npz"
 $TFC quantize "$MODEL" -o "$OUT/fp16.tflite" --mode fp16
 $TFC quantize "$MODEL" -o "$OUT/dynamic.tflite" --mode dynamic
 $TFC quantize "$MODEL" -o "$OUT/int8.tflite" --mode int8 --representative "$OUT/fmnist_rep.npz" \
-  --validation "$OUT/fmnist_val.npz" --debug --top 5
+  --validation "$OUT/fmnist_test.npz" --debug --top 5
 
 echo "== baseline: the original model on 1000 Fashion-MNIST test images"
 $TFC baseline "$MODEL" --data "$TEST_DATA" --input-scale 0.00392156862745098 --samples 1000 \

@@ -116,7 +116,7 @@ Status Interpreter::check_supported() const {
     if (!ops::find_op(op.code)) missing.insert(ir::op_name(op.code));
   }
   if (!missing.empty()) {
-    return unsupported("the reference runtime cannot run this model: unsupported op{} {}",
+    return unsupported("the runtime cannot run this model: unsupported op{} {}",
                        missing.size() > 1 ? "s" : "", fmt::join(missing, ", "));
   }
   return Status::ok();
