@@ -16,10 +16,12 @@ if [[ "${1:-}" == "--long" ]]; then
   mode=runs
   shift
 fi
-amount="${1:-}"
-[[ $# -gt 0 ]] && shift
-if [[ -z "$amount" ]]; then amount=$([[ $mode == runs ]] && echo 1000000 || echo 60); fi
-if ! [[ "$amount" =~ ^[0-9]+$ ]] || [[ "$amount" -eq 0 ]]; then
+amount=$([[ $mode == runs ]] && echo 1000000 || echo 60)
+if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+  amount="$1"
+  shift
+fi
+if [[ "$amount" -eq 0 ]]; then
   echo "usage: scripts/fuzz.sh [SECONDS] [NAME...] | scripts/fuzz.sh --long [RUNS] [NAME...]" >&2
   exit 2
 fi
@@ -51,9 +53,10 @@ for name in "${names[@]}"; do
   log="build-fuzz/logs/$name.log"
   flags=(-rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "-artifact_prefix=build-fuzz/artifacts/$name-")
   [[ $name == tflite_reader ]] && flags+=(-max_len=262144)
+  : >"$log"
   regressions=(tests/fuzz/regressions/"$name"/*)
   if [[ -e "${regressions[0]}" ]]; then
-    if ! "$fuzzer" "${flags[@]}" "${regressions[@]}" >"$log" 2>&1; then
+    if ! "$fuzzer" "${flags[@]}" "${regressions[@]}" >>"$log" 2>&1; then
       tail -n 30 "$log"
       echo "fuzz $name: FAILED replaying its regression inputs (log: $log)"
       failed=1
