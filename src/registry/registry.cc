@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <set>
 #include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -118,6 +119,18 @@ long leftover_pid(const std::string& name) {
   return end != rest.c_str() && *end == '-' ? pid : -1;
 }
 
+// j.at(field) as an integer of type T; throws, as json's own at() and get()
+// do, when it is not an integer T holds (a number such as 1e50 would otherwise
+// be converted out of range).
+template <typename T>
+T integer_at(const json& j, const char* field) {
+  const json& v = j.at(field);
+  const bool fits = v.is_number_unsigned() ? std::in_range<T>(v.get<uint64_t>())
+                                           : v.is_number_integer() && std::in_range<T>(v.get<int64_t>());
+  if (!fits) throw std::invalid_argument(fmt::format("'{}' is not an integer in range: {}", field, v.dump()));
+  return v.get<T>();
+}
+
 std::string dump(const json& j) { return j.dump(2) + "\n"; }
 
 json opt_json(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
@@ -167,7 +180,7 @@ Expected<State> state_from_json(const json& j) {
     if (!j.is_object() || j.value("schema", "") != kSchema) {
       return invalid_argument("not a tfcompress registry file (schema is not '{}')", kSchema);
     }
-    const int version = j.at("schema_version").get<int>();
+    const int version = integer_at<int>(j, "schema_version");
     if (version > kSchemaVersion) {
       return unsupported("schema_version {} was written by a newer tfcompress (this one reads {})", version,
                          kSchemaVersion);
@@ -181,13 +194,13 @@ Expected<State> state_from_json(const json& j) {
     }
     for (const json& h : j.at("history")) {
       HistoryEntry e;
-      e.seq = h.at("seq").get<int64_t>();
+      e.seq = integer_at<int64_t>(h, "seq");
       e.action = h.at("action").get<std::string>();
       e.id = h.at("id").get<std::string>();
       if (!is_id(e.id)) return invalid_argument("history entry {}: '{}' is not a sha256 id", e.seq, e.id);
       e.previous = opt_id(h, "previous");
       e.at = h.at("at").get<std::string>();
-      e.pid = h.at("pid").get<int64_t>();
+      e.pid = integer_at<int64_t>(h, "pid");
       s.history.push_back(std::move(e));
     }
     const std::optional<std::string> top = s.stack.empty() ? std::nullopt : std::optional(s.stack.back());
@@ -276,7 +289,7 @@ Expected<Artifact> Registry::read_artifact(const std::string& id) const {
     return a;
   }
   try {
-    a.size_bytes = meta->at("size_bytes").get<uint64_t>();
+    a.size_bytes = integer_at<uint64_t>(*meta, "size_bytes");
     a.name = meta->value("name", "");
     a.source_path = meta->value("source_path", "");
     a.pushed_at = meta->value("pushed_at", "");
@@ -497,7 +510,7 @@ Expected<VerifyResult> Registry::verify(const std::string& only) const {
       if (meta->at("sha256").get<std::string>() != id) {
         r.problems.push_back(fmt::format("artifact {}: meta.json names sha256 {}", id, meta->at("sha256").get<std::string>()));
       }
-      const uint64_t size = meta->at("size_bytes").get<uint64_t>();
+      const uint64_t size = integer_at<uint64_t>(*meta, "size_bytes");
       if (size != file_size_or_zero(model_path(id))) {
         r.problems.push_back(fmt::format("artifact {}: meta.json says {} bytes, model.tflite has {}", id, size,
                                          file_size_or_zero(model_path(id))));

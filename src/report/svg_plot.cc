@@ -63,8 +63,11 @@ struct Tick {
   std::string label;
 };
 
+// No ticks for a domain that is empty, inverted or not finite (figures outside
+// what the axis can show, e.g. an accuracy above 1 against the 100% cap).
 std::vector<Tick> ticks_for(const Scale& s, int target = 5) {
   std::vector<Tick> t;
+  if (!std::isfinite(s.lo) || !std::isfinite(s.hi) || !(s.hi > s.lo) || (s.log && !(s.lo > 0))) return t;
   if (s.log) {
     const int k0 = static_cast<int>(std::floor(std::log10(s.lo)));
     const int k1 = static_cast<int>(std::ceil(std::log10(s.hi)));
@@ -80,8 +83,13 @@ std::vector<Tick> ticks_for(const Scale& s, int target = 5) {
     return t;
   }
   const double step = nice_step(s.hi - s.lo, target);
+  if (!std::isfinite(step) || !(step > 0)) return t;
   const int decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step) + 1e-9)));
-  for (double v = std::ceil(s.lo / step - 1e-9) * step; v <= s.hi + step * 1e-6; v += step) {
+  // Counted steps: adding `step` to a value far larger than it would not move it.
+  const double first = std::ceil(s.lo / step - 1e-9);
+  for (int i = 0; i <= 4 * target; ++i) {
+    const double v = (first + i) * step;
+    if (!(v <= s.hi + step * 1e-6)) break;
     const double clean = std::fabs(v) < step * 1e-6 ? 0.0 : v;
     t.push_back({clean, fmt::format("{:.{}f}", clean, decimals)});
   }

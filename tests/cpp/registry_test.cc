@@ -231,6 +231,31 @@ TEST_F(RegistryTest, VerifyReportsCorruptProductionFile) {
   EXPECT_NE(p.status().message().find("production.json"), std::string::npos);
 }
 
+// Integers the files hold out of range (1e50 where a byte count or a version
+// belongs; the fuzzer's input is tests/fuzz/regressions/registry_json/) are
+// reported as malformed, not converted out of range.
+TEST_F(RegistryTest, OutOfRangeNumbersAreMalformed) {
+  Registry reg = open();
+  const std::string a = push(reg, make_model("a.tflite", 1));
+  const std::string meta = dir_ + "/objects/" + a + "/meta.json";
+  ASSERT_TRUE(io::write_file_durable(meta, std::string("{\"sha256\": \"" + a + "\", \"size_bytes\": 1e50}")));
+  auto list = reg.list();
+  ASSERT_TRUE(list.has_value());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_NE((*list)[0].meta_error.find("size_bytes"), std::string::npos) << (*list)[0].meta_error;
+  auto v = reg.verify();
+  ASSERT_TRUE(v.has_value());
+  ASSERT_EQ(v->problems.size(), 1u);
+  EXPECT_NE(v->problems[0].find("meta.json malformed"), std::string::npos) << v->problems[0];
+
+  ASSERT_TRUE(io::write_file_durable(dir_ + "/production.json",
+                                     std::string(R"({"schema": "tfcompress-registry", "schema_version": 1e50,)"
+                                                 R"( "production": null, "stack": [], "history": []})")));
+  auto state = reg.state();
+  ASSERT_FALSE(state.has_value());
+  EXPECT_NE(state.status().message().find("schema_version"), std::string::npos) << state.status().message();
+}
+
 TEST_F(RegistryTest, PrefixResolution) {
   Registry reg = open();
   const std::string real = push(reg, make_model("a.tflite", 1));

@@ -190,6 +190,25 @@ TEST(ReportHtml, EmptyAndSparseReports) {
   EXPECT_TRUE(contains(render_markdown(typed(r)), "| only | — / — | — | — | — | — | 1.50 / — | — | — |"));
 }
 
+// Figures no axis can show draw plots without ticks instead of failing: an
+// accuracy of 5.9 (590%) against the 100% cap inverts the accuracy axis (the
+// fuzzer's input, tests/fuzz/regressions/report_json/, made it a NaN cast to
+// int), and sizes 16 bytes apart near 1e17 give a tick step that adding to the
+// position would not move (an endless loop before ticks were counted).
+TEST(ReportHtml, AxesThatCannotBeDrawnGetNoTicks) {
+  std::ifstream in(fs::path(TFC_SOURCE_DIR) / "tests/fuzz/regressions/report_json/accuracy_above_one_inverts_the_axis.json");
+  const json damaged = json::parse(in);
+  ASSERT_TRUE(report_from_json(damaged).has_value());
+  EXPECT_TRUE(contains(render_html(typed(damaged)), "<svg id=\"plot-acc-size\""));
+
+  json r = load_sample();
+  r["baseline"]["size"]["raw_bytes"] = 1e17;
+  for (json& m : r["models"]) m["size"]["raw_bytes"] = 1e17 + 16;
+  const std::string html = render_html(typed(r));
+  EXPECT_TRUE(contains(html, "<svg id=\"plot-acc-size\""));
+  EXPECT_TRUE(contains(render_markdown(typed(r)), "fp16"));
+}
+
 TEST(ReportFiles, WritesAllThree) {
   const fs::path dir = fs::temp_directory_path() / fmt::format("tfc_report_{}", ::getpid());
   fs::remove_all(dir);
