@@ -37,6 +37,28 @@ inline T requantize(Acc acc, const IntConvQuant& q, int64_t channel) {
   return static_cast<T>(v);
 }
 
+// sum (x[c] + in_off) * w[c] for c in [0, n), in Acc. Blocks of 16 have the
+// fixed trip count -O2's vectorizer needs and are summed as
+// sum x * w + in_off * sum w, in int32 partial sums that are exact
+// (|x * w| < 2^22 for 16-bit x); integer sums do not depend on their order.
+template <typename Acc, typename T>
+[[gnu::always_inline]] inline Acc int_dot(const T* x, const int8_t* w, int32_t n, Acc in_off) {
+  static_assert(sizeof(T) <= 2);
+  constexpr int32_t kBlock = 16;
+  Acc acc = 0;
+  int32_t c = 0;
+  for (; c + kBlock <= n; c += kBlock) {
+    int32_t xw = 0, w_sum = 0;
+    for (int32_t b = 0; b < kBlock; ++b) {
+      xw += int32_t{x[c + b]} * w[c + b];
+      w_sum += w[c + b];
+    }
+    acc += xw + in_off * w_sum;
+  }
+  for (; c < n; ++c) acc += (static_cast<Acc>(x[c]) + in_off) * w[c];
+  return acc;
+}
+
 // The pooling window of PoolParams (no dilation).
 Window pool_window(const PoolParams& p, Dims input_dims, Dims output_dims) {
   return forward_window(input_dims[1], input_dims[2], output_dims[1], output_dims[2], p.filter_h, p.filter_w,
@@ -73,18 +95,21 @@ void conv2d_int(const ConvParams& p, const IntConvQuant& q, const T* input, Dims
   const int32_t filters_per_group = out_c / (in_c / group_c);
   const Window w = forward_window(input_dims[1], input_dims[2], output_dims[1], output_dims[2], filter_dims[1],
                                   filter_dims[2], p.stride_h, p.stride_w, p.dilation_h, p.dilation_w);
+  const int64_t in_row = int64_t{input_dims[2]} * in_c, filter_row = int64_t{filter_dims[2]} * group_c;
   const Acc in_off = -q.input_zero_point;
   for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
+    const PixelTaps pixel = pixel_taps(w, oy, ox);
+    T* out_px = output + offset4(output_dims, n, oy, ox, 0);
     for (int32_t oc = 0; oc < out_c; ++oc) {
-      const int32_t first_in_c = (oc / filters_per_group) * group_c;
+      const T* in_group = input + offset4(input_dims, n, 0, 0, (oc / filters_per_group) * group_c);
+      const int8_t* taps = filter + offset4(filter_dims, oc, 0, 0, 0);
       Acc acc = 0;
-      for_each_tap(w, oy, ox, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
-        const T* in_px = input + offset4(input_dims, n, iy, ix, first_in_c);
-        const int8_t* taps = filter + offset4(filter_dims, oc, ky, kx, 0);
-        for (int32_t c = 0; c < group_c; ++c) acc += (static_cast<Acc>(in_px[c]) + in_off) * taps[c];
+      for_each_tap(pixel, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
+        acc += int_dot(in_group + iy * in_row + int64_t{ix} * in_c, taps + ky * filter_row + int64_t{kx} * group_c,
+                       group_c, in_off);
       });
       if (bias) acc += bias[oc];
-      output[offset4(output_dims, n, oy, ox, oc)] = requantize<T>(acc, q, oc);
+      out_px[oc] = requantize<T>(acc, q, oc);
     }
   });
 }
@@ -118,12 +143,12 @@ void transpose_conv_int(const TransposeConvParams& p, const IntConvQuant& q, con
                                      filter_dims[1], filter_dims[2], p.stride_h, p.stride_w);
   const Acc in_off = -q.input_zero_point;
   for_each_output(w, output_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
+    const PixelTaps pixel = pixel_taps(w, oy, ox);
     for (int32_t oc = 0; oc < out_c; ++oc) {
       Acc acc = 0;
-      for_each_tap(w, oy, ox, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
-        const T* in_px = input + offset4(input_dims, n, iy, ix, 0);
-        const int8_t* taps = filter + offset4(filter_dims, oc, ky, kx, 0);
-        for (int32_t c = 0; c < in_c; ++c) acc += (static_cast<Acc>(in_px[c]) + in_off) * taps[c];
+      for_each_tap(pixel, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
+        acc += int_dot(input + offset4(input_dims, n, iy, ix, 0), filter + offset4(filter_dims, oc, ky, kx, 0), in_c,
+                       in_off);
       });
       if (bias) acc += bias[oc];
       output[offset4(output_dims, n, oy, ox, oc)] = requantize<T>(acc, q, oc);

@@ -66,10 +66,11 @@ void conv2d(const ConvParams& p, const float* input, Dims input_dims, const floa
                                   filter_dims[2], p.stride_h, p.stride_w, p.dilation_h, p.dilation_w);
   const ActivationRange act(p.activation);
   for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
+    const PixelTaps pixel = pixel_taps(w, oy, ox);
     for (int32_t oc = 0; oc < out_c; ++oc) {
       const int32_t first_in_c = (oc / filters_per_group) * group_c;
       double acc = bias ? bias[oc] : 0.0;
-      for_each_tap(w, oy, ox, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
+      for_each_tap(pixel, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
         acc += dot(input + offset4(input_dims, n, iy, ix, first_in_c), filter + offset4(filter_dims, oc, ky, kx, 0),
                    group_c);
       });
@@ -105,9 +106,10 @@ void transpose_conv(const TransposeConvParams& p, const float* input, Dims input
                                      filter_dims[1], filter_dims[2], p.stride_h, p.stride_w);
   const ActivationRange act(p.activation);
   for_each_output(w, output_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
+    const PixelTaps pixel = pixel_taps(w, oy, ox);
     for (int32_t oc = 0; oc < out_c; ++oc) {
       double acc = bias ? bias[oc] : 0.0;
-      for_each_tap(w, oy, ox, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
+      for_each_tap(pixel, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
         acc += dot(input + offset4(input_dims, n, iy, ix, 0), filter + offset4(filter_dims, oc, ky, kx, 0), in_c);
       });
       output[offset4(output_dims, n, oy, ox, oc)] = act(acc);

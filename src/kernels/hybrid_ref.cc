@@ -130,10 +130,11 @@ void hybrid_conv2d(const ConvParams& p, const float* input, Dims input_dims, con
   for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
     const int32_t zp = rq[n].zero_point;
     const float batch_factor = per_channel ? rq[n].scale : rq[n].scale * scales[0];
+    const PixelTaps pixel = pixel_taps(w, oy, ox);
     for (int32_t oc = 0; oc < out_c; ++oc) {
       const int32_t first_in_c = (oc / filters_per_group) * group_c;
       int32_t acc = 0;
-      for_each_tap(w, oy, ox, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
+      for_each_tap(pixel, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
         const int8_t* in_px = q.data() + offset4(input_dims, n, iy, ix, first_in_c);
         const int8_t* taps = filter + offset4(filter_dims, oc, ky, kx, 0);
         for (int32_t c = 0; c < group_c; ++c) acc += int32_t{taps[c]} * (int32_t{in_px[c]} - zp);

@@ -3,15 +3,24 @@
 // padding, for the forward windows (CONV_2D, DEPTHWISE_CONV_2D, the pools) and
 // TRANSPOSE_CONV's (each output pixel gathers the input pixels that scatter
 // to it). Taps that land in the padding (or, transposed, between input rows)
-// are skipped. Kernels in conv_ref.cc, conv_int.cc and hybrid_ref.cc walk
-// their windows through for_each_output and for_each_tap.
+// are skipped: each axis gives the range of taps that read an input pixel
+// per output index (WindowAxis::taps_of), so no tap is checked on its own.
+// Kernels in conv_ref.cc, conv_int.cc and hybrid_ref.cc walk their windows
+// through for_each_output and for_each_tap.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels/common.h"
 
 namespace tfc::kernels {
+
+// The taps of one output index along one axis that read an input pixel.
+struct AxisTaps {
+  int32_t first = 0, k_step = 1, count = 0;  // taps first + j * k_step, j in [0, count)
+  int32_t input = 0, i_step = 1;             // the input index tap j reads: input + j * i_step
+};
 
 // One spatial axis of a window.
 struct WindowAxis {
@@ -23,17 +32,27 @@ struct WindowAxis {
   int32_t pad = 0;       // padding before (TFLite's rule)
   bool transposed = false;
 
-  // The input index that tap k of output o reads, or -1 when there is none:
+  // The taps of output o that read an input pixel, ascending k: tap
+  // k = first + j * k_step reads input index i = input + j * i_step for j in
+  // [0, count). Computed once per output index, so the walk checks no tap
+  // against the input bounds:
   //   forward:    i = o * stride - pad + k * dilation, in [0, in);
   //   transposed: i * stride = o + pad - k, in [0, in).
-  int32_t input_index(int32_t o, int32_t k) const {
+  AxisTaps taps_of(int32_t o) const {
     if (!transposed) {
-      const int32_t i = o * stride - pad + k * dilation;
-      return i >= 0 && i < in ? i : -1;
+      const int32_t base = o * stride - pad;  // the input index of tap 0
+      if (base >= 0 && base + (taps - 1) * dilation < in) return {0, 1, taps, base, dilation};  // inside
+      const int32_t first = base >= 0 ? 0 : (-base + dilation - 1) / dilation;
+      const int32_t end = in > base ? std::min(taps, (in - base + dilation - 1) / dilation) : 0;
+      return {first, 1, std::max(end - first, 0), base + first * dilation, dilation};
     }
-    const int32_t t = o + pad - k;
-    if (t < 0 || t % stride != 0 || t / stride >= in) return -1;
-    return t / stride;
+    const int32_t t = o + pad;                          // tap k reads (t - k) / stride where stride divides it
+    const int32_t lo = std::max(0, t - in * stride + 1);  // (t - k) / stride < in
+    const int32_t hi = std::min(taps - 1, t);             // t - k >= 0
+    if (lo > hi) return {};
+    const int32_t first = lo + (t - lo) % stride;
+    const int32_t count = first <= hi ? (hi - first) / stride + 1 : 0;
+    return {first, stride, count, (t - first) / stride, -1};
   }
 };
 
@@ -73,19 +92,25 @@ template <typename F>
       for (int32_t ox = 0; ox < w.x.out; ++ox) f(n, oy, ox);
 }
 
-// tap(ky, kx, iy, ix) for every filter tap of output pixel (oy, ox) that reads
-// an input pixel, ky outer, kx inner.
+// The taps of one output pixel. Kernels that walk the same pixel's taps
+// once per output channel compute them once (pixel_taps).
+struct PixelTaps {
+  AxisTaps y, x;
+};
+inline PixelTaps pixel_taps(const Window& w, int32_t oy, int32_t ox) { return {w.y.taps_of(oy), w.x.taps_of(ox)}; }
+
+// tap(ky, kx, iy, ix) for every filter tap of an output pixel that reads an
+// input pixel, ky outer, kx inner, both ascending.
+template <typename Tap>
+[[gnu::always_inline]] inline void for_each_tap(const PixelTaps& t, Tap&& tap) {
+  const AxisTaps y = t.y, x = t.x;  // local copies stay in registers while tap writes memory
+  for (int32_t j = 0, ky = y.first, iy = y.input; j < y.count; ++j, ky += y.k_step, iy += y.i_step)
+    for (int32_t i = 0, kx = x.first, ix = x.input; i < x.count; ++i, kx += x.k_step, ix += x.i_step)
+      tap(ky, kx, iy, ix);
+}
 template <typename Tap>
 [[gnu::always_inline]] inline void for_each_tap(const Window& w, int32_t oy, int32_t ox, Tap&& tap) {
-  const WindowAxis y = w.y, x = w.x;  // local copies stay in registers while tap writes memory
-  for (int32_t ky = 0; ky < y.taps; ++ky) {
-    const int32_t iy = y.input_index(oy, ky);
-    if (iy < 0) continue;
-    for (int32_t kx = 0; kx < x.taps; ++kx) {
-      const int32_t ix = x.input_index(ox, kx);
-      if (ix >= 0) tap(ky, kx, iy, ix);
-    }
-  }
+  for_each_tap(pixel_taps(w, oy, ox), tap);
 }
 
 // Flat offset of element (a, b, c, d) of a rank-4 row-major buffer.
