@@ -1,7 +1,6 @@
 // Tensor values as real numbers (see tensor_values.h).
 #include "analysis/tensor_values.h"
 
-
 namespace tfc::analysis {
 
 // Values of a tensor as doubles: float as is, integers dequantized.

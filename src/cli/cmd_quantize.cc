@@ -361,9 +361,10 @@ Status run_quantize(const QuantizeOptions& o) {
   }
   if (report.contains("data_check")) print_findings(report["data_check"]);
   if (report.contains("data_mismatch_accepted")) {
+    const int errors = count_errors(report["data_check"]);
     fmt::print(stderr, "note: wrote {} although the representative data does not match the validation sample "
-                       "({} errors), as --accept-data-mismatch asked\n",
-               o.output, count_errors(report["data_check"]));
+                       "({} error{}), as --accept-data-mismatch asked\n",
+               o.output, errors, errors == 1 ? "" : "s");
   }
   return Status::ok();
 }

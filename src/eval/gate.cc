@@ -64,7 +64,12 @@ std::optional<double> figure(const std::string& key, const report::ModelEntry& m
   }
   if (key == "max_latency_ratio") return ratio(l.p50_ms, base->latency.p50_ms);
   if (key == "max_size_ratio") return ratio(num(m.size.raw_bytes), num(base->size.raw_bytes));
-  if (key == "max_peak_memory_ratio") return ratio(num(m.memory.peak_rss_bytes), num(base->memory.peak_rss_bytes));
+  if (key == "max_peak_memory_ratio") {
+    // Only peaks measured per model compare: a process-wide peak ("process"
+    // scope) also holds whatever ran before the model in that process.
+    if (m.memory.peak_rss_scope != "model" || base->memory.peak_rss_scope != "model") return std::nullopt;
+    return ratio(num(m.memory.peak_rss_bytes), num(base->memory.peak_rss_bytes));
+  }
   return std::nullopt;
 }
 

@@ -155,7 +155,8 @@ void add_sub(bool subtract, const T* a, Dims a_dims, QParams aq, const T* b, Dim
   const AddRescale m = add_rescale<T>(aq, bq, oq);
   const int64_t n = flat_size(out_dims);
   if constexpr (std::is_same_v<T, int16_t>) {
-    if (!subtract && arithmetic == Requantization::kFloat && flat_size(a_dims) == n && flat_size(b_dims) == n) {
+    // LiteRT broadcasts unless the two shapes are the same (HaveSameShapes), even at equal sizes.
+    if (!subtract && arithmetic == Requantization::kFloat && std::ranges::equal(a_dims, b_dims)) {
       add_int16_blocks(a, aq, b, bq, oq, m, r, n, out);
       return;
     }

@@ -67,7 +67,7 @@ void reduce_mean_sum(bool mean, const T* in, Dims in_dims, std::span<const int32
   const size_t rank = in_dims.size();
   std::vector<bool> reduced(rank, false);
   for (int32_t a : axes) reduced[a] = true;
-  // Output dims (keep_dims form) and strides of the input seen from them.
+  // Output dims (keep_dims form) and how many inputs each output averages.
   std::vector<int32_t> out_dims(rank);
   int64_t count = 1;
   for (size_t d = 0; d < rank; ++d) {

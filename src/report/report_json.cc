@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "io/file_util.h"
 #include "io/json_file.h"
 
 namespace tfc::report {
@@ -33,7 +34,9 @@ std::optional<int64_t> whole(const json& v, double lo, double hi) {
   }
   if (!v.is_number_float()) return std::nullopt;
   const double d = v.get<double>();
-  if (!(d >= lo && d <= hi) || d != std::floor(d)) return std::nullopt;
+  // hi as a double may round up past the type's range (INT64_MAX becomes 2^63): stay below it then.
+  const bool above = hi >= 0x1p63 ? d >= 0x1p63 : d > hi;
+  if (!(d >= lo) || above || d != std::floor(d)) return std::nullopt;
   return static_cast<int64_t>(d);
 }
 
@@ -192,6 +195,7 @@ Status check_schema(const json& j, const char* schema, int newest, const char* w
   }
   const auto v = j.find("schema_version");
   if (v == j.end() || !v->is_number_integer()) return invalid_argument("{} has no integer \"schema_version\"", what);
+  if (v->get<int64_t>() < 1) return invalid_argument("{} has schema_version {}, below 1", what, v->get<int64_t>());
   if (v->get<int64_t>() > newest) {
     return invalid_argument("{} has schema_version {}, newer than the version {} this tfcompress reads; use a newer "
                             "tfcompress",
@@ -522,7 +526,8 @@ Expected<BaselineFile> baseline_from_json(const json& j) {
 std::string baseline_text(const BaselineFile& b) { return dump(to_json(b)); }
 
 Expected<BaselineFile> read_baseline(const std::string& path) {
-  auto j = io::read_json_file(path, "baseline");
+  TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, io::read_file(path));  // a missing file says so
+  auto j = io::parse_json(bytes, path, "baseline");
   const bool is_baseline = j && j->is_object() && j->contains("schema") && (*j)["schema"] == kBaselineSchema;
   if (!is_baseline) {
     return invalid_argument("{} is not a baseline file (make one with 'tfcompress baseline MODEL --data VAL -o {}')",

@@ -286,6 +286,7 @@ TEST(IntOps, AddInt16RoundsLikeLiteRTBuiltinKernel) {
     EXPECT_EQ(add_int16(c, {17}, Requantization::kFloat), want);
     const std::vector<int16_t> reference(17, c.reference);
     EXPECT_EQ(add_int16(c, {1}, Requantization::kFloat), reference);  // broadcast
+    EXPECT_EQ(add_int16(c, {1, 17}, Requantization::kFloat), reference);  // same size, other shape: broadcast too
     EXPECT_EQ(add_int16(c, {17}, Requantization::kFixedPoint), reference);
     EXPECT_EQ(add_int16(c, {17}, Requantization::kFloat, /*sub=*/true), reference);  // SUB: reference throughout
   }

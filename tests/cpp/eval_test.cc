@@ -145,13 +145,13 @@ nlohmann::json sample_report() {
   nlohmann::json base = {{"name", "base"},
                          {"size", {{"raw_bytes", 400000}, {"gzip_bytes", 370000}}},
                          {"latency", {{"p50_ms", 0.25}}},
-                         {"memory", {{"peak_rss_bytes", 10000000}}},
+                         {"memory", {{"peak_rss_bytes", 10000000}, {"peak_rss_scope", "model"}}},
                          {"metrics", {{"accuracy", 0.90}}}};
   nlohmann::json int8 = {
       {"name", "int8"},
       {"size", {{"raw_bytes", 100000}, {"gzip_bytes", 80000}}},
       {"latency", {{"p50_ms", 0.5}, {"p90_ms", 0.6}, {"p99_ms", 0.9}, {"mean_ms", 0.52}, {"init_ms", 3.0}}},
-      {"memory", {{"peak_rss_bytes", 20000000}, {"arena_bytes", 50000}}},
+      {"memory", {{"peak_rss_bytes", 20000000}, {"peak_rss_scope", "model"}, {"arena_bytes", 50000}}},
       {"metrics", {{"accuracy", 0.89}, {"top_k", {{"k", 5}, {"accuracy", 0.99}}}}},
       {"error_vs_baseline", {{"top1_agreement", 0.97}, {"outputs", {{{"name", "y"}, {"snr_db", 30.0}}}}}}};
   return {{"schema", "tfcompress-report"}, {"schema_version", 1}, {"baseline", base}, {"models", {int8}}};
@@ -217,6 +217,17 @@ TEST(EvalGate, MissingFiguresFailAndBaselineLimitsNeedABaseline) {
   EXPECT_FALSE(gate(report, *parse_budget({{"max_accuracy_drop", 0.01}})).has_value());
   EXPECT_FALSE(gate(report, *parse_budget({{"min_accuracy", 0.1}}), {"nope"}).has_value());
   EXPECT_FALSE(gate({{"schema", "other"}}, *parse_budget({{"min_accuracy", 0.1}})).has_value());
+}
+
+// A process-wide peak also holds what ran before the model in that process: no ratio.
+TEST(EvalGate, PeakMemoryRatioNeedsPerModelPeaks) {
+  nlohmann::json report = sample_report();
+  report["models"][0]["memory"]["peak_rss_scope"] = "process";
+  auto r = gate(report, *parse_budget({{"max_peak_memory_ratio", 100.0}}));
+  ASSERT_TRUE(r.has_value()) << r.status().message();
+  ASSERT_EQ(r->violations.size(), 1u);
+  EXPECT_NE(r->violations[0].message.find("the report has no"), std::string::npos) << r->violations[0].message;
+  EXPECT_TRUE(gate(sample_report(), *parse_budget({{"max_peak_memory_ratio", 100.0}}))->passed());
 }
 
 TEST(EvalGate, RatioKeysCompareWithTheBaselinesFigure) {

@@ -98,6 +98,22 @@ TEST(ReportSchema, AcceptsTheSampleAndRefusesOthers) {
   EXPECT_FALSE(report_from_json(json::array()).has_value());
 }
 
+// Settings out of their type's range are refused, not converted: 2^63 as a
+// float is one past INT64_MAX (tests/fuzz/regressions/report_json/); a schema
+// version below 1 names no schema.
+TEST(ReportSchema, RefusesSettingsOutOfRangeAndVersionsBelowOne) {
+  json r = load_sample();
+  r["settings"]["samples"] = 9223372036854775808.0;
+  const Status s = report_from_json(r).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(contains(s.message(), "settings.samples")) << s.message();
+  r["settings"]["samples"] = 9.2e18;
+  EXPECT_TRUE(report_from_json(r).has_value());
+  json old = load_sample();
+  old["schema_version"] = 0;
+  EXPECT_FALSE(report_from_json(old).has_value());
+}
+
 TEST(ReportMarkdown, SampleHasEveryModelAndFigure) {
   const std::string md = render_markdown(typed(load_sample()));
   for (const char* name : {"fmnist\\_cnn", "fp16", "dynamic", "int8"}) EXPECT_TRUE(contains(md, name)) << name;

@@ -27,6 +27,7 @@ const tfc::eval::Budget& every_limit() {
 // What the commands do with a report file's bytes: `report` reads it into the
 // typed report (report::report_from_json) and renders Markdown and HTML; `gate`
 // reads it the same way and checks it against a budget (eval::check_budget).
+// Writing it back as JSON (report_text) covers the writer's keep-absent-keys path.
 void use_report(const uint8_t* data, size_t size) {
   const nlohmann::json j = tfc::fuzz::parse_json(data, size);
   if (j.is_discarded()) return;
@@ -34,6 +35,7 @@ void use_report(const uint8_t* data, size_t size) {
   if (!report) return;
   (void)tfc::report::render_markdown(*report);
   (void)tfc::report::render_html(*report);
+  (void)tfc::report::report_text(*report);
   auto result = tfc::eval::check_budget(*report, every_limit());
   if (result.has_value()) (void)tfc::eval::gate_json(*result, every_limit()).dump();
 }
