@@ -1,9 +1,15 @@
-// Implementation of dataset.h: spec parsing, dispatch to the .npz/.npy/IDX
-// readers, matching .npz arrays to inputs, shape checks and row slicing.
+// Implementation of dataset.h: spec parsing, telling .npz/.npy/IDX files
+// apart by content, matching .npz arrays to inputs, shape checks and row
+// slicing.
 // Not a data pipeline.
 #include "io/dataset.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <string_view>
 #include <vector>
 
 #include <fmt/ranges.h>
@@ -20,7 +26,49 @@ std::string quoted_list(const std::vector<std::string>& names) {
   return out.empty() ? "none" : out;
 }
 
-// The .npz arrays for the inputs, by the rules of dataset.h.
+enum class DataFormat { kNpy, kNpz, kIdx };
+
+// The format of the data file at `path`: by its first bytes where they are a
+// format's signature (.npy "\x93NUMPY", .npz zip "PK\3\4" or an empty zip
+// "PK\5\6", gzip 1f 8b for gzipped IDX, IDX 0 0 type rank); else (a missing
+// or unreadable file, unknown content: the reader then says what is wrong)
+// by name: .npz, IDX when the name holds "idx" or "ubyte", else .npy.
+DataFormat data_file_format(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec)) {  // never open a FIFO just to look
+    std::array<char, 6> buf{};
+    std::ifstream in(path, std::ios::binary);
+    in.read(buf.data(), buf.size());
+    const std::string_view head(buf.data(), static_cast<size_t>(in.gcount()));
+    if (head.starts_with("\x93NUMPY")) return DataFormat::kNpy;
+    if (head.starts_with("PK\x03\x04") || head.starts_with("PK\x05\x06")) return DataFormat::kNpz;
+    if (head.starts_with("\x1f\x8b") || (head.size() >= 4 && head[0] == 0 && head[1] == 0)) return DataFormat::kIdx;
+  }
+  std::string name = std::filesystem::path(path).filename().string();
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (name.ends_with(".npz")) return DataFormat::kNpz;
+  if (name.find("idx") != std::string::npos || name.find("ubyte") != std::string::npos) return DataFormat::kIdx;
+  return DataFormat::kNpy;
+}
+
+// The .npz arrays for inputs that do not all have an array named like them,
+// moved out of `arrays`: for one input, "x" or the only array besides "y";
+// else the arrays besides "y" in stored order when there is one per input.
+// None when neither fits.
+std::vector<Array> unnamed_inputs(std::vector<NamedArray>& arrays, size_t num_inputs) {
+  std::vector<Array> inputs;
+  std::vector<NamedArray*> samples;  // every array but the labels, in stored order
+  for (NamedArray& a : arrays) {
+    if (num_inputs <= 1 && a.name == "x") return {std::move(a.array)};
+    if (a.name != "y") samples.push_back(&a);
+  }
+  if (samples.size() != std::max<size_t>(num_inputs, 1)) return inputs;
+  for (NamedArray* a : samples) inputs.push_back(std::move(a->array));
+  return inputs;
+}
+
+// The .npz arrays for the inputs, by the rules of dataset.h. Array "y" holds
+// labels: it is an input only when the model has an input named "y".
 Expected<DataArrays> match_npz(const std::string& path, std::vector<NamedArray> arrays,
                                const std::vector<std::string>& input_names) {
   DataArrays out;
@@ -29,32 +77,24 @@ Expected<DataArrays> match_npz(const std::string& path, std::vector<NamedArray> 
   const auto find = [&](const std::string& name) {
     return std::find_if(arrays.begin(), arrays.end(), [&](const NamedArray& a) { return a.name == name; });
   };
-  if (const auto y = find("y"); y != arrays.end()) out.labels = y->array;
   const bool all_named = !input_names.empty() && std::all_of(input_names.begin(), input_names.end(), [&](const auto& n) {
     return find(n) != arrays.end();
   });
   if (all_named) {
-    for (const std::string& n : input_names) out.inputs.push_back(find(n)->array);
-    return out;
+    // "y" as an input stays in place for the labels; any other array is moved.
+    for (const std::string& n : input_names) out.inputs.push_back(n == "y" ? find(n)->array : std::move(find(n)->array));
+  } else {
+    out.inputs = unnamed_inputs(arrays, input_names.size());
   }
-  if (input_names.size() <= 1) {
-    if (const auto x = find("x"); x != arrays.end()) {
-      out.inputs.push_back(x->array);
-      return out;
-    }
-    if (arrays.size() == 1 && arrays[0].name != "y") {
-      out.inputs.push_back(std::move(arrays[0].array));
-      return out;
-    }
-  } else if (arrays.size() == input_names.size()) {
-    for (NamedArray& a : arrays) out.inputs.push_back(std::move(a.array));
-    return out;
+  if (out.inputs.empty()) {
+    return invalid_argument("{}: holds arrays {}, none of which is for the model's input{} {}: name each array after "
+                            "its input, or for one input name it 'x' (labels 'y') or store only it, or store one "
+                            "array per input in input order (besides labels 'y')",
+                            path, quoted_list(names), input_names.size() <= 1 ? "" : "s",
+                            input_names.empty() ? "(unnamed)" : quoted_list(input_names));
   }
-  return invalid_argument("{}: holds arrays {}, none of which is for the model's input{} {}: name each array after "
-                          "its input, or for one input name it 'x' (labels 'y') or store only it, or store one "
-                          "array per input in input order",
-                          path, quoted_list(names), input_names.size() <= 1 ? "" : "s",
-                          input_names.empty() ? "(unnamed)" : quoted_list(input_names));
+  if (const auto y = find("y"); y != arrays.end()) out.labels = std::move(y->array);
+  return out;
 }
 
 Expected<DataArrays> load_idx_pair(const std::string& spec, size_t comma) {
@@ -100,13 +140,16 @@ Expected<uint64_t> row_bytes(const Array& array) {
 }  // namespace
 
 Expected<DataArrays> read_data_arrays(const std::string& spec, const std::vector<std::string>& input_names) {
-  if (const size_t comma = spec.find(','); comma != std::string::npos) return load_idx_pair(spec, comma);
-  if (spec.ends_with(".npz")) {
+  std::error_code ec;
+  const size_t comma = spec.find(',');
+  if (comma != std::string::npos && !std::filesystem::exists(spec, ec)) return load_idx_pair(spec, comma);
+  const DataFormat format = data_file_format(spec);
+  if (format == DataFormat::kNpz) {
     TFC_ASSIGN_OR_RETURN(std::vector<NamedArray> arrays, read_npz(spec));
     return match_npz(spec, std::move(arrays), input_names);
   }
   DataArrays data;
-  TFC_ASSIGN_OR_RETURN(Array x, spec.ends_with(".npy") ? read_npy(spec) : read_idx(spec));
+  TFC_ASSIGN_OR_RETURN(Array x, format == DataFormat::kNpy ? read_npy(spec) : read_idx(spec));
   data.inputs.push_back(std::move(x));
   return data;
 }

@@ -27,11 +27,18 @@ struct Dataset {
 // model's order; none: one unnamed input) and its labels. `spec` is one of:
 //   DATA.npz                    each input: the array named like it; else,
 //                               for one input, the array "x" or the only
-//                               array; else the arrays in input order when
-//                               there are as many. Labels: array "y".
+//                               array besides "y"; else the arrays besides
+//                               "y" in input order when there are as many.
+//                               Labels: array "y", which is an input only
+//                               when an input is named "y".
 //   DATA.npy                    one input's samples
-//   IMAGES.idx[.gz],LABELS.idx[.gz]   an IDX image/label pair
+//   IMAGES.idx[.gz],LABELS.idx[.gz]   an IDX image/label pair (a spec with a
+//                               comma that is not itself an existing file)
 //   IMAGES.idx[.gz]             IDX samples only
+// A file's format is told by its content (.npy and .npz signatures, IDX's
+// leading zero bytes, gzip for a gzipped IDX file), whatever its name; only a
+// missing or unrecognised file is taken by name (.npz; "idx" or "ubyte" in
+// the name: IDX; else .npy), so that reader names what is wrong.
 // An .npz that fits none of these is refused with one message, naming its
 // arrays and the inputs.
 struct DataArrays {

@@ -102,7 +102,7 @@ Status write_file_durable_with(const std::string& path, const std::function<Stat
   int fd = -1;
   for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
     tmp = fmt::format("{}.tmp-{}-{}", path, ::getpid(), counter++);
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 && errno != EEXIST) return errno_error(path, "create a temporary file beside", errno);
   }
   if (fd < 0) return invalid_argument("{}: cannot find a free temporary file name beside it", path);

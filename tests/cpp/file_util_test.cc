@@ -65,6 +65,17 @@ TEST_F(FileUtilTest, DurableWritesReplaceWholeOrLeaveTheOldFile) {
   EXPECT_EQ(io::write_file_durable(path("no/such/dir/f"), std::string("x")).code(), StatusCode::kNotFound);
 }
 
+TEST_F(FileUtilTest, DurableWritesLeaveTheModeToTheUmask) {
+  // Created 0666 and cut down by the umask, like any ordinary new file.
+  const mode_t old_mask = ::umask(0002);
+  const Status s = io::write_file_durable(path("shared.bin"), std::string("x"));
+  ::umask(old_mask);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  struct stat st {};
+  ASSERT_EQ(::stat(path("shared.bin").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0664u);
+}
+
 TEST_F(FileUtilTest, JsonFilesHaveOneErrorStyle) {
   ASSERT_TRUE(io::write_file_durable(path("ok.json"), std::string(R"({"a": [1, 2]})")).is_ok());
   const auto ok = io::read_json_file(path("ok.json"), "budget");

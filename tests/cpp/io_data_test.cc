@@ -658,6 +658,73 @@ TEST_F(DatasetTest, MatchesNpzArraysByInputNameThenXThenTheOnlyArrayThenOrder) {
   expect_same(arrays->inputs[0], a);
 }
 
+TEST_F(DatasetTest, TellsFormatsApartByContentWhateverTheName) {
+  const Array a = make_array(DType::kFloat32, {3, 2});
+  const Array y = make_array(DType::kInt64, {3});
+  ASSERT_TRUE(write_npy(path("sample.bin"), a).is_ok());  // .npy content, another name
+  ASSERT_TRUE(write_npy(path("X.NPY"), a).is_ok());
+  ASSERT_TRUE(write_npz(path("DATA.NPZ"), {{"x", a}, {"y", y}}).is_ok());
+  ASSERT_TRUE(write_npy(path("a,b.npy"), a).is_ok());  // a comma in an existing file's name
+  Bytes pixels(3 * 2);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i + 1);
+  write_file(path("plain.idx"), idx_bytes(0x08, {3, 2}, pixels));
+  write_file(path("images.raw"), idx_bytes(0x08, {3, 2}, pixels));  // IDX without "idx" in the name
+  write_gz(path("images.gz"), idx_bytes(0x08, {3, 2}, pixels));
+  for (const char* name : {"sample.bin", "X.NPY", "DATA.NPZ", "a,b.npy"}) {
+    SCOPED_TRACE(name);
+    auto arrays = read_data_arrays(path(name), {"in"});
+    ASSERT_TRUE(arrays.has_value()) << arrays.status().message();
+    ASSERT_EQ(arrays->inputs.size(), 1u);
+    expect_same(arrays->inputs[0], a);
+  }
+  for (const char* name : {"plain.idx", "images.raw", "images.gz"}) {
+    SCOPED_TRACE(name);
+    auto arrays = read_data_arrays(path(name), {"in"});
+    ASSERT_TRUE(arrays.has_value()) << arrays.status().message();
+    ASSERT_EQ(arrays->inputs.size(), 1u);
+    EXPECT_EQ(arrays->inputs[0].dtype, DType::kUInt8);
+    EXPECT_EQ(arrays->inputs[0].shape, (std::vector<int64_t>{3, 2}));
+    EXPECT_EQ(arrays->inputs[0].data, pixels);
+    EXPECT_FALSE(arrays->labels.has_value());
+  }
+  // Unknown content is read by name, and that reader names what is wrong.
+  write_file(path("junk.bin"), as_bytes("not data"));
+  EXPECT_ERROR(read_data_arrays(path("junk.bin"), {}).status(), StatusCode::kInvalidArgument, "junk.bin");
+  EXPECT_EQ(read_data_arrays(path("missing.npy"), {}).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(DatasetTest, LabelsAreNeverAPositionalInput) {
+  const Array a = make_array(DType::kFloat32, {3, 2});
+  const Array b = make_array(DType::kInt32, {3, 4});
+  const Array y = make_array(DType::kInt64, {3});
+  // Two inputs, {x, y}: y is the labels, which leaves one array for two inputs.
+  ASSERT_TRUE(write_npz(path("xy.npz"), {{"x", a}, {"y", y}}).is_ok());
+  EXPECT_ERROR(read_data_arrays(path("xy.npz"), {"in0", "in1"}).status(), StatusCode::kInvalidArgument,
+               "holds arrays 'x', 'y', none of which is for the model's inputs 'in0', 'in1'");
+  // The other arrays in stored order, y the labels wherever it is stored.
+  ASSERT_TRUE(write_npz(path("pyq.npz"), {{"p", a}, {"y", y}, {"q", b}}).is_ok());
+  auto arrays = read_data_arrays(path("pyq.npz"), {"in0", "in1"});
+  ASSERT_TRUE(arrays.has_value()) << arrays.status().message();
+  ASSERT_EQ(arrays->inputs.size(), 2u);
+  expect_same(arrays->inputs[0], a);
+  expect_same(arrays->inputs[1], b);
+  ASSERT_TRUE(arrays->labels.has_value());
+  expect_same(*arrays->labels, y);
+  // One input: the only array besides y.
+  ASSERT_TRUE(write_npz(path("ay.npz"), {{"y", y}, {"a", a}}).is_ok());
+  arrays = read_data_arrays(path("ay.npz"), {"in"});
+  ASSERT_TRUE(arrays.has_value()) << arrays.status().message();
+  ASSERT_EQ(arrays->inputs.size(), 1u);
+  expect_same(arrays->inputs[0], a);
+  expect_same(*arrays->labels, y);
+  // An input named y takes the array y, which is still the labels too.
+  arrays = read_data_arrays(path("pyq.npz"), {"q", "y"});
+  ASSERT_TRUE(arrays.has_value()) << arrays.status().message();
+  expect_same(arrays->inputs[0], b);
+  expect_same(arrays->inputs[1], y);
+  expect_same(*arrays->labels, y);
+}
+
 TEST(SliceTest, TakesSamplesAndRanges) {
   const Array a = make_array(DType::kInt16, {4, 3});
   auto one = take_sample(a, 2);

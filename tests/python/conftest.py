@@ -1,4 +1,5 @@
 """Shared fixtures for the interop tests: paths, the built CLI, LiteRT helpers."""
+import gzip
 import os
 import subprocess
 from pathlib import Path
@@ -16,6 +17,15 @@ FIXTURES = ROOT / "fixtures"
 CLI = Path(os.environ.get("TFC_CLI", ROOT / "build" / "tfcompress"))
 # The Fashion-MNIST IDX files (Debian's dataset-fashion-mnist by default).
 FMNIST_DIR = Path(os.environ.get("TFC_FMNIST_DIR", "/usr/share/datasets/fashion-mnist"))
+
+
+def read_idx(path):
+    """A gzip-compressed IDX file of unsigned bytes (the Fashion-MNIST files) as an array."""
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 # Fixture models neither kernel set runs, and the op each error must name

@@ -7,26 +7,15 @@ single unnamed array (an .npz with NumPy's default key "arr_0", and an .npy).
 Each command must give the same result from every form; an .npz that fits no
 rule gets the same refusal from every command.
 """
-import gzip
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, FMNIST_DIR, read_idx, run_cli
 
 MODEL = FIXTURES / "models" / "cnn_fmnist.tflite"
-FMNIST = Path("/usr/share/datasets/fashion-mnist")
 SAMPLES = 60
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def input_name(model):
@@ -39,8 +28,8 @@ def input_name(model):
 def files(tmp_path_factory):
     """The same samples (and labels) in each form: name -> path."""
     d = tmp_path_factory.mktemp("data_files")
-    x = read_idx(FMNIST / "t10k-images-idx3-ubyte.gz")[:SAMPLES].astype(np.float32)[..., None] / 255.0
-    y = read_idx(FMNIST / "t10k-labels-idx1-ubyte.gz")[:SAMPLES].astype(np.int64)
+    x = read_idx(FMNIST_DIR / "t10k-images-idx3-ubyte.gz")[:SAMPLES].astype(np.float32)[..., None] / 255.0
+    y = read_idx(FMNIST_DIR / "t10k-labels-idx1-ubyte.gz")[:SAMPLES].astype(np.int64)
     name = input_name(MODEL)
     assert name not in ("x", "y")  # else the first two forms would be the same file
     out = {"by_input_name": d / "by_name.npz", "x_y": d / "xy.npz", "single_npz": d / "single.npz",

@@ -5,7 +5,6 @@ accuracy against a separate LiteRT measurement, latency stability, gates, the
 refusals, latency through a --runner command (and its failures), hand-edited
 baseline and report files, float64 samples, and models eval has not seen
 (measured, or refused with a reason)."""
-import gzip
 import json
 import shutil
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CLI, FIXTURES, FMNIST_DIR, ROOT, RUNTIME_REFUSES, run_cli
+from conftest import CLI, FIXTURES, FMNIST_DIR, ROOT, RUNTIME_REFUSES, read_idx, run_cli
 
 FMNIST = FMNIST_DIR
 IMAGES = FMNIST / "t10k-images-idx3-ubyte.gz"
@@ -50,13 +49,6 @@ def test_gate_ratio_keys_compare_with_the_baseline(pipeline, tmp_path, key, figu
                         "-o", tmp_path / "alone")
     proc = run_cli("gate", tmp_path / "alone" / "report.json", "--budget", tmp_path / "budget.json", check=False)
     assert proc.returncode == 2 and "baseline" in proc.stderr, proc.stderr
-
-
-def read_idx(path):
-    data = gzip.open(path).read()
-    ndim = data[3]
-    dims = np.frombuffer(data[4 : 4 + 4 * ndim], dtype=">u4")
-    return np.frombuffer(data[4 + 4 * ndim :], dtype=np.uint8).reshape(dims)
 
 
 @pytest.fixture(scope="module")

@@ -25,14 +25,12 @@ the XNNPACK-compatible mode of kernels/quant_util.h); the
 *_float_requantization tests run in that mode against the default resolver,
 and the reference-mode tests pass --arithmetic reference.
 """
-import gzip
-
 import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from conftest import BEYOND_ONE_STEP, FIXTURES, FMNIST_DIR, max_rel_err, measured_min_fraction, run_cli  # noqa: E402
+from conftest import BEYOND_ONE_STEP, FIXTURES, FMNIST_DIR, max_rel_err, measured_min_fraction, read_idx, run_cli  # noqa: E402
 
 BATCH = 2
 
@@ -244,8 +242,7 @@ def fmnist_images(n):
     f = FMNIST / "t10k-images-idx3-ubyte.gz"
     if not f.exists():
         pytest.skip(f"no Fashion-MNIST test images at {f}")
-    raw = gzip.open(f).read()
-    return np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 28, 28, 1)[:n]
+    return read_idx(f)[:n, ..., None]
 
 
 CONVERTER_INT8_FIXTURES = ["cnn_fmnist_int8.tflite", "mobilenet_fmnist_int8io.tflite"]

@@ -12,24 +12,15 @@ the real LiteRT runtime:
   net) quantize to int8 and int16x8, load in LiteRT, and their agreement with
   the float model (SNR, max error) is printed.
 """
-import gzip
 import json
 
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, FMNIST_DIR, assert_outputs_agree, litert_run, output_steps, run_cli, run_ours
+from conftest import FIXTURES, FMNIST_DIR, assert_outputs_agree, litert_run, output_steps, read_idx, run_cli, run_ours
 
 MODELS = FIXTURES / "models"
 FMNIST = ["mlp_fmnist", "cnn_fmnist", "cnn_fmnist_fp16", "mobilenet_fmnist"]
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 _CACHE = {}
