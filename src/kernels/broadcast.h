@@ -8,11 +8,27 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "kernels/common.h"
 
 namespace tfc::kernels {
+
+// A reduction over `axes` (an axis may repeat): the dims it leaves, in
+// keep_dims form (each reduced axis set to 1), and how many input elements
+// reduce into each output element (0 when a reduced axis is empty).
+struct Reduction {
+  std::vector<int32_t> out_dims;
+  int64_t count = 1;
+};
+inline Reduction reduction_of(Dims in_dims, std::span<const int32_t> axes) {
+  Reduction r{std::vector<int32_t>(in_dims.begin(), in_dims.end()), 1};
+  for (int32_t a : axes) r.out_dims[static_cast<size_t>(a)] = 1;
+  for (size_t d = 0; d < in_dims.size(); ++d)
+    if (r.out_dims[d] == 1) r.count *= in_dims[d];
+  return r;
+}
 
 // f(o, offsets) for every row-major position o of out_dims, where offsets[k]
 // is the flat position in operand k (dims in_dims[k], broadcast against

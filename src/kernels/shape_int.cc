@@ -64,16 +64,7 @@ void concatenation(std::span<const T* const> inputs, std::span<const Dims> in_di
 template <typename T>
 void reduce_mean_sum(bool mean, const T* in, Dims in_dims, std::span<const int32_t> axes, QParams in_q,
                      QParams out_q, T* out) {
-  const size_t rank = in_dims.size();
-  std::vector<bool> reduced(rank, false);
-  for (int32_t a : axes) reduced[a] = true;
-  // Output dims (keep_dims form) and how many inputs each output averages.
-  std::vector<int32_t> out_dims(rank);
-  int64_t count = 1;
-  for (size_t d = 0; d < rank; ++d) {
-    out_dims[d] = reduced[d] ? 1 : in_dims[d];
-    if (reduced[d]) count *= in_dims[d];
-  }
+  const auto [out_dims, count] = reduction_of(in_dims, axes);
   const int64_t num_out = flat_size(out_dims);
   std::vector<int64_t> acc(num_out, 0);
   // The input walked against its reduced shape: o is where element i reduces to.

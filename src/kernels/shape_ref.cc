@@ -24,18 +24,11 @@ int64_t dot(const std::vector<int32_t>& idx, const std::vector<int64_t>& strides
   return offset;
 }
 
-// The reduced output's dims: in_dims with each reduced axis set to 1.
-std::vector<int32_t> reduced_dims(Dims in_dims, std::span<const int32_t> axes) {
-  std::vector<int32_t> dims(in_dims.begin(), in_dims.end());
-  for (int32_t a : axes) dims[a] = 1;
-  return dims;
-}
-
 // out[o] = sum of the inputs that reduce to o, accumulated in Acc in row-major
 // input order (TFLite's ReduceGeneric order).
 template <typename T, typename Acc>
 void reduce_sum_impl(const T* in, Dims in_dims, std::span<const int32_t> axes, T* out) {
-  const std::vector<int32_t> out_dims = reduced_dims(in_dims, axes);
+  const std::vector<int32_t> out_dims = reduction_of(in_dims, axes).out_dims;
   std::vector<Acc> acc(flat_size(out_dims), Acc{0});
   // The input walked against its reduced shape: o is where element i reduces to.
   for_each_broadcast<1>(in_dims, {Dims(out_dims)}, [&](int64_t i, const std::array<int64_t, 1>& o) {
@@ -89,7 +82,7 @@ void reduce_sum(const int32_t* in, Dims in_dims, std::span<const int32_t> axes, 
 }
 
 void reduce_mean(const float* in, Dims in_dims, std::span<const int32_t> axes, float* out) {
-  const int64_t out_count = flat_size(reduced_dims(in_dims, axes));
+  const int64_t out_count = flat_size(reduction_of(in_dims, axes).out_dims);
   const int64_t in_count = flat_size(in_dims);
   if (in_count == 0) {
     std::fill(out, out + out_count, std::numeric_limits<float>::quiet_NaN());

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "io/json_file.h"
+#include "test_util.h"
 
 namespace tfc {
 namespace {
@@ -20,15 +21,10 @@ namespace fs = std::filesystem;
 
 class FileUtilTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "file_util_test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  test::ScratchDir scratch_{"file_util_test"};
+  const fs::path dir_ = scratch_.path();
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   size_t entries() const { return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), {})); }
-  fs::path dir_;
 };
 
 std::string text(const std::vector<uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }

@@ -78,12 +78,8 @@ Status parse_error(const Bytes& bytes) {
 
 class TempDir : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "io_data_test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  test::ScratchDir scratch_{"io_data_test"};
+  const fs::path dir_ = scratch_.path();
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   void write_file(const std::string& p, const Bytes& bytes) const {
@@ -100,7 +96,6 @@ class TempDir : public ::testing::Test {
     return names;
   }
 
-  fs::path dir_;
 };
 
 // ---- .npy ------------------------------------------------------------------

@@ -3,7 +3,6 @@
 // collection, each on a fresh temporary registry directory.
 // Not: crash and concurrency tests (tests/python/test_registry.py kills and
 // races real tfcompress processes).
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -16,6 +15,7 @@
 
 #include "io/file_util.h"
 #include "registry/registry.h"
+#include "test_util.h"
 
 namespace tfc::registry {
 namespace {
@@ -24,13 +24,9 @@ namespace fs = std::filesystem;
 
 class RegistryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "tfc-registry-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = pattern;
-    dir_ = (root_ / "reg").string();
-  }
-  void TearDown() override { fs::remove_all(root_); }
+  test::ScratchDir scratch_{"tfc-registry-test"};
+  const fs::path root_ = scratch_.path();
+  const std::string dir_ = (root_ / "reg").string();
 
   // A "model" file with distinct content per seed (the registry never parses it).
   std::string make_model(const std::string& name, int seed, size_t size = 4096) {
@@ -61,8 +57,6 @@ class RegistryTest : public ::testing::Test {
     f.put(static_cast<char>(c ^ 0x01));
   }
 
-  fs::path root_;
-  std::string dir_;
 };
 
 TEST_F(RegistryTest, PushSameBytesTwiceStoresOneObject) {

@@ -1,10 +1,13 @@
-// Helpers shared by the C++ tests: fixture and data set paths, quantization
-// parameters.
+// Helpers shared by the C++ tests: fixture and data set paths, a scratch
+// directory, quantization parameters.
 #pragma once
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,27 @@ inline std::filesystem::path fmnist_dir() {
 }
 // One Fashion-MNIST file, e.g. "t10k-images-idx3-ubyte.gz".
 inline std::string fmnist_file(const std::string& name) { return (fmnist_dir() / name).string(); }
+
+// A fresh directory under the system's temporary directory, named
+// <prefix>-XXXXXX, removed with everything in it when the object goes.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& prefix) {
+    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create " + pattern);
+    path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 // Every committed fixture model, sorted by name.
 inline std::vector<std::filesystem::path> fixture_models() {
