@@ -44,7 +44,7 @@ class Pad final : public FastKernel {
     const int64_t rows = out_rows_, out_row = row_bytes(out_dims_.back());
     const int64_t tasks = task_count(backend_, rows, rows * out_row);
     backend_.parallel(tasks, [&](int64_t t) {
-      for (int64_t r = rows * t / tasks, end = rows * (t + 1) / tasks; r < end; ++r) write_row(in, out, r);
+      write_rows(in, out, rows * t / tasks, rows * (t + 1) / tasks);
     });
     return Status::ok();
   }
@@ -108,28 +108,36 @@ class Pad final : public FastKernel {
     for (size_t k = 0; k < bytes; k += elem_) std::memcpy(fill_.data() + k, value.data(), elem_);
   }
 
-  // Output row r (flat index over all axes but the last).
-  void write_row(const uint8_t* in, uint8_t* out, int64_t r) const {
+  // Output rows [begin, end) (flat indices over all axes but the last),
+  // walking the row's index over those axes.
+  void write_rows(const uint8_t* in, uint8_t* out, int64_t begin, int64_t end) const {
+    if (begin >= end) return;
     const size_t last = out_dims_.size() - 1;
-    uint8_t* dst = out + r * row_bytes(out_dims_[last]);
-    // The input row it holds, if any: every axis but the last inside the input.
-    int64_t in_row = 0, rest = r, scale = 1;
-    bool inside = true;
-    for (size_t d = last; d-- > 0;) {
-      const int64_t i = rest % out_dims_[d] - before_[d];
-      rest /= out_dims_[d];
-      if (i < 0 || i >= in_dims_[d]) inside = false;
-      in_row += i * scale;
-      scale *= in_dims_[d];
-    }
-    if (!inside) {
-      std::memcpy(dst, fill_.data(), fill_.size());
-      return;
+    std::vector<int64_t> idx(last);
+    for (size_t d = last, rest = static_cast<size_t>(begin); d-- > 0;) {
+      idx[d] = static_cast<int64_t>(rest % static_cast<size_t>(out_dims_[d]));
+      rest /= static_cast<size_t>(out_dims_[d]);
     }
     const int64_t pre = row_bytes(before_[last]), body = row_bytes(in_dims_[last]);
-    std::memcpy(dst, fill_.data(), static_cast<size_t>(pre));
-    std::memcpy(dst + pre, in + in_row * body, static_cast<size_t>(body));
-    std::memcpy(dst + pre + body, fill_.data(), fill_.size() - static_cast<size_t>(pre + body));
+    for (int64_t r = begin; r < end; ++r) {
+      uint8_t* dst = out + r * row_bytes(out_dims_[last]);
+      // The input row it holds, if every axis but the last is inside the input.
+      int64_t in_row = 0;
+      bool inside = true;
+      for (size_t d = 0; d < last; ++d) {
+        const int64_t i = idx[d] - before_[d];
+        inside = inside && i >= 0 && i < in_dims_[d];
+        in_row = in_row * in_dims_[d] + i;
+      }
+      if (!inside) {
+        std::memcpy(dst, fill_.data(), fill_.size());
+      } else {
+        std::memcpy(dst, fill_.data(), static_cast<size_t>(pre));
+        std::memcpy(dst + pre, in + in_row * body, static_cast<size_t>(body));
+        std::memcpy(dst + pre + body, fill_.data(), fill_.size() - static_cast<size_t>(pre + body));
+      }
+      for (size_t d = last; d-- > 0 && ++idx[d] == out_dims_[d];) idx[d] = 0;
+    }
   }
 
   size_t elem_;
