@@ -773,8 +773,8 @@ Array random_any(const ir::Shape& s, DType dtype, std::mt19937& rng) {
 
 // Random ranks 1-4 (odd sizes, zero paddings, axes of size 0 excluded: the
 // reference refuses negative paddings), float32 / int8 / int16, PAD or PADV2
-// (with a constant value), int32 or int64 paddings, 1-3 threads; every tenth
-// case is large enough to be split over the threads.
+// (with a constant value), int32 or int64 paddings, 1-3 threads, either
+// arithmetic; every tenth case is large enough to be split over the threads.
 void check_pad(DType dtype, unsigned seed) {
   std::mt19937 rng(seed);
   PathCount count{std::string(dtype_name(dtype)) + " PAD / PADV2"};
@@ -811,10 +811,12 @@ void check_pad(DType dtype, unsigned seed) {
     }
     b.op(v2 ? BuiltinOperator::BuiltinOperator_PADV2 : BuiltinOperator::BuiltinOperator_PAD, inputs, {y});
     const int threads = 1 + i % 3;
+    // Data movement: the fixed-point arithmetic takes it too.
+    const auto arithmetic = i % 4 == 3 ? kernels::Requantization::kFixedPoint : kernels::Requantization::kFloat;
     check_one_op(b.m, {random_any(in_shape, dtype, rng)}, "own", count,
-                 fmt::format("{} [{}] pads [{}] threads {}", v2 ? "PADV2" : "PAD", fmt::join(in_shape, ","),
-                             fmt::join(pads, ","), threads),
-                 {.threads = threads}, /*exact=*/true);
+                 fmt::format("{} [{}] pads [{}] threads {} arithmetic {}", v2 ? "PADV2" : "PAD",
+                             fmt::join(in_shape, ","), fmt::join(pads, ","), threads, i % 4 == 3 ? "fixed" : "float"),
+                 {.arithmetic = arithmetic, .threads = threads}, /*exact=*/true);
   }
   count.expect_mostly_fast(1.0);
 }
