@@ -47,7 +47,8 @@ struct InterpreterOptions {
   Kernels kernels = Kernels::kFast;
   // How int8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV and
   // MEAN rescale (kernels/quant_util.h): kFloat, LiteRT's default CPU path
-  // (XNNPACK; the default, and the only one with int8 fast kernels), or
+  // (XNNPACK; the default, and the only one with rescaling int8 fast
+  // kernels: int8 PAD and MAX_POOL_2D are fast under both), or
   // kFixedPoint, TFLite's reference kernels. Fixed for the interpreter's life.
   kernels::Requantization arithmetic = kernels::kDefaultRequantization;
   // Worker threads of the fast kernels (the reference kernels use one).

@@ -6,6 +6,7 @@
 // when the batch changes, threads, the fixed-point requantization (no int8
 // fast kernels), ops computed at load, and every runnable fixture model.
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -154,9 +155,10 @@ struct PathCount {
 };
 
 // Runs a one-op model with both kernel sets on the same inputs and compares.
-// `library` is the kernel the fast run must name when it takes one.
+// `library` is the kernel the fast run must name when it takes one; `exact`
+// requires the same bytes.
 void check_one_op(const ir::Model& model, const std::vector<Array>& inputs, const char* library, PathCount& count,
-                  const std::string& what, InterpreterOptions fast_options = {}) {
+                  const std::string& what, InterpreterOptions fast_options = {}, bool exact = false) {
   SCOPED_TRACE(what);
   if (std::getenv("TFC_TEST_TRACE")) std::cerr << what << "\n";
   std::vector<Outcome> fast, ref;
@@ -177,6 +179,7 @@ void check_one_op(const ir::Model& model, const std::vector<Array>& inputs, cons
   ASSERT_EQ(fast[0].outputs.size(), 1u);
   const double err = max_error(fast[0].outputs[0], ref[0].outputs[0]);
   EXPECT_LE(err, tolerance(ref[0].outputs[0].dtype)) << "fast kernel: " << fast[0].kernels[0];
+  if (exact) EXPECT_EQ(fast[0].outputs[0].data, ref[0].outputs[0].data) << "fast kernel: " << fast[0].kernels[0];
 }
 
 // ---- CONV_2D / DEPTHWISE_CONV_2D ---------------------------------------------
@@ -738,6 +741,130 @@ void check_pools(bool max, unsigned seed) {
 
 TEST(FastKernels, Float32MaxPoolMatchesReference) { check_pools(true, 1014); }
 TEST(FastKernels, Float32AveragePoolMatchesReference) { check_pools(false, 1015); }
+
+// RELU / RELU6 float32: NaN, infinities, -0, 0, 6 and values around them
+// must come out as the reference's bytes.
+TEST(FastKernels, Float32ReluMatchesReferenceExactly) {
+  std::mt19937 rng(1020);
+  PathCount count{"float32 RELU / RELU6"};
+  const float special[] = {NAN, -NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 6.0f, 6.0000005f, 5.9999995f, -1e-30f};
+  for (int i = 0; i < kCases; ++i) {
+    const ir::Shape shape = {rand_int(rng, 1, 3), rand_int(rng, 1, 9), rand_int(rng, 1, 37)};
+    std::vector<float> v = random_floats(rng, ir::num_elements(shape), -8.0f, 8.0f);
+    for (size_t k = 0; k < v.size(); k += 3) v[k] = special[k / 3 % std::size(special)];
+    const bool six = i % 2 == 1;
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", shape);
+    const ir::TensorId y = b.output("y", shape);
+    b.op(six ? BuiltinOperator::BuiltinOperator_RELU6 : BuiltinOperator::BuiltinOperator_RELU, {x}, {y});
+    check_one_op(b.m, {array_of(DType::kFloat32, shape, v)}, "own", count,
+                 fmt::format("{} of {} elements", six ? "RELU6" : "RELU", v.size()), {}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// ---- PAD / PADV2 and int8 MAX_POOL_2D (our own, exact) -----------------------------
+
+// Random inputs of any dtype the tests use.
+Array random_any(const ir::Shape& s, DType dtype, std::mt19937& rng) {
+  if (dtype == DType::kInt16) return array_of(dtype, s, random_ints<int16_t>(rng, ir::num_elements(s), -32768, 32767));
+  return random_input(s, dtype, rng);
+}
+
+// Random ranks 1-4 (odd sizes, zero paddings, axes of size 0 excluded: the
+// reference refuses negative paddings), float32 / int8 / int16, PAD or PADV2
+// (with a constant value), int32 or int64 paddings, 1-3 threads, either
+// arithmetic; every tenth case is large enough to be split over the threads.
+void check_pad(DType dtype, unsigned seed) {
+  std::mt19937 rng(seed);
+  PathCount count{std::string(dtype_name(dtype)) + " PAD / PADV2"};
+  for (int i = 0; i < kCases; ++i) {
+    const bool big = i % 10 == 0;  // at least 64 KiB out (data_kernels.cc)
+    const int rank = big ? rand_int(rng, 3, 4) : rand_int(rng, 1, 4);
+    ir::Shape in_shape, out_shape;
+    std::vector<int64_t> pads;
+    for (int d = 0; d < rank; ++d) {
+      in_shape.push_back(!big ? rand_int(rng, 1, 9) : d >= rank - 2 ? rand_int(rng, 130, 200) : rand_int(rng, 4, 9));
+      const int before = rand_int(rng, 0, 3) == 0 ? 0 : rand_int(rng, 1, 3);
+      const int after = rand_int(rng, 0, 3) == 0 ? 0 : rand_int(rng, 1, 4);
+      pads.push_back(before);
+      pads.push_back(after);
+      out_shape.push_back(in_shape.back() + before + after);
+    }
+    const bool v2 = i % 3 == 1, wide = i % 2 == 1;
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", in_shape, dtype);
+    const ir::TensorId p =
+        wide ? b.constant("pads", {rank, 2}, DType::kInt64, pads)
+             : b.constant("pads", {rank, 2}, DType::kInt32, std::vector<int32_t>(pads.begin(), pads.end()));
+    const ir::TensorId y = b.output("y", out_shape, dtype);
+    if (dtype != DType::kFloat32) {
+      quantize_tensor(b, x, 0.05f, dtype == DType::kInt8 ? 7 : 0);
+      quantize_tensor(b, y, 0.05f, dtype == DType::kInt8 ? 7 : 0);
+    }
+    std::vector<ir::TensorId> inputs = {x, p};
+    if (v2) {
+      const Array v = random_any({1}, dtype, rng);
+      inputs.push_back(dtype == DType::kFloat32 ? b.constant("v", {1}, dtype, std::vector<float>{v.as<float>()[0]})
+                       : dtype == DType::kInt8  ? b.constant("v", {1}, dtype, std::vector<int8_t>{v.as<int8_t>()[0]})
+                                                : b.constant("v", {1}, dtype, std::vector<int16_t>{v.as<int16_t>()[0]}));
+    }
+    b.op(v2 ? BuiltinOperator::BuiltinOperator_PADV2 : BuiltinOperator::BuiltinOperator_PAD, inputs, {y});
+    const int threads = 1 + i % 3;
+    // Data movement: the fixed-point arithmetic takes it too.
+    const auto arithmetic = i % 4 == 3 ? kernels::Requantization::kFixedPoint : kernels::Requantization::kFloat;
+    check_one_op(b.m, {random_any(in_shape, dtype, rng)}, "own", count,
+                 fmt::format("{} [{}] pads [{}] threads {} arithmetic {}", v2 ? "PADV2" : "PAD",
+                             fmt::join(in_shape, ","), fmt::join(pads, ","), threads, i % 4 == 3 ? "fixed" : "float"),
+                 {.arithmetic = arithmetic, .threads = threads}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+TEST(FastKernels, Float32PadMatchesReferenceExactly) { check_pad(DType::kFloat32, 1016); }
+TEST(FastKernels, Int8PadMatchesReferenceExactly) { check_pad(DType::kInt8, 1017); }
+TEST(FastKernels, Int16PadMatchesReferenceExactly) { check_pad(DType::kInt16, 1018); }
+
+// int8 MAX_POOL_2D: random windows, strides, SAME / VALID, activations and
+// quantization (the clamp bites), channels below, at and above the 32 of one
+// AVX2 vector, 1-3 threads; the output bytes must be the reference's.
+TEST(FastKernels, Int8MaxPoolMatchesReferenceExactly) {
+  std::mt19937 rng(1019);
+  PathCount count{"int8 MAX_POOL_2D"};
+  for (int i = 0; i < kCases; ++i) {
+    tflite::Pool2DOptionsT o;
+    o.filter_height = rand_int(rng, 1, 4);
+    o.filter_width = rand_int(rng, 1, 4);
+    o.stride_h = rand_int(rng, 1, 3);
+    o.stride_w = rand_int(rng, 1, 3);
+    o.padding = i % 2 ? tflite::Padding_SAME : tflite::Padding_VALID;
+    o.fused_activation_function = random_activation(rng);
+    const int n = rand_int(rng, 1, 2), h = rand_int(rng, o.filter_height, i % 8 == 0 ? 60 : 16),
+              w = rand_int(rng, o.filter_width, i % 8 == 0 ? 60 : 16), c = rand_int(rng, 1, 80);
+    const auto pad = static_cast<kernels::Padding>(o.padding);
+    const int oh = kernels::window_output_size(pad, h, o.filter_height, o.stride_h, 1);
+    const int ow = kernels::window_output_size(pad, w, o.filter_width, o.stride_w, 1);
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", {n, h, w, c}, DType::kInt8);
+    const ir::TensorId y = b.output("y", {n, oh, ow, c}, DType::kInt8);
+    const float scale = rand_float(rng, 0.005f, 0.1f);
+    const int zp = rand_int(rng, -100, 100);
+    quantize_tensor(b, x, scale, zp);
+    quantize_tensor(b, y, scale, zp);
+    b.op(BuiltinOperator::BuiltinOperator_MAX_POOL_2D, {x}, {y}).options.Set(o);
+    const int threads = 1 + i % 3;
+    const std::string what =
+        fmt::format("int8 max pool [{},{},{},{}] k {}x{} s {}x{} {} act {} scale {} zp {} threads {}", n, h, w, c,
+                    o.filter_height, o.filter_width, o.stride_h, o.stride_w, i % 2 ? "SAME" : "VALID",
+                    tflite::EnumNameActivationFunctionType(o.fused_activation_function), scale, zp, threads);
+    check_one_op(b.m, {random_input({n, h, w, c}, DType::kInt8, rng)}, "own", count, what, {.threads = threads},
+                 /*exact=*/true);
+    // The fixed-point arithmetic takes it too: max and clamp do not rescale.
+    check_one_op(b.m, {random_input({n, h, w, c}, DType::kInt8, rng)}, "own", count, what + " fixed-point",
+                 {.arithmetic = kernels::Requantization::kFixedPoint}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
 
 // SIGN_BIT has no oneDNN post-op: the reference runs, with the same results.
 TEST(FastKernels, ActivationWithoutFastKernelFallsBack) {

@@ -242,6 +242,9 @@ bool int8_conv_params(const ops::OpContext& ctx, bool depthwise, Int8ConvParams&
 Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, Backend& backend,
                                                      const FastOptions& options) {
   if (ctx.num_inputs() == 0 || ctx.num_outputs() == 0 || !ctx.has_input(0)) return std::unique_ptr<FastKernel>();
+  // Exact data movement: the same outputs under either arithmetic.
+  TFC_ASSIGN_OR_RETURN(auto data, prepare_own_data(ctx, backend));
+  if (data) return data;
   // Every int8 fast kernel computes LiteRT's default-path rescaling.
   if (ctx.input_dtype(0) == DType::kInt8 && ctx.arithmetic() != kernels::Requantization::kFloat)
     return std::unique_ptr<FastKernel>();

@@ -3,7 +3,8 @@
 // depthwise conv, fully connected, add, pooling), XNNPACK for int8 fully
 // connected and add — and kernels of our own where they are faster (int8
 // conv and depthwise, AVX2) or the libraries have none (QUANTIZE, spatial
-// MEAN); every int8 kernel computes LiteRT's default-path arithmetic.
+// MEAN, RELU, RELU6, PAD, int8 MAX_POOL_2D); every int8 kernel computes LiteRT's
+// default-path arithmetic (PAD and MAX_POOL_2D are exact under both).
 // Preparing a kernel packs its weights into its layout and fixes its
 // geometry; running it only binds the current input and output buffers.
 //
@@ -151,12 +152,15 @@ bool int8_conv_params(const ops::OpContext& ctx, bool depthwise, Int8ConvParams&
 
 // Per library (dnnl_kernels.cc, xnn_kernels.cc); same contract as above.
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Backend& backend);
-// QUANTIZE and global-average MEAN (own_kernels.cc).
+// QUANTIZE, global-average MEAN and float32 RELU / RELU6 (own_kernels.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx);
 // int8 CONV_2D / DEPTHWISE_CONV_2D computed exactly in float32 by oneDNN
 // (dnnl_kernels.cc, Int8ConvViaF32).
 Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext& ctx, Backend& backend);
 Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Backend& backend);
+// PAD / PADV2 (any element size) and int8 MAX_POOL_2D, exact, so taken
+// under either arithmetic (data_kernels.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_data(const ops::OpContext& ctx, Backend& backend);
 // Our own AVX2 kernels, nullptr without AVX2: int8 DEPTHWISE_CONV_2D
 // (int8_depthwise.cc) and int8 CONV_2D of one group (int8_gemm_conv.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_int8_depthwise(const ops::OpContext& ctx, Backend& backend);
