@@ -763,6 +763,49 @@ TEST(FastKernels, Float32ReluMatchesReferenceExactly) {
   count.expect_mostly_fast(1.0);
 }
 
+// float32 PRELU: ranks 1-4 with odd sizes, alpha of every broadcasting form
+// (each dim x's or 1, leading dims dropped: per channel [C] / [1,1,C],
+// per tensor [1] / [], per pixel, the whole shape), constant or a model
+// input, 1-3 threads; x has NaN, infinities, -0, 0 and values whose product
+// with alpha is subnormal, alpha zeros and infinities. Every tenth case is
+// large enough to be split over the threads. The bytes must be the reference's.
+TEST(FastKernels, Float32PreluMatchesReferenceExactly) {
+  std::mt19937 rng(1021);
+  PathCount count{"float32 PRELU"};
+  const float special_x[] = {NAN, -NAN, INFINITY, -INFINITY, -0.0f, 0.0f, -1e-38f, 1e-38f, -3e-39f};
+  const float special_a[] = {0.0f, -0.0f, INFINITY, -INFINITY, 1e-3f, -2.0f};
+  for (int i = 0; i < kCases; ++i) {
+    const bool big = i % 10 == 0;
+    const int rank = big ? 4 : rand_int(rng, 1, 4);
+    ir::Shape x_shape, a_shape;
+    for (int d = 0; d < rank; ++d) {
+      x_shape.push_back(big ? (d == 0 ? 2 : rand_int(rng, 20, 45)) : rand_int(rng, 1, 9 + (d == rank - 1) * 30));
+      a_shape.push_back(rand_int(rng, 0, 2) == 0 ? 1 : x_shape.back());
+    }
+    if (i % 5 == 1) a_shape.assign(rank, 1);  // per tensor
+    if (i % 5 == 2) std::fill(a_shape.begin(), a_shape.end() - 1, 1), a_shape.back() = x_shape.back();  // per channel
+    a_shape.erase(a_shape.begin(), a_shape.begin() + rand_int(rng, 0, rank));
+    std::vector<float> xv = random_floats(rng, ir::num_elements(x_shape), -4.0f, 4.0f);
+    for (size_t k = 0; k < xv.size(); k += 5) xv[k] = special_x[k / 5 % std::size(special_x)];
+    std::vector<float> av = random_floats(rng, ir::num_elements(a_shape), -1.5f, 1.5f);
+    for (size_t k = 0; k < av.size(); k += 7) av[k] = special_a[k / 7 % std::size(special_a)];
+    const bool alpha_input = i % 4 == 3;
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", x_shape);
+    const ir::TensorId a = alpha_input ? b.input("alpha", a_shape) : b.constant("alpha", a_shape, DType::kFloat32, av);
+    const ir::TensorId y = b.output("y", x_shape);
+    b.op(BuiltinOperator::BuiltinOperator_PRELU, {x, a}, {y});
+    std::vector<Array> inputs = {array_of(DType::kFloat32, x_shape, xv)};
+    if (alpha_input) inputs.push_back(array_of(DType::kFloat32, a_shape, av));
+    const int threads = 1 + i % 3;
+    check_one_op(b.m, inputs, "own", count,
+                 fmt::format("PRELU x [{}] alpha [{}]{} threads {}", fmt::join(x_shape, ","), fmt::join(a_shape, ","),
+                             alpha_input ? " (input)" : "", threads),
+                 {.threads = threads}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
 // ---- PAD / PADV2 and int8 MAX_POOL_2D (our own, exact) -----------------------------
 
 // Random inputs of any dtype the tests use.

@@ -22,15 +22,6 @@
 namespace tfc::runtime::fast {
 namespace {
 
-// Outputs below this many bytes are written by one thread.
-constexpr int64_t kParallelBytes = int64_t{1} << 16;
-
-// How many tasks to split `rows` rows of `bytes` bytes in all into.
-int64_t task_count(const Backend& backend, int64_t rows, int64_t bytes) {
-  if (backend.count() <= 1 || bytes < kParallelBytes) return 1;
-  return std::min<int64_t>(rows, backend.count());
-}
-
 // ---- PAD / PADV2 ------------------------------------------------------------
 
 class Pad final : public FastKernel {
@@ -42,7 +33,7 @@ class Pad final : public FastKernel {
     const auto* in = static_cast<const uint8_t*>(ctx.input_data(0));
     auto* out = static_cast<uint8_t*>(ctx.output_data(0));
     const int64_t rows = out_rows_, out_row = row_bytes(out_dims_.back());
-    const int64_t tasks = task_count(backend_, rows, rows * out_row);
+    const int64_t tasks = own_task_count(backend_, rows, rows * out_row);
     backend_.parallel(tasks, [&](int64_t t) {
       write_rows(in, out, rows * t / tasks, rows * (t + 1) / tasks);
     });
@@ -176,7 +167,7 @@ class Int8MaxPool final : public FastKernel {
     const int8_t* input = ctx.input<int8_t>(0);
     int8_t* output = ctx.output<int8_t>(0);
     const int64_t c = in[3], rows = int64_t{in[0]} * w_.y.out;
-    const int64_t tasks = task_count(backend_, rows, rows * w_.x.out * c);
+    const int64_t tasks = own_task_count(backend_, rows, rows * w_.x.out * c);
     backend_.parallel(tasks, [&](int64_t t) {
       for (int64_t r = rows * t / tasks, end = rows * (t + 1) / tasks; r < end; ++r) {
         const int32_t n = static_cast<int32_t>(r / w_.y.out), oy = static_cast<int32_t>(r % w_.y.out);

@@ -245,6 +245,9 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   // Exact data movement: the same outputs under either arithmetic.
   TFC_ASSIGN_OR_RETURN(auto data, prepare_own_data(ctx, backend));
   if (data) return data;
+  // float32 PRELU, exact.
+  TFC_ASSIGN_OR_RETURN(auto prelu, prepare_own_prelu(ctx, backend));
+  if (prelu) return prelu;
   // Every int8 fast kernel computes LiteRT's default-path rescaling.
   if (ctx.input_dtype(0) == DType::kInt8 && ctx.arithmetic() != kernels::Requantization::kFloat)
     return std::unique_ptr<FastKernel>();

@@ -3,7 +3,7 @@
 // depthwise conv, fully connected, add, pooling), XNNPACK for int8 fully
 // connected and add — and kernels of our own where they are faster (int8
 // conv and depthwise, AVX2) or the libraries have none (QUANTIZE, spatial
-// MEAN, RELU, RELU6, PAD, int8 MAX_POOL_2D); every int8 kernel computes LiteRT's
+// MEAN, RELU, RELU6, PRELU, PAD, int8 MAX_POOL_2D); every int8 kernel computes LiteRT's
 // default-path arithmetic (PAD and MAX_POOL_2D are exact under both).
 // Preparing a kernel packs its weights into its layout and fixes its
 // geometry; running it only binds the current input and output buffers.
@@ -19,6 +19,7 @@
 // (fast_kernel.cc), with a case in tests/cpp/fast_kernels_test.cc.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -161,6 +162,14 @@ Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Bac
 // PAD / PADV2 (any element size) and int8 MAX_POOL_2D, exact, so taken
 // under either arithmetic (data_kernels.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_data(const ops::OpContext& ctx, Backend& backend);
+// float32 PRELU, exact, alpha broadcast into the input (prelu_kernel.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_prelu(const ops::OpContext& ctx, Backend& backend);
+// How many tasks our own kernels split `rows` rows of `bytes` bytes in all
+// into: one below 64 KiB or at one thread, else up to one per thread.
+inline int64_t own_task_count(const Backend& backend, int64_t rows, int64_t bytes) {
+  if (backend.count() <= 1 || bytes < (int64_t{1} << 16)) return 1;
+  return std::min<int64_t>(rows, backend.count());
+}
 // Our own AVX2 kernels, nullptr without AVX2: int8 DEPTHWISE_CONV_2D
 // (int8_depthwise.cc) and int8 CONV_2D of one group (int8_gemm_conv.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_int8_depthwise(const ops::OpContext& ctx, Backend& backend);
