@@ -868,12 +868,13 @@ TEST(FastKernels, Float32PadMatchesReferenceExactly) { check_pad(DType::kFloat32
 TEST(FastKernels, Int8PadMatchesReferenceExactly) { check_pad(DType::kInt8, 1017); }
 TEST(FastKernels, Int16PadMatchesReferenceExactly) { check_pad(DType::kInt16, 1018); }
 
-// int8 MAX_POOL_2D: random windows, strides, SAME / VALID, activations and
-// quantization (the clamp bites), channels below, at and above the 32 of one
-// AVX2 vector, 1-3 threads; the output bytes must be the reference's.
-TEST(FastKernels, Int8MaxPoolMatchesReferenceExactly) {
-  std::mt19937 rng(1019);
-  PathCount count{"int8 MAX_POOL_2D"};
+// int8 MAX_POOL_2D / AVERAGE_POOL_2D: random windows, strides, SAME / VALID,
+// activations and quantization (the clamp bites), channels below, at and
+// above the 32 of one AVX2 vector, 1-3 threads; the output bytes must be the
+// reference's.
+void check_int8_pool(bool max, unsigned seed) {
+  std::mt19937 rng(seed);
+  PathCount count{max ? "int8 MAX_POOL_2D" : "int8 AVERAGE_POOL_2D"};
   for (int i = 0; i < kCases; ++i) {
     tflite::Pool2DOptionsT o;
     o.filter_height = rand_int(rng, 1, 4);
@@ -894,20 +895,26 @@ TEST(FastKernels, Int8MaxPoolMatchesReferenceExactly) {
     const int zp = rand_int(rng, -100, 100);
     quantize_tensor(b, x, scale, zp);
     quantize_tensor(b, y, scale, zp);
-    b.op(BuiltinOperator::BuiltinOperator_MAX_POOL_2D, {x}, {y}).options.Set(o);
+    b.op(max ? BuiltinOperator::BuiltinOperator_MAX_POOL_2D : BuiltinOperator::BuiltinOperator_AVERAGE_POOL_2D,
+         {x}, {y})
+        .options.Set(o);
     const int threads = 1 + i % 3;
     const std::string what =
-        fmt::format("int8 max pool [{},{},{},{}] k {}x{} s {}x{} {} act {} scale {} zp {} threads {}", n, h, w, c,
+        fmt::format("int8 {} pool [{},{},{},{}] k {}x{} s {}x{} {} act {} scale {} zp {} threads {}",
+                    max ? "max" : "average", n, h, w, c,
                     o.filter_height, o.filter_width, o.stride_h, o.stride_w, i % 2 ? "SAME" : "VALID",
                     tflite::EnumNameActivationFunctionType(o.fused_activation_function), scale, zp, threads);
     check_one_op(b.m, {random_input({n, h, w, c}, DType::kInt8, rng)}, "own", count, what, {.threads = threads},
                  /*exact=*/true);
-    // The fixed-point arithmetic takes it too: max and clamp do not rescale.
+    // The fixed-point arithmetic takes it too: neither pool rescales.
     check_one_op(b.m, {random_input({n, h, w, c}, DType::kInt8, rng)}, "own", count, what + " fixed-point",
                  {.arithmetic = kernels::Requantization::kFixedPoint}, /*exact=*/true);
   }
   count.expect_mostly_fast(1.0);
 }
+
+TEST(FastKernels, Int8MaxPoolMatchesReferenceExactly) { check_int8_pool(true, 1019); }
+TEST(FastKernels, Int8AveragePoolMatchesReferenceExactly) { check_int8_pool(false, 1022); }
 
 // SIGN_BIT has no oneDNN post-op: the reference runs, with the same results.
 TEST(FastKernels, ActivationWithoutFastKernelFallsBack) {

@@ -8,7 +8,9 @@
 // - int8 MAX_POOL_2D: the max of the window's int8 values per channel, then
 //   the activation clamp, 32 (then 16) channels at a time with AVX2 (after a
 //   run-time CPU check; a scalar loop otherwise), output rows over the
-//   threads.
+//   threads;
+// - int8 AVERAGE_POOL_2D: int32 sums (AVX2 over channels), the reference's
+//   rounding division and clamp.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -240,7 +242,87 @@ class Int8MaxPool final : public FastKernel {
   Backend& backend_;
 };
 
-Expected<std::unique_ptr<FastKernel>> prepare_int8_max_pool(const ops::OpContext& ctx, Backend& backend) {
+// ---- int8 AVERAGE_POOL_2D ---------------------------------------------------
+
+// As the reference (kernels/conv_int.cc average_pool2d_int): per channel the
+// int32 sum of the taps that read an input pixel, divided by their count
+// rounded half away from zero, then the activation clamp. The sums run over
+// 8 channels at a time with AVX2 (a scalar loop without it); the division is
+// scalar. Output rows over the threads.
+class Int8AveragePool final : public FastKernel {
+ public:
+  Int8AveragePool(const kernels::Window& w, kernels::IntRange range, Backend& backend)
+      : w_(w), range_(range), backend_(backend) {
+#if defined(TFC_HAVE_AVX2_KERNELS)
+    avx2_ = __builtin_cpu_supports("avx2");
+#endif
+  }
+
+  Status run(ops::OpContext& ctx) override {
+    const ir::Shape& in = ctx.input_shape(0);
+    const int8_t* input = ctx.input<int8_t>(0);
+    int8_t* output = ctx.output<int8_t>(0);
+    const int64_t c = in[3], rows = int64_t{in[0]} * w_.y.out;
+    const int64_t tasks = own_task_count(backend_, rows, rows * w_.x.out * c);
+    backend_.parallel(tasks, [&](int64_t t) {
+      std::vector<int32_t> acc(static_cast<size_t>(c));
+      for (int64_t r = rows * t / tasks, end = rows * (t + 1) / tasks; r < end; ++r) {
+        const int32_t n = static_cast<int32_t>(r / w_.y.out), oy = static_cast<int32_t>(r % w_.y.out);
+        const kernels::AxisTaps ty = w_.y.taps_of(oy);
+        const int8_t* image = input + int64_t{n} * in[1] * in[2] * c;
+        for (int32_t ox = 0; ox < w_.x.out; ++ox) {
+          const kernels::AxisTaps tx = w_.x.taps_of(ox);
+          std::fill(acc.begin(), acc.end(), 0);
+          for (int32_t j = 0, iy = ty.input; j < ty.count; ++j, iy += ty.i_step)
+            for (int32_t i = 0, ix = tx.input; i < tx.count; ++i, ix += tx.i_step)
+              add(image + (int64_t{iy} * in[2] + ix) * c, c, acc.data());
+          finish(acc.data(), c, ty.count * tx.count, output + (r * w_.x.out + ox) * c);
+        }
+      }
+    });
+    return Status::ok();
+  }
+  const char* library() const override { return "own"; }
+
+ private:
+  // acc[k] += px[k] for k < c.
+  void add(const int8_t* px, int64_t c, int32_t* acc) const {
+    int64_t k = 0;
+#if defined(TFC_HAVE_AVX2_KERNELS)
+    if (avx2_) k = add_avx2(px, c, acc);
+#endif
+    for (; k < c; ++k) acc[k] += px[k];
+  }
+#if defined(TFC_HAVE_AVX2_KERNELS)
+  // The first multiple of 8 channels; returns how many.
+  __attribute__((target("avx2"))) static int64_t add_avx2(const int8_t* px, int64_t c, int32_t* acc) {
+    int64_t k = 0;
+    for (; k + 8 <= c; k += 8) {
+      const __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(px + k)));
+      auto* a = reinterpret_cast<__m256i*>(acc + k);
+      _mm256_storeu_si256(a, _mm256_add_epi32(_mm256_loadu_si256(a), v));
+    }
+    return k;
+  }
+  bool avx2_ = false;
+#endif
+
+  // The reference's rounding division and clamp.
+  void finish(const int32_t* acc, int64_t c, int32_t count, int8_t* dst) const {
+    for (int64_t k = 0; k < c; ++k) {
+      int32_t v = acc[k];
+      if (count > 0) v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
+      dst[k] = static_cast<int8_t>(std::min(std::max(v, range_.min), range_.max));
+    }
+  }
+
+  kernels::Window w_;
+  kernels::IntRange range_;
+  Backend& backend_;
+};
+
+// int8 MAX_POOL_2D (max) or AVERAGE_POOL_2D.
+Expected<std::unique_ptr<FastKernel>> prepare_int8_pool(const ops::OpContext& ctx, Backend& backend, bool max) {
   if (ctx.num_inputs() != 1 || ctx.input_dtype(0) != DType::kInt8 || ctx.output_dtype(0) != DType::kInt8)
     return std::unique_ptr<FastKernel>();
   const ir::Shape& in = ctx.input_shape(0);
@@ -254,11 +336,12 @@ Expected<std::unique_ptr<FastKernel>> prepare_int8_max_pool(const ops::OpContext
   float scale = 0;
   int32_t zp = 0;
   if (!per_tensor_int8(ctx.output_tensor(0), scale, zp)) return std::unique_ptr<FastKernel>();
-  // As the reference (ops/conv_ops.cc max_pool2d_eval): the output's range.
+  // As the reference (ops/conv_ops.cc pool_range): the output's range.
   const kernels::IntRange range =
       kernels::activation_range<int8_t>(a, scale, zp);
   const kernels::Window w = kernels::forward_window(in[1], in[2], out[1], out[2], o->filter_height, o->filter_width,
                                                     o->stride_h, o->stride_w);
+  if (!max) return std::unique_ptr<FastKernel>(new Int8AveragePool(w, range, backend));
   return std::unique_ptr<FastKernel>(new Int8MaxPool(w, range, backend));
 }
 
@@ -269,7 +352,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_own_data(const ops::OpContext& ctx
   switch (ctx.op().code.builtin) {
     case tflite::BuiltinOperator_PAD:
     case tflite::BuiltinOperator_PADV2: return prepare_pad(ctx, backend);
-    case tflite::BuiltinOperator_MAX_POOL_2D: return prepare_int8_max_pool(ctx, backend);
+    case tflite::BuiltinOperator_MAX_POOL_2D: return prepare_int8_pool(ctx, backend, true);
+    case tflite::BuiltinOperator_AVERAGE_POOL_2D: return prepare_int8_pool(ctx, backend, false);
     default: return std::unique_ptr<FastKernel>();
   }
 }

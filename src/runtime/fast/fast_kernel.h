@@ -3,8 +3,8 @@
 // depthwise conv, fully connected, add, pooling), XNNPACK for int8 fully
 // connected and add — and kernels of our own where they are faster (int8
 // conv and depthwise, AVX2) or the libraries have none (QUANTIZE, spatial
-// MEAN, RELU, RELU6, PRELU, PAD, int8 MAX_POOL_2D); every int8 kernel computes LiteRT's
-// default-path arithmetic (PAD and MAX_POOL_2D are exact under both).
+// MEAN, RELU, RELU6, PRELU, PAD, int8 MAX_POOL_2D and AVERAGE_POOL_2D); every int8 kernel computes LiteRT's
+// default-path arithmetic (PAD and the int8 pools are exact under both).
 // Preparing a kernel packs its weights into its layout and fixes its
 // geometry; running it only binds the current input and output buffers.
 //
@@ -159,7 +159,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx);
 // (dnnl_kernels.cc, Int8ConvViaF32).
 Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext& ctx, Backend& backend);
 Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Backend& backend);
-// PAD / PADV2 (any element size) and int8 MAX_POOL_2D, exact, so taken
+// PAD / PADV2 (any element size), int8 MAX_POOL_2D and AVERAGE_POOL_2D,
+// exact, so taken
 // under either arithmetic (data_kernels.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_data(const ops::OpContext& ctx, Backend& backend);
 // float32 PRELU, exact, alpha broadcast into the input (prelu_kernel.cc).
