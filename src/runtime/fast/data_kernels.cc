@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include "kernels/quant_util.h"
@@ -264,8 +265,10 @@ class Int8AveragePool final : public FastKernel {
     int8_t* output = ctx.output<int8_t>(0);
     const int64_t c = in[3], rows = int64_t{in[0]} * w_.y.out;
     const int64_t tasks = own_task_count(backend_, rows, rows * w_.x.out * c);
+    // One row of sums per task, (tasks, C): grown when the shape grows, not per run.
+    if (sums_.size() < static_cast<size_t>(tasks * c)) sums_.resize(static_cast<size_t>(tasks * c));
     backend_.parallel(tasks, [&](int64_t t) {
-      std::vector<int32_t> acc(static_cast<size_t>(c));
+      const std::span<int32_t> acc(sums_.data() + t * c, static_cast<size_t>(c));
       for (int64_t r = rows * t / tasks, end = rows * (t + 1) / tasks; r < end; ++r) {
         const int32_t n = static_cast<int32_t>(r / w_.y.out), oy = static_cast<int32_t>(r % w_.y.out);
         const kernels::AxisTaps ty = w_.y.taps_of(oy);
@@ -318,6 +321,7 @@ class Int8AveragePool final : public FastKernel {
 
   kernels::Window w_;
   kernels::IntRange range_;
+  std::vector<int32_t> sums_;
   Backend& backend_;
 };
 
