@@ -705,6 +705,18 @@ void check_spatial_mean(DType dtype, unsigned seed) {
 TEST(FastKernels, Float32SpatialMeanMatchesReference) { check_spatial_mean(DType::kFloat32, 1012); }
 TEST(FastKernels, Int8SpatialMeanMatchesReference) { check_spatial_mean(DType::kInt8, 1013); }
 
+// Pool options: a 1-4 window, strides 1-3, SAME or VALID; the caller sets the
+// activation (after these draws, as the pool tests always drew them).
+tflite::Pool2DOptionsT random_pool_options(std::mt19937& rng, bool same) {
+  tflite::Pool2DOptionsT o;
+  o.filter_height = rand_int(rng, 1, 4);
+  o.filter_width = rand_int(rng, 1, 4);
+  o.stride_h = rand_int(rng, 1, 3);
+  o.stride_w = rand_int(rng, 1, 3);
+  o.padding = same ? tflite::Padding_SAME : tflite::Padding_VALID;
+  return o;
+}
+
 // ---- MAX_POOL_2D / AVERAGE_POOL_2D (float32, oneDNN) -------------------------------
 
 void check_pools(bool max, unsigned seed) {
@@ -714,12 +726,7 @@ void check_pools(bool max, unsigned seed) {
       tflite::ActivationFunctionType_NONE, tflite::ActivationFunctionType_RELU,
       tflite::ActivationFunctionType_RELU6, tflite::ActivationFunctionType_RELU_N1_TO_1};
   for (int i = 0; i < kCases; ++i) {
-    tflite::Pool2DOptionsT o;
-    o.filter_height = rand_int(rng, 1, 4);
-    o.filter_width = rand_int(rng, 1, 4);
-    o.stride_h = rand_int(rng, 1, 3);
-    o.stride_w = rand_int(rng, 1, 3);
-    o.padding = i % 2 ? tflite::Padding_SAME : tflite::Padding_VALID;
+    tflite::Pool2DOptionsT o = random_pool_options(rng, i % 2 == 1);
     o.fused_activation_function = acts[i % 4];
     const int n = rand_int(rng, 1, 2), h = rand_int(rng, o.filter_height, 16), w = rand_int(rng, o.filter_width, 16),
               c = rand_int(rng, 1, 40);
@@ -876,12 +883,7 @@ void check_int8_pool(bool max, unsigned seed) {
   std::mt19937 rng(seed);
   PathCount count{max ? "int8 MAX_POOL_2D" : "int8 AVERAGE_POOL_2D"};
   for (int i = 0; i < kCases; ++i) {
-    tflite::Pool2DOptionsT o;
-    o.filter_height = rand_int(rng, 1, 4);
-    o.filter_width = rand_int(rng, 1, 4);
-    o.stride_h = rand_int(rng, 1, 3);
-    o.stride_w = rand_int(rng, 1, 3);
-    o.padding = i % 2 ? tflite::Padding_SAME : tflite::Padding_VALID;
+    tflite::Pool2DOptionsT o = random_pool_options(rng, i % 2 == 1);
     o.fused_activation_function = random_activation(rng);
     const int n = rand_int(rng, 1, 2), h = rand_int(rng, o.filter_height, i % 8 == 0 ? 60 : 16),
               w = rand_int(rng, o.filter_width, i % 8 == 0 ? 60 : 16), c = rand_int(rng, 1, 80);

@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <span>
 #include <vector>
 
 #include "kernels/quant_util.h"
@@ -156,6 +155,28 @@ Expected<std::unique_ptr<FastKernel>> prepare_pad(const ops::OpContext& ctx, Bac
 
 // ---- int8 MAX_POOL_2D -------------------------------------------------------
 
+// The output pixels of an NHWC pool, output rows split among `tasks` of the
+// backend's threads: f(task, image, ty, tx, pixel), with `image` the input
+// image of the pixel, ty/tx its in-bounds taps and `pixel` its flat index in
+// the output (times C for its first channel).
+int64_t pool_tasks(Backend& backend, const kernels::Window& w, const ir::Shape& in) {
+  const int64_t rows = int64_t{in[0]} * w.y.out;
+  return own_task_count(backend, rows, rows * w.x.out * in[3]);
+}
+template <typename F>
+void for_each_pool_pixel(Backend& backend, const kernels::Window& w, const ir::Shape& in, const int8_t* input,
+                         int64_t tasks, F&& f) {
+  const int64_t c = in[3], rows = int64_t{in[0]} * w.y.out;
+  backend.parallel(tasks, [&](int64_t t) {
+    for (int64_t r = rows * t / tasks, end = rows * (t + 1) / tasks; r < end; ++r) {
+      const int32_t n = static_cast<int32_t>(r / w.y.out), oy = static_cast<int32_t>(r % w.y.out);
+      const kernels::AxisTaps ty = w.y.taps_of(oy);
+      const int8_t* image = input + int64_t{n} * in[1] * in[2] * c;
+      for (int32_t ox = 0; ox < w.x.out; ++ox) f(t, image, ty, w.x.taps_of(ox), r * w.x.out + ox);
+    }
+  });
+}
+
 class Int8MaxPool final : public FastKernel {
  public:
   Int8MaxPool(const kernels::Window& w, kernels::IntRange range, Backend& backend)
@@ -169,26 +190,16 @@ class Int8MaxPool final : public FastKernel {
     const ir::Shape& in = ctx.input_shape(0);
     const int8_t* input = ctx.input<int8_t>(0);
     int8_t* output = ctx.output<int8_t>(0);
-    const int64_t c = in[3], rows = int64_t{in[0]} * w_.y.out;
-    const int64_t tasks = own_task_count(backend_, rows, rows * w_.x.out * c);
-    backend_.parallel(tasks, [&](int64_t t) {
-      for (int64_t r = rows * t / tasks, end = rows * (t + 1) / tasks; r < end; ++r) {
-        const int32_t n = static_cast<int32_t>(r / w_.y.out), oy = static_cast<int32_t>(r % w_.y.out);
-        const kernels::AxisTaps ty = w_.y.taps_of(oy);
-        const int8_t* image = input + int64_t{n} * in[1] * in[2] * c;
-        for (int32_t ox = 0; ox < w_.x.out; ++ox) {
-          const kernels::AxisTaps tx = w_.x.taps_of(ox);
-          int8_t* dst = output + (r * w_.x.out + ox) * c;
+    const int64_t c = in[3];
+    for_each_pool_pixel(backend_, w_, in, input, pool_tasks(backend_, w_, in),
+                        [&](int64_t, const int8_t* image, const kernels::AxisTaps& ty, const kernels::AxisTaps& tx,
+                            int64_t pixel) {
+                          int8_t* dst = output + pixel * c;
 #if defined(TFC_HAVE_AVX2_KERNELS)
-          if (avx2_) {
-            pixel_avx2(image, in[2], c, ty, tx, dst);
-            continue;
-          }
+                          if (avx2_) return pixel_avx2(image, in[2], c, ty, tx, dst);
 #endif
-          pixel_scalar(image, in[2], c, 0, ty, tx, dst);
-        }
-      }
-    });
+                          pixel_scalar(image, in[2], c, 0, ty, tx, dst);
+                        });
     return Status::ok();
   }
   const char* library() const override { return "own"; }
@@ -263,26 +274,19 @@ class Int8AveragePool final : public FastKernel {
     const ir::Shape& in = ctx.input_shape(0);
     const int8_t* input = ctx.input<int8_t>(0);
     int8_t* output = ctx.output<int8_t>(0);
-    const int64_t c = in[3], rows = int64_t{in[0]} * w_.y.out;
-    const int64_t tasks = own_task_count(backend_, rows, rows * w_.x.out * c);
+    const int64_t c = in[3], tasks = pool_tasks(backend_, w_, in);
     // One row of sums per task, (tasks, C): grown when the shape grows, not per run.
     if (sums_.size() < static_cast<size_t>(tasks * c)) sums_.resize(static_cast<size_t>(tasks * c));
-    backend_.parallel(tasks, [&](int64_t t) {
-      const std::span<int32_t> acc(sums_.data() + t * c, static_cast<size_t>(c));
-      for (int64_t r = rows * t / tasks, end = rows * (t + 1) / tasks; r < end; ++r) {
-        const int32_t n = static_cast<int32_t>(r / w_.y.out), oy = static_cast<int32_t>(r % w_.y.out);
-        const kernels::AxisTaps ty = w_.y.taps_of(oy);
-        const int8_t* image = input + int64_t{n} * in[1] * in[2] * c;
-        for (int32_t ox = 0; ox < w_.x.out; ++ox) {
-          const kernels::AxisTaps tx = w_.x.taps_of(ox);
-          std::fill(acc.begin(), acc.end(), 0);
-          for (int32_t j = 0, iy = ty.input; j < ty.count; ++j, iy += ty.i_step)
-            for (int32_t i = 0, ix = tx.input; i < tx.count; ++i, ix += tx.i_step)
-              add(image + (int64_t{iy} * in[2] + ix) * c, c, acc.data());
-          finish(acc.data(), c, ty.count * tx.count, output + (r * w_.x.out + ox) * c);
-        }
-      }
-    });
+    for_each_pool_pixel(backend_, w_, in, input, tasks,
+                        [&](int64_t t, const int8_t* image, const kernels::AxisTaps& ty, const kernels::AxisTaps& tx,
+                            int64_t pixel) {
+                          int32_t* acc = sums_.data() + t * c;
+                          std::fill(acc, acc + c, 0);
+                          for (int32_t j = 0, iy = ty.input; j < ty.count; ++j, iy += ty.i_step)
+                            for (int32_t i = 0, ix = tx.input; i < tx.count; ++i, ix += tx.i_step)
+                              add(image + (int64_t{iy} * in[2] + ix) * c, c, acc);
+                          finish(acc, c, ty.count * tx.count, output + pixel * c);
+                        });
     return Status::ok();
   }
   const char* library() const override { return "own"; }
