@@ -14,6 +14,7 @@ APT_PACKAGES=(
   flatbuffers-compiler libflatbuffers-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libzip-dev zlib1g-dev libhdf5-dev libbenchmark-dev libssl-dev
   libxnnpack-dev libpthreadpool-dev libdnnl-dev
+  libprotobuf-dev protobuf-compiler libleveldb-dev
   dataset-fashion-mnist python3-venv time
   chromium
 )
