@@ -78,6 +78,16 @@ json summarize_subgraph(const ir::Model& m, const ir::Subgraph& g) {
   std::map<std::string, int> histogram;
   for (const auto& op : g.ops) histogram[ir::op_name(op.code)]++;
   j["ops"] = histogram;
+  // Each op with the layer or node it came from: the first part of its first
+  // output's name (importers and the converter name tensors "model/layer/Op",
+  // the converter joining fused ops' names with ';').
+  j["op_list"] = json::array();
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const ir::Op& op = g.ops[i];
+    std::string out = op.outputs.empty() || op.outputs[0] < 0 ? "" : g.tensors[op.outputs[0]].name;
+    j["op_list"].push_back({{"index", i}, {"op", ir::op_name(op.code)}, {"output", out},
+                            {"source", out.substr(0, out.find(';'))}});
+  }
   j["num_ops"] = g.ops.size();
   j["num_tensors"] = g.tensors.size();
   int64_t params = 0;
@@ -149,7 +159,7 @@ json summarize_model(const ir::Model& m) {
   return j;
 }
 
-std::string render_summary_text(const json& s) {
+std::string render_summary_text(const json& s, bool list_ops) {
   std::string out;
   auto line = [&](const std::string& l) { out += l + "\n"; };
   line(fmt::format("schema version {}{}", s["schema_version"].get<int>(),
@@ -171,6 +181,13 @@ std::string render_summary_text(const json& s) {
     }
     line("  ops:");
     for (const auto& [name, count] : g["ops"].items()) line(fmt::format("    {:32} {}", name, count.get<int>()));
+    if (list_ops) {
+      line("  op list (index, op, from):");
+      for (const auto& op : g["op_list"]) {
+        line(fmt::format("    {:>4} {:28} {}", op["index"].get<size_t>(), op["op"].get<std::string>(),
+                         op["source"].get<std::string>()));
+      }
+    }
     if (!g["constant_bytes_by_dtype"].empty()) {
       line("  constants by dtype:");
       for (const auto& [name, bytes] : g["constant_bytes_by_dtype"].items()) {

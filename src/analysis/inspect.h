@@ -13,6 +13,7 @@
 namespace tfc::analysis {
 
 nlohmann::json summarize_model(const ir::Model& model);
-std::string render_summary_text(const nlohmann::json& summary);
+// `list_ops`: also list every op with the layer or node it came from.
+std::string render_summary_text(const nlohmann::json& summary, bool list_ops = false);
 
 }  // namespace tfc::analysis

@@ -3,7 +3,7 @@
 
 #include "analysis/compat.h"
 #include "cli/commands.h"
-#include "io/tflite_reader.h"
+#include "importers/import.h"
 
 namespace tfc::cli {
 namespace {
@@ -12,11 +12,12 @@ struct CheckOptions {
   std::string model;
   std::string target = "litert";
   bool json = false;
+  importers::ImportOptions import;
 };
 
 Status run_check(const CheckOptions& o) {
   TFC_ASSIGN_OR_RETURN(analysis::Target target, analysis::parse_target(o.target));
-  TFC_ASSIGN_OR_RETURN(ir::Model model, io::read_tflite(o.model));
+  TFC_ASSIGN_OR_RETURN(ir::Model model, importers::load_model(o.model, o.import));
   const auto problems = analysis::check_compatibility(model, target);
   if (o.json) {
     fmt::print("{}\n", analysis::compatibility_json(target, problems).dump(2));
@@ -41,7 +42,8 @@ Status run_check(const CheckOptions& o) {
 Command check_command() {
   return {"check", "List the ops a target runtime cannot run (exit 1 if any)", [](CLI::App& app) {
             auto o = std::make_shared<CheckOptions>();
-            app.add_option("model", o->model, "Model file (.tflite)")->required();
+            app.add_option("model", o->model, "Model: .tflite, Keras .keras / .h5, or a SavedModel directory")->required();
+            add_import_options(app, &o->import);
             app.add_option("--target", o->target, "litert | int8-only | micro")
                 ->check(CLI::IsMember({"litert", "int8-only", "micro"}))
                 ->capture_default_str();

@@ -5,7 +5,7 @@
 
 #include "analysis/layer_error.h"
 #include "cli/commands.h"
-#include "io/tflite_reader.h"
+#include "importers/import.h"
 #include "passes/passes.h"
 #include "passes/ptq.h"
 #include "runtime/interpreter.h"
@@ -24,8 +24,8 @@ struct DebugOptions {
 };
 
 Status run_debug(const DebugOptions& o) {
-  TFC_ASSIGN_OR_RETURN(ir::Model fm, io::read_tflite(o.float_model));
-  TFC_ASSIGN_OR_RETURN(const ir::Model qm, io::read_tflite(o.quantized_model));
+  TFC_ASSIGN_OR_RETURN(ir::Model fm, importers::load_model(o.float_model));
+  TFC_ASSIGN_OR_RETURN(const ir::Model qm, importers::load_model(o.quantized_model));
   TFC_RETURN_IF_ERROR(passes::fold_dequantize(fm));  // float16-weight models compare as float
   std::optional<float> scale;
   if (o.input_scale != 0) scale = static_cast<float>(o.input_scale);

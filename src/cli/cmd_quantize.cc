@@ -18,7 +18,7 @@
 #include "cli/commands.h"
 #include "io/file_util.h"
 #include "io/json_file.h"
-#include "io/tflite_reader.h"
+#include "importers/import.h"
 #include "io/tflite_writer.h"
 #include "passes/pass.h"
 #include "passes/ptq.h"
@@ -30,6 +30,7 @@ namespace {
 using nlohmann::json;
 
 struct QuantizeOptions {
+  importers::ImportOptions import;
   std::string input;
   std::string output;
   std::string mode;         // fp16 | dynamic | int8 | int16x8
@@ -338,10 +339,15 @@ Status run_quantize(const QuantizeOptions& o) {
   if (!integer_mode(o) || !o.recipe.empty()) {
     TFC_ASSIGN_OR_RETURN(recipe, load_recipe(o));
   }
-  TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> input_bytes, io::read_file(o.input));
-  auto parsed = io::parse_tflite(input_bytes);
-  if (!parsed) return parsed.status().with_context(o.input);
-  ir::Model model = std::move(*parsed);
+  // A Keras or SavedModel input counts the float TFLite it imports to as its size.
+  TFC_ASSIGN_OR_RETURN(ir::Model model, importers::load_model(o.input, o.import));
+  TFC_ASSIGN_OR_RETURN(const importers::Format format, importers::detect_format(o.input));
+  std::vector<uint8_t> input_bytes;
+  if (format == importers::Format::kTflite) {
+    TFC_ASSIGN_OR_RETURN(input_bytes, io::read_file(o.input));
+  } else {
+    TFC_ASSIGN_OR_RETURN(input_bytes, io::serialize_tflite(model));
+  }
   json report = {{"input", o.input}, {"output", o.output}, {"mode", o.mode}};
   if (!recipe.is_null()) report["recipe"] = recipe;
   report["before"] = model_stats(model, input_bytes.size());
@@ -375,8 +381,10 @@ Command quantize_command() {
   return {"quantize", "Post-training quantization: float16, dynamic-range int8, full int8 or int16x8",
           [](CLI::App& app) {
             auto o = std::make_shared<QuantizeOptions>();
-            app.add_option("model", o->input, "Input model (.tflite); float16-weight models are made float first")
+            app.add_option("model", o->input, "Input model: .tflite (float16-weight models are made float first), Keras .keras / .h5, or a SavedModel "
+                           "directory")
                 ->required();
+            add_import_options(app, &o->import);
             app.add_option("-o,--output", o->output, "Output .tflite path (written atomically)")->required();
             auto* mode = app.add_option("--mode", o->mode,
                                         "fp16: float16 weights behind DEQUANTIZE; dynamic: int8 weights, float "

@@ -11,13 +11,14 @@
 #include "cli/commands.h"
 #include "io/dataset.h"
 #include "io/npy.h"
-#include "io/tflite_reader.h"
+#include "importers/import.h"
 #include "runtime/interpreter.h"
 
 namespace tfc::cli {
 namespace {
 
 struct RunOptions {
+  importers::ImportOptions import;
   std::string model;
   std::string input;
   std::string output;
@@ -84,7 +85,7 @@ void print_profile(const runtime::Interpreter& interp, double load_ms, std::vect
 }
 
 Status run_run(const RunOptions& o) {
-  TFC_ASSIGN_OR_RETURN(ir::Model model, io::read_tflite(o.model));
+  TFC_ASSIGN_OR_RETURN(ir::Model model, importers::load_model(o.model, o.import));
   if (o.subgraph < 0 || static_cast<size_t>(o.subgraph) >= model.subgraphs.size()) {
     return invalid_argument("subgraph {} does not exist (the model has {})", o.subgraph, model.subgraphs.size());
   }
@@ -141,7 +142,8 @@ Status run_run(const RunOptions& o) {
 Command run_command() {
   return {"run", "Run a model on inputs from .npy/.npz (fast kernels; --profile times each op)", [](CLI::App& app) {
             auto o = std::make_shared<RunOptions>();
-            app.add_option("model", o->model, "Model file (.tflite)")->required();
+            app.add_option("model", o->model, "Model: .tflite, Keras .keras / .h5, or a SavedModel directory")->required();
+            add_import_options(app, &o->import);
             app.add_option("-i,--input", o->input,
                            "DATA.npz (arrays named by input; for one input also 'x' or the only array; else in input "
                            "order), DATA.npy or IMAGES.idx[.gz] (one input)")

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/status.h"
+#include "importers/import.h"
 
 namespace tfc::cli {
 
@@ -32,6 +33,11 @@ Command report_command();
 Command baseline_command();
 Command eval_command();
 Command gate_command();
+Command import_command();
+
+// --signature and --batch: how a Keras or SavedModel model is imported
+// (importers::ImportOptions), for every command that takes a model.
+void add_import_options(CLI::App& app, importers::ImportOptions* options);
 
 // Prints a status to stderr in the CLI's format ("error: ...").
 void print_error(const Status& s);

@@ -31,7 +31,7 @@ CLI::Option* add_kernels_option(CLI::App& app, std::string* value) {
 namespace {
 
 std::vector<Command> all_commands() {
-  return {inspect_command(), run_command(), convert_command(), check_command(), quantize_command(), debug_command(),
+  return {import_command(), inspect_command(), run_command(), convert_command(), check_command(), quantize_command(), debug_command(),
           baseline_command(), eval_command(), gate_command(), report_command(), registry_command()};
 }
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -23,7 +24,7 @@
 #include "analysis/tensor_values.h"
 #include "eval/compare.h"
 #include "io/file_util.h"
-#include "io/tflite_reader.h"
+#include "importers/import.h"
 #include "runtime/dataset_runner.h"
 #include "runtime/interpreter.h"
 
@@ -138,6 +139,22 @@ Status check_sample_dtype(const Array& x, const ir::Tensor& input) {
 
 }  // namespace
 
+// The runner reads TFLite: a Keras or SavedModel model is handed to it as the
+// TFLite it imports to, in a temporary file removed afterwards.
+Expected<Latency> run_runner_on(const std::string& command, const std::string& model_path, int threads) {
+  TFC_ASSIGN_OR_RETURN(const importers::Format format, importers::detect_format(model_path));
+  if (format == importers::Format::kTflite) return run_runner(command, model_path, threads);
+  TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, importers::tflite_bytes(model_path));
+  std::string path = (std::filesystem::temp_directory_path() / "tfcompress-runner-XXXXXX.tflite").string();
+  const int fd = mkstemps(path.data(), 7);
+  if (fd < 0) return invalid_argument("cannot create a temporary file for the runner: {}", std::strerror(errno));
+  close(fd);
+  Status written = io::write_file_durable(path, bytes);
+  auto latency = written.is_ok() ? run_runner(command, path, threads) : Expected<Latency>(written);
+  std::remove(path.c_str());
+  return latency;
+}
+
 std::string expand_runner(const std::string& command, const std::string& model_path, int threads) {
   std::string out;
   for (size_t i = 0; i < command.size();) {
@@ -155,7 +172,7 @@ std::string expand_runner(const std::string& command, const std::string& model_p
 }
 
 Expected<std::string> model_input_name(const std::string& path) {
-  TFC_ASSIGN_OR_RETURN(const ir::Model model, io::read_tflite(path));
+  TFC_ASSIGN_OR_RETURN(const ir::Model model, importers::load_model(path));
   if (model.subgraphs.empty() || model.subgraphs[0].inputs.size() != 1) return std::string();
   return model.subgraphs[0].tensors[model.subgraphs[0].inputs[0]].name;
 }
@@ -244,7 +261,7 @@ Expected<Loaded> load_model(const std::string& path, const EvalSettings& s) {
   options.threads = s.threads;
   Loaded m;
   const auto t = Clock::now();
-  TFC_ASSIGN_OR_RETURN(m.model, io::read_tflite(path));
+  TFC_ASSIGN_OR_RETURN(m.model, importers::load_model(path));
   TFC_ASSIGN_OR_RETURN(m.interp, runtime::Interpreter::create(m.model, 0, options));
   m.init_ms = ms_since(t);
   if (m.interp->num_inputs() != 1) {
@@ -273,7 +290,7 @@ Status set_timing_input(Loaded& m, const EvalData& data) {
 Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, const EvalSettings& s, Latency& latency) {
   ModelResult r;
   report::ModelEntry& e = r.entry;
-  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, io::read_file(spec.path));
+  TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, importers::tflite_bytes(spec.path));
   TFC_ASSIGN_OR_RETURN(uint64_t gz, io::gzip_size(bytes));
   e.name = spec.name;
   e.path = spec.path;
@@ -416,7 +433,7 @@ Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>&
     TFC_RETURN_IF_ERROR(time_models(timed, data, s, latencies));
   } else {
     for (size_t i = 0; i < timed.size(); ++i) {
-      TFC_ASSIGN_OR_RETURN(latencies[i], run_runner(s.runner, timed[i].path, s.threads));
+      TFC_ASSIGN_OR_RETURN(latencies[i], run_runner_on(s.runner, timed[i].path, s.threads));
     }
   }
   for (size_t i = 0; i < specs.size(); ++i) results[i].entry.latency = latencies[i];

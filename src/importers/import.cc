@@ -7,7 +7,9 @@
 #include "importers/keras/keras_file.h"
 #include "importers/keras/keras_lower.h"
 #include "importers/savedmodel/savedmodel.h"
+#include "io/file_util.h"
 #include "io/tflite_reader.h"
+#include "io/tflite_writer.h"
 
 namespace tfc::importers {
 
@@ -82,6 +84,13 @@ Expected<Imported> import_model(const std::string& path, const ImportOptions& op
 Expected<ir::Model> load_model(const std::string& path, const ImportOptions& options) {
   TFC_ASSIGN_OR_RETURN(Imported imported, import_model(path, options));
   return std::move(imported.model);
+}
+
+Expected<std::vector<uint8_t>> tflite_bytes(const std::string& path, const ImportOptions& options) {
+  TFC_ASSIGN_OR_RETURN(Format format, detect_format(path));
+  if (format == Format::kTflite) return io::read_file(path);
+  TFC_ASSIGN_OR_RETURN(ir::Model model, load_model(path, options));
+  return io::serialize_tflite(model);
 }
 
 }  // namespace tfc::importers

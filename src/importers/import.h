@@ -7,7 +7,9 @@
 // Not here: any format's parsing, writing (io/tflite_writer.h).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "importers/training_state.h"
@@ -39,5 +41,9 @@ Expected<Imported> import_model(const std::string& path, const ImportOptions& op
 
 // The inference IR of a model file of any supported format.
 Expected<ir::Model> load_model(const std::string& path, const ImportOptions& options = {});
+
+// The TFLite bytes of a model: a .tflite file's own bytes, else the imported
+// model serialized (what would be deployed; its size is the model's size).
+Expected<std::vector<uint8_t>> tflite_bytes(const std::string& path, const ImportOptions& options = {});
 
 }  // namespace tfc::importers
