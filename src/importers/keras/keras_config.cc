@@ -79,7 +79,9 @@ Expected<std::vector<LayerCall>> keras2_calls(const json& nodes, const std::stri
   for (const auto& node : nodes) {
     if (!node.is_array()) return invalid_argument("layer '{}': inbound node is not a list", layer);
     LayerCall call;
-    for (const auto& entry : node) {
+    // TFOpLambda layers store a node as one flat entry ["layer", node, tensor, kwargs].
+    const json entries = !node.empty() && node[0].is_string() ? json::array({node}) : node;
+    for (const auto& entry : entries) {
       TFC_ASSIGN_OR_RETURN(TensorRef t, triple(entry, fmt::format("layer '{}' inbound node", layer)));
       call.inputs.push_back(t);
       if (entry.size() > 3 && entry[3].is_object()) call.kwargs = entry[3];
@@ -174,6 +176,21 @@ Status chain_sequential(const json& cfg, KerasModel& m, int keras_version, int d
   return Status::ok();
 }
 
+// Keras 2 numbers a nested model's calls from 1 (node 0 is the model's own
+// graph, not saved): its references are shifted down to index the calls.
+void skip_first_nested_nodes(KerasModel& m) {
+  auto shift = [&](TensorRef& t) {
+    const Layer* l = m.find(t.layer);
+    if (l && l->nested && t.node > 0) --t.node;
+  };
+  for (auto& l : m.layers) {
+    for (auto& c : l.calls) {
+      for (auto& t : c.inputs) shift(t);
+    }
+  }
+  for (auto& t : m.outputs) shift(t);
+}
+
 Expected<KerasModel> parse_model(const json& j, int keras_version, int depth) {
   if (depth > kMaxNesting) return invalid_argument("models nested more than {} deep", kMaxNesting);
   if (!j.is_object() || !j.contains("config") || !j["config"].is_object()) {
@@ -200,6 +217,7 @@ Expected<KerasModel> parse_model(const json& j, int keras_version, int depth) {
   }
   TFC_ASSIGN_OR_RETURN(m.inputs, triples(cfg.value("input_layers", json()), m.name + " input_layers"));
   TFC_ASSIGN_OR_RETURN(m.outputs, triples(cfg.value("output_layers", json()), m.name + " output_layers"));
+  if (keras_version < 3) skip_first_nested_nodes(m);
   return m;
 }
 

@@ -8,8 +8,11 @@
 #include "importers/keras/keras_lower.h"
 
 #include <map>
+#include <string_view>
+#include <unordered_map>
 
 #include "importers/keras/keras_lower_context.h"
+#include "passes/graph_edit.h"
 
 namespace tfc::importers::keras {
 namespace {
@@ -140,6 +143,31 @@ class Walker {
   int keras_version_;
 };
 
+// Constants with equal dtype, shape and bytes become one tensor, as in the
+// converter's output (a nested model called twice reads one set of weights).
+void share_identical_constants(ir::Model& model) {
+  ir::Subgraph& g = model.subgraphs[0];
+  std::unordered_map<std::string_view, std::vector<ir::TensorId>> by_bytes;
+  std::vector<ir::TensorId> same_as(g.tensors.size());
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    same_as[i] = static_cast<ir::TensorId>(i);
+    const auto bytes = model.constant_data(g.tensors[i]);
+    if (bytes.empty()) continue;
+    auto& seen = by_bytes[std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())];
+    for (ir::TensorId j : seen) {
+      if (g.tensors[j].dtype == g.tensors[i].dtype && g.tensors[j].shape == g.tensors[i].shape) same_as[i] = j;
+    }
+    if (same_as[i] == static_cast<ir::TensorId>(i)) seen.push_back(same_as[i]);
+  }
+  for (auto& op : g.ops) {
+    for (ir::TensorId& id : op.inputs) {
+      if (id != ir::kNoTensor) id = same_as[static_cast<size_t>(id)];
+    }
+  }
+  passes::remove_unused_tensors(model);
+  passes::remove_unused_buffers(model);
+}
+
 }  // namespace
 
 Expected<Imported> lower_keras_model(const KerasModel& model, const ImportOptions& options) {
@@ -169,6 +197,7 @@ Expected<Imported> lower_keras_model(const KerasModel& model, const ImportOption
   b.set_outputs(outputs);
   b.set_signature("serving_default", input_names, output_names);
   TFC_ASSIGN_OR_RETURN(out.model, b.finish());
+  share_identical_constants(out.model);
   return out;
 }
 

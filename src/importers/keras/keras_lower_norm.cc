@@ -1,5 +1,5 @@
-// Keras normalization layers -> TFLite. BatchNormalization is emitted unfused
-// as MUL + ADD by per-channel constants (scale = gamma / sqrt(var + eps),
+// Keras normalization layers -> TFLite. BatchNormalization (any axis but the
+// batch) is emitted unfused as MUL + ADD by per-channel constants (scale = gamma / sqrt(var + eps),
 // shift = beta - mean * scale) with a BatchNormRecord of its variables; the
 // fold-batchnorm pass later folds it into the conv/dense before it, as the
 // converter does. LayerNormalization follows Keras' own formula
@@ -63,16 +63,17 @@ void producer_weights(LowerContext& c, ir::TensorId x, BatchNormRecord& r) {
 }  // namespace
 
 Expected<std::vector<ir::TensorId>> lower_batch_norm(LowerContext& c, const std::vector<ir::TensorId>& in) {
-  const ir::Shape& xs = c.b.shape(in[0]);
-  TFC_RETURN_IF_ERROR(require_last_axis(c, xs.size(), -1));
+  const ir::Shape xs = c.b.shape(in[0]);
   BatchNormRecord r;
   r.layer = c.layer.name;
-  r.axis = static_cast<int>(xs.size()) - 1;
+  TFC_ASSIGN_OR_RETURN(int axis, c.get_int("axis", -1));
+  TFC_ASSIGN_OR_RETURN(r.axis, normalize_axis(c, axis, xs.size()));
+  if (r.axis == 0) return c.refuse("axis 0 (the batch) is not supported");
   TFC_ASSIGN_OR_RETURN(r.epsilon, c.get_float("epsilon", 1e-3f));
   TFC_ASSIGN_OR_RETURN(r.momentum, c.get_float("momentum", 0.99f));
   TFC_ASSIGN_OR_RETURN(r.center, c.get_bool("center", true));
   TFC_ASSIGN_OR_RETURN(r.scale, c.get_bool("scale", true));
-  const int64_t ch = xs.back();
+  const int64_t ch = xs[static_cast<size_t>(r.axis)];
   TFC_RETURN_IF_ERROR(c.expect_weights(2 + (r.scale ? 1 : 0) + (r.center ? 1 : 0)));
   size_t at = 0;
   std::vector<float> ones(static_cast<size_t>(ch), 1.0f), zeros(static_cast<size_t>(ch), 0.0f);
@@ -97,12 +98,20 @@ Expected<std::vector<ir::TensorId>> lower_batch_norm(LowerContext& c, const std:
     shift[i] = be[i] - m[i] * scale[i];
   }
   r.input = c.b.tensor(in[0]).name;
-  producer_weights(c, before_squeeze(c, in[0]).value_or(in[0]), r);
-  const ir::Shape cs = {static_cast<int32_t>(ch)};
-  TFC_ASSIGN_OR_RETURN(ir::TensorId y, channelwise(c, in[0], [&](ir::TensorId x) -> Expected<ir::TensorId> {
+  // Constants broadcast along the axis: (C) for the last axis, (C, 1, ..) before it.
+  ir::Shape cs = {static_cast<int32_t>(ch)};
+  cs.resize(xs.size() - static_cast<size_t>(r.axis), 1);
+  auto mul_add = [&](ir::TensorId x) -> Expected<ir::TensorId> {
     TFC_ASSIGN_OR_RETURN(ir::TensorId s, mul_const(c, x, scale, cs, "batchnorm/mul"));
     return add_const(c, s, shift, cs, "batchnorm/add_1");
-  }));
+  };
+  ir::TensorId y;
+  if (r.axis == static_cast<int>(xs.size()) - 1) {
+    producer_weights(c, before_squeeze(c, in[0]).value_or(in[0]), r);
+    TFC_ASSIGN_OR_RETURN(y, channelwise(c, in[0], mul_add));
+  } else {
+    TFC_ASSIGN_OR_RETURN(y, mul_add(in[0]));
+  }
   r.output = c.b.tensor(y).name;
   c.training.batch_norms.push_back(std::move(r));
   return std::vector<ir::TensorId>{y};
