@@ -1,0 +1,204 @@
+// lower_keras_model: walks a KerasModel's layer calls in dependency order and
+// lowers each through the table (keras_lower_table.cc); nested models are
+// inlined with their own name scope; the inputs get the static batch of
+// ImportOptions (shape signature -1, as the converter writes it). The graph is
+// then brought to the converter's form (batch norms folded, activations fused)
+// and the BatchNormRecords say what was folded where.
+// Not here: config parsing (keras_config.cc), the lowerings (keras_lower_*.cc).
+#include "importers/keras/keras_lower.h"
+
+#include <map>
+#include <string_view>
+#include <unordered_map>
+
+#include "importers/keras/keras_lower_context.h"
+#include "passes/graph_edit.h"
+
+namespace tfc::importers::keras {
+namespace {
+
+using json = nlohmann::json;
+
+Expected<DType> input_dtype(const Layer& l) {
+  const json& d = l.config.value("dtype", json());
+  std::string name = "float32";
+  if (d.is_string()) name = d.get<std::string>();
+  if (d.is_object() && d.contains("config") && d["config"].is_object()) name = d["config"].value("name", name);
+  if (name == "float32") return DType::kFloat32;
+  if (name == "int32") return DType::kInt32;
+  if (name == "int64") return DType::kInt64;
+  return unsupported("input '{}' has dtype {} (float32, int32 and int64 are supported)", l.name, name);
+}
+
+// The InputLayer's shape with the batch dim set to `batch`; the signature keeps -1 for it.
+Expected<std::pair<ir::Shape, ir::Shape>> input_shape(const Layer& l, int batch) {
+  const json* s = nullptr;
+  for (const char* key : {"batch_shape", "batch_input_shape"}) {
+    if (l.config.contains(key) && l.config[key].is_array()) s = &l.config[key];
+  }
+  if (!s || s->empty()) return invalid_argument("input '{}' has no batch_shape", l.name);
+  ir::Shape shape, signature;
+  for (size_t i = 0; i < s->size(); ++i) {
+    const json& d = (*s)[i];
+    if (i == 0 && d.is_null()) {
+      shape.push_back(batch);
+      signature.push_back(-1);
+      continue;
+    }
+    if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > INT32_MAX) {
+      return unsupported("input '{}' has shape {}: only the batch dim may be unknown", l.name, s->dump());
+    }
+    shape.push_back(d.get<int32_t>());
+    signature.push_back(d.get<int32_t>());
+  }
+  return std::make_pair(shape, signature);
+}
+
+class Walker {
+ public:
+  Walker(GraphBuilder& b, TrainingState& t, int keras_version) : b_(b), training_(t), keras_version_(keras_version) {}
+
+  // The outputs of `m` with its inputs bound to `inputs`, its tensors named under `scope`.
+  Expected<std::vector<ir::TensorId>> run(const KerasModel& m, const std::string& scope,
+                                          const std::vector<ir::TensorId>& inputs) {
+    if (inputs.size() != m.inputs.size()) {
+      return invalid_argument("model '{}' takes {} inputs, called with {}", m.name, m.inputs.size(), inputs.size());
+    }
+    Values values;
+    for (size_t i = 0; i < inputs.size(); ++i) values[{m.inputs[i].layer, 0}] = {inputs[i]};
+    TFC_RETURN_IF_ERROR(lower_all(m, scope, values));
+    std::vector<ir::TensorId> out;
+    for (const auto& ref : m.outputs) {
+      TFC_ASSIGN_OR_RETURN(ir::TensorId t, lookup(m, values, ref));
+      out.push_back(t);
+    }
+    return out;
+  }
+
+ private:
+  using Values = std::map<std::pair<std::string, int>, std::vector<ir::TensorId>>;
+
+  Expected<ir::TensorId> lookup(const KerasModel& m, const Values& values, const TensorRef& ref) const {
+    auto it = values.find({ref.layer, ref.node});
+    if (it == values.end()) {
+      return invalid_argument("model '{}': tensor [{}, {}, {}] is never computed", m.name, ref.layer, ref.node, ref.tensor);
+    }
+    if (ref.tensor < 0 || static_cast<size_t>(ref.tensor) >= it->second.size()) {
+      return invalid_argument("model '{}': layer '{}' has no output {}", m.name, ref.layer, ref.tensor);
+    }
+    return it->second[static_cast<size_t>(ref.tensor)];
+  }
+
+  bool ready(const LayerCall& call, const Values& values) const {
+    for (const auto& t : call.inputs) {
+      if (!values.count({t.layer, t.node})) return false;
+    }
+    return true;
+  }
+
+  // Lowers every call of every layer, each once its inputs exist (the config's order is usually already one).
+  Status lower_all(const KerasModel& m, const std::string& scope, Values& values) {
+    for (bool progress = true; progress;) {
+      progress = false;
+      for (const Layer& l : m.layers) {
+        for (size_t n = 0; n < l.calls.size(); ++n) {
+          const std::pair<std::string, int> key{l.name, static_cast<int>(n)};
+          if (values.count(key) || !ready(l.calls[n], values)) continue;
+          auto out = lower_call(m, scope, l, static_cast<int>(n), values);
+          if (!out.has_value()) return out.status();
+          values[key] = std::move(*out);
+          progress = true;
+        }
+      }
+    }
+    for (const Layer& l : m.layers) {
+      for (size_t n = 0; n < l.calls.size(); ++n) {
+        if (!values.count({l.name, static_cast<int>(n)})) {
+          return invalid_argument("model '{}': layer '{}' call {} depends on a tensor that is never computed (a cycle?)",
+                                  m.name, l.name, n);
+        }
+      }
+    }
+    return Status::ok();
+  }
+
+  Expected<std::vector<ir::TensorId>> lower_call(const KerasModel& m, const std::string& scope, const Layer& l, int node,
+                                                 const Values& values) {
+    std::vector<ir::TensorId> inputs;
+    for (const auto& ref : l.calls[static_cast<size_t>(node)].inputs) {
+      TFC_ASSIGN_OR_RETURN(ir::TensorId t, lookup(m, values, ref));
+      inputs.push_back(t);
+    }
+    const std::string layer_scope = scope + "/" + l.name + (node > 0 ? fmt::format("_{}", node) : "");
+    if (l.nested) return run(*l.nested, layer_scope, inputs);
+    if (inputs.empty()) return invalid_argument("layer '{}' ({}) is called without inputs", l.name, l.class_name);
+    LowerFn fn = find_lowering(l.class_name);
+    if (!fn) return unsupported("layer '{}': class {} has no lowering", l.name, l.class_name);
+    LowerContext ctx{b_, training_, l, layer_scope, keras_version_};
+    return fn(ctx, inputs);
+  }
+
+  GraphBuilder& b_;
+  TrainingState& training_;
+  int keras_version_;
+};
+
+// Constants with equal dtype, shape and bytes become one tensor, as in the
+// converter's output (a nested model called twice reads one set of weights).
+void share_identical_constants(ir::Model& model) {
+  ir::Subgraph& g = model.subgraphs[0];
+  std::unordered_map<std::string_view, std::vector<ir::TensorId>> by_bytes;
+  std::vector<ir::TensorId> same_as(g.tensors.size());
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    same_as[i] = static_cast<ir::TensorId>(i);
+    const auto bytes = model.constant_data(g.tensors[i]);
+    if (bytes.empty()) continue;
+    auto& seen = by_bytes[std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())];
+    for (ir::TensorId j : seen) {
+      if (g.tensors[j].dtype == g.tensors[i].dtype && g.tensors[j].shape == g.tensors[i].shape) same_as[i] = j;
+    }
+    if (same_as[i] == static_cast<ir::TensorId>(i)) seen.push_back(same_as[i]);
+  }
+  for (auto& op : g.ops) {
+    for (ir::TensorId& id : op.inputs) {
+      if (id != ir::kNoTensor) id = same_as[static_cast<size_t>(id)];
+    }
+  }
+  passes::remove_unused_tensors(model);
+  passes::remove_unused_buffers(model);
+}
+
+}  // namespace
+
+Expected<Imported> lower_keras_model(const KerasModel& model, const ImportOptions& options) {
+  if (options.batch < 1) return invalid_argument("batch must be at least 1 (got {})", options.batch);
+  GraphBuilder b;
+  Imported out;
+  std::vector<ir::TensorId> inputs;
+  std::vector<std::string> input_names, output_names;
+  for (const auto& ref : model.inputs) {
+    const Layer* l = model.find(ref.layer);
+    if (!l || l->class_name != "InputLayer") {
+      return invalid_argument("model '{}': input '{}' is not an InputLayer", model.name, ref.layer);
+    }
+    TFC_ASSIGN_OR_RETURN(DType dtype, input_dtype(*l));
+    TFC_ASSIGN_OR_RETURN(auto shape, input_shape(*l, options.batch));
+    inputs.push_back(b.input("serving_default_" + l->name + ":0", dtype, shape.first, shape.second));
+    input_names.push_back(l->name);
+  }
+  Walker walker(b, out.training, model.keras_version);
+  TFC_ASSIGN_OR_RETURN(std::vector<ir::TensorId> outputs, walker.run(model, model.name, inputs));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (b.is_constant(outputs[i]) || b.producer(outputs[i]) < 0) {
+      return unsupported("model '{}': output {} is a constant or an input; nothing to compute", model.name, i);
+    }
+    output_names.push_back(fmt::format("output_{}", i));
+  }
+  b.set_outputs(outputs);
+  b.set_signature("serving_default", input_names, output_names);
+  TFC_ASSIGN_OR_RETURN(out.model, b.finish());
+  share_identical_constants(out.model);
+  return out;
+}
+
+}  // namespace tfc::importers::keras
