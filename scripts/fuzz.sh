@@ -3,9 +3,9 @@
 # UBSan in build-fuzz/, replays each harness's regression inputs
 # (tests/fuzz/regressions/<name>/: every crash found so far), then fuzzes each
 # from its seeds (tests/fuzz/corpus/<name>/; the reader also takes the fixture
-# models under 200 KB). Prints one line per harness with its executions; exits
-# non-zero on any crash, hang, leak or sanitizer report (the input is kept in
-# build-fuzz/artifacts/).
+# models under 200 KB, the Keras harnesses the files of tests/data/keras).
+# Prints one line per harness with its executions; exits non-zero on any
+# crash, hang, leak or sanitizer report (the input is kept in build-fuzz/artifacts/).
 #   scripts/fuzz.sh [SECONDS] [NAME...]      CI: SECONDS in all (default 60), shared among the harnesses
 #   scripts/fuzz.sh --long [RUNS] [NAME...]  RUNS executions per harness (default 1000000; docs/FUZZING.md)
 set -euo pipefail
@@ -70,6 +70,8 @@ for name in "${names[@]}"; do
   [[ -d tests/fuzz/corpus/$name ]] && cp tests/fuzz/corpus/"$name"/* "$corpus/"
   [[ ${#regressions[@]} -gt 0 ]] && cp "${regressions[@]}" "$corpus/"
   [[ $name == tflite_reader ]] && find fixtures/models -name '*.tflite' -size -200k -exec cp {} "$corpus/" \;
+  [[ $name == keras_archive ]] && cp tests/data/keras/*.keras "$corpus/"
+  [[ $name == keras_h5 ]] && cp tests/data/keras/*.h5 "$corpus/"
   limit=("-max_total_time=$share")
   [[ $mode == runs ]] && limit=("-runs=$amount")
   start=$SECONDS

@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 import flatbuffers
 import numpy as np
@@ -178,8 +179,61 @@ def options_union_crash():
         f.write(out)
 
 
+def keras_seeds():
+    """Small Keras files: a one-Dense model as a legacy .h5 (superblock 0 and
+    3, fixed- and variable-length strings) and as .keras zips (one weights
+    file, sharded). scripts/fuzz.sh adds the files of tests/data/keras."""
+    import h5py
+    config = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 3]}},
+        {"class_name": "Dense", "config": {"name": "dense", "units": 2}}]}}
+    kernel, bias = np.arange(6, dtype="<f4").reshape(3, 2), np.array([0.5, -1], "<f4")
+    for libver, strings in (("earliest", "fixed"), ("latest", "vlen")):
+        b = io.BytesIO()
+        with h5py.File(b, "w", libver=libver) as f:
+            text = (lambda v: np.bytes_(v)) if strings == "fixed" else (lambda v: v)
+            f.attrs["model_config"] = text(compact(config))
+            f.attrs["keras_version"] = text("2.21.0")
+            w = f.create_group("model_weights")
+            w.attrs["layer_names"] = [text("x"), text("dense")] if strings == "vlen" else np.array([b"x", b"dense"])
+            w.create_group("x").attrs["weight_names"] = np.array([], "f8")
+            g = w.create_group("dense")
+            g.attrs["weight_names0"] = np.array([b"dense/kernel:0"])
+            g.attrs["weight_names1"] = np.array([b"dense/bias:0"])
+            g["dense/kernel:0"], g["dense/bias:0"] = kernel, bias
+        put("keras_h5", f"dense_{libver}_{strings}.h5", b.getvalue())
+
+    def weights(layout):
+        b = io.BytesIO()
+        with h5py.File(b, "w") as f:
+            for path, arrays in layout.items():
+                g = f.create_group(path)
+                g.attrs["name"] = path.split("/")[-2] if path.count("/") > 1 else "s"
+                for i, a in arrays.items():
+                    g[str(i)] = a
+        return b.getvalue()
+
+    def zipped(entries):
+        b = io.BytesIO()
+        with zipfile.ZipFile(b, "w") as z:
+            for name, data in entries.items():
+                z.writestr(name, data)
+        return b.getvalue()
+
+    meta = compact({"keras_version": "3.15.1"})
+    put("keras_archive", "dense.keras", zipped({
+        "metadata.json": meta, "config.json": compact(config),
+        "model.weights.h5": weights({"layers/dense/vars": {0: kernel, 1: bias}})}))
+    put("keras_archive", "dense_sharded.keras", zipped({
+        "metadata.json": meta, "config.json": compact(config),
+        "model.weights.json": compact({"weight_map": {"/layers/dense/vars": ["m_00000.weights.h5", "m_00001.weights.h5"]}}),
+        "m_00000.weights.h5": weights({"layers/dense/vars": {0: kernel}}),
+        "m_00001.weights.h5": weights({"layers/dense/vars": {1: bias}})}))
+
+
 if __name__ == "__main__":
     data_seeds()
     json_seeds()
     options_union_crash()
+    keras_seeds()
     cli_seeds(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "tfcompress"))
