@@ -85,8 +85,12 @@ def converter_model(base, name, fmt):
     digest = hashlib.sha256((base / "manifest.json").read_bytes()).hexdigest()[:12]
     out = CONVERTER_CACHE / f"{'large' if base == LARGE_FIXTURES else 'small'}-{digest}"
     path = out / name / f"{fmt}.tflite"
-    if not path.exists():
+    failed = path.with_name(path.name + ".failed")
+    if not path.exists() and not failed.exists():
         run_script("--out", base, "--converter", out)
+    if failed.exists():
+        pytest.skip(f"the TFLite converter refuses {name} {fmt} (no size to compare with): "
+                    f"{failed.read_text().splitlines()[0][:300]}")
     return path
 
 
