@@ -117,14 +117,18 @@ def inspect(path):
 
 def ordered(names, keys, tensor_names=None):
     """For each wanted name (manifest order), the index among our model's inputs or outputs (`keys`:
-    signature keys, `tensor_names`: tensor names) with that name; positional where names don't match."""
+    signature keys, `tensor_names`: tensor names) with that name (Keras 3 keys the j-th output output_<j>);
+    positional where names don't match."""
     for candidates in (keys, tensor_names):
         if not candidates:
             continue
         found = []
-        for n in names:
-            hits = [i for i, c in enumerate(candidates) if c == n or c.split(":")[0].endswith("_" + n)
-                    or c.split(":")[0] == n]
+        for j, n in enumerate(names):
+            # a name, a converter-style tensor name (serving_default_<name>:0), or Keras 3's output_<j>
+            rules = (lambda c: c == n or c.split(":")[0] == n, lambda c: c == f"output_{j}",
+                     lambda c: c.split(":")[0].endswith("_" + n))
+            hits = next(([i for i, c in enumerate(candidates) if rule(c)] for rule in rules
+                         if any(rule(c) for c in candidates)), [])
             found.append(hits[0] if len(hits) == 1 else None)
         if None not in found and len(set(found)) == len(names):
             return found
