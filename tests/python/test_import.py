@@ -252,6 +252,22 @@ def test_size_and_ops_vs_converter(cli, tmp_path_factory, base, name, fmt):
     assert ours_ops <= their_ops, f"{ours_ops} ops, converter {their_ops}"
 
 
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_fixture_files_match_manifest(name):
+    """Every committed fixture has the files and arrays its manifest entry names (no tfcompress needed)."""
+    entry = SMALL[name]
+    inputs = np.load(KERAS_FIXTURES / name / "inputs.npz")
+    for spec in entry["inputs"]:
+        x = inputs[spec["name"]]
+        assert list(x.shape) == [entry["samples"]] + spec["shape"][1:] and str(x.dtype) == spec["dtype"], spec
+    for fmt, spec in entry["formats"].items():
+        assert (KERAS_FIXTURES / name / spec["path"]).exists(), f"{name} {fmt}: no {spec['path']}"
+        ref = np.load(KERAS_FIXTURES / name / spec["expected"])
+        assert sorted(ref.files) == sorted(spec["outputs"]), f"{name} {fmt}: {ref.files} vs {spec['outputs']}"
+        assert all(ref[k].shape[0] == entry["samples"] and np.isfinite(ref[k]).all() for k in ref.files)
+        assert len(spec["inputs"]) == len(entry["inputs"]), f"{name} {fmt}: inputs {spec['inputs']}"
+
+
 # ---------------------------------------------------------------- hostile and refused inputs
 
 def assert_refused(src, tmp_path, *names):
