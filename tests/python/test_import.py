@@ -3,8 +3,8 @@ the TFLite converter (issue 13).
 
 For every fixture of fixtures/keras (committed, small) and .data/keras-fixtures (the keras.applications
 models, built on first use by fixtures/keras/make_keras_fixtures.py --large) and every format it has
-(.keras, tf-keras .h5, the `model.export` and `tf.saved_model.save` SavedModels, and for dense_mlp the
-`sharded/` directory of Keras 3 sharded weights with its config.json):
+(.keras, tf-keras .h5, the `model.export` and `tf.saved_model.save` SavedModels, and for dense_mlp a
+.keras archive holding Keras 3 sharded weights, model.weights.json and its shards):
   - our runtime on the imported model (`import --batch N`, then `run`) against the format's reference
     outputs (Keras predict, or the SavedModel signature called in TensorFlow): max |diff| <= 1e-5 x
     max(1, max |reference|), per output;
