@@ -284,6 +284,24 @@ def assert_refused(src, tmp_path, *names):
 SMALL_MODEL = KERAS_FIXTURES / "dense_mlp"
 
 
+@pytest.fixture(scope="module")
+def intact(cli, tmp_path_factory):
+    """Checks that the untouched file of a format imports, so that a refusal of its damaged copy is the
+    damage's doing (not a missing importer)."""
+    done = {}
+
+    def check(fmt):
+        if fmt not in done:
+            out = tmp_path_factory.mktemp(f"intact-{fmt}") / "out.tflite"
+            proc = run_cli("import", SMALL_MODEL / SMALL[SMALL_MODEL.name]["formats"][fmt]["path"], "-o", out,
+                           check=False)
+            done[fmt] = proc.returncode == 0 and out.exists()
+            assert done[fmt], f"the intact {fmt} fixture does not import (exit {proc.returncode}): {proc.stderr}"
+        assert done[fmt], f"the intact {fmt} fixture does not import"
+
+    return check
+
+
 def rezip(src, dst, replace):
     """Copies a .keras zip, replacing entries or adding new ones."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
@@ -300,18 +318,21 @@ def truncated(src, dst):
     return dst
 
 
-def test_zip_slip_keras_refused(cli, tmp_path):
+def test_zip_slip_keras_refused(cli, intact, tmp_path):
+    intact("keras")
     bad = tmp_path / "slip.keras"
     rezip(SMALL_MODEL / "model.keras", bad, replace={"../../../evil.txt": b"owned"})
     assert_refused(bad, tmp_path)
     assert not (tmp_path.parent.parent / "evil.txt").exists()
 
 
-def test_truncated_keras_refused(cli, tmp_path):
+def test_truncated_keras_refused(cli, intact, tmp_path):
+    intact("keras")
     assert_refused(truncated(SMALL_MODEL / "model.keras", tmp_path / "cut.keras"), tmp_path)
 
 
-def test_truncated_h5_refused(cli, tmp_path):
+def test_truncated_h5_refused(cli, intact, tmp_path):
+    intact("h5")
     assert_refused(truncated(SMALL_MODEL / "model.h5", tmp_path / "cut.h5"), tmp_path)
 
 
@@ -326,7 +347,8 @@ def reshape_dataset(h5_path, target, shape):
 
 
 @pytest.mark.parametrize("shape", [(63, 176), (1 << 40, 1 << 30)], ids=["disagrees", "overflows"])
-def test_h5_dataset_shape_refused(cli, tmp_path, shape):
+def test_h5_dataset_shape_refused(cli, intact, tmp_path, shape):
+    intact("h5")
     bad = tmp_path / "bad.h5"
     shutil.copy(SMALL_MODEL / "model.h5", bad)
     reshape_dataset(bad, "model_weights/fc1/fc1/kernel:0", shape)
@@ -334,7 +356,8 @@ def test_h5_dataset_shape_refused(cli, tmp_path, shape):
 
 
 @pytest.mark.parametrize("shape", [(65, 176), (1 << 40, 1 << 30)], ids=["disagrees", "overflows"])
-def test_keras_weights_shape_refused(cli, tmp_path, shape):
+def test_keras_weights_shape_refused(cli, intact, tmp_path, shape):
+    intact("keras")
     weights = tmp_path / "model.weights.h5"
     with zipfile.ZipFile(SMALL_MODEL / "model.keras") as z:
         weights.write_bytes(z.read("model.weights.h5"))
@@ -365,7 +388,8 @@ def copied_savedmodel(tmp_path):
     return dst
 
 
-def test_savedmodel_bad_length_refused(cli, tmp_path):
+def test_savedmodel_bad_length_refused(cli, intact, tmp_path):
+    intact("saved")
     sm = copied_savedmodel(tmp_path)
     pb = (sm / "saved_model.pb").read_bytes()
     # SavedModel: field 1 (schema version, varint), then field 2 (a MetaGraphDef): claim 1 GB more
@@ -381,13 +405,15 @@ def test_savedmodel_bad_length_refused(cli, tmp_path):
     assert_refused(sm, tmp_path)
 
 
-def test_savedmodel_truncated_pb_refused(cli, tmp_path):
+def test_savedmodel_truncated_pb_refused(cli, intact, tmp_path):
+    intact("saved")
     sm = copied_savedmodel(tmp_path)
     truncated(SMALL_MODEL / "saved" / "saved_model.pb", sm / "saved_model.pb")
     assert_refused(sm, tmp_path)
 
 
-def test_savedmodel_deep_nesting_refused(cli, tmp_path):
+def test_savedmodel_deep_nesting_refused(cli, intact, tmp_path):
+    intact("saved")
     sm = copied_savedmodel(tmp_path)
     # AttrValue.func (10) -> NameAttrList.attr (2, map entry: key 1, value 2) -> AttrValue ..., 5000 deep
     nest = b""
@@ -399,7 +425,8 @@ def test_savedmodel_deep_nesting_refused(cli, tmp_path):
     assert_refused(sm, tmp_path)
 
 
-def test_savedmodel_index_past_data_refused(cli, tmp_path):
+def test_savedmodel_index_past_data_refused(cli, intact, tmp_path):
+    intact("saved")
     sm = copied_savedmodel(tmp_path)
     data = next((sm / "variables").glob("variables.data-*"))
     truncated(SMALL_MODEL / "saved" / "variables" / data.name, data)
