@@ -337,13 +337,16 @@ def test_truncated_h5_refused(cli, intact, tmp_path):
 
 
 def reshape_dataset(h5_path, target, shape):
-    """Replaces a weight dataset with one of another shape (chunked and never written: a huge shape
-    stays a small file)."""
+    """Replaces a weight dataset with one of another shape: written in full where it is small (only the
+    shape is wrong), chunked and never written where it is huge (the file stays small)."""
     import h5py
 
     with h5py.File(h5_path, "r+") as f:
         del f[target]
-        f.create_dataset(target, shape=shape, dtype="f4", chunks=tuple(1 for _ in shape))
+        if np.prod(shape, dtype=np.float64) < 1e6:
+            f.create_dataset(target, data=np.full(shape, 0.5, np.float32))
+        else:
+            f.create_dataset(target, shape=shape, dtype="f4", chunks=tuple(1 for _ in shape))
 
 
 @pytest.mark.parametrize("shape", [(63, 176), (1 << 40, 1 << 30)], ids=["disagrees", "overflows"])
