@@ -33,6 +33,7 @@ json manifest() {
 struct Case {
   std::string model, format;
 };
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model << "/" << c.format; }
 
 std::vector<Case> cases() {
   std::vector<Case> out;
@@ -83,9 +84,9 @@ TEST_P(ImportFixture, OutputsMatchKeras) {
   const json spec = manifest()["models"][c.model];
   const json& f = spec["formats"][c.format];
   const auto dir = keras_fixtures() / c.model;
-  auto inputs = io::read_npz((dir / "inputs.npz").string());
+  auto inputs = read_npz((dir / "inputs.npz").string());
   ASSERT_TRUE(inputs) << inputs.status().message();
-  auto expected = io::read_npz((dir / f["expected"].get<std::string>()).string());
+  auto expected = read_npz((dir / f["expected"].get<std::string>()).string());
   ASSERT_TRUE(expected) << expected.status().message();
 
   importers::ImportOptions options;
