@@ -2,7 +2,8 @@
 // float32 constant after a CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED or
 // TRANSPOSE_CONV with constant float32 weights folds into the weights' output
 // channels and the bias, as the TFLite converter folds BatchNormalization and
-// BiasAdd; an activation fused into the folded op moves to the weighted op. What the converter leaves alone stays: a MUL before the conv, a
+// BiasAdd; an activation fused into the folded op moves to the weighted op.
+// What the converter leaves alone stays: a MUL before the conv, a
 // constant that is not per channel, a conv output read twice.
 #include <optional>
 
@@ -126,7 +127,8 @@ Status fold_one(ir::Model& model, int subgraph, int index, const WeightedOp& w, 
       scale(weights[static_cast<size_t>(i)], w.channels_last ? i % channels : i / inner);
     }
     for (int32_t ch = 0; ch < channels; ++ch) scale(bias[static_cast<size_t>(ch)], ch);
-    TFC_ASSIGN_OR_RETURN(const ir::TensorId id, add_float_constant(model, subgraph, wt, out_name + "/weights", weights));
+    TFC_ASSIGN_OR_RETURN(const ir::TensorId id,
+                         add_float_constant(model, subgraph, wt, out_name + "/weights", weights));
     g.ops[static_cast<size_t>(index)].inputs[w.weights] = id;
   } else {
     const float sign = c.builtin == BuiltinOperator::BuiltinOperator_SUB ? -1.0f : 1.0f;

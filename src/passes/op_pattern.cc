@@ -68,7 +68,8 @@ tflite::ActivationFunctionType* fused_activation(ir::Op& op) {
   auto* v = op.options.value;
   if (v == nullptr) return nullptr;
   switch (op.options.type) {
-    case tflite::BuiltinOptions_Conv2DOptions: return &static_cast<tflite::Conv2DOptionsT*>(v)->fused_activation_function;
+    case tflite::BuiltinOptions_Conv2DOptions:
+      return &static_cast<tflite::Conv2DOptionsT*>(v)->fused_activation_function;
     case tflite::BuiltinOptions_DepthwiseConv2DOptions:
       return &static_cast<tflite::DepthwiseConv2DOptionsT*>(v)->fused_activation_function;
     case tflite::BuiltinOptions_FullyConnectedOptions:
@@ -81,8 +82,10 @@ tflite::ActivationFunctionType* fused_activation(ir::Op& op) {
     case tflite::BuiltinOptions_DivOptions: return &static_cast<tflite::DivOptionsT*>(v)->fused_activation_function;
     case tflite::BuiltinOptions_ConcatenationOptions:
       return &static_cast<tflite::ConcatenationOptionsT*>(v)->fused_activation_function;
-    case tflite::BuiltinOptions_Pool2DOptions: return &static_cast<tflite::Pool2DOptionsT*>(v)->fused_activation_function;
-    case tflite::BuiltinOptions_L2NormOptions: return &static_cast<tflite::L2NormOptionsT*>(v)->fused_activation_function;
+    case tflite::BuiltinOptions_Pool2DOptions:
+      return &static_cast<tflite::Pool2DOptionsT*>(v)->fused_activation_function;
+    case tflite::BuiltinOptions_L2NormOptions:
+      return &static_cast<tflite::L2NormOptionsT*>(v)->fused_activation_function;
     default: return nullptr;
   }
 }
@@ -92,14 +95,15 @@ tflite::ActivationFunctionType fused_activation_of(const ir::Op& op) {
   return a ? *a : tflite::ActivationFunctionType_NONE;
 }
 
-int inner_producer(const ir::Model& model, int subgraph, ir::TensorId id, int32_t builtin, int reader) {
+int inner_producer(const ir::Model& model, int subgraph, ir::TensorId id, int32_t builtin, int reader,
+                   tflite::ActivationFunctionType activation) {
   if (id == ir::kNoTensor) return -1;
   const ir::Subgraph& g = model.subgraphs[static_cast<size_t>(subgraph)];
   const int p = producer(g, id);
   if (p < 0) return -1;
   const ir::Op& op = g.ops[static_cast<size_t>(p)];
   if (op.code.builtin != builtin || op.outputs.size() != 1) return -1;
-  if (fused_activation_of(op) != tflite::ActivationFunctionType_NONE) return -1;
+  if (fused_activation_of(op) != activation) return -1;
   return sole_reader(model, subgraph, id) == reader ? p : -1;
 }
 
@@ -124,6 +128,19 @@ ir::TensorId input_beside_scalar(const ir::Model& model, const ir::Subgraph& g, 
 void replace_pattern(ir::Subgraph& g, int root, const std::vector<int>& inner, ir::Op op) {
   g.ops[static_cast<size_t>(root)] = std::move(op);
   remove_ops(g, inner);
+}
+
+int rewrite_all(ir::Model& model, const std::function<bool(ir::Model&, int, int)>& rewrite) {
+  int rewrites = 0;
+  for (size_t s = 0; s < model.subgraphs.size(); ++s) {
+    for (size_t i = 0; i < model.subgraphs[s].ops.size(); ++i) {
+      if (rewrite(model, static_cast<int>(s), static_cast<int>(i))) {
+        ++rewrites;
+        i = static_cast<size_t>(-1);  // the walk starts again at op 0
+      }
+    }
+  }
+  return rewrites;
 }
 
 std::string unique_tensor_name(const ir::Subgraph& graph, std::string_view base) {

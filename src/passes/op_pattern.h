@@ -6,6 +6,7 @@
 // generic editing (graph_edit.h).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -41,10 +42,12 @@ tflite::ActivationFunctionType* fused_activation(ir::Op& op);
 // The activation an op applies: its fused one, NONE when it has no field.
 tflite::ActivationFunctionType fused_activation_of(const ir::Op& op);
 
-// The op writing `id` when it is op `builtin` with no fused activation and
-// `id` (its only output) is read only by op `reader` and is no graph output:
-// an inner op of a pattern, which the rewrite may remove. Otherwise -1.
-int inner_producer(const ir::Model& model, int subgraph, ir::TensorId id, int32_t builtin, int reader);
+// The op writing `id` when it is op `builtin` with fused activation
+// `activation` and `id` (its only output) is read only by op `reader` and is
+// no graph output: an inner op of a pattern, which the rewrite may remove.
+// Otherwise -1.
+int inner_producer(const ir::Model& model, int subgraph, ir::TensorId id, int32_t builtin, int reader,
+                   tflite::ActivationFunctionType activation = tflite::ActivationFunctionType_NONE);
 
 // Whether tensor `id` is a float32 constant of one element equal to `value`
 // within `tolerance` (absolute) that broadcasts without raising the rank of a
@@ -61,6 +64,11 @@ ir::TensorId input_beside_scalar(const ir::Model& model, const ir::Subgraph& g, 
 // Replaces op `root` by `op` (which writes root's outputs) and removes the ops
 // `inner` (all before root); the pattern's inner tensors then have no reader.
 void replace_pattern(ir::Subgraph& g, int root, const std::vector<int>& inner, ir::Op op);
+
+// Runs `rewrite(model, subgraph, index)` on every op of every subgraph; a
+// rewrite that changed the graph returns true, and the walk of that subgraph
+// starts again. Returns how many rewrites were made.
+int rewrite_all(ir::Model& model, const std::function<bool(ir::Model&, int, int)>& rewrite);
 
 // `base` when no tensor of `graph` is called so, else `base` with the first
 // free suffix "_1", "_2", ...

@@ -51,6 +51,25 @@ Expected<int> fold_batch_norms(ir::Model& model);
 // activation ops were fused.
 Expected<int> fuse_activations(ir::Model& model);
 
+// fuse-hard-swish (fuse_hard_swish.cc): float32 x * relu6(x + 3) / 6, as MUL /
+// DIV / ADD / RELU6 ops (or an ADD with fused RELU6), becomes one HARD_SWISH in
+// the operand orders the TFLite converter recognises (listed in the file); the
+// last op's output survives. Returns how many were fused.
+Expected<int> fuse_hard_swish(ir::Model& model);
+
+// fuse-gelu (fuse_gelu.cc): float32 GELU in tanh form, (x * 0.5) * (1 +
+// tanh(sqrt(2/pi) * (x + 0.044715 * pow(x, 3)))), becomes one GELU with
+// approximate = true, in the operand orders the TFLite converter recognises;
+// the last op's output survives. Returns how many were fused.
+Expected<int> fuse_gelu(ir::Model& model);
+
+// fold-pad (fold_pad.cc): a CONV_2D or DEPTHWISE_CONV_2D with VALID padding
+// reading a float32 PAD (zeros, height and width only, static sizes) that pads
+// exactly as SAME would reads the PAD's input with SAME padding instead, as
+// the TFLite converter folds it; the PAD goes when nothing else reads it.
+// Returns how many convs took their PAD in.
+Expected<int> fold_pads(ir::Model& model);
+
 // quantize, mode fp16 (quantize_fp16.cc): every dense float32 constant that some
 // op reads becomes a float16 constant named "<name>_fp16" (new buffer), read by
 // a new DEQUANTIZE op that produces the original tensor (same id and name),

@@ -166,6 +166,12 @@ const std::vector<PassInfo>& all_passes() {
       {"fuse-activation",
        "Fuse a RELU / RELU6 / RELU_N1_TO_1 into the op before it, where the TFLite converter does",
        run_counting<fuse_activations>, {}},
+      {"fuse-hard-swish", "Replace x * relu6(x + 3) / 6 by HARD_SWISH, where the TFLite converter does",
+       run_counting<fuse_hard_swish>, {}},
+      {"fuse-gelu", "Replace GELU's tanh approximation by GELU (approximate), where the TFLite converter does",
+       run_counting<fuse_gelu>, {}},
+      {"fold-pad", "Fold a PAD that pads as SAME would into the VALID conv or depthwise conv after it",
+       run_counting<fold_pads>, {}},
       {"quantize",
        "Post-training quantization: mode fp16 (float16 weights), dynamic (int8 weights, float activations), "
        "int8 or int16x8 (integer activations calibrated on a representative dataset)",
