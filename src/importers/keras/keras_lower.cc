@@ -134,7 +134,7 @@ class Walker {
     if (inputs.empty()) return invalid_argument("layer '{}' ({}) is called without inputs", l.name, l.class_name);
     LowerFn fn = find_lowering(l.class_name);
     if (!fn) return unsupported("layer '{}': class {} has no lowering", l.name, l.class_name);
-    LowerContext ctx{b_, training_, l, layer_scope, keras_version_};
+    LowerContext ctx{b_, training_, l, l.calls[static_cast<size_t>(node)], layer_scope, keras_version_};
     return fn(ctx, inputs);
   }
 
