@@ -67,7 +67,8 @@ Expected<std::vector<LayerCall>> keras3_calls(const json& nodes, const std::stri
   for (const auto& node : nodes) {
     if (!node.is_object()) return invalid_argument("layer '{}': inbound node is not an object", layer);
     LayerCall call;
-    collect_keras3_tensors(node.value("args", json::array()), call.inputs, 0);
+    call.args = node.value("args", json::array());
+    collect_keras3_tensors(call.args, call.inputs, 0);
     if (node.contains("kwargs") && node["kwargs"].is_object()) call.kwargs = node["kwargs"];
     calls.push_back(std::move(call));
   }

@@ -2,17 +2,20 @@
 // lowers each through the table (keras_lower_table.cc); nested models are
 // inlined with their own name scope; the inputs get the static batch of
 // ImportOptions (shape signature -1, as the converter writes it). The graph is
-// then brought to the converter's form (batch norms folded, activations fused)
-// and the BatchNormRecords say what was folded where.
+// then brought to the converter's form by the fold-batchnorm and
+// fuse-activation passes, equal constants are shared, and the BatchNormRecords
+// say what was folded where (by tensor names that survived the passes).
 // Not here: config parsing (keras_config.cc), the lowerings (keras_lower_*.cc).
 #include "importers/keras/keras_lower.h"
 
+#include <algorithm>
 #include <map>
 #include <string_view>
 #include <unordered_map>
 
 #include "importers/keras/keras_lower_context.h"
 #include "passes/graph_edit.h"
+#include "passes/passes.h"
 
 namespace tfc::importers::keras {
 namespace {
@@ -134,7 +137,7 @@ class Walker {
     if (inputs.empty()) return invalid_argument("layer '{}' ({}) is called without inputs", l.name, l.class_name);
     LowerFn fn = find_lowering(l.class_name);
     if (!fn) return unsupported("layer '{}': class {} has no lowering", l.name, l.class_name);
-    LowerContext ctx{b_, training_, l, layer_scope, keras_version_};
+    LowerContext ctx{b_, training_, l, l.calls[static_cast<size_t>(node)], layer_scope, keras_version_};
     return fn(ctx, inputs);
   }
 
@@ -168,6 +171,79 @@ void share_identical_constants(ir::Model& model) {
   passes::remove_unused_buffers(model);
 }
 
+ir::TensorId find_tensor(const ir::Subgraph& g, const std::string& name) {
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    if (g.tensors[i].name == name) return static_cast<ir::TensorId>(i);
+  }
+  return ir::kNoTensor;
+}
+
+// The output of the activation op that alone reads each batch norm's result,
+// or "": where the result lives once fuse-activation has fused it.
+std::vector<std::string> activation_after(const ir::Model& model, const TrainingState& t) {
+  const ir::Subgraph& g = model.subgraphs[0];
+  std::vector<std::string> out;
+  for (const auto& r : t.batch_norms) {
+    out.emplace_back();
+    const ir::TensorId id = find_tensor(g, r.output);
+    const auto readers = id == ir::kNoTensor ? std::vector<int>{} : passes::consumers(g, id);
+    if (readers.size() != 1) continue;
+    const ir::Op& op = g.ops[static_cast<size_t>(readers[0])];
+    const int32_t b = op.code.builtin;
+    if (b == tflite::BuiltinOperator_RELU || b == tflite::BuiltinOperator_RELU6 ||
+        b == tflite::BuiltinOperator_RELU_N1_TO_1) {
+      out.back() = g.tensors[op.outputs[0]].name;
+    }
+  }
+  return out;
+}
+
+// After the passes: each record says whether its MUL + ADD folded into a conv /
+// dense (and into which tensors) or stayed; trainable names follow the folds.
+void update_records(const ir::Model& model, TrainingState& t, const std::vector<std::string>& after) {
+  const ir::Subgraph& g = model.subgraphs[0];
+  for (size_t i = 0; i < t.batch_norms.size(); ++i) {
+    BatchNormRecord& r = t.batch_norms[i];
+    ir::TensorId id = find_tensor(g, r.output);
+    if (id == ir::kNoTensor && !after[i].empty()) id = find_tensor(g, after[i]);
+    if (id == ir::kNoTensor) continue;
+    r.output = g.tensors[id].name;
+    const int p = passes::producer(g, id);
+    const int32_t b = p < 0 ? 0 : g.ops[static_cast<size_t>(p)].code.builtin;
+    const bool folded = b == tflite::BuiltinOperator_CONV_2D || b == tflite::BuiltinOperator_DEPTHWISE_CONV_2D ||
+                        b == tflite::BuiltinOperator_FULLY_CONNECTED || b == tflite::BuiltinOperator_TRANSPOSE_CONV;
+    if (!folded) {
+      r.kernel = Array{};
+      r.bias = Array{};
+      continue;
+    }
+    const ir::Op& op = g.ops[static_cast<size_t>(p)];
+    const size_t bias_at = b == tflite::BuiltinOperator_TRANSPOSE_CONV ? 3 : 2;
+    r.input.clear();
+    r.folded_into = r.output;
+    r.folded_weights = g.tensors[op.inputs.at(1)].name;
+    r.folded_bias = op.inputs.size() > bias_at && op.inputs[bias_at] != ir::kNoTensor ? g.tensors[op.inputs[bias_at]].name : "";
+    t.trainable.push_back(r.folded_weights);
+    if (!r.folded_bias.empty()) t.trainable.push_back(r.folded_bias);
+  }
+  std::vector<std::string> kept;
+  for (const auto& name : t.trainable) {
+    if (find_tensor(g, name) != ir::kNoTensor && std::find(kept.begin(), kept.end(), name) == kept.end()) kept.push_back(name);
+  }
+  t.trainable = std::move(kept);
+}
+
+// The converter's form: batch norms (and other constant MUL / ADD after a conv
+// or dense) folded, activations fused, equal constants shared.
+Status converter_form(Imported& out) {
+  const auto after = activation_after(out.model, out.training);
+  TFC_RETURN_IF_ERROR(passes::fold_batch_norms(out.model).status());
+  TFC_RETURN_IF_ERROR(passes::fuse_activations(out.model).status());
+  share_identical_constants(out.model);
+  update_records(out.model, out.training, after);
+  return Status::ok();
+}
+
 }  // namespace
 
 Expected<Imported> lower_keras_model(const KerasModel& model, const ImportOptions& options) {
@@ -197,7 +273,7 @@ Expected<Imported> lower_keras_model(const KerasModel& model, const ImportOption
   b.set_outputs(outputs);
   b.set_signature("serving_default", input_names, output_names);
   TFC_ASSIGN_OR_RETURN(out.model, b.finish());
-  share_identical_constants(out.model);
+  TFC_RETURN_IF_ERROR(converter_form(out));
   return out;
 }
 

@@ -20,6 +20,7 @@ struct LowerContext {
   GraphBuilder& b;
   TrainingState& training;
   const Layer& layer;
+  const LayerCall& call;
   std::string scope;  // "model/layer": the prefix of the tensors this layer makes
   int keras_version = 3;
 

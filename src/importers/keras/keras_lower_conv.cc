@@ -3,7 +3,8 @@
 // DepthwiseConv2D (kh,kw,in,mult) -> (1,kh,kw,in*mult); Conv2DTranspose
 // (kh,kw,out,in) -> TRANSPOSE_CONV (out,kh,kw,in). Conv1D and SeparableConv1D
 // run as their 2-D forms on an EXPAND_DIMS'd height of 1, with the activation
-// before the final RESHAPE so it can fuse. Every conv gets a bias (zeros when
+// before the final RESHAPE so it can fuse. A ZeroPadding2D that pads as "same"
+// would is absorbed into the conv (PAD + VALID -> SAME), as the converter does. Every conv gets a bias (zeros when
 // the layer has none), as the converter's do.
 // Not here: Dense (keras_lower_dense.cc).
 #include "importers/keras/keras_lower_layers.h"
@@ -101,6 +102,30 @@ Expected<ir::TensorId> causal_pad(LowerContext& c, ir::TensorId x, int left) {
   return c.b.op1(BuiltinOperator::BuiltinOperator_PAD, {x, pads}, options(tflite::PadOptionsT{}), c.name("Pad"));
 }
 
+// A ZeroPadding2D before a "valid" conv that pads exactly as "same" would: the
+// PAD's input, read by the conv with SAME padding (as the converter folds it).
+std::optional<ir::TensorId> absorb_same_padding(LowerContext& c, ir::TensorId x, const ConvSpec& s) {
+  const int p = c.b.producer(x);
+  if (s.padding != "valid" || p < 0 || c.b.num_consumers(x) != 0) return std::nullopt;
+  const ir::Op& op = c.b.op_at(p);
+  if (op.code.builtin != BuiltinOperator::BuiltinOperator_PAD || op.inputs.size() != 2 || !c.b.is_constant(op.inputs[1])) {
+    return std::nullopt;
+  }
+  const ir::TensorId pre = op.inputs[0];
+  const ir::Shape& ps = c.b.shape(pre);
+  const auto pads = c.b.values<int32_t>(op.inputs[1]);
+  if (ps.size() != 4 || pads.size() != 8 || pads[0] || pads[1] || pads[6] || pads[7]) return std::nullopt;
+  for (int d = 0; d < 2; ++d) {
+    const int in = ps[static_cast<size_t>(d + 1)], stride = s.strides[static_cast<size_t>(d)];
+    const int k = (s.kernel[static_cast<size_t>(d)] - 1) * s.dilation[static_cast<size_t>(d)] + 1;
+    const int out = (in + stride - 1) / stride, total = std::max((out - 1) * stride + k - in, 0);
+    if (pads[static_cast<size_t>(2 * (d + 1))] != total / 2 || pads[static_cast<size_t>(2 * (d + 1) + 1)] != total - total / 2) {
+      return std::nullopt;
+    }
+  }
+  return pre;
+}
+
 Expected<std::vector<ir::TensorId>> lower_conv(LowerContext& c, const std::vector<ir::TensorId>& in, bool one_d) {
   TFC_ASSIGN_OR_RETURN(ConvSpec s, conv_spec(c, one_d ? 1 : 2));
   ir::TensorId x = in[0];
@@ -112,6 +137,10 @@ Expected<std::vector<ir::TensorId>> lower_conv(LowerContext& c, const std::vecto
     s.kernel.insert(s.kernel.begin(), 1);
     s.strides.insert(s.strides.begin(), 1);
     s.dilation.insert(s.dilation.begin(), 1);
+  }
+  if (const auto pre = one_d ? std::nullopt : absorb_same_padding(c, x, s)) {
+    x = *pre;
+    s.padding = "same";
   }
   TFC_ASSIGN_OR_RETURN(tflite::Padding pad, padding_of(c, s.padding));
   TFC_ASSIGN_OR_RETURN(x, nhwc_input(c, x, one_d));
@@ -203,8 +232,13 @@ Expected<std::vector<ir::TensorId>> lower_separable2d(LowerContext& c, const std
 Expected<std::vector<ir::TensorId>> lower_depthwise2d(LowerContext& c, const std::vector<ir::TensorId>& in) {
   TFC_ASSIGN_OR_RETURN(ConvSpec s, conv_spec(c, 2));
   TFC_ASSIGN_OR_RETURN(int mult, c.get_int("depth_multiplier", 1));
+  ir::TensorId x = in[0];
+  if (const auto pre = absorb_same_padding(c, x, s)) {
+    x = *pre;
+    s.padding = "same";
+  }
   TFC_ASSIGN_OR_RETURN(tflite::Padding pad, padding_of(c, s.padding));
-  TFC_ASSIGN_OR_RETURN(ir::TensorId x, nhwc_input(c, in[0], false));
+  TFC_ASSIGN_OR_RETURN(x, nhwc_input(c, x, false));
   const int64_t cin = c.b.shape(x).back();
   TFC_ASSIGN_OR_RETURN(const Array* k, c.weight(0, "kernel", {s.kernel[0], s.kernel[1], cin, mult}));
   TFC_ASSIGN_OR_RETURN(ir::TensorId bt, bias_or_zeros(c, s.use_bias, 1, cin * mult));

@@ -1,5 +1,6 @@
 // Keras merge layers -> TFLite: Add, Subtract, Multiply, Maximum, Minimum as
-// a chain of the binary op over the inputs; Average as ADDs then a MUL by
+// a chain of the binary op over the inputs (or, for the Keras 3 op layers of
+// the same names, the op with a constant: `x + 3.0`); Average as ADDs then a MUL by
 // 1/n; Concatenate as CONCATENATION; Dot (axes over the non-batch dims of
 // rank-2 or rank-3 inputs) as BATCH_MATMUL, the rank-2 case through
 // EXPAND_DIMS and a final RESHAPE as the converter writes it.
@@ -12,9 +13,26 @@ using B = tflite::BuiltinOperator;
 
 namespace {
 
+// Keras 3 op layers (keras.ops on a Keras tensor: `x + 3.0`, `x * (1 / 6)`) save
+// the constant among the call's args: one tensor and one number.
+std::optional<std::pair<float, bool>> scalar_operand(const LowerContext& c) {
+  const auto& args = c.call.args;
+  if (!args.is_array() || args.size() != 2) return std::nullopt;
+  for (size_t i = 0; i < 2; ++i) {
+    if (args[i].is_number()) return std::make_pair(args[i].get<float>(), i == 0);
+  }
+  return std::nullopt;
+}
+
 Expected<std::vector<ir::TensorId>> chain(LowerContext& c, const std::vector<ir::TensorId>& in, int32_t op,
                                           tflite::BuiltinOptionsUnion (*opts)(), const char* name, size_t min_inputs = 2,
                                           size_t max_inputs = 1u << 20) {
+  if (const auto k = scalar_operand(c); k && in.size() == 1) {
+    ir::TensorId kt = c.b.constant_f32(c.name(std::string(name) + "/y"), {}, {k->first});
+    std::vector<ir::TensorId> args = k->second ? std::vector<ir::TensorId>{kt, in[0]} : std::vector<ir::TensorId>{in[0], kt};
+    TFC_ASSIGN_OR_RETURN(ir::TensorId y, c.b.op1(op, args, opts(), c.name(name), DType::kFloat32));
+    return std::vector<ir::TensorId>{y};
+  }
   if (in.size() < min_inputs || in.size() > max_inputs) {
     return c.invalid("takes {} to {} inputs, got {}", min_inputs, max_inputs, in.size());
   }

@@ -192,7 +192,10 @@ Expected<std::vector<ir::TensorId>> lower_normalization(LowerContext& c, const s
   std::vector<float> inv(var.size());
   for (size_t i = 0; i < var.size(); ++i) inv[i] = 1.0f / std::max(std::sqrt(var[i]), 1e-7f);
   const ir::Shape s = mean.size() == 1 ? ir::Shape{} : ir::Shape{static_cast<int32_t>(ch)};
-  TFC_ASSIGN_OR_RETURN(ir::TensorId d, binary_const(c, BuiltinOperator::BuiltinOperator_SUB, in[0], mean, s, "sub"));
+  ir::TensorId d = in[0];
+  if (std::any_of(mean.begin(), mean.end(), [](float v) { return v != 0.0f; })) {
+    TFC_ASSIGN_OR_RETURN(d, binary_const(c, BuiltinOperator::BuiltinOperator_SUB, in[0], mean, s, "sub"));
+  }
   TFC_ASSIGN_OR_RETURN(ir::TensorId y, mul_const(c, d, inv, s, "truediv"));
   return std::vector<ir::TensorId>{y};
 }

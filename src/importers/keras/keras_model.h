@@ -30,6 +30,9 @@ struct TensorRef {
 struct LayerCall {
   std::vector<TensorRef> inputs;
   nlohmann::json kwargs = nlohmann::json::object();
+  // Keras 3: the positional arguments as saved, tensors and constants (an op
+  // layer such as `x + 3.0` keeps its 3.0 here); empty for Keras 2.
+  nlohmann::json args = nlohmann::json::array();
 };
 
 struct KerasModel;
