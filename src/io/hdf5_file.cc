@@ -231,9 +231,40 @@ Status check_storage(hid_t dataset, const std::string& where) {
   return Status::ok();
 }
 
+// Every global heap collection ("GCOL": where variable-length strings live)
+// must walk to its end: libhdf5 1.10 loops forever on an object of size 0 and
+// steps out of the buffer on sizes past the collection's end. Any offset that
+// holds the signature is checked, since a damaged reference can point
+// anywhere (with version 1 after it: what libhdf5 goes on to read); a
+// collection running past the file is cut at its end.
+Status check_global_heaps(std::span<const uint8_t> b, size_t lengths, const std::string& context) {
+  static constexpr uint8_t kMagic[4] = {'G', 'C', 'O', 'L'};
+  const size_t header = 8 + lengths;        // magic, version, reserved, collection size
+  const size_t object_header = 8 + lengths;  // index, references, reserved, object size
+  for (auto it = std::search(b.begin(), b.end(), kMagic, kMagic + 4); it != b.end();
+       it = std::search(it + 1, b.end(), kMagic, kMagic + 4)) {
+    const size_t at = static_cast<size_t>(it - b.begin());
+    if (b.size() - at < header) break;
+    if (b[at + 4] != 1) continue;  // libhdf5 reads version 1 only
+    const uint64_t declared = read_le(b, at + 8, lengths);
+    const uint64_t end = at + std::min<uint64_t>(declared, b.size() - at);
+    for (uint64_t p = at + header; p + object_header <= end;) {
+      const uint64_t index = read_le(b, p, 2);
+      const uint64_t size = read_le(b, p + 8, lengths);
+      const uint64_t remaining = end - p;
+      const uint64_t need = size > remaining ? remaining + 1 : index > 0 ? object_header + (size + 7) / 8 * 8 : size;
+      if (need == 0 || need > remaining) {
+        return invalid_argument("{}: damaged global heap at offset {} (object {} of {} bytes)", context, at, index, size);
+      }
+      p += need;
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
-Status check_hdf5_superblock(std::span<const uint8_t> b, const std::string& context) {
+Status check_hdf5_image(std::span<const uint8_t> b, const std::string& context) {
   static constexpr uint8_t kSignature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
   if (b.size() < 8 || std::memcmp(b.data(), kSignature, 8) != 0) {
     return invalid_argument("{}: not an HDF5 file (no signature at offset 0)", context);
@@ -257,12 +288,12 @@ Status check_hdf5_superblock(std::span<const uint8_t> b, const std::string& cont
     return invalid_argument("{}: truncated HDF5 file: its superblock gives {} bytes, the file has {}", context,
                             eof, b.size());
   }
-  return Status::ok();
+  return check_global_heaps(b, lengths, context);
 }
 
 Expected<Hdf5File> Hdf5File::open(std::span<const uint8_t> bytes, const std::string& context) {
   silence_libhdf5();
-  TFC_RETURN_IF_ERROR(check_hdf5_superblock(bytes, context));
+  TFC_RETURN_IF_ERROR(check_hdf5_image(bytes, context));
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS));
   if (!fapl.valid() || H5Pset_fapl_core(fapl.get(), 1 << 16, 0) < 0 ||
       H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG) < 0 ||

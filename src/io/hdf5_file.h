@@ -59,7 +59,8 @@ class Hdf5File {
 
 // The checks made on the bytes before libhdf5 opens them (exposed for tests):
 // the HDF5 signature at offset 0, a superblock of version 0-3 with 2, 4 or 8
-// byte offsets and lengths, and base + end-of-file address within `bytes`.
-Status check_hdf5_superblock(std::span<const uint8_t> bytes, const std::string& context);
+// byte offsets and lengths, base + end-of-file address within `bytes`, and
+// global heap collections whose objects walk to their end.
+Status check_hdf5_image(std::span<const uint8_t> bytes, const std::string& context);
 
 }  // namespace tfc::io

@@ -168,6 +168,20 @@ TEST(KerasFile, TruncatedH5FilesAreRefusedBeforeLibhdf5) {
   expect_refused(parse_keras_h5(bad_sizes), "sizes of offsets 3");
 }
 
+TEST(KerasFile, DamagedGlobalHeapIsRefusedBeforeLibhdf5) {
+  // libhdf5 1.10 loops forever on a global heap object of size 0
+  // (tests/fuzz/regressions/keras_h5/global_heap_object_of_size_0.h5).
+  auto bytes = bytes_of("tiny.h5");  // its strings are variable-length: a global heap
+  const char magic[] = "GCOL";
+  auto at = std::search(bytes.begin(), bytes.end(), magic, magic + 4);
+  ASSERT_NE(at, bytes.end());
+  ASSERT_TRUE(parse_keras_h5(bytes).has_value());
+  std::fill(at + 16, at + 32, 0);  // the first object: index 0, size 0
+  expect_refused(parse_keras_h5(bytes), "damaged global heap at offset");
+  auto regression = bytes_of("../../fuzz/regressions/keras_h5/global_heap_object_of_size_0.h5");
+  expect_refused(parse_keras_h5(regression), "damaged global heap");
+}
+
 TEST(KerasFile, ArchiveOfH5AndH5OfArchiveAreRefused) {
   expect_refused(parse_keras_archive(bytes_of("tiny.h5")), "not a readable zip archive");
   expect_refused(parse_keras_h5(bytes_of("tiny.keras")), "not an HDF5 file");
