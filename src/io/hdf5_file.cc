@@ -231,12 +231,12 @@ Status check_storage(hid_t dataset, const std::string& where) {
   return Status::ok();
 }
 
-// Every global heap collection ("GCOL": where variable-length strings live)
+// Every global heap collection ("GCOL", where variable-length strings live)
 // must walk to its end: libhdf5 1.10 loops forever on an object of size 0 and
-// steps out of the buffer on sizes past the collection's end. Any offset that
-// holds the signature is checked, since a damaged reference can point
-// anywhere (with version 1 after it: what libhdf5 goes on to read); a
-// collection running past the file is cut at its end.
+// steps out of its buffer on sizes past the end. Any offset with the
+// signature and version 1 (what libhdf5 goes on to read) is checked, since a
+// damaged reference can point anywhere; a collection running past the file is
+// cut at its end.
 Status check_global_heaps(std::span<const uint8_t> b, size_t lengths, const std::string& context) {
   static constexpr uint8_t kMagic[4] = {'G', 'C', 'O', 'L'};
   const size_t header = 8 + lengths;        // magic, version, reserved, collection size
@@ -245,7 +245,7 @@ Status check_global_heaps(std::span<const uint8_t> b, size_t lengths, const std:
        it = std::search(it + 1, b.end(), kMagic, kMagic + 4)) {
     const size_t at = static_cast<size_t>(it - b.begin());
     if (b.size() - at < header) break;
-    if (b[at + 4] != 1) continue;  // libhdf5 reads version 1 only
+    if (b[at + 4] != 1) continue;
     const uint64_t declared = read_le(b, at + 8, lengths);
     const uint64_t end = at + std::min<uint64_t>(declared, b.size() - at);
     for (uint64_t p = at + header; p + object_header <= end;) {
