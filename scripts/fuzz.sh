@@ -53,10 +53,20 @@ for name in "${names[@]}"; do
   log="build-fuzz/logs/$name.log"
   flags=(-rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "-artifact_prefix=build-fuzz/artifacts/$name-")
   [[ $name == tflite_reader ]] && flags+=(-max_len=262144)
+  # libhdf5 (the Keras harnesses) may ask for a large buffer for a damaged
+  # length before checking it against the file's end, and leaks small blocks on
+  # some error paths: such requests fail as they do outside the sanitizer, and
+  # leaks inside libhdf5 are not reported (docs/FUZZING.md).
+  sanitizer_env=()
+  if [[ $name == keras_* ]]; then
+    flags+=(-malloc_limit_mb=1048576)
+    sanitizer_env=(ASAN_OPTIONS="$ASAN_OPTIONS:allocator_may_return_null=1"
+                   LSAN_OPTIONS="suppressions=tests/fuzz/libhdf5.supp")
+  fi
   : >"$log"
   regressions=(tests/fuzz/regressions/"$name"/*)
   if [[ -e "${regressions[0]}" ]]; then
-    if ! "$fuzzer" "${flags[@]}" "${regressions[@]}" >>"$log" 2>&1; then
+    if ! env "${sanitizer_env[@]}" "$fuzzer" "${flags[@]}" "${regressions[@]}" >>"$log" 2>&1; then
       tail -n 30 "$log"
       echo "fuzz $name: FAILED replaying its regression inputs (log: $log)"
       failed=1
@@ -75,7 +85,7 @@ for name in "${names[@]}"; do
   limit=("-max_total_time=$share")
   [[ $mode == runs ]] && limit=("-runs=$amount")
   start=$SECONDS
-  if "$fuzzer" "${flags[@]}" "${limit[@]}" "$corpus" >>"$log" 2>&1; then result="no crash"; else result=FAILED; failed=1; fi
+  if env "${sanitizer_env[@]}" "$fuzzer" "${flags[@]}" "${limit[@]}" "$corpus" >>"$log" 2>&1; then result="no crash"; else result=FAILED; failed=1; fi
   secs=$(( SECONDS - start ))
   execs=$(grep -o 'number_of_executed_units: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')
   [[ $result == FAILED ]] && tail -n 30 "$log"

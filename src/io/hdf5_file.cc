@@ -70,12 +70,6 @@ std::string libhdf5_message() {
   return message.empty() ? "libhdf5 error" : message;
 }
 
-uint64_t read_le(std::span<const uint8_t> b, size_t at, size_t n) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(b[at + i]) << (8 * i);
-  return v;
-}
-
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> parts;
   size_t start = 0;
@@ -148,11 +142,10 @@ Expected<std::vector<std::string>> read_strings(hid_t attr, hid_t type, size_t c
 
 // All strings of attribute `name` of object `path`; an empty non-string
 // attribute is an empty list (Keras 2 writes [] as an empty float64 array).
-Expected<std::vector<std::string>> attribute_strings(hid_t file, const std::string& path, const std::string& name,
+Expected<std::vector<std::string>> attribute_strings(hid_t object, const std::string& path, const std::string& name,
                                                      const std::string& context, uint64_t max_bytes) {
   const std::string where = fmt::format("{}: attribute '{}' of '{}'", context, name, shown(path));
-  TFC_ASSIGN_OR_RETURN(Handle object, open_object(file, path, context));
-  Handle attr(H5Aopen(object.get(), name.c_str(), H5P_DEFAULT));
+  Handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT));
   if (!attr.valid()) return invalid_argument("{}: cannot open: {}", where, libhdf5_message());
   Handle type(H5Aget_type(attr.get()));
   Handle space(H5Aget_space(attr.get()));
@@ -233,36 +226,9 @@ Status check_storage(hid_t dataset, const std::string& where) {
 
 }  // namespace
 
-Status check_hdf5_superblock(std::span<const uint8_t> b, const std::string& context) {
-  static constexpr uint8_t kSignature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  if (b.size() < 8 || std::memcmp(b.data(), kSignature, 8) != 0) {
-    return invalid_argument("{}: not an HDF5 file (no signature at offset 0)", context);
-  }
-  if (b.size() < 16) return invalid_argument("{}: truncated HDF5 superblock", context);
-  const int version = b[8];
-  if (version > 3) return unsupported("{}: HDF5 superblock version {}", context, version);
-  const size_t offsets = version < 2 ? b[13] : b[9];
-  const size_t lengths = version < 2 ? b[14] : b[10];
-  const auto valid_size = [](size_t n) { return n == 2 || n == 4 || n == 8; };
-  if (!valid_size(offsets) || !valid_size(lengths)) {
-    return invalid_argument("{}: HDF5 superblock sizes of offsets {} and lengths {}", context, offsets, lengths);
-  }
-  const size_t addresses = version == 0 ? 24 : version == 1 ? 28 : 12;
-  const size_t end = addresses + 4 * offsets + (version < 2 ? 0 : 4);
-  if (b.size() < end) return invalid_argument("{}: truncated HDF5 superblock", context);
-  const uint64_t base = read_le(b, addresses, offsets);
-  const uint64_t eof = read_le(b, addresses + 2 * offsets, offsets);
-  if (base != 0) return unsupported("{}: HDF5 base address {} (user blocks are not read)", context, base);
-  if (eof > b.size() || eof < end) {
-    return invalid_argument("{}: truncated HDF5 file: its superblock gives {} bytes, the file has {}", context,
-                            eof, b.size());
-  }
-  return Status::ok();
-}
-
 Expected<Hdf5File> Hdf5File::open(std::span<const uint8_t> bytes, const std::string& context) {
   silence_libhdf5();
-  TFC_RETURN_IF_ERROR(check_hdf5_superblock(bytes, context));
+  TFC_ASSIGN_OR_RETURN(Hdf5Layout layout, check_hdf5_image(bytes, context));
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS));
   if (!fapl.valid() || H5Pset_fapl_core(fapl.get(), 1 << 16, 0) < 0 ||
       H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG) < 0 ||
@@ -271,21 +237,27 @@ Expected<Hdf5File> Hdf5File::open(std::span<const uint8_t> bytes, const std::str
   }
   const hid_t file = H5Fopen(context.c_str(), H5F_ACC_RDONLY, fapl.get());
   if (file < 0) return invalid_argument("{}: not a readable HDF5 file: {}", context, libhdf5_message());
-  return Hdf5File(file, context, bytes.size());
+  return Hdf5File(file, context, std::vector<uint8_t>(bytes.begin(), bytes.end()), std::move(layout));
 }
 
-Hdf5File::Hdf5File(int64_t file, std::string context, uint64_t size)
-    : file_(file), context_(std::move(context)), size_(size) {}
+Hdf5File::Hdf5File(int64_t file, std::string context, std::vector<uint8_t> bytes, Hdf5Layout layout)
+    : file_(file), context_(std::move(context)), bytes_(std::move(bytes)), layout_(std::move(layout)) {}
 
 Hdf5File::Hdf5File(Hdf5File&& o) noexcept
-    : file_(std::exchange(o.file_, -1)), context_(std::move(o.context_)), size_(o.size_) {}
+    : file_(std::exchange(o.file_, -1)),
+      context_(std::move(o.context_)),
+      bytes_(std::move(o.bytes_)),
+      layout_(std::move(o.layout_)),
+      checked_(std::move(o.checked_)) {}
 
 Hdf5File& Hdf5File::operator=(Hdf5File&& o) noexcept {
   if (this != &o) {
     if (file_ >= 0) H5Fclose(file_);
     file_ = std::exchange(o.file_, -1);
     context_ = std::move(o.context_);
-    size_ = o.size_;
+    bytes_ = std::move(o.bytes_);
+    layout_ = std::move(o.layout_);
+    checked_ = std::move(o.checked_);
   }
   return *this;
 }
@@ -311,16 +283,34 @@ Expected<std::vector<std::string>> Hdf5File::children(const std::string& path) c
   return names;
 }
 
-bool Hdf5File::has_attribute(const std::string& path, const std::string& name) const {
+Status Hdf5File::check_attributes(int64_t object) const {
+  H5O_info_t info;
+  if (H5Oget_info2(object, &info, H5O_INFO_BASIC) < 0) {
+    return invalid_argument("{}: cannot read an object header: {}", context_, libhdf5_message());
+  }
+  if (checked_.contains(info.addr)) return Status::ok();
+  TFC_RETURN_IF_ERROR(check_attribute_messages(bytes_, info.addr, layout_, context_));
+  checked_.insert(info.addr);
+  return Status::ok();
+}
+
+Expected<bool> Hdf5File::has_attribute(const std::string& path, const std::string& name) const {
   auto object = open_object(file_, path, context_);
   if (!object.has_value()) return false;
+  TFC_RETURN_IF_ERROR(check_attributes(object->get()));
   const htri_t exists = H5Aexists(object->get(), name.c_str());
   if (exists < 0) H5Eclear2(H5E_DEFAULT);
   return exists > 0;
 }
 
+Expected<std::vector<std::string>> Hdf5File::attribute(const std::string& path, const std::string& name) const {
+  TFC_ASSIGN_OR_RETURN(Handle object, open_object(file_, path, context_));
+  TFC_RETURN_IF_ERROR(check_attributes(object.get()));
+  return attribute_strings(object.get(), path, name, context_, bytes_.size());
+}
+
 Expected<std::string> Hdf5File::string_attribute(const std::string& path, const std::string& name) const {
-  TFC_ASSIGN_OR_RETURN(auto strings, attribute_strings(file_, path, name, context_, size_));
+  TFC_ASSIGN_OR_RETURN(auto strings, attribute(path, name));
   if (strings.size() != 1) {
     return invalid_argument("{}: attribute '{}' of '{}' holds {} strings, expected one", context_, name,
                             shown(path), strings.size());
@@ -330,12 +320,14 @@ Expected<std::string> Hdf5File::string_attribute(const std::string& path, const 
 
 Expected<std::vector<std::string>> Hdf5File::string_list_attribute(const std::string& path,
                                                                     const std::string& name) const {
-  if (has_attribute(path, name)) return attribute_strings(file_, path, name, context_, size_);
+  TFC_ASSIGN_OR_RETURN(bool whole, has_attribute(path, name));
+  if (whole) return attribute(path, name);
   std::vector<std::string> all;
   for (size_t part = 0; part < kMaxAttributeParts; ++part) {
     const std::string part_name = name + std::to_string(part);
-    if (!has_attribute(path, part_name)) return all;
-    TFC_ASSIGN_OR_RETURN(auto strings, attribute_strings(file_, path, part_name, context_, size_));
+    TFC_ASSIGN_OR_RETURN(bool present, has_attribute(path, part_name));
+    if (!present) return all;
+    TFC_ASSIGN_OR_RETURN(auto strings, attribute(path, part_name));
     all.insert(all.end(), std::make_move_iterator(strings.begin()), std::make_move_iterator(strings.end()));
   }
   return invalid_argument("{}: attribute '{}' of '{}' has too many parts", context_, name, shown(path));
@@ -354,9 +346,9 @@ Expected<Array> Hdf5File::read_dataset(const std::string& path) const {
   const uint64_t element = dtype_size(mem.dtype);
   uint64_t bytes = element;
   for (int64_t d : shape) {
-    if (d != 0 && bytes > size_ / static_cast<uint64_t>(d)) {
+    if (d != 0 && bytes > bytes_.size() / static_cast<uint64_t>(d)) {
       return invalid_argument("{}: shape of {} dimensions needs more bytes than the file's {}", where,
-                              shape.size(), size_);
+                              shape.size(), bytes_.size());
     }
     bytes *= static_cast<uint64_t>(d);
   }

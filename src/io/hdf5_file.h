@@ -10,21 +10,22 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/array.h"
 #include "core/status.h"
+#include "io/hdf5_check.h"
 
 namespace tfc::io {
 
 class Hdf5File {
  public:
-  // Opens the image `bytes` (copied by libhdf5); `context` names it in every
-  // error ("model.weights.h5"). Fails on anything that is not a complete
-  // HDF5 file.
+  // Opens the image `bytes` (kept for the checks, and copied by libhdf5);
+  // `context` names it in every error ("model.weights.h5"). Fails on
+  // anything that is not a complete HDF5 file.
   static Expected<Hdf5File> open(std::span<const uint8_t> bytes, const std::string& context);
 
   Hdf5File(Hdf5File&&) noexcept;
@@ -38,8 +39,9 @@ class Hdf5File {
   bool has_group(const std::string& path) const;
   // The names of the hard links in group `path`, in name order.
   Expected<std::vector<std::string>> children(const std::string& path) const;
-  // Whether the object at `path` has attribute `name`.
-  bool has_attribute(const std::string& path, const std::string& name) const;
+  // Whether the object at `path` has attribute `name` (an error when the
+  // object's attribute messages are damaged, see hdf5_check.h).
+  Expected<bool> has_attribute(const std::string& path, const std::string& name) const;
   // A string attribute (fixed- or variable-length, scalar or one element).
   Expected<std::string> string_attribute(const std::string& path, const std::string& name) const;
   // A list-of-strings attribute; an empty attribute of any type is an empty
@@ -51,15 +53,17 @@ class Hdf5File {
   Expected<Array> read_dataset(const std::string& path) const;
 
  private:
-  Hdf5File(int64_t file, std::string context, uint64_t size);
+  Hdf5File(int64_t file, std::string context, std::vector<uint8_t> bytes, Hdf5Layout layout);
+  // Checks the attribute messages of the object `object` (hid_t) once.
+  Status check_attributes(int64_t object) const;
+  // The attribute `name` of `path`, its messages checked first.
+  Expected<std::vector<std::string>> attribute(const std::string& path, const std::string& name) const;
+
   int64_t file_ = -1;  // hid_t
   std::string context_;
-  uint64_t size_ = 0;  // the image's bytes: a bound on what any dataset may hold
+  std::vector<uint8_t> bytes_;  // the image: its size bounds what any dataset may hold
+  Hdf5Layout layout_;
+  mutable std::set<uint64_t> checked_;  // object header addresses whose attributes were checked
 };
-
-// The checks made on the bytes before libhdf5 opens them (exposed for tests):
-// the HDF5 signature at offset 0, a superblock of version 0-3 with 2, 4 or 8
-// byte offsets and lengths, and base + end-of-file address within `bytes`.
-Status check_hdf5_superblock(std::span<const uint8_t> bytes, const std::string& context);
 
 }  // namespace tfc::io

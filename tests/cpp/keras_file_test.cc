@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 #include "importers/keras/keras_file.h"
@@ -112,6 +113,25 @@ TEST(KerasFile, LegacyH5WeightsInLayerOrder) {
   EXPECT_EQ(model->find("d1")->weight_names, (std::vector<std::string>{"d1/kernel:0", "d1/bias:0"}));
 }
 
+TEST(KerasFile, LegacyH5StringFormsAndSplitAttributes) {
+  // The fuzz seeds: superblock 0 with fixed-length strings, superblock 3
+  // (object header version 2) with variable-length ones; weight_names split
+  // into weight_names0 and weight_names1.
+  for (const char* seed : {"dense_earliest_fixed.h5", "dense_latest_vlen.h5"}) {
+    auto bytes = io::read_file((test::source_dir() / "tests/fuzz/corpus/keras_h5" / seed).string());
+    ASSERT_TRUE(bytes.has_value());
+    auto model = parse_keras_h5(*bytes);
+    ASSERT_TRUE(model.has_value()) << seed << ": " << model.status().message();
+    const Layer* dense = model->find("dense");
+    ASSERT_NE(dense, nullptr);
+    EXPECT_EQ(dense->weight_names, (std::vector<std::string>{"dense/kernel:0", "dense/bias:0"})) << seed;
+    ASSERT_EQ(dense->weights.size(), 2u);
+    EXPECT_EQ(dense->weights[0].shape, (std::vector<int64_t>{3, 2}));
+    EXPECT_EQ(dense->weights[0].as<float>()[5], 5.0f);
+    EXPECT_EQ(dense->weights[1].as<float>()[1], -1.0f);
+  }
+}
+
 TEST(KerasFile, HostileArchivesAreRefusedByName) {
   expect_refused(read_keras_file(data_file("hostile_zip_slip.keras")), "unsafe entry name '../config.json'");
   expect_refused(read_keras_file(data_file("hostile_absolute_name.keras")), "unsafe entry name '/tmp/metadata.json'");
@@ -166,6 +186,35 @@ TEST(KerasFile, TruncatedH5FilesAreRefusedBeforeLibhdf5) {
   auto bad_sizes = bytes;
   bad_sizes[13] = 3;  // version 0 superblock: size of offsets
   expect_refused(parse_keras_h5(bad_sizes), "sizes of offsets 3");
+}
+
+TEST(KerasFile, DamagedGlobalHeapIsRefusedBeforeLibhdf5) {
+  // libhdf5 1.10 loops forever on a global heap object of size 0
+  // (tests/fuzz/regressions/keras_h5/global_heap_object_of_size_0.h5).
+  auto bytes = bytes_of("tiny.h5");  // its strings are variable-length: a global heap
+  const char magic[] = "GCOL";
+  auto at = std::search(bytes.begin(), bytes.end(), magic, magic + 4);
+  ASSERT_NE(at, bytes.end());
+  ASSERT_TRUE(parse_keras_h5(bytes).has_value());
+  std::fill(at + 16, at + 32, 0);  // the first object: index 0, size 0
+  expect_refused(parse_keras_h5(bytes), "damaged global heap at offset");
+  auto regression = bytes_of("../../fuzz/regressions/keras_h5/global_heap_object_of_size_0.h5");
+  expect_refused(parse_keras_h5(regression), "damaged global heap");
+}
+
+TEST(KerasFile, FuzzRegressionInputsAreRefused) {
+  // Each crashed, hung or leaked in libhdf5 before the checks of io/hdf5_check.h.
+  const auto dir = test::source_dir() / "tests/fuzz/regressions/keras_h5";
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    auto bytes = io::read_file(entry.path().string());
+    ASSERT_TRUE(bytes.has_value());
+    auto model = parse_keras_h5(*bytes);
+    ASSERT_FALSE(model.has_value()) << entry.path();
+    EXPECT_EQ(exit_code(model.status()), 2) << entry.path() << ": " << model.status().message();
+    ++seen;
+  }
+  EXPECT_GE(seen, 7);
 }
 
 TEST(KerasFile, ArchiveOfH5AndH5OfArchiveAreRefused) {

@@ -187,7 +187,8 @@ Expected<std::vector<io::Hdf5File>> open_weights(const Archive& archive) {
 }
 
 Expected<KerasModel> parse_legacy(const io::Hdf5File& file) {
-  if (!file.has_attribute("", "model_config")) {
+  TFC_ASSIGN_OR_RETURN(bool has_config, file.has_attribute("", "model_config"));
+  if (!has_config) {
     return invalid_argument("{}: no model_config attribute (a weights-only file?)", file.context());
   }
   TFC_ASSIGN_OR_RETURN(std::string text, file.string_attribute("", "model_config"));

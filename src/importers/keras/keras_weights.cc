@@ -98,7 +98,9 @@ class Keras3Store {
 
  private:
   static Status check_name(const io::Hdf5File& f, const std::string& group, const std::string& layer) {
-    if (layer.empty() || !f.has_attribute(group, "name")) return Status::ok();
+    if (layer.empty()) return Status::ok();
+    TFC_ASSIGN_OR_RETURN(bool named, f.has_attribute(group, "name"));
+    if (!named) return Status::ok();
     TFC_ASSIGN_OR_RETURN(std::string recorded, f.string_attribute(group, "name"));
     if (recorded != layer) {
       return invalid_argument("{}: '{}' holds the variables of layer '{}', but the config puts layer '{}' there",
