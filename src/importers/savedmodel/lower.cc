@@ -1,5 +1,7 @@
 #include "importers/savedmodel/lower.h"
 
+#include <cmath>
+
 #include <fmt/ranges.h>
 
 #include "importers/savedmodel/tf_proto.h"
@@ -17,6 +19,7 @@ Expected<ir::TensorId> Lowering::in(int i) const {
   const auto& values = values_[static_cast<size_t>(r.node)];
   if (r.index >= static_cast<int>(values.size())) {
     const auto& from = *graph_.nodes[static_cast<size_t>(r.node)].def;
+    if (from.op() == "Erfc") return unsupported("reads Erfc '{}', which is lowered only as part of GELU", from.name());
     return invalid_argument("input {} reads output {} of '{}' ({}), which has no such tensor", i, r.index, from.name(),
                             from.op());
   }
@@ -55,6 +58,48 @@ Expected<ir::TensorId> Lowering::const_i32(int i) {
   std::string name = b.tensor(id).name;
   ir::Shape shape = b.shape(id);
   return b.constant_i32(std::move(name), std::move(shape), std::move(narrow));
+}
+
+namespace {
+
+// The flat node `r` names, when it is op `op` with two inputs.
+const FlatNode* node_of(const FlatGraph& g, TensorRef r, const char* op, size_t inputs) {
+  if (r.node < 0 || r.index != 0) return nullptr;
+  const FlatNode& n = g.nodes[static_cast<size_t>(r.node)];
+  return n.def->op() == op && n.inputs.size() == inputs ? &n : nullptr;
+}
+
+bool same(TensorRef a, TensorRef b) { return a.node == b.node && a.index == b.index; }
+
+}  // namespace
+
+std::optional<ir::TensorId> Lowering::gelu_input() const {
+  const FlatNode& mul = graph_.nodes[static_cast<size_t>(node_)];
+  if (mul.inputs.size() != 2) return {};
+  for (int order = 0; order < 2; ++order) {
+    const FlatNode* half = node_of(graph_, mul.inputs[order], "Mul", 2);
+    const FlatNode* erfc = node_of(graph_, mul.inputs[1 - order], "Erfc", 1);
+    const FlatNode* scaled = erfc ? node_of(graph_, erfc->inputs[0], "Mul", 2) : nullptr;
+    if (!half || !scaled) continue;
+    auto scalar = [&](TensorRef r, float want) {
+      const auto& v = values_[static_cast<size_t>(r.node)];
+      if (r.index != 0 || v.empty() || !b.is_constant(v[0]) || b.dtype(v[0]) != DType::kFloat32) return false;
+      auto f = b.values<float>(v[0]);
+      return f.size() == 1 && std::fabs(f[0] - want) < 1e-6f;
+    };
+    for (int h = 0; h < 2; ++h) {
+      if (!scalar(half->inputs[h], 0.5f)) continue;
+      const TensorRef x = half->inputs[1 - h];
+      for (int s = 0; s < 2; ++s) {
+        const FlatNode* neg = node_of(graph_, scaled->inputs[s], "Neg", 1);
+        if (neg && same(neg->inputs[0], x) && scalar(scaled->inputs[1 - s], 0.70710678f)) {
+          const auto& xv = values_[static_cast<size_t>(x.node)];
+          if (x.index < static_cast<int>(xv.size())) return xv[static_cast<size_t>(x.index)];
+        }
+      }
+    }
+  }
+  return {};
 }
 
 const tfproto::AttrValue* Lowering::attr(const std::string& key) const {

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ class Lowering {
   Expected<std::vector<int64_t>> const_ints(int i) const;
   // Data input `i` as an int32 constant (int64 constants converted).
   Expected<ir::TensorId> const_i32(int i);
+
+  // When this node is the last Mul of exact GELU as Keras writes it,
+  // Mul(Mul(0.5, x), Erfc(Mul(Neg(x), 1/sqrt(2)))) in any operand order: x.
+  std::optional<ir::TensorId> gelu_input() const;
 
   // Attributes, with errors naming the node.
   const tfproto::AttrValue* attr(const std::string& key) const;

@@ -119,6 +119,24 @@ Status lower_bias_add(Lowering& l) {
   return lower_binary<Op::BuiltinOperator_ADD>(l);
 }
 
+// Exact GELU as Keras writes it, 0.5 x * erfc(-x / sqrt(2)): the final Mul
+// becomes one GELU op (as the converter makes); the Erfc feeds only it.
+Status lower_mul(Lowering& l) {
+  if (auto x = l.gelu_input()) return l.set(l.b.op1(Op::BuiltinOperator_GELU, {*x}, options(tflite::GeluOptionsT{}), l.out_name()));
+  return lower_binary<Op::BuiltinOperator_MUL, tflite::MulOptionsT>(l);
+}
+
+// Erfc has no TFLite op: it is lowered only inside the GELU pattern (lower_mul).
+Status lower_erfc(Lowering& l) { return Status::ok(); }
+
+template <int32_t kOp, typename Options>
+Status lower_space_batch(Lowering& l) {
+  TFC_ASSIGN_OR_RETURN(ir::TensorId x, l.in(0));
+  TFC_ASSIGN_OR_RETURN(ir::TensorId block, l.const_i32(1));
+  TFC_ASSIGN_OR_RETURN(ir::TensorId pads, l.const_i32(2));
+  return l.set(l.b.op1(kOp, {x, block, pads}, options(Options{}), l.out_name()));
+}
+
 Status lower_softmax(Lowering& l) {
   TFC_ASSIGN_OR_RETURN(ir::TensorId x, l.in(0));
   tflite::SoftmaxOptionsT o;
@@ -212,7 +230,7 @@ Status lower_conv_backprop_input(Lowering& l) {
   o.stride_w = strides.second;
   TFC_ASSIGN_OR_RETURN(auto w, transpose(l, filter, {2, 0, 1, 3}, l.b.tensor(filter).name));  // [cout, kh, kw, cin]
   TFC_ASSIGN_OR_RETURN(auto bias, zeros_bias(l, l.b.shape(filter)[2]));
-  return l.set(l.b.op1(Op::BuiltinOperator_TRANSPOSE_CONV, {sizes, w, x, bias}, options(o), l.out_name(), {}, 3));
+  return l.set(l.b.op1(Op::BuiltinOperator_TRANSPOSE_CONV, {sizes, w, x, bias}, options(o), l.out_name(), l.b.dtype(x), 3));
 }
 
 // x @ y as FULLY_CONNECTED when y is a constant matrix (the converter's
@@ -304,6 +322,9 @@ Status lower_reshape(Lowering& l) {
   TFC_ASSIGN_OR_RETURN(ir::TensorId x, l.in(0));
   TFC_ASSIGN_OR_RETURN(ir::TensorId shape, l.const_i32(1));
   tflite::ReshapeOptionsT o;
+  if (ir::num_elements(l.b.shape(shape)) == 0) {  // to a scalar: the shape is in the options
+    return l.set(l.b.op1(Op::BuiltinOperator_RESHAPE, {x}, options(o), l.out_name()));
+  }
   if (l.b.is_constant(shape)) o.new_shape = l.b.values<int32_t>(shape);
   return l.set(l.b.op1(Op::BuiltinOperator_RESHAPE, {x, shape}, options(o), l.out_name()));
 }
@@ -434,7 +455,10 @@ Status lower_cast(Lowering& l) {
 // Shape of a tensor: always static here (a dynamic batch is fixed), so a constant.
 Status lower_shape(Lowering& l) {
   TFC_ASSIGN_OR_RETURN(ir::TensorId x, l.in(0));
-  TFC_ASSIGN_OR_RETURN(DType out, l.attr_dtype("out_type"));
+  DType out = DType::kInt32;  // the attribute's default
+  if (l.attr("out_type")) {
+    TFC_ASSIGN_OR_RETURN(out, l.attr_dtype("out_type"));
+  }
   Array a;
   a.dtype = out;
   a.shape = {static_cast<int64_t>(l.b.shape(x).size())};
@@ -552,7 +576,8 @@ const std::map<std::string, LowerFn, std::less<>>& lowering_table() {
       {"Add", lower_binary<Op::BuiltinOperator_ADD>},
       {"BiasAdd", lower_bias_add},
       {"Sub", lower_binary<Op::BuiltinOperator_SUB, tflite::SubOptionsT>},
-      {"Mul", lower_binary<Op::BuiltinOperator_MUL, tflite::MulOptionsT>},
+      {"Mul", lower_mul},
+      {"Erfc", lower_erfc},
       {"RealDiv", lower_binary<Op::BuiltinOperator_DIV, tflite::DivOptionsT>},
       {"Maximum", lower_binary<Op::BuiltinOperator_MAXIMUM, tflite::MaximumMinimumOptionsT>},
       {"Minimum", lower_binary<Op::BuiltinOperator_MINIMUM, tflite::MaximumMinimumOptionsT>},
@@ -597,6 +622,8 @@ const std::map<std::string, LowerFn, std::less<>>& lowering_table() {
       {"ResizeBilinear", lower_resize<Op::BuiltinOperator_RESIZE_BILINEAR, tflite::ResizeBilinearOptionsT>},
       {"ResizeNearestNeighbor",
        lower_resize<Op::BuiltinOperator_RESIZE_NEAREST_NEIGHBOR, tflite::ResizeNearestNeighborOptionsT>},
+      {"SpaceToBatchND", lower_space_batch<Op::BuiltinOperator_SPACE_TO_BATCH_ND, tflite::SpaceToBatchNDOptionsT>},
+      {"BatchToSpaceND", lower_space_batch<Op::BuiltinOperator_BATCH_TO_SPACE_ND, tflite::BatchToSpaceNDOptionsT>},
       {"Cast", lower_cast},
       {"Shape", lower_shape},
       {"GatherV2", lower_gather},
