@@ -202,5 +202,19 @@ TEST(SavedModelImport, CorruptIndexIsInvalidArgument) {
   EXPECT_EQ(bundle.status().code(), StatusCode::kInvalidArgument);
 }
 
+// The fuzzing find: a block handle of 2^56 bytes, which leveldb would have
+// allocated before reading; such handles are refused before leveldb sees them.
+TEST(SavedModelImport, BlockHandlePastTheIndexIsInvalidArgument) {
+  auto input = io::read_file(
+      (test::source_dir() / "tests/fuzz/regressions/tensor_bundle/block_handle_size_2_pow_56.bin").string());
+  ASSERT_TRUE(input.has_value());
+  const uint8_t* d = input->data();
+  const size_t n = std::min<size_t>(input->size() - 4, d[0] | (d[1] << 8) | (d[2] << 16) | (size_t{d[3]} << 24));
+  std::vector<uint8_t> index(d + 4, d + 4 + n), shard(d + 4 + n, d + input->size());
+  auto bundle = sm::TensorBundle::from_bytes(index, {shard});
+  ASSERT_FALSE(bundle.has_value());
+  EXPECT_EQ(bundle.status().code(), StatusCode::kInvalidArgument) << bundle.status().message();
+}
+
 }  // namespace
 }  // namespace tfc

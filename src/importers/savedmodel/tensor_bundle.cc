@@ -1,5 +1,7 @@
 #include "importers/savedmodel/tensor_bundle.h"
 
+#include <algorithm>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -34,9 +36,71 @@ class MemoryFile : public leveldb::RandomAccessFile {
   const std::vector<uint8_t>& bytes_;
 };
 
+// A table block's place: `size` bytes at `offset`, then a 5-byte trailer
+// (compression type, checksum).
+struct BlockHandle {
+  uint64_t offset = 0, size = 0;
+};
+
+constexpr uint64_t kFooterSize = 48, kTrailerSize = 5;
+
+bool read_handle(google::protobuf::io::CodedInputStream& in, BlockHandle& h) {
+  return in.ReadVarint64(&h.offset) && in.ReadVarint64(&h.size);
+}
+
+// leveldb allocates a block's bytes from its handle before reading them, and
+// a compressed block's from its header: so before leveldb reads the table,
+// every block handle (the footer's, the index block's entries) must lie
+// inside the file, before the footer, and name an uncompressed block (as
+// tensor bundles are written).
+Status check_block(const std::vector<uint8_t>& file, const BlockHandle& h) {
+  const uint64_t end = file.size() - kFooterSize;
+  if (h.offset > end || h.size > end || h.offset + h.size + kTrailerSize > end) {
+    return invalid_argument("variables.index: a block [{}, +{}) lies outside the file of {} bytes", h.offset, h.size,
+                            file.size());
+  }
+  if (file[h.offset + h.size] != 0) return unsupported("variables.index: compressed table blocks are not supported");
+  return Status::ok();
+}
+
+Status check_table_layout(const std::vector<uint8_t>& file) {
+  if (file.size() < kFooterSize || file.size() > INT_MAX) {
+    return invalid_argument("variables.index: {} bytes is no table tfcompress reads", file.size());
+  }
+  google::protobuf::io::CodedInputStream footer(file.data() + file.size() - kFooterSize, kFooterSize);
+  BlockHandle meta, index;
+  if (!read_handle(footer, meta) || !read_handle(footer, index)) return invalid_argument("variables.index: bad footer");
+  TFC_RETURN_IF_ERROR(check_block(file, meta));
+  TFC_RETURN_IF_ERROR(check_block(file, index));
+  // The index block: prefix-compressed entries whose values are data block
+  // handles, then the restart offsets (fixed32 each) and their count.
+  const uint8_t* block = file.data() + index.offset;
+  if (index.size < 4) return invalid_argument("variables.index: index block too short");
+  uint32_t restarts = 0;
+  std::memcpy(&restarts, block + index.size - 4, 4);
+  if (restarts > (index.size - 4) / 4) return invalid_argument("variables.index: bad index block restarts");
+  const auto entries = static_cast<int>(index.size - 4 - uint64_t{restarts} * 4);
+  google::protobuf::io::CodedInputStream in(block, entries);
+  while (in.CurrentPosition() < entries) {
+    uint32_t shared = 0, unshared = 0, value_size = 0;
+    BlockHandle data;
+    if (!in.ReadVarint32(&shared) || !in.ReadVarint32(&unshared) || !in.ReadVarint32(&value_size) ||
+        unshared > static_cast<uint32_t>(entries) || !in.Skip(static_cast<int>(unshared))) {
+      return invalid_argument("variables.index: malformed index block");
+    }
+    const int value_end = in.CurrentPosition() + static_cast<int>(std::min<uint32_t>(value_size, entries));
+    if (!read_handle(in, data) || in.CurrentPosition() > value_end || !in.Skip(value_end - in.CurrentPosition())) {
+      return invalid_argument("variables.index: malformed index block entry");
+    }
+    TFC_RETURN_IF_ERROR(check_block(file, data));
+  }
+  return Status::ok();
+}
+
 // Calls `visit(key, value)` for each entry of the sorted table in `index`.
 template <typename Visit>
 Status for_each_entry(const std::vector<uint8_t>& index, Visit visit) {
+  TFC_RETURN_IF_ERROR(check_table_layout(index));
   MemoryFile file(index);
   leveldb::Options options;
   options.paranoid_checks = true;
