@@ -197,6 +197,8 @@ Expected<ir::TensorId> add_input(GraphBuilder& b, const SignatureInput& in, cons
     shape.push_back(static_cast<int32_t>(size));
     signature.push_back(dynamic && d == 0 ? -1 : static_cast<int32_t>(size));
   }
+  std::vector<int64_t> dims(shape.begin(), shape.end());
+  TFC_RETURN_IF_ERROR(byte_size(dtype, dims, "input '" + in.key + "'").status());
   return b.input(name, dtype, shape, dynamic ? signature : ir::Shape{});
 }
 

@@ -2,6 +2,7 @@
 // TFLite ops the converter makes for it (weights transposed into TFLite's
 // layouts, which folds, since weights are constants). Fused activations and
 // bias / batch-norm folding are left to the passes that run after lowering.
+#include <climits>
 #include <cmath>
 
 #include "importers/savedmodel/lower.h"
@@ -201,6 +202,7 @@ Status lower_depthwise(Lowering& l) {
   TFC_ASSIGN_OR_RETURN(ir::TensorId filter, l.in(1));  // [kh, kw, cin, multiplier]
   const ir::Shape fs = l.b.shape(filter);
   if (fs.size() != 4) return invalid_argument("filter must have rank 4");
+  if (int64_t{fs[2]} * fs[3] > INT32_MAX) return invalid_argument("filter [.., {}, {}] has too many channels", fs[2], fs[3]);
   tflite::DepthwiseConv2DOptionsT o;
   TFC_ASSIGN_OR_RETURN(o.padding, padding_of(l));
   TFC_ASSIGN_OR_RETURN(auto strides, hw_of(l, "strides"));

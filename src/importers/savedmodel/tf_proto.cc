@@ -105,8 +105,8 @@ Expected<Array> array_from_tensor_proto(const tfproto::TensorProto& t, const std
   }
   // Typed values (the last repeated to fill the shape, none meaning zeros):
   // the bytes are not in the file, so their size is capped.
-  constexpr int64_t kMaxFilledBytes = int64_t{1} << 30;
-  if (bytes > kMaxFilledBytes) return invalid_argument("{}: a filled constant of {} bytes (at most 2^30)", what, bytes);
+  constexpr int64_t kMaxFilledBytes = int64_t{1} << 28;
+  if (bytes > kMaxFilledBytes) return invalid_argument("{}: a filled constant of {} bytes (at most 2^28)", what, bytes);
   out.data.assign(static_cast<size_t>(bytes), 0);
   const int64_t given = t.float_val_size() + t.double_val_size() + t.int_val_size() + t.int64_val_size() +
                         t.bool_val_size() + t.half_val_size();
