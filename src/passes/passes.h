@@ -24,6 +24,33 @@ namespace tfc::passes {
 // removed, and so are the old constant and its buffer when nothing else uses them.
 Status fold_dequantize(ir::Model& model);
 
+// fold-batchnorm (fold_batchnorm.cc): in every subgraph, a MUL or DIV (y / k)
+// by a float32 constant (one value, or one per output channel along the last
+// axis) and an ADD / SUB (y - k) of one, applied to the output of a CONV_2D,
+// DEPTHWISE_CONV_2D, FULLY_CONNECTED or TRANSPOSE_CONV with constant float32
+// weights (and a constant bias or none) and no fused activation, whose output
+// has no other reader and is no graph output, fold into the weights' output
+// channels and the bias (a bias is made for an ADD / SUB when there is none;
+// TRANSPOSE_CONV then needs version 3), repeatedly, so MUL then ADD (inference
+// BatchNormalization, BiasAdd) folds fully: what the TFLite converter folds.
+// A fused activation of the last folded op moves to the weighted op where the
+// converter fuses it (fused_activation_version, op_pattern.h), else that op
+// stays.
+// The surviving tensor is the last folded op's output (its id and name); new
+// constants get fresh names; constants and buffers nothing reads any more go.
+// Returns how many ops were removed.
+Expected<int> fold_batch_norms(ir::Model& model);
+
+// fuse-activation (fuse_activation.cc): a RELU, RELU6 or RELU_N1_TO_1 whose
+// float32 input comes from an op with fused activation NONE, is read by nothing
+// else and is no graph output, becomes that op's fused activation where the
+// TFLite converter fuses it (the table in fuse_activation.cc: conv, depthwise,
+// fully connected, ADD / SUB / MUL / DIV, max / average pool; RELU / RELU6 into
+// TRANSPOSE_CONV version 4; never TANH, never into CONCATENATION). The
+// activation's output tensor survives (id and name). Returns how many
+// activation ops were fused.
+Expected<int> fuse_activations(ir::Model& model);
+
 // quantize, mode fp16 (quantize_fp16.cc): every dense float32 constant that some
 // op reads becomes a float16 constant named "<name>_fp16" (new buffer), read by
 // a new DEQUANTIZE op that produces the original tensor (same id and name),

@@ -88,6 +88,12 @@ Expected<IntegerPtqOptions> integer_options(const json& options, const std::stri
 
 Status run_fold_dequantize(ir::Model& model, const json&) { return fold_dequantize(model); }
 
+// A pass that counts what it rewrote; the count is for the API, not the recipe.
+template <Expected<int> (*Pass)(ir::Model&)>
+Status run_counting(ir::Model& model, const json&) {
+  return Pass(model).status();
+}
+
 Status run_quantize(ir::Model& model, const json& options) {
   TFC_ASSIGN_OR_RETURN(const std::string mode, string_option(options, "quantize", "mode", ""));
   if (mode == "fp16") {
@@ -153,6 +159,13 @@ const std::vector<PassInfo>& all_passes() {
   static const std::vector<PassInfo> kPasses = {
       {"fold-dequantize", "Turn DEQUANTIZE ops of constants (float16, int8) into float32 constants",
        run_fold_dequantize, {}},
+      {"fold-batchnorm",
+       "Fold a per-channel MUL / ADD / SUB of constants (BatchNormalization, BiasAdd) after a conv, depthwise, "
+       "fully connected or transpose conv into its weights and bias",
+       run_counting<fold_batch_norms>, {}},
+      {"fuse-activation",
+       "Fuse a RELU / RELU6 / RELU_N1_TO_1 into the op before it, where the TFLite converter does",
+       run_counting<fuse_activations>, {}},
       {"quantize",
        "Post-training quantization: mode fp16 (float16 weights), dynamic (int8 weights, float activations), "
        "int8 or int16x8 (integer activations calibrated on a representative dataset)",
