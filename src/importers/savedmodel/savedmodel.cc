@@ -6,6 +6,7 @@
 #include "importers/savedmodel/lower.h"
 #include "importers/savedmodel/tf_proto.h"
 #include "io/file_util.h"
+#include "passes/passes.h"
 #include "saved_model.pb.h"
 #include "tensor_bundle.pb.h"
 
@@ -39,6 +40,10 @@ Expected<Imported> import_saved_model_bytes(std::span<const uint8_t> saved_model
   Imported out;
   out.format = Format::kSavedModel;
   TFC_ASSIGN_OR_RETURN(out.model, lower_graph(graph, source, options.batch));
+  // As the converter: BiasAdd and batch norm into the conv / dense before
+  // them, then RELU / RELU6 into the ops.
+  TFC_RETURN_IF_ERROR(passes::fold_batch_norms(out.model).status());
+  TFC_RETURN_IF_ERROR(passes::fuse_activations(out.model).status());
   return out;
 }
 
