@@ -231,7 +231,25 @@ def keras_seeds():
         "m_00001.weights.h5": weights({"layers/dense/vars": {1: bias}})}))
 
 
+def savedmodel_seeds():
+    """The committed test SavedModels: saved_model.pb for the graph harness,
+    index length + index + data shard for the bundle harness."""
+    root = os.path.join(ROOT, "tests", "data", "savedmodel")
+    for name in sorted(os.listdir(root)):
+        d = os.path.join(root, name)
+        if not os.path.isdir(d):
+            continue
+        with open(os.path.join(d, "saved_model.pb"), "rb") as f:
+            put("saved_model_pb", name + ".pb", f.read())
+        with open(os.path.join(d, "variables", "variables.index"), "rb") as f:
+            index = f.read()
+        with open(os.path.join(d, "variables", "variables.data-00000-of-00001"), "rb") as f:
+            shard = f.read()
+        put("tensor_bundle", name + ".bundle", struct.pack("<I", len(index)) + index + shard)
+
+
 if __name__ == "__main__":
+    savedmodel_seeds()
     data_seeds()
     json_seeds()
     options_union_crash()

@@ -14,9 +14,16 @@
 
 #include "core/status.h"
 #include "importers/import.h"
+#include "importers/savedmodel/tensor_bundle.h"
 
 namespace tfc::importers::savedmodel {
 
+// Imports the SavedModel directory `dir` (saved_model.pb, variables/).
 Expected<Imported> import_saved_model(const std::string& dir, const ImportOptions& options);
+
+// The same from memory: saved_model.pb's bytes and the variables' bundle
+// (tests and fuzzing).
+Expected<Imported> import_saved_model_bytes(std::span<const uint8_t> saved_model_pb, const TensorBundle& variables,
+                                            const ImportOptions& options);
 
 }  // namespace tfc::importers::savedmodel
