@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from bench_quantize import cpu_model, require_tools, run_measured  # noqa: E402 (bench/ is on sys.path)
+from bench_quantize import TIME, cpu_model, require_tools, run_measured  # noqa: E402 (bench/ is on sys.path)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE_SCRIPT = os.path.join(ROOT, "fixtures", "keras", "make_keras_fixtures.py")
@@ -112,7 +112,7 @@ def print_table(result, repeat):
     r = result.get("ratio_converter_over_ours", {})
 
     def cell(d, key, scale=1.0, fmt="{:>10.3f}"):
-        return fmt.format(d[key] / scale) if key in d else f"{'-':>10}"
+        return fmt.format(d[key] / scale if scale != 1 else d[key]) if key in d else f"{'-':>10}"
 
     def ratio(key):
         return f"{r[key]:>9.1f}x" if key in r else f"{'-':>10}"
@@ -146,6 +146,8 @@ def main(argv=None):
         ap.error("--repeat must be >= 1")
     if "ours" in sides:
         require_tools(args.cli)
+    elif not os.path.exists(TIME):
+        sys.exit(f"{TIME} not found (Debian package time); run scripts/setup.sh")
     ensure_model()
     result = measure(args, sides)
     import importlib.metadata as md

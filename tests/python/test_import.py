@@ -11,9 +11,9 @@ models, built on first use by fixtures/keras/make_keras_fixtures.py --large) and
   - LiteRT on the same .tflite, same bound;
   - the default import (no --batch) against the TFLite converter's model of the same file: size within 1%,
     no more ops. The converter's models are made once per fixture set by the fixture script (each format
-    in its own process) and cached under .data/keras-converter/<set>-<manifest hash>/ (for the `saved`
-    format of a Keras model, whose variables the converter leaves unfrozen, the `export` conversion of the
-    same model).
+    in its own process) and cached under .data/keras-converter/<set>-<hash>/, the hash of the manifest and
+    the reference outputs (for the `saved` format of a Keras model, whose variables the converter leaves
+    unfrozen, the `export` conversion of the same model).
 Then hostile and refused inputs: exit 2 with a message and no output file.
 
 Inputs and outputs are matched by name: our model's signature keys (or tensor names) against the
@@ -82,10 +82,22 @@ def fixture_set(base):
     return _built[base]
 
 
+_digests = {}
+
+
+def fixture_digest(base):
+    """Names a fixture set's state: its manifest and every reference output (which change with the weights)."""
+    if base not in _digests:
+        h = hashlib.sha256((base / "manifest.json").read_bytes())
+        for path in sorted(base.glob("*/expected_*.npz")):
+            h.update(path.read_bytes())
+        _digests[base] = h.hexdigest()[:12]
+    return _digests[base]
+
+
 def converter_model(base, name, fmt):
     """The TFLite converter's .tflite of a fixture (the whole set converted on first use, then cached)."""
-    digest = hashlib.sha256((base / "manifest.json").read_bytes()).hexdigest()[:12]
-    out = CONVERTER_CACHE / f"{'large' if base == LARGE_FIXTURES else 'small'}-{digest}"
+    out = CONVERTER_CACHE / f"{'large' if base == LARGE_FIXTURES else 'small'}-{fixture_digest(base)}"
     path = out / name / f"{fmt}.tflite"
     failed = path.with_name(path.name + ".failed")
     if not path.exists() and not failed.exists():
