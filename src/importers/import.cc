@@ -50,6 +50,15 @@ Expected<Format> detect_format(const std::string& path) {
       path);
 }
 
+namespace {
+
+// `s` naming `path` once: importers' messages may start with it already.
+Status in_file(const Status& s, const std::string& path) {
+  return s.message().rfind(path, 0) == 0 ? s : s.with_context(path);
+}
+
+}  // namespace
+
 Expected<Imported> import_model(const std::string& path, const ImportOptions& options) {
   if (options.batch < 1) return invalid_argument("--batch must be at least 1 (got {})", options.batch);
   TFC_ASSIGN_OR_RETURN(Format format, detect_format(path));
@@ -62,9 +71,9 @@ Expected<Imported> import_model(const std::string& path, const ImportOptions& op
     case Format::kKeras:
     case Format::kKerasH5: {
       auto read = format == Format::kKeras ? keras::read_keras_file(path) : keras::read_keras_h5_file(path);
-      if (!read.has_value()) return read.status().with_context(path);
+      if (!read.has_value()) return in_file(read.status(), path);
       auto lowered = keras::lower_keras_model(*read, options);
-      if (!lowered.has_value()) return lowered.status().with_context(path);
+      if (!lowered.has_value()) return in_file(lowered.status(), path);
       out = std::move(*lowered);
       break;
     }
@@ -72,7 +81,7 @@ Expected<Imported> import_model(const std::string& path, const ImportOptions& op
       std::string dir = path;
       if (std::filesystem::path(path).filename() == "saved_model.pb") dir = std::filesystem::path(path).parent_path();
       auto lowered = savedmodel::import_saved_model(dir, options);
-      if (!lowered.has_value()) return lowered.status().with_context(path);
+      if (!lowered.has_value()) return in_file(lowered.status(), path);
       out = std::move(*lowered);
       break;
     }

@@ -100,10 +100,18 @@ TEST_P(ImportFixture, OutputsMatchKeras) {
 
   const auto& input_names = f["inputs"];
   ASSERT_EQ((*interp)->num_inputs(), static_cast<int>(input_names.size()));
+  // The format's k-th input name (its signature key) is the model's k-th input,
+  // whose samples inputs.npz holds under the Keras input's name.
+  const auto npz_name = [&](const std::string& key) -> std::string {
+    for (size_t k = 0; k < input_names.size(); ++k) {
+      if (input_names[k] == key) return spec["inputs"][k]["name"].get<std::string>();
+    }
+    return key;
+  };
   for (int i = 0; i < (*interp)->num_inputs(); ++i) {
     std::string name = signature_name(model, true, static_cast<size_t>(i));
-    const NamedArray* a = find_array(*inputs, name);
-    if (!a) a = find_array(*inputs, input_names[static_cast<size_t>(i)].get<std::string>());
+    const NamedArray* a = find_array(*inputs, npz_name(name));
+    if (!a) a = find_array(*inputs, npz_name(input_names[static_cast<size_t>(i)].get<std::string>()));
     ASSERT_NE(a, nullptr) << "no input array for model input " << i << " ('" << name << "')";
     ASSERT_TRUE((*interp)->set_input(i, a->array).is_ok());
   }

@@ -455,7 +455,7 @@ def test_refused_layers_named(cli, tmp_path, entry):
 
 
 def test_inspect_keras_shows_layers(cli):
-    out = run_cli("inspect", SMALL_MODEL / "model.keras").stdout
+    out = run_cli("inspect", SMALL_MODEL / "model.keras", "--ops").stdout
     for layer in ("fc1", "fc2", "ln", "probs"):
         assert layer in out, f"inspect does not show layer {layer}:\n{out[:2000]}"
 
