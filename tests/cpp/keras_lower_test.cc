@@ -186,7 +186,22 @@ TEST(KerasLower, DenseKeras2FunctionalAndSequential) {
     EXPECT_EQ(imp->training.dropouts[0].layer, "drop");
     EXPECT_EQ(imp->training.dropouts[0].class_name, "Dropout");
     EXPECT_FLOAT_EQ(imp->training.dropouts[0].rate, 0.25f);
+    EXPECT_EQ(imp->training.dropouts[0].tensor, imp->model.subgraphs[0].tensors[imp->model.subgraphs[0].outputs[0]].name);
   }
+}
+
+TEST(KerasLower, DropoutRecordFollowsAFusedActivation) {
+  // Dense -> Dropout -> ReLU: the ReLU fuses into the dense; the dropout's tensor is then the fused op's output.
+  json cfg = functional("m", {k3_input("x", {3}), k3_layer("Dense", "d", {{"units", 2}}, {"x"}),
+                              k3_layer("SpatialDropout1D", "drop", {{"rate", 0.5}}, {"d"}), k3_layer("ReLU", "r", json::object(), {"drop"})},
+                        {"x", 0, 0}, {"r", 0, 0});
+  auto imp = lower(cfg, 3, {{"d", {random_f32({3, 2}, 1), random_f32({2}, 2)}}});
+  ASSERT_TRUE(imp.has_value()) << imp.status().message();
+  const ir::Subgraph& g = imp->model.subgraphs[0];
+  ASSERT_EQ(op_names(imp->model), (std::vector<std::string>{"FULLY_CONNECTED"}));
+  ASSERT_EQ(imp->training.dropouts.size(), 1u);
+  EXPECT_EQ(imp->training.dropouts[0].class_name, "SpatialDropout1D");
+  EXPECT_EQ(imp->training.dropouts[0].tensor, g.tensors[g.ops[0].outputs[0]].name);
 }
 
 TEST(KerasLower, Keras3SequentialAndNestedModelInlined) {

@@ -178,14 +178,14 @@ ir::TensorId find_tensor(const ir::Subgraph& g, const std::string& name) {
   return ir::kNoTensor;
 }
 
-// The output of the activation op that alone reads each batch norm's result,
-// or "": where the result lives once fuse-activation has fused it.
-std::vector<std::string> activation_after(const ir::Model& model, const TrainingState& t) {
+// For each name, the output of the activation op that alone reads that tensor,
+// or "": where the value lives once fuse-activation has fused it.
+std::vector<std::string> activation_after(const ir::Model& model, const std::vector<std::string>& names) {
   const ir::Subgraph& g = model.subgraphs[0];
   std::vector<std::string> out;
-  for (const auto& r : t.batch_norms) {
+  for (const auto& name : names) {
     out.emplace_back();
-    const ir::TensorId id = find_tensor(g, r.output);
+    const ir::TensorId id = find_tensor(g, name);
     const auto readers = id == ir::kNoTensor ? std::vector<int>{} : passes::consumers(g, id);
     if (readers.size() != 1) continue;
     const ir::Op& op = g.ops[static_cast<size_t>(readers[0])];
@@ -233,14 +233,28 @@ void update_records(const ir::Model& model, TrainingState& t, const std::vector<
   t.trainable = std::move(kept);
 }
 
+// A dropout's tensor fused away with the activation after it lives on as that activation's output.
+void update_dropouts(const ir::Model& model, TrainingState& t, const std::vector<std::string>& after) {
+  for (size_t i = 0; i < t.dropouts.size(); ++i) {
+    if (find_tensor(model.subgraphs[0], t.dropouts[i].tensor) == ir::kNoTensor && !after[i].empty()) {
+      t.dropouts[i].tensor = after[i];
+    }
+  }
+}
+
 // The converter's form: batch norms (and other constant MUL / ADD after a conv
 // or dense) folded, activations fused, equal constants shared.
 Status converter_form(Imported& out) {
-  const auto after = activation_after(out.model, out.training);
+  std::vector<std::string> bn_outputs, dropout_tensors;
+  for (const auto& r : out.training.batch_norms) bn_outputs.push_back(r.output);
+  for (const auto& r : out.training.dropouts) dropout_tensors.push_back(r.tensor);
+  const auto bn_after = activation_after(out.model, bn_outputs);
+  const auto dropout_after = activation_after(out.model, dropout_tensors);
   TFC_RETURN_IF_ERROR(passes::fold_batch_norms(out.model).status());
   TFC_RETURN_IF_ERROR(passes::fuse_activations(out.model).status());
   share_identical_constants(out.model);
-  update_records(out.model, out.training, after);
+  update_records(out.model, out.training, bn_after);
+  update_dropouts(out.model, out.training, dropout_after);
   return Status::ok();
 }
 
