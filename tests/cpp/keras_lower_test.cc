@@ -311,6 +311,8 @@ TEST(KerasLower, Conv2DBatchNormReluFoldedWithRecord) {
   ASSERT_EQ(op_names(imp->model), (std::vector<std::string>{"CONV_2D"}));
   EXPECT_EQ(sg.ops[0].options_as<tflite::Conv2DOptionsT>()->fused_activation_function, tflite::ActivationFunctionType_RELU);
   EXPECT_EQ(r.folded_into, sg.tensors[sg.ops[0].outputs[0]].name);
+  // The fused op's output names every layer it came from, as the converter's names do.
+  EXPECT_EQ(r.folded_into, "m/relu/Relu;m/bn/batchnorm/add_1;m/bn/batchnorm/mul;m/conv/convolution");
   EXPECT_EQ(r.output, r.folded_into);
   EXPECT_TRUE(r.input.empty());
   EXPECT_EQ(r.folded_weights, sg.tensors[sg.ops[0].inputs[1]].name);
