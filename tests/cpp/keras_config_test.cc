@@ -125,6 +125,35 @@ TEST(KerasConfig, NestedModelParsesRecursively) {
   EXPECT_EQ(l->calls.at(0).inputs.at(0).layer, "x");
 }
 
+TEST(KerasConfig, Keras2NestedModelCallsNumberFromOneAndGeluOpLambda) {
+  json inner = {{"class_name", "Sequential"},
+                {"name", "blk"},
+                {"config", {{"name", "blk"},
+                            {"layers", {{{"class_name", "InputLayer"}, {"config", {{"name", "bi"}, {"batch_input_shape", {nullptr, 4}}}}},
+                                        {{"class_name", "Dense"}, {"config", {{"name", "bd"}, {"units", 4}}}}}}}},
+                {"inbound_nodes", {{{"x", 0, 0, json::object()}}, {{"blk", 1, 0, json::object()}}}}};
+  json gelu = {{"class_name", "TFOpLambda"},
+               {"name", "tf.nn.gelu"},
+               {"config", {{"name", "tf.nn.gelu"}, {"function", "nn.gelu"}}},
+               {"inbound_nodes", json::array({json::array({"blk", 2, 0, {{"approximate", true}}})})}};
+  json cfg = {{"class_name", "Functional"},
+              {"config", {{"name", "m"},
+                          {"layers", {{{"class_name", "InputLayer"}, {"name", "x"}, {"config", {{"name", "x"}, {"batch_input_shape", {nullptr, 4}}}},
+                                       {"inbound_nodes", json::array()}},
+                                      inner, gelu}},
+                          {"input_layers", {{"x", 0, 0}}},
+                          {"output_layers", {{"tf.nn.gelu", 0, 0}}}}}};
+  auto m = parse_model_config(cfg, 2);
+  ASSERT_TRUE(m.has_value()) << m.status().message();
+  const Layer* blk = m->find("blk");
+  ASSERT_EQ(blk->calls.size(), 2u);
+  EXPECT_EQ(blk->calls[1].inputs.at(0).node, 0);  // "blk", 1 -> its first saved call
+  const Layer* g = m->find("tf.nn.gelu");
+  EXPECT_EQ(g->class_name, "Gelu");
+  EXPECT_EQ(g->config["approximate"], true);
+  EXPECT_EQ(g->calls.at(0).inputs.at(0).node, 1);  // "blk", 2 -> its second call
+}
+
 TEST(KerasConfig, NamesEveryUnsupportedLayerAtOnce) {
   json layers = json::array({
       k3_layer("InputLayer", "x", {{"batch_shape", {nullptr, 4}}}, nullptr),

@@ -3,6 +3,7 @@
 // in double (a Dense layer's matmul by hand, a naive convolution, ...). Also
 // nested models, Sequential, the dropout / batch-norm records and the errors
 // for weights whose shape disagrees with the config.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -151,6 +152,9 @@ TEST(KerasLower, DenseKeras3MatchesHandMatmulWithStaticBatch) {
   auto out = run(imp->model, {x});
   ASSERT_EQ(out.size(), 1u);
   expect_close(out[0], dense_ref(x, k, b, 2, 3, 4, true), "dense");
+  ASSERT_EQ(op_names(imp->model), (std::vector<std::string>{"FULLY_CONNECTED"}));  // RELU fused
+  EXPECT_EQ(imp->model.subgraphs[0].ops[0].options_as<tflite::FullyConnectedOptionsT>()->fused_activation_function,
+            tflite::ActivationFunctionType_RELU);
   EXPECT_EQ(imp->training.trainable, (std::vector<std::string>{"m/dense/MatMul", "m/dense/BiasAdd/bias"}));
 }
 
@@ -182,7 +186,22 @@ TEST(KerasLower, DenseKeras2FunctionalAndSequential) {
     EXPECT_EQ(imp->training.dropouts[0].layer, "drop");
     EXPECT_EQ(imp->training.dropouts[0].class_name, "Dropout");
     EXPECT_FLOAT_EQ(imp->training.dropouts[0].rate, 0.25f);
+    EXPECT_EQ(imp->training.dropouts[0].tensor, imp->model.subgraphs[0].tensors[imp->model.subgraphs[0].outputs[0]].name);
   }
+}
+
+TEST(KerasLower, DropoutRecordFollowsAFusedActivation) {
+  // Dense -> Dropout -> ReLU: the ReLU fuses into the dense; the dropout's tensor is then the fused op's output.
+  json cfg = functional("m", {k3_input("x", {3}), k3_layer("Dense", "d", {{"units", 2}}, {"x"}),
+                              k3_layer("SpatialDropout1D", "drop", {{"rate", 0.5}}, {"d"}), k3_layer("ReLU", "r", json::object(), {"drop"})},
+                        {"x", 0, 0}, {"r", 0, 0});
+  auto imp = lower(cfg, 3, {{"d", {random_f32({3, 2}, 1), random_f32({2}, 2)}}});
+  ASSERT_TRUE(imp.has_value()) << imp.status().message();
+  const ir::Subgraph& g = imp->model.subgraphs[0];
+  ASSERT_EQ(op_names(imp->model), (std::vector<std::string>{"FULLY_CONNECTED"}));
+  ASSERT_EQ(imp->training.dropouts.size(), 1u);
+  EXPECT_EQ(imp->training.dropouts[0].class_name, "SpatialDropout1D");
+  EXPECT_EQ(imp->training.dropouts[0].tensor, g.tensors[g.ops[0].outputs[0]].name);
 }
 
 TEST(KerasLower, Keras3SequentialAndNestedModelInlined) {
@@ -259,7 +278,7 @@ std::vector<double> conv_ref(const Array& x, int h, int w, int cin, const Array&
   return y;
 }
 
-TEST(KerasLower, Conv2DBatchNormReluUnfusedWithRecord) {
+TEST(KerasLower, Conv2DBatchNormReluFoldedWithRecord) {
   Array k = random_f32({3, 3, 2, 3}, 12), x = random_f32({1, 5, 5, 2}, 13);
   Array gamma = random_f32({3}, 14, 0.5f, 1.5f), beta = random_f32({3}, 15), mean = random_f32({3}, 16),
         var = random_f32({3}, 17, 0.5f, 2.0f);
@@ -285,9 +304,89 @@ TEST(KerasLower, Conv2DBatchNormReluUnfusedWithRecord) {
   EXPECT_FLOAT_EQ(r.epsilon, 0.001f);
   EXPECT_EQ(r.axis, 3);
   EXPECT_EQ(values(r.moving_variance), va);
-  EXPECT_EQ(r.kernel.shape, (std::vector<int64_t>{3, 3, 3, 2}));  // the conv's IR weights (out,kh,kw,in)
+  EXPECT_EQ(r.kernel.shape, (std::vector<int64_t>{3, 3, 3, 2}));  // the conv's IR weights (out,kh,kw,in) before folding
   EXPECT_EQ(r.bias.shape, (std::vector<int64_t>{3}));
-  EXPECT_FALSE(r.output.empty());
+  // Folded as the converter folds it: one CONV_2D with RELU fused, which the record names.
+  const ir::Subgraph& sg = imp->model.subgraphs[0];
+  ASSERT_EQ(op_names(imp->model), (std::vector<std::string>{"CONV_2D"}));
+  EXPECT_EQ(sg.ops[0].options_as<tflite::Conv2DOptionsT>()->fused_activation_function, tflite::ActivationFunctionType_RELU);
+  EXPECT_EQ(r.folded_into, sg.tensors[sg.ops[0].outputs[0]].name);
+  // The fused op's output names every layer it came from, as the converter's names do.
+  EXPECT_EQ(r.folded_into, "m/relu/Relu;m/bn/batchnorm/add_1;m/bn/batchnorm/mul;m/conv/convolution");
+  EXPECT_EQ(r.output, r.folded_into);
+  EXPECT_TRUE(r.input.empty());
+  EXPECT_EQ(r.folded_weights, sg.tensors[sg.ops[0].inputs[1]].name);
+  EXPECT_EQ(r.folded_bias, sg.tensors[sg.ops[0].inputs[2]].name);
+  EXPECT_NE(std::find(imp->training.trainable.begin(), imp->training.trainable.end(), r.folded_weights),
+            imp->training.trainable.end());
+}
+
+TEST(KerasLower, BatchNormWithNothingToFoldIntoStaysMulAdd) {
+  Array gamma = random_f32({3}, 18, 0.5f, 1.5f), beta = random_f32({3}, 19), mean = random_f32({3}, 20),
+        var = random_f32({3}, 21, 0.5f, 2.0f), x = random_f32({1, 3, 2}, 22);
+  // Over axis 1 of a (batch, 3, 2) input: per-row constants.
+  json cfg = functional("m", {k3_input("x", {3, 2}), k3_layer("BatchNormalization", "bn", {{"axis", 1}}, {"x"})}, {"x", 0, 0},
+                        {"bn", 0, 0});
+  auto imp = lower(cfg, 3, {{"bn", {gamma, beta, mean, var}}});
+  ASSERT_TRUE(imp.has_value()) << imp.status().message();
+  EXPECT_EQ(op_names(imp->model), (std::vector<std::string>{"MUL", "ADD"}));
+  const auto g = values(gamma), be = values(beta), mu = values(mean), va = values(var), xv = values(x);
+  std::vector<double> want;
+  for (size_t i = 0; i < xv.size(); ++i) want.push_back((xv[i] - mu[i / 2]) / std::sqrt(double(va[i / 2]) + 1e-3) * g[i / 2] + be[i / 2]);
+  expect_close(run(imp->model, {x}).at(0), want, "bn axis 1");
+  const BatchNormRecord& r = imp->training.batch_norms.at(0);
+  EXPECT_EQ(r.axis, 1);
+  EXPECT_EQ(r.input, "serving_default_x:0");
+  EXPECT_TRUE(r.folded_into.empty());
+  EXPECT_TRUE(r.kernel.data.empty());
+}
+
+TEST(KerasLower, ZeroPaddingAsSameIsAbsorbedIntoTheConv) {
+  Array k = random_f32({3, 3, 2, 2}, 23), b = random_f32({2}, 24), x = random_f32({1, 6, 6, 2}, 25);
+  json cfg = functional("m",
+                        {k3_input("x", {6, 6, 2}), k3_layer("ZeroPadding2D", "pad", {{"padding", {{0, 1}, {0, 1}}}}, {"x"}),
+                         k3_layer("Conv2D", "conv", {{"filters", 2}, {"kernel_size", 3}, {"strides", 2}, {"padding", "valid"}}, {"pad"})},
+                        {"x", 0, 0}, {"conv", 0, 0});
+  auto imp = lower(cfg, 3, {{"conv", {k, b}}});
+  ASSERT_TRUE(imp.has_value()) << imp.status().message();
+  EXPECT_EQ(op_names(imp->model), (std::vector<std::string>{"CONV_2D"}));
+  expect_close(run(imp->model, {x}).at(0), conv_ref(x, 6, 6, 2, k, 3, 3, 2, 2, true, &b), "pad+valid == same");
+}
+
+TEST(KerasLower, Keras3OpLayersWithConstants) {
+  // keras.ops on Keras tensors: 2 - relu6(x + 3) * (1 / 6), saved as op layers with numbers among the args.
+  json add = k3_layer("Add", "add", json::object(), {"x"});
+  add["inbound_nodes"][0]["args"].push_back(3.0);
+  json relu = k3_layer("ReLU", "r6", {{"max_value", 6.0}}, {"add"});
+  json mul = k3_layer("Multiply", "mul", json::object(), {"r6"});
+  mul["inbound_nodes"][0]["args"].push_back(1.0 / 6.0);
+  json sub = k3_layer("Subtract", "sub", json::object(), {"mul"});
+  sub["inbound_nodes"][0]["args"] = json::array({2.0, sub["inbound_nodes"][0]["args"][0]});
+  json cfg = functional("m", {k3_input("x", {8}), add, relu, mul, sub}, {"x", 0, 0}, {"sub", 0, 0});
+  auto imp = lower(cfg, 3, {});
+  ASSERT_TRUE(imp.has_value()) << imp.status().message();
+  Array x = random_f32({1, 8}, 26, -5.0f, 5.0f);
+  std::vector<double> want;
+  for (float v : values(x)) want.push_back(2.0 - std::clamp(v + 3.0, 0.0, 6.0) / 6.0);
+  expect_close(run(imp->model, {x}).at(0), want, "op layers");
+}
+
+TEST(KerasLower, SharedNestedModelReadsOneSetOfWeights) {
+  json inner = functional("inner", {k3_input("ix", {4}), k3_layer("Dense", "d", {{"units", 4}}, {"ix"})}, {"ix", 0, 0}, {"d", 0, 0});
+  inner["name"] = "inner";
+  inner["inbound_nodes"] = json::array({{{"args", {k3_ref("x")}}, {"kwargs", json::object()}},
+                                        {{"args", {{{"class_name", "__keras_tensor__"}, {"config", {{"keras_history", {"inner", 0, 0}}}}}}},
+                                         {"kwargs", json::object()}}});
+  json cfg = functional("outer", {k3_input("x", {4}), inner}, {"x", 0, 0}, {"inner", 1, 0});
+  Array k = random_f32({4, 4}, 27), b = random_f32({4}, 28), x = random_f32({1, 4}, 29);
+  auto imp = lower(cfg, 3, {{"d", {k, b}}});
+  ASSERT_TRUE(imp.has_value()) << imp.status().message();
+  const ir::Subgraph& g = imp->model.subgraphs[0];
+  ASSERT_EQ(op_names(imp->model), (std::vector<std::string>{"FULLY_CONNECTED", "FULLY_CONNECTED"}));
+  EXPECT_EQ(g.ops[0].inputs[1], g.ops[1].inputs[1]);  // one weights tensor
+  const auto h = dense_ref(x, k, b, 1, 4, 4, false);
+  expect_close(run(imp->model, {x}).at(0), dense_ref(f32({1, 4}, std::vector<float>(h.begin(), h.end())), k, b, 1, 4, 4, false),
+               "dense twice");
 }
 
 TEST(KerasLower, Conv1DCausalAndSeparableAndDepthwise) {

@@ -178,14 +178,14 @@ ir::TensorId find_tensor(const ir::Subgraph& g, const std::string& name) {
   return ir::kNoTensor;
 }
 
-// The output of the activation op that alone reads each batch norm's result,
-// or "": where the result lives once fuse-activation has fused it.
-std::vector<std::string> activation_after(const ir::Model& model, const TrainingState& t) {
+// For each name, the output of the activation op that alone reads that tensor,
+// or "": where the value lives once fuse-activation has fused it.
+std::vector<std::string> activation_after(const ir::Model& model, const std::vector<std::string>& names) {
   const ir::Subgraph& g = model.subgraphs[0];
   std::vector<std::string> out;
-  for (const auto& r : t.batch_norms) {
+  for (const auto& name : names) {
     out.emplace_back();
-    const ir::TensorId id = find_tensor(g, r.output);
+    const ir::TensorId id = find_tensor(g, name);
     const auto readers = id == ir::kNoTensor ? std::vector<int>{} : passes::consumers(g, id);
     if (readers.size() != 1) continue;
     const ir::Op& op = g.ops[static_cast<size_t>(readers[0])];
@@ -233,14 +233,82 @@ void update_records(const ir::Model& model, TrainingState& t, const std::vector<
   t.trainable = std::move(kept);
 }
 
+// A dropout's tensor fused away with the activation after it lives on as that activation's output.
+void update_dropouts(const ir::Model& model, TrainingState& t, const std::vector<std::string>& after) {
+  for (size_t i = 0; i < t.dropouts.size(); ++i) {
+    if (find_tensor(model.subgraphs[0], t.dropouts[i].tensor) == ir::kNoTensor && !after[i].empty()) {
+      t.dropouts[i].tensor = after[i];
+    }
+  }
+}
+
+// For each output of an op that may be folded or fused into the op before it
+// (MUL / ADD / SUB / DIV, the fusable activations): its first input's name.
+std::map<std::string, std::string> absorbable_inputs(const ir::Model& model) {
+  const ir::Subgraph& g = model.subgraphs[0];
+  std::map<std::string, std::string> out;
+  for (const auto& op : g.ops) {
+    const int32_t b = op.code.builtin;
+    const bool absorbable = b == tflite::BuiltinOperator_MUL || b == tflite::BuiltinOperator_ADD ||
+                            b == tflite::BuiltinOperator_SUB || b == tflite::BuiltinOperator_DIV ||
+                            b == tflite::BuiltinOperator_RELU || b == tflite::BuiltinOperator_RELU6 ||
+                            b == tflite::BuiltinOperator_RELU_N1_TO_1;
+    if (absorbable && !op.inputs.empty() && op.inputs[0] != ir::kNoTensor && op.outputs.size() == 1) {
+      out[g.tensors[op.outputs[0]].name] = g.tensors[op.inputs[0]].name;
+    }
+  }
+  return out;
+}
+
+// Names a tensor that took over the results of folded / fused ops as the
+// converter does, "relu;bn/add_1;bn/mul;conv/convolution", so each op names
+// every Keras layer it came from. Returns old name -> new name.
+std::map<std::string, std::string> join_absorbed_names(ir::Model& model, const std::map<std::string, std::string>& inputs) {
+  ir::Subgraph& g = model.subgraphs[0];
+  std::map<std::string, std::string> renamed;
+  for (const auto& op : g.ops) {
+    for (ir::TensorId id : op.outputs) {
+      std::string& name = g.tensors[id].name;
+      std::string joined = name;
+      for (auto it = inputs.find(name); it != inputs.end() && find_tensor(g, it->second) == ir::kNoTensor;
+           it = inputs.find(it->second)) {
+        joined += ";" + it->second;
+      }
+      if (joined != name) renamed[name] = joined;
+    }
+  }
+  for (auto& t : g.tensors) {
+    if (auto it = renamed.find(t.name); it != renamed.end()) t.name = it->second;
+  }
+  return renamed;
+}
+
+void rename_in_records(TrainingState& t, const std::map<std::string, std::string>& renamed) {
+  auto follow = [&](std::string& name) {
+    if (auto it = renamed.find(name); it != renamed.end()) name = it->second;
+  };
+  for (auto& r : t.batch_norms) {
+    follow(r.output);
+    follow(r.folded_into);
+  }
+  for (auto& d : t.dropouts) follow(d.tensor);
+}
+
 // The converter's form: batch norms (and other constant MUL / ADD after a conv
 // or dense) folded, activations fused, equal constants shared.
 Status converter_form(Imported& out) {
-  const auto after = activation_after(out.model, out.training);
+  const auto absorbable = absorbable_inputs(out.model);
+  std::vector<std::string> bn_outputs, dropout_tensors;
+  for (const auto& r : out.training.batch_norms) bn_outputs.push_back(r.output);
+  for (const auto& r : out.training.dropouts) dropout_tensors.push_back(r.tensor);
+  const auto bn_after = activation_after(out.model, bn_outputs);
+  const auto dropout_after = activation_after(out.model, dropout_tensors);
   TFC_RETURN_IF_ERROR(passes::fold_batch_norms(out.model).status());
   TFC_RETURN_IF_ERROR(passes::fuse_activations(out.model).status());
   share_identical_constants(out.model);
-  update_records(out.model, out.training, after);
+  update_records(out.model, out.training, bn_after);
+  update_dropouts(out.model, out.training, dropout_after);
+  rename_in_records(out.training, join_absorbed_names(out.model, absorbable));
   return Status::ok();
 }
 
