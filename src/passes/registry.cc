@@ -172,6 +172,13 @@ const std::vector<PassInfo>& all_passes() {
        run_counting<fuse_gelu>, {}},
       {"fold-pad", "Fold a PAD that pads as SAME would into the VALID conv or depthwise conv after it",
        run_counting<fold_pads>, {}},
+      {"fuse-relu-clip",
+       "Replace MAXIMUM(x, 0) and MINIMUM / MAXIMUM clips to [0, 6], [-1, 1] by RELU, RELU6, RELU_N1_TO_1",
+       run_counting<fuse_relu_clips>, {}},
+      {"fuse-squared-difference", "Replace SQUARE(SUB(x, y)) by SQUARED_DIFFERENCE(x, y)",
+       run_counting<fuse_squared_differences>, {}},
+      {"fuse-rsqrt", "Replace DIV(x, SQRT(y)) by MUL(x, RSQRT(y)), as the TFLite converter does",
+       run_counting<fuse_rsqrt>, {}},
       {"quantize",
        "Post-training quantization: mode fp16 (float16 weights), dynamic (int8 weights, float activations), "
        "int8 or int16x8 (integer activations calibrated on a representative dataset)",
