@@ -179,6 +179,8 @@ const std::vector<PassInfo>& all_passes() {
        run_counting<fuse_squared_differences>, {}},
       {"fuse-rsqrt", "Replace DIV(x, SQRT(y)) by MUL(x, RSQRT(y)), as the TFLite converter does",
        run_counting<fuse_rsqrt>, {}},
+      {"converter-fusions", "Run every fusion pass above in the order that matches the TFLite converter's output",
+       run_counting<fuse_like_converter>, {}},
       {"quantize",
        "Post-training quantization: mode fp16 (float16 weights), dynamic (int8 weights, float activations), "
        "int8 or int16x8 (integer activations calibrated on a representative dataset)",
