@@ -5,6 +5,7 @@
 // BiasAdd; an activation fused into the folded op moves to the weighted op.
 // What the converter leaves alone stays: a MUL before the conv, a
 // constant that is not per channel, a conv output read twice.
+#include <algorithm>
 #include <optional>
 
 #include <fmt/format.h>
@@ -105,6 +106,21 @@ Expected<ir::TensorId> add_float_constant(ir::Model& model, int subgraph, const 
   return add_constant(model, subgraph, std::move(t), to_bytes(values));
 }
 
+// Gives the weighted op at `index` a new bias constant `bias`, named from `base`.
+Status set_bias(ir::Model& model, int subgraph, int index, const WeightedOp& w, const std::string& base,
+                const std::vector<float>& bias) {
+  ir::Tensor like;
+  like.dtype = DType::kFloat32;
+  like.shape = {static_cast<int32_t>(bias.size())};
+  like.has_rank = true;
+  TFC_ASSIGN_OR_RETURN(const ir::TensorId id, add_float_constant(model, subgraph, like, base, bias));
+  ir::Op& op = model.subgraphs[static_cast<size_t>(subgraph)].ops[static_cast<size_t>(index)];
+  if (op.inputs.size() <= w.bias) op.inputs.resize(w.bias + 1, ir::kNoTensor);
+  op.inputs[w.bias] = id;
+  op.code.version = std::max(op.code.version, w.version_with_bias);
+  return Status::ok();
+}
+
 // Folds `c` into the weighted op at `index`: its weights and bias change, it
 // takes over c's output tensor, and c is removed.
 Status fold_one(ir::Model& model, int subgraph, int index, const WeightedOp& w, const ChannelOp& c) {
@@ -134,17 +150,8 @@ Status fold_one(ir::Model& model, int subgraph, int index, const WeightedOp& w, 
     const float sign = c.builtin == BuiltinOperator::BuiltinOperator_SUB ? -1.0f : 1.0f;
     for (int32_t ch = 0; ch < channels; ++ch) bias[static_cast<size_t>(ch)] += sign * k_of(ch);
   }
-  if (has_bias || !scales) {
-    ir::Tensor like;
-    like.dtype = DType::kFloat32;
-    like.shape = {channels};
-    like.has_rank = true;
-    TFC_ASSIGN_OR_RETURN(const ir::TensorId id, add_float_constant(model, subgraph, like, out_name + "/bias", bias));
-    ir::Op& target = g.ops[static_cast<size_t>(index)];
-    if (target.inputs.size() <= w.bias) target.inputs.resize(w.bias + 1, ir::kNoTensor);
-    target.inputs[w.bias] = id;
-    target.code.version = std::max(target.code.version, w.version_with_bias);
-  }
+  // As the converter: a MUL alone scales an existing bias but makes none.
+  if (has_bias || !scales) TFC_RETURN_IF_ERROR(set_bias(model, subgraph, index, w, out_name + "/bias", bias));
   ir::Op& target = g.ops[static_cast<size_t>(index)];
   if (c.activation != tflite::ActivationFunctionType_NONE) {
     *fused_activation(target) = c.activation;

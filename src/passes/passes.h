@@ -70,6 +70,24 @@ Expected<int> fuse_gelu(ir::Model& model);
 // Returns how many convs took their PAD in.
 Expected<int> fold_pads(ir::Model& model);
 
+// Elementwise chains the TFLite converter rewrites (fuse_elementwise.cc, which
+// lists the forms); each returns how many it rewrote, and an inner op other ops
+// still read stays for them.
+// fuse-relu-clip: MAXIMUM(x, 0) -> RELU; MINIMUM / MAXIMUM clips to [0, 6] and
+// [-1, 1] -> RELU6, RELU_N1_TO_1 (float32).
+Expected<int> fuse_relu_clips(ir::Model& model);
+// fuse-squared-difference: SQUARE(SUB(x, y)) -> SQUARED_DIFFERENCE(x, y).
+Expected<int> fuse_squared_differences(ir::Model& model);
+// fuse-rsqrt: DIV(x, SQRT(y)) -> MUL(x, RSQRT(y)); DIV(1, SQRT(y)) -> RSQRT(y).
+Expected<int> fuse_rsqrt(ir::Model& model);
+
+// converter-fusions (converter_fusions.cc): the passes above in one call, in
+// the order that lets each see what the one before made: fold-pad,
+// fuse-relu-clip, fuse-squared-difference, fuse-rsqrt, fuse-hard-swish,
+// fuse-gelu, fold-batchnorm, fuse-activation. What an importer runs to write
+// what the TFLite converter writes. Returns the sum of their counts.
+Expected<int> fuse_like_converter(ir::Model& model);
+
 // quantize, mode fp16 (quantize_fp16.cc): every dense float32 constant that some
 // op reads becomes a float16 constant named "<name>_fp16" (new buffer), read by
 // a new DEQUANTIZE op that produces the original tensor (same id and name),

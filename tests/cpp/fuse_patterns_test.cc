@@ -305,5 +305,37 @@ TEST(FoldPad, APadReadByAPoolStaysForIt) {
   EXPECT_EQ(test::op_counts(m), (std::map<std::string, int>{{"CONV_2D", 1}, {"MAX_POOL_2D", 1}, {"PAD", 1}}));
 }
 
+// ---- converter-fusions -------------------------------------------------------------------
+
+// An importer's plain graph: PAD, VALID conv, BatchNormalization as MUL and
+// ADD, relu6 as MINIMUM(MAXIMUM(., 0), 6), hard swish as ops; the converter
+// writes CONV_2D (SAME, RELU6) and HARD_SWISH for it.
+TEST(ConverterFusions, MakeWhatTheConverterWrites) {
+  GraphBuilder b;
+  const ir::TensorId x = b.input("x", DType::kFloat32, {1, 6, 6, 3});
+  const ir::TensorId padded =
+      op(b, BO::BuiltinOperator_PAD, {x, b.constant_i32("pads", {4, 2}, {0, 0, 1, 1, 1, 1, 0, 0})}, "padded");
+  tflite::Conv2DOptionsT o = test::conv_options();
+  o.padding = tflite::Padding_VALID;
+  ir::TensorId y = op(b, BO::BuiltinOperator_CONV_2D,
+                      {padded, random_constant(b, "w", {4, 3, 3, 3}, 1), ir::kNoTensor}, "conv", options(o));
+  y = op(b, BO::BuiltinOperator_MUL, {y, random_constant(b, "scale", {4}, 2, 0.5f, 1.5f)}, "bn/mul");
+  y = op(b, BO::BuiltinOperator_ADD, {y, random_constant(b, "offset", {4}, 3)}, "bn");
+  y = op(b, BO::BuiltinOperator_MAXIMUM, {y, scalar(b, "zero", 0)}, "max");
+  const ir::TensorId r = op(b, BO::BuiltinOperator_MINIMUM, {y, scalar(b, "six", 6)}, "relu6");
+  const ir::TensorId p = op(b, BO::BuiltinOperator_MUL, {r, relu6_x_plus_3(b, r)}, "p");
+  b.set_outputs({op(b, BO::BuiltinOperator_DIV, {p, scalar(b, "six_again", 6)}, "out")});
+  ir::Model m = test::finish(b);
+  EXPECT_EQ(run_and_compare(m, passes::fuse_like_converter), 7);  // pad, 2 clips, hard swish, MUL, ADD, RELU6
+  ASSERT_EQ(m.subgraphs[0].ops.size(), 2u);
+  const ir::Op& conv = m.subgraphs[0].ops[0];
+  ASSERT_NE(conv.options_as<tflite::Conv2DOptionsT>(), nullptr);
+  EXPECT_EQ(conv.options_as<tflite::Conv2DOptionsT>()->padding, tflite::Padding_SAME);
+  EXPECT_EQ(conv.options_as<tflite::Conv2DOptionsT>()->fused_activation_function, A::ActivationFunctionType_RELU6);
+  EXPECT_EQ(m.subgraphs[0].tensors[conv.outputs[0]].name, "relu6");
+  EXPECT_EQ(m.subgraphs[0].ops[1].code.builtin, BO::BuiltinOperator_HARD_SWISH);
+  EXPECT_EQ(test::output_names(m), std::vector<std::string>{"out"});
+}
+
 }  // namespace
 }  // namespace tfc
