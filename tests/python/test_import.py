@@ -9,8 +9,8 @@ models, built on first use by fixtures/keras/make_keras_fixtures.py --large) and
     outputs (Keras predict, or the SavedModel signature called in TensorFlow): max |diff| <= 1e-5 x
     max(1, max |reference|), per output;
   - LiteRT on the same .tflite, same bound;
-  - the default import (no --batch) against the TFLite converter's model of the same file: size within 1%,
-    no more ops. The converter's models are made once per fixture set by the fixture script (each format
+  - the default import (no --batch) against the TFLite converter's model of the same file: weights
+    (constant bytes) within 1%, file no more than 1% larger, no more ops. The converter's models are made once per fixture set by the fixture script (each format
     in its own process) and cached under .data/keras-converter/<set>-<hash>/, the hash of the manifest and
     the reference outputs (for the `saved` format of a Keras model, whose variables the converter leaves
     unfrozen, the `export` conversion of the same model).
@@ -258,9 +258,15 @@ def test_litert_runs_ours(cli, tmp_path_factory, base, name, fmt):
 def test_size_and_ops_vs_converter(cli, tmp_path_factory, base, name, fmt):
     ours = imported(cli, tmp_path_factory, base, name, fmt, None).path
     theirs = frozen_converter_model(base, name, fmt)
-    ours_ops, their_ops = inspect(ours)["subgraphs"][0]["num_ops"], inspect(theirs)["subgraphs"][0]["num_ops"]
+    mine, conv = inspect(ours), inspect(theirs)
+    ours_ops, their_ops = mine["subgraphs"][0]["num_ops"], conv["subgraphs"][0]["num_ops"]
     size, their_size = ours.stat().st_size, theirs.stat().st_size
-    assert abs(size - their_size) <= 0.01 * their_size, f"{size} bytes, converter {their_size}"
+    # The weights are the same within 1% either way (nothing dropped, nothing duplicated) and the file is
+    # no more than 1% larger. A smaller file is not held against us: on the small fixtures the converter's
+    # is 1-4% larger from its dynamic-batch shape ops, longer tensor names and conversion metadata.
+    weights, their_weights = mine["constant_bytes"], conv["constant_bytes"]
+    assert abs(weights - their_weights) <= 0.01 * their_weights, f"{weights} weight bytes, converter {their_weights}"
+    assert size <= 1.01 * their_size, f"{size} bytes, converter {their_size}"
     assert ours_ops <= their_ops, f"{ours_ops} ops, converter {their_ops}"
 
 
