@@ -48,6 +48,9 @@ class Lowering {
   // When this node is the last Mul of exact GELU as Keras writes it,
   // Mul(Mul(0.5, x), Erfc(Mul(Neg(x), 1/sqrt(2)))) in any operand order: x.
   std::optional<ir::TensorId> gelu_input() const;
+  // When this node is the last Mul of hard swish as Keras writes it,
+  // Mul(x, RealDiv(Relu6(AddV2(x, 3)), 6)): x.
+  std::optional<ir::TensorId> hard_swish_input() const;
 
   // Attributes, with errors naming the node.
   const tfproto::AttrValue* attr(const std::string& key) const;
@@ -72,6 +75,9 @@ class Lowering {
   Status error(Status s) const;
 
  private:
+  bool is_scalar(TensorRef r, float want) const;  // a float32 constant holding just `want`
+  std::optional<ir::TensorId> value_of(TensorRef r) const;
+
   const FlatGraph& graph_;
   const VariableSource& variables_;
   std::vector<std::vector<ir::TensorId>> values_;
