@@ -86,6 +86,33 @@ std::optional<ir::TensorId> Lowering::value_of(TensorRef r) const {
   return v[static_cast<size_t>(r.index)];
 }
 
+std::optional<TensorRef> Lowering::with_scalar(TensorRef r, const char* op, float want, bool commutative) const {
+  const FlatNode* n = node_of(graph_, r, op, 2);
+  if (!n) return {};
+  if (is_scalar(n->inputs[1], want)) return n->inputs[0];
+  if (commutative && is_scalar(n->inputs[0], want)) return n->inputs[1];
+  return {};
+}
+
+std::optional<ir::TensorId> Lowering::gelu_tanh_input() const {
+  const FlatNode& mul = graph_.nodes[static_cast<size_t>(node_)];
+  if (mul.inputs.size() != 2) return {};
+  for (int order = 0; order < 2; ++order) {
+    auto x = with_scalar(mul.inputs[order], "Mul", 0.5f);
+    auto t = with_scalar(mul.inputs[1 - order], "AddV2", 1.0f);
+    const FlatNode* tanh = t ? node_of(graph_, *t, "Tanh", 1) : nullptr;
+    auto inner = tanh ? with_scalar(tanh->inputs[0], "Mul", 0.7978845608f) : std::nullopt;
+    const FlatNode* add = inner ? node_of(graph_, *inner, "AddV2", 2) : nullptr;
+    if (!x || !add) continue;
+    for (int a = 0; a < 2; ++a) {
+      auto cube = with_scalar(add->inputs[1 - a], "Mul", 0.044715f);
+      auto base = cube ? with_scalar(*cube, "Pow", 3.0f, false) : std::nullopt;
+      if (same(add->inputs[a], *x) && base && same(*base, *x)) return value_of(*x);
+    }
+  }
+  return {};
+}
+
 std::optional<ir::TensorId> Lowering::hard_swish_input() const {
   const FlatNode& mul = graph_.nodes[static_cast<size_t>(node_)];
   if (mul.inputs.size() != 2) return {};

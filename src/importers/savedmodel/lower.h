@@ -48,6 +48,8 @@ class Lowering {
   // When this node is the last Mul of exact GELU as Keras writes it,
   // Mul(Mul(0.5, x), Erfc(Mul(Neg(x), 1/sqrt(2)))) in any operand order: x.
   std::optional<ir::TensorId> gelu_input() const;
+  // The same for GELU's tanh form, 0.5 x * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+  std::optional<ir::TensorId> gelu_tanh_input() const;
   // When this node is the last Mul of hard swish as Keras writes it,
   // Mul(x, RealDiv(Relu6(AddV2(x, 3)), 6)): x.
   std::optional<ir::TensorId> hard_swish_input() const;
@@ -77,6 +79,8 @@ class Lowering {
  private:
   bool is_scalar(TensorRef r, float want) const;  // a float32 constant holding just `want`
   std::optional<ir::TensorId> value_of(TensorRef r) const;
+  // When `r` is op(t, want) (or op(want, t) if commutative) for a scalar constant: t.
+  std::optional<TensorRef> with_scalar(TensorRef r, const char* op, float want, bool commutative = true) const;
 
   const FlatGraph& graph_;
   const VariableSource& variables_;

@@ -120,12 +120,18 @@ Status lower_bias_add(Lowering& l) {
   return lower_binary<Op::BuiltinOperator_ADD>(l);
 }
 
-// Exact GELU as Keras writes it, 0.5 x * erfc(-x / sqrt(2)), and hard swish,
+// Exact GELU as Keras writes it, 0.5 x * erfc(-x / sqrt(2)), its tanh form,
+// and hard swish,
 // x * relu6(x + 3) / 6: the final Mul becomes one GELU / HARD_SWISH op (as the
 // converter makes); the ops before it that nothing else reads are dropped.
 Status lower_mul(Lowering& l) {
   if (auto x = l.gelu_input()) {
     return l.set(l.b.op1(Op::BuiltinOperator_GELU, {*x}, options(tflite::GeluOptionsT{}), l.out_name()));
+  }
+  if (auto x = l.gelu_tanh_input()) {
+    tflite::GeluOptionsT o;
+    o.approximate = true;
+    return l.set(l.b.op1(Op::BuiltinOperator_GELU, {*x}, options(o), l.out_name()));
   }
   if (auto x = l.hard_swish_input()) return l.set(l.b.op1(Op::BuiltinOperator_HARD_SWISH, {*x}, {}, l.out_name()));
   return lower_binary<Op::BuiltinOperator_MUL, tflite::MulOptionsT>(l);
