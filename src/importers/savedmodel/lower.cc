@@ -8,6 +8,14 @@
 
 namespace tfc::importers::savedmodel {
 
+Lowering::Lowering(GraphBuilder& builder, const FlatGraph& graph, const VariableSource& variables)
+    : b(builder), graph_(graph), variables_(variables), values_(graph.nodes.size()) {
+  for (const auto& n : graph.nodes) {
+    for (TensorRef r : n.inputs) ++readers_[{r.node, r.index}];
+  }
+  for (TensorRef r : graph.outputs) ++readers_[{r.node, r.index}];
+}
+
 Status Lowering::error(Status s) const {
   return s.with_context(fmt::format("node '{}' ({})", name(), def().op()));
 }
@@ -24,6 +32,13 @@ Expected<ir::TensorId> Lowering::in(int i) const {
                             from.op());
   }
   return values[static_cast<size_t>(r.index)];
+}
+
+int Lowering::readers_of_input(int i) const {
+  const auto& inputs = graph_.nodes[static_cast<size_t>(node_)].inputs;
+  if (i < 0 || i >= static_cast<int>(inputs.size())) return 0;
+  auto it = readers_.find({inputs[static_cast<size_t>(i)].node, inputs[static_cast<size_t>(i)].index});
+  return it == readers_.end() ? 0 : it->second;
 }
 
 const tfproto::NodeDef* Lowering::input_def(int i) const {

@@ -28,8 +28,7 @@ using VariableSource = std::function<Expected<Array>(const std::string& var_hand
 // and the IR tensors of every node lowered before it.
 class Lowering {
  public:
-  Lowering(GraphBuilder& builder, const FlatGraph& graph, const VariableSource& variables)
-      : b(builder), graph_(graph), variables_(variables), values_(graph.nodes.size()) {}
+  Lowering(GraphBuilder& builder, const FlatGraph& graph, const VariableSource& variables);
 
   GraphBuilder& b;
 
@@ -38,6 +37,8 @@ class Lowering {
   int num_inputs() const { return static_cast<int>(graph_.nodes[static_cast<size_t>(node_)].inputs.size()); }
   // The IR tensor of data input `i`.
   Expected<ir::TensorId> in(int i) const;
+  // How many nodes (and signature outputs) read the tensor input `i` reads.
+  int readers_of_input(int i) const;
   // The flat node input `i` comes from.
   const tfproto::NodeDef* input_def(int i) const;
   // Data input `i`, a constant of integers (int32 or int64), as values.
@@ -86,6 +87,7 @@ class Lowering {
   const VariableSource& variables_;
   std::vector<std::vector<ir::TensorId>> values_;
   std::map<std::string, ir::TensorId> variable_tensors_;
+  std::map<std::pair<int, int>, int> readers_;  // (node, output) -> readers
   int node_ = -1;
 };
 

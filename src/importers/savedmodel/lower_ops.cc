@@ -146,8 +146,51 @@ Status lower_compare(Lowering& l) {
   return l.set(l.b.op1(kOp, {x, y}, {}, l.out_name(), DType::kBool));
 }
 
+// BiasAdd of a conv / dense seen through a SQUEEZE or RESHAPE that keeps its
+// channels last (Keras's Conv1D: EXPAND_DIMS, CONV_2D, SQUEEZE, BiasAdd): the
+// bias joins the conv's own, as the converter folds it. True when folded.
+Expected<bool> fold_bias_through_reshape(Lowering& l, ir::TensorId x, ir::TensorId bias) {
+  const int reshape = l.b.producer(x);
+  if (reshape < 0 || l.readers_of_input(0) != 1 || !l.b.is_constant(bias) || l.b.dtype(bias) != DType::kFloat32) {
+    return false;
+  }
+  const ir::Op& r = l.b.op_at(reshape);
+  if (r.code.builtin != Op::BuiltinOperator_SQUEEZE && r.code.builtin != Op::BuiltinOperator_RESHAPE) return false;
+  const ir::TensorId conv_out = r.inputs[0];
+  const int c = l.b.producer(conv_out);
+  if (c < 0 || l.b.num_consumers(conv_out) != 1) return false;
+  const ir::Op& conv = l.b.op_at(c);
+  const auto op = conv.code.builtin;
+  if ((op != Op::BuiltinOperator_CONV_2D && op != Op::BuiltinOperator_DEPTHWISE_CONV_2D) || conv.inputs.size() != 3 ||
+      conv.inputs[2] == ir::kNoTensor || !l.b.is_constant(conv.inputs[2])) {
+    return false;
+  }
+  const ir::Shape& in = l.b.shape(conv_out);
+  const ir::Shape& out = l.b.shape(x);
+  const auto old_bias = l.b.values<float>(conv.inputs[2]);
+  const auto add = l.b.values<float>(bias);
+  if (in.empty() || out.empty() || in.back() != out.back() || add.size() != old_bias.size() ||
+      static_cast<int32_t>(add.size()) != in.back()) {
+    return false;
+  }
+  std::vector<float> sum(add.size());
+  for (size_t i = 0; i < sum.size(); ++i) sum[i] = old_bias[i] + add[i];
+  const auto n = static_cast<int32_t>(sum.size());
+  const ir::TensorId folded = l.b.constant_f32(l.name() + "/bias", {n}, std::move(sum));
+  l.b.op_at(c).inputs[2] = folded;
+  return true;
+}
+
 Status lower_bias_add(Lowering& l) {
   TFC_RETURN_IF_ERROR(check_nhwc(l));
+  TFC_ASSIGN_OR_RETURN(ir::TensorId x, l.in(0));
+  TFC_ASSIGN_OR_RETURN(ir::TensorId bias, l.in(1));
+  TFC_ASSIGN_OR_RETURN(bool folded, fold_bias_through_reshape(l, x, bias));
+  if (folded) {
+    l.b.rename(x, l.name());
+    l.set(std::vector<ir::TensorId>{x});
+    return Status::ok();
+  }
   return lower_binary<Op::BuiltinOperator_ADD>(l);
 }
 
