@@ -83,7 +83,38 @@ TEST_P(SavedModelGolden, MatchesTensorFlow) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Committed, SavedModelGolden,
-                         ::testing::Values("module_mlp", "keras_export_cnn", "keras_tfsave_cnn"));
+                         ::testing::Values("module_mlp", "keras_export_cnn", "keras_tfsave_cnn",
+                                           "keras_export_activations"));
+
+// The builtin ops of a model, in order.
+std::vector<std::string> op_names(const ir::Model& model) {
+  std::vector<std::string> names;
+  for (const auto& op : model.subgraphs[0].ops) {
+    names.push_back(tflite::EnumNameBuiltinOperator(static_cast<tflite::BuiltinOperator>(op.code.builtin)));
+  }
+  return names;
+}
+
+// As the converter: BiasAdd and Keras 3's batch norm folded into the convs,
+// RELU / RELU6 fused, tensors named after their TF nodes.
+TEST(SavedModelImport, FoldsBatchNormAndFusesActivationsAsTheConverter) {
+  auto imported = sm::import_saved_model((data_dir() / "keras_export_cnn").string(), {});
+  ASSERT_TRUE(imported.has_value()) << imported.status().message();
+  EXPECT_EQ(op_names(imported->model), (std::vector<std::string>{"CONV_2D", "MAX_POOL_2D", "DEPTHWISE_CONV_2D",
+                                                                  "MEAN", "FULLY_CONNECTED", "SOFTMAX"}));
+  const auto& g = imported->model.subgraphs[0];
+  EXPECT_EQ(g.tensors[static_cast<size_t>(g.outputs[0])].name, "StatefulPartitionedCall_1:0");
+  bool named_after_node = false;
+  for (const auto& t : g.tensors) named_after_node = named_after_node || t.name.rfind("small_cnn_1/dw_1/", 0) == 0;
+  EXPECT_TRUE(named_after_node);
+}
+
+TEST(SavedModelImport, ActivationPatternsBecomeOneOpEach) {
+  auto imported = sm::import_saved_model((data_dir() / "keras_export_activations").string(), {});
+  ASSERT_TRUE(imported.has_value()) << imported.status().message();
+  EXPECT_EQ(op_names(imported->model),
+            (std::vector<std::string>{"FULLY_CONNECTED", "GELU", "GELU", "HARD_SWISH", "CONCATENATION"}));
+}
 
 TEST(SavedModelImport, DynamicBatchTakesTheBatchOption) {
   importers::ImportOptions options;

@@ -8,6 +8,14 @@
 
 namespace tfc::importers::savedmodel {
 
+Lowering::Lowering(GraphBuilder& builder, const FlatGraph& graph, const VariableSource& variables)
+    : b(builder), graph_(graph), variables_(variables), values_(graph.nodes.size()) {
+  for (const auto& n : graph.nodes) {
+    for (TensorRef r : n.inputs) ++readers_[{r.node, r.index}];
+  }
+  for (TensorRef r : graph.outputs) ++readers_[{r.node, r.index}];
+}
+
 Status Lowering::error(Status s) const {
   return s.with_context(fmt::format("node '{}' ({})", name(), def().op()));
 }
@@ -24,6 +32,13 @@ Expected<ir::TensorId> Lowering::in(int i) const {
                             from.op());
   }
   return values[static_cast<size_t>(r.index)];
+}
+
+int Lowering::readers_of_input(int i) const {
+  const auto& inputs = graph_.nodes[static_cast<size_t>(node_)].inputs;
+  if (i < 0 || i >= static_cast<int>(inputs.size())) return 0;
+  auto it = readers_.find({inputs[static_cast<size_t>(i)].node, inputs[static_cast<size_t>(i)].index});
+  return it == readers_.end() ? 0 : it->second;
 }
 
 const tfproto::NodeDef* Lowering::input_def(int i) const {
@@ -73,6 +88,62 @@ bool same(TensorRef a, TensorRef b) { return a.node == b.node && a.index == b.in
 
 }  // namespace
 
+bool Lowering::is_scalar(TensorRef r, float want) const {
+  const auto& v = values_[static_cast<size_t>(r.node)];
+  if (r.index != 0 || v.empty() || !b.is_constant(v[0]) || b.dtype(v[0]) != DType::kFloat32) return false;
+  auto f = b.values<float>(v[0]);
+  return f.size() == 1 && std::fabs(f[0] - want) < 1e-6f;
+}
+
+std::optional<ir::TensorId> Lowering::value_of(TensorRef r) const {
+  const auto& v = values_[static_cast<size_t>(r.node)];
+  if (r.index < 0 || r.index >= static_cast<int>(v.size())) return {};
+  return v[static_cast<size_t>(r.index)];
+}
+
+std::optional<TensorRef> Lowering::with_scalar(TensorRef r, const char* op, float want, bool commutative) const {
+  const FlatNode* n = node_of(graph_, r, op, 2);
+  if (!n) return {};
+  if (is_scalar(n->inputs[1], want)) return n->inputs[0];
+  if (commutative && is_scalar(n->inputs[0], want)) return n->inputs[1];
+  return {};
+}
+
+std::optional<ir::TensorId> Lowering::gelu_tanh_input() const {
+  const FlatNode& mul = graph_.nodes[static_cast<size_t>(node_)];
+  if (mul.inputs.size() != 2) return {};
+  for (int order = 0; order < 2; ++order) {
+    auto x = with_scalar(mul.inputs[order], "Mul", 0.5f);
+    auto t = with_scalar(mul.inputs[1 - order], "AddV2", 1.0f);
+    const FlatNode* tanh = t ? node_of(graph_, *t, "Tanh", 1) : nullptr;
+    auto inner = tanh ? with_scalar(tanh->inputs[0], "Mul", 0.7978845608f) : std::nullopt;
+    const FlatNode* add = inner ? node_of(graph_, *inner, "AddV2", 2) : nullptr;
+    if (!x || !add) continue;
+    for (int a = 0; a < 2; ++a) {
+      auto cube = with_scalar(add->inputs[1 - a], "Mul", 0.044715f);
+      auto base = cube ? with_scalar(*cube, "Pow", 3.0f, false) : std::nullopt;
+      if (same(add->inputs[a], *x) && base && same(*base, *x)) return value_of(*x);
+    }
+  }
+  return {};
+}
+
+std::optional<ir::TensorId> Lowering::hard_swish_input() const {
+  const FlatNode& mul = graph_.nodes[static_cast<size_t>(node_)];
+  if (mul.inputs.size() != 2) return {};
+  for (int order = 0; order < 2; ++order) {
+    const TensorRef x = mul.inputs[order];
+    const FlatNode* div = node_of(graph_, mul.inputs[1 - order], "RealDiv", 2);
+    const FlatNode* relu6 = div && is_scalar(div->inputs[1], 6.0f) ? node_of(graph_, div->inputs[0], "Relu6", 1) : nullptr;
+    const FlatNode* add = relu6 ? node_of(graph_, relu6->inputs[0], "AddV2", 2) : nullptr;
+    if (!add) continue;
+    for (int a = 0; a < 2; ++a) {
+      if (same(add->inputs[a], x) && is_scalar(add->inputs[1 - a], 3.0f)) return value_of(x);
+    }
+  }
+  return {};
+}
+
 std::optional<ir::TensorId> Lowering::gelu_input() const {
   const FlatNode& mul = graph_.nodes[static_cast<size_t>(node_)];
   if (mul.inputs.size() != 2) return {};
@@ -81,21 +152,12 @@ std::optional<ir::TensorId> Lowering::gelu_input() const {
     const FlatNode* erfc = node_of(graph_, mul.inputs[1 - order], "Erfc", 1);
     const FlatNode* scaled = erfc ? node_of(graph_, erfc->inputs[0], "Mul", 2) : nullptr;
     if (!half || !scaled) continue;
-    auto scalar = [&](TensorRef r, float want) {
-      const auto& v = values_[static_cast<size_t>(r.node)];
-      if (r.index != 0 || v.empty() || !b.is_constant(v[0]) || b.dtype(v[0]) != DType::kFloat32) return false;
-      auto f = b.values<float>(v[0]);
-      return f.size() == 1 && std::fabs(f[0] - want) < 1e-6f;
-    };
     for (int h = 0; h < 2; ++h) {
-      if (!scalar(half->inputs[h], 0.5f)) continue;
+      if (!is_scalar(half->inputs[h], 0.5f)) continue;
       const TensorRef x = half->inputs[1 - h];
       for (int s = 0; s < 2; ++s) {
         const FlatNode* neg = node_of(graph_, scaled->inputs[s], "Neg", 1);
-        if (neg && same(neg->inputs[0], x) && scalar(scaled->inputs[1 - s], 0.70710678f)) {
-          const auto& xv = values_[static_cast<size_t>(x.node)];
-          if (x.index < static_cast<int>(xv.size())) return xv[static_cast<size_t>(x.index)];
-        }
+        if (neg && same(neg->inputs[0], x) && is_scalar(scaled->inputs[1 - s], 0.70710678f)) return value_of(x);
       }
     }
   }

@@ -28,8 +28,7 @@ using VariableSource = std::function<Expected<Array>(const std::string& var_hand
 // and the IR tensors of every node lowered before it.
 class Lowering {
  public:
-  Lowering(GraphBuilder& builder, const FlatGraph& graph, const VariableSource& variables)
-      : b(builder), graph_(graph), variables_(variables), values_(graph.nodes.size()) {}
+  Lowering(GraphBuilder& builder, const FlatGraph& graph, const VariableSource& variables);
 
   GraphBuilder& b;
 
@@ -38,6 +37,8 @@ class Lowering {
   int num_inputs() const { return static_cast<int>(graph_.nodes[static_cast<size_t>(node_)].inputs.size()); }
   // The IR tensor of data input `i`.
   Expected<ir::TensorId> in(int i) const;
+  // How many nodes (and signature outputs) read the tensor input `i` reads.
+  int readers_of_input(int i) const;
   // The flat node input `i` comes from.
   const tfproto::NodeDef* input_def(int i) const;
   // Data input `i`, a constant of integers (int32 or int64), as values.
@@ -48,6 +49,11 @@ class Lowering {
   // When this node is the last Mul of exact GELU as Keras writes it,
   // Mul(Mul(0.5, x), Erfc(Mul(Neg(x), 1/sqrt(2)))) in any operand order: x.
   std::optional<ir::TensorId> gelu_input() const;
+  // The same for GELU's tanh form, 0.5 x * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+  std::optional<ir::TensorId> gelu_tanh_input() const;
+  // When this node is the last Mul of hard swish as Keras writes it,
+  // Mul(x, RealDiv(Relu6(AddV2(x, 3)), 6)): x.
+  std::optional<ir::TensorId> hard_swish_input() const;
 
   // Attributes, with errors naming the node.
   const tfproto::AttrValue* attr(const std::string& key) const;
@@ -72,10 +78,16 @@ class Lowering {
   Status error(Status s) const;
 
  private:
+  bool is_scalar(TensorRef r, float want) const;  // a float32 constant holding just `want`
+  std::optional<ir::TensorId> value_of(TensorRef r) const;
+  // When `r` is op(t, want) (or op(want, t) if commutative) for a scalar constant: t.
+  std::optional<TensorRef> with_scalar(TensorRef r, const char* op, float want, bool commutative = true) const;
+
   const FlatGraph& graph_;
   const VariableSource& variables_;
   std::vector<std::vector<ir::TensorId>> values_;
   std::map<std::string, ir::TensorId> variable_tensors_;
+  std::map<std::pair<int, int>, int> readers_;  // (node, output) -> readers
   int node_ = -1;
 };
 

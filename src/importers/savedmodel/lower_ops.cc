@@ -2,6 +2,7 @@
 // TFLite ops the converter makes for it (weights transposed into TFLite's
 // layouts, which folds, since weights are constants). Fused activations and
 // bias / batch-norm folding are left to the passes that run after lowering.
+#include <algorithm>
 #include <climits>
 #include <cmath>
 
@@ -65,6 +66,36 @@ Expected<ir::TensorId> zeros_bias(Lowering& l, int32_t n) {
   return l.b.constant_f32(l.name() + "/bias", {n}, std::vector<float>(static_cast<size_t>(n), 0.0f));
 }
 
+// A VALID conv reading a PAD (constant, spatial only) that pads exactly as
+// SAME would: the conv reads the PAD's input with SAME padding instead (the
+// converter's fold of Keras's ZeroPadding2D before strided convs). `x` and
+// `padding` are updated; the PAD is dropped when nothing else reads it.
+void fold_same_pad(Lowering& l, ir::TensorId& x, tflite::Padding& padding, std::pair<int32_t, int32_t> kernel,
+                   std::pair<int32_t, int32_t> strides, std::pair<int32_t, int32_t> dilations) {
+  const int p = l.b.producer(x);
+  if (padding != tflite::Padding_VALID || p < 0) return;
+  const ir::Op& pad = l.b.op_at(p);
+  if (pad.code.builtin != Op::BuiltinOperator_PAD || pad.inputs.size() != 2 || !l.b.is_constant(pad.inputs[1]) ||
+      l.b.dtype(pad.inputs[1]) != DType::kInt32) {
+    return;
+  }
+  const ir::TensorId in = pad.inputs[0];
+  const auto pads = l.b.values<int32_t>(pad.inputs[1]);  // [4, 2]
+  const ir::Shape& shape = l.b.shape(in);
+  if (shape.size() != 4 || pads.size() != 8 || pads[0] || pads[1] || pads[6] || pads[7]) return;
+  const int32_t k[2] = {kernel.first, kernel.second}, s[2] = {strides.first, strides.second},
+                d[2] = {dilations.first, dilations.second};
+  for (int i = 0; i < 2; ++i) {
+    const int64_t size = shape[static_cast<size_t>(1 + i)], out = (size + s[i] - 1) / s[i];
+    const int64_t total = std::max<int64_t>((out - 1) * s[i] + int64_t{k[i] - 1} * d[i] + 1 - size, 0);
+    if (pads[static_cast<size_t>(2 + 2 * i)] != total / 2 || pads[static_cast<size_t>(3 + 2 * i)] != total - total / 2) {
+      return;
+    }
+  }
+  x = in;
+  padding = tflite::Padding_SAME;
+}
+
 // ---- Ops -------------------------------------------------------------------
 
 Status lower_nothing(Lowering&) { return Status::ok(); }
@@ -115,15 +146,78 @@ Status lower_compare(Lowering& l) {
   return l.set(l.b.op1(kOp, {x, y}, {}, l.out_name(), DType::kBool));
 }
 
+// BiasAdd of a conv / dense seen through a SQUEEZE or RESHAPE that keeps its
+// channels last (Keras's Conv1D: EXPAND_DIMS, CONV_2D, SQUEEZE, BiasAdd): the
+// bias joins the conv's own, as the converter folds it. True when folded.
+Expected<bool> fold_bias_through_reshape(Lowering& l, ir::TensorId x, ir::TensorId bias) {
+  const int reshape = l.b.producer(x);
+  if (reshape < 0 || l.readers_of_input(0) != 1 || !l.b.is_constant(bias) || l.b.dtype(bias) != DType::kFloat32) {
+    return false;
+  }
+  const ir::Op& r = l.b.op_at(reshape);
+  if (r.code.builtin != Op::BuiltinOperator_SQUEEZE && r.code.builtin != Op::BuiltinOperator_RESHAPE) return false;
+  const ir::TensorId conv_out = r.inputs[0];
+  const int c = l.b.producer(conv_out);
+  if (c < 0 || l.b.num_consumers(conv_out) != 1) return false;
+  const ir::Op& conv = l.b.op_at(c);
+  const auto op = conv.code.builtin;
+  if ((op != Op::BuiltinOperator_CONV_2D && op != Op::BuiltinOperator_DEPTHWISE_CONV_2D) || conv.inputs.size() != 3 ||
+      conv.inputs[2] == ir::kNoTensor || !l.b.is_constant(conv.inputs[2])) {
+    return false;
+  }
+  const ir::Shape& in = l.b.shape(conv_out);
+  const ir::Shape& out = l.b.shape(x);
+  const auto old_bias = l.b.values<float>(conv.inputs[2]);
+  const auto add = l.b.values<float>(bias);
+  if (in.empty() || out.empty() || in.back() != out.back() || add.size() != old_bias.size() ||
+      static_cast<int32_t>(add.size()) != in.back()) {
+    return false;
+  }
+  std::vector<float> sum(add.size());
+  for (size_t i = 0; i < sum.size(); ++i) sum[i] = old_bias[i] + add[i];
+  const auto n = static_cast<int32_t>(sum.size());
+  const ir::TensorId folded = l.b.constant_f32(l.name() + "/bias", {n}, std::move(sum));
+  l.b.op_at(c).inputs[2] = folded;
+  return true;
+}
+
 Status lower_bias_add(Lowering& l) {
   TFC_RETURN_IF_ERROR(check_nhwc(l));
+  TFC_ASSIGN_OR_RETURN(ir::TensorId x, l.in(0));
+  TFC_ASSIGN_OR_RETURN(ir::TensorId bias, l.in(1));
+  TFC_ASSIGN_OR_RETURN(bool folded, fold_bias_through_reshape(l, x, bias));
+  if (folded) {
+    l.b.rename(x, l.name());
+    l.set(std::vector<ir::TensorId>{x});
+    return Status::ok();
+  }
   return lower_binary<Op::BuiltinOperator_ADD>(l);
 }
 
-// Exact GELU as Keras writes it, 0.5 x * erfc(-x / sqrt(2)): the final Mul
-// becomes one GELU op (as the converter makes); the Erfc feeds only it.
+// Exact GELU as Keras writes it, 0.5 x * erfc(-x / sqrt(2)), its tanh form,
+// and hard swish,
+// x * relu6(x + 3) / 6: the final Mul becomes one GELU / HARD_SWISH op (as the
+// converter makes); the ops before it that nothing else reads are dropped.
 Status lower_mul(Lowering& l) {
-  if (auto x = l.gelu_input()) return l.set(l.b.op1(Op::BuiltinOperator_GELU, {*x}, options(tflite::GeluOptionsT{}), l.out_name()));
+  if (auto x = l.gelu_input()) {
+    return l.set(l.b.op1(Op::BuiltinOperator_GELU, {*x}, options(tflite::GeluOptionsT{}), l.out_name()));
+  }
+  if (auto x = l.gelu_tanh_input()) {
+    tflite::GeluOptionsT o;
+    o.approximate = true;
+    return l.set(l.b.op1(Op::BuiltinOperator_GELU, {*x}, options(o), l.out_name()));
+  }
+  if (auto x = l.hard_swish_input()) return l.set(l.b.op1(Op::BuiltinOperator_HARD_SWISH, {*x}, {}, l.out_name()));
+  // A product with a scalar 1 (Keras's swish beta) is its other operand.
+  TFC_ASSIGN_OR_RETURN(ir::TensorId a, l.in(0));
+  TFC_ASSIGN_OR_RETURN(ir::TensorId c, l.in(1));
+  for (int i = 0; i < 2; ++i, std::swap(a, c)) {
+    if (l.b.is_constant(c) && l.b.dtype(c) == DType::kFloat32 && l.b.dtype(a) == DType::kFloat32 &&
+        l.b.values<float>(c) == std::vector<float>{1.0f} && l.b.shape(c).size() <= l.b.shape(a).size()) {
+      l.set(std::vector<ir::TensorId>{a});
+      return Status::ok();
+    }
+  }
   return lower_binary<Op::BuiltinOperator_MUL, tflite::MulOptionsT>(l);
 }
 
@@ -191,6 +285,7 @@ Status lower_conv2d(Lowering& l) {
   o.dilation_h_factor = dilations.first;
   o.dilation_w_factor = dilations.second;
   const int32_t cout = l.b.shape(filter)[3];
+  fold_same_pad(l, x, o.padding, {l.b.shape(filter)[0], l.b.shape(filter)[1]}, strides, dilations);
   TFC_ASSIGN_OR_RETURN(auto w, transpose(l, filter, {3, 0, 1, 2}, l.b.tensor(filter).name));  // [cout, kh, kw, cin]
   TFC_ASSIGN_OR_RETURN(auto bias, zeros_bias(l, cout));
   return l.set(l.b.op1(Op::BuiltinOperator_CONV_2D, {x, w, bias}, options(o), l.out_name()));
@@ -212,6 +307,7 @@ Status lower_depthwise(Lowering& l) {
   o.dilation_h_factor = dilations.first;
   o.dilation_w_factor = dilations.second;
   o.depth_multiplier = fs[3];
+  fold_same_pad(l, x, o.padding, {fs[0], fs[1]}, strides, dilations);
   TFC_ASSIGN_OR_RETURN(auto w, reshape(l, filter, {1, fs[0], fs[1], fs[2] * fs[3]}, l.b.tensor(filter).name));
   TFC_ASSIGN_OR_RETURN(auto bias, zeros_bias(l, fs[2] * fs[3]));
   return l.set(l.b.op1(Op::BuiltinOperator_DEPTHWISE_CONV_2D, {x, w, bias}, options(o), l.out_name()));

@@ -1,11 +1,14 @@
 #include "importers/savedmodel/savedmodel.h"
 
 #include <filesystem>
+#include <string_view>
+#include <unordered_map>
 
 #include "importers/savedmodel/flat_graph.h"
 #include "importers/savedmodel/lower.h"
 #include "importers/savedmodel/tf_proto.h"
 #include "io/file_util.h"
+#include "passes/graph_edit.h"
 #include "passes/passes.h"
 #include "saved_model.pb.h"
 #include "tensor_bundle.pb.h"
@@ -14,6 +17,25 @@ namespace tfc::importers::savedmodel {
 
 // The bundle entry holding the checkpoint's TrackableObjectGraph.
 constexpr const char* kObjectGraphKey = "_CHECKPOINTABLE_OBJECT_GRAPH";
+
+namespace {
+
+// Constants with identical bytes share one buffer, as the converter writes
+// them (a layer called twice reads its weights twice, each folded alike).
+void share_identical_buffers(ir::Model& model) {
+  std::unordered_map<std::string_view, uint32_t> first;
+  for (auto& graph : model.subgraphs) {
+    for (auto& t : graph.tensors) {
+      const auto& data = model.buffers.at(t.buffer).data;
+      if (t.buffer == 0 || data.empty()) continue;
+      auto [it, inserted] = first.emplace(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), t.buffer);
+      if (!inserted) t.buffer = it->second;
+    }
+  }
+  passes::remove_unused_buffers(model);
+}
+
+}  // namespace
 
 Expected<Imported> import_saved_model_bytes(std::span<const uint8_t> saved_model_pb, const TensorBundle& variables,
                                             const ImportOptions& options) {
@@ -44,6 +66,7 @@ Expected<Imported> import_saved_model_bytes(std::span<const uint8_t> saved_model
   // them, then RELU / RELU6 into the ops.
   TFC_RETURN_IF_ERROR(passes::fold_batch_norms(out.model).status());
   TFC_RETURN_IF_ERROR(passes::fuse_activations(out.model).status());
+  share_identical_buffers(out.model);
   return out;
 }
 

@@ -46,6 +46,18 @@ def small_cnn():
     return model
 
 
+def activations_mlp():
+    """Dense then the activations Keras writes as patterns of TF ops: exact
+    GELU (erfc), GELU's tanh form and hard swish, concatenated."""
+    inp = keras.Input((6,), name="features")
+    x = keras.layers.Dense(8, name="fc")(inp)
+    exact = keras.layers.Activation("gelu", name="gelu_exact")(x)
+    tanh_form = keras.ops.gelu(x, approximate=True)
+    hard_swish = keras.layers.Activation("hard_swish", name="hard_swish")(x)
+    out = keras.layers.Concatenate(name="all")([exact, tanh_form, hard_swish])
+    return keras.Model(inp, out, name="activations_mlp")
+
+
 def save(name, export, call, x):
     path = os.path.join(OUT, name)
     export(path)
@@ -61,6 +73,8 @@ def main():
     cnn = small_cnn()
     save("keras_export_cnn", cnn.export, lambda x: cnn(x, training=False), img)
     save("keras_tfsave_cnn", lambda p: tf.saved_model.save(cnn, p), lambda x: cnn(x, training=False), img)
+    act = activations_mlp()
+    save("keras_export_activations", act.export, lambda x: act(x, training=False), 3 * x6)
 
 
 if __name__ == "__main__":
