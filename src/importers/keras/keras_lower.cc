@@ -303,8 +303,7 @@ Status converter_form(Imported& out) {
   for (const auto& r : out.training.dropouts) dropout_tensors.push_back(r.tensor);
   const auto bn_after = activation_after(out.model, bn_outputs);
   const auto dropout_after = activation_after(out.model, dropout_tensors);
-  TFC_RETURN_IF_ERROR(passes::fold_batch_norms(out.model).status());
-  TFC_RETURN_IF_ERROR(passes::fuse_activations(out.model).status());
+  TFC_RETURN_IF_ERROR(passes::fuse_like_converter(out.model).status());
   share_identical_constants(out.model);
   update_records(out.model, out.training, bn_after);
   update_dropouts(out.model, out.training, dropout_after);

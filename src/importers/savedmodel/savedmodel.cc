@@ -64,8 +64,7 @@ Expected<Imported> import_saved_model_bytes(std::span<const uint8_t> saved_model
   TFC_ASSIGN_OR_RETURN(out.model, lower_graph(graph, source, options.batch));
   // As the converter: BiasAdd and batch norm into the conv / dense before
   // them, then RELU / RELU6 into the ops.
-  TFC_RETURN_IF_ERROR(passes::fold_batch_norms(out.model).status());
-  TFC_RETURN_IF_ERROR(passes::fuse_activations(out.model).status());
+  TFC_RETURN_IF_ERROR(passes::fuse_like_converter(out.model).status());
   share_identical_buffers(out.model);
   return out;
 }
