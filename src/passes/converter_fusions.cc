@@ -8,7 +8,8 @@ namespace tfc::passes {
 Expected<int> fuse_like_converter(ir::Model& model) {
   using Pass = Expected<int> (*)(ir::Model&);
   static constexpr Pass kOrder[] = {fold_pads,   fuse_relu_clips,  fuse_squared_differences, fuse_rsqrt,
-                                    fuse_hard_swish, fuse_gelu, fold_batch_norms, fuse_activations};
+                                    fuse_hard_swish, fuse_gelu, fold_batch_norms, fuse_activations,
+                                    fold_reshapes};
   int total = 0;
   for (Pass pass : kOrder) {
     TFC_ASSIGN_OR_RETURN(const int n, pass(model));

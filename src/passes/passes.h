@@ -70,6 +70,12 @@ Expected<int> fuse_gelu(ir::Model& model);
 // Returns how many convs took their PAD in.
 Expected<int> fold_pads(ir::Model& model);
 
+// fold-reshapes (fold_reshapes.cc): a RESHAPE, SQUEEZE or EXPAND_DIMS whose
+// output only a RESHAPE reads (and no graph output is) is removed and the
+// RESHAPE reads its input, as the converter merges chained reshapes (a
+// Conv1D's squeeze before a Flatten). Returns how many ops were removed.
+Expected<int> fold_reshapes(ir::Model& model);
+
 // Elementwise chains the TFLite converter rewrites (fuse_elementwise.cc, which
 // lists the forms); each returns how many it rewrote, and an inner op other ops
 // still read stays for them.
