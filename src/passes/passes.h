@@ -76,6 +76,13 @@ Expected<int> fold_pads(ir::Model& model);
 // Conv1D's squeeze before a Flatten). Returns how many ops were removed.
 Expected<int> fold_reshapes(ir::Model& model);
 
+// merge-duplicate-ops (merge_duplicate_ops.cc): common subexpressions, as the
+// converter merges them. An op with the same code, version, options and input
+// tensors as an earlier op (and no side effects: not CUSTOM, variable, random
+// or control-flow ops) is removed and its readers read the earlier op's
+// outputs; one whose output is a graph output stays. Returns how many.
+Expected<int> merge_duplicate_ops(ir::Model& model);
+
 // Elementwise chains the TFLite converter rewrites (fuse_elementwise.cc, which
 // lists the forms); each returns how many it rewrote, and an inner op other ops
 // still read stays for them.

@@ -174,6 +174,8 @@ const std::vector<PassInfo>& all_passes() {
        run_counting<fold_pads>, {}},
       {"fold-reshapes", "Merge a RESHAPE, SQUEEZE or EXPAND_DIMS read only by a RESHAPE into it",
        run_counting<fold_reshapes>, {}},
+      {"merge-duplicate-ops", "Merge ops that compute the same values from the same inputs (common subexpressions)",
+       run_counting<merge_duplicate_ops>, {}},
       {"fuse-relu-clip",
        "Replace MAXIMUM(x, 0) and MINIMUM / MAXIMUM clips to [0, 6], [-1, 1] by RELU, RELU6, RELU_N1_TO_1",
        run_counting<fuse_relu_clips>, {}},
