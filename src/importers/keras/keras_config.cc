@@ -115,6 +115,7 @@ Expected<Layer> parse_layer(const json& j, int keras_version, int depth) {
   if (!layer.config.is_object()) return invalid_argument("layer of class {}: config is not an object", layer.class_name);
   layer.name = str_or(j, "name", str_or(layer.config, "name", ""));
   if (layer.name.empty()) return invalid_argument("a layer of class {} has no name", layer.class_name);
+  layer.operation = keras_version >= 3 && str_or(j, "module", "").starts_with("keras.src.ops.");
   // Keras 3 marks classes registered by user code (custom layers) by a registered_name of their own.
   const std::string registered = str_or(j, "registered_name", layer.class_name);
   if (registered != layer.class_name) layer.class_name = registered;

@@ -47,6 +47,10 @@ struct Layer {
   std::vector<Array> weights;
   std::vector<std::string> weight_names;  // Keras 2 names ("dense/kernel:0"); empty for Keras 3
   std::shared_ptr<KerasModel> nested;     // set for a model used as a layer
+  // Keras 3: a keras.ops operation called on Keras tensors (`x + 3.0`), saved
+  // in the config beside the layers but no Layer: Model.layers, and so the
+  // weights file, skip it.
+  bool operation = false;
 };
 
 struct KerasModel {
