@@ -73,6 +73,13 @@ struct KerasModel {
 // name, before any weights are read (Unsupported). Weights stay empty.
 Expected<KerasModel> parse_model_config(const nlohmann::json& config, int keras_version);
 
+// tf_keras TFOpLambda `layer` (a TensorFlow function such as tf.math.multiply
+// called on Keras tensors) with its saved `inbound_nodes`: rewritten to the
+// layer class that computes the same, its call in the Keras 3 op layer form
+// (keras_tf_op.cc). False (layer untouched) for functions or arguments it
+// does not know.
+bool lower_tf_op_lambda_to_layer(Layer& layer, const nlohmann::json& inbound_nodes);
+
 // Layer classes the lowering supports (keras_lower.cc's table).
 bool is_supported_layer(const std::string& class_name);
 
