@@ -95,6 +95,24 @@ TEST(KerasFile, KerasArchiveWeightsInLayerOrder) {
   EXPECT_TRUE(model->find("x")->weights.empty());
 }
 
+// Keras numbers the weight groups over Model.layers: a keras.ops operation
+// (`y + 1.0`, class Add) is no Layer and takes no "add" group from the Add
+// layer after it; each group's recorded name is checked against the layer.
+TEST(KerasFile, KerasOpsTakeNoWeightGroup) {
+  auto model = read_keras_file(data_file("ops.keras"));
+  ASSERT_TRUE(model.has_value()) << model.status().message();
+  const Layer* op = model->find("add");
+  ASSERT_NE(op, nullptr);
+  EXPECT_TRUE(op->operation);
+  EXPECT_FALSE(model->find("sum")->operation);
+  EXPECT_TRUE(op->weights.empty());
+  EXPECT_TRUE(model->find("sum")->weights.empty());
+  ASSERT_EQ(model->find("d1")->weights.size(), 2u);
+  EXPECT_EQ(model->find("d1")->weights[0].shape, (std::vector<int64_t>{4, 3}));
+  ASSERT_EQ(model->find("d2")->weights.size(), 2u);
+  EXPECT_EQ(model->find("d2")->weights[0].shape, (std::vector<int64_t>{3, 3}));
+}
+
 TEST(KerasFile, ShardedWeightsReadAsOne) {
   // /layers/dense/vars is split over two shards.
   auto model = read_keras_file(data_file("tiny_sharded.keras"));

@@ -371,6 +371,77 @@ TEST(KerasLower, Keras3OpLayersWithConstants) {
   expect_close(run(imp->model, {x}).at(0), want, "op layers");
 }
 
+// A tf_keras TFOpLambda entry: `function` on the tensor (or "_CONSTANT_VALUE" constant) `first`, other arguments in `kwargs`.
+json tf_op(const std::string& name, const std::string& function, json first, json kwargs) {
+  first.push_back(kwargs);
+  return {{"class_name", "TFOpLambda"},
+          {"name", name},
+          {"config", {{"name", name}, {"trainable", true}, {"dtype", "float32"}, {"function", function}}},
+          {"inbound_nodes", json::array({first})}};
+}
+
+TEST(KerasLower, Keras2TFOpLambdasWithConstantsAndTensors) {
+  // tf_keras: mean((2 - relu6(x + 3) * (1 / 6)) * x / (x * x + 1), axis 1), as TFOpLambda layers.
+  json input = {{"class_name", "InputLayer"}, {"name", "x"},
+                {"config", {{"name", "x"}, {"batch_input_shape", {nullptr, 8}}}}, {"inbound_nodes", json::array()}};
+  json layers = json::array({
+      input,
+      tf_op("add", "__operators__.add", {"x", 0, 0}, {{"y", 3.0}, {"name", nullptr}}),
+      tf_op("r6", "nn.relu6", {"add", 0, 0}, {{"name", nullptr}}),
+      tf_op("mul", "math.multiply", {"r6", 0, 0}, {{"y", 1.0 / 6.0}, {"name", nullptr}}),
+      tf_op("sub", "math.subtract", {"_CONSTANT_VALUE", -1, 2.0}, {{"y", {"mul", 0, 0}}, {"name", nullptr}}),
+      tf_op("mul2", "math.multiply", {"sub", 0, 0}, {{"y", {"x", 0, 0}}, {"name", nullptr}}),
+      tf_op("sq", "math.multiply", {"x", 0, 0}, {{"y", {"x", 0, 0}}}),
+      tf_op("sq1", "math.add", {"sq", 0, 0}, {{"y", 1.0}}),
+      tf_op("div", "math.truediv", {"mul2", 0, 0}, {{"y", {"sq1", 0, 0}}, {"name", nullptr}}),
+      tf_op("mean", "math.reduce_mean", {"div", 0, 0}, {{"axis", 1}, {"keepdims", true}, {"name", nullptr}}),
+  });
+  json cfg = functional("m", layers, {{"x", 0, 0}}, {{"mean", 0, 0}});
+  auto imp = lower(cfg, 2, {});
+  ASSERT_TRUE(imp.has_value()) << imp.status().message();
+  Array x = random_f32({1, 8}, 27, -5.0f, 5.0f);
+  double sum = 0;
+  for (float v : values(x)) sum += (2.0 - std::clamp(v + 3.0, 0.0, 6.0) / 6.0) * v / (double(v) * v + 1.0);
+  expect_close(run(imp->model, {x}).at(0), {sum / 8.0}, "TFOpLambda chain");
+}
+
+TEST(KerasLower, Keras2TFOpLambdaShapesConcatTransposeReshape) {
+  json input = {{"class_name", "InputLayer"}, {"name", "x"},
+                {"config", {{"name", "x"}, {"batch_input_shape", {nullptr, 2, 3}}}}, {"inbound_nodes", json::array()}};
+  json concat = tf_op("cat", "concat", {"x", 0, 0}, {{"axis", -1}});
+  concat["inbound_nodes"] = json::array({json::array({json::array({"x", 0, 0, {{"axis", -1}}}),
+                                                      json::array({"x", 0, 0, {{"axis", -1}}})})});
+  json layers = json::array({
+      input, concat,                                                                  // (1, 2, 6)
+      tf_op("tr", "compat.v1.transpose", {"cat", 0, 0}, {{"perm", {0, 2, 1}}}),       // (1, 6, 2)
+      tf_op("rs", "reshape", {"tr", 0, 0}, {{"shape", {-1, 12}}, {"name", nullptr}}),  // (1, 12)
+  });
+  auto imp = lower(functional("m", layers, {{"x", 0, 0}}, {{"rs", 0, 0}}), 2, {});
+  ASSERT_TRUE(imp.has_value()) << imp.status().message();
+  Array x = random_f32({1, 2, 3}, 28, -1.0f, 1.0f);
+  const auto v = values(x);
+  std::vector<double> want;
+  for (int j = 0; j < 6; ++j) {
+    for (int i = 0; i < 2; ++i) want.push_back(v[static_cast<size_t>(i * 3 + j % 3)]);
+  }
+  expect_close(run(imp->model, {x}).at(0), want, "concat, transpose, reshape");
+}
+
+TEST(KerasLower, Keras2TFOpLambdaNotLoweredIsNamedWithItsFunction) {
+  json input = {{"class_name", "InputLayer"}, {"name", "x"},
+                {"config", {{"name", "x"}, {"batch_input_shape", {nullptr, 4}}}}, {"inbound_nodes", json::array()}};
+  json layers = json::array({
+      input,
+      tf_op("cs", "math.cumsum", {"x", 0, 0}, {{"axis", 1}}),
+      tf_op("add", "math.add", {"cs", 0, 0}, {{"y", {1.0, 2.0, 3.0, 4.0}}}),  // a list constant: not lowered
+  });
+  auto m = parse_model_config(functional("m", layers, {{"x", 0, 0}}, {{"add", 0, 0}}), 2);
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(m.status().message().find("'cs' (TFOpLambda tf.math.cumsum"), std::string::npos) << m.status().message();
+  EXPECT_NE(m.status().message().find("'add' (TFOpLambda tf.math.add"), std::string::npos) << m.status().message();
+}
+
 TEST(KerasLower, SharedNestedModelReadsOneSetOfWeights) {
   json inner = functional("inner", {k3_input("ix", {4}), k3_layer("Dense", "d", {{"units", 4}}, {"ix"})}, {"ix", 0, 0}, {"d", 0, 0});
   inner["name"] = "inner";

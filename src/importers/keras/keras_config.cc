@@ -94,16 +94,6 @@ Expected<std::vector<LayerCall>> keras2_calls(const json& nodes, const std::stri
 
 Expected<KerasModel> parse_model(const json& j, int keras_version, int depth);
 
-// tf_keras wraps TensorFlow functions called on Keras tensors in TFOpLambda
-// layers; tf.nn.gelu is the one with a Keras 3 twin (the Gelu op layer,
-// {"approximate": bool}), so it becomes that. Others stay TFOpLambda (refused).
-void normalize_tf_op_lambda(Layer& layer) {
-  if (str_or(layer.config, "function", "") != "nn.gelu" || layer.calls.size() != 1) return;
-  layer.class_name = "Gelu";
-  const json& kw = layer.calls[0].kwargs;
-  layer.config["approximate"] = kw.is_object() && kw.value("approximate", false) == true;
-}
-
 // One entry of a config's "layers" list.
 Expected<Layer> parse_layer(const json& j, int keras_version, int depth) {
   if (!j.is_object() || !j.contains("class_name") || !j["class_name"].is_string()) {
@@ -115,17 +105,20 @@ Expected<Layer> parse_layer(const json& j, int keras_version, int depth) {
   if (!layer.config.is_object()) return invalid_argument("layer of class {}: config is not an object", layer.class_name);
   layer.name = str_or(j, "name", str_or(layer.config, "name", ""));
   if (layer.name.empty()) return invalid_argument("a layer of class {} has no name", layer.class_name);
+  layer.operation = keras_version >= 3 && str_or(j, "module", "").starts_with("keras.src.ops.");
   // Keras 3 marks classes registered by user code (custom layers) by a registered_name of their own.
   const std::string registered = str_or(j, "registered_name", layer.class_name);
   if (registered != layer.class_name) layer.class_name = registered;
-  if (j.contains("inbound_nodes") && j["inbound_nodes"].is_array()) {
+  if (layer.class_name == "TFOpLambda" && keras_version < 3) {
+    // Rewritten to a layer class with its call, or left to be named as unsupported.
+    lower_tf_op_lambda_to_layer(layer, j.value("inbound_nodes", json()));
+  } else if (j.contains("inbound_nodes") && j["inbound_nodes"].is_array()) {
     // The node's own form says its dialect: {"args", "kwargs"} (Keras 3) or a list (Keras 2).
     const json& nodes = j["inbound_nodes"];
     auto calls = !nodes.empty() && nodes[0].is_object() ? keras3_calls(nodes, layer.name) : keras2_calls(nodes, layer.name);
     if (!calls.has_value()) return calls.status();
     layer.calls = std::move(*calls);
   }
-  if (layer.class_name == "TFOpLambda") normalize_tf_op_lambda(layer);
   if (is_model_class(layer.class_name)) {
     TFC_ASSIGN_OR_RETURN(KerasModel nested, parse_model(j, keras_version, depth + 1));
     layer.nested = std::make_shared<KerasModel>(std::move(nested));
@@ -230,7 +223,8 @@ void collect_unsupported(const KerasModel& m, std::vector<std::string>& out) {
     } else if (l.class_name == "Lambda") {
       out.push_back(fmt::format("'{}' (Lambda: its Python code cannot be read)", l.name));
     } else if (l.class_name == "TFOpLambda" || l.class_name == "SlicingOpLambda") {
-      out.push_back(fmt::format("'{}' ({}: a TensorFlow function called on Keras tensors)", l.name, l.class_name));
+      out.push_back(fmt::format("'{}' ({} tf.{}: a TensorFlow function or arguments tfcompress does not lower)", l.name,
+                                l.class_name, str_or(l.config, "function", "?")));
     } else if (!is_supported_layer(l.class_name)) {
       out.push_back(fmt::format("'{}' ({}: not a layer tfcompress lowers; custom classes cannot be read)", l.name,
                                 l.class_name));

@@ -2,8 +2,8 @@
 // lowers each through the table (keras_lower_table.cc); nested models are
 // inlined with their own name scope; the inputs get the static batch of
 // ImportOptions (shape signature -1, as the converter writes it). The graph is
-// then brought to the converter's form by the fold-batchnorm and
-// fuse-activation passes, equal constants are shared, and the BatchNormRecords
+// then brought to the converter's form by the converter-fusions passes
+// (fold-batchnorm, fuse-activation, fuse-hard-swish...), equal constants are shared, and the BatchNormRecords
 // say what was folded where (by tensor names that survived the passes).
 // Not here: config parsing (keras_config.cc), the lowerings (keras_lower_*.cc).
 #include "importers/keras/keras_lower.h"
@@ -294,8 +294,10 @@ void rename_in_records(TrainingState& t, const std::map<std::string, std::string
   for (auto& d : t.dropouts) follow(d.tensor);
 }
 
-// The converter's form: batch norms (and other constant MUL / ADD after a conv
-// or dense) folded, activations fused, equal constants shared.
+// The converter's form: its fusions (passes::fuse_like_converter: pads, clips,
+// hard swish (tf_keras writes x * relu6(x + 3) * (1/6) as ops), batch norms
+// and other constant MUL / ADD after a conv or dense folded, activations
+// fused), equal constants shared.
 Status converter_form(Imported& out) {
   const auto absorbable = absorbable_inputs(out.model);
   std::vector<std::string> bn_outputs, dropout_tensors;

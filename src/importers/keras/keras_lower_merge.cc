@@ -1,4 +1,5 @@
-// Keras merge layers -> TFLite: Add, Subtract, Multiply, Maximum, Minimum as
+// Keras merge layers -> TFLite: Add, Subtract, Multiply, Maximum, Minimum (and
+// the TrueDivide/Divide op layers) as
 // a chain of the binary op over the inputs (or, for the Keras 3 op layers of
 // the same names, the op with a constant: `x + 3.0`); Average as ADDs then a MUL by
 // 1/n; Concatenate as CONCATENATION; Dot (axes over the non-batch dims of
@@ -46,6 +47,7 @@ Expected<std::vector<ir::TensorId>> chain(LowerContext& c, const std::vector<ir:
 tflite::BuiltinOptionsUnion add_options() { return options(tflite::AddOptionsT{}); }
 tflite::BuiltinOptionsUnion sub_options() { return options(tflite::SubOptionsT{}); }
 tflite::BuiltinOptionsUnion mul_options() { return options(tflite::MulOptionsT{}); }
+tflite::BuiltinOptionsUnion div_options() { return options(tflite::DivOptionsT{}); }
 tflite::BuiltinOptionsUnion no_options() { return {}; }
 
 }  // namespace
@@ -58,6 +60,9 @@ Expected<std::vector<ir::TensorId>> lower_subtract(LowerContext& c, const std::v
 }
 Expected<std::vector<ir::TensorId>> lower_multiply(LowerContext& c, const std::vector<ir::TensorId>& in) {
   return chain(c, in, B::BuiltinOperator_MUL, mul_options, "mul");
+}
+Expected<std::vector<ir::TensorId>> lower_divide(LowerContext& c, const std::vector<ir::TensorId>& in) {
+  return chain(c, in, B::BuiltinOperator_DIV, div_options, "truediv", 2, 2);
 }
 Expected<std::vector<ir::TensorId>> lower_maximum(LowerContext& c, const std::vector<ir::TensorId>& in) {
   return chain(c, in, B::BuiltinOperator_MAXIMUM, no_options, "maximum");

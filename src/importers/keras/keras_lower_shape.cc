@@ -1,6 +1,7 @@
 // Keras pooling and reshaping layers -> TFLite: MaxPooling / AveragePooling
 // (1-D ones on an EXPAND_DIMS'd height of 1, then RESHAPE), global pooling as
-// MEAN / REDUCE_MAX over the spatial axes (keepdims honoured), Flatten and
+// MEAN / REDUCE_MAX over the spatial axes (keepdims honoured), the Mean op
+// layer as MEAN over its axes, Flatten and
 // Reshape as RESHAPE to the static shape, Permute as TRANSPOSE, RepeatVector
 // as EXPAND_DIMS + TILE. Shapes are static: the batch is fixed at import.
 // Not here: padding, cropping and resampling (keras_lower_resample.cc).
@@ -83,6 +84,26 @@ Expected<std::vector<ir::TensorId>> lower_global_avg_pool(LowerContext& c, const
 }
 Expected<std::vector<ir::TensorId>> lower_global_max_pool(LowerContext& c, const std::vector<ir::TensorId>& in) {
   return global_pool(c, in, B::BuiltinOperator_REDUCE_MAX, "Max");
+}
+
+// The Mean op layer: the mean over "axis" (an int or a list of ints), as MEAN.
+Expected<std::vector<ir::TensorId>> lower_mean(LowerContext& c, const std::vector<ir::TensorId>& in) {
+  if (in.size() != 1) return c.invalid("takes 1 input, got {}", in.size());
+  const size_t rank = c.b.shape(in[0]).size();
+  const nlohmann::json& a = c.layer.config.value("axis", nlohmann::json());
+  if (!a.is_number_integer() && !a.is_array()) return c.refuse("axis {} is not an int or a list of ints", a.dump());
+  std::vector<int32_t> axes;
+  for (const auto& v : a.is_array() ? a : nlohmann::json::array({a})) {
+    if (!v.is_number_integer()) return c.invalid("axis {} is not a list of ints", a.dump());
+    TFC_ASSIGN_OR_RETURN(int axis, normalize_axis(c, v.get<int>(), rank));
+    axes.push_back(axis);
+  }
+  TFC_ASSIGN_OR_RETURN(bool keepdims, c.get_bool("keepdims", false));
+  ir::TensorId t = c.b.constant_i32(c.name("Mean/reduction_indices"), {static_cast<int32_t>(axes.size())}, axes);
+  tflite::ReducerOptionsT o;
+  o.keep_dims = keepdims;
+  TFC_ASSIGN_OR_RETURN(ir::TensorId y, c.b.op1(B::BuiltinOperator_MEAN, {in[0], t}, options(o), c.name("Mean")));
+  return one(y);
 }
 
 Expected<std::vector<ir::TensorId>> lower_flatten(LowerContext& c, const std::vector<ir::TensorId>& in) {

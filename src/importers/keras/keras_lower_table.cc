@@ -34,10 +34,12 @@ constexpr Entry kLowerings[] = {
     {"PReLU", lower_prelu},
     {"ELU", lower_elu},
     {"Softmax", lower_softmax},
-    {"Gelu", lower_gelu},  // Keras 3 op layer; tf_keras TFOpLambda(nn.gelu) is parsed to it
+    {"Gelu", lower_gelu},  // Keras 3 op layer; tf_keras TFOpLambda(nn.gelu) is parsed to it (keras_tf_op.cc)
     {"Add", lower_add},
     {"Subtract", lower_subtract},
     {"Multiply", lower_multiply},
+    {"TrueDivide", lower_divide},  // Keras 3 op layers (`x / 6.0`); tf_keras tf.math.truediv
+    {"Divide", lower_divide},
     {"Average", lower_average},
     {"Maximum", lower_maximum},
     {"Minimum", lower_minimum},
@@ -51,6 +53,7 @@ constexpr Entry kLowerings[] = {
     {"GlobalAveragePooling2D", lower_global_avg_pool},
     {"GlobalMaxPooling1D", lower_global_max_pool},
     {"GlobalMaxPooling2D", lower_global_max_pool},
+    {"Mean", lower_mean},  // Keras 3 op layer keras.ops.mean; tf_keras tf.math.reduce_mean
     {"Flatten", lower_flatten},
     {"Reshape", lower_reshape},
     {"Permute", lower_permute},

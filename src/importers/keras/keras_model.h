@@ -47,6 +47,10 @@ struct Layer {
   std::vector<Array> weights;
   std::vector<std::string> weight_names;  // Keras 2 names ("dense/kernel:0"); empty for Keras 3
   std::shared_ptr<KerasModel> nested;     // set for a model used as a layer
+  // Keras 3: a keras.ops operation called on Keras tensors (`x + 3.0`), saved
+  // in the config beside the layers but no Layer: Model.layers, and so the
+  // weights file, skip it.
+  bool operation = false;
 };
 
 struct KerasModel {
@@ -68,6 +72,13 @@ struct KerasModel {
 // "config": {...}}. Names every layer class it cannot lower, with the layer's
 // name, before any weights are read (Unsupported). Weights stay empty.
 Expected<KerasModel> parse_model_config(const nlohmann::json& config, int keras_version);
+
+// tf_keras TFOpLambda `layer` (a TensorFlow function such as tf.math.multiply
+// called on Keras tensors) with its saved `inbound_nodes`: rewritten to the
+// layer class that computes the same, its call in the Keras 3 op layer form
+// (keras_tf_op.cc). False (layer untouched) for functions or arguments it
+// does not know.
+bool lower_tf_op_lambda_to_layer(Layer& layer, const nlohmann::json& inbound_nodes);
 
 // Layer classes the lowering supports (keras_lower.cc's table).
 bool is_supported_layer(const std::string& class_name);

@@ -137,9 +137,13 @@ Status attach_layer3(Layer& layer, const std::string& path, const Keras3Store& s
 
 Status attach_model3(KerasModel& model, const std::string& prefix, const Keras3Store& store, int depth) {
   if (depth > kMaxDepth) return invalid_argument("weights: models nested more than {} deep", kMaxDepth);
+  // Keras walks Model.layers, which holds every Layer (InputLayer and layers
+  // without variables too: each gets a group) but neither a Sequential's
+  // InputLayer nor keras.ops operations.
   std::map<std::string, int> used;
   for (Layer& layer : model.layers) {
     if (model.class_name == "Sequential" && layer.class_name == "InputLayer") continue;
+    if (layer.operation) continue;
     std::string name = keras_snake_case(layer.class_name);
     const int seen = used[name]++;
     if (seen > 0) name += "_" + std::to_string(seen);

@@ -9,6 +9,9 @@ EinsumDense, an adapted Normalization, Dense) saved as:
   tiny.h5             tf-keras legacy HDF5, the same weights
   tiny_weights.npz    every variable as h5py reads it from tiny.keras, named
                       "<layer>/<i>" ("inner/in_bn/2" for a nested layer)
+  ops.keras           Dense, a keras.ops add (`y + 1.0`, no Layer: it has no
+                      weights group), Dense, an Add layer named "sum" (its
+                      group is layers/add, not layers/add_1)
 and hostile variants (hostile_*.keras, hostile_*.h5), each damaged in one way
 the reader must refuse with a clear message.
 
@@ -49,6 +52,16 @@ def build_keras3():
     bn.moving_mean.assign(np.array([0.5, -0.25, 1.0], "float32"))
     bn.moving_variance.assign(np.array([2.0, 0.5, 1.5], "float32"))
     return model
+
+
+def write_ops_model(path):
+    import keras
+    keras.utils.set_random_seed(5)
+    x = keras.Input((4,), name="x")
+    y = keras.layers.Dense(3, name="d1")(x)
+    y = y + 1.0
+    z = keras.layers.Dense(3, name="d2")(y)
+    keras.Model(x, keras.layers.Add(name="sum")([y, z]), name="ops").save(path)
 
 
 def weights_of(model):
@@ -210,6 +223,7 @@ def main():
     write_legacy_h5(expected, OUT / "tiny.h5")
     hostile_keras(tiny)
     hostile_h5(OUT / "tiny.h5")
+    write_ops_model(OUT / "ops.keras")
     for p in sorted(OUT.iterdir()):
         if p.suffix in (".keras", ".h5", ".npz"):
             print(f"{p.name}: {p.stat().st_size} bytes")
