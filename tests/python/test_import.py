@@ -50,6 +50,11 @@ SMALL = manifest(KERAS_FIXTURES)["models"]
 CASES = [pytest.param(KERAS_FIXTURES, name, fmt, id=f"{name}-{fmt}")
          for name, entry in sorted(SMALL.items()) for fmt in sorted(entry["formats"])]
 CASES += [pytest.param(LARGE_FIXTURES, name, fmt, id=f"{name}-{fmt}") for name in LARGE_MODELS for fmt in FORMATS]
+# The converter comparison of the large models: the Keras 3 file and the SavedModel (`saved` compares with
+# the `export` conversion anyway); the tf-keras twins have the same layers and converting them too would
+# add about a third to the suite's first run on CI. Their outputs are checked in every format.
+LARGE_CONVERTED = ["keras", "export"]
+SIZE_CASES = [c for c in CASES if c.values[0] != LARGE_FIXTURES or c.values[2] in LARGE_CONVERTED + ["saved"]]
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +106,8 @@ def converter_model(base, name, fmt):
     path = out / name / f"{fmt}.tflite"
     failed = path.with_name(path.name + ".failed")
     if not path.exists() and not failed.exists():
-        run_script("--out", base, "--converter", out)
+        formats = ["--formats", ",".join(LARGE_CONVERTED)] if base == LARGE_FIXTURES else []
+        run_script("--out", base, "--converter", out, *formats)
     if failed.exists():
         pytest.skip(f"the TFLite converter refuses {name} {fmt} (no size to compare with): "
                     f"{failed.read_text().splitlines()[0][:300]}")
@@ -114,6 +120,8 @@ def frozen_converter_model(base, name, fmt):
     the same model's conversion from `model.export` stands in (same layers, same weights); for a format
     the converter does not read (Keras 3's sharded weights) the manifest names the one that stands in."""
     spec = fixture_set(base)["models"][name]["formats"][fmt]
+    if base == LARGE_FIXTURES and fmt == "saved":  # not converted (see LARGE_CONVERTED): its variables stay unfrozen
+        return converter_model(base, name, "export")
     path = converter_model(base, name, spec.get("converter_reference", fmt))
     ops = inspect(path)["subgraphs"][0]["ops"]
     if "VAR_HANDLE" in ops and "export" in fixture_set(base)["models"][name]["formats"]:
@@ -254,8 +262,19 @@ def test_litert_runs_ours(cli, tmp_path_factory, base, name, fmt):
     m.check([interp.get_tensor(d["index"]) for d in interp.get_output_details()], "LiteRT")
 
 
-@pytest.mark.parametrize("base,name,fmt", CASES)
-def test_size_and_ops_vs_converter(cli, tmp_path_factory, base, name, fmt):
+# Where our file is known to differ from the converter's beyond the bounds, and why. Strict: the day
+# the import matches, the case passes and the xfail fails, so the entry goes.
+KNOWN_DIFFERENCES = {
+    ("h5_split_attrs", "h5"): "the converter moves the bias of every other Dense of a chain of 161 into the "
+                              "next Dense's bias (W2 (x + b1) + b2), so its file holds 5% fewer weight bytes; "
+                              "we keep each layer's bias",
+}
+
+
+@pytest.mark.parametrize("base,name,fmt", SIZE_CASES)
+def test_size_and_ops_vs_converter(cli, tmp_path_factory, request, base, name, fmt):
+    if (name, fmt) in KNOWN_DIFFERENCES:
+        request.applymarker(pytest.mark.xfail(reason=KNOWN_DIFFERENCES[(name, fmt)], strict=True))
     ours = imported(cli, tmp_path_factory, base, name, fmt, None).path
     theirs = frozen_converter_model(base, name, fmt)
     mine, conv = inspect(ours), inspect(theirs)
