@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
+#include <unordered_map>
 
 #include <fmt/ranges.h>
 
@@ -195,6 +197,46 @@ int remove_unused_buffers(ir::Model& model) {
   for (ir::Metadata& md : model.metadata) md.buffer = static_cast<uint32_t>(map[md.buffer]);
   for (int32_t& b : model.metadata_buffer) b = static_cast<int32_t>(map[b]);
   return static_cast<int>(std::count(keep.begin(), keep.end(), false));
+}
+
+int share_identical_constants(ir::Model& model) {
+  int merged = 0;
+  for (ir::Subgraph& g : model.subgraphs) {
+    std::unordered_map<std::string_view, std::vector<ir::TensorId>> by_bytes;
+    std::vector<ir::TensorId> same_as(g.tensors.size());
+    for (size_t i = 0; i < g.tensors.size(); ++i) {
+      same_as[i] = static_cast<ir::TensorId>(i);
+      const ir::Tensor& t = g.tensors[i];
+      const auto bytes = model.constant_data(t);
+      if (bytes.empty() || t.sparsity || t.is_variable) continue;
+      auto& seen = by_bytes[std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())];
+      for (ir::TensorId j : seen) {
+        const ir::Tensor& u = g.tensors[static_cast<size_t>(j)];
+        if (u.dtype == t.dtype && u.shape == t.shape && u.is_quantized() == t.is_quantized() &&
+            (!t.is_quantized() || (u.quantization->scale == t.quantization->scale &&
+                                   u.quantization->zero_point == t.quantization->zero_point &&
+                                   u.quantization->axis == t.quantization->axis))) {
+          same_as[i] = j;
+          break;
+        }
+      }
+      if (same_as[i] == static_cast<ir::TensorId>(i)) {
+        seen.push_back(same_as[i]);
+      } else {
+        ++merged;
+      }
+    }
+    for (auto& op : g.ops) {
+      for (ir::TensorId& id : op.inputs) {
+        if (id != ir::kNoTensor) id = same_as[static_cast<size_t>(id)];
+      }
+    }
+  }
+  if (merged > 0) {
+    remove_unused_tensors(model);
+    remove_unused_buffers(model);
+  }
+  return merged;
 }
 
 }  // namespace tfc::passes

@@ -64,6 +64,12 @@ int producer(const ir::Subgraph& graph, ir::TensorId id);
 // one kind share a version.
 void unify_op_versions(ir::Model& model, int32_t builtin);
 
+// Constants of equal dtype, shape, quantization and bytes become one tensor in
+// every subgraph (the first; ops read it instead of the others), as the
+// converter writes them: a layer called twice reads one set of weights.
+// Returns how many tensors were merged away.
+int share_identical_constants(ir::Model& model);
+
 // Removes the ops at these indices (any order, duplicates ignored).
 void remove_ops(ir::Subgraph& graph, std::span<const int> op_indices);
 

@@ -146,31 +146,6 @@ class Walker {
   int keras_version_;
 };
 
-// Constants with equal dtype, shape and bytes become one tensor, as in the
-// converter's output (a nested model called twice reads one set of weights).
-void share_identical_constants(ir::Model& model) {
-  ir::Subgraph& g = model.subgraphs[0];
-  std::unordered_map<std::string_view, std::vector<ir::TensorId>> by_bytes;
-  std::vector<ir::TensorId> same_as(g.tensors.size());
-  for (size_t i = 0; i < g.tensors.size(); ++i) {
-    same_as[i] = static_cast<ir::TensorId>(i);
-    const auto bytes = model.constant_data(g.tensors[i]);
-    if (bytes.empty()) continue;
-    auto& seen = by_bytes[std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())];
-    for (ir::TensorId j : seen) {
-      if (g.tensors[j].dtype == g.tensors[i].dtype && g.tensors[j].shape == g.tensors[i].shape) same_as[i] = j;
-    }
-    if (same_as[i] == static_cast<ir::TensorId>(i)) seen.push_back(same_as[i]);
-  }
-  for (auto& op : g.ops) {
-    for (ir::TensorId& id : op.inputs) {
-      if (id != ir::kNoTensor) id = same_as[static_cast<size_t>(id)];
-    }
-  }
-  passes::remove_unused_tensors(model);
-  passes::remove_unused_buffers(model);
-}
-
 ir::TensorId find_tensor(const ir::Subgraph& g, const std::string& name) {
   for (size_t i = 0; i < g.tensors.size(); ++i) {
     if (g.tensors[i].name == name) return static_cast<ir::TensorId>(i);
@@ -306,7 +281,7 @@ Status converter_form(Imported& out) {
   const auto bn_after = activation_after(out.model, bn_outputs);
   const auto dropout_after = activation_after(out.model, dropout_tensors);
   TFC_RETURN_IF_ERROR(passes::fuse_like_converter(out.model).status());
-  share_identical_constants(out.model);
+  passes::share_identical_constants(out.model);
   update_records(out.model, out.training, bn_after);
   update_dropouts(out.model, out.training, dropout_after);
   rename_in_records(out.training, join_absorbed_names(out.model, absorbable));

@@ -18,25 +18,6 @@ namespace tfc::importers::savedmodel {
 // The bundle entry holding the checkpoint's TrackableObjectGraph.
 constexpr const char* kObjectGraphKey = "_CHECKPOINTABLE_OBJECT_GRAPH";
 
-namespace {
-
-// Constants with identical bytes share one buffer, as the converter writes
-// them (a layer called twice reads its weights twice, each folded alike).
-void share_identical_buffers(ir::Model& model) {
-  std::unordered_map<std::string_view, uint32_t> first;
-  for (auto& graph : model.subgraphs) {
-    for (auto& t : graph.tensors) {
-      const auto& data = model.buffers.at(t.buffer).data;
-      if (t.buffer == 0 || data.empty()) continue;
-      auto [it, inserted] = first.emplace(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), t.buffer);
-      if (!inserted) t.buffer = it->second;
-    }
-  }
-  passes::remove_unused_buffers(model);
-}
-
-}  // namespace
-
 Expected<Imported> import_saved_model_bytes(std::span<const uint8_t> saved_model_pb, const TensorBundle& variables,
                                             const ImportOptions& options) {
   if (options.batch < 1) return invalid_argument("batch must be at least 1 (got {})", options.batch);
@@ -65,7 +46,7 @@ Expected<Imported> import_saved_model_bytes(std::span<const uint8_t> saved_model
   // As the converter: BiasAdd and batch norm into the conv / dense before
   // them, then RELU / RELU6 into the ops.
   TFC_RETURN_IF_ERROR(passes::fuse_like_converter(out.model).status());
-  share_identical_buffers(out.model);
+  passes::share_identical_constants(out.model);
   return out;
 }
 
