@@ -7,9 +7,9 @@ namespace tfc::passes {
 
 Expected<int> fuse_like_converter(ir::Model& model) {
   using Pass = Expected<int> (*)(ir::Model&);
-  static constexpr Pass kOrder[] = {fold_pads,   fuse_relu_clips,  fuse_squared_differences, fuse_rsqrt,
-                                    fuse_hard_swish, fuse_gelu, fold_batch_norms, fuse_activations,
-                                    fold_reshapes, merge_duplicate_ops};
+  static constexpr Pass kOrder[] = {fold_pads,        fuse_prelu,       fuse_relu_clips, fuse_squared_differences,
+                                    fuse_rsqrt,       fuse_hard_swish,  fuse_gelu,       hoist_channel_ops,
+                                    fold_batch_norms, fuse_activations, fold_reshapes,   merge_duplicate_ops};
   int total = 0;
   for (Pass pass : kOrder) {
     TFC_ASSIGN_OR_RETURN(const int n, pass(model));

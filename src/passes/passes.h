@@ -94,11 +94,23 @@ Expected<int> fuse_squared_differences(ir::Model& model);
 // fuse-rsqrt: DIV(x, SQRT(y)) -> MUL(x, RSQRT(y)); DIV(1, SQRT(y)) -> RSQRT(y).
 Expected<int> fuse_rsqrt(ir::Model& model);
 
+// fuse-prelu (fuse_prelu.cc): float32 ADD(RELU(x), MUL(c, RELU(NEG(x)))) and
+// SUB(RELU(x), MUL(a, RELU(NEG(x)))) with constant c / a become PRELU(x, -c) /
+// PRELU(x, a), as the converter writes Keras's PReLU. Returns how many fused.
+Expected<int> fuse_prelu(ir::Model& model);
+
+// hoist-channel-ops (hoist_channel_ops.cc): a float32 RELU / RELU6 /
+// RELU_N1_TO_1, or MUL / ADD / SUB / DIV by a per-channel constant, reading a
+// SQUEEZE / RESHAPE (channels stay last) of a CONV_2D / DEPTHWISE_CONV_2D /
+// FULLY_CONNECTED output moves before the reshape, where fold-batchnorm and
+// fuse-activation fold it (Keras's Conv1D). Returns how many moved.
+Expected<int> hoist_channel_ops(ir::Model& model);
+
 // converter-fusions (converter_fusions.cc): the passes above in one call, in
-// the order that lets each see what the one before made: fold-pad,
+// the order that lets each see what the one before made: fold-pad, fuse-prelu,
 // fuse-relu-clip, fuse-squared-difference, fuse-rsqrt, fuse-hard-swish,
-// fuse-gelu, fold-batchnorm, fuse-activation. What an importer runs to write
-// what the TFLite converter writes. Returns the sum of their counts.
+// fuse-gelu, hoist-channel-ops, fold-batchnorm, fuse-activation. What an
+// importer runs to write what the TFLite converter writes. Returns the sum of their counts.
 Expected<int> fuse_like_converter(ir::Model& model);
 
 // quantize, mode fp16 (quantize_fp16.cc): every dense float32 constant that some

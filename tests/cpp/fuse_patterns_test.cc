@@ -1,5 +1,6 @@
-// fuse-hard-swish, fuse-gelu and fold-pad: the op chains an importer writes
-// for hard swish, GELU's tanh form and explicit padding become what the TFLite
+// fuse-hard-swish, fuse-gelu, fold-pad, fuse-prelu and hoist-channel-ops:
+// the op chains an importer writes for hard swish, GELU's tanh form, explicit
+// padding, PReLU and Conv1D's per-channel ops become what the TFLite
 // converter writes, in the forms it recognises (checked against TF 2.21), and
 // other forms stay. Graphs from random weights, run by the reference
 // interpreter before and after each pass on the same random input.
@@ -303,6 +304,118 @@ TEST(FoldPad, APadReadByAPoolStaysForIt) {
   ir::Model m = test::finish(b);
   EXPECT_EQ(run_and_compare(m, passes::fold_pads), 1);
   EXPECT_EQ(test::op_counts(m), (std::map<std::string, int>{{"CONV_2D", 1}, {"MAX_POOL_2D", 1}, {"PAD", 1}}));
+}
+
+// ---- fuse-prelu ------------------------------------------------------------------------
+
+// relu(x) and c * relu(-x) for a constant c of shape [4].
+ir::TensorId negative_part(GraphBuilder& b, ir::TensorId x, bool constant_first, ir::TensorId of = ir::kNoTensor) {
+  const ir::TensorId r = op(b, BO::BuiltinOperator_RELU,
+                            {op(b, BO::BuiltinOperator_NEG, {of == ir::kNoTensor ? x : of}, "neg")}, "relu_neg");
+  const ir::TensorId c = random_constant(b, "slope", {4}, 4);
+  return op(b, BO::BuiltinOperator_MUL, constant_first ? std::vector{c, r} : std::vector{r, c}, "mul");
+}
+
+TEST(FusePrelu, TheKerasForms) {
+  const std::vector<Form> forms = {
+      {"relu(x) + c * relu(-x)",
+       [](GraphBuilder& b, ir::TensorId x) {
+         const ir::TensorId pos = op(b, BO::BuiltinOperator_RELU, {x}, "pos");
+         return op(b, BO::BuiltinOperator_ADD, {pos, negative_part(b, x, true)}, "out");
+       }},
+      {"relu(-x) * c + relu(x)",
+       [](GraphBuilder& b, ir::TensorId x) {
+         const ir::TensorId neg = negative_part(b, x, false);
+         return op(b, BO::BuiltinOperator_ADD, {neg, op(b, BO::BuiltinOperator_RELU, {x}, "pos")}, "out");
+       }},
+      {"relu(x) - a * relu(-x)",
+       [](GraphBuilder& b, ir::TensorId x) {
+         const ir::TensorId pos = op(b, BO::BuiltinOperator_RELU, {x}, "pos");
+         return op(b, BO::BuiltinOperator_SUB, {pos, negative_part(b, x, true)}, "out");
+       }},
+  };
+  for (const Form& f : forms) expect_fused(f, passes::fuse_prelu, BO::BuiltinOperator_PRELU);
+}
+
+TEST(FusePrelu, OtherFormsStay) {
+  const std::vector<Form> forms = {
+      {"a * relu(-x) - relu(x)",
+       [](GraphBuilder& b, ir::TensorId x) {
+         const ir::TensorId neg = negative_part(b, x, true);
+         return op(b, BO::BuiltinOperator_SUB, {neg, op(b, BO::BuiltinOperator_RELU, {x}, "pos")}, "out");
+       }},
+      {"relu(x) + c * relu(-y)",
+       [](GraphBuilder& b, ir::TensorId x) {
+         const ir::TensorId y = op(b, BO::BuiltinOperator_TANH, {x}, "y");
+         const ir::TensorId pos = op(b, BO::BuiltinOperator_RELU, {x}, "pos");
+         return op(b, BO::BuiltinOperator_ADD, {pos, negative_part(b, x, true, y)}, "out");
+       }},
+      {"relu(x) read twice",
+       [](GraphBuilder& b, ir::TensorId x) {
+         const ir::TensorId pos = op(b, BO::BuiltinOperator_RELU, {x}, "pos");
+         const ir::TensorId p = op(b, BO::BuiltinOperator_ADD, {pos, negative_part(b, x, true)}, "p");
+         return op(b, BO::BuiltinOperator_MUL, {p, pos}, "out");
+       }},
+  };
+  for (const Form& f : forms) expect_unchanged(f, passes::fuse_prelu);
+}
+
+// ---- hoist-channel-ops --------------------------------------------------------------------
+
+// Keras's Conv1D with BatchNormalization and relu as an importer writes them:
+// EXPAND_DIMS, CONV_2D, SQUEEZE, MUL, ADD, RELU on x [1, 8, 3].
+ir::Model conv1d_bn_relu(BO reshape) {
+  GraphBuilder b;
+  const ir::TensorId x = b.input("x", DType::kFloat32, {1, 8, 3});
+  const ir::TensorId e = op(b, BO::BuiltinOperator_EXPAND_DIMS, {x, b.constant_i32("axis", {}, {1})}, "expanded");
+  tflite::Conv2DOptionsT o = test::conv_options();
+  o.padding = tflite::Padding_SAME;
+  ir::TensorId y = op(b, BO::BuiltinOperator_CONV_2D,
+                      {e, random_constant(b, "w", {4, 1, 3, 3}, 1), random_constant(b, "bias", {4}, 5)}, "conv",
+                      options(o));
+  if (reshape == BO::BuiltinOperator_SQUEEZE) {
+    tflite::SqueezeOptionsT sq;
+    sq.squeeze_dims = {1};
+    y = op(b, reshape, {y}, "squeezed", options(sq));
+  } else {
+    y = op(b, reshape, {y, b.constant_i32("shape", {3}, {1, 8, 4})}, "squeezed");
+  }
+  y = op(b, BO::BuiltinOperator_MUL, {y, random_constant(b, "scale", {4}, 2, 0.5f, 1.5f)}, "bn/mul",
+         options(tflite::MulOptionsT{}));
+  y = op(b, BO::BuiltinOperator_ADD, {random_constant(b, "offset", {4}, 3), y}, "bn", options(tflite::AddOptionsT{}));
+  b.set_outputs({op(b, BO::BuiltinOperator_RELU, {y}, "out")});
+  return test::finish(b);
+}
+
+TEST(HoistChannelOps, Conv1dBatchNormAndReluFoldIntoTheConv) {
+  for (BO reshape : {BO::BuiltinOperator_SQUEEZE, BO::BuiltinOperator_RESHAPE}) {
+    SCOPED_TRACE(tflite::EnumNameBuiltinOperator(reshape));
+    ir::Model m = conv1d_bn_relu(reshape);
+    EXPECT_EQ(run_and_compare(m, passes::hoist_channel_ops), 3);
+    EXPECT_EQ(m.subgraphs[0].ops.back().code.builtin, reshape);
+    EXPECT_EQ(test::output_names(m), std::vector<std::string>{"out"});
+    EXPECT_EQ(run_and_compare(m, passes::fuse_like_converter), 3);  // MUL, ADD, RELU
+    EXPECT_EQ(test::op_counts(m), (std::map<std::string, int>{{"CONV_2D", 1},
+                                                              {"EXPAND_DIMS", 1},
+                                                              {tflite::EnumNameBuiltinOperator(reshape), 1}}));
+  }
+}
+
+TEST(HoistChannelOps, OpsThatAreNotPerChannelStay) {
+  GraphBuilder b;
+  const ir::TensorId x = b.input("x", DType::kFloat32, {1, 8, 3});
+  const ir::TensorId e = op(b, BO::BuiltinOperator_EXPAND_DIMS, {x, b.constant_i32("axis", {}, {1})}, "expanded");
+  ir::TensorId y = op(b, BO::BuiltinOperator_CONV_2D,
+                      {e, random_constant(b, "w", {4, 1, 3, 3}, 1), ir::kNoTensor}, "conv",
+                      options(test::conv_options()));
+  y = op(b, BO::BuiltinOperator_RESHAPE, {y, b.constant_i32("shape", {3}, {1, 8, 4})}, "squeezed");
+  y = op(b, BO::BuiltinOperator_MUL, {y, random_constant(b, "per_step", {8, 1}, 2)}, "by_step",
+         options(tflite::MulOptionsT{}));  // one value per step, not per channel
+  b.set_outputs({op(b, BO::BuiltinOperator_SUB, {scalar(b, "k", 1), y}, "out", options(tflite::SubOptionsT{}))});
+  ir::Model m = test::finish(b);
+  const auto ops = test::op_counts(m);
+  EXPECT_EQ(run_and_compare(m, passes::hoist_channel_ops), 0);
+  EXPECT_EQ(test::op_counts(m), ops);
 }
 
 // ---- converter-fusions -------------------------------------------------------------------

@@ -247,8 +247,9 @@ TEST(PassRegistry, ListsThePassesOnce) {
   std::vector<std::string> names;
   for (const auto& p : passes::all_passes()) names.push_back(std::string(p.name));
   EXPECT_EQ(names, (std::vector<std::string>{"fold-dequantize", "fold-batchnorm", "fuse-activation",
-                                               "fuse-hard-swish", "fuse-gelu", "fold-pad", "fold-reshapes", "merge-duplicate-ops", "fuse-relu-clip",
-                                               "fuse-squared-difference", "fuse-rsqrt", "converter-fusions",
+                                               "fuse-hard-swish", "fuse-gelu", "fold-pad", "fold-reshapes",
+                                               "merge-duplicate-ops", "fuse-relu-clip", "fuse-squared-difference",
+                                               "fuse-rsqrt", "fuse-prelu", "hoist-channel-ops", "converter-fusions",
                                                "quantize"}));
   ASSERT_NE(passes::find_pass("quantize"), nullptr);
   EXPECT_FALSE(passes::find_pass("quantize")->summary.empty());

@@ -221,6 +221,23 @@ Status lower_mul(Lowering& l) {
   return lower_binary<Op::BuiltinOperator_MUL, tflite::MulOptionsT>(l);
 }
 
+// x / k with a float32 constant k of no zero is x * (1 / k), as the converter
+// writes it; other quotients stay DIV.
+Status lower_real_div(Lowering& l) {
+  TFC_ASSIGN_OR_RETURN(ir::TensorId x, l.in(0));
+  TFC_ASSIGN_OR_RETURN(ir::TensorId k, l.in(1));
+  if (!l.b.is_constant(k) || l.b.dtype(k) != DType::kFloat32 || l.b.dtype(x) != DType::kFloat32) {
+    return l.set(l.b.op1(Op::BuiltinOperator_DIV, {x, k}, options(tflite::DivOptionsT{}), l.out_name()));
+  }
+  std::vector<float> inverse = l.b.values<float>(k);
+  for (float& v : inverse) {
+    if (v == 0.0f) return l.set(l.b.op1(Op::BuiltinOperator_DIV, {x, k}, options(tflite::DivOptionsT{}), l.out_name()));
+    v = 1.0f / v;
+  }
+  auto r = l.b.constant_f32(l.name() + "/reciprocal", l.b.shape(k), std::move(inverse));
+  return l.set(l.b.op1(Op::BuiltinOperator_MUL, {x, r}, options(tflite::MulOptionsT{}), l.out_name()));
+}
+
 // Erfc has no TFLite op: it is lowered only inside the GELU pattern (lower_mul).
 Status lower_erfc(Lowering& l) { return Status::ok(); }
 
@@ -255,20 +272,22 @@ Status lower_softplus(Lowering& l) {
   return l.set(l.b.op1(Op::BuiltinOperator_LOG, {s}, {}, l.out_name()));
 }
 
-// selu(x) = scale * relu(x) + scale * alpha * min(elu(x), 0)
+// selu(x) = x > 0 ? scale * x : scale * alpha * (exp(x) - 1), in the
+// converter's ops (GREATER, MUL, EXP, SUB, MUL, SELECT_V2).
 Status lower_selu(Lowering& l) {
   constexpr float kAlpha = 1.6732632423543772f, kScale = 1.0507009873554805f;
   TFC_ASSIGN_OR_RETURN(ir::TensorId x, l.in(0));
   const std::string n = l.name();
-  TFC_ASSIGN_OR_RETURN(auto pos, l.b.op1(Op::BuiltinOperator_RELU, {x}, {}, n + "/relu"));
-  TFC_ASSIGN_OR_RETURN(auto elu, l.b.op1(Op::BuiltinOperator_ELU, {x}, {}, n + "/elu"));
   auto zero = l.b.constant_f32(n + "/zero", {}, {0.0f});
-  TFC_ASSIGN_OR_RETURN(auto neg, l.b.op1(Op::BuiltinOperator_MINIMUM, {elu, zero}, {}, n + "/min"));
-  auto a = l.b.constant_f32(n + "/alpha", {}, {kAlpha});
-  TFC_ASSIGN_OR_RETURN(auto neg_a, l.b.op1(Op::BuiltinOperator_MUL, {neg, a}, options(tflite::MulOptionsT{}), n + "/mul"));
-  TFC_ASSIGN_OR_RETURN(auto sum, l.b.op1(Op::BuiltinOperator_ADD, {pos, neg_a}, options(tflite::AddOptionsT{}), n + "/add"));
+  TFC_ASSIGN_OR_RETURN(auto pos, l.b.op1(Op::BuiltinOperator_GREATER, {x, zero}, {}, n + "/greater", DType::kBool));
   auto s = l.b.constant_f32(n + "/scale", {}, {kScale});
-  return l.set(l.b.op1(Op::BuiltinOperator_MUL, {sum, s}, options(tflite::MulOptionsT{}), l.out_name()));
+  TFC_ASSIGN_OR_RETURN(auto scaled, l.b.op1(Op::BuiltinOperator_MUL, {x, s}, options(tflite::MulOptionsT{}), n + "/mul"));
+  TFC_ASSIGN_OR_RETURN(auto e, l.b.op1(Op::BuiltinOperator_EXP, {x}, {}, n + "/exp"));
+  auto one = l.b.constant_f32(n + "/one", {}, {1.0f});
+  TFC_ASSIGN_OR_RETURN(auto em1, l.b.op1(Op::BuiltinOperator_SUB, {e, one}, options(tflite::SubOptionsT{}), n + "/sub"));
+  auto sa = l.b.constant_f32(n + "/scale_alpha", {}, {kScale * kAlpha});
+  TFC_ASSIGN_OR_RETURN(auto neg, l.b.op1(Op::BuiltinOperator_MUL, {em1, sa}, options(tflite::MulOptionsT{}), n + "/mul_1"));
+  return l.set(l.b.op1(Op::BuiltinOperator_SELECT_V2, {pos, scaled, neg}, {}, l.out_name(), DType::kFloat32));
 }
 
 Status lower_conv2d(Lowering& l) {
@@ -676,7 +695,7 @@ const std::map<std::string, LowerFn, std::less<>>& lowering_table() {
       {"Sub", lower_binary<Op::BuiltinOperator_SUB, tflite::SubOptionsT>},
       {"Mul", lower_mul},
       {"Erfc", lower_erfc},
-      {"RealDiv", lower_binary<Op::BuiltinOperator_DIV, tflite::DivOptionsT>},
+      {"RealDiv", lower_real_div},
       {"Maximum", lower_binary<Op::BuiltinOperator_MAXIMUM, tflite::MaximumMinimumOptionsT>},
       {"Minimum", lower_binary<Op::BuiltinOperator_MINIMUM, tflite::MaximumMinimumOptionsT>},
       {"SquaredDifference", lower_binary<Op::BuiltinOperator_SQUARED_DIFFERENCE, tflite::SquaredDifferenceOptionsT>},
