@@ -109,8 +109,9 @@ Expected<int> hoist_channel_ops(ir::Model& model);
 // converter-fusions (converter_fusions.cc): the passes above in one call, in
 // the order that lets each see what the one before made: fold-pad, fuse-prelu,
 // fuse-relu-clip, fuse-squared-difference, fuse-rsqrt, fuse-hard-swish,
-// fuse-gelu, hoist-channel-ops, fold-batchnorm, fuse-activation. What an
-// importer runs to write what the TFLite converter writes. Returns the sum of their counts.
+// fuse-gelu, hoist-channel-ops, fold-batchnorm, fuse-activation, fold-reshapes,
+// merge-duplicate-ops. What an importer runs to write what the TFLite
+// converter writes. Returns the sum of their counts.
 Expected<int> fuse_like_converter(ir::Model& model);
 
 // quantize, mode fp16 (quantize_fp16.cc): every dense float32 constant that some
