@@ -47,24 +47,23 @@ Expected<ir::TensorId> GraphBuilder::constant(std::string name, const Array& val
   return passes::add_tensor(graph(), std::move(t));
 }
 
-ir::TensorId GraphBuilder::constant_f32(std::string name, ir::Shape shape, std::vector<float> values) {
+ir::TensorId GraphBuilder::plain_constant(std::string name, DType dtype, ir::Shape shape,
+                                          std::vector<uint8_t> bytes) {
   ir::Tensor t;
   t.name = std::move(name);
-  t.dtype = DType::kFloat32;
+  t.dtype = dtype;
   t.shape = std::move(shape);
   t.has_rank = true;
-  t.buffer = passes::add_buffer(model_, passes::to_bytes(values));
+  t.buffer = passes::add_buffer(model_, std::move(bytes));
   return passes::add_tensor(graph(), std::move(t));
 }
 
+ir::TensorId GraphBuilder::constant_f32(std::string name, ir::Shape shape, std::vector<float> values) {
+  return plain_constant(std::move(name), DType::kFloat32, std::move(shape), passes::to_bytes(values));
+}
+
 ir::TensorId GraphBuilder::constant_i32(std::string name, ir::Shape shape, std::vector<int32_t> values) {
-  ir::Tensor t;
-  t.name = std::move(name);
-  t.dtype = DType::kInt32;
-  t.shape = std::move(shape);
-  t.has_rank = true;
-  t.buffer = passes::add_buffer(model_, passes::to_bytes(values));
-  return passes::add_tensor(graph(), std::move(t));
+  return plain_constant(std::move(name), DType::kInt32, std::move(shape), passes::to_bytes(values));
 }
 
 bool GraphBuilder::is_constant(ir::TensorId id) const { return model_.is_constant(tensor(id)); }

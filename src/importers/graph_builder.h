@@ -87,6 +87,7 @@ class GraphBuilder {
 
  private:
   Expected<std::vector<ir::TensorId>> fold(const ir::Op& op, std::vector<ir::Tensor> outputs);
+  ir::TensorId plain_constant(std::string name, DType dtype, ir::Shape shape, std::vector<uint8_t> bytes);
 
   BuilderOptions options_;
   ir::Model model_;

@@ -7,22 +7,10 @@
 #include <span>
 
 #include "importers/keras/keras_file.h"
-
-namespace {
-
-void check_weights(const tfc::importers::keras::KerasModel& model) {
-  for (const auto& layer : model.layers) {
-    for (const tfc::Array& w : layer.weights) {
-      if (w.data.size() != static_cast<size_t>(w.num_elements()) * tfc::dtype_size(w.dtype)) __builtin_trap();
-    }
-    if (layer.nested) check_weights(*layer.nested);
-  }
-}
-
-}  // namespace
+#include "keras_fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto model = tfc::importers::keras::parse_keras_archive(std::span<const uint8_t>(data, size));
-  if (model.has_value()) check_weights(*model);
+  if (model.has_value()) tfc::fuzz::check_keras_weights(*model);
   return 0;
 }
