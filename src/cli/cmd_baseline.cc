@@ -84,7 +84,9 @@ Command baseline_command() {
   return {"baseline", "Record the original model's size, accuracy, latency and memory (the baseline)",
           [](CLI::App& app) {
             auto o = std::make_shared<BaselineOptions>();
-            app.add_option("model", o->model, "The original model (.tflite)")->required()->check(CLI::ExistingFile);
+            app.add_option("model", o->model, "The original model: .tflite, Keras .keras / .h5, or a SavedModel directory")
+                ->required()
+                ->check(CLI::ExistingPath);
             app.add_option("-o,--output", o->output, "Baseline file (its outputs go to BASE.outputs.npz beside it)")
                 ->capture_default_str();
             app.add_option("--name", o->name, "Name in reports (default: the file name)");

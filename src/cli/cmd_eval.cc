@@ -265,7 +265,9 @@ Status run_eval(EvalOptions& o) {
 Command eval_command() {
   return {"eval", "Measure models on the same data and settings and write one comparison report", [](CLI::App& app) {
             auto o = std::make_shared<EvalOptions>();
-            app.add_option("models", o->models, "Models to measure (.tflite)")->required()->check(CLI::ExistingFile);
+            app.add_option("models", o->models, "Models to measure: .tflite, Keras .keras / .h5, SavedModel directories")
+                ->required()
+                ->check(CLI::ExistingPath);
             app.add_option("--baseline", o->baseline,
                            "Baseline recorded by 'tfcompress baseline' (needed to compare several models); its "
                            "settings are used for options not given here")

@@ -19,6 +19,7 @@ namespace {
 
 struct RunOptions {
   importers::ImportOptions import;
+  bool batch_given = false;  // --batch was given
   std::string model;
   std::string input;
   std::string output;
@@ -90,6 +91,16 @@ Status run_run(const RunOptions& o) {
     return invalid_argument("subgraph {} does not exist (the model has {})", o.subgraph, model.subgraphs.size());
   }
   TFC_ASSIGN_OR_RETURN(auto inputs, load_inputs(model, o.subgraph, o.input));
+  // A Keras or SavedModel model imported without --batch takes the data's
+  // batch: its graph is made for one static batch size, as the converter's is
+  // made for batch 1.
+  TFC_ASSIGN_OR_RETURN(const importers::Format format, importers::detect_format(o.model));
+  if (format != importers::Format::kTflite && !o.batch_given && !inputs.empty() && !inputs[0].shape.empty() &&
+      inputs[0].shape[0] != o.import.batch && inputs[0].shape[0] > 0 && inputs[0].shape[0] <= (1 << 20)) {
+    importers::ImportOptions again = o.import;
+    again.batch = static_cast<int>(inputs[0].shape[0]);
+    TFC_ASSIGN_OR_RETURN(model, importers::load_model(o.model, again));
+  }
   runtime::InterpreterOptions io;
   TFC_ASSIGN_OR_RETURN(io.kernels, runtime::parse_kernels(o.kernels));
   TFC_ASSIGN_OR_RETURN(io.arithmetic, runtime::parse_arithmetic(o.arithmetic));
@@ -173,7 +184,10 @@ Command run_command() {
                 ->capture_default_str();
             app.footer("Examples:\n  tfcompress run cnn.tflite --input x.npy --output y.npz\n"
                        "  tfcompress run mobilenet.tflite --input x.npz --repeat 50 --threads 2 --profile");
-            return [o] { return run_run(*o); };
+            return [o, &app] {
+              o->batch_given = app.count("--batch") > 0;
+              return run_run(*o);
+            };
           }};
 }
 
