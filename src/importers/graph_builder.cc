@@ -110,23 +110,9 @@ Expected<std::vector<ir::TensorId>> GraphBuilder::op(int32_t builtin, std::vecto
     }
   }
   // Shapes from the op's shape rule, with constant inputs' values known.
-  std::vector<ops::TensorSlot> in_slots(op.inputs.size()), out_slots(outs.size());
-  std::vector<ops::TensorSlot*> in_ptrs, out_ptrs;
-  bool all_constant = !op.inputs.empty();
-  for (size_t i = 0; i < op.inputs.size(); ++i) {
-    if (op.inputs[i] == ir::kNoTensor) {
-      in_ptrs.push_back(nullptr);
-      continue;
-    }
-    const ir::Tensor& t = tensor(op.inputs[i]);
-    in_slots[i].tensor = &t;
-    in_slots[i].shape = t.shape;
-    auto data = model_.constant_data(t);
-    in_slots[i].data = data.empty() ? nullptr : const_cast<uint8_t*>(data.data());
-    // An empty constant (zero elements) counts as known.
-    if (data.empty() && !(t.buffer != 0 && ir::num_elements(t.shape) == 0)) all_constant = false;
-    in_ptrs.push_back(&in_slots[i]);
-  }
+  std::vector<ops::TensorSlot> in_slots, out_slots(outs.size());
+  bool all_constant = false;
+  std::vector<ops::TensorSlot*> in_ptrs = bind_inputs(op, in_slots, &all_constant), out_ptrs;
   for (size_t i = 0; i < outs.size(); ++i) {
     out_slots[i].tensor = &outs[i];
     out_ptrs.push_back(&out_slots[i]);
@@ -148,22 +134,34 @@ Expected<std::vector<ir::TensorId>> GraphBuilder::op(int32_t builtin, std::vecto
   return ids;
 }
 
-Expected<std::vector<ir::TensorId>> GraphBuilder::fold(const ir::Op& op, std::vector<ir::Tensor> outs) {
-  const ops::OpDef* def = ops::find_op(op.code.builtin);
-  std::vector<ops::TensorSlot> in_slots(op.inputs.size()), out_slots(outs.size());
-  std::vector<ops::TensorSlot*> in_ptrs, out_ptrs;
-  std::vector<std::vector<uint8_t>> out_data(outs.size());
+std::vector<ops::TensorSlot*> GraphBuilder::bind_inputs(const ir::Op& op, std::vector<ops::TensorSlot>& slots,
+                                                        bool* all_constant) const {
+  slots.assign(op.inputs.size(), {});
+  std::vector<ops::TensorSlot*> ptrs;
+  *all_constant = !op.inputs.empty();
   for (size_t i = 0; i < op.inputs.size(); ++i) {
     if (op.inputs[i] == ir::kNoTensor) {
-      in_ptrs.push_back(nullptr);
+      ptrs.push_back(nullptr);
       continue;
     }
     const ir::Tensor& t = tensor(op.inputs[i]);
-    in_slots[i].tensor = &t;
-    in_slots[i].shape = t.shape;
-    in_slots[i].data = const_cast<uint8_t*>(model_.constant_data(t).data());
-    in_ptrs.push_back(&in_slots[i]);
+    slots[i].tensor = &t;
+    slots[i].shape = t.shape;
+    auto data = model_.constant_data(t);
+    slots[i].data = data.empty() ? nullptr : const_cast<uint8_t*>(data.data());
+    // An empty constant (zero elements) counts as known.
+    if (data.empty() && !(t.buffer != 0 && ir::num_elements(t.shape) == 0)) *all_constant = false;
+    ptrs.push_back(&slots[i]);
   }
+  return ptrs;
+}
+
+Expected<std::vector<ir::TensorId>> GraphBuilder::fold(const ir::Op& op, std::vector<ir::Tensor> outs) {
+  const ops::OpDef* def = ops::find_op(op.code.builtin);
+  std::vector<ops::TensorSlot> in_slots, out_slots(outs.size());
+  bool all_constant = false;
+  std::vector<ops::TensorSlot*> in_ptrs = bind_inputs(op, in_slots, &all_constant), out_ptrs;
+  std::vector<std::vector<uint8_t>> out_data(outs.size());
   for (size_t i = 0; i < outs.size(); ++i) {
     TFC_ASSIGN_OR_RETURN(int64_t bytes, ir::dense_byte_size(outs[i].dtype, outs[i].shape));
     out_data[i].assign(static_cast<size_t>(bytes) + 1, 0);  // +1: a valid pointer for empty tensors

@@ -17,6 +17,7 @@
 #include "core/array.h"
 #include "core/status.h"
 #include "ir/graph.h"
+#include "ops/op_context.h"
 
 namespace tfc::importers {
 
@@ -87,6 +88,10 @@ class GraphBuilder {
 
  private:
   Expected<std::vector<ir::TensorId>> fold(const ir::Op& op, std::vector<ir::Tensor> outputs);
+  // Slots for op's inputs (constants with their values); *all_constant says
+  // whether every input's value is known.
+  std::vector<ops::TensorSlot*> bind_inputs(const ir::Op& op, std::vector<ops::TensorSlot>& slots,
+                                            bool* all_constant) const;
   ir::TensorId plain_constant(std::string name, DType dtype, ir::Shape shape, std::vector<uint8_t> bytes);
 
   BuilderOptions options_;

@@ -115,15 +115,21 @@ Status lower_read_variable(Lowering& l) {
   return l.set(l.variable(from->name(), l.name()));
 }
 
+// GATHER of input 1's indices from `params` along `axis` (GatherV2, ResourceGather).
+Status gather(Lowering& l, ir::TensorId params, int32_t axis) {
+  TFC_ASSIGN_OR_RETURN(ir::TensorId indices, l.in(1));
+  tflite::GatherOptionsT o;
+  o.axis = axis;
+  TFC_ASSIGN_OR_RETURN(int64_t batch_dims, l.attr_int("batch_dims", 0));
+  o.batch_dims = static_cast<int32_t>(batch_dims);
+  return l.set(l.b.op1(Op::BuiltinOperator_GATHER, {params, indices}, options(o), l.out_name()));
+}
+
 Status lower_resource_gather(Lowering& l) {
   const auto* from = l.input_def(0);
   if (!from || from->op() != "VarHandleOp") return unsupported("gathers from a resource that is not a variable");
   TFC_ASSIGN_OR_RETURN(ir::TensorId params, l.variable(from->name(), from->name()));
-  TFC_ASSIGN_OR_RETURN(ir::TensorId indices, l.in(1));
-  tflite::GatherOptionsT o;
-  TFC_ASSIGN_OR_RETURN(int64_t batch_dims, l.attr_int("batch_dims", 0));
-  o.batch_dims = static_cast<int32_t>(batch_dims);
-  return l.set(l.b.op1(Op::BuiltinOperator_GATHER, {params, indices}, options(o), l.out_name()));
+  return gather(l, params, 0);
 }
 
 template <int32_t kOp>
@@ -594,14 +600,9 @@ Status lower_shape(Lowering& l) {
 
 Status lower_gather(Lowering& l) {
   TFC_ASSIGN_OR_RETURN(ir::TensorId params, l.in(0));
-  TFC_ASSIGN_OR_RETURN(ir::TensorId indices, l.in(1));
   TFC_ASSIGN_OR_RETURN(auto axis, l.const_ints(2));
   if (axis.size() != 1) return invalid_argument("axis must be a scalar");
-  tflite::GatherOptionsT o;
-  o.axis = static_cast<int32_t>(axis[0]);
-  TFC_ASSIGN_OR_RETURN(int64_t batch_dims, l.attr_int("batch_dims", 0));
-  o.batch_dims = static_cast<int32_t>(batch_dims);
-  return l.set(l.b.op1(Op::BuiltinOperator_GATHER, {params, indices}, options(o), l.out_name()));
+  return gather(l, params, static_cast<int32_t>(axis[0]));
 }
 
 template <int32_t kOp>
