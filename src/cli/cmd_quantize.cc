@@ -19,6 +19,7 @@
 #include "io/file_util.h"
 #include "io/json_file.h"
 #include "importers/import.h"
+#include "io/tflite_reader.h"
 #include "io/tflite_writer.h"
 #include "passes/pass.h"
 #include "passes/ptq.h"
@@ -339,15 +340,12 @@ Status run_quantize(const QuantizeOptions& o) {
   if (!integer_mode(o) || !o.recipe.empty()) {
     TFC_ASSIGN_OR_RETURN(recipe, load_recipe(o));
   }
-  // A Keras or SavedModel input counts the float TFLite it imports to as its size.
-  TFC_ASSIGN_OR_RETURN(ir::Model model, importers::load_model(o.input, o.import));
-  TFC_ASSIGN_OR_RETURN(const importers::Format format, importers::detect_format(o.input));
-  std::vector<uint8_t> input_bytes;
-  if (format == importers::Format::kTflite) {
-    TFC_ASSIGN_OR_RETURN(input_bytes, io::read_file(o.input));
-  } else {
-    TFC_ASSIGN_OR_RETURN(input_bytes, io::serialize_tflite(model));
-  }
+  // The input's size: a .tflite's bytes, or the float TFLite a Keras or
+  // SavedModel model imports to (read once either way).
+  TFC_ASSIGN_OR_RETURN(const std::vector<uint8_t> input_bytes, importers::tflite_bytes(o.input, o.import));
+  auto parsed = io::parse_tflite(input_bytes);
+  if (!parsed) return parsed.status().with_context(o.input);
+  ir::Model model = std::move(*parsed);
   json report = {{"input", o.input}, {"output", o.output}, {"mode", o.mode}};
   if (!recipe.is_null()) report["recipe"] = recipe;
   report["before"] = model_stats(model, input_bytes.size());

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/array.h"
@@ -99,5 +100,18 @@ class GraphBuilder {
   std::string signature_key_ = "serving_default";
   std::vector<std::string> input_names_, output_names_;
 };
+
+// The window of a CONV_2D or DEPTHWISE_CONV_2D (options type T): padding,
+// strides and dilations (height, width), as both importers set them.
+template <typename T>
+T conv_window(tflite::Padding padding, std::pair<int32_t, int32_t> strides, std::pair<int32_t, int32_t> dilations) {
+  T o;
+  o.padding = padding;
+  o.stride_h = strides.first;
+  o.stride_w = strides.second;
+  o.dilation_h_factor = dilations.first;
+  o.dilation_w_factor = dilations.second;
+  return o;
+}
 
 }  // namespace tfc::importers

@@ -152,12 +152,7 @@ Expected<std::vector<ir::TensorId>> lower_conv(LowerContext& c, const std::vecto
   w.shape = {s.filters, s.kernel[0], s.kernel[1], cin};
   TFC_ASSIGN_OR_RETURN(ir::TensorId wt, c.trainable_constant(c.name("kernel"), w));
   TFC_ASSIGN_OR_RETURN(ir::TensorId bt, bias_or_zeros(c, s.use_bias, 1, s.filters));
-  tflite::Conv2DOptionsT o;
-  o.padding = pad;
-  o.stride_h = s.strides[0];
-  o.stride_w = s.strides[1];
-  o.dilation_h_factor = s.dilation[0];
-  o.dilation_w_factor = s.dilation[1];
+  auto o = conv_window<tflite::Conv2DOptionsT>(pad, {s.strides[0], s.strides[1]}, {s.dilation[0], s.dilation[1]});
   TFC_ASSIGN_OR_RETURN(ir::TensorId y, c.b.op1(BuiltinOperator::BuiltinOperator_CONV_2D, {x, wt, bt}, options(o),
                                                c.name("convolution")));
   return finish(c, y, one_d);
@@ -169,12 +164,7 @@ Expected<ir::TensorId> depthwise(LowerContext& c, ir::TensorId x, const Array& k
   Array w = kernel;
   w.shape = {1, kernel.shape[0], kernel.shape[1], kernel.shape[2] * kernel.shape[3]};
   TFC_ASSIGN_OR_RETURN(ir::TensorId wt, c.trainable_constant(c.name(op_name + "/kernel"), w));
-  tflite::DepthwiseConv2DOptionsT o;
-  o.padding = pad;
-  o.stride_h = s.strides[0];
-  o.stride_w = s.strides[1];
-  o.dilation_h_factor = s.dilation[0];
-  o.dilation_w_factor = s.dilation[1];
+  auto o = conv_window<tflite::DepthwiseConv2DOptionsT>(pad, {s.strides[0], s.strides[1]}, {s.dilation[0], s.dilation[1]});
   o.depth_multiplier = static_cast<int32_t>(kernel.shape[3]);
   return c.b.op1(BuiltinOperator::BuiltinOperator_DEPTHWISE_CONV_2D, {x, wt, bias}, options(o), c.name(op_name));
 }

@@ -301,14 +301,10 @@ Status lower_conv2d(Lowering& l) {
   TFC_ASSIGN_OR_RETURN(ir::TensorId x, l.in(0));
   TFC_ASSIGN_OR_RETURN(ir::TensorId filter, l.in(1));  // [kh, kw, cin, cout]
   if (l.b.shape(filter).size() != 4) return invalid_argument("filter must have rank 4");
-  tflite::Conv2DOptionsT o;
-  TFC_ASSIGN_OR_RETURN(o.padding, padding_of(l));
+  TFC_ASSIGN_OR_RETURN(const tflite::Padding padding, padding_of(l));
   TFC_ASSIGN_OR_RETURN(auto strides, hw_of(l, "strides"));
   TFC_ASSIGN_OR_RETURN(auto dilations, hw_of(l, "dilations"));
-  o.stride_h = strides.first;
-  o.stride_w = strides.second;
-  o.dilation_h_factor = dilations.first;
-  o.dilation_w_factor = dilations.second;
+  auto o = conv_window<tflite::Conv2DOptionsT>(padding, strides, dilations);
   const int32_t cout = l.b.shape(filter)[3];
   fold_same_pad(l, x, o.padding, {l.b.shape(filter)[0], l.b.shape(filter)[1]}, strides, dilations);
   TFC_ASSIGN_OR_RETURN(auto w, transpose(l, filter, {3, 0, 1, 2}, l.b.tensor(filter).name));  // [cout, kh, kw, cin]
@@ -323,14 +319,10 @@ Status lower_depthwise(Lowering& l) {
   const ir::Shape fs = l.b.shape(filter);
   if (fs.size() != 4) return invalid_argument("filter must have rank 4");
   if (int64_t{fs[2]} * fs[3] > INT32_MAX) return invalid_argument("filter [.., {}, {}] has too many channels", fs[2], fs[3]);
-  tflite::DepthwiseConv2DOptionsT o;
-  TFC_ASSIGN_OR_RETURN(o.padding, padding_of(l));
+  TFC_ASSIGN_OR_RETURN(const tflite::Padding padding, padding_of(l));
   TFC_ASSIGN_OR_RETURN(auto strides, hw_of(l, "strides"));
   TFC_ASSIGN_OR_RETURN(auto dilations, hw_of(l, "dilations"));
-  o.stride_h = strides.first;
-  o.stride_w = strides.second;
-  o.dilation_h_factor = dilations.first;
-  o.dilation_w_factor = dilations.second;
+  auto o = conv_window<tflite::DepthwiseConv2DOptionsT>(padding, strides, dilations);
   o.depth_multiplier = fs[3];
   fold_same_pad(l, x, o.padding, {fs[0], fs[1]}, strides, dilations);
   TFC_ASSIGN_OR_RETURN(auto w, reshape(l, filter, {1, fs[0], fs[1], fs[2] * fs[3]}, l.b.tensor(filter).name));
