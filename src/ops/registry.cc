@@ -8,13 +8,17 @@ namespace tfc::ops {
 namespace {
 
 const OpDef kOps[] = {
-#define TFC_OP(BUILTIN, fn) {tflite::BuiltinOperator_##BUILTIN, #BUILTIN, fn##_shape, fn##_eval},
+#define TFC_GRAD_FN_grad(fn) fn##_grad
+#define TFC_GRAD_FN_none(fn) nullptr
+#define TFC_OP(BUILTIN, fn, g) {tflite::BuiltinOperator_##BUILTIN, #BUILTIN, fn##_shape, fn##_eval, TFC_GRAD_FN_##g(fn)},
 #include "ops/op_list.def"
 #undef TFC_OP
+#undef TFC_GRAD_FN_grad
+#undef TFC_GRAD_FN_none
 };
 
 const std::vector<OpDef> kCustomOps = {
-#define TFC_CUSTOM_OP(CODE, fn) {tflite::BuiltinOperator_CUSTOM, CODE, fn##_shape, fn##_eval},
+#define TFC_CUSTOM_OP(CODE, fn) {tflite::BuiltinOperator_CUSTOM, CODE, fn##_shape, fn##_eval, nullptr},
 #include "ops/custom_op_list.def"
 #undef TFC_CUSTOM_OP
 };
