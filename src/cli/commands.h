@@ -34,6 +34,7 @@ Command baseline_command();
 Command eval_command();
 Command gate_command();
 Command import_command();
+Command train_command();
 
 // --signature and --batch: how a Keras or SavedModel model is imported
 // (importers::ImportOptions), for every command that takes a model.

@@ -32,7 +32,7 @@ namespace {
 
 std::vector<Command> all_commands() {
   return {import_command(), inspect_command(), run_command(), convert_command(), check_command(), quantize_command(), debug_command(),
-          baseline_command(), eval_command(), gate_command(), report_command(), registry_command()};
+          baseline_command(), eval_command(), gate_command(), report_command(), registry_command(), train_command()};
 }
 
 int run_main(int argc, char** argv) {

@@ -1,0 +1,275 @@
+// The training executor (train/executor.h).
+#include "train/executor.h"
+
+#include <cstring>
+#include <set>
+
+#include "ir/verify.h"
+#include "ops/registry.h"
+#include "runtime/memory_plan.h"
+
+namespace tfc::train {
+
+namespace {
+constexpr int64_t kAlign = 64;
+int64_t align_up(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+}  // namespace
+
+Executor::Executor(const TrainGraph& graph) : graph_(graph), g_(graph.model.subgraphs.at(0)) {}
+Executor::~Executor() = default;
+
+Expected<std::unique_ptr<Executor>> Executor::create(const TrainGraph& graph) {
+  if (graph.model.subgraphs.empty()) return invalid_argument("the training graph has no subgraph");
+  std::unique_ptr<Executor> ex(new Executor(graph));
+  TFC_RETURN_IF_ERROR(ex->bind());
+  TFC_RETURN_IF_ERROR(ex->mark_gradients());
+  TFC_RETURN_IF_ERROR(ex->plan());
+  return ex;
+}
+
+// Slots for every tensor; constants point at the model's bytes (copied to
+// float buffers for parameters); one context per op. Then every shape rule
+// runs once on the static shapes, which must all be known.
+Status Executor::bind() {
+  const size_t n = g_.tensors.size();
+  slots_.resize(n);
+  constant_.assign(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    const ir::Tensor& t = g_.tensors[i];
+    slots_[i].tensor = &t;
+    slots_[i].shape = t.shape;
+    auto data = graph_.model.constant_data(t);
+    if (data.empty()) continue;
+    constant_[i] = true;
+    slots_[i].data = const_cast<uint8_t*>(data.data());  // kernels never write their inputs
+  }
+  params_.reserve(graph_.params.size());
+  for (const Parameter& p : graph_.params) {
+    const ir::Tensor& t = g_.tensors.at(static_cast<size_t>(p.tensor));
+    auto data = graph_.model.constant_data(t);
+    if (t.dtype != DType::kFloat32 || data.size() != static_cast<size_t>(ir::num_elements(t.shape)) * 4) {
+      return invalid_argument("parameter '{}' is not a float32 constant of shape [{}]", p.name, fmt::join(t.shape, ","));
+    }
+    ParamBuffer& b = params_.emplace_back();
+    b.name = p.name;
+    b.tensor = p.tensor;
+    b.frozen = p.frozen;
+    b.value.resize(data.size() / 4);
+    std::memcpy(b.value.data(), data.data(), data.size());
+    if (!p.frozen) b.grad.assign(b.value.size(), 0.0f);
+    slots_[static_cast<size_t>(p.tensor)].data = b.value.data();
+  }
+  contexts_.reserve(g_.ops.size());
+  for (const ir::Op& op : g_.ops) {
+    if (!ops::find_op(op.code)) return unsupported("the trainer cannot run op {}", ir::op_name(op.code));
+    std::vector<ops::TensorSlot*> in, out;
+    for (ir::TensorId id : op.inputs) in.push_back(id == ir::kNoTensor ? nullptr : &slots_[static_cast<size_t>(id)]);
+    for (ir::TensorId id : op.outputs) out.push_back(&slots_[static_cast<size_t>(id)]);
+    contexts_.emplace_back(op, std::move(in), std::move(out), kernels::kDefaultRequantization);
+  }
+  for (size_t i = 0; i < contexts_.size(); ++i) {
+    ops::OpContext& ctx = contexts_[i];
+    Status s = ops::find_op(g_.ops[i].code)->shape(ctx);
+    if (!s.is_ok()) {
+      if (ctx.value_missing()) {
+        return unsupported("op {} ({}): training needs static shapes; {}", i, ctx.op_name(), s.message());
+      }
+      return s.with_context(fmt::format("op {}", i));
+    }
+  }
+  return Status::ok();
+}
+
+// Which tensors get a gradient: trainable parameters and float tensors
+// computed from one, on a path to an output. An op on such a path without a
+// gradient rule is refused here, all of them named at once.
+Status Executor::mark_gradients() {
+  const size_t n = g_.tensors.size();
+  std::vector<bool> from_param(n, false), to_output(n, false);
+  for (const ParamBuffer& p : params_) from_param[static_cast<size_t>(p.tensor)] = !p.frozen;
+  for (const ir::Op& op : g_.ops) {
+    bool any = false;
+    for (ir::TensorId id : op.inputs) any = any || (id != ir::kNoTensor && from_param[static_cast<size_t>(id)]);
+    for (ir::TensorId id : op.outputs) {
+      from_param[static_cast<size_t>(id)] = any && g_.tensors[static_cast<size_t>(id)].dtype == DType::kFloat32;
+    }
+  }
+  for (ir::TensorId id : g_.outputs) to_output[static_cast<size_t>(id)] = true;
+  for (size_t k = g_.ops.size(); k-- > 0;) {
+    const ir::Op& op = g_.ops[k];
+    bool any = false;
+    for (ir::TensorId id : op.outputs) any = any || to_output[static_cast<size_t>(id)];
+    if (!any) continue;
+    for (ir::TensorId id : op.inputs) {
+      if (id != ir::kNoTensor) to_output[static_cast<size_t>(id)] = true;
+    }
+  }
+  needs_grad_.assign(n, false);
+  for (size_t t = 0; t < n; ++t) needs_grad_[t] = from_param[t] && to_output[t];
+  std::set<std::string> missing;
+  bool any_param = false;
+  for (const ParamBuffer& p : params_) any_param = any_param || needs_grad_[static_cast<size_t>(p.tensor)];
+  for (const ir::Op& op : g_.ops) {
+    bool in = false, out = false;
+    for (ir::TensorId id : op.inputs) in = in || (id != ir::kNoTensor && needs_grad_[static_cast<size_t>(id)]);
+    for (ir::TensorId id : op.outputs) out = out || needs_grad_[static_cast<size_t>(id)];
+    if (in && out && !ops::find_op(op.code)->grad) missing.insert(ir::op_name(op.code));
+  }
+  if (!missing.empty()) {
+    return unsupported("training needs the gradient of op{} {}, which {} no gradient rule", missing.size() > 1 ? "s" : "",
+                       fmt::join(missing, ", "), missing.size() > 1 ? "have" : "has");
+  }
+  if (!any_param) {
+    return invalid_argument(
+        "the model has no trainable float32 parameter on a path to its outputs (an integer-quantized model cannot be "
+        "trained; train its float version)");
+  }
+  return Status::ok();
+}
+
+// Activations: one arena, every tensor kept. Gradients of activations: one
+// arena planned by backward steps (step 0: the loss; op i's backward at step
+// num_ops - i).
+Status Executor::plan() {
+  const size_t n = g_.tensors.size();
+  const int num_ops = static_cast<int>(g_.ops.size());
+  planned_bytes_.assign(n, 0);
+  std::vector<int64_t> offset(n, -1);
+  int64_t total = 0;
+  for (size_t t = 0; t < n; ++t) {
+    if (constant_[t]) continue;
+    TFC_ASSIGN_OR_RETURN(int64_t bytes, ir::dense_byte_size(g_.tensors[t].dtype, slots_[t].shape));
+    planned_bytes_[t] = bytes;
+    offset[t] = total;
+    total += align_up(std::max<int64_t>(bytes, 1));
+  }
+  act_arena_.assign(static_cast<size_t>(total + kAlign), 0);
+  uint8_t* base = act_arena_.data() + (kAlign - reinterpret_cast<uintptr_t>(act_arena_.data()) % kAlign) % kAlign;
+  for (size_t t = 0; t < n; ++t) {
+    if (offset[t] >= 0) slots_[t].data = base + offset[t];
+  }
+  act_bytes_ = static_cast<size_t>(total);
+
+  // Readers whose backward runs (an output with a gradient, an input needing one).
+  std::vector<int> last_reader(n, -1), producer(n, -1);
+  for (int i = 0; i < num_ops; ++i) {
+    const ir::Op& op = g_.ops[static_cast<size_t>(i)];
+    bool out = false;
+    for (ir::TensorId id : op.outputs) out = out || needs_grad_[static_cast<size_t>(id)];
+    for (ir::TensorId id : op.inputs) {
+      if (out && id != ir::kNoTensor) last_reader[static_cast<size_t>(id)] = i;
+    }
+    for (ir::TensorId id : g_.ops[static_cast<size_t>(i)].outputs) producer[static_cast<size_t>(id)] = i;
+  }
+  std::set<ir::TensorId> outputs(g_.outputs.begin(), g_.outputs.end());
+  std::vector<runtime::BufferRequest> requests;
+  std::vector<size_t> ids;
+  zero_at_op_.assign(n, -1);
+  for (size_t t = 0; t < n; ++t) {
+    if (!needs_grad_[t] || constant_[t]) continue;
+    const bool is_output = outputs.count(static_cast<ir::TensorId>(t)) > 0;
+    if (!is_output && last_reader[t] < 0) continue;
+    const int first = is_output ? 0 : num_ops - last_reader[t];
+    const int last = producer[t] < 0 ? num_ops : num_ops - producer[t];
+    if (!is_output) zero_at_op_[t] = last_reader[t];
+    requests.push_back({planned_bytes_[t], first, last});
+    ids.push_back(t);
+  }
+  const runtime::MemoryPlan p = runtime::plan_memory(requests, kAlign);
+  grad_arena_.assign(static_cast<size_t>(p.arena_bytes / 4 + kAlign), 0.0f);
+  float* gbase = grad_arena_.data() + (kAlign - reinterpret_cast<uintptr_t>(grad_arena_.data()) % kAlign) % kAlign / 4;
+  grad_ptr_.assign(n, nullptr);
+  for (size_t k = 0; k < ids.size(); ++k) grad_ptr_[ids[k]] = gbase + p.offsets[k] / 4;
+  for (ParamBuffer& b : params_) {
+    if (!b.frozen && needs_grad_[static_cast<size_t>(b.tensor)]) grad_ptr_[static_cast<size_t>(b.tensor)] = b.grad.data();
+  }
+  grad_bytes_ = static_cast<size_t>(p.arena_bytes);
+  return Status::ok();
+}
+
+int Executor::num_inputs() const { return static_cast<int>(g_.inputs.size()); }
+const ir::Tensor& Executor::input_tensor(int i) const { return g_.tensors[static_cast<size_t>(g_.inputs.at(i))]; }
+int Executor::num_outputs() const { return static_cast<int>(g_.outputs.size()); }
+const ir::Shape& Executor::output_shape(int i) const { return slots_[static_cast<size_t>(g_.outputs.at(i))].shape; }
+const float* Executor::output(int i) const {
+  return static_cast<const float*>(slots_[static_cast<size_t>(g_.outputs.at(i))].data);
+}
+float* Executor::output_grad(int i) { return grad_ptr_[static_cast<size_t>(g_.outputs.at(i))]; }
+const float* Executor::tensor_data(ir::TensorId id) const {
+  return static_cast<const float*>(slots_[static_cast<size_t>(id)].data);
+}
+const ir::Shape& Executor::tensor_shape(ir::TensorId id) const { return slots_[static_cast<size_t>(id)].shape; }
+
+Status Executor::set_input(int i, const Array& value) {
+  if (i < 0 || i >= num_inputs()) return invalid_argument("input {} does not exist (the graph has {})", i, num_inputs());
+  const size_t id = static_cast<size_t>(g_.inputs[static_cast<size_t>(i)]);
+  const ir::Tensor& t = g_.tensors[id];
+  if (value.dtype != t.dtype) {
+    return invalid_argument("input '{}' expects dtype {}, got {}", t.name, dtype_name(t.dtype), dtype_name(value.dtype));
+  }
+  bool ok = value.shape.size() == t.shape.size() && !value.shape.empty() && value.shape[0] >= 1 &&
+            value.shape[0] <= t.shape[0];
+  for (size_t d = 1; ok && d < t.shape.size(); ++d) ok = value.shape[d] == t.shape[d];
+  if (!ok) {
+    return invalid_argument("input '{}' expects shape [{}] (a batch of at most {}), got [{}]", t.name,
+                            fmt::join(t.shape, ","), t.shape.empty() ? 0 : t.shape[0], fmt::join(value.shape, ","));
+  }
+  slots_[id].shape.assign(value.shape.begin(), value.shape.end());
+  std::memcpy(slots_[id].data, value.data.data(), value.data.size());
+  return Status::ok();
+}
+
+Status Executor::forward() {
+  for (size_t i = 0; i < contexts_.size(); ++i) {
+    ops::OpContext& ctx = contexts_[i];
+    const ops::OpDef* def = ops::find_op(g_.ops[i].code);
+    TFC_RETURN_IF_ERROR(def->shape(ctx).with_context(fmt::format("op {}", i)));
+    for (ir::TensorId id : g_.ops[i].outputs) {
+      TFC_ASSIGN_OR_RETURN(int64_t bytes, ir::dense_byte_size(g_.tensors[static_cast<size_t>(id)].dtype,
+                                                               slots_[static_cast<size_t>(id)].shape));
+      if (bytes > planned_bytes_[static_cast<size_t>(id)]) {
+        return invalid_argument("op {} ({}): output '{}' grew to [{}] beyond the planned [{}]", i, ctx.op_name(),
+                                g_.tensors[static_cast<size_t>(id)].name,
+                                fmt::join(slots_[static_cast<size_t>(id)].shape, ","),
+                                fmt::join(g_.tensors[static_cast<size_t>(id)].shape, ","));
+      }
+    }
+    TFC_RETURN_IF_ERROR(def->eval(ctx).with_context(fmt::format("op {}", i)));
+  }
+  for (ir::TensorId id : g_.outputs) {
+    float* gp = grad_ptr_[static_cast<size_t>(id)];
+    if (gp) std::fill(gp, gp + ir::num_elements(slots_[static_cast<size_t>(id)].shape), 0.0f);
+  }
+  return Status::ok();
+}
+
+Status Executor::backward() {
+  for (ParamBuffer& b : params_) std::fill(b.grad.begin(), b.grad.end(), 0.0f);
+  std::vector<const float*> dy;
+  std::vector<float*> dx;
+  dy.reserve(8);
+  dx.reserve(8);
+  for (size_t k = g_.ops.size(); k-- > 0;) {
+    const ir::Op& op = g_.ops[k];
+    bool out = false, in = false;
+    for (ir::TensorId id : op.outputs) out = out || grad_ptr_[static_cast<size_t>(id)];
+    for (ir::TensorId id : op.inputs) in = in || (id != ir::kNoTensor && grad_ptr_[static_cast<size_t>(id)]);
+    if (!out || !in) continue;
+    dy.clear();
+    dx.clear();
+    for (ir::TensorId id : op.outputs) dy.push_back(grad_ptr_[static_cast<size_t>(id)]);
+    for (ir::TensorId id : op.inputs) {
+      float* p = id == ir::kNoTensor ? nullptr : grad_ptr_[static_cast<size_t>(id)];
+      if (p && zero_at_op_[static_cast<size_t>(id)] == static_cast<int>(k)) {
+        std::fill(p, p + ir::num_elements(slots_[static_cast<size_t>(id)].shape), 0.0f);
+      }
+      dx.push_back(p);
+    }
+    // (An input read twice by this op is zeroed twice, both before the rule adds into it.)
+    ops::GradContext ctx(contexts_[k], dy, dx, &scratch_);
+    TFC_RETURN_IF_ERROR(ops::find_op(op.code)->grad(ctx).with_context(fmt::format("gradient of op {}", k)));
+  }
+  return Status::ok();
+}
+
+}  // namespace tfc::train

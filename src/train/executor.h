@@ -1,0 +1,90 @@
+// The training executor: runs a TrainGraph (train/train_graph.h) forward with
+// every activation kept, and backward through each op's gradient rule
+// (ops/<family>_grad.cc) into the parameters' gradients.
+//
+// Prepared once for a batch size: shape rules run on the graph's static
+// shapes, every activation gets its place in one planned arena (all kept
+// until backward), and the gradients of activations share a second planned
+// arena by their backward lifetimes (a gradient lives from the backward step
+// of its last reader to that of its producer). Parameters live in float32
+// buffers the executor owns, which the optimizer updates in place. After the
+// first step nothing is allocated (the shape rules run each step, for
+// batches smaller than the planned one).
+//
+// Before anything runs, create() names every op whose gradient the graph
+// needs and the op list has no rule for.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/array.h"
+#include "core/status.h"
+#include "ops/op_context.h"
+#include "train/train_graph.h"
+
+namespace tfc::train {
+
+struct ParamBuffer {
+  std::string name;
+  ir::TensorId tensor = ir::kNoTensor;
+  std::vector<float> value;
+  std::vector<float> grad;
+  bool frozen = false;
+};
+
+class Executor {
+ public:
+  // `graph` must outlive the executor.
+  static Expected<std::unique_ptr<Executor>> create(const TrainGraph& graph);
+  ~Executor();
+
+  int num_inputs() const;
+  const ir::Tensor& input_tensor(int i) const;
+  // Copies a value into input i; its dim 0 may be smaller than the planned batch.
+  Status set_input(int i, const Array& value);
+
+  Status forward();
+  int num_outputs() const;
+  const ir::Shape& output_shape(int i) const;
+  const float* output(int i) const;
+  // Where the loss writes dL/d(output i) before backward() (shaped like the output).
+  float* output_grad(int i);
+
+  // Gradients of every trainable parameter (ParamBuffer::grad), overwritten.
+  Status backward();
+
+  std::vector<ParamBuffer>& params() { return params_; }
+  const std::vector<ParamBuffer>& params() const { return params_; }
+  // A float tensor's current value and shape (e.g. batch statistics).
+  const float* tensor_data(ir::TensorId id) const;
+  const ir::Shape& tensor_shape(ir::TensorId id) const;
+
+  // Bytes of the two planned arenas (activations, gradients).
+  size_t activation_bytes() const { return act_bytes_; }
+  size_t gradient_bytes() const { return grad_bytes_; }
+
+ private:
+  explicit Executor(const TrainGraph& graph);
+  Status bind();
+  Status mark_gradients();
+  Status plan();
+
+  const TrainGraph& graph_;
+  const ir::Subgraph& g_;
+  std::vector<ParamBuffer> params_;
+  std::vector<ops::TensorSlot> slots_;
+  std::vector<ops::OpContext> contexts_;
+  std::vector<bool> constant_;
+  std::vector<bool> needs_grad_;    // per tensor: a gradient is computed for it
+  std::vector<float*> grad_ptr_;    // per tensor: its gradient buffer (activations: in the grad arena)
+  std::vector<int> zero_at_op_;     // per tensor: backward of this op writes its gradient first (zero it then)
+  std::vector<int64_t> planned_bytes_;
+  std::vector<uint8_t> act_arena_;
+  std::vector<float> grad_arena_;
+  std::vector<float> scratch_;
+  size_t act_bytes_ = 0, grad_bytes_ = 0;
+};
+
+}  // namespace tfc::train
