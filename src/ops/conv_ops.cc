@@ -19,6 +19,7 @@
 #include "kernels/conv_int.h"
 #include "kernels/conv_ref.h"
 #include "kernels/hybrid_ref.h"
+#include "ops/conv_options.h"
 #include "ops/op_util.h"
 #include "ops/registry.h"
 
@@ -205,8 +206,6 @@ const Acc* optional_int_bias(const OpContext& ctx, int i) {
   return ctx.has_input(i) ? ctx.input<Acc>(i) : nullptr;
 }
 
-const float* optional_bias(const OpContext& ctx, int i) { return ctx.has_input(i) ? ctx.input<float>(i) : nullptr; }
-
 Status check_padding(const OpContext& ctx, tflite::Padding p) {
   if (p == tflite::Padding_SAME || p == tflite::Padding_VALID) return Status::ok();
   return ctx.error("padding {} is neither SAME nor VALID", static_cast<int>(p));
@@ -227,13 +226,6 @@ Expected<int32_t> window_size(const OpContext& ctx, const char* axis, Padding pa
 }
 
 // ---- CONV_2D and DEPTHWISE_CONV_2D ------------------------------------------
-
-// Conv2DOptionsT and DepthwiseConv2DOptionsT share these fields.
-template <typename Options>
-kernels::ConvParams conv_params(const Options& o) {
-  return {to_padding(o.padding), o.stride_h, o.stride_w, o.dilation_h_factor, o.dilation_w_factor,
-          to_activation(o.fused_activation_function)};
-}
 
 template <typename Options>
 Status check_conv_options(const OpContext& ctx, const Options& o) {
@@ -393,9 +385,7 @@ Status transpose_conv_shape(OpContext& ctx) {
 }
 
 Status transpose_conv_eval(OpContext& ctx) {
-  const auto& o = options_or_default<tflite::TransposeConvOptionsT>(ctx);
-  const kernels::TransposeConvParams p{to_padding(o.padding), o.stride_h, o.stride_w,
-                                       to_activation(o.fused_activation_function)};
+  const kernels::TransposeConvParams p = transpose_conv_params(ctx);
   TFC_ASSIGN_OR_RETURN(const OpKind kind, op_kind(ctx, 2, 1));
   if (kind == OpKind::kFloat) {
     kernels::transpose_conv(p, ctx.input<float>(2), ctx.input_shape(2), ctx.input<float>(1), ctx.input_shape(1),
@@ -459,7 +449,7 @@ Status fully_connected_shape(OpContext& ctx) {
 Status fully_connected_eval(OpContext& ctx) {
   const auto& o = options_or_default<tflite::FullyConnectedOptionsT>(ctx);
   const int32_t units = ctx.input_shape(1)[0], depth = ctx.input_shape(1)[1];
-  const int64_t rows = units == 0 ? 0 : ir::num_elements(ctx.output_shape(0)) / units;
+  const int64_t rows = fully_connected_rows(ctx);
   const kernels::Activation act = to_activation(o.fused_activation_function);
   TFC_ASSIGN_OR_RETURN(const OpKind kind, op_kind(ctx, 0, 1));
   switch (kind) {
@@ -566,12 +556,6 @@ Status batch_matmul_eval(OpContext& ctx) {
 // Float, or int8 / int16 with input and output quantized alike.
 
 namespace {
-
-kernels::PoolParams pool_params(const OpContext& ctx) {
-  const auto& o = options_or_default<tflite::Pool2DOptionsT>(ctx);
-  return {to_padding(o.padding), o.stride_h, o.stride_w, o.filter_height, o.filter_width,
-          to_activation(o.fused_activation_function)};
-}
 
 Status pool_shape(OpContext& ctx) {
   TFC_RETURN_IF_ERROR(check_arity(ctx, 1, 1, 1));

@@ -149,6 +149,19 @@ class GradCheck {
 
   const Shape& out_shape(int k = 0) const { return outs_[static_cast<size_t>(k)]->slot.shape; }
 
+  // Runs the forward alone and returns output k's values (e.g. to check that
+  // the pre-activations of an op stay away from an activation's kinks).
+  std::vector<float> forward_values(int k = 0) {
+    const ops::OpDef* def = ops::find_op(op_.code);
+    if (!def) return {};
+    outs_.clear();
+    for (int j = 0; j < num_outputs_; ++j) outs_.push_back(&add(DType::kFloat32, {}));
+    if (!forward(*def, nullptr)) return {};
+    const Entry& e = *outs_[static_cast<size_t>(k)];
+    const auto* y = reinterpret_cast<const float*>(e.bytes.data());
+    return std::vector<float>(y, y + ir::num_elements(e.slot.shape));
+  }
+
  private:
   struct Entry {
     ir::Tensor tensor;

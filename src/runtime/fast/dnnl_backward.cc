@@ -1,0 +1,185 @@
+// oneDNN backward kernels for training (see dnnl_backward.h). Convolutions:
+// oneDNN's convolution_backward_data / _weights primitives on NHWC buffers
+// with a forward_training hint; the weights enter and their gradient leaves
+// through reorders between the IR's layout and the one oneDNN picks (tag::any),
+// and each result lands in a buffer of this object's before it is added into
+// the caller's. Fully connected: two sgemm calls with beta = 1.
+#include "runtime/fast/dnnl_backward.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "kernels/window.h"
+
+namespace tfc::runtime::fast {
+namespace {
+
+using dnnl::memory;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+dnnl::engine& engine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+void add_into(float* out, const float* v, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] += v[i];
+}
+
+// The weights' dims for oneDNN and the IR layout as a desc over them.
+struct WeightsLayout {
+  memory::dims dims;
+  memory::desc user;
+};
+
+WeightsLayout weights_layout(bool depthwise, int64_t in_c, int64_t out_c, int64_t kh, int64_t kw, int64_t group_c) {
+  if (depthwise) {
+    // element (ky, kx, c*M + m) at (ky * KW + kx) * C*M + c*M + m: oneDNN (G = C, M, 1, KH, KW).
+    const int64_t m = out_c / in_c;
+    const memory::dims dims{in_c, m, 1, kh, kw};
+    return {dims, memory::desc(dims, dt::f32, memory::dims{m, 1, 1, kw * out_c, out_c})};
+  }
+  const int64_t groups = in_c / group_c;
+  if (groups == 1) {
+    const memory::dims dims{out_c, in_c, kh, kw};
+    return {dims, memory::desc(dims, dt::f32, tag::ohwi)};
+  }
+  const memory::dims dims{groups, out_c / groups, group_c, kh, kw};
+  return {dims, memory::desc(dims, dt::f32, tag::gohwi)};
+}
+
+}  // namespace
+
+struct ConvBackward::Impl {
+  dnnl::stream stream{engine()};
+  dnnl::convolution_backward_data data;
+  dnnl::convolution_backward_weights weights;
+  memory::desc src_md, dst_md, user_w;
+  memory packed_w;       // the filter in backward-data's layout (empty when it is the IR's)
+  memory packed_dw;      // the filter gradient in backward-weights' layout (empty when it is the IR's)
+  memory dw_user;        // the filter gradient in the IR's layout
+  memory dsrc;           // the input gradient (N, H, W, Cin)
+  memory dbias;          // (Cout)
+  size_t src_size = 0, w_size = 0, out_c = 0;
+
+  // `from` (in its desc) into `to` (in its own), on this stream.
+  void reorder(const memory& from, const memory& to) {
+    dnnl::reorder(from, to).execute(stream, const_cast<memory&>(from), const_cast<memory&>(to));
+  }
+};
+
+ConvBackward::ConvBackward(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ConvBackward::~ConvBackward() = default;
+
+Expected<std::unique_ptr<ConvBackward>> ConvBackward::create(const kernels::ConvParams& p, bool depthwise,
+                                                             kernels::Dims input_dims, kernels::Dims filter_dims,
+                                                             kernels::Dims output_dims) {
+  const int64_t n = input_dims[0], ih = input_dims[1], iw = input_dims[2], in_c = input_dims[3];
+  const int64_t oh = output_dims[1], ow = output_dims[2], out_c = output_dims[3];
+  const int64_t kh = filter_dims[1], kw = filter_dims[2];
+  auto impl = std::make_unique<Impl>();
+  impl->src_md = memory::desc({n, in_c, ih, iw}, dt::f32, tag::nhwc);
+  impl->dst_md = memory::desc({n, out_c, oh, ow}, dt::f32, tag::nhwc);
+  const WeightsLayout wl = weights_layout(depthwise, in_c, out_c, kh, kw, filter_dims[3]);
+  impl->user_w = wl.user;
+  // Padding after: what the last window reaches beyond the input (none for
+  // VALID windows that leave a remainder unread).
+  const int32_t pt = kernels::window_padding_before(input_dims[1], filter_dims[1], p.stride_h, p.dilation_h,
+                                                    output_dims[1]);
+  const int32_t pl = kernels::window_padding_before(input_dims[2], filter_dims[2], p.stride_w, p.dilation_w,
+                                                    output_dims[2]);
+  const int64_t pb = std::max<int64_t>((oh - 1) * p.stride_h + (kh - 1) * p.dilation_h + 1 - ih - pt, 0);
+  const int64_t pr = std::max<int64_t>((ow - 1) * p.stride_w + (kw - 1) * p.dilation_w + 1 - iw - pl, 0);
+  const memory::dims strides{p.stride_h, p.stride_w}, dil{p.dilation_h - 1, p.dilation_w - 1};
+  const memory::dims pad_l{pt, pl}, pad_r{pb, pr};
+  const memory::desc w_any(wl.dims, dt::f32, tag::any), bias_md({out_c}, dt::f32, tag::x);
+  const auto algo = dnnl::algorithm::convolution_direct;
+  try {
+    const dnnl::convolution_forward::primitive_desc hint(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, impl->src_md, w_any, bias_md,
+                                        impl->dst_md, strides, dil, pad_l, pad_r),
+        engine());
+    const dnnl::convolution_backward_data::primitive_desc data_pd(
+        dnnl::convolution_backward_data::desc(algo, impl->src_md, w_any, impl->dst_md, strides, dil, pad_l, pad_r),
+        engine(), hint);
+    const dnnl::convolution_backward_weights::primitive_desc weights_pd(
+        dnnl::convolution_backward_weights::desc(algo, impl->src_md, w_any, bias_md, impl->dst_md, strides, dil,
+                                                 pad_l, pad_r),
+        engine(), hint);
+    impl->data = dnnl::convolution_backward_data(data_pd);
+    impl->weights = dnnl::convolution_backward_weights(weights_pd);
+    if (data_pd.weights_desc() != wl.user) impl->packed_w = memory(data_pd.weights_desc(), engine());
+    if (weights_pd.diff_weights_desc() != wl.user) impl->packed_dw = memory(weights_pd.diff_weights_desc(), engine());
+    impl->dw_user = memory(wl.user, engine());
+    impl->dsrc = memory(impl->src_md, engine());
+    impl->dbias = memory(bias_md, engine());
+  } catch (const dnnl::error& e) {
+    return unsupported("oneDNN has no backward convolution for this geometry: {}", e.what());
+  }
+  impl->src_size = static_cast<size_t>(n * ih * iw * in_c);
+  impl->w_size = static_cast<size_t>(kernels::flat_size(filter_dims));
+  impl->out_c = static_cast<size_t>(out_c);
+  return std::unique_ptr<ConvBackward>(new ConvBackward(std::move(impl)));
+}
+
+Status ConvBackward::backward_data(const float* dout, const float* filter, float* dinput) {
+  Impl& m = *impl_;
+  try {
+    memory w(m.user_w, engine(), const_cast<float*>(filter));
+    if (m.packed_w) {
+      m.reorder(w, m.packed_w);
+      w = m.packed_w;
+    }
+    memory ddst(m.dst_md, engine(), const_cast<float*>(dout));
+    m.data.execute(m.stream, {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, m.dsrc}});
+    m.stream.wait();
+  } catch (const dnnl::error& e) {
+    return internal_error("oneDNN backward-data convolution failed: {}", e.what());
+  }
+  add_into(dinput, static_cast<const float*>(m.dsrc.get_data_handle()), m.src_size);
+  return Status::ok();
+}
+
+Status ConvBackward::backward_weights(const float* input, const float* dout, float* dfilter, float* dbias) {
+  Impl& m = *impl_;
+  try {
+    memory src(m.src_md, engine(), const_cast<float*>(input));
+    memory ddst(m.dst_md, engine(), const_cast<float*>(dout));
+    const memory& dw = m.packed_dw ? m.packed_dw : m.dw_user;
+    m.weights.execute(m.stream, {{DNNL_ARG_SRC, src},
+                                 {DNNL_ARG_DIFF_DST, ddst},
+                                 {DNNL_ARG_DIFF_WEIGHTS, dw},
+                                 {DNNL_ARG_DIFF_BIAS, m.dbias}});
+    if (m.packed_dw) m.reorder(m.packed_dw, m.dw_user);
+    m.stream.wait();
+  } catch (const dnnl::error& e) {
+    return internal_error("oneDNN backward-weights convolution failed: {}", e.what());
+  }
+  add_into(dfilter, static_cast<const float*>(m.dw_user.get_data_handle()), m.w_size);
+  if (dbias) add_into(dbias, static_cast<const float*>(m.dbias.get_data_handle()), m.out_c);
+  return Status::ok();
+}
+
+Status FcBackward::backward_data(const float* dout, const float* weights, float* dinput) const {
+  // (rows, depth) += (rows, units) x (units, depth)
+  if (dnnl::sgemm('N', 'N', rows_, depth_, units_, 1.0f, dout, units_, weights, depth_, 1.0f, dinput, depth_) !=
+      dnnl::status::success)
+    return internal_error("oneDNN sgemm failed (FULLY_CONNECTED backward-data)");
+  return Status::ok();
+}
+
+Status FcBackward::backward_weights(const float* input, const float* dout, float* dweights, float* dbias) const {
+  // (units, depth) += (units, rows) x (rows, depth)
+  if (dnnl::sgemm('T', 'N', units_, depth_, rows_, 1.0f, dout, units_, input, depth_, 1.0f, dweights, depth_) !=
+      dnnl::status::success)
+    return internal_error("oneDNN sgemm failed (FULLY_CONNECTED backward-weights)");
+  if (dbias) {
+    for (int64_t r = 0; r < rows_; ++r) add_into(dbias, dout + r * units_, static_cast<size_t>(units_));
+  }
+  return Status::ok();
+}
+
+}  // namespace tfc::runtime::fast

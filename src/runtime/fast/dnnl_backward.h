@@ -1,0 +1,75 @@
+// Fast backward kernels for training on oneDNN: the gradients of float32
+// CONV_2D (grouped too), DEPTHWISE_CONV_2D and FULLY_CONNECTED with respect
+// to their input (backward-data) and their weights and bias
+// (backward-weights). Drop-ins for the reference backward kernels
+// (kernels/conv_grad_ref.h), which they are tested against on random shapes
+// (tests/cpp/grad_fast_test.cc, within 1e-4 relative).
+//
+// The buffers are the IR's own, nothing to reorder beforehand:
+// - activations NHWC: input and dinput (N, H, W, Cin), dout (N, OH, OW, Cout);
+//   FULLY_CONNECTED's (rows, depth) and (rows, units), row-major;
+// - weights OHWI (Cout, KH, KW, Cin / groups) for CONV_2D, 1HWC
+//   (1, KH, KW, C * M) for DEPTHWISE_CONV_2D, [units, depth] for
+//   FULLY_CONNECTED; their gradients in the same layouts;
+// - dout is dL/d(pre-activation output): the fused activation's backward
+//   (ops/grad_util.h) comes first, as for the reference kernels.
+// Like the reference kernels, every call ADDS into the gradient buffers.
+//
+// A ConvBackward or FcBackward is prepared once per geometry (the oneDNN
+// primitives and their weight layouts chosen), then runs on any buffers of
+// that geometry, one call at a time. oneDNN runs on the calling thread's
+// OpenMP team (omp_set_num_threads in that thread sets its size; the fast
+// inference backend sets it to one, runtime/fast/fast_kernel.h).
+#pragma once
+
+#include <memory>
+
+#include "core/status.h"
+#include "kernels/common.h"
+#include "kernels/conv_ref.h"
+
+namespace tfc::runtime::fast {
+
+class ConvBackward {
+ public:
+  // CONV_2D (depthwise false; filter OHWI) or DEPTHWISE_CONV_2D (depthwise
+  // true; filter 1HWC) with params p (padding, strides, dilations; the
+  // activation is ignored) on these dims, as the op's shape rule sized them.
+  // Unsupported when oneDNN refuses the geometry (the reference kernels then
+  // serve).
+  static Expected<std::unique_ptr<ConvBackward>> create(const kernels::ConvParams& p, bool depthwise,
+                                                        kernels::Dims input_dims, kernels::Dims filter_dims,
+                                                        kernels::Dims output_dims);
+  ~ConvBackward();
+
+  // dinput (N, H, W, Cin) += dL/d(input), from dout (N, OH, OW, Cout) and the filter.
+  Status backward_data(const float* dout, const float* filter, float* dinput);
+  // dfilter += dL/d(filter) from the input and dout; dbias (Cout), unless
+  // nullptr, += the sum of dout over N, OH and OW.
+  Status backward_weights(const float* input, const float* dout, float* dfilter, float* dbias);
+
+  struct Impl;
+
+ private:
+  explicit ConvBackward(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// FULLY_CONNECTED on (rows, depth) inputs and [units, depth] weights, as
+// oneDNN's sgemm with beta = 1 (so it adds in place, no temporaries).
+class FcBackward {
+ public:
+  FcBackward(int64_t rows, int32_t depth, int32_t units) : rows_(rows), depth_(depth), units_(units) {}
+
+  // dinput (rows, depth) += dout (rows, units) x weights (units, depth).
+  Status backward_data(const float* dout, const float* weights, float* dinput) const;
+  // dweights (units, depth) += dout^T x input; dbias (units), unless nullptr,
+  // += the column sums of dout.
+  Status backward_weights(const float* input, const float* dout, float* dweights, float* dbias) const;
+
+ private:
+  int64_t rows_;
+  int32_t depth_, units_;
+};
+
+}  // namespace tfc::runtime::fast
