@@ -338,7 +338,8 @@ Expected<double> compute_loss(const LossOptions& options, const float* pred, con
 Expected<int64_t> count_top1_correct(const float* pred, const ir::Shape& pred_shape, const Array& labels) {
   constexpr std::string_view kName = "top-1 accuracy";
   TFC_ASSIGN_OR_RETURN(Rows shape, rows_of(pred_shape, true, kName));
-  if (shape.classes < 2) return invalid_argument("{}: predictions have {} class (2 or more needed)", kName, shape.classes);
+  if (shape.classes < 2)
+    return invalid_argument("{}: predictions have {} class (2 or more needed)", kName, shape.classes);
   TFC_RETURN_IF_ERROR(check_data_size(labels, kName));
   const bool dense = same_dims(labels.shape, pred_shape);
   std::vector<int64_t> ids;

@@ -107,7 +107,8 @@ Expected<OptimizerKind> parse_optimizer_kind(std::string_view name) {
 }
 
 Status Optimizer::validate(std::span<const ParamSlot> params, double lr) const {
-  if (!std::isfinite(lr) || lr < 0) return invalid_argument("optimizer: learning rate {} is not a finite value >= 0", lr);
+  if (!std::isfinite(lr) || lr < 0)
+    return invalid_argument("optimizer: learning rate {} is not a finite value >= 0", lr);
   std::set<std::string_view> seen;
   for (const ParamSlot& p : params) {
     if (!p.value || !p.grad || p.size < 0)

@@ -81,7 +81,8 @@ Status parse_decay(std::string_view part, std::string_view spec, int64_t total_s
 
 Status parse_warmup(std::string_view part, std::string_view spec, ScheduleOptions& o) {
   const std::vector<std::string_view> f = split(part, ':');
-  if (f[0] != "warmup" || f.size() < 2 || f.size() > 3) return invalid_argument("schedule '{}': warm-up is warmup:STEPS[:FROM]", spec);
+  if (f[0] != "warmup" || f.size() < 2 || f.size() > 3)
+    return invalid_argument("schedule '{}': warm-up is warmup:STEPS[:FROM]", spec);
   TFC_ASSIGN_OR_RETURN(o.warmup_steps, parse_number<int64_t>(f[1], "warm-up steps", spec));
   if (f.size() == 3) {
     TFC_ASSIGN_OR_RETURN(o.warmup_from, parse_number<double>(f[2], "warm-up start", spec));
