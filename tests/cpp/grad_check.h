@@ -5,6 +5,7 @@
 // with the sum accumulated in double.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -58,6 +59,12 @@ class GradCheck {
     inputs_.push_back(&e);
     return *this;
   }
+  // Input `i` once more: one tensor feeding the op twice; its gradient is the
+  // sum over both uses (the rule's two additions into one buffer).
+  GradCheck& same_as(int i) {
+    inputs_.push_back(inputs_.at(static_cast<size_t>(i)));
+    return *this;
+  }
   GradCheck& absent() {
     inputs_.push_back(nullptr);
     return *this;
@@ -106,6 +113,10 @@ class GradCheck {
     const float kStart = 0.25f;
     for (size_t i = 0; i < inputs_.size(); ++i) {
       if (!inputs_[i] || !inputs_[i]->wrt) continue;
+      if (const size_t first = first_use(i); first != i) {
+        dxp[i] = dxp[first];  // same_as: one gradient buffer for both uses
+        continue;
+      }
       dx[i].assign(static_cast<size_t>(ir::num_elements(inputs_[i]->slot.shape)), kStart);
       dxp[i] = dx[i].data();
     }
@@ -124,7 +135,7 @@ class GradCheck {
     }
     // Numeric.
     for (size_t i = 0; i < inputs_.size(); ++i) {
-      if (!inputs_[i] || !inputs_[i]->wrt) continue;
+      if (!inputs_[i] || !inputs_[i]->wrt || first_use(i) != i) continue;
       auto* x = reinterpret_cast<float*>(inputs_[i]->bytes.data());
       const size_t n = dx[i].size();
       for (size_t j = 0; j < n; ++j) {
@@ -180,6 +191,10 @@ class GradCheck {
     e.slot.tensor = &e.tensor;
     e.slot.shape = std::move(shape);
     return e;
+  }
+  // The first input position holding the same tensor as input i.
+  size_t first_use(size_t i) const {
+    return static_cast<size_t>(std::find(inputs_.begin(), inputs_.end(), inputs_[i]) - inputs_.begin());
   }
   ForwardState state() {
     std::vector<ops::TensorSlot*> in, out;
