@@ -5,6 +5,7 @@
 
 #include "core/status.h"
 #include "kernels/common.h"
+#include "ops/grad_context.h"
 
 namespace tfc::ops {
 
@@ -36,6 +37,22 @@ inline Status fused_activation_grad(kernels::Activation a, const float* y, const
       break;
   }
   return unsupported("the fused activation SIGN_BIT has no gradient");
+}
+
+// The forward context as the forward's plan helpers take it (ops/shape_plans.h,
+// ops/data_plans.h take OpContext&, as the shape rules do). GradContext holds
+// it non-const; the helpers only read it, every value known after forward.
+inline OpContext& plan_context(GradContext& ctx) { return const_cast<OpContext&>(ctx.forward()); }
+
+// not_differentiable(i) for the first input i that wants a gradient but is
+// not float32 (integer data, or an index, shape or axis input); else ok.
+inline Status require_float_grads(const GradContext& ctx) {
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    if (ctx.needs_grad(i) && ctx.has_input(i) && ctx.input_dtype(i) != DType::kFloat32) {
+      return ctx.not_differentiable(i);
+    }
+  }
+  return Status::ok();
 }
 
 }  // namespace tfc::ops
