@@ -1,6 +1,7 @@
 // Row-major index arithmetic shared by the data-movement kernels (shape_ref,
-// data_ref, compare_ref, math_ref): strides, products of dims, multi-index
-// walks and element copies.
+// data_ref, compare_ref, math_ref, and the backward shape_grad_ref and
+// data_grad_ref): strides, products of dims, multi-index walks, offsets,
+// mirrored indices and element copies.
 // Kernel-internal: ops/ uses kernels/*_ref.h, not this header.
 #pragma once
 
