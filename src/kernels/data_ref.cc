@@ -129,15 +129,11 @@ void mirror_pad(const void* in, Dims in_dims, std::span<const int32_t> before, s
   std::vector<int32_t> out_dims(in_dims.size());
   for (size_t d = 0; d < in_dims.size(); ++d) out_dims[d] = in_dims[d] + before[d] + after[d];
   const std::vector<int64_t> in_strides = strides_of(in_dims);
-  // The input index that padded position p (already shifted by -before) mirrors.
-  auto mirror = [symmetric](int64_t p, int64_t n) {
-    if (p < 0) return symmetric ? -p - 1 : -p;
-    if (p >= n) return symmetric ? 2 * n - 1 - p : 2 * n - 2 - p;
-    return p;
-  };
   for_each_index(out_dims, [&](int64_t o, const std::vector<int32_t>& idx) {
     int64_t from = 0;
-    for (size_t d = 0; d < idx.size(); ++d) from += mirror(idx[d] - before[d], in_dims[d]) * in_strides[d];
+    for (size_t d = 0; d < idx.size(); ++d) {
+      from += mirror_index(idx[d] - before[d], in_dims[d], symmetric) * in_strides[d];
+    }
     copy_elems(out, o, in, from, 1, elem_size);
   });
 }

@@ -6,7 +6,8 @@
 // Pure functions on buffers and dims: the ops validate inputs and size the
 // outputs. Data-movement kernels copy elements of `elem_size` bytes, so any
 // fixed-size dtype works. Booleans are stored as one byte, 0 or 1.
-// Not here: the reshaping and slicing ops (shape_ref.h).
+// Not here: the reshaping and slicing ops (shape_ref.h); the backward
+// kernels (data_grad_ref.h).
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,7 @@
 // Row-major index arithmetic shared by the data-movement kernels (shape_ref,
-// data_ref, compare_ref, math_ref): strides, products of dims, multi-index
-// walks and element copies.
+// data_ref, compare_ref, math_ref, and the backward shape_grad_ref and
+// data_grad_ref): strides, products of dims, multi-index walks, offsets,
+// mirrored indices and element copies.
 // Kernel-internal: ops/ uses kernels/*_ref.h, not this header.
 #pragma once
 
@@ -26,6 +27,13 @@ inline int64_t product(Dims dims, size_t begin, size_t end) {
   return n;
 }
 
+// Flat offset of multi-index `idx` under `strides`.
+inline int64_t flat_offset(const std::vector<int32_t>& idx, const std::vector<int64_t>& strides) {
+  int64_t offset = 0;
+  for (size_t d = 0; d < idx.size(); ++d) offset += idx[d] * strides[d];
+  return offset;
+}
+
 // Advances a row-major multi-index over `dims` (the last dim fastest).
 inline void next_index(std::vector<int32_t>& idx, Dims dims) {
   for (size_t d = idx.size(); d-- > 0;) {
@@ -43,6 +51,15 @@ void for_each_index(Dims dims, F&& f) {
     f(o, idx);
     next_index(idx, dims);
   }
+}
+
+// The input index that position p of a mirror-padded axis of n elements
+// reads (p already shifted by the padding before): REFLECT excludes the edge
+// element (-1 -> 1, n -> n - 2), SYMMETRIC includes it (-1 -> 0, n -> n - 1).
+inline int64_t mirror_index(int64_t p, int64_t n, bool symmetric) {
+  if (p < 0) return symmetric ? -p - 1 : -p;
+  if (p >= n) return symmetric ? 2 * n - 1 - p : 2 * n - 2 - p;
+  return p;
 }
 
 // Copies `count` consecutive elements: out[out_at...] = in[in_at...].

@@ -13,16 +13,10 @@
 
 #include "kernels/broadcast.h"
 #include "kernels/index_util.h"
+#include "kernels/resize_util.h"
 
 namespace tfc::kernels {
 namespace {
-
-// Flat offset of multi-index `idx` under `strides`.
-int64_t dot(const std::vector<int32_t>& idx, const std::vector<int64_t>& strides) {
-  int64_t offset = 0;
-  for (size_t d = 0; d < idx.size(); ++d) offset += idx[d] * strides[d];
-  return offset;
-}
 
 // out[o] = sum of the inputs that reduce to o, accumulated in Acc in row-major
 // input order (TFLite's ReduceGeneric order).
@@ -35,39 +29,6 @@ void reduce_sum_impl(const T* in, Dims in_dims, std::span<const int32_t> axes, T
     acc[o[0]] += static_cast<Acc>(in[i]);
   });
   for (size_t o = 0; o < acc.size(); ++o) out[o] = static_cast<T>(acc[o]);
-}
-
-// Source coordinate scale along one axis (TFLite's resize rule).
-float resize_scale(int32_t in_size, int32_t out_size, bool align_corners) {
-  if (align_corners && out_size > 1) return static_cast<float>(in_size - 1) / static_cast<float>(out_size - 1);
-  return static_cast<float>(in_size) / static_cast<float>(out_size);
-}
-
-// Bilinear source position of output coordinate `value` along one axis:
-// the scaled coordinate and its two neighbouring input indices.
-struct LerpAxis {
-  float pos;
-  int32_t lo;
-  int32_t hi;
-};
-
-LerpAxis bilinear_axis(int32_t value, float scale, bool half_pixel_centers, int32_t in_size) {
-  const float pos = half_pixel_centers ? (static_cast<float>(value) + 0.5f) * scale - 0.5f
-                                       : static_cast<float>(value) * scale;
-  const int32_t lo = std::max(static_cast<int32_t>(std::floor(pos)), int32_t{0});
-  const int32_t hi = std::min(static_cast<int32_t>(std::ceil(pos)), in_size - 1);
-  return {pos, lo, hi};
-}
-
-// Nearest source index of output coordinate `value` along one axis.
-int32_t nearest_index(int32_t value, int32_t in_size, int32_t out_size, bool align_corners,
-                      bool half_pixel_centers) {
-  const float scale = resize_scale(in_size, out_size, align_corners);
-  const float pos = (static_cast<float>(value) + (half_pixel_centers ? 0.5f : 0.0f)) * scale;
-  // std::round rounds halves away from zero, as TFLite's TfLiteRound; pos is
-  // never negative, so only the upper end needs capping.
-  const int32_t index = static_cast<int32_t>(align_corners ? std::round(pos) : std::floor(pos));
-  return std::min(index, in_size - 1);
 }
 
 }  // namespace
@@ -106,7 +67,7 @@ void pad(const void* in, Dims in_dims, std::span<const int32_t> before, std::spa
   std::vector<int32_t> idx(in_dims.size(), 0);
   const int64_t n = flat_size(in_dims);
   for (int64_t i = 0; i < n; ++i) {
-    copy_elems(out, origin + dot(idx, out_strides), in, i, 1, elem_size);
+    copy_elems(out, origin + flat_offset(idx, out_strides), in, i, 1, elem_size);
     next_index(idx, in_dims);
   }
 }
@@ -122,7 +83,7 @@ void transpose(const void* in, Dims in_dims, std::span<const int32_t> perm, size
   std::vector<int32_t> idx(out_dims.size(), 0);
   const int64_t n = flat_size(out_dims);
   for (int64_t o = 0; o < n; ++o) {
-    copy_elems(out, o, in, dot(idx, src_strides), 1, elem_size);
+    copy_elems(out, o, in, flat_offset(idx, src_strides), 1, elem_size);
     next_index(idx, out_dims);
   }
 }
@@ -146,7 +107,7 @@ void strided_slice(const void* in, Dims in_dims, std::span<const SliceAxis> axes
   std::vector<int32_t> idx(out_dims.size(), 0);
   const int64_t n = flat_size(out_dims);
   for (int64_t o = 0; o < n; ++o) {
-    copy_elems(out, o, in, first + dot(idx, step), 1, elem_size);
+    copy_elems(out, o, in, first + flat_offset(idx, step), 1, elem_size);
     next_index(idx, out_dims);
   }
 }

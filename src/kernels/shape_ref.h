@@ -6,7 +6,8 @@
 // Data-movement kernels copy elements of `elem_size` bytes, so any fixed-size
 // dtype works; the reductions and RESIZE_BILINEAR are arithmetic (float32;
 // SUM also int32).
-// Not here: RESHAPE, SQUEEZE and EXPAND_DIMS, which only copy the buffer.
+// Not here: RESHAPE, SQUEEZE and EXPAND_DIMS, which only copy the buffer;
+// the backward kernels (shape_grad_ref.h).
 #pragma once
 
 #include <cstddef>

@@ -4,7 +4,8 @@
 // what LiteRT's Prepare checks (dtypes, ranks, option values, and the values
 // of shape-like inputs) and sizes the outputs; each _eval runs the kernel in
 // kernels/data_ref.h. Data movement takes any fixed-size dtype, quantized
-// tensors moved byte for byte. Not here: string tensors.
+// tensors moved byte for byte. The plans the gradient rules share are
+// declared in ops/data_plans.h. Not here: string tensors.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -16,11 +17,11 @@
 #include <fmt/ranges.h>
 
 #include "kernels/data_ref.h"
+#include "ops/data_plans.h"
 #include "ops/op_util.h"
 #include "ops/registry.h"
 
 namespace tfc::ops {
-namespace {
 
 // ---- PACK / UNPACK ----------------------------------------------------------------
 
@@ -61,31 +62,11 @@ Expected<int> resolve_unpack(OpContext& ctx) {
   return axis;
 }
 
-// ---- CAST ----------------------------------------------------------------------------
-
-std::optional<kernels::CastType> cast_type(DType t) {
-  switch (t) {
-    case DType::kFloat32: return kernels::CastType::kFloat32;
-    case DType::kInt32: return kernels::CastType::kInt32;
-    case DType::kInt64: return kernels::CastType::kInt64;
-    case DType::kInt16: return kernels::CastType::kInt16;
-    case DType::kInt8: return kernels::CastType::kInt8;
-    case DType::kUInt8: return kernels::CastType::kUInt8;
-    case DType::kBool: return kernels::CastType::kBool;
-    default: return std::nullopt;
-  }
-}
-
 // ---- SPLIT_V ------------------------------------------------------------------------
-
-struct SplitPlan {
-  int axis = 0;
-  std::vector<int32_t> sizes;
-};
 
 // size_splits: one size per output, at most one -1 (takes the rest); the sizes
 // must add up to the input's dim along `axis` (a scalar input).
-Expected<SplitPlan> resolve_split_v(OpContext& ctx) {
+Expected<SplitVPlan> resolve_split_v(OpContext& ctx) {
   const int n = ctx.num_outputs();
   TFC_RETURN_IF_ERROR(check_arity(ctx, 3, 3, n));
   if (n < 1) return ctx.error("expected at least one output");
@@ -98,7 +79,7 @@ Expected<SplitPlan> resolve_split_v(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(const int64_t raw_axis, int_scalar(ctx, 2));
   TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> sizes, int_values(ctx, 1));
   const ir::Shape& in = ctx.input_shape(0);
-  SplitPlan plan;
+  SplitVPlan plan;
   TFC_ASSIGN_OR_RETURN(plan.axis, resolve_axis(ctx, raw_axis, in.size()));
   std::optional<size_t> inferred;
   int64_t known = 0;
@@ -121,31 +102,7 @@ Expected<SplitPlan> resolve_split_v(OpContext& ctx) {
   return plan;
 }
 
-// ---- TILE / MIRROR_PAD / BROADCAST_TO ---------------------------------------------------
-
-// multiples: one non-negative value per input dim.
-Expected<std::vector<int32_t>> resolve_tile(OpContext& ctx) {
-  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
-  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
-  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
-  TFC_RETURN_IF_ERROR(require_rank(ctx, 1, 1));
-  const ir::Shape& in = ctx.input_shape(0);
-  TFC_RETURN_IF_ERROR(require_count(ctx, 1, static_cast<int64_t>(in.size())));
-  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> values, int_values(ctx, 1));
-  std::vector<int32_t> multiples;
-  for (size_t d = 0; d < in.size(); ++d) {
-    if (values[d] < 0 || !fits_int32(values[d]) || !fits_int32(values[d] * in[d])) {
-      return ctx.error("multiple {} of dim {} (size {}) is invalid", values[d], d, in[d]);
-    }
-    multiples.push_back(static_cast<int32_t>(values[d]));
-  }
-  return multiples;
-}
-
-struct MirrorPlan {
-  std::vector<int32_t> before, after;
-  bool symmetric = false;
-};
+// ---- MIRROR_PAD ----------------------------------------------------------------------
 
 // paddings: (rank, 2); REFLECT pads at most dim - 1 per side, SYMMETRIC at most dim.
 Expected<MirrorPlan> resolve_mirror_pad(OpContext& ctx) {
@@ -176,6 +133,44 @@ Expected<MirrorPlan> resolve_mirror_pad(OpContext& ctx) {
     plan.after.push_back(static_cast<int32_t>(after));
   }
   return plan;
+}
+
+namespace {
+
+// ---- CAST ----------------------------------------------------------------------------
+
+std::optional<kernels::CastType> cast_type(DType t) {
+  switch (t) {
+    case DType::kFloat32: return kernels::CastType::kFloat32;
+    case DType::kInt32: return kernels::CastType::kInt32;
+    case DType::kInt64: return kernels::CastType::kInt64;
+    case DType::kInt16: return kernels::CastType::kInt16;
+    case DType::kInt8: return kernels::CastType::kInt8;
+    case DType::kUInt8: return kernels::CastType::kUInt8;
+    case DType::kBool: return kernels::CastType::kBool;
+    default: return std::nullopt;
+  }
+}
+
+// ---- TILE / BROADCAST_TO ---------------------------------------------------------------
+
+// multiples: one non-negative value per input dim.
+Expected<std::vector<int32_t>> resolve_tile(OpContext& ctx) {
+  TFC_RETURN_IF_ERROR(check_arity(ctx, 2, 2, 1));
+  TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
+  TFC_RETURN_IF_ERROR(check_outputs_match(ctx, 0));
+  TFC_RETURN_IF_ERROR(require_rank(ctx, 1, 1));
+  const ir::Shape& in = ctx.input_shape(0);
+  TFC_RETURN_IF_ERROR(require_count(ctx, 1, static_cast<int64_t>(in.size())));
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> values, int_values(ctx, 1));
+  std::vector<int32_t> multiples;
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (values[d] < 0 || !fits_int32(values[d]) || !fits_int32(values[d] * in[d])) {
+      return ctx.error("multiple {} of dim {} (size {}) is invalid", values[d], d, in[d]);
+    }
+    multiples.push_back(static_cast<int32_t>(values[d]));
+  }
+  return multiples;
 }
 
 // The requested shape: rank <= 8, each input dim (aligned right) 1 or equal.
@@ -384,7 +379,7 @@ Status cast_eval(OpContext& ctx) {
 // ---- SPLIT_V ----------------------------------------------------------------------------
 
 Status split_v_shape(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(const SplitPlan plan, resolve_split_v(ctx));
+  TFC_ASSIGN_OR_RETURN(const SplitVPlan plan, resolve_split_v(ctx));
   for (int o = 0; o < ctx.num_outputs(); ++o) {
     ir::Shape out = ctx.input_shape(0);
     out[plan.axis] = plan.sizes[o];
@@ -394,7 +389,7 @@ Status split_v_shape(OpContext& ctx) {
 }
 
 Status split_v_eval(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(const SplitPlan plan, resolve_split_v(ctx));
+  TFC_ASSIGN_OR_RETURN(const SplitVPlan plan, resolve_split_v(ctx));
   std::vector<void*> outputs;
   for (int o = 0; o < ctx.num_outputs(); ++o) outputs.push_back(ctx.output_data(o));
   kernels::split_v(ctx.input_data(0), ctx.input_shape(0), plan.axis, plan.sizes, outputs,

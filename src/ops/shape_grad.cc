@@ -1,42 +1,207 @@
 // Gradient rules of the shape and data movement family (ops/shape_ops.cc, ops/slice_ops.cc).
-// Contract: ops/grad_context.h. Reference backward kernels; tested against
-// central finite differences (tests/cpp/grad_check.h).
+// Contract: ops/grad_context.h. Each rule resolves the plan its forward ran
+// with (ops/shape_plans.h) and calls the reference backward kernel
+// (kernels/shape_grad_ref.h); tested against central finite differences
+// (tests/cpp/grad_check.h). Only float32 data inputs get gradients; index,
+// shape, axis and size inputs have none, and asking for one is an error.
+#include <vector>
+
+#include "kernels/shape_grad_ref.h"
+#include "ops/grad_util.h"
+#include "ops/op_util.h"
 #include "ops/registry.h"
+#include "ops/shape_plans.h"
 
 namespace tfc::ops {
+namespace {
 
-Status mean_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+// RESHAPE, SQUEEZE, EXPAND_DIMS: the buffer is unchanged, dx += dy.
+Status copy_grad(GradContext& ctx) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(0);
+  const float* dy = ctx.output_grad(0);
+  if (!dx || !dy) return Status::ok();
+  const int64_t n = ir::num_elements(ctx.input_shape(0));
+  for (int64_t i = 0; i < n; ++i) dx[i] += dy[i];
+  return Status::ok();
+}
 
-Status sum_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+// MEAN (divides by the reduced count, as the forward) and SUM.
+Status reduction_grad(GradContext& ctx, bool mean) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(0);
+  const float* dy = ctx.output_grad(0);
+  const int64_t in_count = ir::num_elements(ctx.input_shape(0));
+  if (!dx || !dy || in_count == 0) return Status::ok();
+  TFC_ASSIGN_OR_RETURN(const Reduction r, resolve_reduction_axes(plan_context(ctx)));
+  const int64_t out_count = ir::num_elements(ctx.output_shape(0));
+  const float divisor = mean ? static_cast<float>(in_count / out_count) : 1.0f;
+  kernels::reduce_backward(dy, ctx.input_shape(0), r.axes, divisor, dx);
+  return Status::ok();
+}
 
-Status pad_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+// PAD and PADV2: the interior of dy. PADV2's constant value gets no gradient
+// (as TensorFlow's PadV2 gradient).
+Status pad_grad_impl(GradContext& ctx) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(0);
+  const float* dy = ctx.output_grad(0);
+  if (!dx || !dy) return Status::ok();
+  TFC_ASSIGN_OR_RETURN(const PadAmounts p, resolve_padding(plan_context(ctx)));
+  kernels::pad_backward(dy, ctx.input_shape(0), p.before, p.after, dx);
+  return Status::ok();
+}
 
-Status padv2_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+// dL/d(output 0) before the fused activation, in scratch memory when there is
+// one (CONCATENATION).
+Expected<const float*> before_activation(GradContext& ctx, kernels::Activation act) {
+  const float* dy = ctx.output_grad(0);
+  if (act == kernels::Activation::kNone) return dy;
+  const int64_t n = ir::num_elements(ctx.output_shape(0));
+  float* g = ctx.scratch(static_cast<size_t>(n));
+  TFC_RETURN_IF_ERROR(fused_activation_grad(act, ctx.output<float>(0), dy, g, n));
+  return static_cast<const float*>(g);
+}
 
-Status reshape_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+// RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR: the options the forward read
+// (absent: both false); the output size is the output's shape.
+template <typename Options>
+Status resize_grad(GradContext& ctx, bool bilinear) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(0);
+  const float* dy = ctx.output_grad(0);
+  if (!dx || !dy) return Status::ok();
+  const Options& o = options_or_default<Options>(ctx.forward());
+  const ir::Shape& out = ctx.output_shape(0);
+  if (bilinear) {
+    kernels::resize_bilinear_backward(dy, ctx.input_shape(0), out[1], out[2], o.align_corners,
+                                      o.half_pixel_centers, dx);
+  } else {
+    kernels::resize_nearest_neighbor_backward(dy, ctx.input_shape(0), out[1], out[2], o.align_corners,
+                                              o.half_pixel_centers, dx);
+  }
+  return Status::ok();
+}
 
-Status squeeze_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+}  // namespace
 
-Status expand_dims_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+Status mean_grad(GradContext& ctx) { return reduction_grad(ctx, /*mean=*/true); }
 
-Status transpose_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+Status sum_grad(GradContext& ctx) { return reduction_grad(ctx, /*mean=*/false); }
 
-Status strided_slice_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+Status pad_grad(GradContext& ctx) { return pad_grad_impl(ctx); }
 
-Status slice_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+Status padv2_grad(GradContext& ctx) { return pad_grad_impl(ctx); }
 
-Status concatenation_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+Status reshape_grad(GradContext& ctx) { return copy_grad(ctx); }
 
-Status split_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+Status squeeze_grad(GradContext& ctx) { return copy_grad(ctx); }
 
-Status gather_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+Status expand_dims_grad(GradContext& ctx) { return copy_grad(ctx); }
 
-Status resize_bilinear_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+Status transpose_grad(GradContext& ctx) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(0);
+  const float* dy = ctx.output_grad(0);
+  if (!dx || !dy) return Status::ok();
+  TFC_ASSIGN_OR_RETURN(const std::vector<int32_t> perm, transpose_perm(plan_context(ctx)));
+  kernels::transpose_backward(dy, ctx.input_shape(0), perm, dx);
+  return Status::ok();
+}
 
-Status resize_nearest_neighbor_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+Status strided_slice_grad(GradContext& ctx) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(0);
+  const float* dy = ctx.output_grad(0);
+  if (!dx || !dy) return Status::ok();
+  TFC_ASSIGN_OR_RETURN(const StridedPlan plan, plan_strided_slice(plan_context(ctx)));
+  kernels::strided_slice_backward(dy, plan.in_dims, plan.axes, dx);
+  return Status::ok();
+}
 
-Status depth_to_space_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+Status slice_grad(GradContext& ctx) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(0);
+  const float* dy = ctx.output_grad(0);
+  if (!dx || !dy) return Status::ok();
+  TFC_ASSIGN_OR_RETURN(const std::vector<kernels::SliceAxis> axes, plan_slice(plan_context(ctx)));
+  kernels::strided_slice_backward(dy, ctx.input_shape(0), axes, dx);
+  return Status::ok();
+}
 
-Status space_to_depth_grad(GradContext& ctx) { return unsupported("{}: gradient rule not implemented", ctx.op_name()); }
+// dy (through the fused activation) cut back into the inputs' blocks along
+// the axis; rank-0 inputs hold one element each.
+Status concatenation_grad(GradContext& ctx) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  if (!ctx.any_input_needs_grad() || !ctx.output_grad(0)) return Status::ok();
+  TFC_ASSIGN_OR_RETURN(const Concat c, resolve_concat(plan_context(ctx)));
+  std::vector<int32_t> sizes;
+  std::vector<float*> parts;
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    sizes.push_back(ctx.input_shape(i).empty() ? 1 : ctx.input_shape(i)[c.axis]);
+    parts.push_back(ctx.input_grad(i));
+  }
+  TFC_ASSIGN_OR_RETURN(const float* dy, before_activation(ctx, c.activation));
+  kernels::add_whole_to_parts(dy, c.out_shape, c.axis, sizes, parts);
+  return Status::ok();
+}
+
+// The outputs' gradients laid side by side along the axis (input 1 is the value).
+Status split_grad(GradContext& ctx) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(1);
+  if (!dx) return Status::ok();
+  TFC_ASSIGN_OR_RETURN(const SplitPlan p, plan_split(plan_context(ctx)));
+  std::vector<const float*> parts;
+  for (int o = 0; o < ctx.num_outputs(); ++o) parts.push_back(ctx.output_grad(o));
+  const std::vector<int32_t> sizes(parts.size(), p.out_shape[p.axis]);
+  kernels::add_parts_to_whole(parts, ctx.input_shape(1), p.axis, sizes, dx);
+  return Status::ok();
+}
+
+// Scatter-add into the rows the indices picked (repeated indices add up).
+Status gather_grad(GradContext& ctx) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(0);
+  const float* dy = ctx.output_grad(0);
+  if (!dx || !dy) return Status::ok();
+  TFC_ASSIGN_OR_RETURN(const GatherPlan p, plan_gather(plan_context(ctx)));
+  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> indices,
+                       int_values(plan_context(ctx), 1, /*allow_int16=*/true));
+  const int32_t limit = ctx.input_shape(0)[p.axis];
+  for (int64_t index : indices) {
+    if (index < 0 || index >= limit) return ctx.error("gather index {} is out of range [0, {})", index, limit);
+  }
+  kernels::gather_backward(dy, ctx.input_shape(0), p.axis, p.batch_dims, indices.data(), ctx.input_shape(1), dx);
+  return Status::ok();
+}
+
+Status resize_bilinear_grad(GradContext& ctx) {
+  return resize_grad<tflite::ResizeBilinearOptionsT>(ctx, /*bilinear=*/true);
+}
+
+Status resize_nearest_neighbor_grad(GradContext& ctx) {
+  return resize_grad<tflite::ResizeNearestNeighborOptionsT>(ctx, /*bilinear=*/false);
+}
+
+Status depth_to_space_grad(GradContext& ctx) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(0);
+  const float* dy = ctx.output_grad(0);
+  if (!dx || !dy) return Status::ok();
+  const int32_t bs = options_or_default<tflite::DepthToSpaceOptionsT>(ctx.forward()).block_size;
+  kernels::depth_to_space_backward(dy, ctx.input_shape(0), bs, dx);
+  return Status::ok();
+}
+
+Status space_to_depth_grad(GradContext& ctx) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(0);
+  const float* dy = ctx.output_grad(0);
+  if (!dx || !dy) return Status::ok();
+  const int32_t bs = options_or_default<tflite::SpaceToDepthOptionsT>(ctx.forward()).block_size;
+  kernels::space_to_depth_backward(dy, ctx.input_shape(0), bs, dx);
+  return Status::ok();
+}
 
 }  // namespace tfc::ops

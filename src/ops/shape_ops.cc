@@ -8,6 +8,7 @@
 // CONCATENATION of differently quantized inputs compute on them with the
 // integer kernels of kernels/shape_int.h (MEAN / SUM also float32, SUM
 // int32; RESIZE_BILINEAR float32).
+// The plans the gradient rules share are declared in ops/shape_plans.h.
 #include <cstring>
 #include <initializer_list>
 #include <optional>
@@ -20,10 +21,9 @@
 #include "kernels/xnn_reduce.h"
 #include "ops/op_util.h"
 #include "ops/registry.h"
+#include "ops/shape_plans.h"
 
 namespace tfc::ops {
-
-
 namespace {
 
 using IntTypes = Types<int8_t, uint8_t, int16_t>;
@@ -50,11 +50,9 @@ Expected<Reduction> resolve_reduction(OpContext& ctx, std::initializer_list<DTyp
   return resolve_reduction_axes(ctx);
 }
 
-// ---- PAD / PADV2 ------------------------------------------------------------
+}  // namespace
 
-struct PadAmounts {
-  std::vector<int32_t> before, after;
-};
+// ---- PAD / PADV2 ------------------------------------------------------------
 
 // Paddings: (rank, 2) int32/int64, non-negative; PADV2's optional constant
 // value: one element of the input's dtype.
@@ -89,6 +87,8 @@ Expected<PadAmounts> resolve_padding(OpContext& ctx) {
   }
   return p;
 }
+
+namespace {
 
 // The fill value's bytes: PADV2's constant, else the output zero point for
 // uint8 and quantized int8/int16 (LiteRT's EvalInt), else zero.
@@ -175,6 +175,8 @@ Expected<ir::Shape> infer_reshape(const OpContext& ctx, const std::vector<int64_
   return out;
 }
 
+}  // namespace
+
 // ---- TRANSPOSE --------------------------------------------------------------
 
 // TRANSPOSE's perm: a permutation of [0, rank), rank <= 6 (LiteRT's limit).
@@ -196,12 +198,6 @@ Expected<std::vector<int32_t>> transpose_perm(OpContext& ctx) {
 }
 
 // ---- CONCATENATION ----------------------------------------------------------
-
-struct Concat {
-  int axis = 0;
-  kernels::Activation activation = kernels::Activation::kNone;
-  ir::Shape out_shape;
-};
 
 // LiteRT's rule: same dtype and rank, dims equal except along `axis` (which
 // may be negative); rank-0 inputs concatenate into a vector.
@@ -249,11 +245,6 @@ Expected<Concat> resolve_concat(OpContext& ctx) {
 
 // ---- SPLIT ------------------------------------------------------------------
 
-struct SplitPlan {
-  int axis = 0;
-  ir::Shape out_shape;  // of every output
-};
-
 // Input 0 is the axis (one int), input 1 the value; num_splits outputs.
 Expected<SplitPlan> plan_split(OpContext& ctx) {
   const int num_splits = options_or_default<tflite::SplitOptionsT>(ctx).num_splits;
@@ -272,12 +263,6 @@ Expected<SplitPlan> plan_split(OpContext& ctx) {
 }
 
 // ---- GATHER -----------------------------------------------------------------
-
-struct GatherPlan {
-  int axis = 0;
-  int batch_dims = 0;
-  ir::Shape out_shape;
-};
 
 // LiteRT's rule: axis and batch_dims may be negative (batch_dims relative to
 // the indices' rank); 0 <= batch_dims <= axis; the batch dims must agree.
@@ -303,6 +288,8 @@ Expected<GatherPlan> plan_gather(OpContext& ctx) {
   p.out_shape.insert(p.out_shape.end(), in.begin() + p.axis + 1, in.end());
   return p;
 }
+
+namespace {
 
 // ---- RESIZE_* ---------------------------------------------------------------
 

@@ -13,17 +13,12 @@
 #include "kernels/shape_ref.h"
 #include "ops/op_util.h"
 #include "ops/registry.h"
+#include "ops/shape_plans.h"
 
 namespace tfc::ops {
 namespace {
 
 // ---- STRIDED_SLICE ----------------------------------------------------------
-
-struct StridedPlan {
-  ir::Shape in_dims;                      // the input's dims with new axes inserted as 1
-  std::vector<kernels::SliceAxis> axes;   // one per entry of in_dims
-  ir::Shape out_shape;
-};
 
 // One dim of the expanded slice spec.
 struct SpecDim {
@@ -88,6 +83,8 @@ int64_t strided_count(int64_t span, int64_t stride) {
   if (stride < 0) return (span + 1) / stride + 1;
   return span == 0 ? 0 : (span - 1) / stride + 1;
 }
+
+}  // namespace
 
 Expected<StridedPlan> plan_strided_slice(OpContext& ctx) {
   TFC_RETURN_IF_ERROR(check_arity(ctx, 4, 4, 1));
@@ -179,8 +176,6 @@ Expected<std::vector<kernels::SliceAxis>> plan_slice(OpContext& ctx) {
   }
   return axes;
 }
-
-}  // namespace
 
 // ---- Registered functions ---------------------------------------------------
 
