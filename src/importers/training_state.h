@@ -17,6 +17,7 @@ namespace tfc::importers {
 
 struct BatchNormRecord {
   std::string layer;          // Keras layer name
+  std::string scope;          // this call's tensor name prefix ("model/layer"; a second call "model/layer_1")
   std::string output;         // IR tensor holding the BN's result (the fused op's output)
   std::string input;          // IR tensor the BN read (before folding); "" when folded into a producer
   std::string folded_into;    // IR op output tensor whose weights absorbed it; "" when lowered to MUL+ADD

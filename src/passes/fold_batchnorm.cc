@@ -6,10 +6,12 @@
 // What the converter leaves alone stays: a MUL before the conv, a
 // constant that is not per channel, a conv output read twice.
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include <fmt/format.h>
 
+#include "passes/fold_batchnorm.h"
 #include "passes/graph_edit.h"
 #include "passes/op_pattern.h"
 #include "passes/passes.h"
@@ -127,28 +129,18 @@ Status fold_one(ir::Model& model, int subgraph, int index, const WeightedOp& w, 
   ir::Subgraph& g = model.subgraphs[static_cast<size_t>(subgraph)];
   const ir::Tensor wt = g.tensors[g.ops[static_cast<size_t>(index)].inputs[w.weights]];
   const int32_t channels = w.channels_last ? wt.shape.back() : wt.shape[0];
-  const auto k_of = [&](int64_t ch) { return c.k.size() == 1 ? c.k[0] : c.k[static_cast<size_t>(ch)]; };
   const ir::Op& op = g.ops[static_cast<size_t>(index)];
   const bool has_bias = op.inputs.size() > w.bias && op.inputs[w.bias] != ir::kNoTensor;
   std::vector<float> bias = has_bias ? float_constant(model, g.tensors[op.inputs[w.bias]])
                                      : std::vector<float>(static_cast<size_t>(channels), 0.0f);
   const std::string out_name = g.tensors[g.ops[static_cast<size_t>(c.index)].outputs[0]].name;
-  const bool divides = c.builtin == BuiltinOperator::BuiltinOperator_DIV;
-  const bool scales = divides || c.builtin == BuiltinOperator::BuiltinOperator_MUL;
+  const bool scales = c.builtin == BuiltinOperator::BuiltinOperator_DIV || c.builtin == BuiltinOperator::BuiltinOperator_MUL;
+  std::vector<float> weights = scales ? float_constant(model, wt) : std::vector<float>{};
+  fold_channel_constant(weights, bias, w.channels_last, c.builtin, c.k);
   if (scales) {
-    const auto scale = [&](float& v, int64_t ch) { v = divides ? v / k_of(ch) : v * k_of(ch); };
-    std::vector<float> weights = float_constant(model, wt);
-    const int64_t inner = static_cast<int64_t>(weights.size()) / channels;
-    for (int64_t i = 0; i < static_cast<int64_t>(weights.size()); ++i) {
-      scale(weights[static_cast<size_t>(i)], w.channels_last ? i % channels : i / inner);
-    }
-    for (int32_t ch = 0; ch < channels; ++ch) scale(bias[static_cast<size_t>(ch)], ch);
     TFC_ASSIGN_OR_RETURN(const ir::TensorId id,
                          add_float_constant(model, subgraph, wt, out_name + "/weights", weights));
     g.ops[static_cast<size_t>(index)].inputs[w.weights] = id;
-  } else {
-    const float sign = c.builtin == BuiltinOperator::BuiltinOperator_SUB ? -1.0f : 1.0f;
-    for (int32_t ch = 0; ch < channels; ++ch) bias[static_cast<size_t>(ch)] += sign * k_of(ch);
   }
   // As the converter: a MUL alone scales an existing bias but makes none.
   if (has_bias || !scales) TFC_RETURN_IF_ERROR(set_bias(model, subgraph, index, w, out_name + "/bias", bias));
@@ -183,6 +175,49 @@ Expected<int> fold_into(ir::Model& model, int subgraph, int index) {
 }
 
 }  // namespace
+
+BatchNormAffine batch_norm_affine(const std::vector<float>& gamma, const std::vector<float>& beta,
+                                  const std::vector<float>& mean, const std::vector<float>& variance, float epsilon) {
+  BatchNormAffine a;
+  a.scale.resize(gamma.size());
+  a.shift.resize(gamma.size());
+  for (size_t i = 0; i < gamma.size(); ++i) {
+    a.scale[i] = gamma[i] / std::sqrt(variance[i] + epsilon);
+    a.shift[i] = beta[i] - mean[i] * a.scale[i];
+  }
+  return a;
+}
+
+void fold_channel_constant(std::vector<float>& weights, std::vector<float>& bias, bool channels_last, int32_t builtin,
+                           const std::vector<float>& k) {
+  const auto channels = static_cast<int64_t>(bias.size());
+  const auto k_of = [&](int64_t ch) { return k.size() == 1 ? k[0] : k[static_cast<size_t>(ch)]; };
+  const bool divides = builtin == BuiltinOperator::BuiltinOperator_DIV;
+  if (divides || builtin == BuiltinOperator::BuiltinOperator_MUL) {
+    const auto scale = [&](float& v, int64_t ch) { v = divides ? v / k_of(ch) : v * k_of(ch); };
+    const int64_t inner = channels == 0 ? 0 : static_cast<int64_t>(weights.size()) / channels;
+    for (int64_t i = 0; i < static_cast<int64_t>(weights.size()); ++i) {
+      scale(weights[static_cast<size_t>(i)], channels_last ? i % channels : i / inner);
+    }
+    for (int64_t ch = 0; ch < channels; ++ch) scale(bias[static_cast<size_t>(ch)], ch);
+  } else {
+    const float sign = builtin == BuiltinOperator::BuiltinOperator_SUB ? -1.0f : 1.0f;
+    for (int64_t ch = 0; ch < channels; ++ch) bias[static_cast<size_t>(ch)] += sign * k_of(ch);
+  }
+}
+
+Status give_bias(ir::Model& model, int subgraph, int index, const std::string& base, const std::vector<float>& bias) {
+  const ir::Op& op = model.subgraphs[static_cast<size_t>(subgraph)].ops[static_cast<size_t>(index)];
+  const auto w = weighted_op(op.code.builtin);
+  if (!w) return invalid_argument("{} takes no bias", ir::op_name(op.code));
+  return set_bias(model, subgraph, index, *w, base, bias);
+}
+
+std::optional<WeightsLayout> weights_layout(int32_t builtin) {
+  const auto w = weighted_op(builtin);
+  if (!w) return std::nullopt;
+  return WeightsLayout{w->weights, w->bias, w->channels_last};
+}
 
 Expected<int> fold_batch_norms(ir::Model& model) {
   int removed = 0;

@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "importers/keras/keras_lower_layers.h"
+#include "passes/fold_batchnorm.h"
 
 namespace tfc::importers::keras {
 
@@ -91,19 +92,21 @@ Expected<std::vector<ir::TensorId>> lower_batch_norm(LowerContext& c, const std:
   TFC_ASSIGN_OR_RETURN(const Array* var, c.weight(at++, "moving_variance", {ch}));
   r.moving_mean = *mean;
   r.moving_variance = *var;
-  const auto g = float_values(r.gamma), be = float_values(r.beta), m = float_values(*mean), v = float_values(*var);
-  std::vector<float> scale(g.size()), shift(g.size());
-  for (size_t i = 0; i < g.size(); ++i) {
-    scale[i] = g[i] / std::sqrt(v[i] + r.epsilon);
-    shift[i] = be[i] - m[i] * scale[i];
-  }
+  const passes::BatchNormAffine affine = passes::batch_norm_affine(
+      float_values(r.gamma), float_values(r.beta), float_values(*mean), float_values(*var), r.epsilon);
+  const std::vector<float>& scale = affine.scale;
+  const std::vector<float>& shift = affine.shift;
+  r.scope = c.scope;
   r.input = c.b.tensor(in[0]).name;
   // Constants broadcast along the axis: (C) for the last axis, (C, 1, ..) before it.
   ir::Shape cs = {static_cast<int32_t>(ch)};
   cs.resize(xs.size() - static_cast<size_t>(r.axis), 1);
+  // The record names the normalized value: before a 1-D conv's squeeze, where the passes fold it.
   auto mul_add = [&](ir::TensorId x) -> Expected<ir::TensorId> {
     TFC_ASSIGN_OR_RETURN(ir::TensorId s, mul_const(c, x, scale, cs, "batchnorm/mul"));
-    return add_const(c, s, shift, cs, "batchnorm/add_1");
+    TFC_ASSIGN_OR_RETURN(ir::TensorId y, add_const(c, s, shift, cs, "batchnorm/add_1"));
+    r.output = c.b.tensor(y).name;
+    return y;
   };
   ir::TensorId y;
   if (r.axis == static_cast<int>(xs.size()) - 1) {
@@ -112,7 +115,6 @@ Expected<std::vector<ir::TensorId>> lower_batch_norm(LowerContext& c, const std:
   } else {
     TFC_ASSIGN_OR_RETURN(y, mul_add(in[0]));
   }
-  r.output = c.b.tensor(y).name;
   c.training.batch_norms.push_back(std::move(r));
   return std::vector<ir::TensorId>{y};
 }

@@ -135,12 +135,15 @@ Expected<std::vector<ir::TensorId>> lower_identity_in_inference(LowerContext& c,
   DropoutRecord r;
   r.layer = c.layer.name;
   r.class_name = c.layer.class_name;
-  r.tensor = c.b.tensor(in[0]).name;
+  // After a 1-D conv, the tensor before its squeeze: the one the passes keep (with a unit axis 1).
+  const auto pre = before_squeeze(c, in[0]);
+  r.tensor = c.b.tensor(pre.value_or(in[0])).name;
   const char* key = c.layer.class_name == "GaussianNoise" ? "stddev" : "rate";
   TFC_ASSIGN_OR_RETURN(r.rate, c.get_float(key, 0.0f));
   const auto& ns = c.layer.config.value("noise_shape", nlohmann::json());
   if (ns.is_array()) {
     for (const auto& d : ns) r.noise_shape.push_back(d.is_number_integer() ? d.get<int>() : -1);
+    if (pre && !r.noise_shape.empty()) r.noise_shape.insert(r.noise_shape.begin() + 1, 1);
   }
   c.training.dropouts.push_back(std::move(r));
   return in;
