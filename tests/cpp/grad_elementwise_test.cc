@@ -14,8 +14,8 @@ struct ShapePair {
   ir::Shape a, b;
 };
 const std::vector<ShapePair> kBroadcastPairs = {
-    {{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {4}},          {{4}, {2, 3, 4}},       {{2, 1, 4}, {1, 3, 1}},
-    {{2, 3}, {}},           {{}, {2, 3}},              {{3, 1}, {2, 1, 4}}, {{2, 1, 2, 1, 2, 1}, {1, 2, 1, 2, 1, 2}},
+    {{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {4}}, {{4}, {2, 3, 4}}, {{2, 1, 4}, {1, 3, 1}}, {{2, 3}, {}}, {{}, {2, 3}},
+    {{3, 1}, {2, 1, 4}},    {{2, 1, 2, 1, 2, 1}, {1, 2, 1, 2, 1, 2}},
 };
 
 // Fewer pairs for the fused activations: each of their outputs is one more
@@ -69,7 +69,7 @@ const Act kActivations[] = {Act::ActivationFunctionType_RELU, Act::ActivationFun
                             Act::ActivationFunctionType_RELU_N1_TO_1, Act::ActivationFunctionType_TANH,
                             Act::ActivationFunctionType_SIGN_BIT};
 
-// Every fused activation on every broadcast pair, for options type T.
+// Every fused activation on kActivationPairs, for options type Options.
 template <typename Options>
 void check_activations(Op op, Ranges r) {
   for (Act act : kActivations) {
@@ -132,7 +132,9 @@ std::pair<std::vector<float>, std::vector<float>> max_min_grads(Op code) {
   ops::TensorSlot sa{&t, {3}, a.data()}, sb{&t, {3}, b.data()}, sy{&t, {3}, y.data()};
   ops::OpContext fwd(op, {&sa, &sb}, {&sy}, kernels::kDefaultRequantization);
   std::vector<float> scratch;
-  ops::GradContext g(fwd, {dy.data()}, {da.data(), db.data()}, &scratch);
+  const std::vector<const float*> dys = {dy.data()};
+  const std::vector<float*> dxs = {da.data(), db.data()};
+  ops::GradContext g(fwd, dys, dxs, &scratch);
   const Status s = ops::find_op(code)->grad(g);
   EXPECT_TRUE(s.is_ok()) << s.message();
   return {da, db};
@@ -158,13 +160,15 @@ TEST(GradElementwise, NonFloatInputIsNotDifferentiable) {
   ops::TensorSlot sa{&t, {2}, a.data()}, sy{&t, {2}, y.data()};
   ops::OpContext fwd(op, {&sa, &sa}, {&sy}, kernels::kDefaultRequantization);
   std::vector<float> scratch;
-  ops::GradContext g(fwd, {dy.data()}, {da.data(), nullptr}, &scratch);
+  const std::vector<const float*> dys = {dy.data()};
+  const std::vector<float*> dxs = {da.data(), nullptr}, none_needed = {nullptr, nullptr};
+  ops::GradContext g(fwd, dys, dxs, &scratch);
   const Status s = ops::add_grad(g);
   EXPECT_EQ(s.code(), StatusCode::kUnsupported);
   EXPECT_NE(s.message().find("shape_part"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("int32"), std::string::npos) << s.message();
   // No input asks for a gradient: nothing to refuse.
-  ops::GradContext none(fwd, {dy.data()}, {nullptr, nullptr}, &scratch);
+  ops::GradContext none(fwd, dys, none_needed, &scratch);
   EXPECT_TRUE(ops::add_grad(none).is_ok());
 }
 
