@@ -402,8 +402,9 @@ Status grad_status(tflite::BuiltinOperator code, std::vector<ir::Tensor> tensors
   std::vector<float> dx(static_cast<size_t>(ir::num_elements(tensors[static_cast<size_t>(wrt)].shape)), 0.0f);
   std::vector<float*> dxs(inputs.size(), nullptr);
   dxs[static_cast<size_t>(wrt)] = dx.data();
+  const std::vector<const float*> dys = {dy.data()};
   std::vector<float> scratch;
-  ops::GradContext g(fwd, {dy.data()}, dxs, &scratch);
+  ops::GradContext g(fwd, dys, dxs, &scratch);
   return ops::find_op(code)->grad(g);
 }
 
