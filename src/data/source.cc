@@ -119,12 +119,15 @@ class ArraySource final : public Source {
   std::vector<std::string> no_names_;
 };
 
+constexpr uint64_t kMaxWholeBytes = uint64_t{16} << 30;  // read_all's bound
+
 Expected<Array> empty_batch(const SampleSpec& spec, int64_t n) {
   Array a{spec.dtype, {n}, {}};
   a.shape.insert(a.shape.end(), spec.shape.begin(), spec.shape.end());
   uint64_t bytes = 0;
-  if (__builtin_mul_overflow(static_cast<uint64_t>(n), spec.bytes(), &bytes) || bytes > (uint64_t{1} << 40)) {
-    return invalid_argument("{} samples of {} bytes are too many to hold at once", n, spec.bytes());
+  if (__builtin_mul_overflow(static_cast<uint64_t>(n), spec.bytes(), &bytes) || bytes > kMaxWholeBytes) {
+    return invalid_argument("{} samples of {} bytes are more than the {} GiB held at once; use fewer samples", n,
+                            spec.bytes(), kMaxWholeBytes >> 30);
   }
   a.data.resize(bytes);
   return a;

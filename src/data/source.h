@@ -74,7 +74,8 @@ bool is_image_folder(const std::string& spec);
 // the comma-separated files of the spec.
 Expected<std::vector<std::string>> spec_files(const std::string& spec);
 
-// Every sample of `source` as whole arrays [N, ...] (inputs, then labels).
+// Every sample of `source` as whole arrays [N, ...] (inputs, then labels);
+// refused above 16 GiB per array.
 Expected<DataArrays> read_all(const Source& source);
 
 // What calibration and evaluation read: io's load_dataset(spec, input_name)
