@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libgtest-dev libzip-dev zlib1g-dev libhdf5-dev libbenchmark-dev libssl-dev
   libxnnpack-dev libpthreadpool-dev libdnnl-dev
   libprotobuf-dev protobuf-compiler libleveldb-dev
+  libpng-dev libjpeg62-turbo-dev
   dataset-fashion-mnist python3-venv time
   chromium
 )

@@ -33,7 +33,7 @@ std::string outputs_path_for(const std::string& json_path) {
 Status run_baseline(BaselineOptions& o) {
   o.m.settings.input_scale = o.m.scale();
   o.m.settings.progress = o.m.quiet ? ProgressMode::kNever : ProgressMode::kAuto;
-  TFC_ASSIGN_OR_RETURN(const std::string input, eval::model_input_name(o.model));
+  TFC_ASSIGN_OR_RETURN(const eval::ModelInput input, eval::model_input(o.model));
   TFC_ASSIGN_OR_RETURN(eval::EvalData data, eval::load_eval_data(o.m.data, o.m.labels, o.m.settings.input_scale,
                                                                  o.m.settings.max_samples, input));
   const std::string name = o.name.empty() ? std::filesystem::path(o.model).stem().string() : o.name;

@@ -58,7 +58,7 @@ Command debug_command() {
             app.add_option("quantized_model", o->quantized_model, "Its quantized version made by tfcompress quantize")
                 ->required();
             app.add_option("--data", o->data, "Samples to run both on: DATA.npz (the array named like the input, else x, else the only "
-                           "array), DATA.npy or IMAGES.idx[.gz]")
+                           "array), DATA.npy, IMAGES.idx[.gz] or a folder of PNG/JPEG images")
                 ->required();
             app.add_option("--samples", o->samples, "Use the first N samples (0: all)")->capture_default_str();
             app.add_option("--input-scale", o->input_scale, "Multiply integer samples by this (e.g. 1/255)");

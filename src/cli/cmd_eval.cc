@@ -176,7 +176,7 @@ Status run_eval(EvalOptions& o) {
   }
   if (!o.m.settings.input_scale) o.m.settings.input_scale = o.m.scale();
   o.m.settings.progress = o.m.quiet ? ProgressMode::kNever : ProgressMode::kAuto;
-  TFC_ASSIGN_OR_RETURN(const std::string input, eval::model_input_name(o.models.front()));
+  TFC_ASSIGN_OR_RETURN(const eval::ModelInput input, eval::model_input(o.models.front()));
   TFC_ASSIGN_OR_RETURN(eval::EvalData data, eval::load_eval_data(o.m.data, o.m.labels, o.m.settings.input_scale,
                                                                  o.m.settings.max_samples, input));
   if (base) {

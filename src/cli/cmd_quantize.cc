@@ -393,7 +393,8 @@ Command quantize_command() {
                                             "One scale per weight tensor instead of one per output channel");
             app.add_option("--representative", o->representative,
                            "int8/int16x8: calibration data like the production inputs: DATA.npz (the array named "
-                           "like the model's input, else 'x', else the only array), DATA.npy, or IMAGES.idx[.gz]");
+                           "like the model's input, else 'x', else the only array), DATA.npy, IMAGES.idx[.gz], or a folder of "
+                           "PNG/JPEG images (one subfolder per class; resized to the input, read as uint8 pixels)");
             app.add_option("--samples", o->samples, "Calibrate on the first N samples (default: all)")
                 ->check(CLI::NonNegativeNumber);
             app.add_option("--input-scale", o->input_scale,

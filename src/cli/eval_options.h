@@ -39,7 +39,8 @@ struct MeasureOptions {
 inline void add_measure_options(CLI::App& app, MeasureOptions& o) {
   app.add_option("--data", o.data,
                  "Validation samples: DATA.npz (the array named like the model's input, else x, else the only "
-                 "array; labels y), .npy, or IMAGES.idx[,LABELS.idx]")
+                 "array; labels y), .npy, IMAGES.idx[,LABELS.idx], or a folder of PNG/JPEG images with one "
+                 "subfolder per class (labels: classes sorted by name; resized to the input, read as uint8 pixels)")
       ->required();
   app.add_option("--labels", o.labels, "Class labels (.npy or IDX), when --data holds none");
   o.samples_opt = app.add_option("--samples", o.settings.max_samples, "Score the first N samples (0: all)")

@@ -22,6 +22,7 @@
 #include <fmt/ranges.h>
 
 #include "analysis/tensor_values.h"
+#include "data/source.h"
 #include "eval/compare.h"
 #include "io/file_util.h"
 #include "importers/import.h"
@@ -171,23 +172,28 @@ std::string expand_runner(const std::string& command, const std::string& model_p
   return out;
 }
 
-Expected<std::string> model_input_name(const std::string& path) {
+Expected<ModelInput> model_input(const std::string& path) {
   TFC_ASSIGN_OR_RETURN(const ir::Model model, importers::load_model(path));
-  if (model.subgraphs.empty() || model.subgraphs[0].inputs.size() != 1) return std::string();
-  return model.subgraphs[0].tensors[model.subgraphs[0].inputs[0]].name;
+  if (model.subgraphs.empty() || model.subgraphs[0].inputs.size() != 1) return ModelInput{};
+  const ir::Tensor& input = model.subgraphs[0].tensors[model.subgraphs[0].inputs[0]];
+  const std::vector<int64_t> shape(input.shape.begin(), input.shape.end());
+  return ModelInput{input.name, data::SourceOptions{data::image_options_for_input(shape, input.dtype)}};
 }
 
 Expected<EvalData> load_eval_data(const std::string& spec, const std::string& labels_spec,
-                                  std::optional<float> input_scale, int64_t max_samples,
-                                  const std::string& input_name) {
+                                  std::optional<float> input_scale, int64_t max_samples, const ModelInput& input) {
   EvalData d;
   d.spec = spec;
   d.labels_spec = labels_spec;
-  TFC_ASSIGN_OR_RETURN(d.data, load_dataset(spec, input_name));
+  TFC_ASSIGN_OR_RETURN(d.data, data::load_dataset(spec, input.name, input.source));
   std::string digests;
-  for (const std::string& part : split_spec(spec)) {
+  const bool folder = data::is_image_folder(spec);
+  TFC_ASSIGN_OR_RETURN(const std::vector<std::string> parts, data::spec_files(spec));
+  for (const std::string& part : parts) {
     TFC_ASSIGN_OR_RETURN(std::string h, io::sha256_file(part));
-    digests += h + "\n";
+    // A folder's images are named too: the class folder is the label.
+    const std::string name = folder ? " " + std::filesystem::path(part).lexically_relative(spec).string() : "";
+    digests += h + name + "\n";
   }
   if (!labels_spec.empty()) {
     TFC_ASSIGN_OR_RETURN(Dataset labels, load_dataset(labels_spec));
@@ -201,7 +207,7 @@ Expected<EvalData> load_eval_data(const std::string& spec, const std::string& la
       digests += "labels " + h + "\n";
     }
   }
-  d.sha256 = split_spec(spec).size() == 1 && labels_spec.empty()
+  d.sha256 = !folder && parts.size() == 1 && labels_spec.empty()
                  ? digests.substr(0, 64)
                  : io::sha256_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(digests.data()),
                                                            digests.size()));

@@ -16,6 +16,7 @@
 #include "core/status.h"
 #include "eval/latency.h"
 #include "eval/metrics.h"
+#include "data/source.h"
 #include "io/dataset.h"
 #include "report/report.h"
 
@@ -45,12 +46,18 @@ struct EvalData {
   int64_t samples() const { return data.num_samples(); }
 };
 
-// `input_name` picks the .npz array by the model's input name (io/dataset.h).
+// What the data is read for: the model's single input.
+struct ModelInput {
+  std::string name;            // picks the .npz array (io/dataset.h); "" when unknown
+  data::SourceOptions source;  // how an image folder is read (data/source.h)
+};
+// `spec` is a data spec (io/dataset.h) or an image folder (data/source.h).
 Expected<EvalData> load_eval_data(const std::string& spec, const std::string& labels_spec,
                                   std::optional<float> input_scale, int64_t max_samples,
-                                  const std::string& input_name = "");
-// The name of the single input of the model at `path` ("" when it has several).
-Expected<std::string> model_input_name(const std::string& path);
+                                  const ModelInput& input = {});
+// The single input of the model at `path`: its name, and image options that
+// fit its shape (data::image_options_for_input); empty when it has several.
+Expected<ModelInput> model_input(const std::string& path);
 
 struct ModelResult {
   report::ModelEntry entry;    // without error_vs_baseline / deltas

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "calibration/observer.h"
+#include "data/source.h"
 
 namespace tfc::passes {
 namespace {
@@ -24,7 +25,9 @@ Expected<Dataset> load_model_dataset(const ir::Model& model, const std::string& 
                        model.subgraphs.empty() ? 0 : model.subgraphs[0].inputs.size());
   }
   const ir::Tensor& input = model.subgraphs[0].tensors[model.subgraphs[0].inputs[0]];
-  TFC_ASSIGN_OR_RETURN(Dataset data, load_dataset(spec, input.name));
+  const std::vector<int64_t> input_shape(input.shape.begin(), input.shape.end());
+  const data::SourceOptions images{data::image_options_for_input(input_shape, input.dtype)};
+  TFC_ASSIGN_OR_RETURN(Dataset data, data::load_dataset(spec, input.name, images));
   Array& x = data.x;
   if (x.dtype != input.dtype) {
     const bool integer = x.dtype == DType::kUInt8 || x.dtype == DType::kInt8 || x.dtype == DType::kInt16 ||

@@ -44,7 +44,8 @@ struct IntegerPtqResult {
 };
 
 // Loads `spec` (arrays matched to the input by name, then "x", then the only
-// array: io/dataset.h) and shapes its samples to feed `model`'s single input: integer
+// array: io/dataset.h; or an image folder, resized to the input's height,
+// width and channels as uint8 pixels: data/source.h) and shapes its samples to feed `model`'s single input: integer
 // samples are converted with `input_scale` when the input is float32 (and
 // refused without it), and per-sample shapes with the same element count
 // (e.g. [28, 28] for [28, 28, 1]) are reshaped.

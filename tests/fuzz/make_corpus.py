@@ -1,7 +1,8 @@
 """Writes the fuzz seed corpora (tests/fuzz/corpus/<harness>/) and the
 reconstructed options-union crash input (tests/fuzz/regressions/tflite_reader/).
 
-Seeds are small valid inputs: .npy/.npz from NumPy, IDX files, budgets and
+Seeds are small valid inputs: .npy/.npz from NumPy, IDX files, PNG and JPEG
+images from TensorFlow, budgets and
 recipes as the docs show them, a report cut from tests/python/data, and the
 calibration statistics and registry files that the tfcompress binary writes.
 
@@ -231,6 +232,23 @@ def keras_seeds():
         "m_00001.weights.h5": weights({"layers/dense/vars": {1: bias}})}))
 
 
+def image_seeds():
+    """Small PNG and JPEG files encoded by TensorFlow: grayscale, RGB, RGBA,
+    16-bit PNG, baseline and progressive JPEG."""
+    import tensorflow as tf
+
+    rgb = np.arange(4 * 5 * 3, dtype="u1").reshape(4, 5, 3) * 3
+    gray = rgb[:, :, :1]
+    rgba = np.concatenate([rgb, gray], axis=2)
+    put("image", "gray_4x5.png", tf.io.encode_png(gray).numpy())
+    put("image", "rgb_4x5.png", tf.io.encode_png(rgb).numpy())
+    put("image", "rgba_4x5.png", tf.io.encode_png(rgba).numpy())
+    put("image", "gray16_4x5.png", tf.io.encode_png(gray.astype("u2") * 257).numpy())
+    put("image", "rgb_4x5.jpg", tf.io.encode_jpeg(rgb, quality=90).numpy())
+    put("image", "gray_4x5.jpg", tf.io.encode_jpeg(gray, quality=90).numpy())
+    put("image", "rgb_4x5_progressive.jpg", tf.io.encode_jpeg(rgb, progressive=True).numpy())
+
+
 def savedmodel_seeds():
     """The committed test SavedModels: saved_model.pb for the graph harness,
     index length + index + data shard for the bundle harness."""
@@ -251,6 +269,7 @@ def savedmodel_seeds():
 if __name__ == "__main__":
     savedmodel_seeds()
     data_seeds()
+    image_seeds()
     json_seeds()
     options_union_crash()
     keras_seeds()
