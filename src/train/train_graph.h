@@ -69,9 +69,9 @@ struct TrainGraphOptions {
 };
 
 struct Parameter {
-  std::string name;              // IR tensor name (as in the inference model)
-  ir::TensorId tensor;           // float32 constant in TrainGraph::model (the trainer points it at its buffer)
-  DType stored_dtype;            // dtype in the inference model (float32, float16, bfloat16)
+  std::string name;              // IR tensor name (as in the inference model; gamma / beta: "<scope>/gamma")
+  ir::TensorId tensor = ir::kNoTensor;  // float32 constant in TrainGraph::model, with a buffer of its own
+  DType stored_dtype = DType::kFloat32;  // dtype in the inference model (float32 or float16)
   bool frozen = false;
 };
 
@@ -113,7 +113,11 @@ Expected<TrainGraph> build_train_graph(const ir::Model& inference, const importe
                                        const TrainGraphOptions& options);
 
 // The inference model with the trained parameter values (`values[i]` for
-// `graph.params[i]`, float32) and moving statistics of `graph`.
+// `graph.params[i]`, float32, as many values as the parameter) and moving
+// statistics of `graph`; `state` must be the one the graph was built with.
+// Its ops are the inference model's (a batch norm whose shift or scale the
+// importer skipped as the identity gets its ADD / MUL or bias back when it
+// no longer is).
 Expected<ir::Model> export_inference(const ir::Model& inference, const importers::TrainingState* state,
                                      const TrainGraph& graph, const std::vector<Array>& values);
 

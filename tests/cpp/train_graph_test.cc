@@ -11,6 +11,7 @@
 #include <random>
 
 #include "importers/import.h"
+#include "io/npy.h"
 #include "kernels/fp16.h"
 #include "passes/graph_edit.h"
 #include "runtime/interpreter.h"
@@ -461,6 +462,34 @@ TEST(TrainGraph, NoiseInputs) {
   const std::vector<float> dropped = floats(run(g->model, in)[0]);
   for (int i = 1; i < 3; ++i) {
     for (int k = 0; k < 5; ++k) EXPECT_EQ(dropped[static_cast<size_t>(5 * i + k)], dropped[static_cast<size_t>(k)]);
+  }
+}
+
+// Keras 3's own training-mode forward (fixtures/train/make_train_fixtures.py):
+// batch statistics, biased variance, epsilon inside the square root, the
+// folded producer's own kernel and bias, activations after the normalization.
+TEST(TrainGraph, BatchNormTrainingForwardMatchesKeras) {
+  auto golden = read_npz((test::fixtures_dir() / "train" / "bn_training.npz").string());
+  ASSERT_TRUE(golden.has_value()) << golden.status().message();
+  auto array = [&](const std::string& name) -> const Array* {
+    for (const auto& a : *golden) {
+      if (a.name == name) return &a.array;
+    }
+    return nullptr;
+  };
+  for (const char* name : {"conv2d_bn", "residual_bn", "audio_conv1d", "sequential_cnn", "nested_models"}) {
+    SCOPED_TRACE(name);
+    const Array* x = array(std::string(name) + "/x");
+    const Array* y = array(std::string(name) + "/y");
+    ASSERT_TRUE(x && y);
+    const importers::Imported m = import(std::string(name) + "/model.keras");
+    train::TrainGraphOptions o;
+    o.batch = x->shape[0];
+    auto g = train::build_train_graph(m.model, &m.training, o);
+    ASSERT_TRUE(g.has_value()) << g.status().message();
+    const std::vector<Array> out = run(g->model, {*x});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_LE(relative_difference(floats(*y), floats(out[0])), 1e-4);
   }
 }
 
