@@ -41,13 +41,6 @@ inline Status fused_activation_grad(kernels::Activation a, const float* y, const
   return unsupported("the fused activation SIGN_BIT has no gradient");
 }
 
-<<<<<<< HEAD
-// Ok when every input that needs a gradient is float32; otherwise the
-// not_differentiable error of the first that is not.
-inline Status require_float_grads(const GradContext& ctx) {
-  for (int i = 0; i < ctx.num_inputs(); ++i) {
-    if (ctx.needs_grad(i) && ctx.input_dtype(i) != DType::kFloat32) return ctx.not_differentiable(i);
-=======
 // The forward context as the forward's plan helpers take it (ops/shape_plans.h,
 // ops/data_plans.h take OpContext&, as the shape rules do). GradContext holds
 // it non-const; the helpers only read it, every value known after forward.
@@ -60,12 +53,10 @@ inline Status require_float_grads(const GradContext& ctx) {
     if (ctx.needs_grad(i) && ctx.has_input(i) && ctx.input_dtype(i) != DType::kFloat32) {
       return ctx.not_differentiable(i);
     }
->>>>>>> grad-shape
   }
   return Status::ok();
 }
 
-<<<<<<< HEAD
 // The gradient of a float32 unary op (input 0, output 0 of the same shape):
 // dx[i] += f(x[i], y[i], dy[i]) when input 0 needs one and dy reaches it.
 template <typename F>
@@ -121,6 +112,4 @@ void broadcast_binary_grad(GradContext& ctx, const float* dz, DA&& da, DB&& db) 
                                  });
 }
 
-=======
->>>>>>> grad-shape
 }  // namespace tfc::ops
