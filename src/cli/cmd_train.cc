@@ -149,6 +149,7 @@ Status run_train(const TrainCmdOptions& o) {
   if (o.gradients.empty() && o.output.empty()) return invalid_argument("give -o OUT.tflite (or --gradients OUT.npz)");
   importers::ImportOptions io;
   io.signature = o.signature;
+  io.training = true;
   TFC_ASSIGN_OR_RETURN(importers::Imported imported, importers::import_model(o.model, io));
   train::TrainerOptions to;
   to.batch = o.batch;
@@ -203,7 +204,7 @@ Status run_train(const TrainCmdOptions& o) {
                         result->checkpoint.empty() ? std::string()
                                                    : fmt::format("; resume from {} with --resume", result->checkpoint));
   }
-  TFC_RETURN_IF_ERROR(write_tflite(o.output, result->best));
+  TFC_RETURN_IF_ERROR(io::write_tflite(o.output, result->best));
   const nlohmann::json j = summary_json(o, *result, *trainer);
   if (o.json) {
     fmt::print("{}\n", j.dump(2));

@@ -23,6 +23,10 @@ std::string format_name(Format f);  // "tflite", "keras", "h5", "saved_model"
 struct ImportOptions {
   std::string signature;  // SavedModel signature key; empty = serving_default, else the only one
   int batch = 1;          // the static size given to a dynamic batch dim (as the converter does)
+  // For training: every trainable variable stays its own constant (zero
+  // biases and betas that the converter's folding drops are kept, equal
+  // constants are not shared), so each trains on its own. Off: the converter's form.
+  bool training = false;
 };
 
 // The format of `path`, from its content; NotFound / InvalidArgument otherwise.

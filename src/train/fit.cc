@@ -242,7 +242,7 @@ Expected<FitResult> fit(Trainer& trainer, data::Loader& train, data::Loader* val
         have_best = true;
         patience_used = 0;
         if (!o.checkpoint_dir.empty()) {
-          TFC_RETURN_IF_ERROR(write_tflite(best_path(o), r.best));
+          TFC_RETURN_IF_ERROR(io::write_tflite(best_path(o), r.best));
         }
       } else {
         ++patience_used;

@@ -59,7 +59,8 @@ Expected<std::pair<ir::Shape, ir::Shape>> input_shape(const Layer& l, int batch)
 
 class Walker {
  public:
-  Walker(GraphBuilder& b, TrainingState& t, int keras_version) : b_(b), training_(t), keras_version_(keras_version) {}
+  Walker(GraphBuilder& b, TrainingState& t, int keras_version, bool for_training)
+      : b_(b), training_(t), keras_version_(keras_version), for_training_(for_training) {}
 
   // The outputs of `m` with its inputs bound to `inputs`, its tensors named under `scope`.
   Expected<std::vector<ir::TensorId>> run(const KerasModel& m, const std::string& scope,
@@ -137,13 +138,14 @@ class Walker {
     if (inputs.empty()) return invalid_argument("layer '{}' ({}) is called without inputs", l.name, l.class_name);
     LowerFn fn = find_lowering(l.class_name);
     if (!fn) return unsupported("layer '{}': class {} has no lowering", l.name, l.class_name);
-    LowerContext ctx{b_, training_, l, l.calls[static_cast<size_t>(node)], layer_scope, keras_version_};
+    LowerContext ctx{b_, training_, l, l.calls[static_cast<size_t>(node)], layer_scope, keras_version_, for_training_};
     return fn(ctx, inputs);
   }
 
   GraphBuilder& b_;
   TrainingState& training_;
   int keras_version_;
+  bool for_training_;
 };
 
 ir::TensorId find_tensor(const ir::Subgraph& g, const std::string& name) {
@@ -272,8 +274,8 @@ void rename_in_records(TrainingState& t, const std::map<std::string, std::string
 // The converter's form: its fusions (passes::fuse_like_converter: pads, clips,
 // hard swish (tf_keras writes x * relu6(x + 3) * (1/6) as ops), batch norms
 // and other constant MUL / ADD after a conv or dense folded, activations
-// fused), equal constants shared.
-Status converter_form(Imported& out) {
+// fused), equal constants shared (not for training, where each variable trains on its own).
+Status converter_form(Imported& out, bool for_training) {
   const auto absorbable = absorbable_inputs(out.model);
   std::vector<std::string> bn_outputs, dropout_tensors;
   for (const auto& r : out.training.batch_norms) bn_outputs.push_back(r.output);
@@ -281,7 +283,7 @@ Status converter_form(Imported& out) {
   const auto bn_after = activation_after(out.model, bn_outputs);
   const auto dropout_after = activation_after(out.model, dropout_tensors);
   TFC_RETURN_IF_ERROR(passes::fuse_like_converter(out.model).status());
-  passes::share_identical_constants(out.model);
+  if (!for_training) passes::share_identical_constants(out.model);
   update_records(out.model, out.training, bn_after);
   update_dropouts(out.model, out.training, dropout_after);
   rename_in_records(out.training, join_absorbed_names(out.model, absorbable));
@@ -306,7 +308,7 @@ Expected<Imported> lower_keras_model(const KerasModel& model, const ImportOption
     inputs.push_back(b.input("serving_default_" + l->name + ":0", dtype, shape.first, shape.second));
     input_names.push_back(l->name);
   }
-  Walker walker(b, out.training, model.keras_version);
+  Walker walker(b, out.training, model.keras_version, options.training);
   TFC_ASSIGN_OR_RETURN(std::vector<ir::TensorId> outputs, walker.run(model, model.name, inputs));
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (b.is_constant(outputs[i]) || b.producer(outputs[i]) < 0) {
@@ -317,7 +319,7 @@ Expected<Imported> lower_keras_model(const KerasModel& model, const ImportOption
   b.set_outputs(outputs);
   b.set_signature("serving_default", input_names, output_names);
   TFC_ASSIGN_OR_RETURN(out.model, b.finish());
-  TFC_RETURN_IF_ERROR(converter_form(out));
+  TFC_RETURN_IF_ERROR(converter_form(out, options.training));
   return out;
 }
 

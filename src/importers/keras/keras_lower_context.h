@@ -23,6 +23,7 @@ struct LowerContext {
   const LayerCall& call;
   std::string scope;  // "model/layer": the prefix of the tensors this layer makes
   int keras_version = 3;
+  bool for_training = false;  // ImportOptions::training: keep zero biases / betas as trainable constants
 
   // "scope/op": a tensor name.
   std::string name(const std::string& op) const { return scope + "/" + op; }

@@ -32,8 +32,8 @@ Expected<ir::TensorId> fully_connected(LowerContext& c, ir::TensorId x, const Ar
   ir::TensorId bt = ir::kNoTensor;
   if (bias) {
     const auto v = float_values(*bias);
-    // The converter's constant folding drops the add of a zero bias.
-    if (std::any_of(v.begin(), v.end(), [](float f) { return f != 0.0f; })) {
+    // The converter's constant folding drops the add of a zero bias (kept for training).
+    if (c.for_training || std::any_of(v.begin(), v.end(), [](float f) { return f != 0.0f; })) {
       TFC_ASSIGN_OR_RETURN(bt, c.trainable_constant(c.name("BiasAdd/bias"), *bias));
     }
   }

@@ -151,7 +151,8 @@ Expected<std::vector<ir::TensorId>> lower_layer_norm(LowerContext& c, const std:
   if (center) {
     TFC_ASSIGN_OR_RETURN(const Array* beta, c.weight(at++, "beta", {ch}));
     const auto bv = float_values(*beta);
-    if (std::any_of(bv.begin(), bv.end(), [](float f) { return f != 0.0f; })) {  // the converter drops a zero add
+    // the converter drops a zero add (kept for training)
+    if (c.for_training || std::any_of(bv.begin(), bv.end(), [](float f) { return f != 0.0f; })) {
       TFC_ASSIGN_OR_RETURN(ir::TensorId bt, c.trainable_constant(c.name("beta"), *beta));
       TFC_ASSIGN_OR_RETURN(res, c.b.op1(B::BuiltinOperator_ADD, {res, bt}, options(tflite::AddOptionsT{}), c.name("add_1")));
     }

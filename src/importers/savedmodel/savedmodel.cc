@@ -46,7 +46,7 @@ Expected<Imported> import_saved_model_bytes(std::span<const uint8_t> saved_model
   // As the converter: BiasAdd and batch norm into the conv / dense before
   // them, then RELU / RELU6 into the ops.
   TFC_RETURN_IF_ERROR(passes::fuse_like_converter(out.model).status());
-  passes::share_identical_constants(out.model);
+  if (!options.training) passes::share_identical_constants(out.model);
   return out;
 }
 
