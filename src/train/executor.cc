@@ -120,6 +120,21 @@ Status Executor::mark_gradients() {
                        fmt::join(missing, ", "), missing.size() > 1 ? "have" : "has");
   }
   if (!any_param) {
+    std::set<std::string> quantized;
+    for (const ir::Op& op : g_.ops) {
+      for (ir::TensorId id : op.inputs) {
+        if (id == ir::kNoTensor) continue;
+        const ir::Tensor& t = g_.tensors[static_cast<size_t>(id)];
+        const bool integer = t.dtype == DType::kInt8 || t.dtype == DType::kUInt8 || t.dtype == DType::kInt16;
+        if (integer && t.quantization && constant_[static_cast<size_t>(id)]) quantized.insert(ir::op_name(op.code));
+      }
+    }
+    if (!quantized.empty()) {
+      return unsupported(
+          "the model is integer-quantized (op{} {} take{} quantized weights) and has no float32 parameter to train; "
+          "train its float version",
+          quantized.size() > 1 ? "s" : "", fmt::join(quantized, ", "), quantized.size() > 1 ? "" : "s");
+    }
     return invalid_argument(
         "the model has no trainable float32 parameter on a path to its outputs (an integer-quantized model cannot be "
         "trained; train its float version)");
