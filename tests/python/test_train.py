@@ -10,7 +10,8 @@ The models are the Keras 3 models of tests/data/train/make_train_models.py, buil
     bias in front of a BatchNormalization, whose exact gradient is zero). The set of parameter names must
     be the set of Keras trainable variables.
   - Trajectory: plain SGD, same initial weights, same data order (--no-shuffle), 200 steps: the last
-    step's loss within 1e-3 relative of Keras's (a loop of GradientTape + optimizer.apply).
+    step's loss, and every step's, within 1e-3 relative of Keras's (a loop of GradientTape +
+    optimizer.apply), at learning rates where Keras's own float32 and float64 curves agree.
   - From scratch (--reinit) on Fashion-MNIST with Keras's recipe (Adam, 2 epochs, batch 64): the test
     accuracy of our output (run in LiteRT) within 0.5 points of Keras's, mean of 3 seeds each.
   - Fine-tuning the TFLite converter's .tflite of the fixtures/ptq Fashion-MNIST CNN improves or keeps its
@@ -257,10 +258,14 @@ def keras_sgd_losses(model, x, y, batch, lr, steps):
     return [float(step(x[s * batch:(s + 1) * batch], y[s * batch:(s + 1) * batch])) for s in range(steps)]
 
 
+# Learning rates where training is not chaotic: there Keras in float32 and in float64 agree to about 1e-7
+# over the whole curve (measured: cnn 1.7e-7, mlp 1.2e-7, mobilenet 1.2e-7). At lr 0.02 and more the CNN's
+# float32 and float64 curves part by 1-4% within 200 steps: rounding alone, so no bound would hold there.
 TRAJECTORIES = [
     # model, data, batch, learning rate
-    pytest.param("cnn", "fmnist", 32, 0.05, marks=needs_fmnist, id="cnn-fmnist"),
-    pytest.param("mobilenet", "random", 16, 0.05, id="mobilenet-random"),
+    pytest.param("cnn", "fmnist", 32, 0.01, marks=needs_fmnist, id="cnn-fmnist"),
+    pytest.param("mobilenet", "random", 16, 0.02, id="mobilenet-random"),
+    pytest.param("mlp", "random", 32, 0.05, id="mlp-random"),
 ]
 
 
@@ -282,6 +287,7 @@ def test_sgd_trajectory_matches_keras(name, data, batch, lr, tmp_path):
                f"curve {rel.max():.3g} at step {int(rel.argmax()) + 1}")
     print(summary)
     assert rel[-1] <= TRAJECTORY_TOLERANCE, summary
+    assert rel.max() <= TRAJECTORY_TOLERANCE, summary
 
 
 # --------------------------------------------------------------------------
