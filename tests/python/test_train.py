@@ -199,7 +199,7 @@ def test_gradients_match_gradient_tape(name, tmp_path):
     model, path = saved_model(tmp_path, name)
     x, y = M.random_data(name, 3 * GRAD_BATCH, seed=2)
     np.savez(tmp_path / "data.npz", x=x, y=y)
-    run_cli("train", path, "--data", tmp_path / "data.npz", "--batch", GRAD_BATCH, "--lr", "0.01",
+    run_cli("train", path, "--data", tmp_path / "data.npz", "--batch", GRAD_BATCH, "--lr", "0.01", "--no-shuffle",
             "--loss", "sparse-ce", "--gradients", tmp_path / "grads.npz", "-o", tmp_path / "out.tflite")
     ours = np.load(tmp_path / "grads.npz")
     masks = our_noise(ours, model)
