@@ -3,7 +3,7 @@
 The models are the Keras 3 models of tests/data/train/make_train_models.py, built here from fixed seeds
 (nothing binary is committed).
   - Gradients: `train --gradients` on the first batch against tf.GradientTape on the same weights, inputs
-    and dropout masks, for six models (CNN, MobileNet-style, ResNet-style, MLP, embedding text model,
+    and dropout masks (random weights, and Keras's initial ones), for six models (CNN, MobileNet-style, ResNet-style, MLP, embedding text model,
     BatchNormalization + Dropout in training mode). The reference runs in float64 (the same Keras
     architecture under the float64 dtype policy with the float32 weights cast), so that it measures our
     error alone. Per parameter tensor, max |ours - tf| / max(max |tf|, 1e-12) <= 1e-4 (the models have no
@@ -103,7 +103,8 @@ def ir_params(model):
             name = f"{model.name}/{bn.name}/{folded[v.name]}" if bn else f"{model.name}/{layer.name}/{suffix}"
             out[name] = (index[id(v)], layout)
         if bn and not any(v.name == "bias" for v in layer.trainable_weights):
-            extra.add(f"{model.name}/{bn.name}/{folded['bias']}")
+            # named as the converter names it: add_1/bias, or mul/bias where beta - mean * scale is zero
+            extra |= {f"{model.name}/{bn.name}/batchnorm/{b}/bias" for b in ("add_1", "mul")}
     return out, extra
 
 
@@ -214,9 +215,12 @@ def our_noise(grads, model):
     return masks
 
 
+@pytest.mark.parametrize("init", ["random", "keras"])
 @pytest.mark.parametrize("name", GRAD_MODELS)
-def test_gradients_match_gradient_tape(name, tmp_path):
-    model, path = saved_model(tmp_path, name)
+def test_gradients_match_gradient_tape(name, init, tmp_path):
+    """init random: randomize()d weights; keras: Keras's initializers as they are (zero biases and beta,
+    unit gamma), which every training from scratch starts from."""
+    model, path = saved_model(tmp_path, name, randomized=init == "random")
     x, y = M.random_data(name, 3 * GRAD_BATCH, seed=2)
     np.savez(tmp_path / "data.npz", x=x, y=y)
     run_cli("train", path, "--data", tmp_path / "data.npz", "--batch", GRAD_BATCH, "--lr", "0.01", "--no-shuffle",
@@ -498,6 +502,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     x, y = M.random_data("mlp", 64, seed=6)
     np.savez(tmp_path / "data.npz", x=x, y=y)
     ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
     common = ["train", path, "--data", tmp_path / "data.npz", "--batch", 16, "--optimizer", "sgd",
               "--checkpoint", ckpt]
     run_cli(*common, "--epochs", 1, "--lr", 0.01, "-o", tmp_path / "good.tflite")
