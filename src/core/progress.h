@@ -62,6 +62,9 @@ class ProgressBar {
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
+  // Text shown after the counts (e.g. "loss 0.412 acc 0.87"), from the next draw on.
+  void set_suffix(std::string suffix) { suffix_ = std::move(suffix); }
+
   // Records progress; redraws at most every 100 ms, and always at the end.
   void update(int64_t done) {
     done_ = done;
@@ -73,7 +76,8 @@ class ProgressBar {
     last_draw_ = now;
     drawn_ = true;
     drawn_done_ = done;
-    const std::string line = format_progress_line(label_, done, total_, seconds_since_start(now));
+    std::string line = format_progress_line(label_, done, total_, seconds_since_start(now));
+    if (!suffix_.empty()) line += "  " + suffix_;
     // Pad with spaces so that a shorter line fully covers the previous one.
     const size_t pad = width_ > line.size() ? width_ - line.size() : 0;
     width_ = line.size();
@@ -99,6 +103,7 @@ class ProgressBar {
   }
 
   std::string label_;
+  std::string suffix_;
   int64_t total_;
   int64_t done_ = 0;
   int64_t drawn_done_ = 0;  // the count shown by the last draw

@@ -13,7 +13,9 @@
 //  - temporary memory comes from scratch(), which is reused between calls.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <span>
 #include <vector>
 
 #include "ops/op_context.h"
@@ -22,9 +24,10 @@ namespace tfc::ops {
 
 class GradContext {
  public:
-  GradContext(OpContext& forward, std::vector<const float*> output_grads, std::vector<float*> input_grads,
+  // The spans must outlive the context (one entry per output / input).
+  GradContext(OpContext& forward, std::span<const float* const> output_grads, std::span<float* const> input_grads,
               std::vector<float>* scratch)
-      : fwd_(forward), dy_(std::move(output_grads)), dx_(std::move(input_grads)), scratch_(scratch) {}
+      : fwd_(forward), dy_(output_grads), dx_(input_grads), scratch_(scratch) {}
 
   // The forward pass: op(), input_shape(i), input<T>(i), output_shape(i), output<T>(i), error(...).
   const OpContext& forward() const { return fwd_; }
@@ -72,8 +75,8 @@ class GradContext {
 
  private:
   OpContext& fwd_;
-  std::vector<const float*> dy_;
-  std::vector<float*> dx_;
+  std::span<const float* const> dy_;
+  std::span<float* const> dx_;
   std::vector<float>* scratch_;
 };
 
