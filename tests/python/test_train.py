@@ -3,8 +3,8 @@
 The models are the Keras 3 models of tests/data/train/make_train_models.py, built here from fixed seeds
 (nothing binary is committed).
   - Gradients: `train --gradients` on the first batch against tf.GradientTape on the same weights, inputs
-    and dropout masks (random weights, and Keras's initial ones), for six models (CNN, MobileNet-style, ResNet-style, MLP, embedding text model,
-    BatchNormalization + Dropout in training mode). The reference runs in float64 (the same Keras
+    and dropout masks (random weights, and Keras's initial ones), for six models (CNN, MobileNet-style,
+    ResNet-style, MLP, embedding text model, BatchNormalization + Dropout in training mode). The reference runs in float64 (the same Keras
     architecture under the float64 dtype policy with the float32 weights cast), so that it measures our
     error alone. Per parameter tensor, max |ours - tf| / max(max |tf|, 1e-12) <= 1e-4 (the models have no
     bias in front of a BatchNormalization, whose exact gradient is zero). The set of parameter names must
