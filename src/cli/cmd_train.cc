@@ -21,7 +21,7 @@ namespace {
 
 struct TrainCmdOptions {
   std::string model, data, val, output, gradients, checkpoint;
-  std::string signature;
+  std::string signature, normalize;
   int64_t epochs = 1, steps = 0, batch = 32, early_stopping = 0;
   double lr = 1e-3;
   std::string optimizer = "adam", schedule = "constant", loss = "sparse-ce";
@@ -59,9 +59,22 @@ std::vector<std::string> input_names(const ir::Model& m) {
   return names;
 }
 
+// An image folder is resized to the model's input (H, W, C) and read as
+// uint8 pixels (converted by --input-scale/--input-offset), or as float32
+// through --normalize, as eval and quantize read folders.
 Expected<std::unique_ptr<data::Loader>> make_loader(const std::string& spec, const ir::Model& m,
-                                                    const data::LoaderOptions& lo) {
-  TFC_ASSIGN_OR_RETURN(std::unique_ptr<data::Source> src, data::open_source(spec, input_names(m)));
+                                                    const data::LoaderOptions& lo, const std::string& normalize) {
+  data::SourceOptions so;
+  if (data::is_image_folder(spec)) {
+    const ir::Subgraph& g = m.subgraphs.at(0);
+    const ir::Tensor& in = g.tensors.at(static_cast<size_t>(g.inputs.at(0)));
+    std::optional<data::Normalization> norm;
+    if (!normalize.empty()) {
+      TFC_ASSIGN_OR_RETURN(norm, data::parse_normalization(normalize));
+    }
+    so.image = data::image_options_for_input(std::vector<int64_t>(in.shape.begin(), in.shape.end()), in.dtype, norm);
+  }
+  TFC_ASSIGN_OR_RETURN(std::unique_ptr<data::Source> src, data::open_source(spec, input_names(m), so));
   return data::Loader::create(std::shared_ptr<const data::Source>(std::move(src)), lo);
 }
 
@@ -173,7 +186,7 @@ Status run_train(const TrainCmdOptions& o) {
   lo.threads = std::max(1, o.threads);
   lo.augment.crop_padding = o.augment_crop;
   lo.augment.horizontal_flip = o.augment_flip;
-  TFC_ASSIGN_OR_RETURN(auto loader, make_loader(o.data, imported.model, lo));
+  TFC_ASSIGN_OR_RETURN(auto loader, make_loader(o.data, imported.model, lo, o.normalize));
   if (!o.gradients.empty()) return write_gradients(o, *trainer, *loader);
 
   std::unique_ptr<data::Loader> val;
@@ -182,7 +195,7 @@ Status run_train(const TrainCmdOptions& o) {
     vo.batch = o.batch;
     vo.shuffle = false;
     vo.threads = lo.threads;
-    TFC_ASSIGN_OR_RETURN(val, make_loader(o.val, imported.model, vo));
+    TFC_ASSIGN_OR_RETURN(val, make_loader(o.val, imported.model, vo, o.normalize));
   }
   const int64_t total = o.steps > 0 ? o.steps : o.epochs * loader->batches_per_epoch();
   TFC_ASSIGN_OR_RETURN(train::LrSchedule schedule, train::parse_schedule(o.schedule, o.lr, total));
@@ -261,6 +274,9 @@ Command train_command() {
             app.add_flag("--augment-flip", o->augment_flip, "Random horizontal flips");
             app.add_option("--input-scale", o->input_scale, "Integer data fed to a float input becomes x * scale + offset");
             app.add_option("--input-offset", o->input_offset, "See --input-scale");
+            app.add_option("--normalize", o->normalize,
+                           "Image folders: unit, symmetric, imagenet, SCALE,OFFSET or mean=M[,M,M]:std=S[,S,S] "
+                           "(default: pixels 0..255, then --input-scale)");
             app.add_option("--checkpoint", o->checkpoint, "Directory for checkpoint.npz (each epoch) and best.tflite");
             app.add_flag("--resume", o->resume, "Continue from --checkpoint's checkpoint");
             app.add_option("--early-stopping", o->early_stopping,
