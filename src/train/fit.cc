@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "io/dataset.h"
 #include "io/npy.h"
 #include "io/tflite_writer.h"
 #include "runtime/interpreter.h"
@@ -63,6 +64,34 @@ struct Validation {
   std::optional<double> accuracy;
 };
 
+Status run_batch(runtime::Interpreter& interp, const std::vector<Array>& in) {
+  for (int i = 0; i < interp.num_inputs(); ++i) TFC_RETURN_IF_ERROR(interp.set_input(i, in[static_cast<size_t>(i)]));
+  return interp.invoke();
+}
+
+// Output 0 for each sample of the batch `in`, run one at a time, as one batch.
+Expected<Array> run_per_sample(runtime::Interpreter& interp, const std::vector<Array>& in, int64_t rows) {
+  Array all;
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<Array> one;
+    for (const Array& a : in) {
+      TFC_ASSIGN_OR_RETURN(Array row, take_sample(a, r));
+      one.push_back(std::move(row));
+    }
+    TFC_RETURN_IF_ERROR(run_batch(interp, one).with_context(fmt::format("validation sample {}", r)));
+    Array out = interp.output(0);
+    if (r == 0) {
+      all = out;
+      all.shape[0] = rows;
+      all.data.resize(out.data.size() * static_cast<size_t>(rows));
+    } else if (out.data.size() * static_cast<size_t>(rows) != all.data.size()) {
+      return invalid_argument("validation: output 0 changes size between samples");
+    }
+    std::memcpy(all.data.data() + out.data.size() * static_cast<size_t>(r), out.data.data(), out.data.size());
+  }
+  return all;
+}
+
 // The exported model over every batch of `val`, on the runtime (fast kernels).
 Expected<Validation> validate(const Trainer& trainer, const ir::Model& model, data::Loader& val, const FitOptions& o) {
   runtime::InterpreterOptions io;
@@ -74,16 +103,28 @@ Expected<Validation> validate(const Trainer& trainer, const ir::Model& model, da
   data::Batch batch;
   double loss_sum = 0;
   int64_t samples = 0, correct = 0;
-  bool classified = true;
+  bool classified = true, per_sample = false, first = true;
   while (true) {
     TFC_ASSIGN_OR_RETURN(bool more, val.next(batch));
     if (!more) break;
     if (!batch.labels) return invalid_argument("the validation data has no labels");
     TFC_ASSIGN_OR_RETURN(std::vector<Array> in, model_inputs(batch, inputs, o.input_scale, o.input_offset));
-    for (int i = 0; i < interp->num_inputs(); ++i) TFC_RETURN_IF_ERROR(interp->set_input(i, in[static_cast<size_t>(i)]));
-    Status s = interp->invoke();
-    if (!s.is_ok()) return s.with_context("validation");
-    const Array out = interp->output(0);
+    // A graph that pins batch 1 (a RESHAPE to [1, ...], as converted models have) runs sample by sample.
+    if (!per_sample) {
+      Status s = run_batch(*interp, in);
+      if (!s.is_ok() && first) {
+        per_sample = true;
+      } else if (!s.is_ok()) {
+        return s.with_context("validation");
+      }
+    }
+    first = false;
+    Array out;
+    if (per_sample) {
+      TFC_ASSIGN_OR_RETURN(out, run_per_sample(*interp, in, batch.size));
+    } else {
+      out = interp->output(0);
+    }
     if (out.dtype != DType::kFloat32) return invalid_argument("the model's output 0 is not float32");
     TFC_ASSIGN_OR_RETURN(double l, compute_loss(trainer.loss_options(), out.as<float>(), ir::Shape(out.shape.begin(), out.shape.end()),
                                                 *batch.labels, nullptr));
