@@ -160,10 +160,12 @@ Status run_train(const TrainCmdOptions& o) {
   TFC_ASSIGN_OR_RETURN(to.loss.kind, train::parse_loss_kind(o.loss));
   to.loss.from_logits = o.logits || !ends_in_probabilities(imported.model);
   to.loss.temperature = o.temperature;
+  // A .tflite has no training state: its parameters follow train_graph.h's rule for plain graphs.
+  const importers::TrainingState* state = imported.format == importers::Format::kTflite ? nullptr : &imported.training;
   TFC_ASSIGN_OR_RETURN(train::OptimizerOptions opt, optimizer_options(o));
   TFC_ASSIGN_OR_RETURN(std::unique_ptr<train::Optimizer> optimizer, train::make_optimizer(opt));
   TFC_ASSIGN_OR_RETURN(std::unique_ptr<train::Trainer> trainer,
-                       train::Trainer::create(imported.model, &imported.training, to, std::move(optimizer)));
+                       train::Trainer::create(imported.model, state, to, std::move(optimizer)));
   data::LoaderOptions lo;
   lo.batch = o.batch;
   lo.shuffle = !o.no_shuffle && o.gradients.empty();

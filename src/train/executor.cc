@@ -226,8 +226,18 @@ Status Executor::mark_gradients() {
       if (id != ir::kNoTensor) to_output[static_cast<size_t>(id)] = true;
     }
   }
+  // A gradient flows back from the outputs through float tensors computed from parameters only.
   needs_grad_.assign(n, false);
-  for (size_t t = 0; t < n; ++t) needs_grad_[t] = from_param[t] && to_output[t];
+  for (ir::TensorId id : g_.outputs) needs_grad_[static_cast<size_t>(id)] = from_param[static_cast<size_t>(id)];
+  for (size_t k = g_.ops.size(); k-- > 0;) {
+    const ir::Op& op = g_.ops[k];
+    bool any = false;
+    for (ir::TensorId id : op.outputs) any = any || needs_grad_[static_cast<size_t>(id)];
+    if (!any) continue;
+    for (ir::TensorId id : op.inputs) {
+      if (id != ir::kNoTensor && from_param[static_cast<size_t>(id)]) needs_grad_[static_cast<size_t>(id)] = true;
+    }
+  }
   std::set<std::string> missing;
   bool any_param = false;
   for (const ParamBuffer& p : params_) any_param = any_param || needs_grad_[static_cast<size_t>(p.tensor)];
@@ -241,7 +251,47 @@ Status Executor::mark_gradients() {
     return unsupported("training needs the gradient of op{} {}, which {} no gradient rule", missing.size() > 1 ? "s" : "",
                        fmt::join(missing, ", "), missing.size() > 1 ? "have" : "has");
   }
+  // A parameter that reaches an output only through an op whose result is no
+  // float (CAST to an integer, ARG_MAX, comparisons) would silently never train.
+  std::set<std::string> blocking;
+  for (const ir::Op& op : g_.ops) {
+    bool in = false, out_float = false, out_reach = false;
+    for (ir::TensorId id : op.inputs) in = in || (id != ir::kNoTensor && from_param[static_cast<size_t>(id)]);
+    for (ir::TensorId id : op.outputs) {
+      out_float = out_float || from_param[static_cast<size_t>(id)];
+      out_reach = out_reach || to_output[static_cast<size_t>(id)];
+    }
+    if (in && out_reach && !out_float) blocking.insert(ir::op_name(op.code));
+  }
+  std::vector<std::string> stuck;
+  for (const ParamBuffer& p : params_) {
+    if (!p.frozen && !needs_grad_[static_cast<size_t>(p.tensor)] && to_output[static_cast<size_t>(p.tensor)]) {
+      stuck.push_back(p.name);
+    }
+  }
+  if (!stuck.empty() && !blocking.empty()) {
+    return unsupported("parameter{} {} reach{} the outputs only through op{} {}, which {} no gradient (the result is not "
+                       "float); freeze {} (--freeze) or remove the op",
+                       stuck.size() > 1 ? "s" : "", fmt::join(stuck, ", "), stuck.size() > 1 ? "" : "es",
+                       blocking.size() > 1 ? "s" : "", fmt::join(blocking, ", "), blocking.size() > 1 ? "have" : "has",
+                       stuck.size() > 1 ? "them" : "it");
+  }
   if (!any_param) {
+    std::set<std::string> quantized;
+    for (const ir::Op& op : g_.ops) {
+      for (ir::TensorId id : op.inputs) {
+        if (id == ir::kNoTensor) continue;
+        const ir::Tensor& t = g_.tensors[static_cast<size_t>(id)];
+        const bool integer = t.dtype == DType::kInt8 || t.dtype == DType::kUInt8 || t.dtype == DType::kInt16;
+        if (integer && t.quantization && constant_[static_cast<size_t>(id)]) quantized.insert(ir::op_name(op.code));
+      }
+    }
+    if (!quantized.empty()) {
+      return unsupported(
+          "the model is integer-quantized (op{} {} take{} quantized weights) and has no float32 parameter to train; "
+          "train its float version",
+          quantized.size() > 1 ? "s" : "", fmt::join(quantized, ", "), quantized.size() > 1 ? "" : "s");
+    }
     return invalid_argument(
         "the model has no trainable float32 parameter on a path to its outputs (an integer-quantized model cannot be "
         "trained; train its float version)");

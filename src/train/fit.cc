@@ -150,6 +150,11 @@ Expected<std::vector<Array>> model_inputs(const data::Batch& batch, const std::v
 Expected<FitResult> fit(Trainer& trainer, data::Loader& train, data::Loader* val, const LrSchedule& schedule,
                         const FitOptions& o) {
   FitResult r;
+  if (!o.checkpoint_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.checkpoint_dir, ec);
+    if (ec) return invalid_argument("cannot create the checkpoint directory '{}': {}", o.checkpoint_dir, ec.message());
+  }
   const ir::Subgraph& g = trainer.graph().model.subgraphs[0];
   std::vector<const ir::Tensor*> inputs;
   for (int i = 0; i < trainer.graph().num_data_inputs; ++i) inputs.push_back(&g.tensors[static_cast<size_t>(g.inputs[static_cast<size_t>(i)])]);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include <fmt/ranges.h>
@@ -300,15 +301,18 @@ double kld_logits(const LossInputs& in, double temperature) {
 
 }  // namespace
 
-Expected<LossKind> parse_loss_kind(std::string_view name) {
+Expected<LossKind> parse_loss_kind(std::string_view spelled) {
+  std::string name(spelled);  // sparse-ce and sparse_ce alike
+  std::replace(name.begin(), name.end(), '-', '_');
   if (name == "sparse_categorical_crossentropy" || name == "sparse_ce") return LossKind::kSparseCrossEntropy;
   if (name == "categorical_crossentropy" || name == "ce") return LossKind::kCrossEntropy;
   if (name == "binary_crossentropy" || name == "bce") return LossKind::kBinaryCrossEntropy;
   if (name == "mean_squared_error" || name == "mse") return LossKind::kMse;
   if (name == "kl_divergence" || name == "kld") return LossKind::kKlDivergence;
   return invalid_argument(
-      "unknown loss '{}' (sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mse, kld)",
-      name);
+      "unknown loss '{}' (sparse-ce, ce, bce, mse, kld, or Keras's names sparse_categorical_crossentropy, "
+      "categorical_crossentropy, binary_crossentropy, mean_squared_error, kl_divergence)",
+      spelled);
 }
 
 std::string_view loss_kind_name(LossKind kind) {
