@@ -169,6 +169,7 @@ Status run_train(const TrainCmdOptions& o) {
   to.freeze = o.freeze;
   to.seed = o.seed;
   to.reinit = o.reinit;
+  to.executor.threads = std::max(1, o.threads);
   TFC_ASSIGN_OR_RETURN(to.loss.kind, train::parse_loss_kind(o.loss));
   to.loss.from_logits = o.logits || !ends_in_probabilities(imported.model);
   to.loss.temperature = o.temperature;
@@ -282,7 +283,7 @@ Command train_command() {
             app.add_option("--early-stopping", o->early_stopping,
                            "Stop after this many epochs without a lower validation loss")
                 ->check(CLI::NonNegativeNumber);
-            app.add_option("--threads", o->threads, "Threads for batch preparation and validation")->check(CLI::Range(1, 256));
+            app.add_option("--threads", o->threads, "Threads for training (oneDNN), batch preparation and validation")->check(CLI::Range(1, 256));
             app.add_option("--gradients", o->gradients,
                            "Write the loss and every parameter's gradient on the first batch to this .npz and stop");
             app.add_option("--signature", o->signature, "SavedModel signature (default: serving_default)");

@@ -1,12 +1,20 @@
 // The training executor (train/executor.h).
 #include "train/executor.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
 #include "ir/verify.h"
+#include "kernels/conv_grad_ref.h"
+#include "ops/conv_options.h"
+#include "ops/grad_util.h"
 #include "ops/registry.h"
+#include "runtime/fast/dnnl_backward.h"
 #include "runtime/memory_plan.h"
+
+// libgomp's (see runtime/fast/fast_kernel.cc): oneDNN's team on this thread.
+extern "C" void omp_set_num_threads(int);
 
 namespace tfc::train {
 
@@ -15,16 +23,130 @@ constexpr int64_t kAlign = 64;
 int64_t align_up(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
-Executor::Executor(const TrainGraph& graph) : graph_(graph), g_(graph.model.subgraphs.at(0)) {}
+// An op on the fast path: its oneDNN convolutions (prepared for the planned
+// input shape), or FULLY_CONNECTED's dims (sgemm, any batch).
+struct Executor::FastOp {
+  bool fc = false;
+  kernels::Activation activation = kernels::Activation::kNone;
+  ir::Shape input_shape;  // planned input 0 (convolutions run only on it)
+  std::unique_ptr<runtime::fast::ConvForward> forward;
+  std::unique_ptr<runtime::fast::ConvBackward> backward;
+  int32_t depth = 0, units = 0;
+};
+
+Executor::Executor(const TrainGraph& graph, const ExecutorOptions& options)
+    : graph_(graph), g_(graph.model.subgraphs.at(0)), options_(options) {}
 Executor::~Executor() = default;
 
-Expected<std::unique_ptr<Executor>> Executor::create(const TrainGraph& graph) {
+Expected<std::unique_ptr<Executor>> Executor::create(const TrainGraph& graph, const ExecutorOptions& options) {
   if (graph.model.subgraphs.empty()) return invalid_argument("the training graph has no subgraph");
-  std::unique_ptr<Executor> ex(new Executor(graph));
+  if (options.threads < 1) return invalid_argument("the executor needs at least 1 thread, got {}", options.threads);
+  std::unique_ptr<Executor> ex(new Executor(graph, options));
   TFC_RETURN_IF_ERROR(ex->bind());
   TFC_RETURN_IF_ERROR(ex->mark_gradients());
   TFC_RETURN_IF_ERROR(ex->plan());
+  TFC_RETURN_IF_ERROR(ex->prepare_fast());
   return ex;
+}
+
+// A fast path for each float32 CONV_2D, DEPTHWISE_CONV_2D and
+// FULLY_CONNECTED whose convolutions oneDNN accepts (else the reference path).
+Status Executor::prepare_fast() {
+  fast_.resize(g_.ops.size());
+  if (!options_.fast) return Status::ok();
+  omp_set_num_threads(options_.threads);
+  for (size_t i = 0; i < g_.ops.size(); ++i) {
+    const ir::Op& op = g_.ops[i];
+    if (op.code.is_custom()) continue;
+    const auto code = op.code.builtin;
+    const bool fc = code == tflite::BuiltinOperator_FULLY_CONNECTED;
+    const bool depthwise = code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
+    if (!fc && !depthwise && code != tflite::BuiltinOperator_CONV_2D) continue;
+    const ops::OpContext& ctx = contexts_[i];
+    if (ctx.num_inputs() < 2 || !ctx.has_input(0) || !ctx.has_input(1) || ctx.num_outputs() != 1) continue;
+    bool is_float = ctx.output_dtype(0) == DType::kFloat32;
+    for (int k = 0; k < ctx.num_inputs(); ++k) is_float = is_float && (!ctx.has_input(k) || ctx.input_dtype(k) == DType::kFloat32);
+    if (!is_float) continue;
+    auto f = std::make_unique<FastOp>();
+    f->fc = fc;
+    f->input_shape = ctx.input_shape(0);
+    if (fc) {
+      if (ctx.input_shape(1).size() != 2) continue;
+      const auto& o = ops::options_or_default<tflite::FullyConnectedOptionsT>(ctx);
+      f->activation = ops::to_activation(o.fused_activation_function);
+      f->units = ctx.input_shape(1)[0];
+      f->depth = ctx.input_shape(1)[1];
+    } else {
+      if (ctx.input_shape(0).size() != 4 || ctx.input_shape(1).size() != 4) continue;
+      const kernels::ConvParams p =
+          depthwise ? ops::conv_params(ops::options_or_default<tflite::DepthwiseConv2DOptionsT>(ctx))
+                    : ops::conv_params(ops::options_or_default<tflite::Conv2DOptionsT>(ctx));
+      f->activation = p.activation;
+      auto fwd = runtime::fast::ConvForward::create(p, depthwise, ctx.input_shape(0), ctx.input_shape(1),
+                                                    ctx.output_shape(0));
+      auto bwd = runtime::fast::ConvBackward::create(p, depthwise, ctx.input_shape(0), ctx.input_shape(1),
+                                                     ctx.output_shape(0));
+      if (!fwd.has_value() || !bwd.has_value()) continue;
+      f->forward = std::move(*fwd);
+      f->backward = std::move(*bwd);
+    }
+    fast_[i] = std::move(f);
+  }
+  return Status::ok();
+}
+
+int Executor::num_fast_ops() const {
+  return static_cast<int>(std::count_if(fast_.begin(), fast_.end(), [](const auto& f) { return f != nullptr; }));
+}
+
+// Op i's fast path when it has one and its input has the planned shape (a
+// convolution's primitives are prepared for it; FULLY_CONNECTED runs on any).
+Executor::FastOp* Executor::fast_op(size_t i) const {
+  FastOp* f = fast_[i].get();
+  if (!f || f->fc) return f;
+  return contexts_[i].input_shape(0) == f->input_shape ? f : nullptr;
+}
+
+Status Executor::fast_forward(size_t i, FastOp& f) {
+  ops::OpContext& ctx = contexts_[i];
+  const float* bias = ops::optional_bias(ctx, 2);
+  if (f.fc) {
+    return runtime::fast::fully_connected_forward(f.activation, ctx.input<float>(0), ops::fully_connected_rows(ctx),
+                                                  f.depth, ctx.input<float>(1), f.units, bias, ctx.output<float>(0));
+  }
+  return f.forward->run(ctx.input<float>(0), ctx.input<float>(1), bias, ctx.output<float>(0));
+}
+
+// As ops/conv_grad.cc's rules: the fused activation's backward (none for
+// TANH and SIGN_BIT, which the float kernels do not apply) into scratch, then
+// the input, weights and bias gradients added on oneDNN.
+Status Executor::fast_backward(size_t k, FastOp& f, const float* dy, const std::vector<float*>& dx) {
+  ops::OpContext& ctx = contexts_[k];
+  if (!dy) return Status::ok();
+  const kernels::Activation a = f.activation;
+  const float* dz = dy;
+  const int64_t n = ir::num_elements(ctx.output_shape(0));
+  if (a != kernels::Activation::kNone && a != kernels::Activation::kTanh && a != kernels::Activation::kSignBit) {
+    if (scratch_.size() < static_cast<size_t>(n)) scratch_.resize(static_cast<size_t>(n));
+    TFC_RETURN_IF_ERROR(ops::fused_activation_grad(a, ctx.output<float>(0), dy, scratch_.data(), n));
+    dz = scratch_.data();
+  }
+  const float* in = ctx.input<float>(0);
+  const float* w = ctx.input<float>(1);
+  float* db = dx.size() > 2 ? dx[2] : nullptr;
+  if (f.fc) {
+    const runtime::fast::FcBackward b(ops::fully_connected_rows(ctx), f.depth, f.units);
+    if (dx[0]) TFC_RETURN_IF_ERROR(b.backward_data(dz, w, dx[0]));
+    if (dx[1]) TFC_RETURN_IF_ERROR(b.backward_weights(in, dz, dx[1], db));
+  } else {
+    if (dx[0]) TFC_RETURN_IF_ERROR(f.backward->backward_data(dz, w, dx[0]));
+    if (dx[1]) TFC_RETURN_IF_ERROR(f.backward->backward_weights(in, dz, dx[1], db));
+  }
+  if (!dx[1] && db) {
+    const int32_t channels = ctx.output_shape(0).back();
+    kernels::bias_backward(dz, channels == 0 ? 0 : n / channels, channels, db);
+  }
+  return Status::ok();
 }
 
 // Slots for every tensor; constants point at the model's bytes (copied to
@@ -270,6 +392,7 @@ Status Executor::set_input(int i, const Array& value) {
 }
 
 Status Executor::forward() {
+  omp_set_num_threads(options_.threads);
   for (size_t i = 0; i < contexts_.size(); ++i) {
     ops::OpContext& ctx = contexts_[i];
     const ops::OpDef* def = ops::find_op(g_.ops[i].code);
@@ -284,7 +407,8 @@ Status Executor::forward() {
                                 fmt::join(g_.tensors[static_cast<size_t>(id)].shape, ","));
       }
     }
-    TFC_RETURN_IF_ERROR(def->eval(ctx).with_context(fmt::format("op {}", i)));
+    FastOp* f = fast_op(i);
+    TFC_RETURN_IF_ERROR((f ? fast_forward(i, *f) : def->eval(ctx)).with_context(fmt::format("op {}", i)));
   }
   for (ir::TensorId id : g_.outputs) {
     float* gp = grad_ptr_[static_cast<size_t>(id)];
@@ -294,6 +418,7 @@ Status Executor::forward() {
 }
 
 Status Executor::backward() {
+  omp_set_num_threads(options_.threads);
   for (ParamBuffer& b : params_) std::fill(b.grad.begin(), b.grad.end(), 0.0f);
   std::vector<const float*> dy;
   std::vector<float*> dx;
@@ -316,6 +441,10 @@ Status Executor::backward() {
       dx.push_back(p);
     }
     // (An input read twice by this op is zeroed twice, both before the rule adds into it.)
+    if (FastOp* f = fast_op(k)) {
+      TFC_RETURN_IF_ERROR(fast_backward(k, *f, dy[0], dx).with_context(fmt::format("gradient of op {}", k)));
+      continue;
+    }
     ops::GradContext ctx(contexts_[k], dy, dx, &scratch_);
     TFC_RETURN_IF_ERROR(ops::find_op(op.code)->grad(ctx).with_context(fmt::format("gradient of op {}", k)));
   }

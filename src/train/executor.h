@@ -13,6 +13,13 @@
 //
 // Before anything runs, create() names every op whose gradient the graph
 // needs and the op list has no rule for.
+//
+// The fast path (ExecutorOptions::fast) runs the forward and backward of
+// float32 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED on oneDNN
+// (runtime/fast/dnnl_backward.h), prepared once per op at create(); the same
+// results as the reference kernels and gradient rules within float rounding.
+// Every other op, a geometry oneDNN refuses, and a convolution on a batch
+// smaller than the planned one run on the reference path.
 #pragma once
 
 #include <memory>
@@ -34,10 +41,15 @@ struct ParamBuffer {
   bool frozen = false;
 };
 
+struct ExecutorOptions {
+  bool fast = true;  // oneDNN for the forward and backward of convolutions and FULLY_CONNECTED
+  int threads = 1;   // oneDNN's OpenMP team on the calling thread (results deterministic for a fixed count)
+};
+
 class Executor {
  public:
   // `graph` must outlive the executor.
-  static Expected<std::unique_ptr<Executor>> create(const TrainGraph& graph);
+  static Expected<std::unique_ptr<Executor>> create(const TrainGraph& graph, const ExecutorOptions& options = {});
   ~Executor();
 
   int num_inputs() const;
@@ -61,18 +73,29 @@ class Executor {
   const float* tensor_data(ir::TensorId id) const;
   const ir::Shape& tensor_shape(ir::TensorId id) const;
 
+  // Ops on the fast path (ExecutorOptions::fast; 0 without it).
+  int num_fast_ops() const;
+
   // Bytes of the two planned arenas (activations, gradients).
   size_t activation_bytes() const { return act_bytes_; }
   size_t gradient_bytes() const { return grad_bytes_; }
 
  private:
-  explicit Executor(const TrainGraph& graph);
+  struct FastOp;
+
+  Executor(const TrainGraph& graph, const ExecutorOptions& options);
   Status bind();
+  Status prepare_fast();
+  FastOp* fast_op(size_t i) const;
+  Status fast_forward(size_t i, FastOp& f);
+  Status fast_backward(size_t k, FastOp& f, const float* dy, const std::vector<float*>& dx);
   Status mark_gradients();
   Status plan();
 
   const TrainGraph& graph_;
   const ir::Subgraph& g_;
+  ExecutorOptions options_;
+  std::vector<std::unique_ptr<FastOp>> fast_;  // per op: its fast path, or nullptr
   std::vector<ParamBuffer> params_;
   std::vector<ops::TensorSlot> slots_;
   std::vector<ops::OpContext> contexts_;

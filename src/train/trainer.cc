@@ -59,7 +59,7 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const ir::Model& inference, c
   if (g.outputs.empty() || g.tensors[static_cast<size_t>(g.outputs[0])].dtype != DType::kFloat32) {
     return invalid_argument("the model's first output must be float32 to train on a loss");
   }
-  TFC_ASSIGN_OR_RETURN(t->executor_, Executor::create(t->graph_));
+  TFC_ASSIGN_OR_RETURN(t->executor_, Executor::create(t->graph_, options.executor));
   t->optimizer_ = std::move(optimizer);
   if (options.reinit) t->reinitialize();
   for (const NoiseInput& n : t->graph_.noise) {

@@ -27,6 +27,7 @@ struct TrainerOptions {
   LossOptions loss;
   uint64_t seed = 0;                // noise (dropout) and re-initialization
   bool reinit = false;              // Keras's default initializers instead of the model's weights
+  ExecutorOptions executor;         // fast path and oneDNN threads
 };
 
 struct StepResult {

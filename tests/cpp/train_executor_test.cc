@@ -1,6 +1,8 @@
 // The training executor: whole-graph gradients against finite differences,
 // the gradient arena (a tensor read by several ops, an op reading one tensor
-// twice), frozen parameters, and refusals before anything runs.
+// twice), frozen parameters, refusals before anything runs, and the oneDNN
+// fast path against the reference path on a small CNN.
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -140,6 +142,112 @@ TEST(TrainExecutor, RefusesAModelWithoutTrainableParameters) {
   auto ex = Executor::create(tg);
   ASSERT_FALSE(ex.has_value());
   expect_error(ex.status(), "no trainable float32 parameter");
+}
+
+tflite::Conv2DOptionsT conv_options(tflite::Padding padding, int stride, tflite::ActivationFunctionType act) {
+  tflite::Conv2DOptionsT o;
+  o.padding = padding;
+  o.stride_h = o.stride_w = stride;
+  o.fused_activation_function = act;
+  return o;
+}
+
+// x[4,8,8,3] -> CONV_2D 3x3 SAME +b RELU -> DEPTHWISE 3x3 stride 2 SAME +b
+// RELU6 -> CONV_2D 1x1 (no bias) -> FC[5,128] +b RELU -> FC[3,5] +b -> y[4,3].
+TrainGraph cnn() {
+  ModelBuilder b;
+  const auto x = b.input("x", {4, 8, 8, 3});
+  std::vector<std::pair<const char*, ir::TensorId>> params;
+  auto param = [&](const char* name, ir::Shape shape) {
+    const auto id = b.weights(name, std::move(shape), static_cast<uint32_t>(params.size() + 11));
+    params.emplace_back(name, id);
+    return id;
+  };
+  const auto c1 = b.tensor("c1", {4, 8, 8, 6});
+  b.op(tflite::BuiltinOperator_CONV_2D, {x, param("w1", {6, 3, 3, 3}), param("b1", {6})}, {c1})
+      .options.Set(conv_options(tflite::Padding_SAME, 1, tflite::ActivationFunctionType_RELU));
+  const auto d = b.tensor("d", {4, 4, 4, 6});
+  tflite::DepthwiseConv2DOptionsT dw;
+  dw.padding = tflite::Padding_SAME;
+  dw.stride_h = dw.stride_w = 2;
+  dw.depth_multiplier = 1;
+  dw.fused_activation_function = tflite::ActivationFunctionType_RELU6;
+  b.op(tflite::BuiltinOperator_DEPTHWISE_CONV_2D, {c1, param("wd", {1, 3, 3, 6}), param("bd", {6})}, {d})
+      .options.Set(std::move(dw));
+  const auto c2 = b.tensor("c2", {4, 4, 4, 8});
+  b.op(tflite::BuiltinOperator_CONV_2D, {d, param("w2", {8, 1, 1, 6}), ir::kNoTensor}, {c2})
+      .options.Set(conv_options(tflite::Padding_VALID, 1, tflite::ActivationFunctionType_NONE));
+  const auto f = b.tensor("f", {4, 5});
+  tflite::FullyConnectedOptionsT fc;
+  fc.fused_activation_function = tflite::ActivationFunctionType_RELU;
+  b.op(tflite::BuiltinOperator_FULLY_CONNECTED, {c2, param("wf", {5, 128}), param("bf", {5})}, {f})
+      .options.Set(std::move(fc));
+  const auto y = b.output("y", {4, 3});
+  b.op(tflite::BuiltinOperator_FULLY_CONNECTED, {f, param("wo", {3, 5}), param("bo", {3})}, {y});
+  TrainGraph tg;
+  tg.model = std::move(b.m);
+  tg.num_data_inputs = 1;
+  for (auto [name, id] : params) tg.params.push_back(train::Parameter{name, id, DType::kFloat32, false});
+  return tg;
+}
+
+// One step on `batch` rows of a fixed input with dL/dy fixed: y, then every
+// parameter's gradient.
+std::vector<std::vector<float>> cnn_step(const TrainGraph& tg, const train::ExecutorOptions& o, int batch,
+                                         int expect_fast_ops) {
+  auto ex = Executor::create(tg, o);
+  EXPECT_TRUE(ex.has_value()) << ex.status().message();
+  if (!ex.has_value()) return {};
+  Executor& e = **ex;
+  EXPECT_EQ(e.num_fast_ops(), expect_fast_ops);
+  Array x = random_array({4, 8, 8, 3}, 21);
+  x.shape[0] = batch;
+  x.data.resize(static_cast<size_t>(x.num_elements()) * 4);
+  EXPECT_OK(e.set_input(0, x));
+  const Array wy = random_array({4, 3}, 22);
+  std::vector<std::vector<float>> result;
+  for (int rep = 0; rep < 2; ++rep) {  // the second step reuses every buffer
+    EXPECT_OK(e.forward());
+    std::copy(wy.as<float>(), wy.as<float>() + batch * 3, e.output_grad(0));
+    EXPECT_OK(e.backward());
+  }
+  result.emplace_back(e.output(0), e.output(0) + batch * 3);
+  for (const auto& p : e.params()) result.push_back(p.grad);
+  return result;
+}
+
+// Each fast tensor within 1e-4 of the reference one, relative to the largest magnitude in it.
+void expect_close(const std::vector<std::vector<float>>& fast, const std::vector<std::vector<float>>& ref) {
+  ASSERT_EQ(fast.size(), ref.size());
+  for (size_t t = 0; t < ref.size(); ++t) {
+    ASSERT_EQ(fast[t].size(), ref[t].size());
+    float scale = 0.0f;
+    for (float v : ref[t]) scale = std::max(scale, std::fabs(v));
+    EXPECT_GT(scale, 0.0f) << "tensor " << t;
+    for (size_t i = 0; i < ref[t].size(); ++i)
+      EXPECT_NEAR(fast[t][i], ref[t][i], 1e-4f * scale) << "tensor " << t << " [" << i << "]";
+  }
+}
+
+TEST(TrainExecutor, FastPathMatchesTheReference) {
+  const TrainGraph tg = cnn();
+  const auto ref = cnn_step(tg, {.fast = false}, 4, 0);
+  expect_close(cnn_step(tg, {}, 4, 5), ref);
+  expect_close(cnn_step(tg, {.fast = true, .threads = 2}, 4, 5), ref);
+  // A smaller batch: the convolutions fall back to the reference, FULLY_CONNECTED stays fast.
+  expect_close(cnn_step(tg, {}, 2, 5), cnn_step(tg, {.fast = false}, 2, 0));
+}
+
+TEST(TrainExecutor, FastPathIsDeterministicForAThreadCount) {
+  const TrainGraph tg = cnn();
+  EXPECT_EQ(cnn_step(tg, {.fast = true, .threads = 2}, 4, 5), cnn_step(tg, {.fast = true, .threads = 2}, 4, 5));
+}
+
+TEST(TrainExecutor, RefusesZeroThreads) {
+  const TrainGraph tg = cnn();
+  auto ex = Executor::create(tg, {.fast = true, .threads = 0});
+  ASSERT_FALSE(ex.has_value());
+  expect_error(ex.status(), "at least 1 thread");
 }
 
 }  // namespace

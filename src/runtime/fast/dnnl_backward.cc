@@ -1,4 +1,6 @@
-// oneDNN backward kernels for training (see dnnl_backward.h). Convolutions:
+// oneDNN kernels for training (see dnnl_backward.h). Forward convolutions:
+// a forward_training primitive, the filter reordered into its layout each
+// run, the reference kernels' clamp applied after. Backward convolutions:
 // oneDNN's convolution_backward_data / _weights primitives on NHWC buffers
 // with a forward_training hint; the weights enter and their gradient leaves
 // through reorders between the IR's layout and the one oneDNN picks (tag::any),
@@ -7,6 +9,7 @@
 #include "runtime/fast/dnnl_backward.h"
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -51,7 +54,124 @@ WeightsLayout weights_layout(bool depthwise, int64_t in_c, int64_t out_c, int64_
   return {dims, memory::desc(dims, dt::f32, tag::gohwi)};
 }
 
+// The oneDNN descs of a convolution's geometry: NHWC activations, the IR's
+// weights layout, strides, dilations and padding (after: what the last window
+// reaches beyond the input; none for VALID windows that leave a remainder
+// unread).
+struct ConvGeometry {
+  memory::desc src_md, dst_md;
+  WeightsLayout wl;
+  memory::dims strides, dil, pad_l, pad_r;
+
+  ConvGeometry(const kernels::ConvParams& p, bool depthwise, kernels::Dims input_dims, kernels::Dims filter_dims,
+               kernels::Dims output_dims) {
+    const int64_t n = input_dims[0], ih = input_dims[1], iw = input_dims[2], in_c = input_dims[3];
+    const int64_t oh = output_dims[1], ow = output_dims[2], out_c = output_dims[3];
+    const int64_t kh = filter_dims[1], kw = filter_dims[2];
+    src_md = memory::desc({n, in_c, ih, iw}, dt::f32, tag::nhwc);
+    dst_md = memory::desc({n, out_c, oh, ow}, dt::f32, tag::nhwc);
+    wl = weights_layout(depthwise, in_c, out_c, kh, kw, filter_dims[3]);
+    const int32_t pt = kernels::window_padding_before(input_dims[1], filter_dims[1], p.stride_h, p.dilation_h,
+                                                      output_dims[1]);
+    const int32_t pl = kernels::window_padding_before(input_dims[2], filter_dims[2], p.stride_w, p.dilation_w,
+                                                      output_dims[2]);
+    const int64_t pb = std::max<int64_t>((oh - 1) * p.stride_h + (kh - 1) * p.dilation_h + 1 - ih - pt, 0);
+    const int64_t pr = std::max<int64_t>((ow - 1) * p.stride_w + (kw - 1) * p.dilation_w + 1 - iw - pl, 0);
+    strides = {p.stride_h, p.stride_w};
+    dil = {p.dilation_h - 1, p.dilation_w - 1};
+    pad_l = {pt, pl};
+    pad_r = {pb, pr};
+  }
+};
+
+// The reference kernels' fused activation on a float output: the clamps of
+// RELU, RELU6 and RELU_N1_TO_1 in TFLite's operand order (NaN passes); TANH
+// and SIGN_BIT are not applied (kernels/conv_ref.cc).
+void clamp_activation(kernels::Activation a, float* out, size_t n) {
+  float lo = std::numeric_limits<float>::lowest(), hi = std::numeric_limits<float>::max();
+  switch (a) {
+    case kernels::Activation::kRelu: lo = 0.0f; break;
+    case kernels::Activation::kRelu6: lo = 0.0f; hi = 6.0f; break;
+    case kernels::Activation::kReluN1To1: lo = -1.0f; hi = 1.0f; break;
+    default: return;
+  }
+  for (size_t i = 0; i < n; ++i) out[i] = std::min(std::max(out[i], lo), hi);
+}
+
 }  // namespace
+
+struct ConvForward::Impl {
+  dnnl::stream stream{engine()};
+  dnnl::convolution_forward conv;
+  memory::desc src_md, dst_md, user_w, bias_md;
+  memory packed_w;  // the filter in the primitive's layout (empty when it is the IR's)
+  memory zero_bias;
+  kernels::Activation activation = kernels::Activation::kNone;
+  size_t dst_size = 0;
+};
+
+ConvForward::ConvForward(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ConvForward::~ConvForward() = default;
+
+Expected<std::unique_ptr<ConvForward>> ConvForward::create(const kernels::ConvParams& p, bool depthwise,
+                                                           kernels::Dims input_dims, kernels::Dims filter_dims,
+                                                           kernels::Dims output_dims) {
+  auto impl = std::make_unique<Impl>();
+  const ConvGeometry geo(p, depthwise, input_dims, filter_dims, output_dims);
+  impl->src_md = geo.src_md;
+  impl->dst_md = geo.dst_md;
+  impl->user_w = geo.wl.user;
+  impl->bias_md = memory::desc({output_dims[3]}, dt::f32, tag::x);
+  impl->activation = p.activation;
+  impl->dst_size = static_cast<size_t>(kernels::flat_size(output_dims));
+  try {
+    const dnnl::convolution_forward::primitive_desc pd(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                        geo.src_md, memory::desc(geo.wl.dims, dt::f32, tag::any), impl->bias_md,
+                                        geo.dst_md, geo.strides, geo.dil, geo.pad_l, geo.pad_r),
+        engine());
+    impl->conv = dnnl::convolution_forward(pd);
+    if (pd.weights_desc() != geo.wl.user) impl->packed_w = memory(pd.weights_desc(), engine());
+    impl->zero_bias = memory(impl->bias_md, engine());
+    std::fill_n(static_cast<float*>(impl->zero_bias.get_data_handle()), output_dims[3], 0.0f);
+  } catch (const dnnl::error& e) {
+    return unsupported("oneDNN has no forward convolution for this geometry: {}", e.what());
+  }
+  return std::unique_ptr<ConvForward>(new ConvForward(std::move(impl)));
+}
+
+Status ConvForward::run(const float* input, const float* filter, const float* bias, float* output) {
+  Impl& m = *impl_;
+  try {
+    memory w(m.user_w, engine(), const_cast<float*>(filter));
+    if (m.packed_w) {
+      dnnl::reorder(w, m.packed_w).execute(m.stream, w, m.packed_w);
+      w = m.packed_w;
+    }
+    memory src(m.src_md, engine(), const_cast<float*>(input));
+    memory dst(m.dst_md, engine(), output);
+    memory b = bias ? memory(m.bias_md, engine(), const_cast<float*>(bias)) : m.zero_bias;
+    m.conv.execute(m.stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, dst}});
+    m.stream.wait();
+  } catch (const dnnl::error& e) {
+    return internal_error("oneDNN forward convolution failed: {}", e.what());
+  }
+  clamp_activation(m.activation, output, m.dst_size);
+  return Status::ok();
+}
+
+Status fully_connected_forward(kernels::Activation activation, const float* input, int64_t rows, int32_t depth,
+                               const float* weights, int32_t units, const float* bias, float* output) {
+  // (rows, units) = (rows, depth) x (units, depth)^T
+  if (dnnl::sgemm('N', 'T', rows, units, depth, 1.0f, input, depth, weights, depth, 0.0f, output, units) !=
+      dnnl::status::success)
+    return internal_error("oneDNN sgemm failed (FULLY_CONNECTED forward)");
+  if (bias) {
+    for (int64_t r = 0; r < rows; ++r) add_into(output + r * units, bias, static_cast<size_t>(units));
+  }
+  clamp_activation(activation, output, static_cast<size_t>(rows * units));
+  return Status::ok();
+}
 
 struct ConvBackward::Impl {
   dnnl::stream stream{engine()};
@@ -77,24 +197,14 @@ ConvBackward::~ConvBackward() = default;
 Expected<std::unique_ptr<ConvBackward>> ConvBackward::create(const kernels::ConvParams& p, bool depthwise,
                                                              kernels::Dims input_dims, kernels::Dims filter_dims,
                                                              kernels::Dims output_dims) {
-  const int64_t n = input_dims[0], ih = input_dims[1], iw = input_dims[2], in_c = input_dims[3];
-  const int64_t oh = output_dims[1], ow = output_dims[2], out_c = output_dims[3];
-  const int64_t kh = filter_dims[1], kw = filter_dims[2];
   auto impl = std::make_unique<Impl>();
-  impl->src_md = memory::desc({n, in_c, ih, iw}, dt::f32, tag::nhwc);
-  impl->dst_md = memory::desc({n, out_c, oh, ow}, dt::f32, tag::nhwc);
-  const WeightsLayout wl = weights_layout(depthwise, in_c, out_c, kh, kw, filter_dims[3]);
+  const ConvGeometry geo(p, depthwise, input_dims, filter_dims, output_dims);
+  impl->src_md = geo.src_md;
+  impl->dst_md = geo.dst_md;
+  const WeightsLayout& wl = geo.wl;
   impl->user_w = wl.user;
-  // Padding after: what the last window reaches beyond the input (none for
-  // VALID windows that leave a remainder unread).
-  const int32_t pt = kernels::window_padding_before(input_dims[1], filter_dims[1], p.stride_h, p.dilation_h,
-                                                    output_dims[1]);
-  const int32_t pl = kernels::window_padding_before(input_dims[2], filter_dims[2], p.stride_w, p.dilation_w,
-                                                    output_dims[2]);
-  const int64_t pb = std::max<int64_t>((oh - 1) * p.stride_h + (kh - 1) * p.dilation_h + 1 - ih - pt, 0);
-  const int64_t pr = std::max<int64_t>((ow - 1) * p.stride_w + (kw - 1) * p.dilation_w + 1 - iw - pl, 0);
-  const memory::dims strides{p.stride_h, p.stride_w}, dil{p.dilation_h - 1, p.dilation_w - 1};
-  const memory::dims pad_l{pt, pl}, pad_r{pb, pr};
+  const memory::dims &strides = geo.strides, &dil = geo.dil, &pad_l = geo.pad_l, &pad_r = geo.pad_r;
+  const int64_t out_c = output_dims[3];
   const memory::desc w_any(wl.dims, dt::f32, tag::any), bias_md({out_c}, dt::f32, tag::x);
   const auto algo = dnnl::algorithm::convolution_direct;
   try {
@@ -119,7 +229,7 @@ Expected<std::unique_ptr<ConvBackward>> ConvBackward::create(const kernels::Conv
   } catch (const dnnl::error& e) {
     return unsupported("oneDNN has no backward convolution for this geometry: {}", e.what());
   }
-  impl->src_size = static_cast<size_t>(n * ih * iw * in_c);
+  impl->src_size = static_cast<size_t>(kernels::flat_size(input_dims));
   impl->w_size = static_cast<size_t>(kernels::flat_size(filter_dims));
   impl->out_c = static_cast<size_t>(out_c);
   return std::unique_ptr<ConvBackward>(new ConvBackward(std::move(impl)));

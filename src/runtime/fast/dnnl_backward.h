@@ -1,7 +1,9 @@
-// Fast backward kernels for training on oneDNN: the gradients of float32
-// CONV_2D (grouped too), DEPTHWISE_CONV_2D and FULLY_CONNECTED with respect
-// to their input (backward-data) and their weights and bias
-// (backward-weights). Drop-ins for the reference backward kernels
+// Fast kernels for training on oneDNN: the forward of float32 CONV_2D
+// (grouped too), DEPTHWISE_CONV_2D and FULLY_CONNECTED on weights that change
+// every step (ConvForward, fully_connected_forward: the reference kernels'
+// results within float rounding, fused activations applied as they apply
+// them), and their gradients with respect to their input (backward-data) and
+// their weights and bias (backward-weights). Drop-ins for the reference backward kernels
 // (kernels/conv_grad_ref.h), which they are tested against on random shapes
 // (tests/cpp/grad_fast_test.cc, within 1e-4 relative).
 //
@@ -29,6 +31,30 @@
 #include "kernels/conv_ref.h"
 
 namespace tfc::runtime::fast {
+
+// A forward convolution prepared once per geometry (as ConvBackward::create);
+// the filter is reordered into the primitive's layout on every run.
+class ConvForward {
+ public:
+  static Expected<std::unique_ptr<ConvForward>> create(const kernels::ConvParams& p, bool depthwise,
+                                                       kernels::Dims input_dims, kernels::Dims filter_dims,
+                                                       kernels::Dims output_dims);
+  ~ConvForward();
+
+  // output (N, OH, OW, Cout) = act(conv(input, filter) + bias); bias may be nullptr.
+  Status run(const float* input, const float* filter, const float* bias, float* output);
+
+  struct Impl;
+
+ private:
+  explicit ConvForward(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// output (rows, units) = act(input (rows, depth) x weights (units, depth)^T +
+// bias), as kernels::fully_connected; bias may be nullptr.
+Status fully_connected_forward(kernels::Activation activation, const float* input, int64_t rows, int32_t depth,
+                               const float* weights, int32_t units, const float* bias, float* output);
 
 class ConvBackward {
  public:
