@@ -46,17 +46,9 @@ void transpose_backward(const float* dy, Dims in_dims, std::span<const int32_t> 
 }
 
 void strided_slice_backward(const float* dy, Dims in_dims, std::span<const SliceAxis> axes, float* dx) {
-  const std::vector<int64_t> in_strides = strides_of(in_dims);
-  std::vector<int32_t> out_dims(axes.size());
-  int64_t first = 0;                       // input offset of the first element
-  std::vector<int64_t> step(axes.size());  // input offset step per output index
-  for (size_t d = 0; d < axes.size(); ++d) {
-    out_dims[d] = static_cast<int32_t>(slice_axis_count(axes[d]));
-    first += axes[d].start * in_strides[d];
-    step[d] = axes[d].stride * in_strides[d];
-  }
-  for_each_index(out_dims, [&](int64_t o, const std::vector<int32_t>& idx) {
-    dx[first + flat_offset(idx, step)] += dy[o];
+  const SliceWalk w = slice_walk(in_dims, axes);
+  for_each_index(w.out_dims, [&](int64_t o, const std::vector<int32_t>& idx) {
+    dx[w.first + flat_offset(idx, w.step)] += dy[o];
   });
 }
 

@@ -94,21 +94,26 @@ int64_t slice_axis_count(const SliceAxis& a) {
   return span < 0 ? (-span + (-static_cast<int64_t>(a.stride)) - 1) / -static_cast<int64_t>(a.stride) : 0;
 }
 
-void strided_slice(const void* in, Dims in_dims, std::span<const SliceAxis> axes, size_t elem_size, void* out) {
+SliceWalk slice_walk(Dims in_dims, std::span<const SliceAxis> axes) {
   const std::vector<int64_t> in_strides = strides_of(in_dims);
-  std::vector<int32_t> out_dims(axes.size());
-  int64_t first = 0;                            // input offset of the first element
-  std::vector<int64_t> step(axes.size());       // input offset step per output index
+  SliceWalk w;
+  w.out_dims.resize(axes.size());
+  w.step.resize(axes.size());
   for (size_t d = 0; d < axes.size(); ++d) {
-    out_dims[d] = static_cast<int32_t>(slice_axis_count(axes[d]));
-    first += axes[d].start * in_strides[d];
-    step[d] = axes[d].stride * in_strides[d];
+    w.out_dims[d] = static_cast<int32_t>(slice_axis_count(axes[d]));
+    w.first += axes[d].start * in_strides[d];
+    w.step[d] = axes[d].stride * in_strides[d];
   }
-  std::vector<int32_t> idx(out_dims.size(), 0);
-  const int64_t n = flat_size(out_dims);
+  return w;
+}
+
+void strided_slice(const void* in, Dims in_dims, std::span<const SliceAxis> axes, size_t elem_size, void* out) {
+  const SliceWalk w = slice_walk(in_dims, axes);
+  std::vector<int32_t> idx(w.out_dims.size(), 0);
+  const int64_t n = flat_size(w.out_dims);
   for (int64_t o = 0; o < n; ++o) {
-    copy_elems(out, o, in, first + flat_offset(idx, step), 1, elem_size);
-    next_index(idx, out_dims);
+    copy_elems(out, o, in, w.first + flat_offset(idx, w.step), 1, elem_size);
+    next_index(idx, w.out_dims);
   }
 }
 

@@ -52,6 +52,14 @@ struct SliceAxis {
 
 // Number of positions an axis visits.
 int64_t slice_axis_count(const SliceAxis& a);
+// How a strided slice walks its input: the output dims, the input offset of
+// the first element and the input offset step per output index, per dim.
+struct SliceWalk {
+  std::vector<int32_t> out_dims;
+  int64_t first = 0;
+  std::vector<int64_t> step;
+};
+SliceWalk slice_walk(Dims in_dims, std::span<const SliceAxis> axes);
 
 // input: in_dims (one SliceAxis per dim); output: (slice_axis_count(axes[d]))
 // per dim, in row-major order. A rank-0 input copies its one element.
