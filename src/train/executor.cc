@@ -24,9 +24,12 @@ int64_t align_up(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
 // An op on the fast path: its oneDNN convolutions (prepared for the planned
-// input shape), or FULLY_CONNECTED's dims (sgemm, any batch).
+// input shape), FULLY_CONNECTED's dims (sgemm, any batch), or the bounds of
+// RELU6 / RELU_N1_TO_1 (a plain loop, any batch).
 struct Executor::FastOp {
   bool fc = false;
+  bool clamp = false;
+  float lo = 0.0f, hi = 0.0f;
   kernels::Activation activation = kernels::Activation::kNone;
   ir::Shape input_shape;  // planned input 0 (convolutions run only on it)
   std::unique_ptr<runtime::fast::ConvForward> forward;
@@ -59,6 +62,11 @@ Status Executor::prepare_fast() {
     const ir::Op& op = g_.ops[i];
     if (op.code.is_custom()) continue;
     const auto code = op.code.builtin;
+    if (code == tflite::BuiltinOperator_RELU6 || code == tflite::BuiltinOperator_RELU_N1_TO_1) {
+      fast_[i] = clamp_op(contexts_[i], code == tflite::BuiltinOperator_RELU6 ? 0.0f : -1.0f,
+                          code == tflite::BuiltinOperator_RELU6 ? 6.0f : 1.0f);
+      continue;
+    }
     const bool fc = code == tflite::BuiltinOperator_FULLY_CONNECTED;
     const bool depthwise = code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
     if (!fc && !depthwise && code != tflite::BuiltinOperator_CONV_2D) continue;
@@ -95,6 +103,18 @@ Status Executor::prepare_fast() {
   return Status::ok();
 }
 
+// RELU6 / RELU_N1_TO_1 on float32 (else nullptr: the reference path).
+std::unique_ptr<Executor::FastOp> Executor::clamp_op(const ops::OpContext& ctx, float lo, float hi) {
+  if (ctx.num_inputs() != 1 || !ctx.has_input(0) || ctx.num_outputs() != 1 ||
+      ctx.input_dtype(0) != DType::kFloat32 || ctx.output_dtype(0) != DType::kFloat32)
+    return nullptr;
+  auto f = std::make_unique<FastOp>();
+  f->clamp = true;
+  f->lo = lo;
+  f->hi = hi;
+  return f;
+}
+
 int Executor::num_fast_ops() const {
   return static_cast<int>(std::count_if(fast_.begin(), fast_.end(), [](const auto& f) { return f != nullptr; }));
 }
@@ -103,12 +123,21 @@ int Executor::num_fast_ops() const {
 // convolution's primitives are prepared for it; FULLY_CONNECTED runs on any).
 Executor::FastOp* Executor::fast_op(size_t i) const {
   FastOp* f = fast_[i].get();
-  if (!f || f->fc) return f;
+  if (!f || f->fc || f->clamp) return f;
   return contexts_[i].input_shape(0) == f->input_shape ? f : nullptr;
 }
 
 Status Executor::fast_forward(size_t i, FastOp& f) {
   ops::OpContext& ctx = contexts_[i];
+  if (f.clamp) {
+    // kernels/elementwise_ref.cc's clamp_f32 (NaN passes), in a loop the compiler vectorizes.
+    const float* x = ctx.input<float>(0);
+    float* y = ctx.output<float>(0);
+    const float lo = f.lo, hi = f.hi;
+    const int64_t n = ir::num_elements(ctx.output_shape(0));
+    for (int64_t j = 0; j < n; ++j) y[j] = x[j] < lo ? lo : (x[j] > hi ? hi : x[j]);
+    return Status::ok();
+  }
   const float* bias = ops::optional_bias(ctx, 2);
   if (f.fc) {
     return runtime::fast::fully_connected_forward(f.activation, ctx.input<float>(0), ops::fully_connected_rows(ctx),
@@ -123,6 +152,15 @@ Status Executor::fast_forward(size_t i, FastOp& f) {
 Status Executor::fast_backward(size_t k, FastOp& f, const float* dy, const std::vector<float*>& dx) {
   ops::OpContext& ctx = contexts_[k];
   if (!dy) return Status::ok();
+  if (f.clamp) {
+    // ops/elementwise_grad.cc's clamp_grad: dy where lo < x < hi.
+    if (!dx[0]) return Status::ok();
+    const float* x = ctx.input<float>(0);
+    const float lo = f.lo, hi = f.hi;
+    const int64_t n = ir::num_elements(ctx.output_shape(0));
+    for (int64_t j = 0; j < n; ++j) dx[0][j] += x[j] > lo && x[j] < hi ? dy[j] : 0.0f;
+    return Status::ok();
+  }
   const kernels::Activation a = f.activation;
   const float* dz = dy;
   const int64_t n = ir::num_elements(ctx.output_shape(0));

@@ -18,6 +18,8 @@
 // float32 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED on oneDNN
 // (runtime/fast/dnnl_backward.h), prepared once per op at create(); the same
 // results as the reference kernels and gradient rules within float rounding.
+// RELU6 and RELU_N1_TO_1 run as plain loops computing exactly what their
+// reference kernel and rule compute.
 // Every other op, a geometry oneDNN refuses, and a convolution on a batch
 // smaller than the planned one run on the reference path.
 #pragma once
@@ -86,6 +88,7 @@ class Executor {
   Executor(const TrainGraph& graph, const ExecutorOptions& options);
   Status bind();
   Status prepare_fast();
+  static std::unique_ptr<FastOp> clamp_op(const ops::OpContext& ctx, float lo, float hi);
   FastOp* fast_op(size_t i) const;
   Status fast_forward(size_t i, FastOp& f);
   Status fast_backward(size_t k, FastOp& f, const float* dy, const std::vector<float*>& dx);

@@ -153,7 +153,7 @@ tflite::Conv2DOptionsT conv_options(tflite::Padding padding, int stride, tflite:
 }
 
 // x[4,8,8,3] -> CONV_2D 3x3 SAME +b RELU -> DEPTHWISE 3x3 stride 2 SAME +b
-// RELU6 -> CONV_2D 1x1 (no bias) -> FC[5,128] +b RELU -> FC[3,5] +b -> y[4,3].
+// RELU6 -> CONV_2D 1x1 (no bias) -> RELU6 -> FC[5,128] +b RELU -> FC[3,5] +b -> y[4,3].
 TrainGraph cnn() {
   ModelBuilder b;
   const auto x = b.input("x", {4, 8, 8, 3});
@@ -177,10 +177,12 @@ TrainGraph cnn() {
   const auto c2 = b.tensor("c2", {4, 4, 4, 8});
   b.op(tflite::BuiltinOperator_CONV_2D, {d, param("w2", {8, 1, 1, 6}), ir::kNoTensor}, {c2})
       .options.Set(conv_options(tflite::Padding_VALID, 1, tflite::ActivationFunctionType_NONE));
+  const auto c2r = b.tensor("c2r", {4, 4, 4, 8});
+  b.op(tflite::BuiltinOperator_RELU6, {c2}, {c2r});
   const auto f = b.tensor("f", {4, 5});
   tflite::FullyConnectedOptionsT fc;
   fc.fused_activation_function = tflite::ActivationFunctionType_RELU;
-  b.op(tflite::BuiltinOperator_FULLY_CONNECTED, {c2, param("wf", {5, 128}), param("bf", {5})}, {f})
+  b.op(tflite::BuiltinOperator_FULLY_CONNECTED, {c2r, param("wf", {5, 128}), param("bf", {5})}, {f})
       .options.Set(std::move(fc));
   const auto y = b.output("y", {4, 3});
   b.op(tflite::BuiltinOperator_FULLY_CONNECTED, {f, param("wo", {3, 5}), param("bo", {3})}, {y});
@@ -232,15 +234,15 @@ void expect_close(const std::vector<std::vector<float>>& fast, const std::vector
 TEST(TrainExecutor, FastPathMatchesTheReference) {
   const TrainGraph tg = cnn();
   const auto ref = cnn_step(tg, {.fast = false}, 4, 0);
-  expect_close(cnn_step(tg, {}, 4, 5), ref);
-  expect_close(cnn_step(tg, {.fast = true, .threads = 2}, 4, 5), ref);
+  expect_close(cnn_step(tg, {}, 4, 6), ref);
+  expect_close(cnn_step(tg, {.fast = true, .threads = 2}, 4, 6), ref);
   // A smaller batch: the convolutions fall back to the reference, FULLY_CONNECTED stays fast.
-  expect_close(cnn_step(tg, {}, 2, 5), cnn_step(tg, {.fast = false}, 2, 0));
+  expect_close(cnn_step(tg, {}, 2, 6), cnn_step(tg, {.fast = false}, 2, 0));
 }
 
 TEST(TrainExecutor, FastPathIsDeterministicForAThreadCount) {
   const TrainGraph tg = cnn();
-  EXPECT_EQ(cnn_step(tg, {.fast = true, .threads = 2}, 4, 5), cnn_step(tg, {.fast = true, .threads = 2}, 4, 5));
+  EXPECT_EQ(cnn_step(tg, {.fast = true, .threads = 2}, 4, 6), cnn_step(tg, {.fast = true, .threads = 2}, 4, 6));
 }
 
 TEST(TrainExecutor, RefusesZeroThreads) {
