@@ -95,25 +95,15 @@ Status write_gradients(const TrainCmdOptions& o, train::Trainer& trainer, data::
   data::Batch batch;
   TFC_ASSIGN_OR_RETURN(bool any, loader.next(batch));
   if (!any || !batch.labels) return invalid_argument("the data has no full batch of {} labelled samples", o.batch);
-  const ir::Subgraph& g = trainer.graph().model.subgraphs[0];
-  std::vector<const ir::Tensor*> inputs;
-  for (int i = 0; i < trainer.graph().num_data_inputs; ++i) inputs.push_back(&g.tensors[static_cast<size_t>(g.inputs[static_cast<size_t>(i)])]);
-  TFC_ASSIGN_OR_RETURN(std::vector<Array> in, train::model_inputs(batch, inputs, o.input_scale, o.input_offset));
+  TFC_ASSIGN_OR_RETURN(std::vector<Array> in,
+                       train::model_inputs(batch, trainer.data_inputs(), o.input_scale, o.input_offset));
   TFC_ASSIGN_OR_RETURN(train::StepResult r, trainer.gradients(in, *batch.labels));
   std::vector<NamedArray> out;
-  Array loss;
-  loss.data.resize(4);
-  const float l = static_cast<float>(r.loss);
-  std::memcpy(loss.data.data(), &l, 4);
-  out.push_back({"loss", loss});
+  const float loss = static_cast<float>(r.loss);
+  out.push_back({"loss", train::float_array({}, &loss)});
+  const ir::Subgraph& g = trainer.graph().model.subgraphs[0];
   for (const train::ParamBuffer& p : trainer.params()) {
-    if (p.frozen) continue;
-    Array a;
-    const ir::Shape& s = g.tensors[static_cast<size_t>(p.tensor)].shape;
-    a.shape.assign(s.begin(), s.end());
-    a.data.resize(p.grad.size() * 4);
-    std::memcpy(a.data.data(), p.grad.data(), a.data.size());
-    out.push_back({p.name, std::move(a)});
+    if (!p.frozen) out.push_back({p.name, train::float_array(g.tensors[static_cast<size_t>(p.tensor)].shape, p.grad.data())});
   }
   for (NamedArray& n : trainer.last_noise()) out.push_back({"noise:" + n.name, std::move(n.array)});
   TFC_RETURN_IF_ERROR(write_npz(o.gradients, out));

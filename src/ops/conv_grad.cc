@@ -31,12 +31,7 @@ Status require_float_inputs(const GradContext& ctx, std::initializer_list<int> i
 Expected<const float*> conv_pre_activation_grad(GradContext& ctx, kernels::Activation a) {
   const float* dy = ctx.output_grad(0);
   if (!dy || !ctx.any_input_needs_grad()) return static_cast<const float*>(nullptr);
-  if (a == kernels::Activation::kNone || a == kernels::Activation::kTanh || a == kernels::Activation::kSignBit)
-    return dy;
-  const int64_t n = ir::num_elements(ctx.output_shape(0));
-  float* dz = ctx.scratch(static_cast<size_t>(n));
-  TFC_RETURN_IF_ERROR(fused_activation_grad(a, ctx.output<float>(0), dy, dz, n));
-  return static_cast<const float*>(dz);
+  return pre_activation_grad(ctx, applied_activation(a), dy);
 }
 
 // Adds the bias gradient (the sum of dz over every axis but the last) when

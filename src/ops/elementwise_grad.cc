@@ -22,9 +22,7 @@ namespace {
 template <typename T>
 Expected<const float*> arithmetic_pre_activation_grad(GradContext& ctx, const float* dy) {
   const auto act = to_activation(options_or_default<T>(ctx.forward()).fused_activation_function);
-  const bool clamps = act == kernels::Activation::kRelu || act == kernels::Activation::kRelu6 ||
-                      act == kernels::Activation::kReluN1To1;
-  return pre_activation_grad(ctx, clamps ? act : kernels::Activation::kNone, dy);
+  return pre_activation_grad(ctx, applied_activation(act), dy);
 }
 
 // ADD / SUB: dz summed into each input over its broadcast dims (negated into b for SUB).

@@ -72,6 +72,15 @@ Status unary_grad(GradContext& ctx, F&& f) {
   return Status::ok();
 }
 
+// The part of fused activation `a` that the float conv, pooling and
+// arithmetic kernels apply: LiteRT's CalculateActivationRange clamps (RELU,
+// RELU6, RELU_N1_TO_1); TANH and SIGN_BIT leave the value as it is (kNone).
+inline kernels::Activation applied_activation(kernels::Activation a) {
+  const bool clamps = a == kernels::Activation::kRelu || a == kernels::Activation::kRelu6 ||
+                      a == kernels::Activation::kReluN1To1;
+  return clamps ? a : kernels::Activation::kNone;
+}
+
 // dL/d(pre-activation) of an op whose output 0 went through the fused
 // activation `a`: `dy` itself for kNone, else computed into scratch (output
 // 0's size), which stays valid until the next scratch() call.

@@ -161,10 +161,10 @@ Status Executor::fast_backward(size_t k, FastOp& f, const float* dy, const std::
     for (int64_t j = 0; j < n; ++j) dx[0][j] += x[j] > lo && x[j] < hi ? dy[j] : 0.0f;
     return Status::ok();
   }
-  const kernels::Activation a = f.activation;
+  const kernels::Activation a = ops::applied_activation(f.activation);
   const float* dz = dy;
   const int64_t n = ir::num_elements(ctx.output_shape(0));
-  if (a != kernels::Activation::kNone && a != kernels::Activation::kTanh && a != kernels::Activation::kSignBit) {
+  if (a != kernels::Activation::kNone) {
     if (scratch_.size() < static_cast<size_t>(n)) scratch_.resize(static_cast<size_t>(n));
     TFC_RETURN_IF_ERROR(ops::fused_activation_grad(a, ctx.output<float>(0), dy, scratch_.data(), n));
     dz = scratch_.data();

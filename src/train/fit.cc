@@ -19,24 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-Array scalar_i64(int64_t v) {
-  Array a;
-  a.dtype = DType::kInt64;
-  a.data.resize(8);
-  std::memcpy(a.data.data(), &v, 8);
-  return a;
-}
-
-std::optional<int64_t> read_i64(const std::vector<NamedArray>& arrays, const std::string& name) {
-  for (const NamedArray& a : arrays) {
-    if (a.name == name && a.array.dtype == DType::kInt64 && a.array.data.size() == 8) {
-      int64_t v;
-      std::memcpy(&v, a.array.data.data(), 8);
-      return v;
-    }
-  }
-  return std::nullopt;
-}
 
 std::string checkpoint_path(const FitOptions& o) { return (std::filesystem::path(o.checkpoint_dir) / "checkpoint.npz").string(); }
 std::string best_path(const FitOptions& o) { return (std::filesystem::path(o.checkpoint_dir) / "best.tflite").string(); }
@@ -49,13 +31,13 @@ Status save_checkpoint(const Trainer& trainer, const FitOptions& o, int64_t epoc
   std::filesystem::create_directories(o.checkpoint_dir, ec);
   if (ec) return invalid_argument("cannot create the checkpoint directory '{}': {}", o.checkpoint_dir, ec.message());
   std::vector<NamedArray> state = trainer.state();
-  state.push_back({"loop:epoch", scalar_i64(epoch)});
-  state.push_back({"loop:batches_done", scalar_i64(batches_done)});
-  state.push_back({"loop:best_epoch", scalar_i64(best_epoch)});
+  state.push_back({"loop:epoch", int64_scalar(epoch)});
+  state.push_back({"loop:batches_done", int64_scalar(batches_done)});
+  state.push_back({"loop:best_epoch", int64_scalar(best_epoch)});
   int64_t bits;
   std::memcpy(&bits, &best_loss, 8);
-  state.push_back({"loop:best_loss_bits", scalar_i64(bits)});
-  state.push_back({"loop:patience_used", scalar_i64(patience_used)});
+  state.push_back({"loop:best_loss_bits", int64_scalar(bits)});
+  state.push_back({"loop:patience_used", int64_scalar(patience_used)});
   return write_npz(checkpoint_path(o), state);
 }
 
@@ -196,20 +178,18 @@ Expected<FitResult> fit(Trainer& trainer, data::Loader& train, data::Loader* val
     std::filesystem::create_directories(o.checkpoint_dir, ec);
     if (ec) return invalid_argument("cannot create the checkpoint directory '{}': {}", o.checkpoint_dir, ec.message());
   }
-  const ir::Subgraph& g = trainer.graph().model.subgraphs[0];
-  std::vector<const ir::Tensor*> inputs;
-  for (int i = 0; i < trainer.graph().num_data_inputs; ++i) inputs.push_back(&g.tensors[static_cast<size_t>(g.inputs[static_cast<size_t>(i)])]);
+  const std::vector<const ir::Tensor*> inputs = trainer.data_inputs();
   int64_t start_epoch = 0, skip_batches = 0, best_epoch = -1, patience_used = 0;
   double best_loss = std::numeric_limits<double>::infinity();
   if (o.resume) {
     if (o.checkpoint_dir.empty()) return invalid_argument("--resume needs --checkpoint DIR");
     TFC_ASSIGN_OR_RETURN(auto state, read_npz(checkpoint_path(o)));
     TFC_RETURN_IF_ERROR(trainer.load_state(state).with_context(checkpoint_path(o)));
-    start_epoch = read_i64(state, "loop:epoch").value_or(0);
-    skip_batches = read_i64(state, "loop:batches_done").value_or(0);
-    best_epoch = read_i64(state, "loop:best_epoch").value_or(-1);
-    patience_used = read_i64(state, "loop:patience_used").value_or(0);
-    const int64_t bits = read_i64(state, "loop:best_loss_bits").value_or(0);
+    start_epoch = find_int64(state, "loop:epoch").value_or(0);
+    skip_batches = find_int64(state, "loop:batches_done").value_or(0);
+    best_epoch = find_int64(state, "loop:best_epoch").value_or(-1);
+    patience_used = find_int64(state, "loop:patience_used").value_or(0);
+    const int64_t bits = find_int64(state, "loop:best_loss_bits").value_or(0);
     std::memcpy(&best_loss, &bits, 8);
     if (best_epoch < 0) best_loss = std::numeric_limits<double>::infinity();
   }

@@ -8,8 +8,6 @@
 
 namespace tfc::train {
 
-namespace {
-
 Array float_array(const ir::Shape& shape, const float* data) {
   Array a;
   a.dtype = DType::kFloat32;
@@ -18,6 +16,27 @@ Array float_array(const ir::Shape& shape, const float* data) {
   if (data) std::memcpy(a.data.data(), data, a.data.size());
   return a;
 }
+
+Array int64_scalar(int64_t value) {
+  Array a;
+  a.dtype = DType::kInt64;
+  a.data.resize(8);
+  std::memcpy(a.data.data(), &value, 8);
+  return a;
+}
+
+std::optional<int64_t> find_int64(const std::vector<NamedArray>& arrays, const std::string& name) {
+  for (const NamedArray& a : arrays) {
+    if (a.name == name && a.array.dtype == DType::kInt64 && a.array.data.size() == 8) {
+      int64_t v;
+      std::memcpy(&v, a.array.data.data(), 8);
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
 
 // Keras's glorot_uniform limit for a kernel in the IR's layout: conv OHWI,
 // depthwise [1, H, W, C*M] (Keras [H, W, C, M]), dense [out, in],
@@ -202,6 +221,15 @@ Expected<ir::Model> Trainer::export_model() const {
   return export_inference(inference_, state_, graph_, values);
 }
 
+std::vector<const ir::Tensor*> Trainer::data_inputs() const {
+  const ir::Subgraph& g = graph_.model.subgraphs[0];
+  std::vector<const ir::Tensor*> inputs;
+  for (int i = 0; i < graph_.num_data_inputs; ++i) {
+    inputs.push_back(&g.tensors[static_cast<size_t>(g.inputs[static_cast<size_t>(i)])]);
+  }
+  return inputs;
+}
+
 std::vector<NamedArray> Trainer::last_noise() const {
   std::vector<NamedArray> out;
   for (size_t k = 0; k < graph_.noise.size(); ++k) out.push_back({graph_.noise[k].layer, noise_[k]});
@@ -219,11 +247,7 @@ std::vector<NamedArray> Trainer::state() const {
     out.push_back({"moving_variance:" + bn.layer, bn.moving_variance});
   }
   for (NamedArray& a : optimizer_->state()) out.push_back({"optimizer:" + a.name, std::move(a.array)});
-  Array step;
-  step.dtype = DType::kInt64;
-  step.data.resize(8);
-  std::memcpy(step.data.data(), &steps_, 8);
-  out.push_back({"step", step});
+  out.push_back({"step", int64_scalar(steps_)});
   return out;
 }
 
@@ -256,9 +280,9 @@ Status Trainer::load_state(const std::vector<NamedArray>& state) {
     if (a.name.rfind("optimizer:", 0) == 0) optimizer_state.push_back({a.name.substr(10), a.array});
   }
   TFC_RETURN_IF_ERROR(optimizer_->load_state(optimizer_state));
-  const Array* step = find("step");
-  if (!step || step->dtype != DType::kInt64 || step->data.size() != 8) return invalid_argument("the checkpoint has no step");
-  std::memcpy(&steps_, step->data.data(), 8);
+  const auto step = find_int64(state, "step");
+  if (!step) return invalid_argument("the checkpoint has no step");
+  steps_ = *step;
   return Status::ok();
 }
 

@@ -56,6 +56,8 @@ class Trainer {
   // The noise each noise input got in the last step, by layer name.
   std::vector<NamedArray> last_noise() const;
   const TrainGraph& graph() const { return graph_; }
+  // The model's own inputs (the noise inputs follow them in the graph).
+  std::vector<const ir::Tensor*> data_inputs() const;
   const LossOptions& loss_options() const { return options_.loss; }
   int64_t steps_done() const { return steps_; }
 
@@ -81,5 +83,12 @@ class Trainer {
   std::vector<Array> noise_;
   int64_t steps_ = 0;
 };
+
+// A float32 array of `shape` holding a copy of `data` (zeros when nullptr).
+Array float_array(const ir::Shape& shape, const float* data);
+// An int64 scalar, as checkpoints store counters; the value of the one named
+// `name` in `arrays` (none when missing or not an int64 scalar).
+Array int64_scalar(int64_t value);
+std::optional<int64_t> find_int64(const std::vector<NamedArray>& arrays, const std::string& name);
 
 }  // namespace tfc::train
