@@ -84,20 +84,9 @@ void add_parts_to_whole(std::span<const float* const> parts, Dims dims, int axis
 
 void gather_backward(const float* dy, Dims in_dims, int axis, int batch_dims, const int64_t* indices, Dims idx_dims,
                      float* dx) {
-  const int64_t batch = product(in_dims, 0, batch_dims);
-  const int64_t outer = product(in_dims, batch_dims, axis);
-  const int64_t axis_size = in_dims[axis];
-  const int64_t inner = product(in_dims, axis + 1, in_dims.size());
-  const int64_t num_idx = product(idx_dims, batch_dims, idx_dims.size());
-  for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t o = 0; o < outer; ++o) {
-      for (int64_t j = 0; j < num_idx; ++j) {
-        float* to = dx + ((b * outer + o) * axis_size + indices[b * num_idx + j]) * inner;
-        const float* from = dy + ((b * outer + o) * num_idx + j) * inner;
-        for (int64_t i = 0; i < inner; ++i) to[i] += from[i];
-      }
-    }
-  }
+  for_each_gather_row(in_dims, axis, batch_dims, indices, idx_dims, [&](int64_t src, int64_t dst, int64_t inner) {
+    for (int64_t i = 0; i < inner; ++i) dx[src + i] += dy[dst + i];
+  });
 }
 
 void resize_bilinear_backward(const float* dy, Dims in_dims, int32_t out_h, int32_t out_w, bool align_corners,

@@ -151,20 +151,9 @@ void activate_in_place(std::span<float> data, Activation act) {
 
 void gather(const void* in, Dims in_dims, int axis, int batch_dims, const int64_t* indices, Dims idx_dims,
             size_t elem_size, void* out) {
-  const int64_t batch = product(in_dims, 0, batch_dims);
-  const int64_t outer = product(in_dims, batch_dims, axis);
-  const int64_t axis_size = in_dims[axis];
-  const int64_t inner = product(in_dims, axis + 1, in_dims.size());
-  const int64_t num_idx = product(idx_dims, batch_dims, idx_dims.size());
-  for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t o = 0; o < outer; ++o) {
-      for (int64_t j = 0; j < num_idx; ++j) {
-        const int64_t src = ((b * outer + o) * axis_size + indices[b * num_idx + j]) * inner;
-        const int64_t dst = ((b * outer + o) * num_idx + j) * inner;
-        copy_elems(out, dst, in, src, inner, elem_size);
-      }
-    }
-  }
+  for_each_gather_row(in_dims, axis, batch_dims, indices, idx_dims, [&](int64_t src, int64_t dst, int64_t inner) {
+    copy_elems(out, dst, in, src, inner, elem_size);
+  });
 }
 
 void resize_bilinear(const float* in, Dims in_dims, int32_t out_h, int32_t out_w, bool align_corners,

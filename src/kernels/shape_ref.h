@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/common.h"
+#include "kernels/index_util.h"
 
 namespace tfc::kernels {
 
@@ -80,6 +81,26 @@ void split(const void* in, Dims in_dims, int axis, std::span<void* const> output
 // Applies a fused activation to every element, in place (CONCATENATION's
 // fused_activation_function on float outputs).
 void activate_in_place(std::span<float> data, Activation act);
+
+// GATHER's walk: f(src, dst, inner) for each gathered row, copying input
+// elements [src, src + inner) to output elements [dst, dst + inner) (GATHER
+// forward; its gradient adds the other way).
+template <typename F>
+void for_each_gather_row(Dims in_dims, int axis, int batch_dims, const int64_t* indices, Dims idx_dims, F&& f) {
+  const int64_t batch = product(in_dims, 0, batch_dims);
+  const int64_t outer = product(in_dims, batch_dims, axis);
+  const int64_t axis_size = in_dims[axis];
+  const int64_t inner = product(in_dims, axis + 1, in_dims.size());
+  const int64_t num_idx = product(idx_dims, batch_dims, idx_dims.size());
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t j = 0; j < num_idx; ++j) {
+        f(((b * outer + o) * axis_size + indices[b * num_idx + j]) * inner, ((b * outer + o) * num_idx + j) * inner,
+          inner);
+      }
+    }
+  }
+}
 
 // ---- GATHER -----------------------------------------------------------------
 // TFLite's GATHER with batch_dims (0 <= batch_dims <= axis):
