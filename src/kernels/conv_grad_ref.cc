@@ -5,6 +5,7 @@
 // caller's buffer. Not here: fused activations, validation.
 #include "kernels/conv_grad_ref.h"
 
+#include <memory>
 #include <vector>
 
 #include "kernels/broadcast.h"
@@ -13,10 +14,16 @@
 namespace tfc::kernels {
 namespace {
 
-// A gradient summed in double, added into `out` (n floats) once.
+// A gradient summed in double (n zeros), added into `out` (n floats) once.
+// Its buffer is this thread's, kept from call to call (one per accumulator
+// alive at once), so that a training step after the first allocates nothing
+// here; it holds the largest gradient the thread has summed.
 class Accumulator {
  public:
-  explicit Accumulator(int64_t n) : acc_(static_cast<size_t>(n), 0.0) {}
+  explicit Accumulator(int64_t n) : acc_(buffer(depth_++)) { acc_.assign(static_cast<size_t>(n), 0.0); }
+  ~Accumulator() { --depth_; }
+  Accumulator(const Accumulator&) = delete;
+  Accumulator& operator=(const Accumulator&) = delete;
   double& operator[](int64_t i) { return acc_[static_cast<size_t>(i)]; }
   double* at(int64_t i) { return acc_.data() + i; }
   void add_into(float* out) const {
@@ -24,8 +31,15 @@ class Accumulator {
   }
 
  private:
-  std::vector<double> acc_;
+  static std::vector<double>& buffer(size_t level) {
+    thread_local std::vector<std::unique_ptr<std::vector<double>>> buffers;
+    while (buffers.size() <= level) buffers.push_back(std::make_unique<std::vector<double>>());
+    return *buffers[level];
+  }
+  static thread_local size_t depth_;
+  std::vector<double>& acc_;
 };
+thread_local size_t Accumulator::depth_ = 0;
 
 // acc[i] += scale * v[i] for i < n.
 inline void axpy(double* acc, double scale, const float* v, int64_t n) {
@@ -227,7 +241,8 @@ void max_pool2d_backward(const PoolParams& p, const float* input, Dims input_dim
                          Dims output_dims, float* dinput) {
   const Window w = pool_window(p, input_dims, output_dims);
   const int32_t channels = input_dims[3];
-  std::vector<int64_t> best_at(static_cast<size_t>(channels));  // (C): flat input position of the first max
+  thread_local std::vector<int64_t> best_at;  // (C): flat input position of the first max (kept, as Accumulator's)
+  best_at.resize(static_cast<size_t>(channels));
   Accumulator acc(flat_size(input_dims));                        // (N, H, W, C)
   for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
     bool first = true;

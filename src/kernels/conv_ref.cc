@@ -86,7 +86,8 @@ void depthwise_conv2d(const ConvParams& p, const float* input, Dims input_dims, 
   const Window w = forward_window(input_dims[1], input_dims[2], output_dims[1], output_dims[2], filter_dims[1],
                                   filter_dims[2], p.stride_h, p.stride_w, p.dilation_h, p.dilation_w);
   const ActivationRange act(p.activation);
-  std::vector<double> acc(out_c);  // the sums of one output pixel, (Cout)
+  thread_local std::vector<double> acc;  // the sums of one output pixel, (Cout); kept from call to call
+  acc.resize(static_cast<size_t>(out_c));
   for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
     for (int32_t oc = 0; oc < out_c; ++oc) acc[oc] = bias ? bias[oc] : 0.0;
     for_each_tap(w, oy, ox, [&](int32_t ky, int32_t kx, int32_t iy, int32_t ix) {
@@ -164,7 +165,8 @@ void average_pool2d(const PoolParams& p, const float* input, Dims input_dims, fl
   const Window w = pool_window(p, input_dims, output_dims);
   const int32_t channels = input_dims[3];
   const ActivationRange act(p.activation);
-  std::vector<double> sum(static_cast<size_t>(channels));  // the sums of one output pixel, (C)
+  thread_local std::vector<double> sum;  // the sums of one output pixel, (C); kept from call to call
+  sum.resize(static_cast<size_t>(channels));
   for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
     std::fill(sum.begin(), sum.end(), 0.0);
     int32_t count = 0;
@@ -182,7 +184,8 @@ void max_pool2d(const PoolParams& p, const float* input, Dims input_dims, float*
   const Window w = pool_window(p, input_dims, output_dims);
   const int32_t channels = input_dims[3];
   const ActivationRange act(p.activation);
-  std::vector<float> best(static_cast<size_t>(channels));  // (C)
+  thread_local std::vector<float> best;  // (C); kept from call to call
+  best.resize(static_cast<size_t>(channels));
   for_each_output(w, input_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
     std::fill(best.begin(), best.end(), std::numeric_limits<float>::lowest());
     for_each_tap(w, oy, ox, [&](int32_t, int32_t, int32_t iy, int32_t ix) {

@@ -424,17 +424,36 @@ Status Executor::set_input(int i, const Array& value) {
     return invalid_argument("input '{}' expects shape [{}] (a batch of at most {}), got [{}]", t.name,
                             fmt::join(t.shape, ","), t.shape.empty() ? 0 : t.shape[0], fmt::join(value.shape, ","));
   }
-  slots_[id].shape.assign(value.shape.begin(), value.shape.end());
+  if (!std::equal(value.shape.begin(), value.shape.end(), slots_[id].shape.begin(), slots_[id].shape.end())) {
+    slots_[id].shape.assign(value.shape.begin(), value.shape.end());
+    reshape_ = true;
+  }
   std::memcpy(slots_[id].data, value.data.data(), value.data.size());
   return Status::ok();
 }
 
+// The shape rules (which allocate their shapes) run again only after an
+// input's shape changed; else every shape is what the last step had.
 Status Executor::forward() {
   omp_set_num_threads(options_.threads);
+  if (reshape_) TFC_RETURN_IF_ERROR(infer_shapes());
+  for (size_t i = 0; i < contexts_.size(); ++i) {
+    FastOp* f = fast_op(i);
+    const Status s = f ? fast_forward(i, *f) : ops::find_op(g_.ops[i].code)->eval(contexts_[i]);
+    if (!s.is_ok()) return s.with_context(fmt::format("op {}", i));
+  }
+  for (ir::TensorId id : g_.outputs) {
+    float* gp = grad_ptr_[static_cast<size_t>(id)];
+    if (gp) std::fill(gp, gp + ir::num_elements(slots_[static_cast<size_t>(id)].shape), 0.0f);
+  }
+  return Status::ok();
+}
+
+// Every op's shape rule on the current input shapes, each output within its planned bytes.
+Status Executor::infer_shapes() {
   for (size_t i = 0; i < contexts_.size(); ++i) {
     ops::OpContext& ctx = contexts_[i];
-    const ops::OpDef* def = ops::find_op(g_.ops[i].code);
-    TFC_RETURN_IF_ERROR(def->shape(ctx).with_context(fmt::format("op {}", i)));
+    TFC_RETURN_IF_ERROR(ops::find_op(g_.ops[i].code)->shape(ctx).with_context(fmt::format("op {}", i)));
     for (ir::TensorId id : g_.ops[i].outputs) {
       TFC_ASSIGN_OR_RETURN(int64_t bytes, ir::dense_byte_size(g_.tensors[static_cast<size_t>(id)].dtype,
                                                                slots_[static_cast<size_t>(id)].shape));
@@ -445,23 +464,16 @@ Status Executor::forward() {
                                 fmt::join(g_.tensors[static_cast<size_t>(id)].shape, ","));
       }
     }
-    FastOp* f = fast_op(i);
-    TFC_RETURN_IF_ERROR((f ? fast_forward(i, *f) : def->eval(ctx)).with_context(fmt::format("op {}", i)));
   }
-  for (ir::TensorId id : g_.outputs) {
-    float* gp = grad_ptr_[static_cast<size_t>(id)];
-    if (gp) std::fill(gp, gp + ir::num_elements(slots_[static_cast<size_t>(id)].shape), 0.0f);
-  }
+  reshape_ = false;
   return Status::ok();
 }
 
 Status Executor::backward() {
   omp_set_num_threads(options_.threads);
   for (ParamBuffer& b : params_) std::fill(b.grad.begin(), b.grad.end(), 0.0f);
-  std::vector<const float*> dy;
-  std::vector<float*> dx;
-  dy.reserve(8);
-  dx.reserve(8);
+  std::vector<const float*>& dy = dy_;
+  std::vector<float*>& dx = dx_;
   for (size_t k = g_.ops.size(); k-- > 0;) {
     const ir::Op& op = g_.ops[k];
     bool out = false, in = false;
@@ -479,12 +491,14 @@ Status Executor::backward() {
       dx.push_back(p);
     }
     // (An input read twice by this op is zeroed twice, both before the rule adds into it.)
+    Status s;
     if (FastOp* f = fast_op(k)) {
-      TFC_RETURN_IF_ERROR(fast_backward(k, *f, dy[0], dx).with_context(fmt::format("gradient of op {}", k)));
-      continue;
+      s = fast_backward(k, *f, dy[0], dx);
+    } else {
+      ops::GradContext ctx(contexts_[k], dy, dx, &scratch_);
+      s = ops::find_op(op.code)->grad(ctx);
     }
-    ops::GradContext ctx(contexts_[k], dy, dx, &scratch_);
-    TFC_RETURN_IF_ERROR(ops::find_op(op.code)->grad(ctx).with_context(fmt::format("gradient of op {}", k)));
+    if (!s.is_ok()) return s.with_context(fmt::format("gradient of op {}", k));
   }
   return Status::ok();
 }

@@ -8,8 +8,10 @@
 // arena by their backward lifetimes (a gradient lives from the backward step
 // of its last reader to that of its producer). Parameters live in float32
 // buffers the executor owns, which the optimizer updates in place. After the
-// first step nothing is allocated (the shape rules run each step, for
-// batches smaller than the planned one).
+// first step nothing is allocated: the shape rules run again only when an
+// input's shape changes (a batch smaller than the planned one, and the next
+// full one after it), and those steps allocate the shapes
+// (tests/cpp/train_alloc_test.cc counts every allocation of a step).
 //
 // Before anything runs, create() names every op whose gradient the graph
 // needs and the op list has no rule for.
@@ -92,6 +94,7 @@ class Executor {
   FastOp* fast_op(size_t i) const;
   Status fast_forward(size_t i, FastOp& f);
   Status fast_backward(size_t k, FastOp& f, const float* dy, const std::vector<float*>& dx);
+  Status infer_shapes();
   Status mark_gradients();
   Status plan();
 
@@ -110,6 +113,9 @@ class Executor {
   std::vector<uint8_t> act_arena_;
   std::vector<float> grad_arena_;
   std::vector<float> scratch_;
+  std::vector<const float*> dy_;  // backward's per-op gradient pointers, reused
+  std::vector<float*> dx_;
+  bool reshape_ = false;  // an input's shape changed since the shape rules last ran
   size_t act_bytes_ = 0, grad_bytes_ = 0;
 };
 

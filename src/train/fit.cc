@@ -127,10 +127,17 @@ Expected<Validation> validate(const Trainer& trainer, const ir::Model& model, da
 
 Expected<std::vector<Array>> model_inputs(const data::Batch& batch, const std::vector<const ir::Tensor*>& inputs,
                                           float scale, float offset) {
+  std::vector<Array> out;
+  TFC_RETURN_IF_ERROR(model_inputs_into(batch, inputs, scale, offset, out));
+  return out;
+}
+
+Status model_inputs_into(const data::Batch& batch, const std::vector<const ir::Tensor*>& inputs, float scale,
+                         float offset, std::vector<Array>& out) {
   if (batch.inputs.size() != inputs.size()) {
     return invalid_argument("the data has {} inputs, the model {}", batch.inputs.size(), inputs.size());
   }
-  std::vector<Array> out;
+  out.resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Array& a = batch.inputs[i];
     const ir::Tensor& t = *inputs[i];
@@ -142,12 +149,12 @@ Expected<std::vector<Array>> model_inputs(const data::Batch& batch, const std::v
                               fmt::join(t.shape.begin() + (t.shape.empty() ? 0 : 1), t.shape.end(), ","),
                               fmt::join(a.shape.begin() + (a.shape.empty() ? 0 : 1), a.shape.end(), ","));
     }
-    Array x;
+    Array& x = out[i];
     x.dtype = t.dtype;
     x.shape.assign(t.shape.begin(), t.shape.end());
     x.shape[0] = batch.size;
     if (a.dtype == t.dtype) {
-      x.data = a.data;
+      x.data.assign(a.data.begin(), a.data.end());
     } else if (t.dtype == DType::kFloat32 && (a.dtype == DType::kUInt8 || a.dtype == DType::kInt8 ||
                                               a.dtype == DType::kInt32 || a.dtype == DType::kInt64)) {
       x.data.resize(static_cast<size_t>(x.num_elements()) * 4);
@@ -165,9 +172,8 @@ Expected<std::vector<Array>> model_inputs(const data::Batch& batch, const std::v
     } else {
       return invalid_argument("input '{}' takes {}, the data is {}", t.name, dtype_name(t.dtype), dtype_name(a.dtype));
     }
-    out.push_back(std::move(x));
   }
-  return out;
+  return Status::ok();
 }
 
 Expected<FitResult> fit(Trainer& trainer, data::Loader& train, data::Loader* val, const LrSchedule& schedule,
@@ -198,11 +204,13 @@ Expected<FitResult> fit(Trainer& trainer, data::Loader& train, data::Loader* val
   int64_t samples = 0;
   double train_seconds = 0;
   data::Batch batch;
+  std::vector<Array> in;  // the model's inputs, their buffers reused from step to step
   bool have_best = false;
   for (int64_t epoch = start_epoch; epoch < o.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     ProgressBar bar(fmt::format("epoch {}/{}", epoch + 1, o.epochs), per_epoch, o.progress);
     train.start_epoch(epoch);
+    r.step_losses.reserve(r.step_losses.size() + static_cast<size_t>(per_epoch));  // once an epoch, not each step
     double loss_sum = 0;
     int64_t seen = 0, correct = 0, done = 0;
     bool classified = true;
@@ -211,7 +219,7 @@ Expected<FitResult> fit(Trainer& trainer, data::Loader& train, data::Loader* val
       if (!more) break;
       if (b < skip_batches) continue;
       if (!batch.labels) return invalid_argument("the training data has no labels");
-      TFC_ASSIGN_OR_RETURN(std::vector<Array> in, model_inputs(batch, inputs, o.input_scale, o.input_offset));
+      TFC_RETURN_IF_ERROR(model_inputs_into(batch, inputs, o.input_scale, o.input_offset, in));
       const double lr = schedule.lr(trainer.steps_done());
       const auto step_start = Clock::now();
       TFC_ASSIGN_OR_RETURN(StepResult s, trainer.step(in, *batch.labels, lr));

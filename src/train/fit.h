@@ -61,5 +61,9 @@ Expected<FitResult> fit(Trainer& trainer, data::Loader& train, data::Loader* val
 // as x * scale + offset).
 Expected<std::vector<Array>> model_inputs(const data::Batch& batch, const std::vector<const ir::Tensor*>& inputs,
                                           float scale, float offset);
+// The same into `out`, reusing its arrays' buffers (after a first full batch,
+// nothing is allocated): what fit does each step.
+Status model_inputs_into(const data::Batch& batch, const std::vector<const ir::Tensor*>& inputs, float scale,
+                         float offset, std::vector<Array>& out);
 
 }  // namespace tfc::train

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,13 +24,14 @@ struct Rows {
 };
 
 // A loss's inputs once validated: pred and grad as [rows, classes], dense
-// targets converted to double, class ids in range.
+// targets converted to double, class ids in range (both in the scratch).
 struct LossInputs {
   Rows shape;
   const float* pred = nullptr;
-  std::vector<double> target;    // dense targets, pred's shape
-  std::vector<int64_t> labels;   // class ids, one per row
-  float* grad = nullptr;         // may be null
+  const double* target = nullptr;   // dense targets, pred's shape
+  const int64_t* labels = nullptr;  // class ids, one per row
+  float* grad = nullptr;            // may be null
+  LossScratch* scratch = nullptr;   // row buffers
 };
 
 // The value clipped to [lo, hi] in float32, and whether its gradient passes
@@ -55,22 +57,24 @@ Expected<Rows> rows_of(const ir::Shape& shape, bool needs_class_axis, std::strin
   return Rows{n / shape.back(), shape.back()};
 }
 
-bool same_dims(const std::vector<int64_t>& a, const ir::Shape& b) {
+bool same_dims(std::span<const int64_t> a, std::span<const int32_t> b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](int64_t x, int32_t y) { return x == y; });
 }
 
 // `target` has shape `want`, or `want` with a trailing dim of 1 added or dropped.
-bool shape_matches(const std::vector<int64_t>& target, ir::Shape want) {
+bool shape_matches(std::span<const int64_t> target, std::span<const int32_t> want) {
   if (same_dims(target, want)) return true;
-  if (!want.empty() && want.back() == 1) {
-    want.pop_back();
-    return same_dims(target, want);
-  }
-  want.push_back(1);
-  return same_dims(target, want);
+  if (!want.empty() && want.back() == 1) return same_dims(target, want.first(want.size() - 1));
+  return !target.empty() && target.back() == 1 && same_dims(target.first(target.size() - 1), want);
 }
 
-std::string shape_str(const std::vector<int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ",")); }
+// pred's shape without its class axis.
+std::span<const int32_t> without_last(const ir::Shape& s) { return std::span<const int32_t>(s).first(s.size() - 1); }
+
+template <typename T>
+std::string shape_str(const std::vector<T>& s) {
+  return fmt::format("[{}]", fmt::join(s, ","));
+}
 
 Status check_data_size(const Array& a, std::string_view loss) {
   const size_t elem = dtype_size(a.dtype);
@@ -80,9 +84,10 @@ Status check_data_size(const Array& a, std::string_view loss) {
   return Status::ok();
 }
 
-Expected<std::vector<double>> as_doubles(const Array& a, std::string_view loss) {
+// a's values into `out` (resized).
+Status as_doubles(const Array& a, std::string_view loss, std::vector<double>& out) {
   const int64_t n = a.num_elements();
-  std::vector<double> out(n);
+  out.resize(static_cast<size_t>(n));
   auto copy = [&](auto tag) {
     const auto* src = a.as<decltype(tag)>();
     for (int64_t i = 0; i < n; ++i) out[i] = static_cast<double>(src[i]);
@@ -97,15 +102,17 @@ Expected<std::vector<double>> as_doubles(const Array& a, std::string_view loss) 
     case DType::kBool: copy(uint8_t{}); break;
     default: return unsupported("loss {}: target dtype {} is not numeric", loss, dtype_name(a.dtype));
   }
-  return out;
+  return Status::ok();
 }
 
-Expected<std::vector<int64_t>> class_ids(const Array& a, int64_t classes, std::string_view loss) {
+// a's class ids into `ids` (resized), read through `values`.
+Status class_ids(const Array& a, int64_t classes, std::string_view loss, std::vector<double>& values,
+                 std::vector<int64_t>& ids) {
   const DType t = a.dtype;
   if (t != DType::kInt32 && t != DType::kInt64 && t != DType::kUInt8 && t != DType::kFloat32 && t != DType::kFloat64)
     return unsupported("loss {}: class ids of dtype {} (int32, int64, uint8 or float expected)", loss, dtype_name(t));
-  TFC_ASSIGN_OR_RETURN(std::vector<double> values, as_doubles(a, loss));
-  std::vector<int64_t> ids(values.size());
+  TFC_RETURN_IF_ERROR(as_doubles(a, loss, values));
+  ids.resize(values.size());
   for (size_t i = 0; i < values.size(); ++i) {
     const double v = values[i];
     if (!(v >= 0 && v < static_cast<double>(classes)) || v != std::floor(v))
@@ -113,11 +120,11 @@ Expected<std::vector<int64_t>> class_ids(const Array& a, int64_t classes, std::s
                               classes, classes);
     ids[i] = static_cast<int64_t>(v);
   }
-  return ids;
+  return Status::ok();
 }
 
 Expected<LossInputs> validate(const LossOptions& o, const float* pred, const ir::Shape& pred_shape,
-                              const Array& target, float* grad) {
+                              const Array& target, float* grad, LossScratch& s) {
   const std::string_view loss = loss_kind_name(o.kind);
   const bool class_axis = o.kind == LossKind::kSparseCrossEntropy || o.kind == LossKind::kCrossEntropy ||
                           o.kind == LossKind::kKlDivergence;
@@ -125,23 +132,25 @@ Expected<LossInputs> validate(const LossOptions& o, const float* pred, const ir:
   TFC_ASSIGN_OR_RETURN(in.shape, rows_of(pred_shape, class_axis, loss));
   in.pred = pred;
   in.grad = grad;
+  in.scratch = &s;
   const bool distill = o.kind == LossKind::kKlDivergence && o.from_logits;
   if (distill ? !(o.temperature > 0 && std::isfinite(o.temperature)) : o.temperature != 1)
     return invalid_argument("loss {}: temperature {} (a positive temperature applies to kld from logits only)", loss,
                             o.temperature);
   TFC_RETURN_IF_ERROR(check_data_size(target, loss));
-  std::vector<int64_t> pred_dims(pred_shape.begin(), pred_shape.end());
   if (o.kind == LossKind::kSparseCrossEntropy) {
-    if (!shape_matches(target.shape, ir::Shape(pred_shape.begin(), pred_shape.end() - 1)))
+    if (!shape_matches(target.shape, without_last(pred_shape)))
       return invalid_argument("loss {}: labels of shape {} for predictions of shape {}", loss,
-                              shape_str(target.shape), shape_str(pred_dims));
-    TFC_ASSIGN_OR_RETURN(in.labels, class_ids(target, in.shape.classes, loss));
+                              shape_str(target.shape), shape_str(pred_shape));
+    TFC_RETURN_IF_ERROR(class_ids(target, in.shape.classes, loss, s.row, s.labels));
+    in.labels = s.labels.data();
     return in;
   }
   if (!shape_matches(target.shape, pred_shape))
     return invalid_argument("loss {}: target of shape {} for predictions of shape {}", loss, shape_str(target.shape),
-                            shape_str(pred_dims));
-  TFC_ASSIGN_OR_RETURN(in.target, as_doubles(target, loss));
+                            shape_str(pred_shape));
+  TFC_RETURN_IF_ERROR(as_doubles(target, loss, s.target));
+  in.target = s.target.data();
   return in;
 }
 
@@ -158,7 +167,8 @@ double softmax_row(const T* x, int64_t n, double temperature, double* out) {
 
 double sparse_ce_logits(const LossInputs& in) {
   const auto [rows, classes] = in.shape;
-  std::vector<double> sm(classes);
+  std::vector<double>& sm = in.scratch->row;  // (C)
+  sm.resize(static_cast<size_t>(classes));
   double total = 0;
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = in.pred + r * classes;  // (C)
@@ -172,16 +182,24 @@ double sparse_ce_logits(const LossInputs& in) {
 
 double sparse_ce_probs(const LossInputs& in) {
   const auto [rows, classes] = in.shape;
-  std::vector<Clipped> q(classes);
+  std::vector<double>& q = in.scratch->row;         // (C) clipped values
+  std::vector<uint8_t>& passes = in.scratch->passes;  // (C) whether their gradient passes
+  q.resize(static_cast<size_t>(classes));
+  passes.resize(static_cast<size_t>(classes));
   double total = 0;
   for (int64_t r = 0; r < rows; ++r) {
     double sum = 0;
-    for (int64_t c = 0; c < classes; ++c) sum += (q[c] = clip(in.pred[r * classes + c], kEps, kOneMinusEps)).value;
-    const Clipped qy = q[in.labels[r]];
+    for (int64_t c = 0; c < classes; ++c) {
+      const Clipped qc = clip(in.pred[r * classes + c], kEps, kOneMinusEps);
+      q[c] = qc.value;
+      passes[c] = qc.passes;
+      sum += qc.value;
+    }
+    const Clipped qy{q[in.labels[r]], passes[in.labels[r]] != 0};
     total += std::log(sum) - std::log(qy.value);
     if (!in.grad) continue;
     for (int64_t c = 0; c < classes; ++c) {
-      double g = q[c].passes ? 1 / sum : 0;
+      double g = passes[c] ? 1 / sum : 0;
       if (c == in.labels[r] && qy.passes) g -= 1 / qy.value;
       in.grad[r * classes + c] = static_cast<float>(g / rows);
     }
@@ -191,11 +209,12 @@ double sparse_ce_probs(const LossInputs& in) {
 
 double ce_logits(const LossInputs& in) {
   const auto [rows, classes] = in.shape;
-  std::vector<double> sm(classes);
+  std::vector<double>& sm = in.scratch->row;  // (C)
+  sm.resize(static_cast<size_t>(classes));
   double total = 0;
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = in.pred + r * classes;  // (C)
-    const double* t = in.target.data() + r * classes;
+    const double* t = in.target + r * classes;
     const double lse = softmax_row(x, classes, 1, sm.data());
     double t_sum = 0;
     for (int64_t c = 0; c < classes; ++c) {
@@ -211,11 +230,12 @@ double ce_logits(const LossInputs& in) {
 
 double ce_probs(const LossInputs& in) {
   const auto [rows, classes] = in.shape;
-  std::vector<double> g(classes);  // dLoss_r / dq, q = clip(p / sum p)
+  std::vector<double>& g = in.scratch->row;  // (C) dLoss_r / dq, q = clip(p / sum p)
+  g.resize(static_cast<size_t>(classes));
   double total = 0;
   for (int64_t r = 0; r < rows; ++r) {
     const float* p = in.pred + r * classes;  // (C)
-    const double* t = in.target.data() + r * classes;
+    const double* t = in.target + r * classes;
     double sum = 0;
     for (int64_t c = 0; c < classes; ++c) sum += p[c];
     double g_dot_n = 0;  // sum_j g_j * p_j / sum
@@ -283,10 +303,13 @@ double kld_probs(const LossInputs& in) {
 
 double kld_logits(const LossInputs& in, double temperature) {
   const auto [rows, classes] = in.shape;
-  std::vector<double> p(classes), q(classes);
+  std::vector<double>& p = in.scratch->row;  // (C)
+  std::vector<double>& q = in.scratch->row2;  // (C)
+  p.resize(static_cast<size_t>(classes));
+  q.resize(static_cast<size_t>(classes));
   double total = 0;
   for (int64_t r = 0; r < rows; ++r) {
-    const double* teacher = in.target.data() + r * classes;  // (C)
+    const double* teacher = in.target + r * classes;  // (C)
     const double lse_p = softmax_row(teacher, classes, temperature, p.data());
     const double lse_q = softmax_row(in.pred + r * classes, classes, temperature, q.data());
     for (int64_t c = 0; c < classes; ++c) {
@@ -327,8 +350,9 @@ std::string_view loss_kind_name(LossKind kind) {
 }
 
 Expected<double> compute_loss(const LossOptions& options, const float* pred, const ir::Shape& pred_shape,
-                              const Array& target, float* grad) {
-  TFC_ASSIGN_OR_RETURN(LossInputs in, validate(options, pred, pred_shape, target, grad));
+                              const Array& target, float* grad, LossScratch* scratch) {
+  LossScratch own;
+  TFC_ASSIGN_OR_RETURN(LossInputs in, validate(options, pred, pred_shape, target, grad, scratch ? *scratch : own));
   switch (options.kind) {
     case LossKind::kSparseCrossEntropy: return options.from_logits ? sparse_ce_logits(in) : sparse_ce_probs(in);
     case LossKind::kCrossEntropy: return options.from_logits ? ce_logits(in) : ce_probs(in);
@@ -339,25 +363,29 @@ Expected<double> compute_loss(const LossOptions& options, const float* pred, con
   return internal_error("loss: unknown kind {}", static_cast<int>(options.kind));
 }
 
-Expected<int64_t> count_top1_correct(const float* pred, const ir::Shape& pred_shape, const Array& labels) {
+Expected<int64_t> count_top1_correct(const float* pred, const ir::Shape& pred_shape, const Array& labels,
+                                     LossScratch* scratch) {
   constexpr std::string_view kName = "top-1 accuracy";
+  LossScratch own;
+  LossScratch& s = scratch ? *scratch : own;
   TFC_ASSIGN_OR_RETURN(Rows shape, rows_of(pred_shape, true, kName));
   if (shape.classes < 2)
     return invalid_argument("{}: predictions have {} class (2 or more needed)", kName, shape.classes);
   TFC_RETURN_IF_ERROR(check_data_size(labels, kName));
   const bool dense = same_dims(labels.shape, pred_shape);
-  std::vector<int64_t> ids;
+  std::vector<int64_t>& ids = s.labels;
   if (dense) {
-    TFC_ASSIGN_OR_RETURN(std::vector<double> scores, as_doubles(labels, kName));
+    TFC_RETURN_IF_ERROR(as_doubles(labels, kName, s.target));
+    ids.resize(static_cast<size_t>(shape.rows));
     for (int64_t r = 0; r < shape.rows; ++r) {
-      const double* row = scores.data() + r * shape.classes;
-      ids.push_back(std::max_element(row, row + shape.classes) - row);
+      const double* row = s.target.data() + r * shape.classes;
+      ids[r] = std::max_element(row, row + shape.classes) - row;
     }
-  } else if (shape_matches(labels.shape, ir::Shape(pred_shape.begin(), pred_shape.end() - 1))) {
-    TFC_ASSIGN_OR_RETURN(ids, class_ids(labels, shape.classes, kName));
+  } else if (shape_matches(labels.shape, without_last(pred_shape))) {
+    TFC_RETURN_IF_ERROR(class_ids(labels, shape.classes, kName, s.row, ids));
   } else {
     return invalid_argument("{}: labels of shape {} for predictions of shape {}", kName, shape_str(labels.shape),
-                            shape_str(std::vector<int64_t>(pred_shape.begin(), pred_shape.end())));
+                            shape_str(pred_shape));
   }
   int64_t correct = 0;
   for (int64_t r = 0; r < shape.rows; ++r) {
@@ -374,8 +402,9 @@ Expected<int64_t> count_binary_correct(const float* pred, const ir::Shape& pred_
   TFC_RETURN_IF_ERROR(check_data_size(labels, kName));
   if (!shape_matches(labels.shape, pred_shape))
     return invalid_argument("{}: labels of shape {} for predictions of shape {}", kName, shape_str(labels.shape),
-                            shape_str(std::vector<int64_t>(pred_shape.begin(), pred_shape.end())));
-  TFC_ASSIGN_OR_RETURN(std::vector<double> truth, as_doubles(labels, kName));
+                            shape_str(pred_shape));
+  std::vector<double> truth;
+  TFC_RETURN_IF_ERROR(as_doubles(labels, kName, truth));
   int64_t correct = 0;
   for (int64_t i = 0; i < shape.size(); ++i) correct += (pred[i] > threshold) == (truth[i] > 0.5);
   return correct;

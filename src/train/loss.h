@@ -38,6 +38,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "core/array.h"
 #include "core/status.h"
@@ -58,15 +59,26 @@ struct LossOptions {
 Expected<LossKind> parse_loss_kind(std::string_view name);
 std::string_view loss_kind_name(LossKind kind);
 
+// Buffers compute_loss and count_top1_correct reuse from call to call: after
+// a call on the largest batch, nothing is allocated (without one, each call
+// allocates its own).
+struct LossScratch {
+  std::vector<double> target;     // dense targets as double
+  std::vector<int64_t> labels;    // class ids
+  std::vector<double> row, row2;  // one row's values
+  std::vector<uint8_t> passes;    // one row's clip flags
+};
+
 // The mean loss over the rows of the batch; when grad != nullptr, writes
 // dLoss/dpred into it (pred's shape; overwritten, not accumulated).
 Expected<double> compute_loss(const LossOptions& options, const float* pred, const ir::Shape& pred_shape,
-                              const Array& target, float* grad);
+                              const Array& target, float* grad, LossScratch* scratch = nullptr);
 
 // Rows whose largest prediction (the first, on ties) is at the label: labels
 // are class ids as for kSparseCrossEntropy or [..., C] one-hot/scores (their
 // argmax is the label). C >= 2.
-Expected<int64_t> count_top1_correct(const float* pred, const ir::Shape& pred_shape, const Array& labels);
+Expected<int64_t> count_top1_correct(const float* pred, const ir::Shape& pred_shape, const Array& labels,
+                                     LossScratch* scratch = nullptr);
 
 // Elements where (pred > threshold) equals (label > 0.5), labels shaped as pred
 // (Keras's binary_accuracy; threshold 0.5 for probabilities, 0 for logits).

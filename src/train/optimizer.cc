@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <set>
 
 #include <fmt/ranges.h>
 
@@ -106,14 +105,17 @@ Expected<OptimizerKind> parse_optimizer_kind(std::string_view name) {
   return invalid_argument("unknown optimizer '{}' (sgd, adam, adamw)", name);
 }
 
-Status Optimizer::validate(std::span<const ParamSlot> params, double lr) const {
+Status Optimizer::validate(std::span<const ParamSlot> params, double lr) {
   if (!std::isfinite(lr) || lr < 0)
     return invalid_argument("optimizer: learning rate {} is not a finite value >= 0", lr);
-  std::set<std::string_view> seen;
+  names_.clear();
+  for (const ParamSlot& p : params) names_.push_back(p.name);
+  std::sort(names_.begin(), names_.end());
+  const auto twice = std::adjacent_find(names_.begin(), names_.end());
+  if (twice != names_.end()) return invalid_argument("optimizer: parameter '{}' given twice", *twice);
   for (const ParamSlot& p : params) {
     if (!p.value || !p.grad || p.size < 0)
       return invalid_argument("optimizer: parameter '{}' has no value or gradient buffer, or size {}", p.name, p.size);
-    if (!seen.insert(p.name).second) return invalid_argument("optimizer: parameter '{}' given twice", p.name);
     auto it = slots_.find(p.name);
     if (it != slots_.end() && !it->second.empty() && static_cast<int64_t>(it->second[0].size()) != p.size)
       return invalid_argument("optimizer: parameter '{}' has {} values, its state {}", p.name, p.size,
@@ -162,10 +164,13 @@ Status Optimizer::step(std::span<const ParamSlot> params, double lr) {
   const float global_scale = global_clip_scale(params);
   const auto lr_f = static_cast<float>(lr);
   const auto decay = static_cast<float>(options_.weight_decay.value_or(0));
-  const size_t num_slots = slot_names().size();
-  std::vector<float> scratch;
+  if (!counted_slots_) {
+    num_slots_ = slot_names().size();
+    counted_slots_ = true;
+  }
+  const size_t num_slots = num_slots_;
   for (const ParamSlot& p : params) {
-    const float* grad = clipped(p, global_scale, scratch);
+    const float* grad = clipped(p, global_scale, scratch_);
     if (decay > 0 && decays(p.name))
       for (int64_t i = 0; i < p.size; ++i) p.value[i] = p.value[i] - p.value[i] * decay * lr_f;
     auto& slots = slots_[p.name];

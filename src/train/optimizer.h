@@ -74,6 +74,7 @@ class Optimizer {
   // `lr`. Parameters seen for the first time get zero state. Refused before
   // anything changes: a null buffer, a negative size, a repeated name, a size
   // that differs from the parameter's state, lr negative or not finite.
+  // After the first step with these parameters, nothing is allocated.
   Status step(std::span<const ParamSlot> params, double lr);
 
   // Steps taken (Keras's `iterations`; the schedule's step for the next one).
@@ -98,7 +99,7 @@ class Optimizer {
                       std::span<std::vector<float>> slots) = 0;
 
  private:
-  Status validate(std::span<const ParamSlot> params, double lr) const;
+  Status validate(std::span<const ParamSlot> params, double lr);
   // Step 1: the factor global_clipnorm scales every gradient by (1 when off),
   // then one parameter's clipped gradient (`scratch` holds it unless no
   // clipping applies and the gradient itself is returned).
@@ -109,6 +110,11 @@ class Optimizer {
   OptimizerOptions options_;
   int64_t iterations_ = 0;
   std::map<std::string, std::vector<std::vector<float>>> slots_;  // parameter name -> slots
+  // Kept from step to step, so that a step after the first allocates nothing.
+  std::vector<std::string_view> names_;  // validate()'s sorted parameter names
+  std::vector<float> scratch_;           // a clipped gradient
+  size_t num_slots_ = 0;                 // slot_names().size()
+  bool counted_slots_ = false;
 };
 
 // Checks the settings (ranges, at most one clipping) and builds the optimizer.

@@ -80,6 +80,11 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const ir::Model& inference, c
   }
   TFC_ASSIGN_OR_RETURN(t->executor_, Executor::create(t->graph_, options.executor));
   t->optimizer_ = std::move(optimizer);
+  for (ParamBuffer& p : t->executor_->params()) {
+    if (!p.frozen) {
+      t->slots_.push_back(ParamSlot{p.name, p.value.data(), p.grad.data(), static_cast<int64_t>(p.value.size())});
+    }
+  }
   if (options.reinit) t->reinitialize();
   for (const NoiseInput& n : t->graph_.noise) {
     const ir::Tensor& tensor = g.tensors[static_cast<size_t>(n.tensor)];
@@ -170,9 +175,10 @@ Expected<StepResult> Trainer::forward_backward(const std::vector<Array>& inputs,
   StepResult r;
   const ir::Shape& shape = executor_->output_shape(0);
   r.samples = shape.empty() ? 1 : shape[0];
-  TFC_ASSIGN_OR_RETURN(r.loss, compute_loss(options_.loss, executor_->output(0), shape, labels, executor_->output_grad(0)));
+  TFC_ASSIGN_OR_RETURN(r.loss, compute_loss(options_.loss, executor_->output(0), shape, labels, executor_->output_grad(0),
+                                                &loss_scratch_));
   // Top-1 accuracy where the output and labels are a classifier's; else no accuracy.
-  auto correct = count_top1_correct(executor_->output(0), shape, labels);
+  auto correct = count_top1_correct(executor_->output(0), shape, labels, &loss_scratch_);
   r.correct = correct ? *correct : 0;
   r.classified = correct.has_value();
   if (!std::isfinite(r.loss)) return r;
@@ -187,11 +193,7 @@ Expected<StepResult> Trainer::gradients(const std::vector<Array>& inputs, const 
 Expected<StepResult> Trainer::step(const std::vector<Array>& inputs, const Array& labels, double lr) {
   TFC_ASSIGN_OR_RETURN(StepResult r, forward_backward(inputs, labels));
   if (!std::isfinite(r.loss)) return r;  // the caller stops; nothing was updated
-  std::vector<ParamSlot> slots;
-  for (ParamBuffer& p : executor_->params()) {
-    if (!p.frozen) slots.push_back(ParamSlot{p.name, p.value.data(), p.grad.data(), static_cast<int64_t>(p.value.size())});
-  }
-  TFC_RETURN_IF_ERROR(optimizer_->step(slots, lr));
+  TFC_RETURN_IF_ERROR(optimizer_->step(slots_, lr));
   update_moving_statistics();
   ++steps_;
   return r;

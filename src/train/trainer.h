@@ -80,6 +80,8 @@ class Trainer {
   TrainGraph graph_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<Optimizer> optimizer_;
+  std::vector<ParamSlot> slots_;  // the trainable parameters' buffers, as the optimizer takes them
+  LossScratch loss_scratch_;
   std::vector<Array> noise_;
   int64_t steps_ = 0;
 };

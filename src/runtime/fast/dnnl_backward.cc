@@ -6,6 +6,11 @@
 // through reorders between the IR's layout and the one oneDNN picks (tag::any),
 // and each result lands in a buffer of this object's before it is added into
 // the caller's. Fully connected: two sgemm calls with beta = 1.
+// Primitives, reorders, memory objects and argument lists are made once at
+// create(); a run points the memories at the caller's buffers and executes
+// through oneDNN's C API (the C++ execute() builds an argument vector and a
+// map each call), so nothing here allocates per run (oneDNN's own execution
+// still does).
 #include "runtime/fast/dnnl_backward.h"
 
 #include <algorithm>
@@ -27,6 +32,31 @@ dnnl::engine& engine() {
   static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   return eng;
 }
+
+// A memory of `md` without a buffer: each run points it at the caller's.
+memory unbound(const memory::desc& md) { return memory(md, engine(), DNNL_MEMORY_NONE); }
+
+// A primitive with its arguments bound once (the memories must outlive it).
+struct Bound {
+  dnnl::primitive prim;
+  std::vector<dnnl_exec_arg_t> args;
+
+  void bind(int arg, const memory& m) { args.push_back({arg, m.get()}); }
+  void execute(const dnnl::stream& s) const {
+    dnnl::error::wrap_c_api(dnnl_primitive_execute(prim.get(), s.get(), static_cast<int>(args.size()), args.data()),
+                            "could not execute a primitive");
+  }
+};
+
+// A reorder from `from` to `to`, bound.
+Bound bound_reorder(const memory& from, const memory& to) {
+  Bound b{dnnl::reorder(from, to), {}};
+  b.bind(DNNL_ARG_FROM, from);
+  b.bind(DNNL_ARG_TO, to);
+  return b;
+}
+
+void set_handle(const memory& m, const void* p) { m.set_data_handle(const_cast<void*>(p)); }
 
 void add_into(float* out, const float* v, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] += v[i];
@@ -102,10 +132,11 @@ void clamp_activation(kernels::Activation a, float* out, size_t n) {
 
 struct ConvForward::Impl {
   dnnl::stream stream{engine()};
-  dnnl::convolution_forward conv;
   memory::desc src_md, dst_md, user_w, bias_md;
   memory packed_w;  // the filter in the primitive's layout (empty when it is the IR's)
   memory zero_bias;
+  memory src, w, bias, dst;  // pointed at the caller's buffers each run
+  Bound conv, pack_w;
   kernels::Activation activation = kernels::Activation::kNone;
   size_t dst_size = 0;
 };
@@ -130,10 +161,22 @@ Expected<std::unique_ptr<ConvForward>> ConvForward::create(const kernels::ConvPa
                                         geo.src_md, memory::desc(geo.wl.dims, dt::f32, tag::any), impl->bias_md,
                                         geo.dst_md, geo.strides, geo.dil, geo.pad_l, geo.pad_r),
         engine());
-    impl->conv = dnnl::convolution_forward(pd);
-    if (pd.weights_desc() != geo.wl.user) impl->packed_w = memory(pd.weights_desc(), engine());
-    impl->zero_bias = memory(impl->bias_md, engine());
-    std::fill_n(static_cast<float*>(impl->zero_bias.get_data_handle()), output_dims[3], 0.0f);
+    Impl& m = *impl;
+    m.src = unbound(m.src_md);
+    m.w = unbound(m.user_w);
+    m.bias = unbound(m.bias_md);
+    m.dst = unbound(m.dst_md);
+    if (pd.weights_desc() != geo.wl.user) {
+      m.packed_w = memory(pd.weights_desc(), engine());
+      m.pack_w = bound_reorder(m.w, m.packed_w);
+    }
+    m.zero_bias = memory(m.bias_md, engine());
+    std::fill_n(static_cast<float*>(m.zero_bias.get_data_handle()), output_dims[3], 0.0f);
+    m.conv.prim = dnnl::convolution_forward(pd);
+    m.conv.bind(DNNL_ARG_SRC, m.src);
+    m.conv.bind(DNNL_ARG_WEIGHTS, m.packed_w ? m.packed_w : m.w);
+    m.conv.bind(DNNL_ARG_BIAS, m.bias);
+    m.conv.bind(DNNL_ARG_DST, m.dst);
   } catch (const dnnl::error& e) {
     return unsupported("oneDNN has no forward convolution for this geometry: {}", e.what());
   }
@@ -143,15 +186,12 @@ Expected<std::unique_ptr<ConvForward>> ConvForward::create(const kernels::ConvPa
 Status ConvForward::run(const float* input, const float* filter, const float* bias, float* output) {
   Impl& m = *impl_;
   try {
-    memory w(m.user_w, engine(), const_cast<float*>(filter));
-    if (m.packed_w) {
-      dnnl::reorder(w, m.packed_w).execute(m.stream, w, m.packed_w);
-      w = m.packed_w;
-    }
-    memory src(m.src_md, engine(), const_cast<float*>(input));
-    memory dst(m.dst_md, engine(), output);
-    memory b = bias ? memory(m.bias_md, engine(), const_cast<float*>(bias)) : m.zero_bias;
-    m.conv.execute(m.stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, dst}});
+    set_handle(m.w, filter);
+    if (m.packed_w) m.pack_w.execute(m.stream);
+    set_handle(m.src, input);
+    set_handle(m.dst, output);
+    set_handle(m.bias, bias ? bias : m.zero_bias.get_data_handle());
+    m.conv.execute(m.stream);
     m.stream.wait();
   } catch (const dnnl::error& e) {
     return internal_error("oneDNN forward convolution failed: {}", e.what());
@@ -175,20 +215,15 @@ Status fully_connected_forward(kernels::Activation activation, const float* inpu
 
 struct ConvBackward::Impl {
   dnnl::stream stream{engine()};
-  dnnl::convolution_backward_data data;
-  dnnl::convolution_backward_weights weights;
   memory::desc src_md, dst_md, user_w;
+  memory src, w, ddst;   // pointed at the caller's buffers each run
   memory packed_w;       // the filter in backward-data's layout (empty when it is the IR's)
   memory packed_dw;      // the filter gradient in backward-weights' layout (empty when it is the IR's)
   memory dw_user;        // the filter gradient in the IR's layout
   memory dsrc;           // the input gradient (N, H, W, Cin)
   memory dbias;          // (Cout)
+  Bound data, weights, pack_w, unpack_dw;
   size_t src_size = 0, w_size = 0, out_c = 0;
-
-  // `from` (in its desc) into `to` (in its own), on this stream.
-  void reorder(const memory& from, const memory& to) {
-    dnnl::reorder(from, to).execute(stream, const_cast<memory&>(from), const_cast<memory&>(to));
-  }
 };
 
 ConvBackward::ConvBackward(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -219,13 +254,30 @@ Expected<std::unique_ptr<ConvBackward>> ConvBackward::create(const kernels::Conv
         dnnl::convolution_backward_weights::desc(algo, impl->src_md, w_any, bias_md, impl->dst_md, strides, dil,
                                                  pad_l, pad_r),
         engine(), hint);
-    impl->data = dnnl::convolution_backward_data(data_pd);
-    impl->weights = dnnl::convolution_backward_weights(weights_pd);
-    if (data_pd.weights_desc() != wl.user) impl->packed_w = memory(data_pd.weights_desc(), engine());
-    if (weights_pd.diff_weights_desc() != wl.user) impl->packed_dw = memory(weights_pd.diff_weights_desc(), engine());
-    impl->dw_user = memory(wl.user, engine());
-    impl->dsrc = memory(impl->src_md, engine());
-    impl->dbias = memory(bias_md, engine());
+    Impl& m = *impl;
+    m.src = unbound(m.src_md);
+    m.w = unbound(wl.user);
+    m.ddst = unbound(m.dst_md);
+    m.dw_user = memory(wl.user, engine());
+    m.dsrc = memory(m.src_md, engine());
+    m.dbias = memory(bias_md, engine());
+    if (data_pd.weights_desc() != wl.user) {
+      m.packed_w = memory(data_pd.weights_desc(), engine());
+      m.pack_w = bound_reorder(m.w, m.packed_w);
+    }
+    if (weights_pd.diff_weights_desc() != wl.user) {
+      m.packed_dw = memory(weights_pd.diff_weights_desc(), engine());
+      m.unpack_dw = bound_reorder(m.packed_dw, m.dw_user);
+    }
+    m.data.prim = dnnl::convolution_backward_data(data_pd);
+    m.data.bind(DNNL_ARG_DIFF_DST, m.ddst);
+    m.data.bind(DNNL_ARG_WEIGHTS, m.packed_w ? m.packed_w : m.w);
+    m.data.bind(DNNL_ARG_DIFF_SRC, m.dsrc);
+    m.weights.prim = dnnl::convolution_backward_weights(weights_pd);
+    m.weights.bind(DNNL_ARG_SRC, m.src);
+    m.weights.bind(DNNL_ARG_DIFF_DST, m.ddst);
+    m.weights.bind(DNNL_ARG_DIFF_WEIGHTS, m.packed_dw ? m.packed_dw : m.dw_user);
+    m.weights.bind(DNNL_ARG_DIFF_BIAS, m.dbias);
   } catch (const dnnl::error& e) {
     return unsupported("oneDNN has no backward convolution for this geometry: {}", e.what());
   }
@@ -238,13 +290,10 @@ Expected<std::unique_ptr<ConvBackward>> ConvBackward::create(const kernels::Conv
 Status ConvBackward::backward_data(const float* dout, const float* filter, float* dinput) {
   Impl& m = *impl_;
   try {
-    memory w(m.user_w, engine(), const_cast<float*>(filter));
-    if (m.packed_w) {
-      m.reorder(w, m.packed_w);
-      w = m.packed_w;
-    }
-    memory ddst(m.dst_md, engine(), const_cast<float*>(dout));
-    m.data.execute(m.stream, {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, m.dsrc}});
+    set_handle(m.w, filter);
+    if (m.packed_w) m.pack_w.execute(m.stream);
+    set_handle(m.ddst, dout);
+    m.data.execute(m.stream);
     m.stream.wait();
   } catch (const dnnl::error& e) {
     return internal_error("oneDNN backward-data convolution failed: {}", e.what());
@@ -256,14 +305,10 @@ Status ConvBackward::backward_data(const float* dout, const float* filter, float
 Status ConvBackward::backward_weights(const float* input, const float* dout, float* dfilter, float* dbias) {
   Impl& m = *impl_;
   try {
-    memory src(m.src_md, engine(), const_cast<float*>(input));
-    memory ddst(m.dst_md, engine(), const_cast<float*>(dout));
-    const memory& dw = m.packed_dw ? m.packed_dw : m.dw_user;
-    m.weights.execute(m.stream, {{DNNL_ARG_SRC, src},
-                                 {DNNL_ARG_DIFF_DST, ddst},
-                                 {DNNL_ARG_DIFF_WEIGHTS, dw},
-                                 {DNNL_ARG_DIFF_BIAS, m.dbias}});
-    if (m.packed_dw) m.reorder(m.packed_dw, m.dw_user);
+    set_handle(m.src, input);
+    set_handle(m.ddst, dout);
+    m.weights.execute(m.stream);
+    if (m.packed_dw) m.unpack_dw.execute(m.stream);
     m.stream.wait();
   } catch (const dnnl::error& e) {
     return internal_error("oneDNN backward-weights convolution failed: {}", e.what());
