@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -63,7 +64,8 @@ class ProgressBar {
   ProgressBar& operator=(const ProgressBar&) = delete;
 
   // Text shown after the counts (e.g. "loss 0.412 acc 0.87"), from the next draw on.
-  void set_suffix(std::string suffix) { suffix_ = std::move(suffix); }
+  // Copied into a buffer kept from call to call (no allocation once it has grown).
+  void set_suffix(std::string_view suffix) { suffix_.assign(suffix); }
 
   // Records progress; redraws at most every 100 ms, and always at the end.
   void update(int64_t done) {

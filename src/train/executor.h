@@ -8,10 +8,14 @@
 // arena by their backward lifetimes (a gradient lives from the backward step
 // of its last reader to that of its producer). Parameters live in float32
 // buffers the executor owns, which the optimizer updates in place. After the
-// first step nothing is allocated: the shape rules run again only when an
-// input's shape changes (a batch smaller than the planned one, and the next
-// full one after it), and those steps allocate the shapes
-// (tests/cpp/train_alloc_test.cc counts every allocation of a step).
+// first step the executor allocates nothing: the shape rules run again only
+// when an input's shape changes (a batch smaller than the planned one, and
+// the next full one after it), and those steps allocate the shapes. Kernels:
+// the conv family, pooling, FULLY_CONNECTED, the activations and the oneDNN
+// path allocate nothing per step (tests/cpp/train_alloc_test.cc); the
+// reference kernels of broadcasting elementwise ops (ADD, MUL, SUB, ...),
+// MEAN / SUM, CONCATENATION and GATHER's gradient still allocate small
+// per-call vectors (dims, strides, axes).
 //
 // Before anything runs, create() names every op whose gradient the graph
 // needs and the op list has no rule for.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 
 #include "io/dataset.h"
 #include "io/npy.h"
@@ -205,6 +206,7 @@ Expected<FitResult> fit(Trainer& trainer, data::Loader& train, data::Loader* val
   double train_seconds = 0;
   data::Batch batch;
   std::vector<Array> in;  // the model's inputs, their buffers reused from step to step
+  std::string suffix;     // the progress line's, likewise
   bool have_best = false;
   for (int64_t epoch = start_epoch; epoch < o.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
@@ -238,8 +240,14 @@ Expected<FitResult> fit(Trainer& trainer, data::Loader& train, data::Loader* val
       correct += s.correct;
       classified = classified && s.classified;
       done = b + 1;
-      bar.set_suffix(classified ? fmt::format("loss {:.4f} acc {:.4f}", loss_sum / seen, static_cast<double>(correct) / seen)
-                                : fmt::format("loss {:.4f}", loss_sum / seen));
+      suffix.clear();
+      if (classified) {
+        fmt::format_to(std::back_inserter(suffix), "loss {:.4f} acc {:.4f}", loss_sum / seen,
+                       static_cast<double>(correct) / seen);
+      } else {
+        fmt::format_to(std::back_inserter(suffix), "loss {:.4f}", loss_sum / seen);
+      }
+      bar.set_suffix(suffix);
       bar.update(done);
       const bool out_of_steps = o.max_steps > 0 && r.steps >= o.max_steps;
       if ((o.interrupt && o.interrupt->load()) || out_of_steps) {
