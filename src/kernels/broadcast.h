@@ -6,6 +6,7 @@
 // its reduced shape) use it. Shapes and strides: kernels/common.h.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -15,15 +16,43 @@
 
 namespace tfc::kernels {
 
+// Per-dim values of a walk (strides, a position, reduced dims): in place up
+// to kInline dims (ir/verify.cc allows 16), on the heap beyond, so that
+// walking a shape allocates nothing. A contiguous range (Dims from an int32 one).
+template <typename T>
+class DimArray {
+ public:
+  static constexpr size_t kInline = 16;
+  DimArray() = default;
+  explicit DimArray(size_t n, T fill = T{}) : size_(n), heap_(n > kInline ? n : 0, fill) {
+    std::fill_n(inline_.begin(), std::min(n, kInline), fill);
+  }
+  T* data() { return size_ > kInline ? heap_.data() : inline_.data(); }
+  const T* data() const { return size_ > kInline ? heap_.data() : inline_.data(); }
+  size_t size() const { return size_; }
+  T& operator[](size_t i) { return data()[i]; }
+  const T& operator[](size_t i) const { return data()[i]; }
+  T* begin() { return data(); }
+  T* end() { return data() + size_; }
+  const T* begin() const { return data(); }
+  const T* end() const { return data() + size_; }
+
+ private:
+  size_t size_ = 0;
+  std::array<T, kInline> inline_{};
+  std::vector<T> heap_;
+};
+
 // A reduction over `axes` (an axis may repeat): the dims it leaves, in
 // keep_dims form (each reduced axis set to 1), and how many input elements
 // reduce into each output element (0 when a reduced axis is empty).
 struct Reduction {
-  std::vector<int32_t> out_dims;
+  DimArray<int32_t> out_dims;
   int64_t count = 1;
 };
 inline Reduction reduction_of(Dims in_dims, std::span<const int32_t> axes) {
-  Reduction r{std::vector<int32_t>(in_dims.begin(), in_dims.end()), 1};
+  Reduction r{DimArray<int32_t>(in_dims.size()), 1};
+  std::copy(in_dims.begin(), in_dims.end(), r.out_dims.begin());
   for (int32_t a : axes) r.out_dims[static_cast<size_t>(a)] = 1;
   for (size_t d = 0; d < in_dims.size(); ++d)
     if (r.out_dims[d] == 1) r.count *= in_dims[d];
@@ -37,16 +66,22 @@ inline Reduction reduction_of(Dims in_dims, std::span<const int32_t> axes) {
 template <size_t N, typename F>
 [[gnu::always_inline]] inline void for_each_broadcast(Dims out_dims, const std::array<Dims, N>& in_dims, F&& f) {
   const size_t rank = out_dims.size();
-  std::array<std::vector<int64_t>, N> strides;
+  std::array<DimArray<int64_t>, N> strides;  // common.h's broadcast_strides, in place
   std::array<int64_t, N> inner_stride{};
   for (size_t k = 0; k < N; ++k) {
-    strides[k] = broadcast_strides(in_dims[k], out_dims);
+    strides[k] = DimArray<int64_t>(rank, 0);
+    int64_t s = 1;
+    for (size_t j = 0; j < in_dims[k].size(); ++j) {
+      const size_t i = in_dims[k].size() - 1 - j;
+      strides[k][rank - 1 - j] = in_dims[k][i] == 1 ? 0 : s;
+      s *= in_dims[k][i];
+    }
     inner_stride[k] = rank == 0 ? 0 : strides[k][rank - 1];
   }
   const int32_t inner = rank == 0 ? 1 : out_dims[rank - 1];
   const int64_t rows = inner == 0 ? 0 : flat_size(out_dims) / inner;
   const size_t outer_rank = rank == 0 ? 0 : rank - 1;
-  std::vector<int32_t> index(outer_rank, 0);  // position along the outer axes
+  DimArray<int32_t> index(outer_rank, 0);  // position along the outer axes
   std::array<int64_t, N> base{};
   for (int64_t row = 0; row < rows; ++row) {
     std::array<int64_t, N> offsets = base;

@@ -146,7 +146,7 @@ void arg_min_max(const T* in, Dims in_dims, int axis, bool is_max, Index* out) {
 
 template <typename T>
 void reduce(ReduceOp op, const T* in, Dims in_dims, std::span<const int32_t> axes, T* out) {
-  const std::vector<int32_t> out_dims = reduction_of(in_dims, axes).out_dims;
+  const DimArray<int32_t> out_dims = reduction_of(in_dims, axes).out_dims;
   T start = T{1};
   if (op == ReduceOp::kMax) start = std::numeric_limits<T>::lowest();
   if (op == ReduceOp::kMin) start = std::numeric_limits<T>::max();

@@ -13,7 +13,7 @@
 namespace tfc::kernels {
 
 void reduce_backward(const float* dy, Dims in_dims, std::span<const int32_t> axes, float divisor, float* dx) {
-  const std::vector<int32_t> out_dims = reduction_of(in_dims, axes).out_dims;
+  const DimArray<int32_t> out_dims = reduction_of(in_dims, axes).out_dims;
   // The input walked against its reduced shape: o is where element i reduced to.
   for_each_broadcast<1>(in_dims, {Dims(out_dims)}, [&](int64_t i, const std::array<int64_t, 1>& o) {
     dx[i] += dy[o[0]] / divisor;

@@ -22,13 +22,20 @@ namespace {
 // input order (TFLite's ReduceGeneric order).
 template <typename T, typename Acc>
 void reduce_sum_impl(const T* in, Dims in_dims, std::span<const int32_t> axes, T* out) {
-  const std::vector<int32_t> out_dims = reduction_of(in_dims, axes).out_dims;
-  std::vector<Acc> acc(flat_size(out_dims), Acc{0});
+  const DimArray<int32_t> out_dims = reduction_of(in_dims, axes).out_dims;
   // The input walked against its reduced shape: o is where element i reduces to.
-  for_each_broadcast<1>(in_dims, {Dims(out_dims)}, [&](int64_t i, const std::array<int64_t, 1>& o) {
-    acc[o[0]] += static_cast<Acc>(in[i]);
-  });
-  for (size_t o = 0; o < acc.size(); ++o) out[o] = static_cast<T>(acc[o]);
+  if constexpr (std::is_same_v<T, Acc>) {  // summed in place
+    std::fill_n(out, flat_size(out_dims), T{0});
+    for_each_broadcast<1>(in_dims, {Dims(out_dims)}, [&](int64_t i, const std::array<int64_t, 1>& o) {
+      out[o[0]] += in[i];
+    });
+  } else {
+    std::vector<Acc> acc(flat_size(out_dims), Acc{0});
+    for_each_broadcast<1>(in_dims, {Dims(out_dims)}, [&](int64_t i, const std::array<int64_t, 1>& o) {
+      acc[o[0]] += static_cast<Acc>(in[i]);
+    });
+    for (size_t o = 0; o < acc.size(); ++o) out[o] = static_cast<T>(acc[o]);
+  }
 }
 
 }  // namespace

@@ -11,11 +11,10 @@
 // first step the executor allocates nothing: the shape rules run again only
 // when an input's shape changes (a batch smaller than the planned one, and
 // the next full one after it), and those steps allocate the shapes. Kernels:
-// the conv family, pooling, FULLY_CONNECTED, the activations and the oneDNN
-// path allocate nothing per step (tests/cpp/train_alloc_test.cc); the
-// reference kernels of broadcasting elementwise ops (ADD, MUL, SUB, ...),
-// MEAN / SUM, CONCATENATION and GATHER's gradient still allocate small
-// per-call vectors (dims, strides, axes).
+// the conv family, pooling, FULLY_CONNECTED, the activations, broadcasting
+// elementwise ops (ADD, MUL, SUB, ...) and the oneDNN path allocate nothing
+// per step (tests/cpp/train_alloc_test.cc); MEAN / SUM (their axes),
+// CONCATENATION and GATHER's gradient still allocate small per-call vectors.
 //
 // Before anything runs, create() names every op whose gradient the graph
 // needs and the op list has no rule for.

@@ -1,7 +1,8 @@
 // Heap allocations of a training step after the first: none by tfcompress.
 // Trainer steps (noise inputs, forward, loss, backward, optimizer) on a small
 // CNN (CONV_2D, MAX_POOL_2D, DEPTHWISE_CONV_2D, RELU6, AVERAGE_POOL_2D,
-// FULLY_CONNECTED, SOFTMAX) and an MLP, on the reference and the oneDNN
+// FULLY_CONNECTED, SOFTMAX), a residual block (ADD with RELU6, MUL and SUB
+// broadcasting per-channel parameters) and an MLP, on the reference and the oneDNN
 // paths, with 1 and 2 threads, SGD with momentum and Adam; and fit's per-step
 // path (the loader's next batch with 0 and 2 background threads, its
 // conversion into the model's inputs, the step).
@@ -179,6 +180,8 @@ TEST(TrainAllocCounter, CountsEveryKindOfAllocation) {
 // cnn: x[4,8,8,3] -> CONV_2D 3x3 SAME +b RELU -> MAX_POOL 2x2/2 -> DEPTHWISE
 //      3x3 SAME +b RELU6 -> CONV_2D 1x1 -> RELU6 -> AVERAGE_POOL 2x2/2 ->
 //      FC[5,32] +b RELU -> FC[3,5] +b -> SOFTMAX
+// residual: x[4,6,6,4] -> CONV_2D 3x3 SAME +b -> ADD x (RELU6) -> MUL by a
+//      per-channel parameter -> SUB a per-channel parameter -> RELU6 -> FC[3,144] +b (logits)
 // mlp: x[4,12] -> FC[16,12] +b RELU -> FC[8,16] +b RELU6 -> FC[3,8] +b (logits)
 tflite::Conv2DOptionsT conv_options(tflite::Padding padding, int stride, tflite::ActivationFunctionType act) {
   tflite::Conv2DOptionsT o;
@@ -239,6 +242,26 @@ ir::Model cnn_model() {
   return std::move(b.m);
 }
 
+ir::Model residual_model() {
+  ModelBuilder b;
+  const auto x = b.input("x", {4, 6, 6, 4});
+  const auto c = b.tensor("c", {4, 6, 6, 4});
+  b.op(tflite::BuiltinOperator_CONV_2D, {x, b.weights("w", {4, 3, 3, 4}, 1), b.weights("b", {4}, 2)}, {c})
+      .options.Set(conv_options(tflite::Padding_SAME, 1, tflite::ActivationFunctionType_NONE));
+  const auto sum = b.tensor("sum", {4, 6, 6, 4});
+  tflite::AddOptionsT add;
+  add.fused_activation_function = tflite::ActivationFunctionType_RELU6;
+  b.op(tflite::BuiltinOperator_ADD, {c, x}, {sum}).options.Set(std::move(add));
+  const auto scaled = b.tensor("scaled", {4, 6, 6, 4});
+  b.op(tflite::BuiltinOperator_MUL, {sum, b.weights("scale", {4}, 3)}, {scaled});
+  const auto shifted = b.tensor("shifted", {4, 6, 6, 4});
+  b.op(tflite::BuiltinOperator_SUB, {scaled, b.weights("shift", {4}, 4)}, {shifted});
+  const auto r = b.tensor("r", {4, 6, 6, 4});
+  b.op(tflite::BuiltinOperator_RELU6, {shifted}, {r});
+  fc(b, r, "fc", 144, 3, tflite::ActivationFunctionType_NONE, b.output("y", {4, 3}));
+  return std::move(b.m);
+}
+
 ir::Model mlp_model() {
   ModelBuilder b;
   const auto x = b.input("x", {4, 12});
@@ -249,7 +272,7 @@ ir::Model mlp_model() {
 }
 
 struct Case {
-  std::string model;  // "cnn" or "mlp"
+  std::string model;  // "cnn", "residual" or "mlp"
   bool fast;
   int threads;
   bool adam;  // else SGD with momentum
@@ -289,7 +312,7 @@ struct TrainerSetup {
 };
 
 void make_trainer(const Case& c, TrainerSetup& s) {
-  s.model = c.model == "cnn" ? cnn_model() : mlp_model();
+  s.model = c.model == "cnn" ? cnn_model() : c.model == "residual" ? residual_model() : mlp_model();
   train::TrainerOptions to;
   to.batch = kBatch;
   to.seed = 3;
@@ -344,7 +367,7 @@ TEST_P(TrainAlloc, NoAllocationPerStepAfterTheFirst) {
 
 std::vector<Case> cases() {
   std::vector<Case> out;
-  for (const char* model : {"cnn", "mlp"}) {
+  for (const char* model : {"cnn", "residual", "mlp"}) {
     for (bool fast : {true, false}) {
       for (int threads : {1, 2}) {
         for (bool adam : {false, true}) out.push_back({model, fast, threads, adam});
