@@ -92,7 +92,7 @@ Expected<Reduction> resolve_reduction(OpContext& ctx, kernels::ReduceOp op) {
 
 Status reduce_shape_impl(OpContext& ctx, kernels::ReduceOp op) {
   TFC_ASSIGN_OR_RETURN(Reduction r, resolve_reduction(ctx, op));
-  ctx.set_output_shape(0, std::move(r.out_shape));
+  ctx.set_output_shape(0, r.out_shape(ctx));
   return Status::ok();
 }
 

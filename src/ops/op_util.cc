@@ -139,21 +139,30 @@ Expected<int> resolve_axis(const OpContext& ctx, int64_t axis, size_t rank) {
 }
 
 Expected<Reduction> resolve_reduction_axes(OpContext& ctx) {
-  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> axes, int_values(ctx, 1));
-  const ir::Shape& in = ctx.input_shape(0);
+  const DType t = ctx.input_dtype(1);
+  if (t != DType::kInt32 && t != DType::kInt64) return ctx.unsupported_dtype(1);
+  if (ctx.input_data(1) == nullptr) return ctx.value_needed(1);
+  const size_t rank = ctx.input_shape(0).size();
   Reduction r;
-  std::vector<bool> reduced(in.size(), false);
-  for (int64_t a : axes) {
-    TFC_ASSIGN_OR_RETURN(const int axis, resolve_axis(ctx, a, in.size()));
-    r.axes.push_back(axis);
-    reduced[axis] = true;
+  r.axes = kernels::DimArray<int32_t>(static_cast<size_t>(ir::num_elements(ctx.input_shape(1))));
+  for (size_t k = 0; k < r.axes.size(); ++k) {
+    const int64_t a = t == DType::kInt32 ? ctx.input<int32_t>(1)[k] : ctx.input<int64_t>(1)[k];
+    TFC_ASSIGN_OR_RETURN(r.axes[k], resolve_axis(ctx, a, rank));
   }
-  const bool keep_dims = options_or_default<tflite::ReducerOptionsT>(ctx).keep_dims;
-  for (size_t d = 0; d < in.size(); ++d) {
-    if (!reduced[d]) r.out_shape.push_back(in[d]);
-    else if (keep_dims) r.out_shape.push_back(1);
-  }
+  r.keep_dims = options_or_default<tflite::ReducerOptionsT>(ctx).keep_dims;
   return r;
+}
+
+ir::Shape Reduction::out_shape(const OpContext& ctx) const {
+  const ir::Shape& in = ctx.input_shape(0);
+  std::vector<bool> reduced(in.size(), false);
+  for (int32_t a : axes) reduced[static_cast<size_t>(a)] = true;
+  ir::Shape out;
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (!reduced[d]) out.push_back(in[d]);
+    else if (keep_dims) out.push_back(1);
+  }
+  return out;
 }
 
 // ---- Broadcasting ------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/broadcast.h"
 #include "kernels/quant_util.h"
 #include "ops/op_context.h"
 
@@ -93,9 +94,11 @@ Expected<int> resolve_axis(const OpContext& ctx, int64_t axis, size_t rank);
 // LiteRT's reducer rule (MEAN, SUM, REDUCE_*): the axes (input 1) may be
 // negative or repeated; keep_dims keeps the reduced dims as 1; a rank-0 input
 // gives a rank-0 output.
+// Resolving allocates nothing (up to 16 axes); out_shape() does.
 struct Reduction {
-  std::vector<int32_t> axes;  // normalized, possibly repeated
-  ir::Shape out_shape;
+  kernels::DimArray<int32_t> axes;  // normalized, possibly repeated
+  bool keep_dims = false;
+  ir::Shape out_shape(const OpContext& ctx) const;
 };
 Expected<Reduction> resolve_reduction_axes(OpContext& ctx);
 

@@ -135,11 +135,13 @@ Status concatenation_grad(GradContext& ctx) {
   TFC_RETURN_IF_ERROR(require_float_grads(ctx));
   if (!ctx.any_input_needs_grad() || !ctx.output_grad(0)) return Status::ok();
   TFC_ASSIGN_OR_RETURN(const Concat c, resolve_concat(plan_context(ctx)));
-  std::vector<int32_t> sizes;
-  std::vector<float*> parts;
-  for (int i = 0; i < ctx.num_inputs(); ++i) {
-    sizes.push_back(ctx.input_shape(i).empty() ? 1 : ctx.input_shape(i)[c.axis]);
-    parts.push_back(ctx.input_grad(i));
+  const auto n = static_cast<size_t>(ctx.num_inputs());
+  kernels::DimArray<int32_t> sizes(n);  // in place up to 16 inputs
+  kernels::DimArray<float*> parts(n);
+  for (size_t i = 0; i < n; ++i) {
+    const ir::Shape& s = ctx.input_shape(static_cast<int>(i));
+    sizes[i] = s.empty() ? 1 : s[c.axis];
+    parts[i] = ctx.input_grad(static_cast<int>(i));
   }
   TFC_ASSIGN_OR_RETURN(const float* dy, before_activation(ctx, c.activation));
   kernels::add_whole_to_parts(dy, c.out_shape, c.axis, sizes, parts);

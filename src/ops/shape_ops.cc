@@ -218,7 +218,8 @@ Expected<Concat> resolve_concat(OpContext& ctx) {
   if (is_quantized_int(ctx.input_dtype(0)) && ctx.output_tensor(0).is_quantized()) {
     TFC_RETURN_IF_ERROR(int_qparams(ctx, ctx.output_tensor(0), true).status());
   }
-  c.out_shape = first.empty() ? ir::Shape{0} : first;
+  c.out_shape = kernels::DimArray<int32_t>(first.empty() ? 1 : first.size(), 0);
+  std::copy(first.begin(), first.end(), c.out_shape.begin());
   for (int i = 0; i < ctx.num_inputs(); ++i) {
     const ir::Shape& s = ctx.input_shape(i);
     if (ctx.input_dtype(i) != ctx.input_dtype(0)) {
@@ -369,7 +370,7 @@ Status mean_shape(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(Reduction r,
                        resolve_reduction(ctx, {DType::kFloat32, DType::kInt8, DType::kUInt8, DType::kInt16}));
   TFC_RETURN_IF_ERROR(check_int_reduction(ctx));
-  ctx.set_output_shape(0, std::move(r.out_shape));
+  ctx.set_output_shape(0, r.out_shape(ctx));
   return Status::ok();
 }
 
@@ -385,7 +386,7 @@ Status sum_shape(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(Reduction r, resolve_reduction(ctx, {DType::kFloat32, DType::kInt32, DType::kInt8,
                                                             DType::kUInt8, DType::kInt16}));
   TFC_RETURN_IF_ERROR(check_int_reduction(ctx));
-  ctx.set_output_shape(0, std::move(r.out_shape));
+  ctx.set_output_shape(0, r.out_shape(ctx));
   return Status::ok();
 }
 
@@ -483,18 +484,19 @@ Status transpose_eval(OpContext& ctx) {
 Status concatenation_shape(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(Concat c, resolve_concat(ctx));
   TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
-  ctx.set_output_shape(0, std::move(c.out_shape));
+  ctx.set_output_shape(0, ir::Shape(c.out_shape.begin(), c.out_shape.end()));
   return Status::ok();
 }
 
 Status concatenation_eval(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(const Concat c, resolve_concat(ctx));
   TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
-  std::vector<const void*> inputs;
-  std::vector<kernels::Dims> dims;
-  for (int i = 0; i < ctx.num_inputs(); ++i) {
-    inputs.push_back(ctx.input_data(i));
-    dims.push_back(ctx.input_shape(i));
+  const auto n = static_cast<size_t>(ctx.num_inputs());
+  kernels::DimArray<const void*> inputs(n);  // in place up to 16 inputs
+  kernels::DimArray<kernels::Dims> dims(n);
+  for (size_t i = 0; i < n; ++i) {
+    inputs[i] = ctx.input_data(static_cast<int>(i));
+    dims[i] = ctx.input_shape(static_cast<int>(i));
   }
   bool rescale = false;
   for (int i = 0; i < ctx.num_inputs(); ++i) rescale |= !same_quantization(ctx.input_tensor(i), ctx.output_tensor(0));
@@ -515,7 +517,7 @@ Status concatenation_eval(OpContext& ctx) {
   }
   kernels::concatenation(inputs, dims, c.axis, elem, ctx.output_data(0));
   if (c.activation != kernels::Activation::kNone) {
-    kernels::activate_in_place({ctx.output<float>(0), static_cast<size_t>(ir::num_elements(c.out_shape))},
+    kernels::activate_in_place({ctx.output<float>(0), static_cast<size_t>(kernels::flat_size(c.out_shape))},
                                c.activation);
   }
   return Status::ok();

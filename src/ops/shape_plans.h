@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/broadcast.h"
 #include "kernels/common.h"
 #include "kernels/shape_ref.h"
 #include "ops/op_context.h"
@@ -28,7 +29,7 @@ Expected<std::vector<int32_t>> transpose_perm(OpContext& ctx);
 struct Concat {
   int axis = 0;
   kernels::Activation activation = kernels::Activation::kNone;
-  ir::Shape out_shape;
+  kernels::DimArray<int32_t> out_shape;  // in place: resolving allocates nothing
 };
 Expected<Concat> resolve_concat(OpContext& ctx);
 

@@ -10,11 +10,12 @@
 // buffers the executor owns, which the optimizer updates in place. After the
 // first step the executor allocates nothing: the shape rules run again only
 // when an input's shape changes (a batch smaller than the planned one, and
-// the next full one after it), and those steps allocate the shapes. Kernels:
-// the conv family, pooling, FULLY_CONNECTED, the activations, broadcasting
-// elementwise ops (ADD, MUL, SUB, ...) and the oneDNN path allocate nothing
-// per step (tests/cpp/train_alloc_test.cc); MEAN / SUM (their axes),
-// CONCATENATION and GATHER's gradient still allocate small per-call vectors.
+// the next full one after it), and those steps allocate the shapes. The
+// kernels and gradient rules the allocation test covers allocate nothing per
+// step either (tests/cpp/train_alloc_test.cc: convolutions, pooling,
+// FULLY_CONNECTED, activations, broadcasting elementwise ops, MEAN,
+// CONCATENATION, training-mode batch normalization, the oneDNN path); GATHER
+// and its gradient still copy their indices each call.
 //
 // Before anything runs, create() names every op whose gradient the graph
 // needs and the op list has no rule for.

@@ -1,11 +1,17 @@
 // Heap allocations of a training step after the first: none by tfcompress.
-// Trainer steps (noise inputs, forward, loss, backward, optimizer) on a small
-// CNN (CONV_2D, MAX_POOL_2D, DEPTHWISE_CONV_2D, RELU6, AVERAGE_POOL_2D,
-// FULLY_CONNECTED, SOFTMAX), a residual block (ADD with RELU6, MUL and SUB
-// broadcasting per-channel parameters) and an MLP, on the reference and the oneDNN
-// paths, with 1 and 2 threads, SGD with momentum and Adam; and fit's per-step
-// path (the loader's next batch with 0 and 2 background threads, its
-// conversion into the model's inputs, the step).
+// Trainer steps (noise inputs, forward, loss, backward, optimizer, moving
+// statistics) on built models (a CNN with CONV_2D, MAX_POOL_2D,
+// DEPTHWISE_CONV_2D, RELU6, AVERAGE_POOL_2D, FULLY_CONNECTED, SOFTMAX; a
+// residual block with ADD + RELU6 and MUL / SUB by per-channel parameters; an
+// MLP) and on committed Keras fixtures as `tfcompress train` imports them
+// (sequential_cnn; dense_mlp with BatchNormalization, LayerNormalization, GELU
+// and Dropout; conv2d_bn, MobileNet-style: depthwise and separable
+// convolutions, training-mode BatchNormalization, ReLU6, pooling; residual_bn:
+// Add, BatchNormalization on two axes, Concatenate; dropout_family: dropout
+// and Gaussian noise inputs), on the reference path and the oneDNN path with
+// 1 and 2 threads, SGD with momentum and Adam; and fit's per-step path (the
+// loader's next batch with 0 and 2 background threads, its conversion into
+// the model's inputs, the step).
 //
 // This file replaces the global operator new / delete (every variant) and
 // interposes glibc's malloc family (malloc, calloc, realloc, posix_memalign,
@@ -19,6 +25,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +36,7 @@
 
 #include "data/loader.h"
 #include "data/source.h"
+#include "importers/import.h"
 #include "model_builder.h"
 #include "test_util.h"
 #include "train/fit.h"
@@ -272,7 +280,7 @@ ir::Model mlp_model() {
 }
 
 struct Case {
-  std::string model;  // "cnn", "residual" or "mlp"
+  std::string model;  // "cnn", "residual", "mlp" or "keras/NAME" (a committed fixture)
   bool fast;
   int threads;
   bool adam;  // else SGD with momentum
@@ -282,7 +290,11 @@ std::string case_name(const Case& c) {
   return c.model + (c.fast ? "_fast" : "_reference") + "_threads" + std::to_string(c.threads) +
          (c.adam ? "_adam" : "_sgd");
 }
-std::string param_name(const ::testing::TestParamInfo<Case>& info) { return case_name(info.param); }
+std::string param_name(const ::testing::TestParamInfo<Case>& info) {
+  std::string name = case_name(info.param);
+  std::replace(name.begin(), name.end(), '/', '_');
+  return name;
+}
 void PrintTo(const Case& c, std::ostream* os) { *os << case_name(c); }
 
 constexpr int64_t kBatch = 2;
@@ -293,7 +305,10 @@ Array random_input(const ir::Tensor& t, std::mt19937& rng) {
   a.shape.assign(t.shape.begin(), t.shape.end());
   a.data.resize(static_cast<size_t>(a.num_elements()) * dtype_size(t.dtype));
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  for (int64_t i = 0; i < a.num_elements(); ++i) a.as<float>()[i] = u(rng);
+  for (int64_t i = 0; i < a.num_elements(); ++i) {
+    if (t.dtype == DType::kFloat32) a.as<float>()[i] = u(rng);
+    if (t.dtype == DType::kInt32) a.as<int32_t>()[i] = static_cast<int32_t>(rng() % 20);  // token ids
+  }
   return a;
 }
 
@@ -307,16 +322,30 @@ Array class_ids(int64_t rows, int64_t classes, std::mt19937& rng) {
 }
 
 struct TrainerSetup {
-  ir::Model model;
+  importers::Imported imported;  // the model, and a Keras model's training state
   std::unique_ptr<train::Trainer> trainer;
 };
 
+// A built model, or "keras/NAME": fixtures/keras/NAME/model.keras as `tfcompress train` imports it.
+void import_model(const std::string& name, TrainerSetup& s) {
+  if (name.rfind("keras/", 0) != 0) {
+    s.imported.model = name == "cnn" ? cnn_model() : name == "residual" ? residual_model() : mlp_model();
+    return;
+  }
+  importers::ImportOptions io;
+  io.training = true;
+  auto imported = importers::import_model((fixtures_dir() / name / "model.keras").string(), io);
+  ASSERT_TRUE(imported.has_value()) << imported.status().message();
+  s.imported = std::move(*imported);
+}
+
 void make_trainer(const Case& c, TrainerSetup& s) {
-  s.model = c.model == "cnn" ? cnn_model() : c.model == "residual" ? residual_model() : mlp_model();
+  ASSERT_NO_FATAL_FAILURE(import_model(c.model, s));
+  const bool keras = s.imported.format != importers::Format::kTflite;
   train::TrainerOptions to;
   to.batch = kBatch;
   to.seed = 3;
-  to.loss.from_logits = c.model != "cnn";
+  to.loss.from_logits = c.model == "residual" || c.model == "mlp";
   to.executor.fast = c.fast;
   to.executor.threads = c.threads;
   train::OptimizerOptions oo;
@@ -324,7 +353,8 @@ void make_trainer(const Case& c, TrainerSetup& s) {
   if (!c.adam) oo.momentum = 0.9;
   auto optimizer = train::make_optimizer(oo);
   ASSERT_TRUE(optimizer.has_value()) << optimizer.status().message();
-  auto trainer = train::Trainer::create(s.model, nullptr, to, std::move(*optimizer));
+  auto trainer =
+      train::Trainer::create(s.imported.model, keras ? &s.imported.training : nullptr, to, std::move(*optimizer));
   ASSERT_TRUE(trainer.has_value()) << trainer.status().message();
   s.trainer = std::move(*trainer);
 }
@@ -367,9 +397,10 @@ TEST_P(TrainAlloc, NoAllocationPerStepAfterTheFirst) {
 
 std::vector<Case> cases() {
   std::vector<Case> out;
-  for (const char* model : {"cnn", "residual", "mlp"}) {
+  for (const char* model : {"cnn", "residual", "mlp", "keras/sequential_cnn", "keras/dense_mlp", "keras/conv2d_bn", "keras/residual_bn", "keras/dropout_family"}) {
     for (bool fast : {true, false}) {
       for (int threads : {1, 2}) {
+        if (!fast && threads > 1) continue;  // the threads are oneDNN's
         for (bool adam : {false, true}) out.push_back({model, fast, threads, adam});
       }
     }
