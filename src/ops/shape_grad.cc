@@ -168,12 +168,8 @@ Status gather_grad(GradContext& ctx) {
   const float* dy = ctx.output_grad(0);
   if (!dx || !dy) return Status::ok();
   TFC_ASSIGN_OR_RETURN(const GatherPlan p, plan_gather(plan_context(ctx)));
-  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> indices,
-                       int_values(plan_context(ctx), 1, /*allow_int16=*/true));
-  const int32_t limit = ctx.input_shape(0)[p.axis];
-  for (int64_t index : indices) {
-    if (index < 0 || index >= limit) return ctx.error("gather index {} is out of range [0, {})", index, limit);
-  }
+  thread_local std::vector<int64_t> indices;  // kept from call to call
+  TFC_RETURN_IF_ERROR(gather_indices(plan_context(ctx), p, indices));
   kernels::gather_backward(dy, ctx.input_shape(0), p.axis, p.batch_dims, indices.data(), ctx.input_shape(1), dx);
   return Status::ok();
 }

@@ -280,14 +280,36 @@ Expected<GatherPlan> plan_gather(OpContext& ctx) {
   if (batch_dims < 0 || batch_dims > axis || batch_dims > static_cast<int64_t>(idx.size())) {
     return ctx.error("batch_dims {} must be in [0, min(axis {}, indices rank {})]", batch_dims, axis, idx.size());
   }
-  GatherPlan p{axis, static_cast<int>(batch_dims), {}};
+  GatherPlan p{axis, static_cast<int>(batch_dims)};
   for (int d = 0; d < p.batch_dims; ++d) {
     if (in[d] != idx[d]) return ctx.error("batch dim {} differs: input {} vs indices {}", d, in[d], idx[d]);
   }
-  p.out_shape.assign(in.begin(), in.begin() + p.axis);
-  p.out_shape.insert(p.out_shape.end(), idx.begin() + p.batch_dims, idx.end());
-  p.out_shape.insert(p.out_shape.end(), in.begin() + p.axis + 1, in.end());
   return p;
+}
+
+ir::Shape gather_out_shape(const OpContext& ctx, const GatherPlan& p) {
+  const ir::Shape& in = ctx.input_shape(0);
+  const ir::Shape& idx = ctx.input_shape(1);
+  ir::Shape out(in.begin(), in.begin() + p.axis);
+  out.insert(out.end(), idx.begin() + p.batch_dims, idx.end());
+  out.insert(out.end(), in.begin() + p.axis + 1, in.end());
+  return out;
+}
+
+Status gather_indices(OpContext& ctx, const GatherPlan& p, std::vector<int64_t>& out) {
+  if (ctx.input_data(1) == nullptr) return ctx.value_needed(1);
+  const DType t = ctx.input_dtype(1);
+  out.resize(static_cast<size_t>(ir::num_elements(ctx.input_shape(1))));
+  for (size_t k = 0; k < out.size(); ++k) {
+    if (t == DType::kInt32) out[k] = ctx.input<int32_t>(1)[k];
+    if (t == DType::kInt64) out[k] = ctx.input<int64_t>(1)[k];
+    if (t == DType::kInt16) out[k] = ctx.input<int16_t>(1)[k];
+  }
+  const int32_t limit = ctx.input_shape(0)[p.axis];
+  for (int64_t index : out) {
+    if (index < 0 || index >= limit) return ctx.error("gather index {} is out of range [0, {})", index, limit);
+  }
+  return Status::ok();
 }
 
 namespace {
@@ -542,7 +564,7 @@ Status split_eval(OpContext& ctx) {
 Status gather_shape(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(GatherPlan p, plan_gather(ctx));
   TFC_RETURN_IF_ERROR(element_size(ctx, 0).status());
-  ctx.set_output_shape(0, std::move(p.out_shape));
+  ctx.set_output_shape(0, gather_out_shape(ctx, p));
   return Status::ok();
 }
 
@@ -550,11 +572,8 @@ Status gather_shape(OpContext& ctx) {
 Status gather_eval(OpContext& ctx) {
   TFC_ASSIGN_OR_RETURN(const GatherPlan p, plan_gather(ctx));
   TFC_ASSIGN_OR_RETURN(const size_t elem, element_size(ctx, 0));
-  TFC_ASSIGN_OR_RETURN(const std::vector<int64_t> indices, int_values(ctx, 1, /*allow_int16=*/true));
-  const int32_t limit = ctx.input_shape(0)[p.axis];
-  for (int64_t index : indices) {
-    if (index < 0 || index >= limit) return ctx.error("gather index {} is out of range [0, {})", index, limit);
-  }
+  thread_local std::vector<int64_t> indices;  // kept from call to call
+  TFC_RETURN_IF_ERROR(gather_indices(ctx, p, indices));
   kernels::gather(ctx.input_data(0), ctx.input_shape(0), p.axis, p.batch_dims, indices.data(), ctx.input_shape(1),
                   elem, ctx.output_data(0));
   return Status::ok();

@@ -44,9 +44,12 @@ Expected<SplitPlan> plan_split(OpContext& ctx);
 struct GatherPlan {
   int axis = 0;
   int batch_dims = 0;
-  ir::Shape out_shape;
 };
 Expected<GatherPlan> plan_gather(OpContext& ctx);
+ir::Shape gather_out_shape(const OpContext& ctx, const GatherPlan& p);
+// The indices (input 1) as int64 into `out` (resized: a buffer the caller
+// keeps allocates only while it grows), each checked against the axis.
+Status gather_indices(OpContext& ctx, const GatherPlan& p, std::vector<int64_t>& out);
 
 // STRIDED_SLICE: the slice spec (masks, negative indices, clamping) resolved
 // to one kernels::SliceAxis per dim of in_dims — the input's dims with each

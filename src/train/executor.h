@@ -14,8 +14,7 @@
 // kernels and gradient rules the allocation test covers allocate nothing per
 // step either (tests/cpp/train_alloc_test.cc: convolutions, pooling,
 // FULLY_CONNECTED, activations, broadcasting elementwise ops, MEAN,
-// CONCATENATION, training-mode batch normalization, the oneDNN path); GATHER
-// and its gradient still copy their indices each call.
+// CONCATENATION, GATHER, training-mode batch normalization, the oneDNN path).
 //
 // Before anything runs, create() names every op whose gradient the graph
 // needs and the op list has no rule for.

@@ -2,9 +2,9 @@
 // Trainer steps (noise inputs, forward, loss, backward, optimizer, moving
 // statistics) on built models (a CNN with CONV_2D, MAX_POOL_2D,
 // DEPTHWISE_CONV_2D, RELU6, AVERAGE_POOL_2D, FULLY_CONNECTED, SOFTMAX; a
-// residual block with ADD + RELU6 and MUL / SUB by per-channel parameters; an
-// MLP) and on committed Keras fixtures as `tfcompress train` imports them
-// (sequential_cnn; dense_mlp with BatchNormalization, LayerNormalization, GELU
+// residual block with ADD + RELU6 and MUL / SUB by per-channel parameters; a
+// text model with an embedding GATHER and MEAN; an MLP) and on committed
+// Keras fixtures as `tfcompress train` imports them (sequential_cnn; dense_mlp with BatchNormalization, LayerNormalization, GELU
 // and Dropout; conv2d_bn, MobileNet-style: depthwise and separable
 // convolutions, training-mode BatchNormalization, ReLU6, pooling; residual_bn:
 // Add, BatchNormalization on two axes, Concatenate; dropout_family: dropout
@@ -190,6 +190,8 @@ TEST(TrainAllocCounter, CountsEveryKindOfAllocation) {
 //      FC[5,32] +b RELU -> FC[3,5] +b -> SOFTMAX
 // residual: x[4,6,6,4] -> CONV_2D 3x3 SAME +b -> ADD x (RELU6) -> MUL by a
 //      per-channel parameter -> SUB a per-channel parameter -> RELU6 -> FC[3,144] +b (logits)
+// text: ids[4,6] (int32) -> GATHER from an embedding [20,8] -> MEAN over the
+//      tokens -> FC[3,8] +b (logits)
 // mlp: x[4,12] -> FC[16,12] +b RELU -> FC[8,16] +b RELU6 -> FC[3,8] +b (logits)
 tflite::Conv2DOptionsT conv_options(tflite::Padding padding, int stride, tflite::ActivationFunctionType act) {
   tflite::Conv2DOptionsT o;
@@ -270,6 +272,19 @@ ir::Model residual_model() {
   return std::move(b.m);
 }
 
+ir::Model text_model() {
+  ModelBuilder b;
+  const auto ids = b.input("ids", {4, 6}, DType::kInt32);
+  const auto e = b.tensor("e", {4, 6, 8});
+  b.op(tflite::BuiltinOperator_GATHER, {b.weights("embedding", {20, 8}, 1), ids}, {e})
+      .options.Set(tflite::GatherOptionsT{});
+  const auto m = b.tensor("m", {4, 8});
+  b.op(tflite::BuiltinOperator_MEAN, {e, b.constant<int32_t>("axis", {1}, DType::kInt32, {1})}, {m})
+      .options.Set(tflite::ReducerOptionsT{});
+  fc(b, m, "fc", 8, 3, tflite::ActivationFunctionType_NONE, b.output("y", {4, 3}));
+  return std::move(b.m);
+}
+
 ir::Model mlp_model() {
   ModelBuilder b;
   const auto x = b.input("x", {4, 12});
@@ -280,7 +295,7 @@ ir::Model mlp_model() {
 }
 
 struct Case {
-  std::string model;  // "cnn", "residual", "mlp" or "keras/NAME" (a committed fixture)
+  std::string model;  // "cnn", "residual", "text", "mlp" or "keras/NAME" (a committed fixture)
   bool fast;
   int threads;
   bool adam;  // else SGD with momentum
@@ -329,7 +344,10 @@ struct TrainerSetup {
 // A built model, or "keras/NAME": fixtures/keras/NAME/model.keras as `tfcompress train` imports it.
 void import_model(const std::string& name, TrainerSetup& s) {
   if (name.rfind("keras/", 0) != 0) {
-    s.imported.model = name == "cnn" ? cnn_model() : name == "residual" ? residual_model() : mlp_model();
+    s.imported.model = name == "cnn"        ? cnn_model()
+                       : name == "residual" ? residual_model()
+                       : name == "text"     ? text_model()
+                                            : mlp_model();
     return;
   }
   importers::ImportOptions io;
@@ -345,7 +363,7 @@ void make_trainer(const Case& c, TrainerSetup& s) {
   train::TrainerOptions to;
   to.batch = kBatch;
   to.seed = 3;
-  to.loss.from_logits = c.model == "residual" || c.model == "mlp";
+  to.loss.from_logits = c.model == "residual" || c.model == "text" || c.model == "mlp";
   to.executor.fast = c.fast;
   to.executor.threads = c.threads;
   train::OptimizerOptions oo;
@@ -397,7 +415,7 @@ TEST_P(TrainAlloc, NoAllocationPerStepAfterTheFirst) {
 
 std::vector<Case> cases() {
   std::vector<Case> out;
-  for (const char* model : {"cnn", "residual", "mlp", "keras/sequential_cnn", "keras/dense_mlp", "keras/conv2d_bn", "keras/residual_bn", "keras/dropout_family"}) {
+  for (const char* model : {"cnn", "residual", "text", "mlp", "keras/sequential_cnn", "keras/dense_mlp", "keras/conv2d_bn", "keras/residual_bn", "keras/dropout_family"}) {
     for (bool fast : {true, false}) {
       for (int threads : {1, 2}) {
         if (!fast && threads > 1) continue;  // the threads are oneDNN's
