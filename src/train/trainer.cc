@@ -175,8 +175,8 @@ Expected<StepResult> Trainer::forward_backward(const std::vector<Array>& inputs,
   StepResult r;
   const ir::Shape& shape = executor_->output_shape(0);
   r.samples = shape.empty() ? 1 : shape[0];
-  TFC_ASSIGN_OR_RETURN(r.loss, compute_loss(options_.loss, executor_->output(0), shape, labels, executor_->output_grad(0),
-                                                &loss_scratch_));
+  TFC_ASSIGN_OR_RETURN(r.loss, compute_loss(options_.loss, executor_->output(0), shape, labels,
+                                            executor_->output_grad(0), &loss_scratch_));
   // Top-1 accuracy where the output and labels are a classifier's; else no accuracy.
   auto correct = count_top1_correct(executor_->output(0), shape, labels, &loss_scratch_);
   r.correct = correct ? *correct : 0;

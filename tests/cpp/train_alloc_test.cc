@@ -4,12 +4,13 @@
 // DEPTHWISE_CONV_2D, RELU6, AVERAGE_POOL_2D, FULLY_CONNECTED, SOFTMAX; a
 // residual block with ADD + RELU6 and MUL / SUB by per-channel parameters; a
 // text model with an embedding GATHER and MEAN; an MLP) and on committed
-// Keras fixtures as `tfcompress train` imports them (sequential_cnn; dense_mlp with BatchNormalization, LayerNormalization, GELU
-// and Dropout; conv2d_bn, MobileNet-style: depthwise and separable
-// convolutions, training-mode BatchNormalization, ReLU6, pooling; residual_bn:
-// Add, BatchNormalization on two axes, Concatenate; dropout_family: dropout
-// and Gaussian noise inputs), on the reference path and the oneDNN path with
-// 1 and 2 threads, SGD with momentum and Adam; and fit's per-step path (the
+// Keras fixtures as `tfcompress train` imports them (sequential_cnn;
+// dense_mlp with BatchNormalization, LayerNormalization, GELU and Dropout;
+// conv2d_bn, MobileNet-style: depthwise and separable convolutions,
+// training-mode BatchNormalization, ReLU6, pooling; residual_bn: Add,
+// BatchNormalization on two axes, Concatenate; dropout_family: dropout and
+// Gaussian noise inputs), on the reference path and the oneDNN path with 1
+// and 2 threads, SGD with momentum and Adam; and fit's per-step path (the
 // loader's next batch with 0 and 2 background threads, its conversion into
 // the model's inputs, the step).
 //
@@ -27,6 +28,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -116,10 +118,18 @@ void* counted_new(size_t n, size_t alignment, bool nothrow, void* caller) {
 
 void* operator new(size_t n) { return counted_new(n, 0, false, __builtin_return_address(0)); }
 void* operator new[](size_t n) { return counted_new(n, 0, false, __builtin_return_address(0)); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept { return counted_new(n, 0, true, __builtin_return_address(0)); }
-void* operator new[](size_t n, const std::nothrow_t&) noexcept { return counted_new(n, 0, true, __builtin_return_address(0)); }
-void* operator new(size_t n, std::align_val_t a) { return counted_new(n, static_cast<size_t>(a), false, __builtin_return_address(0)); }
-void* operator new[](size_t n, std::align_val_t a) { return counted_new(n, static_cast<size_t>(a), false, __builtin_return_address(0)); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  return counted_new(n, 0, true, __builtin_return_address(0));
+}
+void* operator new[](size_t n, const std::nothrow_t&) noexcept {
+  return counted_new(n, 0, true, __builtin_return_address(0));
+}
+void* operator new(size_t n, std::align_val_t a) {
+  return counted_new(n, static_cast<size_t>(a), false, __builtin_return_address(0));
+}
+void* operator new[](size_t n, std::align_val_t a) {
+  return counted_new(n, static_cast<size_t>(a), false, __builtin_return_address(0));
+}
 void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
   return counted_new(n, static_cast<size_t>(a), true, __builtin_return_address(0));
 }
@@ -415,7 +425,8 @@ TEST_P(TrainAlloc, NoAllocationPerStepAfterTheFirst) {
 
 std::vector<Case> cases() {
   std::vector<Case> out;
-  for (const char* model : {"cnn", "residual", "text", "mlp", "keras/sequential_cnn", "keras/dense_mlp", "keras/conv2d_bn", "keras/residual_bn", "keras/dropout_family"}) {
+  for (const char* model : {"cnn", "residual", "text", "mlp", "keras/sequential_cnn", "keras/dense_mlp",
+                            "keras/conv2d_bn", "keras/residual_bn", "keras/dropout_family"}) {
     for (bool fast : {true, false}) {
       for (int threads : {1, 2}) {
         if (!fast && threads > 1) continue;  // the threads are oneDNN's
