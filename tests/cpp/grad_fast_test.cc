@@ -2,7 +2,8 @@
 // reference backward kernels (kernels/conv_grad_ref.h) on random shapes:
 // CONV_2D (grouped too), DEPTHWISE_CONV_2D (multipliers 1-3) and
 // FULLY_CONNECTED, input, weight and bias gradients, each added into a
-// buffer that starts non-zero. Within 1e-4 of the largest magnitude.
+// buffer that starts non-zero. Within 1e-4 of the largest magnitude. And
+// the training-mode batch normalization against its formula in double.
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -12,6 +13,9 @@
 
 #include "kernels/conv_grad_ref.h"
 #include "runtime/fast/dnnl_backward.h"
+
+// libgomp's: the calling thread's team for oneDNN.
+extern "C" void omp_set_num_threads(int);
 
 namespace tfc::test {
 namespace {
@@ -93,12 +97,17 @@ TEST(GradFast, Conv2DMatchesReference) {
       {{2, 7, 8, 3}, {5, 3, 3, 3}, Padding::kValid, 2, 2, false},  // width 8: one column unread
       {{2, 8, 8, 8}, {8, 3, 3, 4}, Padding::kSame, 1, 1, false},   // two groups
       {{1, 7, 7, 16}, {24, 1, 1, 16}, Padding::kValid, 1, 1, false},
+      {{4, 16, 16, 64}, {40, 3, 3, 64}, Padding::kValid, 2, 1, false},  // one row and column unread
   };
-  uint32_t seed = 1;
-  for (const ConvCase& c : cases) {
-    SCOPED_TRACE(testing::Message() << "case " << seed);
-    check_conv(c, seed++);
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    uint32_t seed = 1;
+    for (const ConvCase& c : cases) {
+      SCOPED_TRACE(testing::Message() << "case " << seed << ", " << threads << " threads");
+      check_conv(c, seed++);
+    }
   }
+  omp_set_num_threads(1);
 }
 
 TEST(GradFast, DepthwiseMatchesReference) {
@@ -138,6 +147,80 @@ TEST(GradFast, FullyConnectedMatchesReference) {
     expect_close(fdw, dw, "weights gradient");
     expect_close(fdb, db, "bias gradient");
   }
+}
+
+// Batch normalization of (rows, C) in double: y, mean, biased variance, and
+// for dL/dy the gradients of x, gamma and beta through the batch statistics.
+struct BatchNormDouble {
+  std::vector<float> y, mean, variance, dx, dgamma, dbeta;
+  BatchNormDouble(const std::vector<float>& x, const std::vector<float>& gamma, const std::vector<float>& beta,
+                  const std::vector<float>& dy, size_t rows, size_t c, double eps)
+      : y(x.size()), mean(c), variance(c), dx(x.size()), dgamma(c), dbeta(c) {
+    for (size_t k = 0; k < c; ++k) {
+      double m = 0, v = 0, sdy = 0, sdyx = 0;
+      for (size_t r = 0; r < rows; ++r) m += x[r * c + k];
+      m /= static_cast<double>(rows);
+      for (size_t r = 0; r < rows; ++r) v += (x[r * c + k] - m) * (x[r * c + k] - m);
+      v /= static_cast<double>(rows);
+      const double inv = 1.0 / std::sqrt(v + eps);
+      for (size_t r = 0; r < rows; ++r) {
+        const double xhat = (x[r * c + k] - m) * inv;
+        y[r * c + k] = static_cast<float>(gamma[k] * xhat + beta[k]);
+        sdy += dy[r * c + k];
+        sdyx += dy[r * c + k] * xhat;
+      }
+      for (size_t r = 0; r < rows; ++r) {
+        const double xhat = (x[r * c + k] - m) * inv;
+        dx[r * c + k] = static_cast<float>(gamma[k] * inv * (dy[r * c + k] - sdy / rows - xhat * sdyx / rows));
+      }
+      mean[k] = static_cast<float>(m);
+      variance[k] = static_cast<float>(v);
+      dgamma[k] = static_cast<float>(sdyx);
+      dbeta[k] = static_cast<float>(sdy);
+    }
+  }
+};
+
+TEST(GradFast, BatchNormTrainingMatchesItsFormula) {
+  std::mt19937 rng(9);
+  for (const auto [rows, c, threads, scale, shift] :
+       {std::tuple{4096, 32, 1, true, true}, {4096, 32, 2, true, true}, {64, 48, 2, true, false}, {64, 48, 1, true, false},
+        {5, 7, 1, false, true}, {300, 16, 2, false, false}}) {
+    SCOPED_TRACE(testing::Message() << rows << " x " << c << ", " << threads << " threads, scale " << scale << ", shift "
+                                    << shift);
+    omp_set_num_threads(threads);
+    const size_t n = static_cast<size_t>(rows) * static_cast<size_t>(c);
+    std::vector<float> x = random_values(n, rng), dy = random_values(n, rng);
+    for (float& v : x) v = 3.0f * v + 0.5f;
+    std::vector<float> gamma = random_values(static_cast<size_t>(c), rng);
+    std::vector<float> beta = random_values(static_cast<size_t>(c), rng);
+    if (!scale) std::fill(gamma.begin(), gamma.end(), 1.0f);
+    if (!shift) std::fill(beta.begin(), beta.end(), 0.0f);
+    const BatchNormDouble want(x, gamma, beta, dy, static_cast<size_t>(rows), static_cast<size_t>(c), 1e-3);
+    auto bn = runtime::fast::BatchNormTraining::create(rows, c, 1e-3f, scale, shift);
+    ASSERT_TRUE(bn.has_value()) << bn.status().message();
+    std::vector<float> y(n), mean(static_cast<size_t>(c)), variance(static_cast<size_t>(c));
+    ASSERT_TRUE((*bn)->forward(x.data(), gamma.data(), beta.data(), y.data(), mean.data(), variance.data()).is_ok());
+    expect_close(y, want.y, "y");
+    expect_close(mean, want.mean, "mean");
+    expect_close(variance, want.variance, "variance");
+    // Into buffers that start non-zero: dx overwritten, then added; dgamma and dbeta added.
+    std::vector<float> dx(n, 5.0f), dgamma(static_cast<size_t>(c), 1.0f), dbeta(static_cast<size_t>(c), -1.0f);
+    ASSERT_TRUE((*bn)->backward(x.data(), mean.data(), variance.data(), gamma.data(), dy.data(), dx.data(), false,
+                                dgamma.data(), dbeta.data()).is_ok());
+    expect_close(dx, want.dx, "dx");
+    ASSERT_TRUE((*bn)->backward(x.data(), mean.data(), variance.data(), gamma.data(), dy.data(), dx.data(), true,
+                                nullptr, nullptr).is_ok());
+    for (float& v : dx) v *= 0.5f;
+    expect_close(dx, want.dx, "dx added");
+    for (int k = 0; k < c; ++k) {
+      dgamma[static_cast<size_t>(k)] -= 1.0f;
+      dbeta[static_cast<size_t>(k)] += 1.0f;
+    }
+    if (scale) expect_close(dgamma, want.dgamma, "dgamma");
+    if (shift) expect_close(dbeta, want.dbeta, "dbeta");
+  }
+  omp_set_num_threads(1);
 }
 
 }  // namespace

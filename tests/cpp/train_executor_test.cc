@@ -1,13 +1,16 @@
 // The training executor: whole-graph gradients against finite differences,
 // the gradient arena (a tensor read by several ops, an op reading one tensor
 // twice), frozen parameters, refusals before anything runs, and the oneDNN
-// fast path against the reference path on a small CNN.
+// fast path against the reference path on a small CNN and on the Keras
+// fixtures' training-mode batch normalizations.
 #include <algorithm>
 #include <cmath>
 #include <random>
 
+#include "importers/import.h"
 #include "model_builder.h"
 #include "op_harness.h"
+#include "test_util.h"
 #include "train/executor.h"
 
 namespace tfc::test {
@@ -223,6 +226,7 @@ void expect_close(const std::vector<std::vector<float>>& fast, const std::vector
   ASSERT_EQ(fast.size(), ref.size());
   for (size_t t = 0; t < ref.size(); ++t) {
     ASSERT_EQ(fast[t].size(), ref[t].size());
+    if (ref[t].empty()) continue;  // left out by the caller
     float scale = 0.0f;
     for (float v : ref[t]) scale = std::max(scale, std::fabs(v));
     EXPECT_GT(scale, 0.0f) << "tensor " << t;
@@ -250,6 +254,116 @@ TEST(TrainExecutor, RefusesZeroThreads) {
   auto ex = Executor::create(tg, {.fast = true, .threads = 0});
   ASSERT_FALSE(ex.has_value());
   expect_error(ex.status(), "at least 1 thread");
+}
+
+// One step of a Keras fixture's training graph (batch norms in training mode,
+// noise inputs at the identity) on `batch` rows, dL/dy fixed: the outputs,
+// every batch mean and variance, then every trainable parameter's gradient.
+std::vector<std::vector<float>> keras_step(const TrainGraph& tg, const train::ExecutorOptions& o, int batch,
+                                           int expect_fused) {
+  auto ex = Executor::create(tg, o);
+  EXPECT_TRUE(ex.has_value()) << ex.status().message();
+  if (!ex.has_value()) return {};
+  Executor& e = **ex;
+  EXPECT_EQ(e.num_fused_batch_norms(), expect_fused);
+  for (int i = 0; i < e.num_inputs(); ++i) {
+    ir::Shape shape = e.input_tensor(i).shape;
+    shape[0] = batch;
+    Array x = random_array(shape, 31 + static_cast<uint32_t>(i));
+    if (i >= tg.num_data_inputs) {
+      const float identity = tg.noise[static_cast<size_t>(i - tg.num_data_inputs)].additive ? 0.0f : 1.0f;
+      std::fill(x.as<float>(), x.as<float>() + x.num_elements(), identity);
+    }
+    EXPECT_OK(e.set_input(i, x));
+  }
+  std::vector<std::vector<float>> result;
+  for (int rep = 0; rep < 2; ++rep) {  // the second step reuses every buffer
+    EXPECT_OK(e.forward());
+    for (int k = 0; k < e.num_outputs(); ++k) {
+      const int64_t n = ir::num_elements(e.output_shape(k));
+      const Array wy = random_array({static_cast<int32_t>(n)}, 40 + static_cast<uint32_t>(k));
+      std::copy(wy.as<float>(), wy.as<float>() + n, e.output_grad(k));
+    }
+    EXPECT_OK(e.backward());
+  }
+  for (int k = 0; k < e.num_outputs(); ++k) {
+    result.emplace_back(e.output(k), e.output(k) + ir::num_elements(e.output_shape(k)));
+  }
+  for (const auto& bn : tg.batch_norms) {
+    for (ir::TensorId t : {bn.batch_mean, bn.batch_variance}) {
+      if (t != ir::kNoTensor) result.emplace_back(e.tensor_data(t), e.tensor_data(t) + ir::num_elements(e.tensor_shape(t)));
+    }
+  }
+  for (const auto& p : e.params()) {
+    if (!p.frozen) result.push_back(p.grad);
+  }
+  return result;
+}
+
+// The fused batch normalization (oneDNN) against the op sequence, everything
+// else the same (threads, the oneDNN convolutions): folded into a conv or a
+// dense, after a pool or an ADD, without center, a layer called twice, on
+// 2-D data; a batch norm over axis 1 stays unfused. A smaller batch runs
+// every group on the reference path: exactly the unfused results.
+// A bias that a batch norm follows (through an ADD too) has an exact gradient
+// of zero: both sides must give less than 1e-4 of the largest gradient.
+// conv2d_bn's gradients before its last batch norm reach the loss through
+// up to four batch norms and a global average pool, whose backward cancels
+// most of what it gets (dL/dy is constant over the pooled positions): float32
+// rounding, either way, grows past 1e-4 there (such stacks are judged against
+// float64 in tests/python/test_train.py's GradientTape models), so only its
+// forward and the gradients from its last conv on (center=False: NEG, not
+// SUB) are compared, with one thread (with two, the oneDNN convolutions'
+// rounding moves a ReLU gate either way).
+TEST(TrainExecutor, FusedBatchNormMatchesTheOpSequence) {
+  struct Case {
+    const char* name;
+    int fused;
+    std::string compare_from;  // the first parameter whose gradient is compared ("": all)
+    std::vector<int> threads;
+    bool any_batch = true;  // false: a RESHAPE pins the batch (Flatten)
+  };
+  const Case cases[] = {{"conv2d_bn", 4, "conv2d_bn/proj_bn/batchnorm/mul/weights", {1}},
+                        {"residual_bn", 2, "", {1, 2}},
+                        {"dense_mlp", 1, "", {1, 2}},
+                        {"sequential_cnn", 1, "", {1, 2}, false},
+                        {"nested_models", 2, "", {1, 2}}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto m = importers::import_model((test::fixtures_dir() / "keras" / c.name / "model.keras").string());
+    ASSERT_TRUE(m.has_value()) << m.status().message();
+    train::TrainGraphOptions o;
+    o.batch = 4;
+    auto tg = train::build_train_graph(m->model, &m->training, o);
+    ASSERT_TRUE(tg.has_value()) << tg.status().message();
+    for (int threads : c.threads) {
+      SCOPED_TRACE(testing::Message() << threads << " threads");
+      auto want = keras_step(*tg, {.threads = threads, .fuse_batch_norm = false}, 4, 0);
+      auto got = keras_step(*tg, {.threads = threads}, 4, c.fused);
+      ASSERT_EQ(got.size(), want.size());
+      size_t stats = want.size() - tg->params.size();
+      for (size_t k = 0; k < tg->params.size() && !c.compare_from.empty() && tg->params[k].name != c.compare_from; ++k) {
+        want[stats + k].clear();
+        got[stats + k].clear();
+      }
+      float largest = 0.0f;
+      for (size_t t = 1; t < want.size(); ++t) {
+        for (float v : want[t]) largest = std::max(largest, std::fabs(v));
+      }
+      for (size_t t = 1; t < want.size(); ++t) {
+        float size = 0.0f;
+        for (float v : want[t]) size = std::max(size, std::fabs(v));
+        if (size > 1e-4f * largest) continue;
+        for (float v : got[t]) EXPECT_LE(std::fabs(v), 1e-4f * largest) << "tensor " << t;
+        want[t].clear();
+        got[t].clear();
+      }
+      expect_close(got, want);
+      if (!c.any_batch) continue;
+      EXPECT_EQ(keras_step(*tg, {.threads = threads}, 3, c.fused),
+                keras_step(*tg, {.threads = threads, .fuse_batch_norm = false}, 3, 0));
+    }
+  }
 }
 
 }  // namespace

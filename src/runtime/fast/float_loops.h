@@ -1,0 +1,20 @@
+// Plain float32 loops of the training fast path, in SSE2 where the target has
+// it (every x86-64; else scalar), each computing exactly what its scalar form
+// computes (same comparisons, same single rounding per element):
+// - clamp_forward: y = x < lo ? lo : (x > hi ? hi : x), NaN passing, as
+//   kernels/elementwise_ref.cc's clamp_f32 (RELU, RELU6, RELU_N1_TO_1);
+// - clamp_backward: dx += lo < x < hi ? dy : 0, as ops/elementwise_grad.cc's
+//   clamp gradient;
+// - add_into: out += v.
+// Memory-bound: wider vectors buy nothing measurable here.
+#pragma once
+
+#include <cstdint>
+
+namespace tfc::runtime::fast {
+
+void clamp_forward(const float* x, int64_t n, float lo, float hi, float* y);
+void clamp_backward(const float* x, const float* dy, int64_t n, float lo, float hi, float* dx);
+void add_into(float* out, const float* v, int64_t n);
+
+}  // namespace tfc::runtime::fast
