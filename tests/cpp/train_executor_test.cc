@@ -1,8 +1,9 @@
 // The training executor: whole-graph gradients against finite differences,
 // the gradient arena (a tensor read by several ops, an op reading one tensor
-// twice), frozen parameters, refusals before anything runs, and the oneDNN
-// fast path against the reference path on a small CNN and on the Keras
-// fixtures' training-mode batch normalizations.
+// twice), frozen parameters, refusals before anything runs, the oneDNN
+// fast path against the reference path on a small CNN, the clamps' gradient
+// at their bounds, and the fused training-mode batch normalization against
+// its op sequence on Keras fixtures.
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -247,6 +248,53 @@ TEST(TrainExecutor, FastPathMatchesTheReference) {
 TEST(TrainExecutor, FastPathIsDeterministicForAThreadCount) {
   const TrainGraph tg = cnn();
   EXPECT_EQ(cnn_step(tg, {.fast = true, .threads = 2}, 4, 6), cnn_step(tg, {.fast = true, .threads = 2}, 4, 6));
+}
+
+// y = act(x + p), p = 0 a parameter [8]: p's gradient for dL/dy = 1 is where act passes the gradient.
+std::vector<float> gates(tflite::BuiltinOperator act, tflite::ActivationFunctionType fused, bool fast,
+                         const std::vector<float>& x) {
+  ModelBuilder b;
+  const auto in = b.input("x", {1, 8});
+  const auto p = b.constant("p", {8}, DType::kFloat32, std::vector<float>(8, 0.0f));
+  const bool separate = act != tflite::BuiltinOperator_ADD;
+  const auto h = separate ? b.tensor("h", {1, 8}) : b.output("y", {1, 8});
+  tflite::AddOptionsT add;
+  add.fused_activation_function = fused;
+  b.op(tflite::BuiltinOperator_ADD, {in, p}, {h}).options.Set(std::move(add));
+  if (separate) b.op(act, {h}, {b.output("y", {1, 8})});
+  TrainGraph tg;
+  tg.model = std::move(b.m);
+  tg.num_data_inputs = 1;
+  tg.params.push_back(train::Parameter{"p", p, DType::kFloat32, false});
+  auto ex = Executor::create(tg, {.fast = fast});
+  EXPECT_TRUE(ex.has_value()) << ex.status().message();
+  if (!ex.has_value()) return {};
+  EXPECT_EQ((*ex)->num_fast_ops(), fast && act == tflite::BuiltinOperator_RELU6 ? 1 : 0);
+  Array a;
+  a.shape = {1, 8};
+  a.data.resize(x.size() * 4);
+  std::copy(x.begin(), x.end(), a.as<float>());
+  EXPECT_OK((*ex)->set_input(0, a));
+  EXPECT_OK((*ex)->forward());
+  std::fill_n((*ex)->output_grad(0), 8, 1.0f);
+  EXPECT_OK((*ex)->backward());
+  return (*ex)->params()[0].grad;
+}
+
+// An input exactly on a bound stops the gradient, as TensorFlow's Relu6Grad (0 < x < 6) and ReluGrad
+// (x > 0) do, on the fast path, the reference path and a fused activation alike: float32 rounding decides
+// on which side of a bound an input near it falls (tests/python/test_train.py, TRAJECTORIES); the rule at
+// the bound itself must be the same.
+TEST(TrainExecutor, ClampsPassTheGradientStrictlyInsideTheirBounds) {
+  const std::vector<float> x = {-1.0f, -0.0f, 0.0f, 1e-30f, 3.0f, 5.9999995f, 6.0f, 6.0000005f};
+  const std::vector<float> relu6 = {0, 0, 0, 1, 1, 1, 0, 0}, relu = {0, 0, 0, 1, 1, 1, 1, 1};
+  constexpr auto kNone = tflite::ActivationFunctionType_NONE;
+  for (bool fast : {false, true}) {
+    EXPECT_EQ(gates(tflite::BuiltinOperator_RELU6, kNone, fast, x), relu6) << "fast " << fast;
+    EXPECT_EQ(gates(tflite::BuiltinOperator_RELU, kNone, fast, x), relu) << "fast " << fast;
+  }
+  EXPECT_EQ(gates(tflite::BuiltinOperator_ADD, tflite::ActivationFunctionType_RELU6, true, x), relu6);
+  EXPECT_EQ(gates(tflite::BuiltinOperator_ADD, tflite::ActivationFunctionType_RELU, true, x), relu);
 }
 
 TEST(TrainExecutor, RefusesZeroThreads) {
