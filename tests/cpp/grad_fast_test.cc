@@ -6,6 +6,7 @@
 // the training-mode batch normalization against its formula in double.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "kernels/conv_ref.h"
 #include "kernels/window.h"
 #include "runtime/fast/dnnl_backward.h"
+#include "runtime/fast/float_loops.h"
 
 // libgomp's: the calling thread's team for oneDNN.
 extern "C" void omp_set_num_threads(int);
@@ -149,6 +151,43 @@ TEST(GradFast, FullyConnectedMatchesReference) {
     expect_close(fdw, dw, "weights gradient");
     expect_close(fdb, db, "bias gradient");
   }
+}
+
+// The training fast path's float loops against their scalar forms, bit for
+// bit, on values at the bounds, NaN and infinities, long enough to be shared
+// by two threads.
+TEST(GradFast, FloatLoopsMatchTheirScalarForms) {
+  std::mt19937 rng(4);
+  const int64_t n = 100003;
+  std::vector<float> x = random_values(static_cast<size_t>(n), rng), dy = random_values(static_cast<size_t>(n), rng);
+  const float special[] = {0.0f, -0.0f, 6.0f, -1.0f, 1.0f, NAN, INFINITY, -INFINITY};
+  for (size_t i = 0; i < x.size(); i += 7) x[i] = special[(i / 7) % 8];
+  for (float& v : x) v *= (&v - x.data()) % 7 == 0 ? 1.0f : 8.0f;
+  auto same = [](const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  };
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    for (const auto [lo, hi] : {std::pair{0.0f, 6.0f}, {-1.0f, 1.0f}, {0.0f, INFINITY}}) {
+      SCOPED_TRACE(testing::Message() << lo << ".." << hi << ", " << threads << " threads");
+      std::vector<float> y(x.size()), want(x.size());
+      runtime::fast::clamp_forward(x.data(), n, lo, hi, y.data());
+      for (int64_t i = 0; i < n; ++i) want[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);
+      EXPECT_TRUE(same(y, want)) << "clamp_forward";
+      std::vector<float> dx(dy), wdx(dy);
+      runtime::fast::clamp_backward(x.data(), dy.data(), n, lo, hi, dx.data());
+      for (int64_t i = 0; i < n; ++i) wdx[i] += x[i] > lo && x[i] < hi ? dy[i] : 0.0f;
+      EXPECT_TRUE(same(dx, wdx)) << "clamp_backward";
+      runtime::fast::gate_backward(x.data(), dy.data(), n, lo, hi, dx.data());
+      for (int64_t i = 0; i < n; ++i) wdx[i] = x[i] > lo && (std::isinf(hi) || x[i] < hi) ? dy[i] : 0.0f;
+      EXPECT_TRUE(same(dx, wdx)) << "gate_backward";
+    }
+    std::vector<float> out(dy), want(dy);
+    runtime::fast::add_into(out.data(), x.data(), n);
+    for (int64_t i = 0; i < n; ++i) want[i] += x[i];
+    EXPECT_TRUE(same(out, want)) << "add_into";
+  }
+  omp_set_num_threads(1);
 }
 
 // MAX_POOL_2D and AVERAGE_POOL_2D on oneDNN against the reference kernels

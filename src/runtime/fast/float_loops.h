@@ -9,7 +9,10 @@
 //   ops/grad_util.h's fused_activation_grad for RELU, RELU6, RELU_N1_TO_1 on
 //   the activation's output y;
 // - add_into: out += v.
-// Memory-bound: wider vectors buy nothing measurable here.
+// Memory-bound: wider vectors buy nothing measurable here. Long loops are
+// shared by the calling thread's OpenMP team in fixed chunks (the executor
+// sets its size, ExecutorOptions::threads): elementwise, so the results do
+// not depend on it.
 #pragma once
 
 #include <cstdint>
