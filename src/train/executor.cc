@@ -2,6 +2,7 @@
 #include "train/executor.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <set>
 
@@ -25,9 +26,9 @@ constexpr int64_t kAlign = 64;
 int64_t align_up(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
-// An op on the fast path: its oneDNN convolutions (prepared for the planned
-// input shape), FULLY_CONNECTED's dims (sgemm, any batch), or the bounds of
-// RELU6 / RELU_N1_TO_1 (a plain loop, any batch).
+// An op on the fast path: its oneDNN convolutions or pooling (prepared for
+// the planned input shape), FULLY_CONNECTED's dims (sgemm, any batch), or
+// the bounds of RELU6 / RELU_N1_TO_1 (a plain loop, any batch).
 struct Executor::FastOp {
   bool fc = false;
   bool clamp = false;
@@ -36,6 +37,7 @@ struct Executor::FastOp {
   ir::Shape input_shape;  // planned input 0 (convolutions run only on it)
   std::unique_ptr<runtime::fast::ConvForward> forward;
   std::unique_ptr<runtime::fast::ConvBackward> backward;
+  std::unique_ptr<runtime::fast::PoolTraining> pool;
   int32_t depth = 0, units = 0;
 };
 
@@ -81,6 +83,10 @@ Status Executor::prepare_fast() {
     if (code == tflite::BuiltinOperator_RELU6 || code == tflite::BuiltinOperator_RELU_N1_TO_1) {
       fast_[i] = clamp_op(contexts_[i], code == tflite::BuiltinOperator_RELU6 ? 0.0f : -1.0f,
                           code == tflite::BuiltinOperator_RELU6 ? 6.0f : 1.0f);
+      continue;
+    }
+    if (code == tflite::BuiltinOperator_MAX_POOL_2D || code == tflite::BuiltinOperator_AVERAGE_POOL_2D) {
+      fast_[i] = pool_op(contexts_[i], code == tflite::BuiltinOperator_MAX_POOL_2D);
       continue;
     }
     const bool fc = code == tflite::BuiltinOperator_FULLY_CONNECTED;
@@ -131,6 +137,23 @@ std::unique_ptr<Executor::FastOp> Executor::clamp_op(const ops::OpContext& ctx, 
   return f;
 }
 
+// MAX_POOL_2D / AVERAGE_POOL_2D on float32 NHWC without a fused activation
+// (else nullptr: the reference path).
+std::unique_ptr<Executor::FastOp> Executor::pool_op(const ops::OpContext& ctx, bool max) {
+  if (ctx.num_inputs() != 1 || !ctx.has_input(0) || ctx.num_outputs() != 1 ||
+      ctx.input_dtype(0) != DType::kFloat32 || ctx.output_dtype(0) != DType::kFloat32 ||
+      ctx.input_shape(0).size() != 4 || ctx.output_shape(0).size() != 4)
+    return nullptr;
+  const kernels::PoolParams p = ops::pool_params(ctx);
+  if (p.activation != kernels::Activation::kNone) return nullptr;
+  auto pool = runtime::fast::PoolTraining::create(p, max, ctx.input_shape(0), ctx.output_shape(0));
+  if (!pool.has_value()) return nullptr;
+  auto f = std::make_unique<FastOp>();
+  f->input_shape = ctx.input_shape(0);
+  f->pool = std::move(*pool);
+  return f;
+}
+
 int Executor::num_fast_ops() const {
   int n = static_cast<int>(std::count_if(fast_.begin(), fast_.end(), [](const auto& f) { return f != nullptr; }));
   for (const BatchNormGroup& grp : groups_) n += grp.last - grp.first + 1;
@@ -154,6 +177,7 @@ Status Executor::fast_forward(size_t i, FastOp& f) {
                                  ctx.output<float>(0));
     return Status::ok();
   }
+  if (f.pool) return f.pool->forward(ctx.input<float>(0), ctx.output<float>(0));
   const float* bias = ops::optional_bias(ctx, 2);
   if (f.fc) {
     return runtime::fast::fully_connected_forward(f.activation, ctx.input<float>(0), ops::fully_connected_rows(ctx),
@@ -175,12 +199,23 @@ Status Executor::fast_backward(size_t k, FastOp& f, const float* dy, const std::
     }
     return Status::ok();
   }
+  if (f.pool) return dx[0] ? f.pool->backward(dy, dx[0]) : Status::ok();
   const kernels::Activation a = ops::applied_activation(f.activation);
   const float* dz = dy;
   const int64_t n = ir::num_elements(ctx.output_shape(0));
   if (a != kernels::Activation::kNone) {
     if (scratch_.size() < static_cast<size_t>(n)) scratch_.resize(static_cast<size_t>(n));
-    TFC_RETURN_IF_ERROR(ops::fused_activation_grad(a, ctx.output<float>(0), dy, scratch_.data(), n));
+    float lo = 0.0f, hi = INFINITY;  // the clamps' gates (else ops' own loop)
+    if (a == kernels::Activation::kRelu6) hi = 6.0f;
+    if (a == kernels::Activation::kReluN1To1) {
+      lo = -1.0f;
+      hi = 1.0f;
+    }
+    if (a == kernels::Activation::kRelu || a == kernels::Activation::kRelu6 || a == kernels::Activation::kReluN1To1) {
+      runtime::fast::gate_backward(ctx.output<float>(0), dy, n, lo, hi, scratch_.data());
+    } else {
+      TFC_RETURN_IF_ERROR(ops::fused_activation_grad(a, ctx.output<float>(0), dy, scratch_.data(), n));
+    }
     dz = scratch_.data();
   }
   const float* in = ctx.input<float>(0);

@@ -15,17 +15,19 @@
 // needs and the op list has no rule for.
 //
 // The fast path (ExecutorOptions::fast) runs the forward and backward of
-// float32 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED on oneDNN
+// float32 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MAX_POOL_2D and
+// AVERAGE_POOL_2D (without a fused activation) on oneDNN
 // (runtime/fast/dnnl_backward.h), prepared once per op at create(); the same
 // results as the reference kernels and gradient rules within float rounding.
-// RELU6 and RELU_N1_TO_1 run as plain loops computing exactly what their
-// reference kernel and rule compute. Each training-mode batch normalization
+// RELU6 and RELU_N1_TO_1, and the backward of a RELU-family activation fused
+// into a convolution, run as SSE2 loops (runtime/fast/float_loops.h)
+// computing exactly what their reference kernel and rule compute. Each training-mode batch normalization
 // (TrainGraph::batch_norms; the op sequence train_batchnorm.cc emits, from
 // the MEAN of the batch to the ADD of the shift) runs as one group on
 // oneDNN's batch normalization forward and backward, writing the batch mean
 // and variance tensors as the ops would and never materializing the rest.
-// Every other op, a geometry oneDNN refuses, and a convolution or batch
-// normalization on a batch smaller than the planned one run on the
+// Every other op, a geometry oneDNN refuses, and a convolution, pooling or
+// batch normalization on a batch smaller than the planned one run on the
 // reference path.
 #pragma once
 
@@ -99,6 +101,7 @@ class Executor {
   Status bind();
   Status prepare_fast();
   static std::unique_ptr<FastOp> clamp_op(const ops::OpContext& ctx, float lo, float hi);
+  static std::unique_ptr<FastOp> pool_op(const ops::OpContext& ctx, bool max);
   FastOp* fast_op(size_t i) const;
   Status fast_forward(size_t i, FastOp& f);
   Status fast_backward(size_t k, FastOp& f, const float* dy, const std::vector<float*>& dx);

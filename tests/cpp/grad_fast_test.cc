@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "kernels/conv_grad_ref.h"
+#include "kernels/conv_ref.h"
+#include "kernels/window.h"
 #include "runtime/fast/dnnl_backward.h"
 
 // libgomp's: the calling thread's team for oneDNN.
@@ -147,6 +149,58 @@ TEST(GradFast, FullyConnectedMatchesReference) {
     expect_close(fdw, dw, "weights gradient");
     expect_close(fdb, db, "bias gradient");
   }
+}
+
+// MAX_POOL_2D and AVERAGE_POOL_2D on oneDNN against the reference kernels
+// and their backward: SAME padding (the average over the taps inside), VALID
+// with a remainder, overlapping windows, and for max, windows of equal values
+// (ReLU's zeros: the first maximum takes the gradient), 1 and 2 threads.
+TEST(GradFast, PoolingMatchesReference) {
+  struct PoolCase {
+    std::vector<int32_t> input;
+    kernels::PoolParams p;
+  };
+  const PoolCase cases[] = {
+      {{2, 8, 8, 16}, {Padding::kValid, 2, 2, 2, 2}},
+      {{3, 9, 7, 5}, {Padding::kSame, 2, 2, 3, 3}},
+      {{2, 11, 10, 32}, {Padding::kValid, 2, 2, 3, 3}},
+      {{1, 6, 6, 8}, {Padding::kSame, 1, 1, 3, 2}},
+  };
+  std::mt19937 rng(5);
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    for (const PoolCase& c : cases) {
+      for (bool max : {true, false}) {
+        SCOPED_TRACE(testing::Message() << (max ? "max " : "average ") << c.input[1] << "x" << c.input[2] << ", "
+                                        << threads << " threads");
+        const int32_t oh = kernels::window_output_size(c.p.padding, c.input[1], c.p.filter_h, c.p.stride_h, 1);
+        const int32_t ow = kernels::window_output_size(c.p.padding, c.input[2], c.p.filter_w, c.p.stride_w, 1);
+        const std::vector<int32_t> out = {c.input[0], oh, ow, c.input[3]};
+        std::vector<float> input = random_values(count(c.input), rng);
+        for (float& v : input) v = std::max(v, 0.0f);  // half zeros: ties
+        const std::vector<float> dout = random_values(count(out), rng), din0 = random_values(input.size(), rng);
+        std::vector<float> want(count(out)), got(count(out)), din = din0, fdin = din0;
+        if (max) {
+          kernels::max_pool2d(c.p, input.data(), c.input, want.data(), out);
+          kernels::max_pool2d_backward(c.p, input.data(), c.input, dout.data(), out, din.data());
+        } else {
+          kernels::average_pool2d(c.p, input.data(), c.input, want.data(), out);
+          kernels::average_pool2d_backward(c.p, dout.data(), out, din.data(), c.input);
+        }
+        auto fast = runtime::fast::PoolTraining::create(c.p, max, c.input, out);
+        ASSERT_TRUE(fast.has_value()) << fast.status().message();
+        ASSERT_TRUE((*fast)->forward(input.data(), got.data()).is_ok());
+        ASSERT_TRUE((*fast)->backward(dout.data(), fdin.data()).is_ok());
+        if (max) {
+          EXPECT_EQ(got, want);
+        } else {
+          expect_close(got, want, "output");
+        }
+        expect_close(fdin, din, "input gradient");
+      }
+    }
+  }
+  omp_set_num_threads(1);
 }
 
 // Batch normalization of (rows, C) in double: y, mean, biased variance, and

@@ -98,6 +98,30 @@ class FcBackward {
   int32_t depth_, units_;
 };
 
+// MAX_POOL_2D or AVERAGE_POOL_2D (padding excluded from the average, as
+// TFLite's) in training on oneDNN's pooling primitives, NHWC: forward, and
+// the gradient with respect to the input. Max pooling keeps, per op, where
+// each window's maximum was (the first in the window's row-major order, as
+// kernels::max_pool2d_backward): forward before backward, on the same input.
+// The fused activation is not applied (the caller takes the reference path
+// when there is one). Prepared once per geometry; one call at a time.
+class PoolTraining {
+ public:
+  static Expected<std::unique_ptr<PoolTraining>> create(const kernels::PoolParams& p, bool max,
+                                                        kernels::Dims input_dims, kernels::Dims output_dims);
+  ~PoolTraining();
+
+  Status forward(const float* input, float* output);
+  // dinput (N, H, W, C) += dL/d(input) from dout (N, OH, OW, C).
+  Status backward(const float* dout, float* dinput);
+
+  struct Impl;
+
+ private:
+  explicit PoolTraining(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 // Batch normalization in training mode over the last axis of (rows, C) data
 // (NHWC activations: rows = N * H * W), on oneDNN's batch_normalization
 // primitives: the batch's mean and biased variance per channel, then

@@ -5,6 +5,9 @@
 //   kernels/elementwise_ref.cc's clamp_f32 (RELU, RELU6, RELU_N1_TO_1);
 // - clamp_backward: dx += lo < x < hi ? dy : 0, as ops/elementwise_grad.cc's
 //   clamp gradient;
+// - gate_backward: dz = y > lo && y < hi ? dy : 0 (hi +inf: y > lo alone), as
+//   ops/grad_util.h's fused_activation_grad for RELU, RELU6, RELU_N1_TO_1 on
+//   the activation's output y;
 // - add_into: out += v.
 // Memory-bound: wider vectors buy nothing measurable here.
 #pragma once
@@ -15,6 +18,7 @@ namespace tfc::runtime::fast {
 
 void clamp_forward(const float* x, int64_t n, float lo, float hi, float* y);
 void clamp_backward(const float* x, const float* dy, int64_t n, float lo, float hi, float* dx);
+void gate_backward(const float* y, const float* dy, int64_t n, float lo, float hi, float* dz);
 void add_into(float* out, const float* v, int64_t n);
 
 }  // namespace tfc::runtime::fast
