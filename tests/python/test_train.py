@@ -3,8 +3,9 @@
 The models are the Keras 3 models of tests/data/train/make_train_models.py, built here from fixed seeds
 (nothing binary is committed).
   - Gradients: `train --gradients` on the first batch against tf.GradientTape on the same weights, inputs
-    and dropout masks (random weights, and Keras's initial ones), for six models (CNN, MobileNet-style,
-    ResNet-style, MLP, embedding text model, BatchNormalization + Dropout in training mode). The reference runs in float64 (the same Keras
+    and dropout masks (random weights, and Keras's initial ones), for seven models (CNN, MobileNet-style,
+    ResNet-style, MLP, embedding text model, BatchNormalization + Dropout in training mode, Conv1D audio model
+    with GlobalMaxPooling1D, i.e. REDUCE_MAX). The reference runs in float64 (the same Keras
     architecture under the float64 dtype policy with the float32 weights cast), so that it measures our
     error alone. Per parameter tensor, max |ours - tf| / max(max |tf|, 1e-12) <= 1e-4 (the models have no
     bias in front of a BatchNormalization, whose exact gradient is zero). The set of parameter names must
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "data" / "train"))
 sys.path.insert(0, str(FIXTURES))
 import make_train_models as M  # noqa: E402
 
-GRAD_MODELS = ["cnn", "mobilenet", "resnet", "mlp", "text", "bn_dropout"]
+GRAD_MODELS = ["cnn", "mobilenet", "resnet", "mlp", "text", "bn_dropout", "audio"]
 GRAD_BATCH = 16
 GRAD_TOLERANCE = 1e-4
 TINY = 1e-12
@@ -60,6 +61,10 @@ def _conv_kernel(a):      # HWIO -> OHWI
     return np.transpose(a, (3, 0, 1, 2))
 
 
+def _conv1d_kernel(a):    # [K,I,O] -> OHWI with H 1 (the converter's CONV_2D)
+    return np.transpose(a, (2, 0, 1))[:, None]
+
+
 def _depthwise_kernel(a):  # [H,W,C,M] -> [1,H,W,C*M]
     return a.reshape(1, a.shape[0], a.shape[1], -1)
 
@@ -71,6 +76,7 @@ def _same(a):
 # layer class -> {variable name: (IR name suffix, Keras layout -> IR layout)}
 PARAM_MAP = {
     "Conv2D": {"kernel": ("kernel", _conv_kernel), "bias": ("bias", _same)},
+    "Conv1D": {"kernel": ("kernel", _conv1d_kernel), "bias": ("bias", _same)},
     "DepthwiseConv2D": {"kernel": ("depthwise/kernel", _depthwise_kernel), "bias": ("bias", _same)},
     "Dense": {"kernel": ("MatMul", np.transpose), "bias": ("BiasAdd/bias", _same)},
     "Embedding": {"embeddings": ("embeddings", _same)},
@@ -262,6 +268,13 @@ def test_gradients_match_gradient_tape(name, init, tmp_path):
             misses.append(pname)
     print(f"{name}:\n" + "\n".join(rows))
     assert not misses, f"{name}: over {GRAD_TOLERANCE}: {misses}\n" + "\n".join(rows)
+
+
+def test_audio_model_pools_with_reduce_max(tmp_path):
+    """The audio model's GlobalMaxPooling1D is REDUCE_MAX in our IR, so its gradient check covers that rule."""
+    _, path = saved_model(tmp_path, "audio", randomized=False)
+    ops = json.loads(run_cli("inspect", path, "--json").stdout)["subgraphs"][0]["ops"]
+    assert ops.get("REDUCE_MAX") == 1, ops
 
 
 # --------------------------------------------------------------------------
