@@ -350,8 +350,8 @@ std::vector<std::vector<float>> keras_step(const TrainGraph& tg, const train::Ex
 
 // The fused batch normalization (oneDNN) against the op sequence, everything
 // else the same (threads, the oneDNN convolutions): folded into a conv or a
-// dense, after a pool or an ADD, without center, a layer called twice, on
-// 2-D data; a batch norm over axis 1 stays unfused. A smaller batch runs
+// dense, after a pool or an ADD, without center, a layer called twice, 1-D
+// and 2-D data; a batch norm over axis 1 stays unfused. A smaller batch runs
 // every group on the reference path: exactly the unfused results.
 // A bias that a batch norm follows (through an ADD too) has an exact gradient
 // of zero: both sides must give less than 1e-4 of the largest gradient.
@@ -369,12 +369,13 @@ TEST(TrainExecutor, FusedBatchNormMatchesTheOpSequence) {
     int fused;
     std::string compare_from;  // the first parameter whose gradient is compared ("": all)
     std::vector<int> threads;
-    bool any_batch = true;  // false: a RESHAPE pins the batch (Flatten)
+    bool any_batch = true;  // false: a RESHAPE pins the batch (Flatten, Conv1D's squeeze)
   };
   const Case cases[] = {{"conv2d_bn", 4, "conv2d_bn/proj_bn/batchnorm/mul/weights", {1}},
                         {"residual_bn", 2, "", {1, 2}},
                         {"dense_mlp", 1, "", {1, 2}},
                         {"sequential_cnn", 1, "", {1, 2}, false},
+                        {"audio_conv1d", 1, "", {1, 2}, false},
                         {"nested_models", 2, "", {1, 2}}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
