@@ -2,10 +2,13 @@
 // Contract: ops/grad_context.h. Reference backward kernels; tested against
 // central finite differences (tests/cpp/grad_check.h). Float32 only: an input
 // of another dtype that needs a gradient is refused (not_differentiable).
-// The derivatives follow the forward kernels in kernels/math_ref.cc.
+// The derivatives follow the forward kernels in kernels/math_ref.cc; the
+// reductions' backward kernels are in kernels/math_grad_ref.h.
 #include <cmath>
 
+#include "kernels/math_grad_ref.h"
 #include "ops/grad_util.h"
+#include "ops/op_util.h"
 #include "ops/registry.h"
 
 namespace tfc::ops {
@@ -31,7 +34,34 @@ void l2_normalization_row_grad(const float* x, const float* y, const float* dy, 
   for (int64_t c = 0; c < depth; ++c) dx[c] += (dy[c] - y[c] * dot) / norm;
 }
 
+// REDUCE_MAX / REDUCE_MIN (ties share the gradient) and REDUCE_PROD over the
+// axes the forward reduced (keep_dims does not change the element order).
+Status reduction_grad(GradContext& ctx, bool prod) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  float* dx = ctx.input_grad(0);
+  const float* dy = ctx.output_grad(0);
+  const int64_t in_count = ir::num_elements(ctx.input_shape(0));
+  if (!dx || !dy || in_count == 0) return Status::ok();
+  TFC_ASSIGN_OR_RETURN(const Reduction r, resolve_reduction_axes(plan_context(ctx)));
+  const int64_t out_count = ir::num_elements(ctx.output_shape(0));
+  const float* x = ctx.input<float>(0);
+  if (prod) {
+    float* scratch = ctx.scratch(static_cast<size_t>(in_count + out_count));
+    kernels::reduce_prod_backward(x, ctx.input_shape(0), r.axes, dy, scratch, dx);
+  } else {
+    float* ties = ctx.scratch(static_cast<size_t>(out_count));
+    kernels::reduce_min_max_backward(x, ctx.input_shape(0), r.axes, ctx.output<float>(0), dy, ties, dx);
+  }
+  return Status::ok();
+}
+
 }  // namespace
+
+Status reduce_max_grad(GradContext& ctx) { return reduction_grad(ctx, /*prod=*/false); }
+
+Status reduce_min_grad(GradContext& ctx) { return reduction_grad(ctx, /*prod=*/false); }
+
+Status reduce_prod_grad(GradContext& ctx) { return reduction_grad(ctx, /*prod=*/true); }
 
 // y = x < 0 ? exp(x) - 1 : x: dy/dx = y + 1 below 0, 1 elsewhere.
 Status elu_grad(GradContext& ctx) {

@@ -2,15 +2,18 @@
 #include "train/executor.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <set>
 
 #include "ir/verify.h"
+#include "passes/op_pattern.h"
 #include "kernels/conv_grad_ref.h"
 #include "ops/conv_options.h"
 #include "ops/grad_util.h"
 #include "ops/registry.h"
 #include "runtime/fast/dnnl_backward.h"
+#include "runtime/fast/float_loops.h"
 #include "runtime/memory_plan.h"
 
 // libgomp's (see runtime/fast/fast_kernel.cc): oneDNN's team on this thread.
@@ -23,9 +26,9 @@ constexpr int64_t kAlign = 64;
 int64_t align_up(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
-// An op on the fast path: its oneDNN convolutions (prepared for the planned
-// input shape), FULLY_CONNECTED's dims (sgemm, any batch), or the bounds of
-// RELU6 / RELU_N1_TO_1 (a plain loop, any batch).
+// An op on the fast path: its oneDNN convolutions or pooling (prepared for
+// the planned input shape), FULLY_CONNECTED's dims (sgemm, any batch), or
+// the bounds of RELU6 / RELU_N1_TO_1 (a plain loop, any batch).
 struct Executor::FastOp {
   bool fc = false;
   bool clamp = false;
@@ -34,7 +37,21 @@ struct Executor::FastOp {
   ir::Shape input_shape;  // planned input 0 (convolutions run only on it)
   std::unique_ptr<runtime::fast::ConvForward> forward;
   std::unique_ptr<runtime::fast::ConvBackward> backward;
+  std::unique_ptr<runtime::fast::PoolTraining> pool;
   int32_t depth = 0, units = 0;
+};
+
+// A training-mode batch normalization run as one (BatchNormTraining on
+// oneDNN): ops [first, last] of the graph, from the MEAN of x to the ADD
+// writing y, prepared for x's planned shape.
+struct Executor::BatchNormGroup {
+  int first = 0, last = 0;
+  ir::TensorId x = ir::kNoTensor, mean = ir::kNoTensor, variance = ir::kNoTensor, y = ir::kNoTensor;
+  ir::TensorId gamma = ir::kNoTensor, beta = ir::kNoTensor;  // kNoTensor where the layer has no scale / center
+  float epsilon = 0.0f;
+  ir::Shape x_shape;
+  std::unique_ptr<runtime::fast::BatchNormTraining> bn;
+  bool ran = false;  // the last forward ran the group fused (so its backward does too)
 };
 
 Executor::Executor(const TrainGraph& graph, const ExecutorOptions& options)
@@ -45,8 +62,10 @@ Expected<std::unique_ptr<Executor>> Executor::create(const TrainGraph& graph, co
   if (graph.model.subgraphs.empty()) return invalid_argument("the training graph has no subgraph");
   if (options.threads < 1) return invalid_argument("the executor needs at least 1 thread, got {}", options.threads);
   std::unique_ptr<Executor> ex(new Executor(graph, options));
+  omp_set_num_threads(options.threads);  // oneDNN primitives size their teams when created
   TFC_RETURN_IF_ERROR(ex->bind());
   TFC_RETURN_IF_ERROR(ex->mark_gradients());
+  TFC_RETURN_IF_ERROR(ex->find_batch_norm_groups());
   TFC_RETURN_IF_ERROR(ex->plan());
   TFC_RETURN_IF_ERROR(ex->prepare_fast());
   return ex;
@@ -57,7 +76,6 @@ Expected<std::unique_ptr<Executor>> Executor::create(const TrainGraph& graph, co
 Status Executor::prepare_fast() {
   fast_.resize(g_.ops.size());
   if (!options_.fast) return Status::ok();
-  omp_set_num_threads(options_.threads);
   for (size_t i = 0; i < g_.ops.size(); ++i) {
     const ir::Op& op = g_.ops[i];
     if (op.code.is_custom()) continue;
@@ -65,6 +83,10 @@ Status Executor::prepare_fast() {
     if (code == tflite::BuiltinOperator_RELU6 || code == tflite::BuiltinOperator_RELU_N1_TO_1) {
       fast_[i] = clamp_op(contexts_[i], code == tflite::BuiltinOperator_RELU6 ? 0.0f : -1.0f,
                           code == tflite::BuiltinOperator_RELU6 ? 6.0f : 1.0f);
+      continue;
+    }
+    if (code == tflite::BuiltinOperator_MAX_POOL_2D || code == tflite::BuiltinOperator_AVERAGE_POOL_2D) {
+      fast_[i] = pool_op(contexts_[i], code == tflite::BuiltinOperator_MAX_POOL_2D);
       continue;
     }
     const bool fc = code == tflite::BuiltinOperator_FULLY_CONNECTED;
@@ -115,12 +137,33 @@ std::unique_ptr<Executor::FastOp> Executor::clamp_op(const ops::OpContext& ctx, 
   return f;
 }
 
+// MAX_POOL_2D / AVERAGE_POOL_2D on float32 NHWC without a fused activation
+// (else nullptr: the reference path).
+std::unique_ptr<Executor::FastOp> Executor::pool_op(const ops::OpContext& ctx, bool max) {
+  if (ctx.num_inputs() != 1 || !ctx.has_input(0) || ctx.num_outputs() != 1 ||
+      ctx.input_dtype(0) != DType::kFloat32 || ctx.output_dtype(0) != DType::kFloat32 ||
+      ctx.input_shape(0).size() != 4 || ctx.output_shape(0).size() != 4)
+    return nullptr;
+  const kernels::PoolParams p = ops::pool_params(ctx);
+  if (p.activation != kernels::Activation::kNone) return nullptr;
+  auto pool = runtime::fast::PoolTraining::create(p, max, ctx.input_shape(0), ctx.output_shape(0));
+  if (!pool.has_value()) return nullptr;
+  auto f = std::make_unique<FastOp>();
+  f->input_shape = ctx.input_shape(0);
+  f->pool = std::move(*pool);
+  return f;
+}
+
 int Executor::num_fast_ops() const {
-  return static_cast<int>(std::count_if(fast_.begin(), fast_.end(), [](const auto& f) { return f != nullptr; }));
+  int n = static_cast<int>(std::count_if(fast_.begin(), fast_.end(), [](const auto& f) { return f != nullptr; }));
+  for (const BatchNormGroup& grp : groups_) n += grp.last - grp.first + 1;
+  return n;
 }
 
 // Op i's fast path when it has one and its input has the planned shape (a
 // convolution's primitives are prepared for it; FULLY_CONNECTED runs on any).
+int Executor::num_fused_batch_norms() const { return static_cast<int>(groups_.size()); }
+
 Executor::FastOp* Executor::fast_op(size_t i) const {
   FastOp* f = fast_[i].get();
   if (!f || f->fc || f->clamp) return f;
@@ -130,14 +173,11 @@ Executor::FastOp* Executor::fast_op(size_t i) const {
 Status Executor::fast_forward(size_t i, FastOp& f) {
   ops::OpContext& ctx = contexts_[i];
   if (f.clamp) {
-    // kernels/elementwise_ref.cc's clamp_f32 (NaN passes), in a loop the compiler vectorizes.
-    const float* x = ctx.input<float>(0);
-    float* y = ctx.output<float>(0);
-    const float lo = f.lo, hi = f.hi;
-    const int64_t n = ir::num_elements(ctx.output_shape(0));
-    for (int64_t j = 0; j < n; ++j) y[j] = x[j] < lo ? lo : (x[j] > hi ? hi : x[j]);
+    runtime::fast::clamp_forward(ctx.input<float>(0), ir::num_elements(ctx.output_shape(0)), f.lo, f.hi,
+                                 ctx.output<float>(0));
     return Status::ok();
   }
+  if (f.pool) return f.pool->forward(ctx.input<float>(0), ctx.output<float>(0));
   const float* bias = ops::optional_bias(ctx, 2);
   if (f.fc) {
     return runtime::fast::fully_connected_forward(f.activation, ctx.input<float>(0), ops::fully_connected_rows(ctx),
@@ -153,20 +193,29 @@ Status Executor::fast_backward(size_t k, FastOp& f, const float* dy, const std::
   ops::OpContext& ctx = contexts_[k];
   if (!dy) return Status::ok();
   if (f.clamp) {
-    // ops/elementwise_grad.cc's clamp_grad: dy where lo < x < hi.
-    if (!dx[0]) return Status::ok();
-    const float* x = ctx.input<float>(0);
-    const float lo = f.lo, hi = f.hi;
-    const int64_t n = ir::num_elements(ctx.output_shape(0));
-    for (int64_t j = 0; j < n; ++j) dx[0][j] += x[j] > lo && x[j] < hi ? dy[j] : 0.0f;
+    if (dx[0]) {
+      runtime::fast::clamp_backward(ctx.input<float>(0), dy, ir::num_elements(ctx.output_shape(0)), f.lo, f.hi,
+                                    dx[0]);
+    }
     return Status::ok();
   }
+  if (f.pool) return dx[0] ? f.pool->backward(dy, dx[0]) : Status::ok();
   const kernels::Activation a = ops::applied_activation(f.activation);
   const float* dz = dy;
   const int64_t n = ir::num_elements(ctx.output_shape(0));
   if (a != kernels::Activation::kNone) {
     if (scratch_.size() < static_cast<size_t>(n)) scratch_.resize(static_cast<size_t>(n));
-    TFC_RETURN_IF_ERROR(ops::fused_activation_grad(a, ctx.output<float>(0), dy, scratch_.data(), n));
+    float lo = 0.0f, hi = INFINITY;  // the clamps' gates (else ops' own loop)
+    if (a == kernels::Activation::kRelu6) hi = 6.0f;
+    if (a == kernels::Activation::kReluN1To1) {
+      lo = -1.0f;
+      hi = 1.0f;
+    }
+    if (a == kernels::Activation::kRelu || a == kernels::Activation::kRelu6 || a == kernels::Activation::kReluN1To1) {
+      runtime::fast::gate_backward(ctx.output<float>(0), dy, n, lo, hi, scratch_.data());
+    } else {
+      TFC_RETURN_IF_ERROR(ops::fused_activation_grad(a, ctx.output<float>(0), dy, scratch_.data(), n));
+    }
     dz = scratch_.data();
   }
   const float* in = ctx.input<float>(0);
@@ -337,6 +386,144 @@ Status Executor::mark_gradients() {
   return Status::ok();
 }
 
+// The training-mode batch normalizations of the graph that run fused: each
+// one's ops as train_batchnorm.cc emits them, its intermediate tensors read
+// by no op outside, oneDNN accepting it.
+Status Executor::find_batch_norm_groups() {
+  group_of_.assign(g_.ops.size(), -1);
+  if (!options_.fast || !options_.fuse_batch_norm) return Status::ok();
+  for (const BatchNormTraining& e : graph_.batch_norms) {
+    BatchNormGroup grp;
+    if (e.batch_mean == ir::kNoTensor || !match_batch_norm(e, grp)) continue;
+    const ir::Shape& xs = slots_[static_cast<size_t>(grp.x)].shape;
+    const int64_t channels = xs.back();
+    auto bn = runtime::fast::BatchNormTraining::create(ir::num_elements(xs) / channels, static_cast<int32_t>(channels),
+                                                      grp.epsilon, grp.gamma != ir::kNoTensor,
+                                                      grp.beta != ir::kNoTensor);
+    if (!bn.has_value()) continue;
+    grp.bn = std::move(*bn);
+    grp.x_shape = xs;
+    for (int i = grp.first; i <= grp.last; ++i) group_of_[static_cast<size_t>(i)] = static_cast<int>(groups_.size());
+    groups_.push_back(std::move(grp));
+  }
+  return Status::ok();
+}
+
+// Whether the ops from the producer of e.batch_mean on are, exactly:
+//   mean = MEAN(x, axes) [1, .., C]; sq = SQUARED_DIFFERENCE(x, mean);
+//   variance = MEAN(sq, axes); ve = ADD(variance, epsilon); inv = RSQRT(ve);
+//   [inv = MUL(inv, gamma)]; xs = MUL(x, inv); mi = MUL(mean, inv);
+//   shift = SUB(beta, mi) | NEG(mi); y = ADD(xs, shift)
+// on float32 x of C channels last, none with a fused activation, and the
+// tensors between read by no other op nor a graph output. Fills grp.
+bool Executor::match_batch_norm(const BatchNormTraining& e, BatchNormGroup& grp) const {
+  auto producer_of = [&](ir::TensorId t) {
+    for (size_t i = 0; i < g_.ops.size(); ++i) {
+      const auto& outs = g_.ops[i].outputs;
+      if (std::find(outs.begin(), outs.end(), t) != outs.end()) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  int k = producer_of(e.batch_mean);
+  // Op k is `builtin` with `n` inputs, one output and no fused activation; returns its inputs.
+  auto take = [&](tflite::BuiltinOperator builtin, size_t n) -> const std::vector<ir::TensorId>* {
+    if (k < 0 || static_cast<size_t>(k) >= g_.ops.size()) return nullptr;
+    const ir::Op& op = g_.ops[static_cast<size_t>(k)];
+    if (op.code.is_custom() || op.code.builtin != builtin || op.inputs.size() != n || op.outputs.size() != 1)
+      return nullptr;
+    if (passes::fused_activation_of(op) != tflite::ActivationFunctionType_NONE) return nullptr;
+    ++k;
+    return &op.inputs;
+  };
+  auto out = [&]() { return g_.ops[static_cast<size_t>(k - 1)].outputs[0]; };
+  grp.first = k;
+  const auto* in = take(tflite::BuiltinOperator_MEAN, 2);
+  if (!in) return false;
+  grp.x = (*in)[0];
+  grp.mean = out();
+  const ir::Shape& xs = slots_[static_cast<size_t>(grp.x)].shape;
+  if (g_.tensors[static_cast<size_t>(grp.x)].dtype != DType::kFloat32 || xs.size() < 2 || xs.back() < 1) return false;
+  const int32_t c = xs.back();
+  ir::Shape cs(xs.size(), 1);
+  cs.back() = c;
+  if (slots_[static_cast<size_t>(grp.mean)].shape != cs) return false;
+  std::vector<ir::TensorId> inner;
+  if (!(in = take(tflite::BuiltinOperator_SQUARED_DIFFERENCE, 2)) || *in != std::vector{grp.x, grp.mean}) return false;
+  const ir::TensorId sq = out();
+  if (!(in = take(tflite::BuiltinOperator_MEAN, 2)) || (*in)[0] != sq || out() != e.batch_variance) return false;
+  grp.variance = out();
+  if (!(in = take(tflite::BuiltinOperator_ADD, 2)) || (*in)[0] != grp.variance) return false;
+  const auto eps = graph_.model.constant_data(g_.tensors[static_cast<size_t>((*in)[1])]);
+  if (eps.size() != sizeof(float) || g_.tensors[static_cast<size_t>((*in)[1])].dtype != DType::kFloat32) return false;
+  std::memcpy(&grp.epsilon, eps.data(), sizeof(float));
+  const ir::TensorId ve = out();
+  if (!(in = take(tflite::BuiltinOperator_RSQRT, 1)) || (*in)[0] != ve) return false;
+  ir::TensorId inv = out();
+  inner = {sq, ve, inv};
+  const int at_gamma = k;
+  if ((in = take(tflite::BuiltinOperator_MUL, 2)) && (*in)[0] == inv && (*in)[1] != grp.x) {
+    grp.gamma = (*in)[1];
+    inv = out();
+    inner.push_back(inv);
+  } else {
+    k = at_gamma;
+  }
+  auto channel_constant = [&](ir::TensorId t) {
+    return constant_[static_cast<size_t>(t)] && g_.tensors[static_cast<size_t>(t)].dtype == DType::kFloat32 &&
+           ir::num_elements(slots_[static_cast<size_t>(t)].shape) == c;
+  };
+  if (grp.gamma != ir::kNoTensor && !channel_constant(grp.gamma)) return false;
+  if (!(in = take(tflite::BuiltinOperator_MUL, 2)) || *in != std::vector{grp.x, inv}) return false;
+  const ir::TensorId scaled = out();
+  if (!(in = take(tflite::BuiltinOperator_MUL, 2)) || *in != std::vector{grp.mean, inv}) return false;
+  const ir::TensorId mi = out();
+  const int at_shift = k;
+  if ((in = take(tflite::BuiltinOperator_SUB, 2)) && (*in)[1] == mi) {
+    grp.beta = (*in)[0];
+    if (!channel_constant(grp.beta)) return false;
+  } else if (k = at_shift; !(in = take(tflite::BuiltinOperator_NEG, 1)) || (*in)[0] != mi) {
+    return false;
+  }
+  const ir::TensorId shift = out();
+  if (!(in = take(tflite::BuiltinOperator_ADD, 2)) || *in != std::vector{scaled, shift}) return false;
+  grp.y = out();
+  grp.last = k - 1;
+  if (slots_[static_cast<size_t>(grp.y)].shape != xs) return false;
+  inner.insert(inner.end(), {scaled, mi, shift, grp.mean, grp.variance});
+  // Nothing outside the group reads what it does not write out.
+  for (size_t i = 0; i < g_.ops.size(); ++i) {
+    if (static_cast<int>(i) >= grp.first && static_cast<int>(i) <= grp.last) continue;
+    for (ir::TensorId t : g_.ops[i].inputs) {
+      if (std::find(inner.begin(), inner.end(), t) != inner.end()) return false;
+    }
+  }
+  for (ir::TensorId t : g_.outputs) {
+    if (std::find(inner.begin(), inner.end(), t) != inner.end()) return false;
+  }
+  return true;
+}
+
+Status Executor::batch_norm_forward(BatchNormGroup& b) {
+  auto data = [&](ir::TensorId t) {
+    return t == ir::kNoTensor ? nullptr : static_cast<float*>(slots_[static_cast<size_t>(t)].data);
+  };
+  slots_[static_cast<size_t>(b.y)].shape = b.x_shape;
+  return b.bn->forward(data(b.x), data(b.gamma), data(b.beta), data(b.y), data(b.mean), data(b.variance));
+}
+
+// The group's gradient into x, gamma and beta (the backward loop reaches the
+// group's last op only with dL/dy). x's gradient is overwritten where the
+// plan has it written first here, else added; the other gradients the plan
+// zeroes at this op are the group's own, never materialized.
+Status Executor::batch_norm_backward(size_t k, BatchNormGroup& b) {
+  auto data = [&](ir::TensorId t) { return static_cast<const float*>(slots_[static_cast<size_t>(t)].data); };
+  auto grad = [&](ir::TensorId t) { return t == ir::kNoTensor ? nullptr : grad_ptr_[static_cast<size_t>(t)]; };
+  const auto& zero = zero_before_[k];
+  const bool add_dx = std::find(zero.begin(), zero.end(), static_cast<size_t>(b.x)) == zero.end();
+  return b.bn->backward(data(b.x), data(b.mean), data(b.variance), b.gamma == ir::kNoTensor ? nullptr : data(b.gamma),
+                        grad(b.y), grad(b.x), add_dx, grad(b.gamma), grad(b.beta));
+}
+
 // Activations: one arena, every tensor kept. Gradients of activations: one
 // arena planned by backward steps (step 0: the loss; op i's backward at step
 // num_ops - i).
@@ -360,28 +547,34 @@ Status Executor::plan() {
   }
   act_bytes_ = static_cast<size_t>(total);
 
-  // Readers whose backward runs (an output with a gradient, an input needing one).
+  // Readers whose backward runs (an output with a gradient, an input needing
+  // one). A batch-normalization group's backward runs at its last op: what
+  // the group reads from outside counts as read there.
   std::vector<int> last_reader(n, -1), producer(n, -1);
   for (int i = 0; i < num_ops; ++i) {
     const ir::Op& op = g_.ops[static_cast<size_t>(i)];
     bool out = false;
     for (ir::TensorId id : op.outputs) out = out || needs_grad_[static_cast<size_t>(id)];
+    const int grp = group_of_[static_cast<size_t>(i)];
     for (ir::TensorId id : op.inputs) {
-      if (out && id != ir::kNoTensor) last_reader[static_cast<size_t>(id)] = i;
+      if (!out || id == ir::kNoTensor) continue;
+      const int p = producer[static_cast<size_t>(id)];
+      const bool outside = grp >= 0 && (p < groups_[static_cast<size_t>(grp)].first);
+      last_reader[static_cast<size_t>(id)] = outside ? groups_[static_cast<size_t>(grp)].last : i;
     }
     for (ir::TensorId id : g_.ops[static_cast<size_t>(i)].outputs) producer[static_cast<size_t>(id)] = i;
   }
   std::set<ir::TensorId> outputs(g_.outputs.begin(), g_.outputs.end());
   std::vector<runtime::BufferRequest> requests;
   std::vector<size_t> ids;
-  zero_at_op_.assign(n, -1);
+  zero_before_.assign(static_cast<size_t>(num_ops), {});
   for (size_t t = 0; t < n; ++t) {
     if (!needs_grad_[t] || constant_[t]) continue;
     const bool is_output = outputs.count(static_cast<ir::TensorId>(t)) > 0;
     if (!is_output && last_reader[t] < 0) continue;
     const int first = is_output ? 0 : num_ops - last_reader[t];
     const int last = producer[t] < 0 ? num_ops : num_ops - producer[t];
-    if (!is_output) zero_at_op_[t] = last_reader[t];
+    if (!is_output) zero_before_[static_cast<size_t>(last_reader[t])].push_back(t);
     requests.push_back({planned_bytes_[t], first, last});
     ids.push_back(t);
   }
@@ -438,6 +631,15 @@ Status Executor::forward() {
   omp_set_num_threads(options_.threads);
   if (reshape_) TFC_RETURN_IF_ERROR(infer_shapes());
   for (size_t i = 0; i < contexts_.size(); ++i) {
+    if (const int grp = group_of_[i]; grp >= 0) {
+      BatchNormGroup& b = groups_[static_cast<size_t>(grp)];
+      if (static_cast<int>(i) == b.first) {
+        b.ran = slots_[static_cast<size_t>(b.x)].shape == b.x_shape;
+        const Status s = b.ran ? batch_norm_forward(b) : Status::ok();
+        if (!s.is_ok()) return s.with_context(fmt::format("ops {}-{}", b.first, b.last));
+      }
+      if (b.ran) continue;
+    }
     FastOp* f = fast_op(i);
     const Status s = f ? fast_forward(i, *f) : ops::find_op(g_.ops[i].code)->eval(contexts_[i]);
     if (!s.is_ok()) return s.with_context(fmt::format("op {}", i));
@@ -480,17 +682,17 @@ Status Executor::backward() {
     for (ir::TensorId id : op.outputs) out = out || grad_ptr_[static_cast<size_t>(id)];
     for (ir::TensorId id : op.inputs) in = in || (id != ir::kNoTensor && grad_ptr_[static_cast<size_t>(id)]);
     if (!out || !in) continue;
+    if (const int grp = group_of_[k]; grp >= 0 && groups_[static_cast<size_t>(grp)].ran) {
+      BatchNormGroup& b = groups_[static_cast<size_t>(grp)];
+      const Status s = static_cast<int>(k) == b.last ? batch_norm_backward(k, b) : Status::ok();
+      if (!s.is_ok()) return s.with_context(fmt::format("gradient of ops {}-{}", b.first, b.last));
+      continue;
+    }
+    for (size_t t : zero_before_[k]) std::fill(grad_ptr_[t], grad_ptr_[t] + ir::num_elements(slots_[t].shape), 0.0f);
     dy.clear();
     dx.clear();
     for (ir::TensorId id : op.outputs) dy.push_back(grad_ptr_[static_cast<size_t>(id)]);
-    for (ir::TensorId id : op.inputs) {
-      float* p = id == ir::kNoTensor ? nullptr : grad_ptr_[static_cast<size_t>(id)];
-      if (p && zero_at_op_[static_cast<size_t>(id)] == static_cast<int>(k)) {
-        std::fill(p, p + ir::num_elements(slots_[static_cast<size_t>(id)].shape), 0.0f);
-      }
-      dx.push_back(p);
-    }
-    // (An input read twice by this op is zeroed twice, both before the rule adds into it.)
+    for (ir::TensorId id : op.inputs) dx.push_back(id == ir::kNoTensor ? nullptr : grad_ptr_[static_cast<size_t>(id)]);
     Status s;
     if (FastOp* f = fast_op(k)) {
       s = fast_backward(k, *f, dy[0], dx);

@@ -20,13 +20,20 @@
 // needs and the op list has no rule for.
 //
 // The fast path (ExecutorOptions::fast) runs the forward and backward of
-// float32 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED on oneDNN
+// float32 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MAX_POOL_2D and
+// AVERAGE_POOL_2D (without a fused activation) on oneDNN
 // (runtime/fast/dnnl_backward.h), prepared once per op at create(); the same
 // results as the reference kernels and gradient rules within float rounding.
-// RELU6 and RELU_N1_TO_1 run as plain loops computing exactly what their
-// reference kernel and rule compute.
-// Every other op, a geometry oneDNN refuses, and a convolution on a batch
-// smaller than the planned one run on the reference path.
+// RELU6 and RELU_N1_TO_1, and the backward of a RELU-family activation fused
+// into a convolution, run as SSE2 loops (runtime/fast/float_loops.h)
+// computing exactly what their reference kernel and rule compute. Each training-mode batch normalization
+// (TrainGraph::batch_norms; the op sequence train_batchnorm.cc emits, from
+// the MEAN of the batch to the ADD of the shift) runs as one group on
+// oneDNN's batch normalization forward and backward, writing the batch mean
+// and variance tensors as the ops would and never materializing the rest.
+// Every other op, a geometry oneDNN refuses, and a convolution, pooling or
+// batch normalization on a batch smaller than the planned one run on the
+// reference path.
 #pragma once
 
 #include <memory>
@@ -51,6 +58,7 @@ struct ParamBuffer {
 struct ExecutorOptions {
   bool fast = true;  // oneDNN for the forward and backward of convolutions and FULLY_CONNECTED
   int threads = 1;   // oneDNN's OpenMP team on the calling thread (results deterministic for a fixed count)
+  bool fuse_batch_norm = true;  // with fast: training-mode batch normalizations as one oneDNN op each
 };
 
 class Executor {
@@ -80,8 +88,11 @@ class Executor {
   const float* tensor_data(ir::TensorId id) const;
   const ir::Shape& tensor_shape(ir::TensorId id) const;
 
-  // Ops on the fast path (ExecutorOptions::fast; 0 without it).
+  // Ops on the fast path (ExecutorOptions::fast; 0 without it), each op of a
+  // batch-normalization group counted.
   int num_fast_ops() const;
+  // Training-mode batch normalizations running fused (ExecutorOptions::fast).
+  int num_fused_batch_norms() const;
 
   // Bytes of the two planned arenas (activations, gradients).
   size_t activation_bytes() const { return act_bytes_; }
@@ -89,29 +100,37 @@ class Executor {
 
  private:
   struct FastOp;
+  struct BatchNormGroup;
 
   Executor(const TrainGraph& graph, const ExecutorOptions& options);
   Status bind();
   Status prepare_fast();
   static std::unique_ptr<FastOp> clamp_op(const ops::OpContext& ctx, float lo, float hi);
+  static std::unique_ptr<FastOp> pool_op(const ops::OpContext& ctx, bool max);
   FastOp* fast_op(size_t i) const;
   Status fast_forward(size_t i, FastOp& f);
   Status fast_backward(size_t k, FastOp& f, const float* dy, const std::vector<float*>& dx);
   Status infer_shapes();
   Status mark_gradients();
+  Status find_batch_norm_groups();
+  bool match_batch_norm(const BatchNormTraining& e, BatchNormGroup& grp) const;
+  Status batch_norm_forward(BatchNormGroup& grp);
+  Status batch_norm_backward(size_t k, BatchNormGroup& grp);
   Status plan();
 
   const TrainGraph& graph_;
   const ir::Subgraph& g_;
   ExecutorOptions options_;
   std::vector<std::unique_ptr<FastOp>> fast_;  // per op: its fast path, or nullptr
+  std::vector<BatchNormGroup> groups_;         // fused batch normalizations (ExecutorOptions::fast)
+  std::vector<int> group_of_;                  // per op: index into groups_, or -1
   std::vector<ParamBuffer> params_;
   std::vector<ops::TensorSlot> slots_;
   std::vector<ops::OpContext> contexts_;
   std::vector<bool> constant_;
   std::vector<bool> needs_grad_;    // per tensor: a gradient is computed for it
   std::vector<float*> grad_ptr_;    // per tensor: its gradient buffer (activations: in the grad arena)
-  std::vector<int> zero_at_op_;     // per tensor: backward of this op writes its gradient first (zero it then)
+  std::vector<std::vector<size_t>> zero_before_;  // per op: gradients its backward writes first (zeroed then)
   std::vector<int64_t> planned_bytes_;
   std::vector<uint8_t> act_arena_;
   std::vector<float> grad_arena_;

@@ -39,14 +39,15 @@ std::optional<int64_t> find_int64(const std::vector<NamedArray>& arrays, const s
 namespace {
 
 // Keras's glorot_uniform limit for a kernel in the IR's layout: conv OHWI,
-// depthwise [1, H, W, C*M] (Keras [H, W, C, M]), dense [out, in],
-// transpose conv OHWI of the output channels.
-float glorot_limit(int32_t builtin, const ir::Shape& s) {
+// depthwise [1, H, W, C*M] (Keras [H, W, C, M]: fans H*W*C and H*W*M, with C
+// the depthwise op's input channels), dense [out, in], transpose conv OHWI of
+// the output channels.
+float glorot_limit(int32_t builtin, const ir::Shape& s, int32_t input_channels) {
   double fan_in = 1, fan_out = 1;
-  if (s.size() == 4 && builtin == tflite::BuiltinOperator_DEPTHWISE_CONV_2D) {
-    // Keras counts [H, W, C, M] with C inputs and M outputs per input; M is unknown here, so M = 1.
-    fan_in = static_cast<double>(s[1]) * s[2] * s[3];
-    fan_out = static_cast<double>(s[1]) * s[2];
+  if (s.size() == 4 && builtin == tflite::BuiltinOperator_DEPTHWISE_CONV_2D && input_channels > 0) {
+    const double field = static_cast<double>(s[1]) * s[2];
+    fan_in = field * input_channels;
+    fan_out = field * (s[3] / input_channels);
   } else if (s.size() == 4) {
     const double field = static_cast<double>(s[1]) * s[2];
     fan_in = field * s[3];
@@ -103,13 +104,17 @@ void Trainer::reinitialize() {
   const ir::Subgraph& g = graph_.model.subgraphs[0];
   for (ParamBuffer& p : executor_->params()) {
     if (p.frozen) continue;
-    int32_t reader = -1;
+    int32_t reader = -1, input_channels = 0;
     size_t slot = 0;
     for (const ir::Op& op : g.ops) {
       for (size_t k = 0; k < op.inputs.size(); ++k) {
         if (op.inputs[k] == p.tensor && reader < 0) {
           reader = op.code.builtin;
           slot = k;
+          const ir::TensorId x = op.inputs.empty() ? ir::kNoTensor : op.inputs[0];
+          if (x != ir::kNoTensor && !g.tensors[static_cast<size_t>(x)].shape.empty()) {
+            input_channels = g.tensors[static_cast<size_t>(x)].shape.back();
+          }
         }
       }
     }
@@ -122,7 +127,8 @@ void Trainer::reinitialize() {
     } else if (ends_with(p.name, "/beta")) {
       std::fill(p.value.begin(), p.value.end(), 0.0f);
     } else if ((conv_like && slot == 1) || (tconv && slot == 1)) {
-      std::uniform_real_distribution<float> u(-glorot_limit(reader, shape), glorot_limit(reader, shape));
+      const float limit = glorot_limit(reader, shape, input_channels);
+      std::uniform_real_distribution<float> u(-limit, limit);
       for (float& v : p.value) v = u(rng);
     } else if ((conv_like && slot == 2) || (tconv && slot == 3) || reader == tflite::BuiltinOperator_PRELU) {
       std::fill(p.value.begin(), p.value.end(), 0.0f);

@@ -3,6 +3,7 @@
 // kinks, where finite differences are meaningless.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -19,6 +20,26 @@ inline ir::Shape random_shape(std::mt19937& rng, int min_rank, int max_rank, int
   ir::Shape s(static_cast<size_t>(uniform_int(rng, min_rank, max_rank)));
   for (int32_t& d : s) d = uniform_int(rng, 1, max_dim);
   return s;
+}
+
+// Random axes of a rank-`rank` input (a reduction's), some negative, the
+// first repeated.
+inline std::vector<int32_t> random_axes(std::mt19937& rng, int rank) {
+  std::vector<int32_t> axes;
+  for (int d = 0; d < rank; ++d) {
+    if (uniform_int(rng, 0, 1)) axes.push_back(uniform_int(rng, 0, 1) ? d : d - rank);
+  }
+  if (!axes.empty()) axes.push_back(axes[0]);
+  return axes;
+}
+
+// n distinct values in [-1, 1), at least 1 / n apart, in random order: no two
+// within a finite-difference step of each other (a max or min without ties).
+inline std::vector<float> distinct_values(std::mt19937& rng, int64_t n) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k) v[static_cast<size_t>(k)] = -1.0f + 2.0f * static_cast<float>(k) / n;
+  std::shuffle(v.begin(), v.end(), rng);
+  return v;
 }
 
 // n values uniform in [lo, hi), none within `margin` of a kink.

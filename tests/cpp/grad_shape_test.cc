@@ -22,16 +22,6 @@ tflite::ReducerOptionsT reducer(bool keep_dims) {
   return o;
 }
 
-// Random axes of a rank-`rank` input, some negative, the first repeated.
-std::vector<int32_t> random_axes(std::mt19937& rng, int rank) {
-  std::vector<int32_t> axes;
-  for (int d = 0; d < rank; ++d) {
-    if (uniform_int(rng, 0, 1)) axes.push_back(uniform_int(rng, 0, 1) ? d : d - rank);
-  }
-  if (!axes.empty()) axes.push_back(axes[0]);
-  return axes;
-}
-
 TEST(GradShape, MeanAndSumOverAnyAxes) {
   std::mt19937 rng(11);
   for (auto code : {tflite::BuiltinOperator_MEAN, tflite::BuiltinOperator_SUM}) {

@@ -9,7 +9,8 @@
 // conv2d_bn, MobileNet-style: depthwise and separable convolutions,
 // training-mode BatchNormalization, ReLU6, pooling; residual_bn: Add,
 // BatchNormalization on two axes, Concatenate; dropout_family: dropout and
-// Gaussian noise inputs), on the reference path and the oneDNN path with 1
+// Gaussian noise inputs; text_embedding: Embedding, global average and max
+// pooling, Concatenate), on the reference path and the oneDNN path with 1
 // and 2 threads, SGD with momentum and Adam; and fit's per-step path (the
 // loader's next batch with 0 and 2 background threads, its conversion into
 // the model's inputs, the step).
@@ -426,7 +427,8 @@ TEST_P(TrainAlloc, NoAllocationPerStepAfterTheFirst) {
 std::vector<Case> cases() {
   std::vector<Case> out;
   for (const char* model : {"cnn", "residual", "text", "mlp", "keras/sequential_cnn", "keras/dense_mlp",
-                            "keras/conv2d_bn", "keras/residual_bn", "keras/dropout_family"}) {
+                            "keras/conv2d_bn", "keras/residual_bn", "keras/dropout_family",
+                            "keras/text_embedding"}) {
     for (bool fast : {true, false}) {
       for (int threads : {1, 2}) {
         if (!fast && threads > 1) continue;  // the threads are oneDNN's

@@ -1,13 +1,17 @@
 // The training executor: whole-graph gradients against finite differences,
 // the gradient arena (a tensor read by several ops, an op reading one tensor
-// twice), frozen parameters, refusals before anything runs, and the oneDNN
-// fast path against the reference path on a small CNN.
+// twice), frozen parameters, refusals before anything runs, the oneDNN
+// fast path against the reference path on a small CNN, the clamps' gradient
+// at their bounds, and the fused training-mode batch normalization against
+// its op sequence on Keras fixtures.
 #include <algorithm>
 #include <cmath>
 #include <random>
 
+#include "importers/import.h"
 #include "model_builder.h"
 #include "op_harness.h"
+#include "test_util.h"
 #include "train/executor.h"
 
 namespace tfc::test {
@@ -223,6 +227,7 @@ void expect_close(const std::vector<std::vector<float>>& fast, const std::vector
   ASSERT_EQ(fast.size(), ref.size());
   for (size_t t = 0; t < ref.size(); ++t) {
     ASSERT_EQ(fast[t].size(), ref[t].size());
+    if (ref[t].empty()) continue;  // left out by the caller
     float scale = 0.0f;
     for (float v : ref[t]) scale = std::max(scale, std::fabs(v));
     EXPECT_GT(scale, 0.0f) << "tensor " << t;
@@ -245,11 +250,169 @@ TEST(TrainExecutor, FastPathIsDeterministicForAThreadCount) {
   EXPECT_EQ(cnn_step(tg, {.fast = true, .threads = 2}, 4, 6), cnn_step(tg, {.fast = true, .threads = 2}, 4, 6));
 }
 
+// y = act(x + p), p = 0 a parameter [8]: p's gradient for dL/dy = 1 is where act passes the gradient.
+std::vector<float> gates(tflite::BuiltinOperator act, tflite::ActivationFunctionType fused, bool fast,
+                         const std::vector<float>& x) {
+  ModelBuilder b;
+  const auto in = b.input("x", {1, 8});
+  const auto p = b.constant("p", {8}, DType::kFloat32, std::vector<float>(8, 0.0f));
+  const bool separate = act != tflite::BuiltinOperator_ADD;
+  const auto h = separate ? b.tensor("h", {1, 8}) : b.output("y", {1, 8});
+  tflite::AddOptionsT add;
+  add.fused_activation_function = fused;
+  b.op(tflite::BuiltinOperator_ADD, {in, p}, {h}).options.Set(std::move(add));
+  if (separate) b.op(act, {h}, {b.output("y", {1, 8})});
+  TrainGraph tg;
+  tg.model = std::move(b.m);
+  tg.num_data_inputs = 1;
+  tg.params.push_back(train::Parameter{"p", p, DType::kFloat32, false});
+  auto ex = Executor::create(tg, {.fast = fast});
+  EXPECT_TRUE(ex.has_value()) << ex.status().message();
+  if (!ex.has_value()) return {};
+  EXPECT_EQ((*ex)->num_fast_ops(), fast && act == tflite::BuiltinOperator_RELU6 ? 1 : 0);
+  Array a;
+  a.shape = {1, 8};
+  a.data.resize(x.size() * 4);
+  std::copy(x.begin(), x.end(), a.as<float>());
+  EXPECT_OK((*ex)->set_input(0, a));
+  EXPECT_OK((*ex)->forward());
+  std::fill_n((*ex)->output_grad(0), 8, 1.0f);
+  EXPECT_OK((*ex)->backward());
+  return (*ex)->params()[0].grad;
+}
+
+// An input exactly on a bound stops the gradient, as TensorFlow's Relu6Grad (0 < x < 6) and ReluGrad
+// (x > 0) do, on the fast path, the reference path and a fused activation alike: float32 rounding decides
+// on which side of a bound an input near it falls (tests/python/test_train.py, TRAJECTORIES); the rule at
+// the bound itself must be the same.
+TEST(TrainExecutor, ClampsPassTheGradientStrictlyInsideTheirBounds) {
+  const std::vector<float> x = {-1.0f, -0.0f, 0.0f, 1e-30f, 3.0f, 5.9999995f, 6.0f, 6.0000005f};
+  const std::vector<float> relu6 = {0, 0, 0, 1, 1, 1, 0, 0}, relu = {0, 0, 0, 1, 1, 1, 1, 1};
+  constexpr auto kNone = tflite::ActivationFunctionType_NONE;
+  for (bool fast : {false, true}) {
+    EXPECT_EQ(gates(tflite::BuiltinOperator_RELU6, kNone, fast, x), relu6) << "fast " << fast;
+    EXPECT_EQ(gates(tflite::BuiltinOperator_RELU, kNone, fast, x), relu) << "fast " << fast;
+  }
+  EXPECT_EQ(gates(tflite::BuiltinOperator_ADD, tflite::ActivationFunctionType_RELU6, true, x), relu6);
+  EXPECT_EQ(gates(tflite::BuiltinOperator_ADD, tflite::ActivationFunctionType_RELU, true, x), relu);
+}
+
 TEST(TrainExecutor, RefusesZeroThreads) {
   const TrainGraph tg = cnn();
   auto ex = Executor::create(tg, {.fast = true, .threads = 0});
   ASSERT_FALSE(ex.has_value());
   expect_error(ex.status(), "at least 1 thread");
+}
+
+// One step of a Keras fixture's training graph (batch norms in training mode,
+// noise inputs at the identity) on `batch` rows, dL/dy fixed: the outputs,
+// every batch mean and variance, then every trainable parameter's gradient.
+std::vector<std::vector<float>> keras_step(const TrainGraph& tg, const train::ExecutorOptions& o, int batch,
+                                           int expect_fused) {
+  auto ex = Executor::create(tg, o);
+  EXPECT_TRUE(ex.has_value()) << ex.status().message();
+  if (!ex.has_value()) return {};
+  Executor& e = **ex;
+  EXPECT_EQ(e.num_fused_batch_norms(), expect_fused);
+  for (int i = 0; i < e.num_inputs(); ++i) {
+    ir::Shape shape = e.input_tensor(i).shape;
+    shape[0] = batch;
+    Array x = random_array(shape, 31 + static_cast<uint32_t>(i));
+    if (i >= tg.num_data_inputs) {
+      const float identity = tg.noise[static_cast<size_t>(i - tg.num_data_inputs)].additive ? 0.0f : 1.0f;
+      std::fill(x.as<float>(), x.as<float>() + x.num_elements(), identity);
+    }
+    EXPECT_OK(e.set_input(i, x));
+  }
+  std::vector<std::vector<float>> result;
+  for (int rep = 0; rep < 2; ++rep) {  // the second step reuses every buffer
+    EXPECT_OK(e.forward());
+    for (int k = 0; k < e.num_outputs(); ++k) {
+      const int64_t n = ir::num_elements(e.output_shape(k));
+      const Array wy = random_array({static_cast<int32_t>(n)}, 40 + static_cast<uint32_t>(k));
+      std::copy(wy.as<float>(), wy.as<float>() + n, e.output_grad(k));
+    }
+    EXPECT_OK(e.backward());
+  }
+  for (int k = 0; k < e.num_outputs(); ++k) {
+    result.emplace_back(e.output(k), e.output(k) + ir::num_elements(e.output_shape(k)));
+  }
+  for (const auto& bn : tg.batch_norms) {
+    for (ir::TensorId t : {bn.batch_mean, bn.batch_variance}) {
+      if (t != ir::kNoTensor) result.emplace_back(e.tensor_data(t), e.tensor_data(t) + ir::num_elements(e.tensor_shape(t)));
+    }
+  }
+  for (const auto& p : e.params()) {
+    if (!p.frozen) result.push_back(p.grad);
+  }
+  return result;
+}
+
+// The fused batch normalization (oneDNN) against the op sequence, everything
+// else the same (threads, the oneDNN convolutions): folded into a conv or a
+// dense, after a pool or an ADD, without center, a layer called twice, 1-D
+// and 2-D data; a batch norm over axis 1 stays unfused. A smaller batch runs
+// every group on the reference path: exactly the unfused results.
+// A bias that a batch norm follows (through an ADD too) has an exact gradient
+// of zero: both sides must give less than 1e-4 of the largest gradient.
+// conv2d_bn's gradients before its last batch norm reach the loss through
+// up to four batch norms and a global average pool, whose backward cancels
+// most of what it gets (dL/dy is constant over the pooled positions): float32
+// rounding, either way, grows past 1e-4 there (such stacks are judged against
+// float64 in tests/python/test_train.py's GradientTape models), so only its
+// forward and the gradients from its last conv on (center=False: NEG, not
+// SUB) are compared, with one thread (with two, the oneDNN convolutions'
+// rounding moves a ReLU gate either way).
+TEST(TrainExecutor, FusedBatchNormMatchesTheOpSequence) {
+  struct Case {
+    const char* name;
+    int fused;
+    std::string compare_from;  // the first parameter whose gradient is compared ("": all)
+    std::vector<int> threads;
+    bool any_batch = true;  // false: a RESHAPE pins the batch (Flatten, Conv1D's squeeze)
+  };
+  const Case cases[] = {{"conv2d_bn", 4, "conv2d_bn/proj_bn/batchnorm/mul/weights", {1}},
+                        {"residual_bn", 2, "", {1, 2}},
+                        {"dense_mlp", 1, "", {1, 2}},
+                        {"sequential_cnn", 1, "", {1, 2}, false},
+                        {"audio_conv1d", 1, "", {1, 2}, false},
+                        {"nested_models", 2, "", {1, 2}}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto m = importers::import_model((test::fixtures_dir() / "keras" / c.name / "model.keras").string());
+    ASSERT_TRUE(m.has_value()) << m.status().message();
+    train::TrainGraphOptions o;
+    o.batch = 4;
+    auto tg = train::build_train_graph(m->model, &m->training, o);
+    ASSERT_TRUE(tg.has_value()) << tg.status().message();
+    for (int threads : c.threads) {
+      SCOPED_TRACE(testing::Message() << threads << " threads");
+      auto want = keras_step(*tg, {.threads = threads, .fuse_batch_norm = false}, 4, 0);
+      auto got = keras_step(*tg, {.threads = threads}, 4, c.fused);
+      ASSERT_EQ(got.size(), want.size());
+      size_t stats = want.size() - tg->params.size();
+      for (size_t k = 0; k < tg->params.size() && !c.compare_from.empty() && tg->params[k].name != c.compare_from; ++k) {
+        want[stats + k].clear();
+        got[stats + k].clear();
+      }
+      float largest = 0.0f;
+      for (size_t t = 1; t < want.size(); ++t) {
+        for (float v : want[t]) largest = std::max(largest, std::fabs(v));
+      }
+      for (size_t t = 1; t < want.size(); ++t) {
+        float size = 0.0f;
+        for (float v : want[t]) size = std::max(size, std::fabs(v));
+        if (size > 1e-4f * largest) continue;
+        for (float v : got[t]) EXPECT_LE(std::fabs(v), 1e-4f * largest) << "tensor " << t;
+        want[t].clear();
+        got[t].clear();
+      }
+      expect_close(got, want);
+      if (!c.any_batch) continue;
+      EXPECT_EQ(keras_step(*tg, {.threads = threads}, 3, c.fused),
+                keras_step(*tg, {.threads = threads, .fuse_batch_norm = false}, 3, 0));
+    }
+  }
 }
 
 }  // namespace

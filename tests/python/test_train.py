@@ -3,16 +3,19 @@
 The models are the Keras 3 models of tests/data/train/make_train_models.py, built here from fixed seeds
 (nothing binary is committed).
   - Gradients: `train --gradients` on the first batch against tf.GradientTape on the same weights, inputs
-    and dropout masks (random weights, and Keras's initial ones), for six models (CNN, MobileNet-style,
-    ResNet-style, MLP, embedding text model, BatchNormalization + Dropout in training mode). The reference runs in float64 (the same Keras
+    and dropout masks (random weights, and Keras's initial ones), for seven models (CNN, MobileNet-style,
+    ResNet-style, MLP, embedding text model, BatchNormalization + Dropout in training mode, Conv1D audio model
+    with GlobalMaxPooling1D, i.e. REDUCE_MAX). The reference runs in float64 (the same Keras
     architecture under the float64 dtype policy with the float32 weights cast), so that it measures our
     error alone. Per parameter tensor, max |ours - tf| / max(max |tf|, 1e-12) <= 1e-4 (the models have no
     bias in front of a BatchNormalization, whose exact gradient is zero). The set of parameter names must
     be the set of Keras trainable variables (plus, where the importer folds a BatchNormalization into a
     layer without a bias, the folded bias, whose gradient must be below 1e-4 of the model's largest).
   - Trajectory: plain SGD, same initial weights, same data order (--no-shuffle), 200 steps: the last
-    step's loss, and every step's, within 1e-3 relative of Keras's (a loop of GradientTape +
-    optimizer.apply), at learning rates where Keras's own float32 and float64 curves agree.
+    step's loss, and every step's, within 1e-3 relative of Keras's in float64 (a loop of GradientTape +
+    optimizer.apply), at learning rates where Keras's own float32 runs (plain, XLA, each batch reversed)
+    agree with its float64 run to half that; where they part by more, ours may part by twice as much (a
+    ReLU6 gate whose input lies within float32 rounding of 0 decides the curve; see TRAJECTORIES).
   - From scratch (--reinit) on Fashion-MNIST with Keras's recipe (Adam with cosine decay, 2 epochs, batch
     60): the test accuracy of our output (run in LiteRT) within 0.5 points of Keras's, mean of 3 seeds each.
   - Fine-tuning the TFLite converter's .tflite of the fixtures/ptq Fashion-MNIST CNN improves or keeps its
@@ -34,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "data" / "train"))
 sys.path.insert(0, str(FIXTURES))
 import make_train_models as M  # noqa: E402
 
-GRAD_MODELS = ["cnn", "mobilenet", "resnet", "mlp", "text", "bn_dropout"]
+GRAD_MODELS = ["cnn", "mobilenet", "resnet", "mlp", "text", "bn_dropout", "audio"]
 GRAD_BATCH = 16
 GRAD_TOLERANCE = 1e-4
 TINY = 1e-12
@@ -58,6 +61,10 @@ def _conv_kernel(a):      # HWIO -> OHWI
     return np.transpose(a, (3, 0, 1, 2))
 
 
+def _conv1d_kernel(a):    # [K,I,O] -> OHWI with H 1 (the converter's CONV_2D)
+    return np.transpose(a, (2, 0, 1))[:, None]
+
+
 def _depthwise_kernel(a):  # [H,W,C,M] -> [1,H,W,C*M]
     return a.reshape(1, a.shape[0], a.shape[1], -1)
 
@@ -69,6 +76,7 @@ def _same(a):
 # layer class -> {variable name: (IR name suffix, Keras layout -> IR layout)}
 PARAM_MAP = {
     "Conv2D": {"kernel": ("kernel", _conv_kernel), "bias": ("bias", _same)},
+    "Conv1D": {"kernel": ("kernel", _conv1d_kernel), "bias": ("bias", _same)},
     "DepthwiseConv2D": {"kernel": ("depthwise/kernel", _depthwise_kernel), "bias": ("bias", _same)},
     "Dense": {"kernel": ("MatMul", np.transpose), "bias": ("BiasAdd/bias", _same)},
     "Embedding": {"embeddings": ("embeddings", _same)},
@@ -262,6 +270,13 @@ def test_gradients_match_gradient_tape(name, init, tmp_path):
     assert not misses, f"{name}: over {GRAD_TOLERANCE}: {misses}\n" + "\n".join(rows)
 
 
+def test_audio_model_pools_with_reduce_max(tmp_path):
+    """The audio model's GlobalMaxPooling1D is REDUCE_MAX in our IR, so its gradient check covers that rule."""
+    _, path = saved_model(tmp_path, "audio", randomized=False)
+    ops = json.loads(run_cli("inspect", path, "--json").stdout)["subgraphs"][0]["ops"]
+    assert ops.get("REDUCE_MAX") == 1, ops
+
+
 # --------------------------------------------------------------------------
 # Trajectory
 # --------------------------------------------------------------------------
@@ -273,15 +288,15 @@ def fmnist(split, n=None):
     return (x.astype(np.float32) / 255.0)[..., None], y.astype(np.int32)
 
 
-def keras_sgd_losses(model, x, y, batch, lr, steps):
+def keras_sgd_losses(model, x, y, batch, lr, steps, jit_compile=False):
     """Per-step losses of plain SGD over the batches in order: forward (training mode), GradientTape,
-    optimizer.apply."""
+    optimizer.apply; jit_compile: the step compiled by XLA."""
     import tensorflow as tf
     K = keras()
     opt = K.optimizers.SGD(learning_rate=lr)
     from_logits = not ends_in_softmax(model)
 
-    @tf.function
+    @tf.function(jit_compile=jit_compile)
     def step(xb, yb):
         with tf.GradientTape() as tape:
             pred = model(xb, training=True)
@@ -289,22 +304,66 @@ def keras_sgd_losses(model, x, y, batch, lr, steps):
         opt.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
         return loss
 
-    return [float(step(x[s * batch:(s + 1) * batch], y[s * batch:(s + 1) * batch])) for s in range(steps)]
+    return np.array([float(step(x[s * batch:(s + 1) * batch], y[s * batch:(s + 1) * batch])) for s in range(steps)])
 
 
-# Learning rates where training is not chaotic: there Keras in float32 and in float64 agree to about 1e-7
-# over the whole curve (measured: cnn 1.7e-7, mlp 1.2e-7, mobilenet 1.2e-7). At lr 0.02 and more the CNN's
-# float32 and float64 curves part by 1-4% within 200 steps: rounding alone, so no bound would hold there.
+def reversed_in_batches(a, batch):
+    """a with the samples of each batch in reverse order: the same batches (mean loss, batch statistics),
+    their sums taken in another order."""
+    return a.reshape(-1, batch, *a.shape[1:])[:, ::-1].reshape(a.shape)
+
+
+def keras_trajectories(name, model, x, y, batch, lr, steps):
+    """Keras's per-step SGD losses from model's weights (model is left as it is): "float64", the reference
+    (float64_twin, the float64 inputs), and Keras's own float32 runs of that same computation: "float32"
+    (Keras on the CPU), "float32 xla" (the step compiled by XLA, Keras's default where there is an
+    accelerator), "float32 reversed" (each batch's samples in reverse order)."""
+    def copy():
+        twin = M.MODELS[name][0](keras())
+        twin.set_weights(model.get_weights())
+        return twin
+
+    x64 = x if x.dtype == np.int32 else x.astype(np.float64)
+    return {
+        "float64": keras_sgd_losses(float64_twin(name, model), x64, y, batch, lr, steps),
+        "float32": keras_sgd_losses(copy(), x, y, batch, lr, steps),
+        "float32 xla": keras_sgd_losses(copy(), x, y, batch, lr, steps, jit_compile=True),
+        "float32 reversed": keras_sgd_losses(copy(), reversed_in_batches(x, batch), reversed_in_batches(y, batch),
+                                             batch, lr, steps),
+    }
+
+
+def relative_to(ref):
+    return lambda a: np.abs(np.asarray(a, np.float64) - ref) / np.abs(ref)
+
+
+# A network of ReLU-family gates trained by SGD has a trajectory that float32 rounding alone can change at a
+# step: where a gate's input lies within rounding of 0 (or of RELU6's 6), rounding picks whether the gradient
+# passes there, and a different gradient at one step moves every later one. Keras's own float32 runs of the
+# same computation (float32, float32 xla, float32 reversed; keras_trajectories) do this too, and part from
+# its float64 run at such steps. So the reference is Keras in float64, and the bound TRAJECTORY_TOLERANCE
+# holds where Keras agrees with itself; where its float32 runs part from its float64 run by d (the largest
+# relative difference over the curve), ours may part by 2 d (the project's tolerance rule). And at every
+# step where each of Keras's float32 runs is within TRAJECTORY_TOLERANCE / 2 of float64, ours is within
+# TRAJECTORY_TOLERANCE of Keras float32 as well.
+# Learning rates where Keras agrees with itself to within half the tolerance, so that the bound stays 1e-3:
+# cnn to 4.1e-5 (its float32 reversed run parts at one such step; at lr 0.02 and more its float32 and float64
+# curves part by 1-4% within 200 steps), mlp to 1.2e-7, the MobileNet-style model (BatchNormalization + RELU6)
+# to 2.3e-4 at lr 0.005. At lr 0.02 (measured with bench/trajectory_gap.py) a step decided by rounding moves
+# that model's curve by up to 5e-3: Keras's float32 runs part from float64 on data seed 3 at steps 158 and 163
+# (4.4e-4 at step 200), seed 4 at 122 (1.3e-3), seed 5 at 52 and 99 (5.1e-3), seed 6 at 43 (3.3e-3); ours on
+# seed 3 at step 124 (2.0e-3): at step 77 our float32 passes the gradient at a RELU6 input of pw1 that is
+# -3.6e-7 in float64 (Keras float32: -6.3e-7), and at step 123 at a RELU6 input of pw2 that our parameters put
+# at +6.1e-7 and Keras float64's at -1.2e-6, which moves the pw2 kernel's gradient by 6%. At lr 0.005 such
+# steps still occur (all of Keras's float32 runs on seed 3, at step 84) but move the curve by at most 4.0e-4
+# (Keras's three float32 runs and ours in either sample order, data seeds 3-14; ours parts on 9 of the 12
+# seeds, Keras float32 on 9). (Those figures are from the executor running batch normalization as its op
+# sequence, MEAN, SQUARED_DIFFERENCE, ...; with the fused oneDNN batch normalization of its fast path, ours on
+# seed 3 at lr 0.02 stays within 1.3e-7 of Keras float32 over all 200 steps: other rounding, other steps.)
 TRAJECTORIES = [
     # model, data, batch, learning rate
     pytest.param("cnn", "fmnist", 32, 0.01, marks=needs_fmnist, id="cnn-fmnist"),
-    # Known gap: ours follows Keras to 5e-8 for 123 steps, then parts in one step (7e-6 at step 124, 1.6e-3 at
-    # step 200) while Keras's own float32 and float64 curves stay within 7e-8 on this data. The same model on other
-    # data seeds: seed 4, ours within 7e-8 of Keras float64 over all 200 steps; seed 5, Keras float32 itself parts
-    # from Keras float64 at step 52 (2e-3 at step 200) and ours at step 111; seed 6, ours parts at step 44, Keras
-    # float32 does not. Discrete events on float32 rounding (a RELU6 gate flipping) fit this; not confirmed.
-    pytest.param("mobilenet", "random", 16, 0.02, id="mobilenet-random",
-                 marks=pytest.mark.xfail(strict=True, reason="parts from Keras after step 121; cause not found")),
+    pytest.param("mobilenet", "random", 16, 0.005, id="mobilenet-random"),
     pytest.param("mlp", "random", 32, 0.05, id="mlp-random"),
 ]
 
@@ -318,16 +377,26 @@ def test_sgd_trajectory_matches_keras(name, data, batch, lr, tmp_path):
     proc = run_cli("train", path, "--data", tmp_path / "data.npz", "--steps", TRAJECTORY_STEPS,
                    "--batch", batch, "--lr", lr, "--optimizer", "sgd", "--loss", "sparse-ce", "--no-shuffle",
                    "--json", "-o", tmp_path / "out.tflite")
-    ours = json.loads(proc.stdout)["step_losses"]
-    ref = keras_sgd_losses(model, x, y, batch, lr, TRAJECTORY_STEPS)
+    ours = np.array(json.loads(proc.stdout)["step_losses"])
     assert len(ours) == TRAJECTORY_STEPS
-    rel = np.abs(np.array(ours) - np.array(ref)) / np.abs(np.array(ref))
-    summary = (f"{name}: loss at step 1 ours {ours[0]:.6g} keras {ref[0]:.6g}; at step {TRAJECTORY_STEPS} ours "
-               f"{ours[-1]:.6g} keras {ref[-1]:.6g} (rel {rel[-1]:.3g}); largest rel difference over the "
-               f"curve {rel.max():.3g} at step {int(rel.argmax()) + 1}")
+    runs = keras_trajectories(name, model, x, y, batch, lr, TRAJECTORY_STEPS)
+    ref = runs.pop("float64")
+    rel = relative_to(ref)
+    own = np.max([rel(v) for v in runs.values()], axis=0)   # Keras's float32 runs against its float64 run
+    bound = max(TRAJECTORY_TOLERANCE, 2 * float(own.max()))
+    agrees = own <= TRAJECTORY_TOLERANCE / 2
+    rel64, rel32 = rel(ours), relative_to(runs["float32"])(ours)
+    summary = (f"{name}: loss at step 1 ours {ours[0]:.6g} keras float64 {ref[0]:.6g}; at step {TRAJECTORY_STEPS} "
+               f"ours {ours[-1]:.6g} keras float64 {ref[-1]:.6g} (rel {rel64[-1]:.3g}); largest rel difference "
+               f"over the curve {rel64.max():.3g} at step {int(rel64.argmax()) + 1}, bound {bound:.3g}; Keras's "
+               f"float32 runs against float64: " +
+               ", ".join(f"{k} {rel(v).max():.3g}" for k, v in runs.items()) +
+               f"; ours against Keras float32 where Keras agrees with itself ({int(agrees.sum())} steps): "
+               f"{rel32[agrees].max(initial=0.0):.3g}")
     print(summary)
-    assert rel[-1] <= TRAJECTORY_TOLERANCE, summary
-    assert rel.max() <= TRAJECTORY_TOLERANCE, summary
+    assert rel64[-1] <= bound, summary
+    assert rel64.max() <= bound, summary
+    assert rel32[agrees].max(initial=0.0) <= TRAJECTORY_TOLERANCE, summary
 
 
 # --------------------------------------------------------------------------

@@ -5,12 +5,14 @@
 // with a forward_training hint; the weights enter and their gradient leaves
 // through reorders between the IR's layout and the one oneDNN picks (tag::any),
 // and each result lands in a buffer of this object's before it is added into
-// the caller's. Fully connected: two sgemm calls with beta = 1.
-// Primitives, reorders, memory objects and argument lists are made once at
-// create(); a run points the memories at the caller's buffers and executes
-// through oneDNN's C API (the C++ execute() builds an argument vector and a
-// map each call), so nothing here allocates per run (oneDNN's own execution
-// still does).
+// the caller's. Fully connected: two sgemm calls with beta = 1. Pooling:
+// forward_training (max pooling's workspace kept) and backward primitives.
+// Batch normalization: forward_training and backward primitives on (rows, C)
+// as NHWC with H = W = 1, run through oneDNN's C API on argument lists made
+// once (memory objects re-pointed each call). The convolutions likewise: their
+// primitives, reorders, memory objects and argument lists are made once at
+// create(), so nothing here allocates per run (oneDNN's own execution still
+// does).
 #include "runtime/fast/dnnl_backward.h"
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "kernels/window.h"
+#include "runtime/fast/float_loops.h"
 
 namespace tfc::runtime::fast {
 namespace {
@@ -57,10 +60,6 @@ Bound bound_reorder(const memory& from, const memory& to) {
 }
 
 void set_handle(const memory& m, const void* p) { m.set_data_handle(const_cast<void*>(p)); }
-
-void add_into(float* out, const float* v, size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] += v[i];
-}
 
 // The weights' dims for oneDNN and the IR layout as a desc over them.
 struct WeightsLayout {
@@ -125,7 +124,17 @@ void clamp_activation(kernels::Activation a, float* out, size_t n) {
     case kernels::Activation::kReluN1To1: lo = -1.0f; hi = 1.0f; break;
     default: return;
   }
-  for (size_t i = 0; i < n; ++i) out[i] = std::min(std::max(out[i], lo), hi);
+  clamp_forward(out, static_cast<int64_t>(n), lo, hi, out);
+}
+
+// `prim` on `args` through oneDNN's C API, which takes the argument list as
+// it is (the C++ API builds one per call), then waits for it.
+Status execute(dnnl::stream& stream, const dnnl::primitive& prim, const std::vector<dnnl_exec_arg_t>& args,
+               const char* what) {
+  if (dnnl_primitive_execute(prim.get(), stream.get(), static_cast<int>(args.size()), args.data()) != dnnl_success ||
+      dnnl_stream_wait(stream.get()) != dnnl_success)
+    return internal_error("oneDNN {} failed", what);
+  return Status::ok();
 }
 
 }  // namespace
@@ -334,6 +343,172 @@ Status FcBackward::backward_weights(const float* input, const float* dout, float
   if (dbias) {
     for (int64_t r = 0; r < rows_; ++r) add_into(dbias, dout + r * units_, static_cast<size_t>(units_));
   }
+  return Status::ok();
+}
+
+struct PoolTraining::Impl {
+  dnnl::stream stream{engine()};
+  dnnl::pooling_forward forward;
+  dnnl::pooling_backward backward;
+  memory src, dst, diff_dst, diff_src, workspace;
+  std::vector<float> dsrc;  // the input gradient before it is added
+  std::vector<dnnl_exec_arg_t> forward_args, backward_args;
+};
+
+PoolTraining::PoolTraining(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PoolTraining::~PoolTraining() = default;
+
+Expected<std::unique_ptr<PoolTraining>> PoolTraining::create(const kernels::PoolParams& p, bool max,
+                                                             kernels::Dims input_dims, kernels::Dims output_dims) {
+  auto impl = std::make_unique<Impl>();
+  Impl& m = *impl;
+  const int64_t n = input_dims[0], ih = input_dims[1], iw = input_dims[2], c = input_dims[3];
+  const int64_t oh = output_dims[1], ow = output_dims[2];
+  const memory::desc src_md({n, c, ih, iw}, dt::f32, tag::nhwc), dst_md({n, c, oh, ow}, dt::f32, tag::nhwc);
+  const int32_t pt = kernels::window_padding_before(static_cast<int32_t>(ih), p.filter_h, p.stride_h, 1,
+                                                    static_cast<int32_t>(oh));
+  const int32_t pl = kernels::window_padding_before(static_cast<int32_t>(iw), p.filter_w, p.stride_w, 1,
+                                                    static_cast<int32_t>(ow));
+  const int64_t pb = std::max<int64_t>((oh - 1) * p.stride_h + p.filter_h - ih - pt, 0);
+  const int64_t pr = std::max<int64_t>((ow - 1) * p.stride_w + p.filter_w - iw - pl, 0);
+  const memory::dims strides{p.stride_h, p.stride_w}, kernel{p.filter_h, p.filter_w}, pad_l{pt, pl}, pad_r{pb, pr};
+  const auto algo = max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
+  try {
+    const dnnl::pooling_forward::primitive_desc fwd_pd(
+        dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, algo, src_md, dst_md, strides, kernel, pad_l,
+                                    pad_r),
+        engine());
+    const dnnl::pooling_backward::primitive_desc bwd_pd(
+        dnnl::pooling_backward::desc(algo, src_md, dst_md, strides, kernel, pad_l, pad_r), engine(), fwd_pd);
+    m.forward = dnnl::pooling_forward(fwd_pd);
+    m.backward = dnnl::pooling_backward(bwd_pd);
+    for (memory* d : {&m.src, &m.diff_src}) *d = memory(src_md, engine(), DNNL_MEMORY_NONE);
+    for (memory* d : {&m.dst, &m.diff_dst}) *d = memory(dst_md, engine(), DNNL_MEMORY_NONE);
+    if (max) m.workspace = memory(fwd_pd.workspace_desc(), engine());
+  } catch (const dnnl::error& e) {
+    return unsupported("oneDNN has no pooling for this geometry: {}", e.what());
+  }
+  m.dsrc.resize(static_cast<size_t>(kernels::flat_size(input_dims)));
+  m.forward_args = {{DNNL_ARG_SRC, m.src.get()}, {DNNL_ARG_DST, m.dst.get()}};
+  m.backward_args = {{DNNL_ARG_DIFF_DST, m.diff_dst.get()}, {DNNL_ARG_DIFF_SRC, m.diff_src.get()}};
+  if (max) {
+    m.forward_args.push_back({DNNL_ARG_WORKSPACE, m.workspace.get()});
+    m.backward_args.push_back({DNNL_ARG_WORKSPACE, m.workspace.get()});
+  }
+  return std::unique_ptr<PoolTraining>(new PoolTraining(std::move(impl)));
+}
+
+Status PoolTraining::forward(const float* input, float* output) {
+  Impl& m = *impl_;
+  m.src.set_data_handle(const_cast<float*>(input));
+  m.dst.set_data_handle(output);
+  return execute(m.stream, m.forward, m.forward_args, "pooling forward");
+}
+
+Status PoolTraining::backward(const float* dout, float* dinput) {
+  Impl& m = *impl_;
+  m.diff_dst.set_data_handle(const_cast<float*>(dout));
+  m.diff_src.set_data_handle(m.dsrc.data());
+  TFC_RETURN_IF_ERROR(execute(m.stream, m.backward, m.backward_args, "pooling backward"));
+  add_into(dinput, m.dsrc.data(), static_cast<int64_t>(m.dsrc.size()));
+  return Status::ok();
+}
+
+struct BatchNormTraining::Impl {
+  dnnl::stream stream{engine()};
+  dnnl::batch_normalization_forward forward;
+  dnnl::batch_normalization_backward backward;
+  bool scale = false, shift = false;
+  size_t size = 0, channels = 0;
+  // Memory objects made once; each call points them at its buffers.
+  memory src, dst, mean, variance, gamma, beta, diff_dst, diff_src, diff_gamma, diff_beta;
+  std::vector<float> dparams;  // dL/dgamma, dL/dbeta (C each) before they are added
+  std::vector<float> dx;       // dL/dx before it is added, or where it goes when unwanted (made on first need)
+  std::vector<dnnl_exec_arg_t> forward_args, backward_args;
+};
+
+BatchNormTraining::BatchNormTraining(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BatchNormTraining::~BatchNormTraining() = default;
+
+Expected<std::unique_ptr<BatchNormTraining>> BatchNormTraining::create(int64_t rows, int32_t channels, float epsilon,
+                                                                       bool scale, bool shift) {
+  if (rows < 1 || channels < 1) return invalid_argument("batch normalization of {} rows of {} channels", rows, channels);
+  auto impl = std::make_unique<Impl>();
+  Impl& m = *impl;
+  m.scale = scale;
+  m.shift = shift;
+  m.size = static_cast<size_t>(rows) * static_cast<size_t>(channels);
+  m.channels = static_cast<size_t>(channels);
+  // (rows, C) as NHWC with H * W = 1: the channel is the innermost dim.
+  const memory::desc data_md({rows, channels, 1, 1}, dt::f32, tag::nhwc);
+  const memory::desc c_md({channels}, dt::f32, tag::x);
+  auto flags = dnnl::normalization_flags::none;
+  if (scale) flags |= dnnl::normalization_flags::use_scale;
+  if (shift) flags |= dnnl::normalization_flags::use_shift;
+  try {
+    const dnnl::batch_normalization_forward::primitive_desc fwd_pd(
+        dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, data_md, epsilon, flags), engine());
+    const auto kind = scale || shift ? dnnl::prop_kind::backward : dnnl::prop_kind::backward_data;
+    const dnnl::batch_normalization_backward::primitive_desc bwd_pd(
+        dnnl::batch_normalization_backward::desc(kind, data_md, data_md, epsilon, flags), engine(), fwd_pd);
+    m.forward = dnnl::batch_normalization_forward(fwd_pd);
+    m.backward = dnnl::batch_normalization_backward(bwd_pd);
+    // Handles are set on every call; DNNL_MEMORY_NONE allocates nothing.
+    for (memory* d : {&m.src, &m.dst, &m.diff_dst, &m.diff_src}) *d = memory(data_md, engine(), DNNL_MEMORY_NONE);
+    for (memory* c : {&m.mean, &m.variance, &m.gamma, &m.beta, &m.diff_gamma, &m.diff_beta}) {
+      *c = memory(c_md, engine(), DNNL_MEMORY_NONE);
+    }
+  } catch (const dnnl::error& e) {
+    return unsupported("oneDNN has no batch normalization for {} rows of {} channels: {}", rows, channels, e.what());
+  }
+  m.forward_args = {{DNNL_ARG_SRC, m.src.get()}, {DNNL_ARG_DST, m.dst.get()}, {DNNL_ARG_MEAN, m.mean.get()},
+                    {DNNL_ARG_VARIANCE, m.variance.get()}};
+  m.backward_args = {{DNNL_ARG_SRC, m.src.get()},           {DNNL_ARG_MEAN, m.mean.get()},
+                     {DNNL_ARG_VARIANCE, m.variance.get()}, {DNNL_ARG_DIFF_DST, m.diff_dst.get()},
+                     {DNNL_ARG_DIFF_SRC, m.diff_src.get()}};
+  if (scale) {
+    m.forward_args.push_back({DNNL_ARG_SCALE, m.gamma.get()});
+    m.backward_args.push_back({DNNL_ARG_SCALE, m.gamma.get()});
+    m.backward_args.push_back({DNNL_ARG_DIFF_SCALE, m.diff_gamma.get()});
+  }
+  if (shift) {
+    m.forward_args.push_back({DNNL_ARG_SHIFT, m.beta.get()});
+    m.backward_args.push_back({DNNL_ARG_SHIFT, m.beta.get()});
+    m.backward_args.push_back({DNNL_ARG_DIFF_SHIFT, m.diff_beta.get()});
+  }
+  m.dparams.assign(2 * m.channels, 0.0f);
+  return std::unique_ptr<BatchNormTraining>(new BatchNormTraining(std::move(impl)));
+}
+
+Status BatchNormTraining::forward(const float* x, const float* gamma, const float* beta, float* y, float* mean,
+                                  float* variance) {
+  Impl& m = *impl_;
+  m.src.set_data_handle(const_cast<float*>(x));
+  m.dst.set_data_handle(y);
+  m.mean.set_data_handle(mean);
+  m.variance.set_data_handle(variance);
+  if (m.scale) m.gamma.set_data_handle(const_cast<float*>(gamma));
+  if (m.shift) m.beta.set_data_handle(const_cast<float*>(beta));
+  return execute(m.stream, m.forward, m.forward_args, "batch normalization forward");
+}
+
+Status BatchNormTraining::backward(const float* x, const float* mean, const float* variance, const float* gamma,
+                                   const float* dy, float* dx, bool add_dx, float* dgamma, float* dbeta) {
+  Impl& m = *impl_;
+  const bool direct = dx && !add_dx;
+  if (!direct && m.dx.size() != m.size) m.dx.resize(m.size);
+  m.src.set_data_handle(const_cast<float*>(x));
+  m.mean.set_data_handle(const_cast<float*>(mean));
+  m.variance.set_data_handle(const_cast<float*>(variance));
+  m.diff_dst.set_data_handle(const_cast<float*>(dy));
+  m.diff_src.set_data_handle(direct ? dx : m.dx.data());
+  if (m.scale) m.gamma.set_data_handle(const_cast<float*>(gamma));
+  m.diff_gamma.set_data_handle(m.dparams.data());
+  m.diff_beta.set_data_handle(m.dparams.data() + m.channels);
+  TFC_RETURN_IF_ERROR(execute(m.stream, m.backward, m.backward_args, "batch normalization backward"));
+  if (dx && add_dx) add_into(dx, m.dx.data(), static_cast<int64_t>(m.size));
+  if (dgamma && m.scale) add_into(dgamma, m.dparams.data(), static_cast<int64_t>(m.channels));
+  if (dbeta && m.shift) add_into(dbeta, m.dparams.data() + m.channels, static_cast<int64_t>(m.channels));
   return Status::ok();
 }
 

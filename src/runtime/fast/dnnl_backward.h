@@ -98,4 +98,57 @@ class FcBackward {
   int32_t depth_, units_;
 };
 
+// MAX_POOL_2D or AVERAGE_POOL_2D (padding excluded from the average, as
+// TFLite's) in training on oneDNN's pooling primitives, NHWC: forward, and
+// the gradient with respect to the input. Max pooling keeps, per op, where
+// each window's maximum was (the first in the window's row-major order, as
+// kernels::max_pool2d_backward): forward before backward, on the same input.
+// The fused activation is not applied (the caller takes the reference path
+// when there is one). Prepared once per geometry; one call at a time.
+class PoolTraining {
+ public:
+  static Expected<std::unique_ptr<PoolTraining>> create(const kernels::PoolParams& p, bool max,
+                                                        kernels::Dims input_dims, kernels::Dims output_dims);
+  ~PoolTraining();
+
+  Status forward(const float* input, float* output);
+  // dinput (N, H, W, C) += dL/d(input) from dout (N, OH, OW, C).
+  Status backward(const float* dout, float* dinput);
+
+  struct Impl;
+
+ private:
+  explicit PoolTraining(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Batch normalization in training mode over the last axis of (rows, C) data
+// (NHWC activations: rows = N * H * W), on oneDNN's batch_normalization
+// primitives: the batch's mean and biased variance per channel, then
+// y = gamma * (x - mean) / sqrt(variance + epsilon) + beta — Keras's
+// training-mode formula (train/train_batchnorm.cc) within float rounding —
+// and its gradient with respect to x, gamma and beta, the batch statistics
+// differentiated too. Without scale, gamma is 1; without shift, beta is 0.
+// Prepared once per (rows, C); one call at a time.
+class BatchNormTraining {
+ public:
+  static Expected<std::unique_ptr<BatchNormTraining>> create(int64_t rows, int32_t channels, float epsilon, bool scale,
+                                                             bool shift);
+  ~BatchNormTraining();
+
+  // y (rows, C); mean and variance (C each) are written, as y is.
+  Status forward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* variance);
+  // From x, the mean and variance forward wrote, and dy: dL/dx is written
+  // into dx (overwritten, or added when `add_dx`), dL/dgamma and dL/dbeta
+  // added into dgamma and dbeta; each may be nullptr.
+  Status backward(const float* x, const float* mean, const float* variance, const float* gamma, const float* dy,
+                  float* dx, bool add_dx, float* dgamma, float* dbeta);
+
+  struct Impl;
+
+ private:
+  explicit BatchNormTraining(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace tfc::runtime::fast

@@ -15,6 +15,8 @@ training benchmark (bench/bench_train.py), built from fixed seeds.
                input int32 token ids [N,12]
   bn_dropout   Dense (no bias), BatchNormalization, ReLU, Dropout(0.3), Dense+ReLU, Dropout(0.2),
                Dense softmax; input [N,24]
+  audio        Conv1D+ReLU, Conv1D, GlobalMaxPooling1D (REDUCE_MAX in the IR), Dense softmax;
+               input [N,32,2]
   fmnist_cnn   the Fashion-MNIST CNN of fixtures/make_fixtures.py (Conv2D 16 same + ReLU,
                MaxPooling2D, Conv2D 32 + ReLU, MaxPooling2D, Flatten, Dense 64 + ReLU, Dense
                softmax; input [N,28,28,1]): the benchmark's first model
@@ -147,6 +149,16 @@ def bn_dropout(K):
     return K.Model(inp, x, name="bn_dropout")
 
 
+def audio(K):
+    L = K.layers
+    x = inp = K.Input((32, 2), name="waveform")
+    x = L.Conv1D(8, 5, activation="relu", name="conv1")(x)
+    x = L.Conv1D(12, 3, name="conv2")(x)
+    x = L.GlobalMaxPooling1D(name="gmp")(x)
+    x = L.Dense(4, activation="softmax", name="probs")(x)
+    return K.Model(inp, x, name="audio")
+
+
 def fmnist_cnn(K):
     L = K.layers
     x = inp = K.Input((28, 28, 1), name="image")
@@ -173,6 +185,7 @@ MODELS = {
     "mlp": (mlp, (8, 8), "float32", 10),
     "text": (text, (12,), "int32", 4),
     "bn_dropout": (bn_dropout, (24,), "float32", 5),
+    "audio": (audio, (32, 2), "float32", 4),
     "fmnist_cnn": (fmnist_cnn, (28, 28, 1), "float32", 10),
     "mobilenet_v2": (mobilenet_v2, (96, 96, 3), "float32", 10),
 }
