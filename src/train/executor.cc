@@ -189,7 +189,7 @@ Status Executor::fast_forward(size_t i, FastOp& f) {
 // As ops/conv_grad.cc's rules: the fused activation's backward (none for
 // TANH and SIGN_BIT, which the float kernels do not apply) into scratch, then
 // the input, weights and bias gradients added on oneDNN.
-Status Executor::fast_backward(size_t k, FastOp& f, const float* dy, const std::vector<float*>& dx) {
+Status Executor::fast_backward(size_t k, FastOp& f, const float* dy, const std::vector<float*>& dx, bool overwrite) {
   ops::OpContext& ctx = contexts_[k];
   if (!dy) return Status::ok();
   if (f.clamp) {
@@ -199,7 +199,7 @@ Status Executor::fast_backward(size_t k, FastOp& f, const float* dy, const std::
     }
     return Status::ok();
   }
-  if (f.pool) return dx[0] ? f.pool->backward(dy, dx[0]) : Status::ok();
+  if (f.pool) return dx[0] ? f.pool->backward(dy, dx[0], !overwrite) : Status::ok();
   const kernels::Activation a = ops::applied_activation(f.activation);
   const float* dz = dy;
   const int64_t n = ir::num_elements(ctx.output_shape(0));
@@ -226,7 +226,7 @@ Status Executor::fast_backward(size_t k, FastOp& f, const float* dy, const std::
     if (dx[0]) TFC_RETURN_IF_ERROR(b.backward_data(dz, w, dx[0]));
     if (dx[1]) TFC_RETURN_IF_ERROR(b.backward_weights(in, dz, dx[1], db));
   } else {
-    if (dx[0]) TFC_RETURN_IF_ERROR(f.backward->backward_data(dz, w, dx[0]));
+    if (dx[0]) TFC_RETURN_IF_ERROR(f.backward->backward_data(dz, w, dx[0], !overwrite));
     if (dx[1]) TFC_RETURN_IF_ERROR(f.backward->backward_weights(in, dz, dx[1], db));
   }
   if (!dx[1] && db) {
@@ -688,14 +688,23 @@ Status Executor::backward() {
       if (!s.is_ok()) return s.with_context(fmt::format("gradient of ops {}-{}", b.first, b.last));
       continue;
     }
-    for (size_t t : zero_before_[k]) std::fill(grad_ptr_[t], grad_ptr_[t] + ir::num_elements(slots_[t].shape), 0.0f);
+    // A convolution or pooling on the fast path writes its input's gradient
+    // where this op is the first to (instead of zeroing, then adding).
+    FastOp* f = fast_op(k);
+    const size_t t0 = op.inputs.empty() || op.inputs[0] == ir::kNoTensor ? SIZE_MAX : static_cast<size_t>(op.inputs[0]);
+    const bool overwrite = f && (f->backward || f->pool) && t0 != SIZE_MAX &&
+                           std::count(op.inputs.begin(), op.inputs.end(), op.inputs[0]) == 1 &&
+                           std::find(zero_before_[k].begin(), zero_before_[k].end(), t0) != zero_before_[k].end();
+    for (size_t t : zero_before_[k]) {
+      if (!(overwrite && t == t0)) std::fill(grad_ptr_[t], grad_ptr_[t] + ir::num_elements(slots_[t].shape), 0.0f);
+    }
     dy.clear();
     dx.clear();
     for (ir::TensorId id : op.outputs) dy.push_back(grad_ptr_[static_cast<size_t>(id)]);
     for (ir::TensorId id : op.inputs) dx.push_back(id == ir::kNoTensor ? nullptr : grad_ptr_[static_cast<size_t>(id)]);
     Status s;
-    if (FastOp* f = fast_op(k)) {
-      s = fast_backward(k, *f, dy[0], dx);
+    if (f) {
+      s = fast_backward(k, *f, dy[0], dx, overwrite);
     } else {
       ops::GradContext ctx(contexts_[k], dy, dx, &scratch_);
       s = ops::find_op(op.code)->grad(ctx);

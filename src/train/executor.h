@@ -109,7 +109,9 @@ class Executor {
   static std::unique_ptr<FastOp> pool_op(const ops::OpContext& ctx, bool max);
   FastOp* fast_op(size_t i) const;
   Status fast_forward(size_t i, FastOp& f);
-  Status fast_backward(size_t k, FastOp& f, const float* dy, const std::vector<float*>& dx);
+  // overwrite: dx[0] is written, not added to (a convolution or pooling that
+  // writes its input's gradient first).
+  Status fast_backward(size_t k, FastOp& f, const float* dy, const std::vector<float*>& dx, bool overwrite);
   Status infer_shapes();
   Status mark_gradients();
   Status find_batch_norm_groups();

@@ -90,6 +90,11 @@ void check_conv(const ConvCase& c, uint32_t seed) {
   ASSERT_TRUE((*fast)->backward_data(dout.data(), filter.data(), fdin.data()).is_ok());
   for (size_t i = 0; i < din.size(); ++i) din[i] += din[i] - din0[i];
   expect_close(fdin, din, "input gradient, twice");
+  // Written rather than added: the gradient alone, whatever the buffer held.
+  std::vector<float> written(din0.size(), 7.0f), alone(din0.size());
+  for (size_t i = 0; i < din.size(); ++i) alone[i] = (din[i] - din0[i]) / 2;
+  ASSERT_TRUE((*fast)->backward_data(dout.data(), filter.data(), written.data(), false).is_ok());
+  expect_close(written, alone, "input gradient, written");
 }
 
 TEST(GradFast, Conv2DMatchesReference) {
@@ -236,6 +241,10 @@ TEST(GradFast, PoolingMatchesReference) {
           expect_close(got, want, "output");
         }
         expect_close(fdin, din, "input gradient");
+        std::vector<float> written(din0.size(), 7.0f), alone(din0.size());
+        for (size_t i = 0; i < din.size(); ++i) alone[i] = din[i] - din0[i];
+        ASSERT_TRUE((*fast)->backward(dout.data(), written.data(), false).is_ok());
+        expect_close(written, alone, "input gradient, written");
       }
     }
   }

@@ -229,7 +229,8 @@ struct ConvBackward::Impl {
   memory packed_w;       // the filter in backward-data's layout (empty when it is the IR's)
   memory packed_dw;      // the filter gradient in backward-weights' layout (empty when it is the IR's)
   memory dw_user;        // the filter gradient in the IR's layout
-  memory dsrc;           // the input gradient (N, H, W, Cin)
+  memory dsrc;           // the input gradient (N, H, W, Cin): own_dsrc, or the caller's buffer
+  void* own_dsrc = nullptr;
   memory dbias;          // (Cout)
   Bound data, weights, pack_w, unpack_dw;
   size_t src_size = 0, w_size = 0, out_c = 0;
@@ -269,6 +270,7 @@ Expected<std::unique_ptr<ConvBackward>> ConvBackward::create(const kernels::Conv
     m.ddst = unbound(m.dst_md);
     m.dw_user = memory(wl.user, engine());
     m.dsrc = memory(m.src_md, engine());
+    m.own_dsrc = m.dsrc.get_data_handle();
     m.dbias = memory(bias_md, engine());
     if (data_pd.weights_desc() != wl.user) {
       m.packed_w = memory(data_pd.weights_desc(), engine());
@@ -296,9 +298,10 @@ Expected<std::unique_ptr<ConvBackward>> ConvBackward::create(const kernels::Conv
   return std::unique_ptr<ConvBackward>(new ConvBackward(std::move(impl)));
 }
 
-Status ConvBackward::backward_data(const float* dout, const float* filter, float* dinput) {
+Status ConvBackward::backward_data(const float* dout, const float* filter, float* dinput, bool add) {
   Impl& m = *impl_;
   try {
+    set_handle(m.dsrc, add ? m.own_dsrc : dinput);
     set_handle(m.w, filter);
     if (m.packed_w) m.pack_w.execute(m.stream);
     set_handle(m.ddst, dout);
@@ -307,7 +310,7 @@ Status ConvBackward::backward_data(const float* dout, const float* filter, float
   } catch (const dnnl::error& e) {
     return internal_error("oneDNN backward-data convolution failed: {}", e.what());
   }
-  add_into(dinput, static_cast<const float*>(m.dsrc.get_data_handle()), m.src_size);
+  if (add) add_into(dinput, static_cast<const float*>(m.own_dsrc), static_cast<int64_t>(m.src_size));
   return Status::ok();
 }
 
@@ -405,12 +408,12 @@ Status PoolTraining::forward(const float* input, float* output) {
   return execute(m.stream, m.forward, m.forward_args, "pooling forward");
 }
 
-Status PoolTraining::backward(const float* dout, float* dinput) {
+Status PoolTraining::backward(const float* dout, float* dinput, bool add) {
   Impl& m = *impl_;
   m.diff_dst.set_data_handle(const_cast<float*>(dout));
-  m.diff_src.set_data_handle(m.dsrc.data());
+  m.diff_src.set_data_handle(add ? m.dsrc.data() : dinput);
   TFC_RETURN_IF_ERROR(execute(m.stream, m.backward, m.backward_args, "pooling backward"));
-  add_into(dinput, m.dsrc.data(), static_cast<int64_t>(m.dsrc.size()));
+  if (add) add_into(dinput, m.dsrc.data(), static_cast<int64_t>(m.dsrc.size()));
   return Status::ok();
 }
 

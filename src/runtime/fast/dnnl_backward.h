@@ -68,8 +68,9 @@ class ConvBackward {
                                                         kernels::Dims output_dims);
   ~ConvBackward();
 
-  // dinput (N, H, W, Cin) += dL/d(input), from dout (N, OH, OW, Cout) and the filter.
-  Status backward_data(const float* dout, const float* filter, float* dinput);
+  // dinput (N, H, W, Cin) += dL/d(input), from dout (N, OH, OW, Cout) and
+  // the filter; with add false, dinput = dL/d(input).
+  Status backward_data(const float* dout, const float* filter, float* dinput, bool add = true);
   // dfilter += dL/d(filter) from the input and dout; dbias (Cout), unless
   // nullptr, += the sum of dout over N, OH and OW.
   Status backward_weights(const float* input, const float* dout, float* dfilter, float* dbias);
@@ -112,8 +113,9 @@ class PoolTraining {
   ~PoolTraining();
 
   Status forward(const float* input, float* output);
-  // dinput (N, H, W, C) += dL/d(input) from dout (N, OH, OW, C).
-  Status backward(const float* dout, float* dinput);
+  // dinput (N, H, W, C) += dL/d(input) from dout (N, OH, OW, C); with add
+  // false, dinput = dL/d(input).
+  Status backward(const float* dout, float* dinput, bool add = true);
 
   struct Impl;
 
