@@ -3,11 +3,13 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include "core/status.h"
 #include "kernels/broadcast.h"
 #include "kernels/common.h"
 #include "ops/grad_context.h"
+#include "ops/op_util.h"
 
 namespace tfc::ops {
 
@@ -55,6 +57,25 @@ inline Status require_float_grads(const GradContext& ctx) {
     }
   }
   return Status::ok();
+}
+
+// What a reduction's rule (MEAN, SUM, REDUCE_MAX / MIN / PROD) works on: its
+// input's gradient, its output's, the element counts and the reduced axes;
+// nullopt when nothing is to be added (no gradient wanted or given, an empty
+// input).
+struct ReductionGrad {
+  float* dx;
+  const float* dy;
+  int64_t in_count, out_count;
+  Reduction r;
+};
+inline Expected<std::optional<ReductionGrad>> reduction_grad_of(GradContext& ctx) {
+  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
+  ReductionGrad g{ctx.input_grad(0), ctx.output_grad(0), ir::num_elements(ctx.input_shape(0)), 0, {}};
+  if (!g.dx || !g.dy || g.in_count == 0) return std::optional<ReductionGrad>();
+  TFC_ASSIGN_OR_RETURN(g.r, resolve_reduction_axes(plan_context(ctx)));
+  g.out_count = ir::num_elements(ctx.output_shape(0));
+  return std::optional<ReductionGrad>(std::move(g));
 }
 
 // The gradient of a float32 unary op (input 0, output 0 of the same shape):

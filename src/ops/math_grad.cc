@@ -37,20 +37,15 @@ void l2_normalization_row_grad(const float* x, const float* y, const float* dy, 
 // REDUCE_MAX / REDUCE_MIN (ties share the gradient) and REDUCE_PROD over the
 // axes the forward reduced (keep_dims does not change the element order).
 Status reduction_grad(GradContext& ctx, bool prod) {
-  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
-  float* dx = ctx.input_grad(0);
-  const float* dy = ctx.output_grad(0);
-  const int64_t in_count = ir::num_elements(ctx.input_shape(0));
-  if (!dx || !dy || in_count == 0) return Status::ok();
-  TFC_ASSIGN_OR_RETURN(const Reduction r, resolve_reduction_axes(plan_context(ctx)));
-  const int64_t out_count = ir::num_elements(ctx.output_shape(0));
+  TFC_ASSIGN_OR_RETURN(const std::optional<ReductionGrad> g, reduction_grad_of(ctx));
+  if (!g) return Status::ok();
   const float* x = ctx.input<float>(0);
   if (prod) {
-    float* scratch = ctx.scratch(static_cast<size_t>(in_count + out_count));
-    kernels::reduce_prod_backward(x, ctx.input_shape(0), r.axes, dy, scratch, dx);
+    float* scratch = ctx.scratch(static_cast<size_t>(g->in_count + g->out_count));
+    kernels::reduce_prod_backward(x, ctx.input_shape(0), g->r.axes, g->dy, scratch, g->dx);
   } else {
-    float* ties = ctx.scratch(static_cast<size_t>(out_count));
-    kernels::reduce_min_max_backward(x, ctx.input_shape(0), r.axes, ctx.output<float>(0), dy, ties, dx);
+    float* ties = ctx.scratch(static_cast<size_t>(g->out_count));
+    kernels::reduce_min_max_backward(x, ctx.input_shape(0), g->r.axes, ctx.output<float>(0), g->dy, ties, g->dx);
   }
   return Status::ok();
 }

@@ -28,15 +28,10 @@ Status copy_grad(GradContext& ctx) {
 
 // MEAN (divides by the reduced count, as the forward) and SUM.
 Status reduction_grad(GradContext& ctx, bool mean) {
-  TFC_RETURN_IF_ERROR(require_float_grads(ctx));
-  float* dx = ctx.input_grad(0);
-  const float* dy = ctx.output_grad(0);
-  const int64_t in_count = ir::num_elements(ctx.input_shape(0));
-  if (!dx || !dy || in_count == 0) return Status::ok();
-  TFC_ASSIGN_OR_RETURN(const Reduction r, resolve_reduction_axes(plan_context(ctx)));
-  const int64_t out_count = ir::num_elements(ctx.output_shape(0));
-  const float divisor = mean ? static_cast<float>(in_count / out_count) : 1.0f;
-  kernels::reduce_backward(dy, ctx.input_shape(0), r.axes, divisor, dx);
+  TFC_ASSIGN_OR_RETURN(const std::optional<ReductionGrad> g, reduction_grad_of(ctx));
+  if (!g) return Status::ok();
+  const float divisor = mean ? static_cast<float>(g->in_count / g->out_count) : 1.0f;
+  kernels::reduce_backward(g->dy, ctx.input_shape(0), g->r.axes, divisor, g->dx);
   return Status::ok();
 }
 

@@ -71,4 +71,13 @@ struct ModelBuilder {
   }
 };
 
+// CONV_2D's options: padding, one stride for both axes, fused activation.
+inline tflite::Conv2DOptionsT conv2d_options(tflite::Padding padding, int stride, tflite::ActivationFunctionType act) {
+  tflite::Conv2DOptionsT o;
+  o.padding = padding;
+  o.stride_h = o.stride_w = stride;
+  o.fused_activation_function = act;
+  return o;
+}
+
 }  // namespace tfc::test

@@ -204,14 +204,6 @@ TEST(TrainAllocCounter, CountsEveryKindOfAllocation) {
 // text: ids[4,6] (int32) -> GATHER from an embedding [20,8] -> MEAN over the
 //      tokens -> FC[3,8] +b (logits)
 // mlp: x[4,12] -> FC[16,12] +b RELU -> FC[8,16] +b RELU6 -> FC[3,8] +b (logits)
-tflite::Conv2DOptionsT conv_options(tflite::Padding padding, int stride, tflite::ActivationFunctionType act) {
-  tflite::Conv2DOptionsT o;
-  o.padding = padding;
-  o.stride_h = o.stride_w = stride;
-  o.fused_activation_function = act;
-  return o;
-}
-
 ir::TensorId fc(ModelBuilder& b, ir::TensorId in, const std::string& name, int32_t depth, int32_t units,
                 tflite::ActivationFunctionType act, ir::TensorId out) {
   const auto w = b.weights(name + "/w", {units, depth}, static_cast<uint32_t>(units * 7 + depth));
@@ -235,7 +227,7 @@ ir::Model cnn_model() {
   const auto x = b.input("x", {4, 8, 8, 3});
   const auto c1 = b.tensor("c1", {4, 8, 8, 6});
   b.op(tflite::BuiltinOperator_CONV_2D, {x, b.weights("w1", {6, 3, 3, 3}, 1), b.weights("b1", {6}, 2)}, {c1})
-      .options.Set(conv_options(tflite::Padding_SAME, 1, tflite::ActivationFunctionType_RELU));
+      .options.Set(conv2d_options(tflite::Padding_SAME, 1, tflite::ActivationFunctionType_RELU));
   const auto p1 = b.tensor("p1", {4, 4, 4, 6});
   b.op(tflite::BuiltinOperator_MAX_POOL_2D, {c1}, {p1}).options.Set(pool_options());
   const auto d = b.tensor("d", {4, 4, 4, 6});
@@ -249,7 +241,7 @@ ir::Model cnn_model() {
       .options.Set(std::move(dw));
   const auto c2 = b.tensor("c2", {4, 4, 4, 8});
   b.op(tflite::BuiltinOperator_CONV_2D, {d, b.weights("w2", {8, 1, 1, 6}, 5), ir::kNoTensor}, {c2})
-      .options.Set(conv_options(tflite::Padding_VALID, 1, tflite::ActivationFunctionType_NONE));
+      .options.Set(conv2d_options(tflite::Padding_VALID, 1, tflite::ActivationFunctionType_NONE));
   const auto c2r = b.tensor("c2r", {4, 4, 4, 8});
   b.op(tflite::BuiltinOperator_RELU6, {c2}, {c2r});
   const auto p2 = b.tensor("p2", {4, 2, 2, 8});
@@ -268,7 +260,7 @@ ir::Model residual_model() {
   const auto x = b.input("x", {4, 6, 6, 4});
   const auto c = b.tensor("c", {4, 6, 6, 4});
   b.op(tflite::BuiltinOperator_CONV_2D, {x, b.weights("w", {4, 3, 3, 4}, 1), b.weights("b", {4}, 2)}, {c})
-      .options.Set(conv_options(tflite::Padding_SAME, 1, tflite::ActivationFunctionType_NONE));
+      .options.Set(conv2d_options(tflite::Padding_SAME, 1, tflite::ActivationFunctionType_NONE));
   const auto sum = b.tensor("sum", {4, 6, 6, 4});
   tflite::AddOptionsT add;
   add.fused_activation_function = tflite::ActivationFunctionType_RELU6;

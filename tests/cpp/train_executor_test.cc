@@ -148,14 +148,6 @@ TEST(TrainExecutor, RefusesAModelWithoutTrainableParameters) {
   expect_error(ex.status(), "no trainable float32 parameter");
 }
 
-tflite::Conv2DOptionsT conv_options(tflite::Padding padding, int stride, tflite::ActivationFunctionType act) {
-  tflite::Conv2DOptionsT o;
-  o.padding = padding;
-  o.stride_h = o.stride_w = stride;
-  o.fused_activation_function = act;
-  return o;
-}
-
 // x[4,8,8,3] -> CONV_2D 3x3 SAME +b RELU -> DEPTHWISE 3x3 stride 2 SAME +b
 // RELU6 -> CONV_2D 1x1 (no bias) -> RELU6 -> FC[5,128] +b RELU -> FC[3,5] +b -> y[4,3].
 TrainGraph cnn() {
@@ -169,7 +161,7 @@ TrainGraph cnn() {
   };
   const auto c1 = b.tensor("c1", {4, 8, 8, 6});
   b.op(tflite::BuiltinOperator_CONV_2D, {x, param("w1", {6, 3, 3, 3}), param("b1", {6})}, {c1})
-      .options.Set(conv_options(tflite::Padding_SAME, 1, tflite::ActivationFunctionType_RELU));
+      .options.Set(conv2d_options(tflite::Padding_SAME, 1, tflite::ActivationFunctionType_RELU));
   const auto d = b.tensor("d", {4, 4, 4, 6});
   tflite::DepthwiseConv2DOptionsT dw;
   dw.padding = tflite::Padding_SAME;
@@ -180,7 +172,7 @@ TrainGraph cnn() {
       .options.Set(std::move(dw));
   const auto c2 = b.tensor("c2", {4, 4, 4, 8});
   b.op(tflite::BuiltinOperator_CONV_2D, {d, param("w2", {8, 1, 1, 6}), ir::kNoTensor}, {c2})
-      .options.Set(conv_options(tflite::Padding_VALID, 1, tflite::ActivationFunctionType_NONE));
+      .options.Set(conv2d_options(tflite::Padding_VALID, 1, tflite::ActivationFunctionType_NONE));
   const auto c2r = b.tensor("c2r", {4, 4, 4, 8});
   b.op(tflite::BuiltinOperator_RELU6, {c2}, {c2r});
   const auto f = b.tensor("f", {4, 5});
