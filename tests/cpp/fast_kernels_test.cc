@@ -641,6 +641,110 @@ TEST(FastKernels, Int8AddMatchesReference) {
   count.expect_mostly_fast();
 }
 
+// ---- SUB, MUL, DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE ---------------------------
+
+// The broadcast patterns of TFLite graphs: the second input per channel [C] or
+// [1,1,1,C], squeeze-excite [N,1,1,C], a scalar, the same shape, or the first
+// input broadcast (SUB and DIV then run the reference: they do not commute).
+struct BinaryConfig {
+  BuiltinOperator op = BuiltinOperator::BuiltinOperator_MUL;
+  ir::Shape a, b, out;
+  tflite::ActivationFunctionType activation = tflite::ActivationFunctionType_NONE;
+  std::string kind;
+  std::string str() const {
+    auto dims = [](const ir::Shape& s) {
+      std::string r = "[";
+      for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+      return r + "]";
+    };
+    return std::string(tflite::EnumNameBuiltinOperator(op)) + " " + kind + " " + dims(a) + " " + dims(b) + " act " +
+           tflite::EnumNameActivationFunctionType(activation);
+  }
+};
+
+BinaryConfig random_binary(std::mt19937& rng, BuiltinOperator op) {
+  BinaryConfig c;
+  c.op = op;
+  const int kind = rand_int(rng, 0, 5);
+  const int rank = kind == 2 ? 4 : rand_int(rng, 1, 4);
+  for (int d = 0; d < rank; ++d) c.out.push_back(rand_int(rng, 1, d == rank - 1 ? 70 : 9));
+  c.a = c.b = c.out;
+  const int channels = c.out.back();
+  switch (kind) {
+    case 0: c.kind = "same"; break;
+    case 1:
+      c.kind = "channel";
+      c.b = rand_int(rng, 0, 1) ? ir::Shape{channels} : ir::Shape(c.out.size(), 1);
+      c.b.back() = channels;
+      break;
+    case 2: c.kind = "squeeze-excite", c.b = {c.out[0], 1, 1, channels}; break;
+    case 3: c.kind = "scalar", c.b = rand_int(rng, 0, 1) ? ir::Shape{} : ir::Shape{1}; break;
+    default:
+      c.kind = "broadcast-first";
+      c.a = kind == 4 ? ir::Shape{channels} : ir::Shape{};
+      break;
+  }
+  const bool fused = op == BuiltinOperator::BuiltinOperator_SUB || op == BuiltinOperator::BuiltinOperator_MUL ||
+                     op == BuiltinOperator::BuiltinOperator_DIV;
+  // TANH and SIGN_BIT: the reference ignores them on these ops (TFLite's
+  // CalculateActivationRange); the fast path must agree.
+  if (fused) {
+    c.activation = rand_int(rng, 0, 9) == 0
+                       ? (rand_int(rng, 0, 1) ? tflite::ActivationFunctionType_TANH
+                                              : tflite::ActivationFunctionType_SIGN_BIT)
+                       : random_activation(rng);
+  }
+  return c;
+}
+
+ir::Model binary_model(const BinaryConfig& c) {
+  ModelBuilder b;
+  const ir::TensorId x = b.input("a", c.a);
+  const ir::TensorId z = b.input("b", c.b);
+  const ir::TensorId y = b.output("y", c.out);
+  ir::Op& op = b.op(c.op, {x, z}, {y});
+  auto set = [&](auto o) {
+    o.fused_activation_function = c.activation;
+    op.options.Set(o);
+  };
+  if (c.op == BuiltinOperator::BuiltinOperator_SUB) set(tflite::SubOptionsT{});
+  if (c.op == BuiltinOperator::BuiltinOperator_MUL) set(tflite::MulOptionsT{});
+  if (c.op == BuiltinOperator::BuiltinOperator_DIV) set(tflite::DivOptionsT{});
+  return std::move(b.m);
+}
+
+// Each op on oneDNN gives the reference's bytes (one IEEE operation per
+// element), on 1, 2 and 3 threads.
+void check_binary(BuiltinOperator op, uint32_t seed) {
+  std::mt19937 rng(seed);
+  PathCount count{std::string("float32 ") + tflite::EnumNameBuiltinOperator(op)};
+  for (int i = 0; i < kCases; ++i) {
+    const BinaryConfig c = random_binary(rng, op);
+    std::vector<float> bv = random_floats(rng, ir::num_elements(c.b), -4.0f, 4.0f);
+    if (op == BuiltinOperator::BuiltinOperator_DIV) {
+      for (float& v : bv) v = std::copysign(std::fabs(v) + 0.25f, v);  // no quotient near overflow
+    }
+    check_one_op(binary_model(c), {random_input(c.a, DType::kFloat32, rng), array_of(DType::kFloat32, c.b, bv)},
+                 "onednn", count, c.str(), {.threads = 1 + i % 3}, true);
+  }
+  count.expect_mostly_fast(op == BuiltinOperator::BuiltinOperator_SUB || op == BuiltinOperator::BuiltinOperator_DIV
+                               ? 0.6
+                               : 0.75);
+}
+
+TEST(FastKernels, Float32SubMatchesReferenceExactly) { check_binary(BuiltinOperator::BuiltinOperator_SUB, 1031); }
+TEST(FastKernels, Float32MulMatchesReferenceExactly) { check_binary(BuiltinOperator::BuiltinOperator_MUL, 1032); }
+TEST(FastKernels, Float32DivMatchesReferenceExactly) { check_binary(BuiltinOperator::BuiltinOperator_DIV, 1033); }
+TEST(FastKernels, Float32MaximumMatchesReferenceExactly) {
+  check_binary(BuiltinOperator::BuiltinOperator_MAXIMUM, 1034);
+}
+TEST(FastKernels, Float32MinimumMatchesReferenceExactly) {
+  check_binary(BuiltinOperator::BuiltinOperator_MINIMUM, 1035);
+}
+TEST(FastKernels, Float32SquaredDifferenceMatchesReferenceExactly) {
+  check_binary(BuiltinOperator::BuiltinOperator_SQUARED_DIFFERENCE, 1036);
+}
+
 // ---- QUANTIZE and MEAN (our own fast kernels) ------------------------------------
 
 TEST(FastKernels, QuantizeMatchesReferenceExactly) {

@@ -1,5 +1,6 @@
 // float32 fast kernels on oneDNN: CONV_2D (grouped too), DEPTHWISE_CONV_2D,
-// FULLY_CONNECTED, ADD, MAX_POOL_2D and AVERAGE_POOL_2D, NHWC activations as the graph holds them, weights
+// FULLY_CONNECTED, the broadcasting binary ops (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE),
+// MAX_POOL_2D and AVERAGE_POOL_2D, NHWC activations as the graph holds them, weights
 // reordered once into the layout oneDNN picks for the primitive (tag::any),
 // fused activations as eltwise post-ops. Every primitive runs on one thread;
 // convolutions are split into bands over the backend's pool (below).
@@ -476,42 +477,83 @@ Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpConte
   return std::unique_ptr<FastKernel>(new DnnlFullyConnected(std::move(bands), backend));
 }
 
-// ADD with NumPy broadcasting: both inputs padded to the output's rank with
-// leading 1s (oneDNN's binary broadcasts dims of size 1 in src1 only, so the
-// inputs swap when src0 is the broadcast one).
-Expected<std::unique_ptr<FastKernel>> prepare_add(const ops::OpContext& ctx) {
+// The fused activation of ADD / SUB / MUL / DIV as the reference applies it
+// (TFLite's CalculateActivationRange): a clamp, RELU's up to the largest
+// float, as eltwise_clip; false for TANH and SIGN_BIT (the reference then
+// runs: it ignores them, which a post-op cannot say).
+bool add_binary_clamp(Activation a, dnnl::primitive_attr& attr) {
+  dnnl::post_ops po;
+  switch (a) {
+    case Activation::kNone: return true;
+    case Activation::kRelu:
+      po.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, std::numeric_limits<float>::max());
+      break;
+    case Activation::kRelu6: po.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, 6.0f); break;
+    case Activation::kReluN1To1: po.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, -1.0f, 1.0f); break;
+    default: return false;
+  }
+  attr.set_post_ops(po);
+  return true;
+}
+
+// A float32 binary op on oneDNN: its algorithm, whether a op b == b op a
+// (exactly: the inputs may then swap), and a square post-op
+// (SQUARED_DIFFERENCE).
+struct BinarySpec {
+  dnnl::algorithm algorithm;
+  bool commutes = true;
+  bool square = false;
+};
+
+template <typename Options>
+Activation fused_activation(const ops::OpContext& ctx) {
+  const auto* o = ctx.op().options_as<Options>();
+  return o ? static_cast<Activation>(o->fused_activation_function) : Activation::kNone;
+}
+
+// The tensor's dims padded to `rank` with leading 1s, as oneDNN sees them:
+// the last (channel) axis moved to position 1, so that a per-channel operand
+// is oneDNN's per_oc broadcast; strides keep the graph's row-major layout.
+memory::desc binary_md(const ir::Shape& s, size_t rank) {
+  memory::dims d(rank - s.size(), 1);
+  for (auto v : s) d.push_back(v);
+  memory::dims strides(rank, 1);
+  for (int i = static_cast<int>(rank) - 2; i >= 0; --i) strides[i] = strides[i + 1] * d[i + 1];
+  if (rank > 2) {
+    std::rotate(d.begin() + 1, d.end() - 1, d.end());
+    std::rotate(strides.begin() + 1, strides.end() - 1, strides.end());
+  }
+  return memory::desc(d, dt::f32, strides);
+}
+
+// ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE with NumPy
+// broadcasting: oneDNN's binary broadcasts dims of size 1 in src1 only, so
+// the inputs swap when src0 is the broadcast one and the op commutes; both
+// broadcast, or the first of SUB / DIV: the reference runs.
+Expected<std::unique_ptr<FastKernel>> prepare_binary(const ops::OpContext& ctx, BinarySpec spec, Activation act) {
   if (ctx.num_inputs() != 2 || ctx.input_dtype(1) != DType::kFloat32 || ctx.output_dtype(0) != DType::kFloat32)
     return std::unique_ptr<FastKernel>();
-  static const tflite::AddOptionsT kDefault{};
-  const auto* o = ctx.op().options_as<tflite::AddOptionsT>();
-  if (!o) o = &kDefault;
   const ir::Shape& out = ctx.output_shape(0);
   if (out.empty() || out.size() > 6) return std::unique_ptr<FastKernel>();
-  auto padded = [&](const ir::Shape& s) {
-    memory::dims d(out.size() - s.size(), 1);
-    for (auto v : s) d.push_back(v);
-    return d;
-  };
-  memory::dims a = padded(ctx.input_shape(0)), b = padded(ctx.input_shape(1)), o_dims(out.begin(), out.end());
-  for (auto v : o_dims) if (v <= 0) return std::unique_ptr<FastKernel>();
+  for (auto v : out) if (v <= 0) return std::unique_ptr<FastKernel>();
   int first = 0, second = 1;
-  if (a != o_dims) {
-    if (b != o_dims) return std::unique_ptr<FastKernel>();  // both broadcast: the reference handles it
-    std::swap(a, b);
+  const int64_t n = ir::num_elements(out);  // an input of as many elements is not broadcast
+  if (ir::num_elements(ctx.input_shape(0)) != n) {
+    if (ir::num_elements(ctx.input_shape(1)) != n || !spec.commutes) return std::unique_ptr<FastKernel>();
     std::swap(first, second);
   }
-  auto plain = [](const memory::dims& d) {
-    memory::dims strides(d.size(), 1);
-    for (int i = static_cast<int>(d.size()) - 2; i >= 0; --i) strides[i] = strides[i + 1] * d[i + 1];
-    return memory::desc(d, dt::f32, strides);
-  };
   dnnl::primitive_attr attr;
-  if (!add_activation(static_cast<Activation>(o->fused_activation_function), attr))
-    return std::unique_ptr<FastKernel>();
+  if (!add_binary_clamp(act, attr)) return std::unique_ptr<FastKernel>();
+  if (spec.square) {
+    dnnl::post_ops po;
+    po.append_eltwise(1.0f, dnnl::algorithm::eltwise_square, 0.0f, 0.0f);
+    attr.set_post_ops(po);
+  }
   try {
-    const memory::desc a_md = plain(a), b_md = plain(b), dst_md = plain(o_dims);
-    dnnl::binary::primitive_desc pd(dnnl::binary::desc(dnnl::algorithm::binary_add, a_md, b_md, dst_md), attr,
-                                    engine());
+    const memory::desc a_md = binary_md(ctx.input_shape(first), out.size());
+    const memory::desc b_md = binary_md(ctx.input_shape(second), out.size());
+    const memory::desc dst_md = binary_md(out, out.size());
+    dnnl::binary::primitive_desc pd(dnnl::binary::desc(spec.algorithm, a_md, b_md, dst_md), attr, engine());
     std::unordered_map<int, memory> args;
     args[DNNL_ARG_SRC_0] = memory(a_md, engine(), nullptr);
     args[DNNL_ARG_SRC_1] = memory(b_md, engine(), nullptr);
@@ -586,7 +628,18 @@ Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Ba
     case tflite::BuiltinOperator_CONV_2D: return prepare_conv(ctx, false, backend);
     case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return prepare_conv(ctx, true, backend);
     case tflite::BuiltinOperator_FULLY_CONNECTED: return prepare_fully_connected(ctx, backend);
-    case tflite::BuiltinOperator_ADD: return prepare_add(ctx);
+    case tflite::BuiltinOperator_ADD:
+      return prepare_binary(ctx, {dnnl::algorithm::binary_add}, fused_activation<tflite::AddOptionsT>(ctx));
+    case tflite::BuiltinOperator_SUB:
+      return prepare_binary(ctx, {dnnl::algorithm::binary_sub, false}, fused_activation<tflite::SubOptionsT>(ctx));
+    case tflite::BuiltinOperator_MUL:
+      return prepare_binary(ctx, {dnnl::algorithm::binary_mul}, fused_activation<tflite::MulOptionsT>(ctx));
+    case tflite::BuiltinOperator_DIV:
+      return prepare_binary(ctx, {dnnl::algorithm::binary_div, false}, fused_activation<tflite::DivOptionsT>(ctx));
+    case tflite::BuiltinOperator_MAXIMUM: return prepare_binary(ctx, {dnnl::algorithm::binary_max}, Activation::kNone);
+    case tflite::BuiltinOperator_MINIMUM: return prepare_binary(ctx, {dnnl::algorithm::binary_min}, Activation::kNone);
+    case tflite::BuiltinOperator_SQUARED_DIFFERENCE:
+      return prepare_binary(ctx, {dnnl::algorithm::binary_sub, true, true}, Activation::kNone);
     case tflite::BuiltinOperator_MAX_POOL_2D: return prepare_pool(ctx, true);
     case tflite::BuiltinOperator_AVERAGE_POOL_2D: return prepare_pool(ctx, false);
     default: return std::unique_ptr<FastKernel>();
