@@ -511,15 +511,18 @@ Activation fused_activation(const ops::OpContext& ctx) {
   return o ? static_cast<Activation>(o->fused_activation_function) : Activation::kNone;
 }
 
-// The tensor's dims padded to `rank` with leading 1s, as oneDNN sees them:
-// the last (channel) axis moved to position 1, so that a per-channel operand
-// is oneDNN's per_oc broadcast; strides keep the graph's row-major layout.
-memory::desc binary_md(const ir::Shape& s, size_t rank) {
+// The tensor's dims padded to `rank` with leading 1s, as oneDNN sees them,
+// strides keeping the graph's row-major layout; with `channel_first` the last
+// (channel) axis moves to position 1, where a per-channel operand is oneDNN's
+// per_oc broadcast (its fast path). A rank of 1: all elements in one dim (a
+// scalar operand, or the same shape, runs as one contiguous loop).
+memory::desc binary_md(const ir::Shape& s, size_t rank, bool channel_first) {
+  if (rank == 1) return memory::desc({ir::num_elements(s)}, dt::f32, memory::dims{1});
   memory::dims d(rank - s.size(), 1);
   for (auto v : s) d.push_back(v);
   memory::dims strides(rank, 1);
   for (int i = static_cast<int>(rank) - 2; i >= 0; --i) strides[i] = strides[i + 1] * d[i + 1];
-  if (rank > 2) {
+  if (channel_first && rank > 2) {
     std::rotate(d.begin() + 1, d.end() - 1, d.end());
     std::rotate(strides.begin() + 1, strides.end() - 1, strides.end());
   }
@@ -550,9 +553,13 @@ Expected<std::unique_ptr<FastKernel>> prepare_binary(const ops::OpContext& ctx, 
     attr.set_post_ops(po);
   }
   try {
-    const memory::desc a_md = binary_md(ctx.input_shape(first), out.size());
-    const memory::desc b_md = binary_md(ctx.input_shape(second), out.size());
-    const memory::desc dst_md = binary_md(out, out.size());
+    const ir::Shape& b = ctx.input_shape(second);
+    const int64_t b_count = ir::num_elements(b);
+    const size_t rank = b_count == 1 || b_count == n ? 1 : out.size();
+    const bool channel_first = !b.empty() && b.back() == out.back() && out.back() > 1;
+    const memory::desc a_md = binary_md(ctx.input_shape(first), rank, channel_first);
+    const memory::desc b_md = binary_md(b, rank, channel_first);
+    const memory::desc dst_md = binary_md(out, rank, channel_first);
     dnnl::binary::primitive_desc pd(dnnl::binary::desc(spec.algorithm, a_md, b_md, dst_md), attr, engine());
     std::unordered_map<int, memory> args;
     args[DNNL_ARG_SRC_0] = memory(a_md, engine(), nullptr);
