@@ -32,8 +32,8 @@ Models (those not built are skipped, with a note):
                                 Fashion-MNIST test image when the data set is
                                 installed, else a seeded random image
   mobilenet_v2_{f32,int8,fp16}  .data/runtime (fixtures/make_runtime_models.py;
-  resnet_style_{f32,int8}       random-init weights), input: the .npz written
-                                next to each model
+  mobilenet_v3_small_f32,       random-init weights), input: the .npz written
+  resnet_style_{f32,int8}       next to each model
 By default the big models (MobileNetV2) get fewer timed runs, since the
 reference kernels take about half a second per run there; --runs/--warmup set
 them for all models.
@@ -77,6 +77,7 @@ MODELS = {
     "mobilenet_v2_f32": (RUNTIME_DIR, True),
     "mobilenet_v2_int8": (RUNTIME_DIR, True),
     "mobilenet_v2_fp16": (RUNTIME_DIR, True),
+    "mobilenet_v3_small_f32": (RUNTIME_DIR, False),
     "resnet_style_f32": (RUNTIME_DIR, False),
     "resnet_style_int8": (RUNTIME_DIR, False),
 }
