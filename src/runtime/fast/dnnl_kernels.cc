@@ -478,9 +478,11 @@ Expected<std::unique_ptr<FastKernel>> prepare_fully_connected(const ops::OpConte
 }
 
 // The fused activation of ADD / SUB / MUL / DIV as the reference applies it
-// (TFLite's CalculateActivationRange): a clamp, RELU's up to the largest
-// float, as eltwise_clip; false for TANH and SIGN_BIT (the reference then
-// runs: it ignores them, which a post-op cannot say).
+// (TFLite's CalculateActivationRange): a clamp; false for TANH and SIGN_BIT
+// (the reference then runs: it ignores them, which a post-op cannot say).
+// RELU clamps at the largest float as the reference does (+inf too). Unlike
+// the reference (and LiteRT), oneDNN's clamps, as its relu and the
+// convolutions' post-ops, turn NaN into their lower bound.
 bool add_binary_clamp(Activation a, dnnl::primitive_attr& attr) {
   dnnl::post_ops po;
   switch (a) {
