@@ -642,30 +642,38 @@ TEST(FastKernels, HybridConv2DIsExactlyTheReference) {
   count.expect_mostly_fast(1.0);
 }
 
-// Every dot-product path the CPU has gives the scalar path's sums.
+// Every dot-product path the CPU has gives the scalar path's sums, on rows
+// in int8_dot.h's layout (zeros up to the stride, weight rows up to four).
 TEST(FastKernels, Int8DotPathsAgree) {
-  using runtime::fast::Int8DotPath;
+  using fast::Int8DotPath;
   std::mt19937 rng(1031);
   std::vector<Int8DotPath> paths = {Int8DotPath::kScalar};
-  if (runtime::fast::best_int8_dot_path() != Int8DotPath::kScalar) paths.push_back(Int8DotPath::kAvx2);
-  if (runtime::fast::best_int8_dot_path() == Int8DotPath::kAvxVnni) paths.push_back(Int8DotPath::kAvxVnni);
+  if (fast::best_int8_dot_path() != Int8DotPath::kScalar) paths.push_back(Int8DotPath::kAvx2);
+  if (fast::best_int8_dot_path() == Int8DotPath::kAvxVnni) paths.push_back(Int8DotPath::kAvxVnni);
   for (int i = 0; i < 30; ++i) {
     const int rows = rand_int(rng, 1, 7), depth = rand_int(rng, 1, 130), units = rand_int(rng, 1, 13);
-    const auto w = random_ints<int8_t>(rng, int64_t{units} * depth, -128, 127);
-    const auto q = random_ints<int8_t>(rng, int64_t{rows} * depth, -128, 127);
+    const int64_t stride = fast::int8_dot_stride(depth);
+    std::vector<int8_t> w(static_cast<size_t>(fast::int8_dot_units(units) * stride), 0);
+    std::vector<int8_t> q(static_cast<size_t>(rows * stride), 0);
     std::vector<int32_t> sums(static_cast<size_t>(units), 0);
     for (int u = 0; u < units; ++u)
-      for (int d = 0; d < depth; ++d) sums[static_cast<size_t>(u)] += w[static_cast<size_t>(u * depth + d)];
+      for (int d = 0; d < depth; ++d) {
+        w[static_cast<size_t>(u * stride + d)] = static_cast<int8_t>(rand_int(rng, -128, 127));
+        sums[static_cast<size_t>(u)] += w[static_cast<size_t>(u * stride + d)];
+      }
+    for (int r = 0; r < rows; ++r)
+      for (int d = 0; d < depth; ++d) q[static_cast<size_t>(r * stride + d)] = static_cast<int8_t>(rand_int(rng, -128, 127));
     std::vector<std::vector<int32_t>> acc;
     for (const Int8DotPath p : paths) {
       acc.emplace_back(static_cast<size_t>(rows * units), 0);
-      runtime::fast::int8_dots(p, w.data(), sums.data(), units, depth, q.data(), rows, acc.back().data(), units);
+      fast::int8_dots(p, w.data(), sums.data(), units, stride, q.data(), rows, acc.back().data(), units);
     }
     for (size_t p = 1; p < acc.size(); ++p) EXPECT_EQ(acc[p], acc[0]) << "path " << p << " depth " << depth;
-    // The scalar path against a plain sum, on one element.
+    // The scalar path against a plain sum, on the last element.
     int32_t expect = 0;
-    for (int d = 0; d < depth; ++d) expect += int32_t{w[static_cast<size_t>(d)]} * q[static_cast<size_t>(d)];
-    EXPECT_EQ(acc[0][0], expect);
+    for (int d = 0; d < depth; ++d)
+      expect += int32_t{w[static_cast<size_t>((units - 1) * stride + d)]} * q[static_cast<size_t>((rows - 1) * stride + d)];
+    EXPECT_EQ(acc[0].back(), expect);
   }
 }
 

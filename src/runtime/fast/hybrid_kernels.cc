@@ -44,8 +44,10 @@ bool clamp_activation(Activation a) {
 }
 
 // Constant int8 weights (outputs, depth) with zero point 0 and one scale or
-// one per output; their per-output sums; false when the op does not fit.
+// one per output, in int8_dot.h's layout (rows of `stride`); their
+// per-output sums; false when the op does not fit.
 struct HybridWeights {
+  int64_t stride = 0;
   std::vector<int8_t> w;
   std::vector<int32_t> sums;
   std::vector<float> scales;
@@ -63,10 +65,14 @@ bool hybrid_weights(const ops::OpContext& ctx, int64_t outputs, int64_t depth, H
   for (int64_t zp : t.quantization->zero_point)
     if (zp != 0) return false;
   const auto* w = ctx.input<int8_t>(1);
-  hw.w.assign(w, w + outputs * depth);
+  hw.stride = int8_dot_stride(depth);
+  hw.w.assign(static_cast<size_t>(int8_dot_units(outputs) * hw.stride), 0);
   hw.sums.assign(static_cast<size_t>(outputs), 0);
   for (int64_t u = 0; u < outputs; ++u)
-    for (int64_t d = 0; d < depth; ++d) hw.sums[static_cast<size_t>(u)] += w[u * depth + d];
+    for (int64_t d = 0; d < depth; ++d) {
+      hw.w[static_cast<size_t>(u * hw.stride + d)] = w[u * depth + d];
+      hw.sums[static_cast<size_t>(u)] += w[u * depth + d];
+    }
   hw.scales = scales;
   return true;
 }
@@ -85,16 +91,18 @@ class HybridFullyConnected final : public FastKernel {
     const float* in = ctx.input<float>(0);
     const float* bias = ctx.has_input(2) ? ctx.input<float>(2) : nullptr;
     float* out = ctx.output<float>(0);
-    const int64_t rows = g_.rows, depth = g_.depth, units = g_.units;
-    auto* q = reinterpret_cast<int8_t*>(backend_.scratch(0, static_cast<size_t>(rows * depth + 3) / 4));
+    const int64_t rows = g_.rows, depth = g_.depth, units = g_.units, stride = hw_.stride;
+    auto* q = reinterpret_cast<int8_t*>(backend_.scratch(0, static_cast<size_t>(rows * stride) / 4));
     auto* acc = reinterpret_cast<int32_t*>(backend_.scratch(1, static_cast<size_t>(rows * units)));
-    for (int64_t r = 0; r < rows; ++r)
-      row_quant_[static_cast<size_t>(r)] = quantize(asymmetric_, in + r * depth, depth, q + r * depth);
+    for (int64_t r = 0; r < rows; ++r) {
+      row_quant_[static_cast<size_t>(r)] = quantize(asymmetric_, in + r * depth, depth, q + r * stride);
+      std::memset(q + r * stride + depth, 0, static_cast<size_t>(stride - depth));
+    }
     const int64_t blocks = (units + 3) / 4;
     const int64_t tasks = own_task_count(backend_, blocks, rows * units * depth);
     backend_.parallel(tasks, [&](int64_t k) {
       const int64_t u0 = blocks * k / tasks * 4, u1 = std::min(blocks * (k + 1) / tasks * 4, units);
-      int8_dots(path_, hw_.w.data() + u0 * depth, hw_.sums.data() + u0, u1 - u0, depth, q, rows, acc + u0, units);
+      int8_dots(path_, hw_.w.data() + u0 * stride, hw_.sums.data() + u0, u1 - u0, stride, q, rows, acc + u0, units);
       rescale(acc, bias, out, u0, u1);
     });
     return Status::ok();
@@ -119,7 +127,7 @@ class HybridFullyConnected final : public FastKernel {
   }
 
   FcGeometry g_;
-  HybridWeights hw_;  // (units, depth), as the model has them
+  HybridWeights hw_;  // (units, depth)
   bool asymmetric_;
   Backend& backend_;
   Int8DotPath path_;
@@ -138,12 +146,12 @@ class HybridConv2D final : public FastKernel {
     cin_ = g_.in_channels();
     cout_ = g_.out_channels();
     depth_ = g_.kh * g_.kw * cin_;
-    direct_ = g_.kh == 1 && g_.kw == 1 && g_.sh == 1 && g_.sw == 1;  // then no padding either
-    chunk_ = std::max<int64_t>(kWindowBytes / depth_, 1);
+    chunk_ = std::max<int64_t>(kWindowBytes / hw_.stride, 1);
     const int64_t pixels = g_.batch * g_.oh * g_.ow;
     tasks_ = own_task_count(backend_, pixels, pixels * depth_ * cout_);
     const int64_t chunk = std::min(chunk_, pixels);
-    windows_.resize(static_cast<size_t>(tasks_ * chunk * depth_));
+    // The zeros after each window's depth_ values stay.
+    windows_.assign(static_cast<size_t>(tasks_ * chunk * hw_.stride), 0);
     acc_.resize(static_cast<size_t>(tasks_ * chunk * cout_));
   }
 
@@ -159,12 +167,12 @@ class HybridConv2D final : public FastKernel {
     const int64_t pixels = g_.batch * g_.oh * g_.ow;
     const int64_t chunk = std::min(chunk_, pixels);
     backend_.parallel(tasks_, [&](int64_t k) {
-      int8_t* windows = windows_.data() + k * chunk * depth_;
+      int8_t* windows = windows_.data() + k * chunk * hw_.stride;
       int32_t* acc = acc_.data() + k * chunk * cout_;
       for (int64_t p0 = pixels * k / tasks_, end = pixels * (k + 1) / tasks_; p0 < end; p0 += chunk) {
         const int64_t count = std::min(chunk, end - p0);
-        const int8_t* rows = direct_ ? q + p0 * cin_ : gather(q, p0, count, windows);
-        int8_dots(path_, hw_.w.data(), hw_.sums.data(), cout_, depth_, rows, count, acc, cout_);
+        gather(q, p0, count, windows);
+        int8_dots(path_, hw_.w.data(), hw_.sums.data(), cout_, hw_.stride, windows, count, acc, cout_);
         rescale(acc, bias, out, p0, count);
       }
     });
@@ -173,14 +181,14 @@ class HybridConv2D final : public FastKernel {
   const char* library() const override { return "own"; }
 
  private:
-  // The windows of output pixels [p0, p0 + count) as rows of depth_ values
-  // in the filter's (ky, kx, c) order; a tap outside the input holds the
-  // batch's zero point.
-  const int8_t* gather(const int8_t* q, int64_t p0, int64_t count, int8_t* windows) const {
+  // The windows of output pixels [p0, p0 + count) as rows (of hw_.stride)
+  // of depth_ values in the filter's (ky, kx, c) order; a tap outside the
+  // input holds the batch's zero point.
+  void gather(const int8_t* q, int64_t p0, int64_t count, int8_t* windows) const {
     for (int64_t i = 0; i < count; ++i) {
       const int64_t p = p0 + i, ox = p % g_.ow, oy = p / g_.ow % g_.oh, n = p / (g_.ow * g_.oh);
       const auto zp = static_cast<int8_t>(batch_quant_[static_cast<size_t>(n)].zero_point);
-      int8_t* dst = windows + i * depth_;
+      int8_t* dst = windows + i * hw_.stride;
       for (int64_t ky = 0; ky < g_.kh; ++ky) {
         const int64_t iy = oy * g_.sh - g_.pt + ky * g_.dh;
         for (int64_t kx = 0; kx < g_.kw; ++kx, dst += cin_) {
@@ -193,7 +201,6 @@ class HybridConv2D final : public FastKernel {
         }
       }
     }
-    return windows;
   }
 
   // The reference's expression (hybrid_ref.cc hybrid_conv2d).
@@ -221,7 +228,6 @@ class HybridConv2D final : public FastKernel {
   Clamp clamp_;
   std::vector<kernels::RowQuant> batch_quant_;
   int64_t cin_ = 0, cout_ = 0, depth_ = 0, chunk_ = 1, tasks_ = 1;
-  bool direct_ = false;
   std::vector<int8_t> windows_;  // per task, chunk_ windows
   std::vector<int32_t> acc_;     // per task, chunk_ x cout_ sums
 };
