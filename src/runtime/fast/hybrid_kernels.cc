@@ -3,10 +3,14 @@
 // one per output channel), optional float32 bias. They compute exactly what
 // the reference kernels do (kernels/hybrid_ref.h, LiteRT's EvalHybrid /
 // EvalHybridPerChannel), so their outputs are the reference's bytes:
-// - the input is quantized by the reference's own quantize_row_symmetric or
-//   quantize_row_asymmetric: FULLY_CONNECTED per row (asymmetric as its
+// - the input is quantized as the reference's quantize_row_symmetric or
+//   quantize_row_asymmetric do: FULLY_CONNECTED per row (asymmetric as its
 //   asymmetric_quantize_inputs option says), CONV_2D per batch element
-//   (symmetric with per-tensor weights, asymmetric with per-channel ones);
+//   (symmetric with per-tensor weights, asymmetric with per-channel ones).
+//   The scale and zero point are the reference functions' own, computed
+//   from the row's min and max (all they depend on); the rounding loop runs
+//   eight values at a time with AVX2 (round half away from zero, exact:
+//   trunc, then the exact fraction decides), scalar elsewhere;
 // - the int32 sums w * q are exact on every path (int8_dot.h: AVX-VNNI, AVX2
 //   or scalar, the fastest the CPU has), less sum(w) * zero point; a conv
 //   gathers each output pixel's window into a row first (im2col; a padded
@@ -15,6 +19,7 @@
 // Threads take ranges of units (FULLY_CONNECTED) or output pixels (CONV_2D)
 // when the work is large.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -22,6 +27,7 @@
 #include "kernels/hybrid_ref.h"
 #include "runtime/fast/fast_kernel.h"
 #include "runtime/fast/int8_dot.h"
+#include "runtime/fast/simd.h"
 
 namespace tfc::runtime::fast {
 namespace {
@@ -77,8 +83,89 @@ bool hybrid_weights(const ops::OpContext& ctx, int64_t outputs, int64_t depth, H
   return true;
 }
 
+#if defined(TFC_HAVE_AVX2_KERNELS)
+__attribute__((target("avx2"))) inline float reduce(__m256 v, bool max) {
+  __m128 a = max ? _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))
+                 : _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  a = max ? _mm_max_ps(a, _mm_movehl_ps(a, a)) : _mm_min_ps(a, _mm_movehl_ps(a, a));
+  a = max ? _mm_max_ss(a, _mm_shuffle_ps(a, a, 1)) : _mm_min_ss(a, _mm_shuffle_ps(a, a, 1));
+  return _mm_cvtss_f32(a);
+}
+
+__attribute__((target("avx2"))) void min_max_avx2(const float* x, int64_t n, float& mn, float& mx) {
+  __m256 lo = _mm256_set1_ps(x[0]), hi = lo;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    lo = _mm256_min_ps(lo, v);
+    hi = _mm256_max_ps(hi, v);
+  }
+  mn = reduce(lo, false);
+  mx = reduce(hi, true);
+  for (; i < n; ++i) mn = std::min(mn, x[i]), mx = std::max(mx, x[i]);
+}
+
+// q[i] = clamp(round_half_away(zp + x[i] * inv), lo, hi) (no zp when 0).
+__attribute__((target("avx2"))) int64_t round_avx2(const float* x, int64_t n, float inv, float zp, float lo, float hi,
+                                                   int8_t* q) {
+  const __m256 vinv = _mm256_set1_ps(inv), vzp = _mm256_set1_ps(zp), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  const __m256 sign = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+  const bool add_zp = zp != 0.0f;
+  auto one_vector = [&](const float* p) __attribute__((target("avx2"))) {
+    __m256 y = _mm256_mul_ps(_mm256_loadu_ps(p), vinv);
+    if (add_zp) y = _mm256_add_ps(vzp, y);
+    const __m256 t = _mm256_round_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 away = _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(y, t)), half, _CMP_GE_OQ);
+    const __m256 r = _mm256_add_ps(t, _mm256_and_ps(away, _mm256_or_ps(one, _mm256_and_ps(y, sign))));
+    return _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(r, vlo), vhi));
+  };
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i ab = _mm256_packs_epi32(one_vector(x + i), one_vector(x + i + 8));
+    const __m256i cd = _mm256_packs_epi32(one_vector(x + i + 16), one_vector(x + i + 24));
+    const __m256i v = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(ab, cd), order);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), v);
+  }
+  return i;
+}
+#endif
+
+// The reference's quantize_row_symmetric / quantize_row_asymmetric.
 kernels::RowQuant quantize(bool asymmetric, const float* x, int64_t n, int8_t* q) {
-  return asymmetric ? kernels::quantize_row_asymmetric(x, n, q) : kernels::quantize_row_symmetric(x, n, q);
+  if (n <= 0) return {};
+  float mn = 0, mx = 0;
+  bool avx2 = false;
+#if defined(TFC_HAVE_AVX2_KERNELS)
+  avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) min_max_avx2(x, n, mn, mx);
+#endif
+  if (!avx2) {
+    const auto [a, b] = std::minmax_element(x, x + n);
+    mn = *a, mx = *b;
+  }
+  // The reference's scale and zero point from the same min and max.
+  const float ends[2] = {mn, mx};
+  int8_t unused[2];
+  const kernels::RowQuant r = asymmetric ? kernels::quantize_row_asymmetric(ends, 2, unused)
+                                         : kernels::quantize_row_symmetric(ends, 2, unused);
+  const float range = std::max(std::abs(mn), std::abs(mx));
+  if (asymmetric ? (std::min(0.0f, mn) == std::max(0.0f, mx)) : range == 0) {
+    std::memset(q, 0, static_cast<size_t>(n));
+    return r;
+  }
+  const float inv = asymmetric ? 1.0f / r.scale : 127 / range;
+  const float zp = static_cast<float>(r.zero_point);
+  const int32_t lo = asymmetric ? -128 : -127;
+  int64_t i = 0;
+#if defined(TFC_HAVE_AVX2_KERNELS)
+  if (avx2) i = round_avx2(x, n, inv, zp, static_cast<float>(lo), 127.0f, q);
+#endif
+  for (; i < n; ++i) {
+    const float y = asymmetric ? zp + x[i] * inv : x[i] * inv;
+    q[i] = static_cast<int8_t>(std::clamp(static_cast<int32_t>(std::round(y)), lo, 127));
+  }
+  return r;
 }
 
 class HybridFullyConnected final : public FastKernel {
