@@ -662,7 +662,8 @@ TEST(FastKernels, Int8DotPathsAgree) {
         sums[static_cast<size_t>(u)] += w[static_cast<size_t>(u * stride + d)];
       }
     for (int r = 0; r < rows; ++r)
-      for (int d = 0; d < depth; ++d) q[static_cast<size_t>(r * stride + d)] = static_cast<int8_t>(rand_int(rng, -128, 127));
+      for (int d = 0; d < depth; ++d)
+        q[static_cast<size_t>(r * stride + d)] = static_cast<int8_t>(rand_int(rng, -128, 127));
     std::vector<std::vector<int32_t>> acc;
     for (const Int8DotPath p : paths) {
       acc.emplace_back(static_cast<size_t>(rows * units), 0);
@@ -672,7 +673,8 @@ TEST(FastKernels, Int8DotPathsAgree) {
     // The scalar path against a plain sum, on the last element.
     int32_t expect = 0;
     for (int d = 0; d < depth; ++d)
-      expect += int32_t{w[static_cast<size_t>((units - 1) * stride + d)]} * q[static_cast<size_t>((rows - 1) * stride + d)];
+      expect += int32_t{w[static_cast<size_t>((units - 1) * stride + d)]} *
+                q[static_cast<size_t>((rows - 1) * stride + d)];
     EXPECT_EQ(acc[0].back(), expect);
   }
 }
