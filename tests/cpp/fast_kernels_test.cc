@@ -27,6 +27,7 @@
 #include "kernels/fp16.h"
 #include "kernels/quant_util.h"
 #include "model_builder.h"
+#include "runtime/fast/int8_dot.h"
 #include "runtime/interpreter.h"
 #include "test_util.h"
 
@@ -548,6 +549,134 @@ TEST(FastKernels, Int8FullyConnectedMatchesReference) {
     check_one_op(m, {random_input(c.input, DType::kInt8, rng)}, "xnnpack", count, c.str());
   }
   count.expect_mostly_fast(1.0);
+}
+
+// ---- hybrid FULLY_CONNECTED (float32 activations, int8 weights) ---------------------
+
+struct HybridFcConfig {
+  int rows = 1, depth = 1, units = 1, threads = 1;
+  bool bias = true, per_channel = true, asymmetric = false, zero_row = false;
+  tflite::ActivationFunctionType activation = tflite::ActivationFunctionType_NONE;
+  std::string str() const {
+    return fmt::format("hybrid fully connected rows {} depth {} units {}{}{}{}{} act {} threads {}", rows, depth,
+                       units, bias ? " bias" : " no-bias", per_channel ? " per-channel" : " per-tensor",
+                       asymmetric ? " asymmetric" : " symmetric", zero_row ? " zero-row" : "",
+                       tflite::EnumNameActivationFunctionType(activation), threads);
+  }
+};
+
+ir::Model hybrid_fc_model(const HybridFcConfig& c, std::mt19937& rng) {
+  ModelBuilder b;
+  const ir::TensorId x = b.input("x", {c.rows, c.depth}, DType::kFloat32);
+  std::vector<float> w_scales(c.per_channel ? static_cast<size_t>(c.units) : 1);
+  for (float& s : w_scales) s = rand_float(rng, 0.002f, 0.02f);
+  const ir::TensorId w =
+      b.constant("w", {c.units, c.depth}, DType::kInt8, random_ints<int8_t>(rng, int64_t{c.units} * c.depth, -127, 127),
+                 quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0)));
+  const ir::TensorId bias = c.bias ? b.constant("b", {c.units}, DType::kFloat32, random_floats(rng, c.units))
+                                   : ir::kNoTensor;
+  const ir::TensorId y = b.output("y", {c.rows, c.units}, DType::kFloat32);
+  tflite::FullyConnectedOptionsT o;
+  o.fused_activation_function = c.activation;
+  o.asymmetric_quantize_inputs = c.asymmetric;
+  b.op(BuiltinOperator::BuiltinOperator_FULLY_CONNECTED, {x, w, bias}, {y}).options.Set(o);
+  return std::move(b.m);
+}
+
+// The fast kernel computes the reference's arithmetic, so the bytes match.
+TEST(FastKernels, HybridFullyConnectedIsExactlyTheReference) {
+  std::mt19937 rng(1030);
+  PathCount count{"hybrid FULLY_CONNECTED"};
+  for (int i = 0; i < kCases; ++i) {
+    HybridFcConfig c;
+    c.rows = rand_int(rng, 1, 7);
+    c.depth = rand_int(rng, 1, 200);
+    c.units = 2 * rand_int(rng, 0, 20) + 1;
+    // Every third case large enough for several tasks (own_task_count).
+    if (i % 3 == 0) c.units = 2 * rand_int(rng, 100, 200) + 1, c.depth = rand_int(rng, 100, 300);
+    c.threads = 1 + i % 3;
+    c.bias = rand_int(rng, 0, 3) != 0;
+    c.per_channel = rand_int(rng, 0, 1) != 0;
+    c.asymmetric = rand_int(rng, 0, 1) != 0;
+    c.zero_row = rand_int(rng, 0, 4) == 0;
+    c.activation = random_activation(rng);
+    const ir::Model m = hybrid_fc_model(c, rng);
+    // Positive-only rows too, so the asymmetric zero point is not always near 0.
+    std::vector<float> in = random_floats(rng, int64_t{c.rows} * c.depth, i % 2 ? -1.0f : 0.1f, 3.0f);
+    if (c.zero_row) std::fill(in.begin(), in.begin() + c.depth, 0.0f);
+    check_one_op(m, {array_of(DType::kFloat32, {c.rows, c.depth}, in)}, "own", count, c.str(),
+                 {.threads = c.threads}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// Hybrid CONV_2D: float32 input, int8 weights (per channel: asymmetric input
+// quantization; per tensor: symmetric), float32 bias; exactly the reference.
+ir::Model hybrid_conv_model(const ConvConfig& c, std::mt19937& rng) {
+  ModelBuilder b;
+  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin});
+  const ir::Shape fs = c.filter_shape();
+  std::vector<float> w_scales(c.per_channel ? static_cast<size_t>(c.cout) : 1);
+  for (float& s : w_scales) s = rand_float(rng, 0.002f, 0.02f);
+  const ir::TensorId w = b.constant("w", fs, DType::kInt8, random_ints<int8_t>(rng, ir::num_elements(fs), -127, 127),
+                                    quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0)));
+  const ir::TensorId bias =
+      c.bias ? b.constant("b", {c.cout}, DType::kFloat32, random_floats(rng, c.cout)) : ir::kNoTensor;
+  const ir::TensorId y = b.output("y", {c.n, c.oh(), c.ow(), c.cout});
+  set_conv_options(b.op(conv_code(c), {x, w, bias}, {y}), c);
+  return std::move(b.m);
+}
+
+TEST(FastKernels, HybridConv2DIsExactlyTheReference) {
+  std::mt19937 rng(1032);
+  PathCount count{"hybrid CONV_2D"};
+  for (int i = 0; i < kCases; ++i) {
+    ConvConfig c = random_conv(rng, /*depthwise=*/false, /*grouped=*/false);
+    // Every fourth case a 1x1 stride-1 conv (windows are the input's pixels).
+    if (i % 4 == 0) c.kh = c.kw = c.sh = c.sw = 1;
+    const ir::Model m = hybrid_conv_model(c, rng);
+    const ir::Shape s = {c.n, c.h, c.w, c.cin};
+    check_one_op(m, {array_of(DType::kFloat32, s, random_floats(rng, ir::num_elements(s), i % 2 ? -1.0f : 0.2f, 2.0f))},
+                 "own", count, c.str(), {.threads = 1 + i % 3}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// Every dot-product path the CPU has gives the scalar path's sums, on rows
+// in int8_dot.h's layout (zeros up to the stride, weight rows up to four).
+TEST(FastKernels, Int8DotPathsAgree) {
+  using fast::Int8DotPath;
+  std::mt19937 rng(1031);
+  std::vector<Int8DotPath> paths = {Int8DotPath::kScalar};
+  if (fast::best_int8_dot_path() != Int8DotPath::kScalar) paths.push_back(Int8DotPath::kAvx2);
+  if (fast::best_int8_dot_path() == Int8DotPath::kAvxVnni) paths.push_back(Int8DotPath::kAvxVnni);
+  for (int i = 0; i < 30; ++i) {
+    const int rows = rand_int(rng, 1, 7), depth = rand_int(rng, 1, 130), units = rand_int(rng, 1, 13);
+    const int64_t stride = fast::int8_dot_stride(depth);
+    std::vector<int8_t> w(static_cast<size_t>(fast::int8_dot_units(units) * stride), 0);
+    std::vector<int8_t> q(static_cast<size_t>(rows * stride), 0);
+    std::vector<int32_t> sums(static_cast<size_t>(units), 0);
+    for (int u = 0; u < units; ++u)
+      for (int d = 0; d < depth; ++d) {
+        w[static_cast<size_t>(u * stride + d)] = static_cast<int8_t>(rand_int(rng, -128, 127));
+        sums[static_cast<size_t>(u)] += w[static_cast<size_t>(u * stride + d)];
+      }
+    for (int r = 0; r < rows; ++r)
+      for (int d = 0; d < depth; ++d)
+        q[static_cast<size_t>(r * stride + d)] = static_cast<int8_t>(rand_int(rng, -128, 127));
+    std::vector<std::vector<int32_t>> acc;
+    for (const Int8DotPath p : paths) {
+      acc.emplace_back(static_cast<size_t>(rows * units), 0);
+      fast::int8_dots(p, w.data(), sums.data(), units, stride, q.data(), rows, acc.back().data(), units);
+    }
+    for (size_t p = 1; p < acc.size(); ++p) EXPECT_EQ(acc[p], acc[0]) << "path " << p << " depth " << depth;
+    // The scalar path against a plain sum, on the last element.
+    int32_t expect = 0;
+    for (int d = 0; d < depth; ++d)
+      expect += int32_t{w[static_cast<size_t>((units - 1) * stride + d)]} *
+                q[static_cast<size_t>((rows - 1) * stride + d)];
+    EXPECT_EQ(acc[0].back(), expect);
+  }
 }
 
 // ---- ADD ---------------------------------------------------------------------------

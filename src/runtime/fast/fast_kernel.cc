@@ -253,6 +253,9 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
     return std::unique_ptr<FastKernel>();
   TFC_ASSIGN_OR_RETURN(auto own, prepare_own(ctx));
   if (own) return own;
+  // Hybrid FULLY_CONNECTED and CONV_2D (int8 weights): ours.
+  TFC_ASSIGN_OR_RETURN(auto hybrid, prepare_own_hybrid(ctx, backend));
+  if (hybrid) return hybrid;
   // float32 activations: oneDNN; int8: XNNPACK.
   if (ctx.input_dtype(0) == DType::kFloat32) return prepare_dnnl(ctx, backend);
   if (ctx.input_dtype(0) == DType::kInt8) {

@@ -175,5 +175,8 @@ inline int64_t own_task_count(const Backend& backend, int64_t rows, int64_t byte
 // (int8_depthwise.cc) and int8 CONV_2D of one group (int8_gemm_conv.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_int8_depthwise(const ops::OpContext& ctx, Backend& backend);
 Expected<std::unique_ptr<FastKernel>> prepare_own_int8_conv(const ops::OpContext& ctx, Backend& backend);
+// Hybrid FULLY_CONNECTED and CONV_2D of one group (float32 activations,
+// int8 weights), the reference's outputs exactly (hybrid_kernels.cc); any CPU.
+Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid(const ops::OpContext& ctx, Backend& backend);
 
 }  // namespace tfc::runtime::fast
