@@ -7,7 +7,10 @@
 // as the reference does, term by term in the same order
 //   ((a * wy0) * wx0 + (b * wy1) * wx0) + (c * wy0) * wx1 + (d * wy1) * wx1,
 // 8 channels at a time with AVX2 (after a run-time CPU check), else 4 with
-// SSE2, then a scalar tail (no fused multiply-add: the reference has none).
+// SSE2, then a scalar tail (no fused multiply-add: the reference has none),
+// so every output is the reference's bits (where an input NaN and the NaN of
+// inf * 0 meet in one sum, which comes out is up to the operand order the
+// compiler picked, there as here: a NaN either way).
 // Nearest copies each output pixel's source pixel. An output row whose source
 // rows (and weights) are those of the row before is a copy of it. Output rows
 // are split over the backend's threads when the output is large.
