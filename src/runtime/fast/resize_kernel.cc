@@ -195,40 +195,48 @@ class Resize final : public FastKernel {
  private:
   // One bilinear output row from the image's rows ty.lo and ty.hi.
   void lerp_row(const float* image, const Tap& ty, float* dst) const {
-    const float* top = image + ty.lo;
-    const float* bottom = image + ty.hi;
-    for (const Tap& tx : xs_) {
-      const float *a = top + tx.lo, *b = bottom + tx.lo, *c = top + tx.hi, *d = bottom + tx.hi;
 #if defined(TFC_HAVE_AVX2_KERNELS)
-      if (avx2_) {
-        lerp_avx2(a, b, c, d, ty.w0, ty.w1, tx.w0, tx.w1, c_, dst);
-        dst += c_;
-        continue;
-      }
+    if (avx2_) return lerp_row_avx2(image, ty, dst);
 #endif
-      lerp_sse2(a, b, c, d, ty.w0, ty.w1, tx.w0, tx.w1, c_, dst);
+    const float *top = image + ty.lo, *bottom = image + ty.hi;
+    for (const Tap& tx : xs_) {
+      lerp_sse2(top + tx.lo, bottom + tx.lo, top + tx.hi, bottom + tx.hi, ty.w0, ty.w1, tx.w0, tx.w1, c_, dst);
       dst += c_;
     }
   }
 
   // One int8 bilinear output row from the image's rows ty.lo and ty.hi.
   void lerp_int8_row(const int8_t* image, const Tap& ty, int8_t* dst) const {
-    const int8_t* top = image + ty.lo;
-    const int8_t* bottom = image + ty.hi;
-    for (const Tap& tx : xs_) {
-      const int8_t *a = top + tx.lo, *b = bottom + tx.lo, *c = top + tx.hi, *d = bottom + tx.hi;
-      const int32_t w[4] = {ty.q0 * tx.q0, ty.q1 * tx.q0, ty.q0 * tx.q1, ty.q1 * tx.q1};
 #if defined(TFC_HAVE_AVX2_KERNELS)
-      if (avx2_) {
-        lerp_int8_avx2(a, b, c, d, w, c_, dst);
-        dst += c_;
-        continue;
-      }
+    if (avx2_) return lerp_int8_row_avx2(image, ty, dst);
 #endif
-      lerp_int8_scalar(a, b, c, d, w, 0, c_, dst);
+    const int8_t *top = image + ty.lo, *bottom = image + ty.hi;
+    for (const Tap& tx : xs_) {
+      const int32_t w[4] = {ty.q0 * tx.q0, ty.q1 * tx.q0, ty.q0 * tx.q1, ty.q1 * tx.q1};
+      lerp_int8_scalar(top + tx.lo, bottom + tx.lo, top + tx.hi, bottom + tx.hi, w, 0, c_, dst);
       dst += c_;
     }
   }
+
+#if defined(TFC_HAVE_AVX2_KERNELS)
+  // The two rows with AVX2 throughout: one switch from the SSE code around
+  // them per row, not per pixel (each switch stalls).
+  __attribute__((target("avx2"))) void lerp_row_avx2(const float* image, const Tap& ty, float* dst) const {
+    const float *top = image + ty.lo, *bottom = image + ty.hi;
+    for (const Tap& tx : xs_) {
+      lerp_avx2(top + tx.lo, bottom + tx.lo, top + tx.hi, bottom + tx.hi, ty.w0, ty.w1, tx.w0, tx.w1, c_, dst);
+      dst += c_;
+    }
+  }
+  __attribute__((target("avx2"))) void lerp_int8_row_avx2(const int8_t* image, const Tap& ty, int8_t* dst) const {
+    const int8_t *top = image + ty.lo, *bottom = image + ty.hi;
+    for (const Tap& tx : xs_) {
+      const int32_t w[4] = {ty.q0 * tx.q0, ty.q1 * tx.q0, ty.q0 * tx.q1, ty.q1 * tx.q1};
+      lerp_int8_avx2(top + tx.lo, bottom + tx.lo, top + tx.hi, bottom + tx.hi, w, c_, dst);
+      dst += c_;
+    }
+  }
+#endif
 
   // One nearest output row from the source row at `src`.
   void copy_row(const uint8_t* src, uint8_t* dst) const {
