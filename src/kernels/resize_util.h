@@ -1,6 +1,7 @@
 // Source coordinates of the two RESIZE ops (TFLite's reference rule), shared
-// by their forward kernels (shape_ref.cc) and backward kernels
-// (shape_grad_ref.cc) so both walk the same input positions.
+// by their forward kernels (shape_ref.cc, shape_int.cc), backward kernels
+// (shape_grad_ref.cc) and the fast backend's (runtime/fast/resize_kernel.cc)
+// so all walk the same input positions.
 // Kernel-internal: ops/ uses kernels/*_ref.h, not this header.
 #pragma once
 
@@ -41,6 +42,22 @@ inline int32_t nearest_index(int32_t value, int32_t in_size, int32_t out_size, b
   // never negative, so only the upper end needs capping.
   const int32_t index = static_cast<int32_t>(align_corners ? std::round(pos) : std::floor(pos));
   return std::min(index, in_size - 1);
+}
+
+// RESIZE_BILINEAR on quantized values (shape_int.cc, LiteRT's
+// ResizeBilinearInteger): the scale in 1/1024 steps, rounded to nearest.
+inline int32_t resize_scale_10(int32_t in_size, int32_t out_size, bool align_corners) {
+  if (align_corners && out_size > 1) return ((1 << 10) * (in_size - 1) + (out_size - 1) / 2) / (out_size - 1);
+  return ((1 << 10) * in_size + out_size / 2) / out_size;
+}
+
+// Its source position of output coordinate `value` in 1/1024 steps and the
+// two neighbouring input indices.
+inline void interpolation_values(int32_t value, int32_t scale_10, bool half_pixel_centers, int32_t input_size,
+                                 int32_t* scaled, int32_t* lower, int32_t* upper) {
+  *scaled = half_pixel_centers ? value * scale_10 + scale_10 / 2 - (1 << 9) : value * scale_10;
+  *lower = std::max(*scaled / (1 << 10), 0);
+  *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), input_size - 1);
 }
 
 }  // namespace tfc::kernels

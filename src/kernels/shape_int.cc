@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/broadcast.h"
+#include "kernels/resize_util.h"
 
 namespace tfc::kernels {
 namespace {
@@ -96,23 +97,12 @@ void reduce_mean_sum(bool mean, const T* in, Dims in_dims, std::span<const int32
 
 // ---- RESIZE_BILINEAR -----------------------------------------------------------------------------------
 
-namespace {
-void interpolation_values(int32_t value, int32_t scale_10, bool half_pixel_centers, int32_t input_size,
-                          int32_t* scaled, int32_t* lower, int32_t* upper) {
-  *scaled = half_pixel_centers ? value * scale_10 + scale_10 / 2 - (1 << 9) : value * scale_10;
-  *lower = std::max(*scaled / (1 << 10), 0);
-  *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), input_size - 1);
-}
-}  // namespace
-
 template <typename T>
 void resize_bilinear_int(const T* in, Dims in_dims, int32_t out_h, int32_t out_w, bool align_corners,
                          bool half_pixel_centers, T* out) {
   const int32_t batches = in_dims[0], in_h = in_dims[1], in_w = in_dims[2], depth = in_dims[3];
-  int32_t hs = ((1 << 10) * in_h + out_h / 2) / out_h;
-  int32_t ws = ((1 << 10) * in_w + out_w / 2) / out_w;
-  if (align_corners && out_h > 1) hs = ((1 << 10) * (in_h - 1) + (out_h - 1) / 2) / (out_h - 1);
-  if (align_corners && out_w > 1) ws = ((1 << 10) * (in_w - 1) + (out_w - 1) / 2) / (out_w - 1);
+  const int32_t hs = resize_scale_10(in_h, out_h, align_corners);
+  const int32_t ws = resize_scale_10(in_w, out_w, align_corners);
   auto at = [&](int32_t b, int32_t y, int32_t x, int32_t c) -> int64_t {
     return in[((static_cast<int64_t>(b) * in_h + y) * in_w + x) * depth + c];
   };

@@ -1151,6 +1151,75 @@ void check_int8_pool(bool max, unsigned seed) {
 TEST(FastKernels, Int8MaxPoolMatchesReferenceExactly) { check_int8_pool(true, 1019); }
 TEST(FastKernels, Int8AveragePoolMatchesReferenceExactly) { check_int8_pool(false, 1022); }
 
+// ---- RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR (our own, exact) ---------------------
+
+// Random images up- and down-scaled by integer and other ratios (1-pixel
+// inputs and outputs among them), channels 1, 3, 5, 17 or 1-40, each option
+// combination (bilinear refuses align_corners with half_pixel_centers),
+// float32 (with NaN or infinities, and -0), int8 and, for nearest, int16;
+// 1-3 threads, every tenth case large enough to be split over them, either
+// arithmetic (neither op rescales). The
+// output bytes must be the reference's. (A case has NaN or infinities, not
+// both: where an input NaN meets the NaN of inf * 0 in one sum, which of the
+// two comes out is the compiler's choice of operand order, in the reference
+// as in ours.)
+void check_resize(bool bilinear, unsigned seed) {
+  std::mt19937 rng(seed);
+  PathCount count{bilinear ? "RESIZE_BILINEAR" : "RESIZE_NEAREST_NEIGHBOR"};
+  const int channels[] = {1, 3, 5, 17};
+  const float special[2][3] = {{NAN, -0.0f, NAN}, {INFINITY, -INFINITY, -0.0f}};
+  for (int i = 0; i < kCases; ++i) {
+    const bool big = i % 10 == 0;  // at least 64 KiB out (fast_kernel.h own_task_count)
+    const int n = rand_int(rng, 1, 2), h = i % 7 == 1 ? 1 : rand_int(rng, 1, big ? 30 : 12),
+              w = i % 7 == 2 ? 1 : rand_int(rng, 1, big ? 30 : 12);
+    const int c = big ? 32 : i % 5 < 4 ? channels[i % 5] : rand_int(rng, 1, 40);
+    const int oh = i % 7 == 3 ? 1 : rand_int(rng, 1, big ? 64 : 25), ow = i % 9 == 4 ? 2 * w : rand_int(rng, 1, 25);
+    // none, align_corners, half_pixel_centers, both: each with every dtype (i % 3)
+    const int combo = i / 3 % (bilinear ? 3 : 4);
+    const bool align = combo == 1 || combo == 3, half = combo >= 2;
+    const DType dtype = i % 3 == 0 ? DType::kFloat32 : i % 3 == 1 ? DType::kInt8 : bilinear ? DType::kFloat32
+                                                                                         : DType::kInt16;
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", {n, h, w, c}, dtype);
+    const ir::TensorId size = b.constant("size", {2}, DType::kInt32, std::vector<int32_t>{oh, ow});
+    const ir::TensorId y = b.output("y", {n, oh, ow, c}, dtype);
+    if (dtype != DType::kFloat32) {
+      quantize_tensor(b, x, 0.05f, dtype == DType::kInt8 ? 7 : 0);
+      quantize_tensor(b, y, 0.05f, dtype == DType::kInt8 ? 7 : 0);
+    }
+    ir::Op& op = b.op(bilinear ? BuiltinOperator::BuiltinOperator_RESIZE_BILINEAR
+                               : BuiltinOperator::BuiltinOperator_RESIZE_NEAREST_NEIGHBOR,
+                      {x, size}, {y});
+    if (bilinear) {
+      tflite::ResizeBilinearOptionsT o;
+      o.align_corners = align;
+      o.half_pixel_centers = half;
+      op.options.Set(o);
+    } else {
+      tflite::ResizeNearestNeighborOptionsT o;
+      o.align_corners = align;
+      o.half_pixel_centers = half;
+      op.options.Set(o);
+    }
+    Array input = random_any({n, h, w, c}, dtype, rng);
+    if (dtype == DType::kFloat32)
+      for (int64_t k = 0; k < input.num_elements(); k += 11) input.as<float>()[k] = special[i % 2][k / 11 % 3];
+    const int threads = 1 + (i / 12 + i) % 3;  // 1-3 with every dtype
+    const bool fixed = i % 4 == 1;
+    check_one_op(b.m, {input}, "own", count,
+                 fmt::format("{} {} [{},{},{},{}] to {}x{} align_corners {} half_pixel_centers {} threads {}{}",
+                             bilinear ? "bilinear" : "nearest", dtype_name(dtype), n, h, w, c, oh, ow, align, half,
+                             threads, fixed ? " fixed-point" : ""),
+                 {.arithmetic = fixed ? kernels::Requantization::kFixedPoint : kernels::Requantization::kFloat,
+                  .threads = threads},
+                 /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+TEST(FastKernels, ResizeBilinearMatchesReferenceExactly) { check_resize(true, 1023); }
+TEST(FastKernels, ResizeNearestNeighborMatchesReferenceExactly) { check_resize(false, 1024); }
+
 // SIGN_BIT has no oneDNN post-op: the reference runs, with the same results.
 TEST(FastKernels, ActivationWithoutFastKernelFallsBack) {
   std::mt19937 rng(1009);

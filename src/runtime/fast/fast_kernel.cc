@@ -248,6 +248,9 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   // float32 PRELU, exact.
   TFC_ASSIGN_OR_RETURN(auto prelu, prepare_own_prelu(ctx, backend));
   if (prelu) return prelu;
+  // RESIZE_BILINEAR (float32) and RESIZE_NEAREST_NEIGHBOR, exact.
+  TFC_ASSIGN_OR_RETURN(auto resize, prepare_own_resize(ctx, backend));
+  if (resize) return resize;
   // Every int8 fast kernel computes LiteRT's default-path rescaling.
   if (ctx.input_dtype(0) == DType::kInt8 && ctx.arithmetic() != kernels::Requantization::kFloat)
     return std::unique_ptr<FastKernel>();

@@ -165,6 +165,10 @@ Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Bac
 Expected<std::unique_ptr<FastKernel>> prepare_own_data(const ops::OpContext& ctx, Backend& backend);
 // float32 PRELU, exact, alpha broadcast into the input (prelu_kernel.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_prelu(const ops::OpContext& ctx, Backend& backend);
+// float32 and int8 RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR (float32,
+// int32, int16, int8, uint8), exact, so taken under either arithmetic
+// (resize_kernel.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_resize(const ops::OpContext& ctx, Backend& backend);
 // How many tasks our own kernels split `rows` rows of `bytes` bytes in all
 // into: one below 64 KiB or at one thread, else up to one per thread.
 inline int64_t own_task_count(const Backend& backend, int64_t rows, int64_t bytes) {
