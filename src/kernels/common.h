@@ -24,6 +24,26 @@ inline int64_t flat_size(Dims d) {
 // Values match TFLite's ActivationFunctionType.
 enum class Activation : int8_t { kNone = 0, kRelu = 1, kReluN1To1 = 2, kRelu6 = 3, kTanh = 4, kSignBit = 5 };
 
+// The float clamp of a fused activation (TFLite's CalculateActivationRange:
+// RELU [0, max], RELU6 [0, 6], RELU_N1_TO_1 [-1, 1], else no bound; TANH and
+// SIGN_BIT are not clamps), applied in ActivationFunctionWithMinMax's operand
+// order so that NaN passes.
+struct FloatClamp {
+  float lo = std::numeric_limits<float>::lowest(), hi = std::numeric_limits<float>::max();
+  explicit FloatClamp(Activation a) {
+    switch (a) {
+      case Activation::kRelu: lo = 0.0f; break;
+      case Activation::kRelu6: lo = 0.0f; hi = 6.0f; break;
+      case Activation::kReluN1To1: lo = -1.0f; hi = 1.0f; break;
+      default: break;
+    }
+  }
+  static bool is_clamp(Activation a) {
+    return a == Activation::kRelu || a == Activation::kRelu6 || a == Activation::kReluN1To1;
+  }
+  float operator()(float x) const { return std::min(std::max(x, lo), hi); }
+};
+
 inline float apply_activation(float x, Activation a) {
   switch (a) {
     case Activation::kNone: return x;

@@ -14,21 +14,12 @@
 namespace tfc::kernels {
 namespace {
 
-// The clamp of a fused activation (TFLite's CalculateActivationRange).
+// The clamp of a fused activation (FloatClamp; TANH and SIGN_BIT are not
+// applied by these kernels) on a double accumulator rounded to float.
 struct ActivationRange {
-  float lo = std::numeric_limits<float>::lowest();
-  float hi = std::numeric_limits<float>::max();
-
-  explicit ActivationRange(Activation a) {
-    switch (a) {
-      case Activation::kRelu: lo = 0.0f; break;
-      case Activation::kRelu6: lo = 0.0f; hi = 6.0f; break;
-      case Activation::kReluN1To1: lo = -1.0f; hi = 1.0f; break;
-      default: break;  // NONE; TANH and SIGN_BIT are not applied by these kernels
-    }
-  }
-  // Same operand order as TFLite's ActivationFunctionWithMinMax, so NaN passes.
-  float operator()(double x) const { return std::min(std::max(static_cast<float>(x), lo), hi); }
+  FloatClamp clamp;
+  explicit ActivationRange(Activation a) : clamp(a) {}
+  float operator()(double x) const { return clamp(static_cast<float>(x)); }
 };
 
 inline double dot(const float* a, const float* b, int64_t n) {

@@ -13,21 +13,6 @@
 namespace tfc::kernels {
 namespace {
 
-// The float clamp of a fused activation (CalculateActivationRange), applied
-// as ActivationFunctionWithMinMax.
-struct FloatRange {
-  float lo = std::numeric_limits<float>::lowest(), hi = std::numeric_limits<float>::max();
-  explicit FloatRange(Activation a) {
-    switch (a) {
-      case Activation::kRelu: lo = 0.0f; break;
-      case Activation::kRelu6: lo = 0.0f; hi = 6.0f; break;
-      case Activation::kReluN1To1: lo = -1.0f; hi = 1.0f; break;
-      default: break;
-    }
-  }
-  float operator()(float x) const { return std::min(std::max(x, lo), hi); }
-};
-
 // TfLiteRound: std::round on float.
 inline int32_t round_f(float x) { return static_cast<int32_t>(std::round(x)); }
 
@@ -90,7 +75,7 @@ RowQuant quantize_row_asymmetric(const float* x, int64_t n, int8_t* q) {
 void hybrid_fully_connected(Activation activation, bool asymmetric_inputs, const float* input, int64_t rows,
                             int32_t depth, const int8_t* weights, int32_t units, WeightScales scales,
                             const float* bias, float* output) {
-  const FloatRange act(activation);
+  const FloatClamp act(activation);
   const bool per_channel = scales.size() > 1;
   std::vector<int8_t> q(static_cast<size_t>(depth));
   std::vector<int32_t> row_sums(static_cast<size_t>(units), 0);
@@ -120,7 +105,7 @@ void hybrid_conv2d(const ConvParams& p, const float* input, Dims input_dims, con
   const int32_t filters_per_group = out_c / (in_c / group_c);
   const Window w = forward_window(input_dims[1], input_dims[2], output_dims[1], output_dims[2], filter_dims[1],
                                   filter_dims[2], p.stride_h, p.stride_w, p.dilation_h, p.dilation_w);
-  const FloatRange act(p.activation);
+  const FloatClamp act(p.activation);
   // Per-tensor weights on an ungrouped filter take LiteRT's EvalHybrid
   // (symmetric); everything else its per-channel path (asymmetric).
   const bool per_channel = scales.size() > 1 || group_c != in_c;
@@ -156,7 +141,7 @@ void hybrid_depthwise_conv2d(const ConvParams& p, const float* input, Dims input
   const int32_t multiplier = out_c / in_c;
   const Window w = forward_window(input_dims[1], input_dims[2], output_dims[1], output_dims[2], filter_dims[1],
                                   filter_dims[2], p.stride_h, p.stride_w, p.dilation_h, p.dilation_w);
-  const FloatRange act(p.activation);
+  const FloatClamp act(p.activation);
   std::vector<int8_t> q;
   const std::vector<RowQuant> rq = quantize_batches(input, input_dims, /*asymmetric=*/true, q);
   std::vector<int32_t> acc(static_cast<size_t>(out_c));

@@ -205,14 +205,9 @@ Status Executor::fast_backward(size_t k, FastOp& f, const float* dy, const std::
   const int64_t n = ir::num_elements(ctx.output_shape(0));
   if (a != kernels::Activation::kNone) {
     if (scratch_.size() < static_cast<size_t>(n)) scratch_.resize(static_cast<size_t>(n));
-    float lo = 0.0f, hi = INFINITY;  // the clamps' gates (else ops' own loop)
-    if (a == kernels::Activation::kRelu6) hi = 6.0f;
-    if (a == kernels::Activation::kReluN1To1) {
-      lo = -1.0f;
-      hi = 1.0f;
-    }
-    if (a == kernels::Activation::kRelu || a == kernels::Activation::kRelu6 || a == kernels::Activation::kReluN1To1) {
-      runtime::fast::gate_backward(ctx.output<float>(0), dy, n, lo, hi, scratch_.data());
+    if (kernels::FloatClamp::is_clamp(a)) {  // the clamps' gates (else ops' own loop)
+      const kernels::FloatClamp c(a);
+      runtime::fast::gate_backward(ctx.output<float>(0), dy, n, c.lo, c.hi, scratch_.data());
     } else {
       TFC_RETURN_IF_ERROR(ops::fused_activation_grad(a, ctx.output<float>(0), dy, scratch_.data(), n));
     }

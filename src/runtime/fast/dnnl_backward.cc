@@ -117,14 +117,9 @@ struct ConvGeometry {
 // RELU, RELU6 and RELU_N1_TO_1 in TFLite's operand order (NaN passes); TANH
 // and SIGN_BIT are not applied (kernels/conv_ref.cc).
 void clamp_activation(kernels::Activation a, float* out, size_t n) {
-  float lo = std::numeric_limits<float>::lowest(), hi = std::numeric_limits<float>::max();
-  switch (a) {
-    case kernels::Activation::kRelu: lo = 0.0f; break;
-    case kernels::Activation::kRelu6: lo = 0.0f; hi = 6.0f; break;
-    case kernels::Activation::kReluN1To1: lo = -1.0f; hi = 1.0f; break;
-    default: return;
-  }
-  clamp_forward(out, static_cast<int64_t>(n), lo, hi, out);
+  if (!kernels::FloatClamp::is_clamp(a)) return;
+  const kernels::FloatClamp c(a);
+  clamp_forward(out, static_cast<int64_t>(n), c.lo, c.hi, out);
 }
 
 // `prim` on `args` through oneDNN's C API, which takes the argument list as

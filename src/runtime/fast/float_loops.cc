@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -45,7 +46,7 @@ void clamp_backward_range(const float* x, const float* dy, int64_t i, int64_t en
 }
 
 void gate_backward_range(const float* y, const float* dy, int64_t i, int64_t end, float lo, float hi, float* dz) {
-  if (std::isinf(hi) && hi > 0) {
+  if (hi >= std::numeric_limits<float>::max()) {  // RELU: y > lo alone (+inf passes, as the rule)
 #if defined(__SSE2__)
     const __m128 vlo = _mm_set1_ps(lo);
     for (; i + 4 <= end; i += 4)

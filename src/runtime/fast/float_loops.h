@@ -5,7 +5,8 @@
 //   kernels/elementwise_ref.cc's clamp_f32 (RELU, RELU6, RELU_N1_TO_1);
 // - clamp_backward: dx += lo < x < hi ? dy : 0, as ops/elementwise_grad.cc's
 //   clamp gradient;
-// - gate_backward: dz = y > lo && y < hi ? dy : 0 (hi +inf: y > lo alone), as
+// - gate_backward: dz = y > lo && y < hi ? dy : 0 (hi +inf or the largest
+//   float, RELU's clamp: y > lo alone), as
 //   ops/grad_util.h's fused_activation_grad for RELU, RELU6, RELU_N1_TO_1 on
 //   the activation's output y;
 // - add_into: out += v.

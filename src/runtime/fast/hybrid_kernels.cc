@@ -34,20 +34,9 @@ namespace {
 
 using kernels::Activation;
 
-// The reference's clamp of a fused activation (hybrid_ref.cc FloatRange).
-struct Clamp {
-  float lo = std::numeric_limits<float>::lowest(), hi = std::numeric_limits<float>::max();
-  explicit Clamp(Activation a) {
-    if (a == Activation::kRelu) lo = 0.0f;
-    if (a == Activation::kRelu6) lo = 0.0f, hi = 6.0f;
-    if (a == Activation::kReluN1To1) lo = -1.0f, hi = 1.0f;
-  }
-  float operator()(float x) const { return std::min(std::max(x, lo), hi); }
-};
+using Clamp = kernels::FloatClamp;  // the reference's clamp of a fused activation
 
-bool clamp_activation(Activation a) {
-  return a == Activation::kNone || a == Activation::kRelu || a == Activation::kRelu6 || a == Activation::kReluN1To1;
-}
+bool clamp_activation(Activation a) { return a == Activation::kNone || Clamp::is_clamp(a); }
 
 // Constant int8 weights (outputs, depth) with zero point 0 and one scale or
 // one per output, in int8_dot.h's layout (rows of `stride`); their
