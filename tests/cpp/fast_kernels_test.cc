@@ -681,16 +681,14 @@ TEST(FastKernels, Int8DotPathsAgree) {
 
 // ---- ADD ---------------------------------------------------------------------------
 
+// "[d0,d1,..]" for a case's description.
+std::string dims(const ir::Shape& s) { return "[" + fmt::format("{}", fmt::join(s, ",")) + "]"; }
+
 struct AddConfig {
   ir::Shape a, b, out;
   tflite::ActivationFunctionType activation = tflite::ActivationFunctionType_NONE;
   std::string kind;
   std::string str() const {
-    auto dims = [](const ir::Shape& s) {
-      std::string r = "[";
-      for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
-      return r + "]";
-    };
     return "add " + kind + " " + dims(a) + " + " + dims(b) + " act " +
            tflite::EnumNameActivationFunctionType(activation);
   }
@@ -781,11 +779,6 @@ struct BinaryConfig {
   tflite::ActivationFunctionType activation = tflite::ActivationFunctionType_NONE;
   std::string kind;
   std::string str() const {
-    auto dims = [](const ir::Shape& s) {
-      std::string r = "[";
-      for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
-      return r + "]";
-    };
     return std::string(tflite::EnumNameBuiltinOperator(op)) + " " + kind + " " + dims(a) + " " + dims(b) + " act " +
            tflite::EnumNameActivationFunctionType(activation);
   }
