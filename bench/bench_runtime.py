@@ -293,7 +293,8 @@ def print_suite(result):
     for r in result["results"]:
         head = f"{r['graph']:<20} {r['mode']:<8} {r['threads']:>3}"
         if "error" in r:
-            print(f"{head} ERROR: {r['error'].splitlines()[0][:120]}")
+            lines = [ln.strip() for ln in r["error"].splitlines() if ln.strip()]
+            print(f"{head} ERROR: {' '.join(lines[:2])[:240]}")
             continue
         o, lt = r["ours"], r["litert"]
         rss = f"{o['peak_rss_bytes'] / mib:.1f} / {lt['peak_rss_bytes'] / mib:.1f}"
