@@ -371,14 +371,21 @@ constexpr Int8ConvKernel kInt8ConvKernels[] = {
     {fast::FastOptions::Int8Conv::kOwn, "own", /*one_group_only=*/true},
 };
 
+// Our own one-group CONV_2D (int8 and hybrid) names the products it uses.
+std::string own_conv_library(bool depthwise) {
+  return !depthwise && fast::best_int8_dot_path() == fast::Int8DotPath::kAvxVnni ? "own-vnni" : "own";
+}
+
 void check_int8_convs(bool depthwise, unsigned seed) {
   for (const auto& k : kInt8ConvKernels) {
     std::mt19937 rng(seed);
-    PathCount count{std::string("int8 ") + (depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D") + " on " + k.library};
+    const std::string library =
+        k.choice == fast::FastOptions::Int8Conv::kOwn ? own_conv_library(depthwise) : k.library;
+    PathCount count{std::string("int8 ") + (depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D") + " on " + library};
     for (int i = 0; i < kCases; ++i) {
       const ConvConfig c = random_conv(rng, depthwise, /*grouped=*/!depthwise && i % 5 == 4 && !k.one_group_only);
       const ir::Model m = int8_conv_model(c, rng);
-      check_one_op(m, {conv_input(c, DType::kInt8, rng)}, k.library, count, c.str(),
+      check_one_op(m, {conv_input(c, DType::kInt8, rng)}, library.c_str(), count, c.str(),
                    {.threads = 1 + i % 2, .int8_conv = k.choice});
     }
     count.expect_mostly_fast();
@@ -396,7 +403,8 @@ void check_int8_convs(bool depthwise, unsigned seed) {
     ASSERT_EQ(measured.size(), 1u);
     if (measured[0].fast_ops == 1) {
       ++fast;
-      EXPECT_TRUE(std::any_of(std::begin(kInt8ConvKernels), std::end(kInt8ConvKernels),
+      EXPECT_TRUE(measured[0].kernels[0] == own_conv_library(depthwise) ||
+                  std::any_of(std::begin(kInt8ConvKernels), std::end(kInt8ConvKernels),
                               [&](const Int8ConvKernel& k) { return measured[0].kernels[0] == k.library; }))
           << measured[0].kernels[0];
     }
@@ -404,7 +412,7 @@ void check_int8_convs(bool depthwise, unsigned seed) {
     // The default (kAuto) takes our own kernel, which every one-group conv has.
     std::vector<Outcome> automatic;
     run(m, {in}, {.profile = true}, &automatic);
-    EXPECT_EQ(automatic[0].kernels[0], "own") << c.str();
+    EXPECT_EQ(automatic[0].kernels[0], own_conv_library(depthwise)) << c.str();
     EXPECT_EQ(automatic[0].outputs[0].data, measured[0].outputs[0].data) << c.str();
   }
   EXPECT_GE(fast, 6);
@@ -437,7 +445,7 @@ void check_own_int8_conv_exact(bool depthwise, unsigned seed) {
     const int threads = 1 + i % 2;
     run(m, {in}, {.threads = threads, .profile = true, .int8_conv = fast::FastOptions::Int8Conv::kOwn}, &own);
     run(m, {in}, {.threads = threads, .profile = true, .int8_conv = fast::FastOptions::Int8Conv::kXnnpack}, &xnn);
-    if (own[0].kernels[0] != "own" || xnn[0].kernels[0] != "xnnpack") continue;
+    if (own[0].kernels[0] != own_conv_library(depthwise) || xnn[0].kernels[0] != "xnnpack") continue;
     ++compared;
     EXPECT_EQ(max_error(own[0].outputs[0], xnn[0].outputs[0]), 0.0) << c.str();
   }
@@ -604,7 +612,7 @@ TEST(FastKernels, HybridFullyConnectedIsExactlyTheReference) {
     // Positive-only rows too, so the asymmetric zero point is not always near 0.
     std::vector<float> in = random_floats(rng, int64_t{c.rows} * c.depth, i % 2 ? -1.0f : 0.1f, 3.0f);
     if (c.zero_row) std::fill(in.begin(), in.begin() + c.depth, 0.0f);
-    check_one_op(m, {array_of(DType::kFloat32, {c.rows, c.depth}, in)}, "own", count, c.str(),
+    check_one_op(m, {array_of(DType::kFloat32, {c.rows, c.depth}, in)}, own_conv_library(false).c_str(), count, c.str(),
                  {.threads = c.threads}, /*exact=*/true);
   }
   count.expect_mostly_fast(1.0);
@@ -619,7 +627,8 @@ ir::Model hybrid_conv_model(const ConvConfig& c, std::mt19937& rng) {
   std::vector<float> w_scales(c.per_channel ? static_cast<size_t>(c.cout) : 1);
   for (float& s : w_scales) s = rand_float(rng, 0.002f, 0.02f);
   const ir::TensorId w = b.constant("w", fs, DType::kInt8, random_ints<int8_t>(rng, ir::num_elements(fs), -127, 127),
-                                    quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0)));
+                                    quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0),
+                                                 c.depthwise ? 3 : 0));
   const ir::TensorId bias =
       c.bias ? b.constant("b", {c.cout}, DType::kFloat32, random_floats(rng, c.cout)) : ir::kNoTensor;
   const ir::TensorId y = b.output("y", {c.n, c.oh(), c.ow(), c.cout});
@@ -637,9 +646,63 @@ TEST(FastKernels, HybridConv2DIsExactlyTheReference) {
     const ir::Model m = hybrid_conv_model(c, rng);
     const ir::Shape s = {c.n, c.h, c.w, c.cin};
     check_one_op(m, {array_of(DType::kFloat32, s, random_floats(rng, ir::num_elements(s), i % 2 ? -1.0f : 0.2f, 2.0f))},
-                 "own", count, c.str(), {.threads = 1 + i % 3}, /*exact=*/true);
+                 own_conv_library(false).c_str(), count, c.str(), {.threads = 1 + i % 3}, /*exact=*/true);
   }
   count.expect_mostly_fast(1.0);
+}
+
+// Hybrid DEPTHWISE_CONV_2D and grouped CONV_2D: computed exactly in float32
+// on oneDNN, so again the reference's bytes.
+TEST(FastKernels, HybridDepthwiseAndGroupedConvAreExactlyTheReference) {
+  std::mt19937 rng(1033);
+  PathCount count{"hybrid DEPTHWISE_CONV_2D / grouped CONV_2D"};
+  for (int i = 0; i < kCases; ++i) {
+    const bool depthwise = i % 3 != 2;
+    const ConvConfig c = random_conv(rng, depthwise, /*grouped=*/!depthwise);
+    const ir::Model m = hybrid_conv_model(c, rng);
+    const ir::Shape s = {c.n, c.h, c.w, c.cin};
+    check_one_op(m, {array_of(DType::kFloat32, s, random_floats(rng, ir::num_elements(s), i % 2 ? -1.0f : 0.2f, 2.0f))},
+                 "onednn-hybrid-as-f32", count, c.str(), {.threads = 1 + i % 3}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// Each path of our own int8 products the CPU has (forced through
+// InterpreterOptions::int8_path, as on a CPU without VNNI or without AVX2)
+// gives the same bytes: int8 and hybrid CONV_2D, hybrid FULLY_CONNECTED.
+TEST(FastKernels, ForcedInt8PathsGiveTheSameBytes) {
+  using fast::Int8DotPath;
+  std::vector<Int8DotPath> paths = {Int8DotPath::kScalar};
+  if (fast::best_int8_dot_path() != Int8DotPath::kScalar) paths.push_back(Int8DotPath::kAvx2);
+  if (fast::best_int8_dot_path() == Int8DotPath::kAvxVnni) paths.push_back(Int8DotPath::kAvxVnni);
+  std::mt19937 rng(1034);
+  for (int i = 0; i < 24; ++i) {
+    ConvConfig c = random_conv(rng, /*depthwise=*/false, /*grouped=*/false);
+    if (i % 3 == 0) c.kh = c.kw = c.sh = c.sw = 1;
+    std::vector<Array> in;
+    ir::Model m;
+    if (i % 3 == 2) {
+      HybridFcConfig f;
+      f.rows = rand_int(rng, 1, 5), f.depth = rand_int(rng, 1, 300), f.units = rand_int(rng, 1, 70);
+      f.asymmetric = i % 2 == 0;
+      m = hybrid_fc_model(f, rng);
+      in = {array_of(DType::kFloat32, {f.rows, f.depth}, random_floats(rng, int64_t{f.rows} * f.depth, -1.0f, 3.0f))};
+    } else if (i % 2 == 0) {
+      m = int8_conv_model(c, rng);
+      in = {conv_input(c, DType::kInt8, rng)};
+    } else {
+      m = hybrid_conv_model(c, rng);
+      const ir::Shape s = {c.n, c.h, c.w, c.cin};
+      in = {array_of(DType::kFloat32, s, random_floats(rng, ir::num_elements(s), -1.0f, 2.0f))};
+    }
+    std::vector<std::vector<Outcome>> outs(paths.size());
+    for (size_t p = 0; p < paths.size(); ++p)
+      run(m, {in}, {.threads = 1 + i % 3, .profile = true, .int8_path = paths[p]}, &outs[p]);
+    for (size_t p = 1; p < paths.size(); ++p)
+      EXPECT_EQ(outs[p][0].outputs[0].data, outs[0][0].outputs[0].data) << c.str() << " path " << p;
+    // The fastest path names itself.
+    if (paths.back() == Int8DotPath::kAvxVnni) EXPECT_EQ(outs.back()[0].kernels[0], "own-vnni") << c.str();
+  }
 }
 
 // Every dot-product path the CPU has gives the scalar path's sums, on rows

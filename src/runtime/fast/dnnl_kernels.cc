@@ -400,6 +400,129 @@ Expected<std::unique_ptr<FastKernel>> prepare_int8_conv(const ops::OpContext& ct
   return std::unique_ptr<FastKernel>(new Int8ConvViaF32(std::move(bands), backend, std::move(p)));
 }
 
+// ---- Hybrid convolutions in exact float arithmetic ------------------------------
+// A hybrid DEPTHWISE_CONV_2D or grouped CONV_2D (float32 activations, int8
+// weights) sums w * (q - zero_point) in int32 over each window, q being the
+// input quantized per image at run time (kernels/hybrid_ref.h). As for the
+// int8 convolutions above, oneDNN's float32 convolution computes that sum
+// exactly: (q - zp) and w are small integers, every product is below 2^15
+// and every partial sum an integer below 2^24 — guaranteed here, since the
+// kernel is taken only when taps * 255 * 128 < 2^24 — and a padded tap adds
+// 0 in both (the reference skips it). The float accumulator is then the
+// reference's float(acc), and the rescale below is the reference's
+// expression in its order, so the outputs are the reference's bytes.
+class HybridConvViaF32 final : public FastKernel {
+ public:
+  HybridConvViaF32(std::vector<ConvBand> bands, Backend& backend, const ConvGeometry& g, std::vector<float> scales,
+                   std::vector<float> bias)
+      : bands_(std::move(bands)), backend_(backend), g_(g), scales_(std::move(scales)), bias_(std::move(bias)),
+        clamp_(g.activation), image_quant_(static_cast<size_t>(g.batch)),
+        factor_(static_cast<size_t>(g.out_channels())) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const float* in = ctx.input<float>(0);
+    float* out = ctx.output<float>(0);
+    const int64_t image = g_.ih * g_.iw * g_.in_channels(), row_in = g_.iw * g_.in_channels();
+    auto* q = reinterpret_cast<int8_t*>(backend_.scratch(0, static_cast<size_t>(g_.batch * image + 3) / 4));
+    float* src = backend_.scratch(1, static_cast<size_t>(g_.batch * image));
+    // Both reference paths quantize asymmetrically (per-channel conv, depthwise).
+    for (int64_t n = 0; n < g_.batch; ++n)
+      image_quant_[static_cast<size_t>(n)] =
+          quantize_hybrid_input(/*asymmetric=*/true, in + n * image, image, q + n * image);
+    // (q - zp) as float, in disjoint slices of each image (bands overlap).
+    const int64_t slices = own_task_count(backend_, g_.ih, image * 4);
+    backend_.parallel(g_.batch * slices, [&](int64_t k) {
+      const int64_t n = k / slices, s = k % slices;
+      const int64_t r0 = g_.ih * s / slices, r1 = g_.ih * (s + 1) / slices;
+      const int64_t at = n * image + r0 * row_in;
+      int8_to_float(q + at, (r1 - r0) * row_in, static_cast<float>(image_quant_[static_cast<size_t>(n)].zero_point),
+                    src + at);
+    });
+    const int64_t row_out = g_.ow * g_.out_channels();
+    // One band covers the whole batch when there are several images.
+    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
+      ConvBand& b = bands_[k];
+      b.args[DNNL_ARG_SRC].set_data_handle(src + b.in_row * row_in);
+      b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out);
+      b.prim.execute(b.stream, b.args);
+      b.stream.wait();
+      const int64_t images = bands_.size() == 1 ? g_.batch : 1;
+      for (int64_t n = 0; n < images; ++n)
+        rescale(out + (n * g_.oh + b.out_row) * row_out, b.out_rows * g_.ow, image_quant_[static_cast<size_t>(n)]);
+    });
+  }
+  const char* library() const override { return "onednn-hybrid-as-f32"; }
+
+ private:
+  float channel_scale(int64_t c) const { return scales_.size() == 1 ? scales_[0] : scales_[static_cast<size_t>(c)]; }
+
+  // The reference's rescale of `pixels` output pixels in place:
+  //   depthwise:  v = acc; v *= channel_scale * image_scale;
+  //   conv:       v = acc * channel_scale * image_scale;
+  // then v += bias, then the activation's clamp.
+  void rescale(float* out, int64_t pixels, const kernels::RowQuant& iq) {
+    const int64_t c_out = g_.out_channels();
+    if (g_.depthwise)
+      for (int64_t c = 0; c < c_out; ++c) factor_[static_cast<size_t>(c)] = channel_scale(c) * iq.scale;
+    for (int64_t p = 0; p < pixels; ++p) {
+      float* o = out + p * c_out;
+      int64_t c = 0;
+#if defined(__SSE2__)
+      const __m128 lo = _mm_set1_ps(clamp_.lo), hi = _mm_set1_ps(clamp_.hi), image = _mm_set1_ps(iq.scale);
+      for (; c + 4 <= c_out; c += 4) {
+        __m128 v = _mm_loadu_ps(o + c);
+        v = g_.depthwise ? _mm_mul_ps(v, _mm_loadu_ps(factor_.data() + c))
+                         : _mm_mul_ps(_mm_mul_ps(v, _mm_loadu_ps(scales_.data() + c)), image);
+        if (!bias_.empty()) v = _mm_add_ps(v, _mm_loadu_ps(bias_.data() + c));
+        // std::min(std::max(v, lo), hi), NaN kept, as the reference's clamp.
+        _mm_storeu_ps(o + c, _mm_min_ps(hi, _mm_max_ps(lo, v)));
+      }
+#endif
+      for (; c < c_out; ++c) {
+        float v = g_.depthwise ? o[c] * factor_[static_cast<size_t>(c)] : o[c] * channel_scale(c) * iq.scale;
+        if (!bias_.empty()) v += bias_[static_cast<size_t>(c)];
+        o[c] = clamp_(v);
+      }
+    }
+  }
+
+  std::vector<ConvBand> bands_;
+  Backend& backend_;
+  ConvGeometry g_;
+  std::vector<float> scales_;  // per output channel (the SSE loop), or one (depthwise only)
+  std::vector<float> bias_;    // empty without one
+  kernels::FloatClamp clamp_;
+  std::vector<kernels::RowQuant> image_quant_;
+  std::vector<float> factor_;  // depthwise: channel scale x image scale
+};
+
+// A hybrid DEPTHWISE_CONV_2D or grouped CONV_2D the kernel above takes:
+// float32 input and output, constant per-tensor or per-channel int8 weights
+// with zero point 0, an optional constant float32 bias, a clamp activation
+// and few enough taps for exact float sums. (A one-group CONV_2D has its own
+// kernel, hybrid_kernels.cc.)
+Expected<std::unique_ptr<FastKernel>> prepare_hybrid_conv(const ops::OpContext& ctx, bool depthwise,
+                                                          Backend& backend) {
+  const auto none = [] { return std::unique_ptr<FastKernel>(); };
+  if (!all_constant(ctx, {1, 2})) return none();
+  ConvGeometry g;
+  std::vector<float> scales, bias;
+  if (!hybrid_conv_params(ctx, depthwise, g, scales, bias) || (!depthwise && g.groups == 1)) return none();
+  const int64_t taps = g.kh * g.kw * g.group_in;
+  if (taps * 255 * 128 >= (int64_t{1} << 24)) return none();
+  const int64_t oc = g.out_channels();
+  // The conv's vector loop reads one scale per channel.
+  if (!depthwise && scales.size() == 1) scales.assign(static_cast<size_t>(oc), scales[0]);
+  const int64_t wcount = ir::num_elements(ctx.input_shape(1));
+  std::vector<float> w(static_cast<size_t>(wcount));
+  const auto* wq = ctx.input<int8_t>(1);
+  for (int64_t i = 0; i < wcount; ++i) w[static_cast<size_t>(i)] = static_cast<float>(wq[i]);
+  std::vector<ConvBand> bands;
+  if (!make_conv_bands(g, backend.count(), w.data(), nullptr, Activation::kNone, bands)) return none();
+  return std::unique_ptr<FastKernel>(
+      new HybridConvViaF32(std::move(bands), backend, g, std::move(scales), std::move(bias)));
+}
+
 // float32 FULLY_CONNECTED in bands of output units, one inner product each
 // (its own packed slice of the weights, stream and scratchpad), run like the
 // convolution bands. One band at one thread, or when the units are few.
@@ -627,6 +750,15 @@ Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext&
   switch (ctx.op().code.builtin) {
     case tflite::BuiltinOperator_CONV_2D: return prepare_int8_conv(ctx, false, backend);
     case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return prepare_int8_conv(ctx, true, backend);
+    default: return std::unique_ptr<FastKernel>();
+  }
+}
+
+Expected<std::unique_ptr<FastKernel>> prepare_hybrid_via_f32(const ops::OpContext& ctx, Backend& backend) {
+  if (ctx.op().code.is_custom()) return std::unique_ptr<FastKernel>();
+  switch (ctx.op().code.builtin) {
+    case tflite::BuiltinOperator_CONV_2D: return prepare_hybrid_conv(ctx, false, backend);
+    case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return prepare_hybrid_conv(ctx, true, backend);
     default: return std::unique_ptr<FastKernel>();
   }
 }
