@@ -1,6 +1,7 @@
 // float32 fast kernels on oneDNN: CONV_2D (grouped too), DEPTHWISE_CONV_2D,
 // FULLY_CONNECTED, the broadcasting binary ops (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE),
-// MAX_POOL_2D and AVERAGE_POOL_2D, NHWC activations as the graph holds them, weights
+// MAX_POOL_2D and AVERAGE_POOL_2D, the eltwise LOGISTIC, TANH, ELU, EXP, LOG and GELU,
+// NHWC activations as the graph holds them, weights
 // reordered once into the layout oneDNN picks for the primitive (tag::any),
 // fused activations as eltwise post-ops. Every primitive runs on one thread;
 // convolutions are split into bands over the backend's pool (below).
@@ -620,6 +621,38 @@ Expected<std::unique_ptr<FastKernel>> prepare_pool(const ops::OpContext& ctx, bo
   }
 }
 
+// float32 LOGISTIC, TANH, ELU, EXP, LOG, GELU (exact erf or tanh form):
+// oneDNN's eltwise over the tensor as one flat vector. oneDNN's polynomial
+// approximations, not libm's: within 1e-4 relative of the reference
+// (tests/cpp/fast_kernels_test.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_eltwise(const ops::OpContext& ctx, dnnl::algorithm algorithm,
+                                                      float alpha) {
+  if (ctx.num_inputs() != 1 || ctx.num_outputs() != 1 || ctx.input_dtype(0) != DType::kFloat32 ||
+      ctx.output_dtype(0) != DType::kFloat32 || ctx.output_shape(0) != ctx.input_shape(0))
+    return std::unique_ptr<FastKernel>();
+  const int64_t n = ir::num_elements(ctx.input_shape(0));
+  if (n <= 0) return std::unique_ptr<FastKernel>();
+  const memory::desc md({n}, dt::f32, tag::x);
+  try {
+    dnnl::eltwise_forward::primitive_desc pd(
+        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, algorithm, md, alpha, 0.0f), engine());
+    std::unordered_map<int, memory> args;
+    args[DNNL_ARG_SRC] = memory(md, engine(), nullptr);
+    args[DNNL_ARG_DST] = memory(md, engine(), nullptr);
+    return std::unique_ptr<FastKernel>(new DnnlKernel(dnnl::eltwise_forward(pd), std::move(args), {{DNNL_ARG_SRC, 0}}));
+  } catch (const dnnl::error&) {
+    return std::unique_ptr<FastKernel>();
+  }
+}
+
+Expected<std::unique_ptr<FastKernel>> prepare_gelu(const ops::OpContext& ctx) {
+  static const tflite::GeluOptionsT kDefault{};
+  const auto* o = ctx.op().options_as<tflite::GeluOptionsT>();
+  if (!o) o = &kDefault;
+  return prepare_eltwise(ctx, o->approximate ? dnnl::algorithm::eltwise_gelu_tanh : dnnl::algorithm::eltwise_gelu_erf,
+                         0.0f);
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext& ctx, Backend& backend) {
@@ -651,6 +684,12 @@ Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Ba
       return prepare_binary(ctx, {dnnl::algorithm::binary_sub, true, true}, Activation::kNone);
     case tflite::BuiltinOperator_MAX_POOL_2D: return prepare_pool(ctx, true);
     case tflite::BuiltinOperator_AVERAGE_POOL_2D: return prepare_pool(ctx, false);
+    case tflite::BuiltinOperator_LOGISTIC: return prepare_eltwise(ctx, dnnl::algorithm::eltwise_logistic, 0.0f);
+    case tflite::BuiltinOperator_TANH: return prepare_eltwise(ctx, dnnl::algorithm::eltwise_tanh, 0.0f);
+    case tflite::BuiltinOperator_ELU: return prepare_eltwise(ctx, dnnl::algorithm::eltwise_elu, 1.0f);
+    case tflite::BuiltinOperator_EXP: return prepare_eltwise(ctx, dnnl::algorithm::eltwise_exp, 0.0f);
+    case tflite::BuiltinOperator_LOG: return prepare_eltwise(ctx, dnnl::algorithm::eltwise_log, 0.0f);
+    case tflite::BuiltinOperator_GELU: return prepare_gelu(ctx);
     default: return std::unique_ptr<FastKernel>();
   }
 }
