@@ -2,8 +2,10 @@
 // kernel libraries chosen in docs/RUNTIME.md — oneDNN for float32 (conv,
 // depthwise conv, fully connected, add, pooling), XNNPACK for int8 fully
 // connected and add — and kernels of our own where they are faster (int8
-// conv and depthwise, AVX2) or the libraries have none (QUANTIZE, spatial
-// MEAN, RELU, RELU6, PRELU, PAD, int8 MAX_POOL_2D and AVERAGE_POOL_2D); every int8 kernel computes LiteRT's
+// conv and depthwise, AVX2) or the libraries have none (QUANTIZE, DEQUANTIZE,
+// spatial MEAN, RELU, RELU6, PRELU, PAD, int8 MAX_POOL_2D and AVERAGE_POOL_2D,
+// quantized unary ops as lookup tables, float32 HARD_SWISH and other one-formula
+// unary ops); every int8 kernel computes LiteRT's
 // default-path arithmetic (PAD and the int8 pools are exact under both).
 // Preparing a kernel packs its weights into its layout and fixes its
 // geometry; running it only binds the current input and output buffers.
