@@ -1083,11 +1083,12 @@ struct QuantUnaryCase {
 // (HARD_SWISH: an output scale above in.scale / 128, which its kernel needs).
 std::pair<float, int64_t> unary_output_qparams(std::mt19937& rng, BuiltinOperator op, DType t, float in_scale,
                                                int i) {
-  const int64_t u8 = t == DType::kUInt8;
+  using Q = std::pair<float, int64_t>;
+  const bool u8 = t == DType::kUInt8;
   if (op == BuiltinOperator::BuiltinOperator_LOGISTIC)
-    return t == DType::kInt16 ? std::pair<float, int64_t>{1.0f / 32768, 0} : std::pair<float, int64_t>{1.0f / 256, u8 ? 0 : -128};
+    return t == DType::kInt16 ? Q{1.0f / 32768, 0} : Q{1.0f / 256, u8 ? 0 : -128};
   if (op == BuiltinOperator::BuiltinOperator_TANH)
-    return t == DType::kInt16 ? std::pair<float, int64_t>{1.0f / 32768, 0} : std::pair<float, int64_t>{1.0f / 128, u8 ? 128 : 0};
+    return t == DType::kInt16 ? Q{1.0f / 32768, 0} : Q{1.0f / 128, u8 ? 128 : 0};
   auto q = random_qparams(rng, t, i + 3);
   if (op == BuiltinOperator::BuiltinOperator_HARD_SWISH) q.first = in_scale * rand_float(rng, 0.02f, 3.0f);
   return q;
@@ -1132,8 +1133,9 @@ TEST(FastKernels, QuantizedUnaryOpsMatchReferenceExactly) {
         const auto arithmetic = rep % 2 ? kernels::Requantization::kFixedPoint : kernels::Requantization::kFloat;
         const int threads = 1 + i % 3;
         check_one_op(b.m, {all_values_input(shape, t, rng)}, "own", count,
-                     fmt::format("{} {} [{}] in ({}, {}) out ({}, {}) threads {}", tflite::EnumNameBuiltinOperator(c.op),
-                                 dtype_name(t), fmt::join(shape, ","), si, zi, so, zo, threads),
+                     fmt::format("{} {} [{}] in ({}, {}) out ({}, {}) threads {}",
+                                 tflite::EnumNameBuiltinOperator(c.op), dtype_name(t), fmt::join(shape, ","), si, zi,
+                                 so, zo, threads),
                      {.arithmetic = arithmetic, .threads = threads}, /*exact=*/true);
       }
     }
@@ -1199,8 +1201,9 @@ TEST(FastKernels, QuantizeToEveryTypeMatchesReferenceExactly) {
     quantize_tensor(b, y, s, z);
     b.op(BuiltinOperator::BuiltinOperator_QUANTIZE, {x}, {y});
     const int threads = 1 + i % 3;
-    check_one_op(b.m, {array_of(DType::kFloat32, shape, stress_floats(rng, ir::num_elements(shape), s))}, "own",
-                 count, fmt::format("-> {} [{}] ({}, {}) threads {}", dtype_name(t), fmt::join(shape, ","), s, z, threads),
+    const Array in = array_of(DType::kFloat32, shape, stress_floats(rng, ir::num_elements(shape), s));
+    check_one_op(b.m, {in}, "own", count,
+                 fmt::format("-> {} [{}] ({}, {}) threads {}", dtype_name(t), fmt::join(shape, ","), s, z, threads),
                  {.threads = threads}, /*exact=*/true);
   }
   count.expect_mostly_fast(1.0);
