@@ -1102,6 +1102,279 @@ TEST(FastKernels, Float32PreluMatchesReferenceExactly) {
   count.expect_mostly_fast(1.0);
 }
 
+// ---- Quantized unary ops and QUANTIZE / DEQUANTIZE (our own, exact) ---------------
+
+// Quantization parameters of a tensor of dtype t drawn to cover the extremes:
+// tiny and huge scales, zero points at both ends of the type (int16: 0).
+std::pair<float, int64_t> random_qparams(std::mt19937& rng, DType t, int i) {
+  const float scales[] = {1e-6f, 1.0f / 4096, 0.02f, 0.5f, 3.0f, 1000.0f};
+  const float scale = scales[static_cast<size_t>(i) % std::size(scales)] * rand_float(rng, 0.5f, 2.0f);
+  if (t == DType::kInt16) return {scale, 0};
+  const int lo = t == DType::kInt8 ? -128 : 0, hi = t == DType::kInt8 ? 127 : 255;
+  const int pick = rand_int(rng, 0, 3);
+  return {scale, pick == 0 ? lo : pick == 1 ? hi : rand_int(rng, lo, hi)};
+}
+
+// Consecutive values of the input's type from a random start (every value
+// where the tensor is large enough: the table's every entry is read), then
+// random ones, shuffled.
+Array all_values_input(const ir::Shape& shape, DType t, std::mt19937& rng) {
+  const int64_t n = ir::num_elements(shape);
+  const int lo = t == DType::kInt8 ? -128 : t == DType::kUInt8 ? 0 : -32768;
+  const int hi = t == DType::kInt8 ? 127 : t == DType::kUInt8 ? 255 : 32767;
+  const int range = hi - lo + 1, offset = rand_int(rng, 0, range - 1);
+  std::vector<int> v(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k)
+    v[static_cast<size_t>(k)] = k < range ? lo + static_cast<int>((k + offset) % range) : rand_int(rng, lo, hi);
+  std::shuffle(v.begin(), v.end(), rng);
+  if (t == DType::kInt8) return array_of(t, shape, std::vector<int8_t>(v.begin(), v.end()));
+  if (t == DType::kUInt8) return array_of(t, shape, std::vector<uint8_t>(v.begin(), v.end()));
+  return array_of(t, shape, std::vector<int16_t>(v.begin(), v.end()));
+}
+
+ir::Shape random_unary_shape(std::mt19937& rng, int i) {
+  if (i % 5 == 0) return {2, rand_int(rng, 100, 180), rand_int(rng, 100, 180)};  // threads split it
+  return {rand_int(rng, 1, 3), rand_int(rng, 1, 9), rand_int(rng, 1, 37)};
+}
+
+struct QuantUnaryCase {
+  BuiltinOperator op;
+  std::vector<DType> dtypes;
+};
+
+// The output quantization LOGISTIC / TANH require; others draw their own
+// (HARD_SWISH: an output scale above in.scale / 128, which its kernel needs).
+std::pair<float, int64_t> unary_output_qparams(std::mt19937& rng, BuiltinOperator op, DType t, float in_scale,
+                                               int i) {
+  using Q = std::pair<float, int64_t>;
+  const bool u8 = t == DType::kUInt8;
+  if (op == BuiltinOperator::BuiltinOperator_LOGISTIC)
+    return t == DType::kInt16 ? Q{1.0f / 32768, 0} : Q{1.0f / 256, u8 ? 0 : -128};
+  if (op == BuiltinOperator::BuiltinOperator_TANH)
+    return t == DType::kInt16 ? Q{1.0f / 32768, 0} : Q{1.0f / 128, u8 ? 128 : 0};
+  auto q = random_qparams(rng, t, i + 3);
+  if (op == BuiltinOperator::BuiltinOperator_HARD_SWISH) q.first = in_scale * rand_float(rng, 0.02f, 3.0f);
+  return q;
+}
+
+// int8, uint8 and int16 unary activations: the table kernel, under both
+// arithmetics, 1-3 threads, every input value, the reference's bytes.
+TEST(FastKernels, QuantizedUnaryOpsMatchReferenceExactly) {
+  using B = BuiltinOperator;
+  const std::vector<DType> all = {DType::kInt8, DType::kUInt8, DType::kInt16};
+  const std::vector<DType> eight = {DType::kInt8, DType::kUInt8};
+  const QuantUnaryCase cases[] = {{B::BuiltinOperator_LOGISTIC, all},     {B::BuiltinOperator_TANH, all},
+                                  {B::BuiltinOperator_RELU, all},         {B::BuiltinOperator_RELU6, all},
+                                  {B::BuiltinOperator_RELU_N1_TO_1, eight}, {B::BuiltinOperator_LEAKY_RELU, all},
+                                  {B::BuiltinOperator_HARD_SWISH, eight}, {B::BuiltinOperator_EXP, eight},
+                                  {B::BuiltinOperator_GELU, eight}};
+  std::mt19937 rng(1040);
+  PathCount count{"quantized unary ops (table)"};
+  int i = 0;
+  for (const QuantUnaryCase& c : cases) {
+    for (DType t : c.dtypes) {
+      for (int rep = 0; rep < 4; ++rep, ++i) {
+        const ir::Shape shape = random_unary_shape(rng, i);
+        ModelBuilder b;
+        const ir::TensorId x = b.input("x", shape, t);
+        const ir::TensorId y = b.output("y", shape, t);
+        const auto [si, zi] = random_qparams(rng, t, i);
+        const auto [so, zo] = unary_output_qparams(rng, c.op, t, si, i);
+        quantize_tensor(b, x, si, zi);
+        quantize_tensor(b, y, so, zo);
+        ir::Op& op = b.op(c.op, {x}, {y});
+        if (c.op == B::BuiltinOperator_LEAKY_RELU) {
+          tflite::LeakyReluOptionsT o;
+          o.alpha = rep % 2 ? rand_float(rng, -2.0f, 2.0f) : 0.1f;
+          op.options.Set(o);
+        }
+        if (c.op == B::BuiltinOperator_GELU) {
+          tflite::GeluOptionsT o;
+          o.approximate = rep % 2 == 1;
+          op.options.Set(o);
+        }
+        const auto arithmetic = rep % 2 ? kernels::Requantization::kFixedPoint : kernels::Requantization::kFloat;
+        const int threads = 1 + i % 3;
+        check_one_op(b.m, {all_values_input(shape, t, rng)}, "own", count,
+                     fmt::format("{} {} [{}] in ({}, {}) out ({}, {}) threads {}",
+                                 tflite::EnumNameBuiltinOperator(c.op), dtype_name(t), fmt::join(shape, ","), si, zi,
+                                 so, zo, threads),
+                     {.arithmetic = arithmetic, .threads = threads}, /*exact=*/true);
+      }
+    }
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// QUANTIZE between integer types (requantize), every pair: the table kernel.
+TEST(FastKernels, RequantizeMatchesReferenceExactly) {
+  std::mt19937 rng(1041);
+  PathCount count{"integer QUANTIZE (table)"};
+  const DType types[] = {DType::kInt8, DType::kUInt8, DType::kInt16};
+  int i = 0;
+  for (DType from : types) {
+    for (DType to : types) {
+      for (int rep = 0; rep < 3; ++rep, ++i) {
+        const ir::Shape shape = random_unary_shape(rng, i);
+        ModelBuilder b;
+        const ir::TensorId x = b.input("x", shape, from);
+        const ir::TensorId y = b.output("y", shape, to);
+        const auto [si, zi] = random_qparams(rng, from, i);
+        auto [so, zo] = random_qparams(rng, to, i + rep + 1);
+        if (rep == 0) so = si * rand_float(rng, 0.5f, 2.0f);  // a moderate ratio
+        quantize_tensor(b, x, si, zi);
+        quantize_tensor(b, y, so, zo);
+        b.op(BuiltinOperator::BuiltinOperator_QUANTIZE, {x}, {y});
+        const int threads = 1 + i % 3;
+        check_one_op(b.m, {all_values_input(shape, from, rng)}, "own", count,
+                     fmt::format("{} -> {} [{}] ({}, {}) -> ({}, {}) threads {}", dtype_name(from), dtype_name(to),
+                                 fmt::join(shape, ","), si, zi, so, zo, threads),
+                     {.arithmetic = rep == 1 ? kernels::Requantization::kFixedPoint : kernels::Requantization::kFloat,
+                      .threads = threads},
+                     /*exact=*/true);
+      }
+    }
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// float32 values that stress rounding and saturation for scale s.
+std::vector<float> stress_floats(std::mt19937& rng, int64_t n, float s) {
+  std::vector<float> v = random_floats(rng, n, -300.0f * s, 300.0f * s);
+  const float special[] = {NAN, -NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1e30f, -1e30f, 1e-40f};
+  for (size_t k = 0; k < v.size(); ++k) {
+    if (k % 7 == 1) v[k] = (std::round(v[k] / s) + 0.5f) * s;  // ties
+    if (k % 11 == 2) v[k] = special[k / 11 % std::size(special)];
+    if (k % 13 == 3) v[k] *= 200.0f;  // far out of range, even for int16
+  }
+  return v;
+}
+
+TEST(FastKernels, QuantizeToEveryTypeMatchesReferenceExactly) {
+  std::mt19937 rng(1042);
+  PathCount count{"float32 -> int8 / uint8 / int16 QUANTIZE"};
+  const DType types[] = {DType::kInt8, DType::kUInt8, DType::kInt16};
+  for (int i = 0; i < 24; ++i) {
+    const DType t = types[i % 3];
+    const ir::Shape shape = random_unary_shape(rng, i);
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", shape);
+    const ir::TensorId y = b.output("y", shape, t);
+    const auto [s, z] = random_qparams(rng, t, i / 3);
+    quantize_tensor(b, y, s, z);
+    b.op(BuiltinOperator::BuiltinOperator_QUANTIZE, {x}, {y});
+    const int threads = 1 + i % 3;
+    const Array in = array_of(DType::kFloat32, shape, stress_floats(rng, ir::num_elements(shape), s));
+    check_one_op(b.m, {in}, "own", count,
+                 fmt::format("-> {} [{}] ({}, {}) threads {}", dtype_name(t), fmt::join(shape, ","), s, z, threads),
+                 {.threads = threads}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+TEST(FastKernels, DequantizeMatchesReferenceExactly) {
+  std::mt19937 rng(1043);
+  PathCount count{"int8 / uint8 / int16 -> float32 DEQUANTIZE"};
+  const DType types[] = {DType::kInt8, DType::kUInt8, DType::kInt16};
+  for (int i = 0; i < 24; ++i) {
+    const DType t = types[i % 3];
+    const ir::Shape shape = random_unary_shape(rng, i);
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", shape, t);
+    const ir::TensorId y = b.output("y", shape);
+    auto [s, z] = random_qparams(rng, t, i / 3);
+    if (i % 8 == 7) s = i % 16 == 7 ? 3e38f / 40000 : 1e-42f;  // products that overflow or are subnormal
+    quantize_tensor(b, x, s, z);
+    b.op(BuiltinOperator::BuiltinOperator_DEQUANTIZE, {x}, {y});
+    const int threads = 1 + i % 3;
+    check_one_op(b.m, {all_values_input(shape, t, rng)}, "own", count,
+                 fmt::format("{} [{}] ({}, {}) threads {}", dtype_name(t), fmt::join(shape, ","), s, z, threads),
+                 {.arithmetic = i % 2 ? kernels::Requantization::kFixedPoint : kernels::Requantization::kFloat,
+                  .threads = threads},
+                 /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// float32 HARD_SWISH, LEAKY_RELU, RELU_N1_TO_1, ABS, NEG, SQUARE, SQRT, RSQRT:
+// NaN, infinities, -0, subnormals and the formulas' breakpoints must come out
+// as the reference's bytes.
+TEST(FastKernels, Float32UnaryOpsMatchReferenceExactly) {
+  using B = BuiltinOperator;
+  const BuiltinOperator ops[] = {B::BuiltinOperator_HARD_SWISH, B::BuiltinOperator_LEAKY_RELU,
+                                 B::BuiltinOperator_RELU_N1_TO_1, B::BuiltinOperator_ABS,
+                                 B::BuiltinOperator_NEG,        B::BuiltinOperator_SQUARE,
+                                 B::BuiltinOperator_SQRT,       B::BuiltinOperator_RSQRT};
+  const float special[] = {NAN,   -NAN, INFINITY, -INFINITY, -0.0f, 0.0f, -3.0f, 3.0f,  -2.9999998f,
+                           6.0f,  1.0f, -1.0f,    1e-40f,    -1e-40f, 1e30f, -1e30f, 1.0000001f, -1.0000001f};
+  std::mt19937 rng(1044);
+  PathCount count{"float32 unary ops"};
+  int i = 0;
+  for (BuiltinOperator code : ops) {
+    for (int rep = 0; rep < 4; ++rep, ++i) {
+      const ir::Shape shape = random_unary_shape(rng, i);
+      std::vector<float> v = random_floats(rng, ir::num_elements(shape), -8.0f, 8.0f);
+      for (size_t k = 0; k < v.size(); k += 3) v[k] = special[k / 3 % std::size(special)];
+      ModelBuilder b;
+      const ir::TensorId x = b.input("x", shape);
+      const ir::TensorId y = b.output("y", shape);
+      ir::Op& op = b.op(code, {x}, {y});
+      if (code == B::BuiltinOperator_LEAKY_RELU) {
+        tflite::LeakyReluOptionsT o;
+        o.alpha = rep == 0 ? 0.2f : rand_float(rng, -3.0f, 3.0f);
+        op.options.Set(o);
+      }
+      const int threads = 1 + i % 3;
+      check_one_op(b.m, {array_of(DType::kFloat32, shape, v)}, "own", count,
+                   fmt::format("{} [{}] threads {}", tflite::EnumNameBuiltinOperator(code), fmt::join(shape, ","),
+                               threads),
+                   {.threads = threads}, /*exact=*/true);
+    }
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// float32 LOGISTIC, TANH, ELU, EXP, LOG, GELU on oneDNN's eltwise: within
+// 1e-4 relative of the reference (libm), over each function's whole useful
+// range, with infinities, zeros and values where the results underflow or
+// overflow.
+TEST(FastKernels, Float32EltwiseOpsMatchReference) {
+  using B = BuiltinOperator;
+  struct Case {
+    BuiltinOperator op;
+    float lo, hi;
+  };
+  const Case cases[] = {{B::BuiltinOperator_LOGISTIC, -100.0f, 100.0f}, {B::BuiltinOperator_TANH, -12.0f, 12.0f},
+                        {B::BuiltinOperator_ELU, -20.0f, 20.0f},        {B::BuiltinOperator_EXP, -100.0f, 88.0f},
+                        {B::BuiltinOperator_LOG, 0.0f, 1e6f},           {B::BuiltinOperator_GELU, -12.0f, 12.0f}};
+  const float special[] = {INFINITY, -INFINITY, 0.0f, -0.0f, 1e-30f, -1e-30f, 1.0f, -1.0f, 90.0f, -90.0f};
+  std::mt19937 rng(1045);
+  PathCount count{"float32 eltwise ops (oneDNN)"};
+  int i = 0;
+  for (const Case& c : cases) {
+    for (int rep = 0; rep < 4; ++rep, ++i) {
+      const ir::Shape shape = random_unary_shape(rng, i);
+      std::vector<float> v = random_floats(rng, ir::num_elements(shape), c.lo, c.hi);
+      for (size_t k = 0; k < v.size(); k += 5) v[k] = special[k / 5 % std::size(special)];
+      if (c.op == B::BuiltinOperator_LOG)
+        for (float& x : v) x = std::fabs(x) * (rep % 2 ? 1e-6f : 1.0f);
+      ModelBuilder b;
+      const ir::TensorId x = b.input("x", shape);
+      const ir::TensorId y = b.output("y", shape);
+      ir::Op& op = b.op(c.op, {x}, {y});
+      if (c.op == B::BuiltinOperator_GELU) {
+        tflite::GeluOptionsT o;
+        o.approximate = rep % 2 == 1;
+        op.options.Set(o);
+      }
+      check_one_op(b.m, {array_of(DType::kFloat32, shape, v)}, "onednn", count,
+                   fmt::format("{} [{}]", tflite::EnumNameBuiltinOperator(c.op), fmt::join(shape, ",")),
+                   {.threads = 1 + i % 3});
+    }
+  }
+  count.expect_mostly_fast(1.0);
+}
+
 // ---- PAD / PADV2 and int8 MAX_POOL_2D (our own, exact) -----------------------------
 
 // Random inputs of any dtype the tests use.

@@ -1,6 +1,7 @@
 // float32 fast kernels on oneDNN: CONV_2D (grouped too), DEPTHWISE_CONV_2D,
 // FULLY_CONNECTED, the broadcasting binary ops (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE),
-// MAX_POOL_2D and AVERAGE_POOL_2D, NHWC activations as the graph holds them, weights
+// MAX_POOL_2D and AVERAGE_POOL_2D, the eltwise LOGISTIC, TANH, ELU, EXP, LOG and GELU,
+// NHWC activations as the graph holds them, weights
 // reordered once into the layout oneDNN picks for the primitive (tag::any),
 // fused activations as eltwise post-ops. Every primitive runs on one thread;
 // convolutions are split into bands over the backend's pool (below).
@@ -743,6 +744,71 @@ Expected<std::unique_ptr<FastKernel>> prepare_pool(const ops::OpContext& ctx, bo
   }
 }
 
+// float32 LOGISTIC, TANH, ELU, EXP, LOG, GELU (exact erf or tanh form):
+// oneDNN's eltwise over the tensor as one flat vector, split into bands of
+// whole 16-float blocks when large (a primitive per band, on the pool as the
+// convolutions' bands). oneDNN's polynomial approximations, not libm's:
+// within 1e-4 relative of the reference (tests/cpp/fast_kernels_test.cc).
+class DnnlEltwise final : public FastKernel {
+ public:
+  DnnlEltwise(std::vector<ConvBand> bands, Backend& backend) : bands_(std::move(bands)), backend_(backend) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const float* in = ctx.input<float>(0);
+    float* out = ctx.output<float>(0);
+    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
+      ConvBand& b = bands_[k];
+      b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in + b.in_row));
+      b.args[DNNL_ARG_DST].set_data_handle(out + b.in_row);
+      b.prim.execute(b.stream, b.args);
+      b.stream.wait();
+    });
+  }
+  const char* library() const override { return "onednn"; }
+
+ private:
+  std::vector<ConvBand> bands_;  // in_row: the band's first element, in_rows its count
+  const Backend& backend_;
+};
+
+Expected<std::unique_ptr<FastKernel>> prepare_eltwise(const ops::OpContext& ctx, Backend& backend,
+                                                      dnnl::algorithm algorithm, float alpha) {
+  if (ctx.num_inputs() != 1 || ctx.num_outputs() != 1 || ctx.input_dtype(0) != DType::kFloat32 ||
+      ctx.output_dtype(0) != DType::kFloat32 || ctx.output_shape(0) != ctx.input_shape(0))
+    return std::unique_ptr<FastKernel>();
+  const int64_t n = ir::num_elements(ctx.input_shape(0));
+  if (n <= 0) return std::unique_ptr<FastKernel>();
+  const int64_t blocks = (n + 15) / 16;
+  const int64_t tasks = own_task_count(backend, blocks, n * int64_t{sizeof(float)});
+  std::vector<ConvBand> bands;
+  try {
+    for (int64_t t = 0; t < tasks; ++t) {
+      ConvBand band;
+      band.in_row = blocks * t / tasks * 16;
+      band.in_rows = std::min(n, blocks * (t + 1) / tasks * 16) - band.in_row;
+      const memory::desc md({band.in_rows}, dt::f32, tag::x);
+      dnnl::eltwise_forward::primitive_desc pd(
+          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, algorithm, md, alpha, 0.0f), engine());
+      band.args[DNNL_ARG_SRC] = memory(md, engine(), nullptr);
+      band.args[DNNL_ARG_DST] = memory(md, engine(), nullptr);
+      band.prim = dnnl::eltwise_forward(pd);
+      band.stream = dnnl::stream(engine());
+      bands.push_back(std::move(band));
+    }
+  } catch (const dnnl::error&) {
+    return std::unique_ptr<FastKernel>();
+  }
+  return std::unique_ptr<FastKernel>(new DnnlEltwise(std::move(bands), backend));
+}
+
+Expected<std::unique_ptr<FastKernel>> prepare_gelu(const ops::OpContext& ctx, Backend& backend) {
+  static const tflite::GeluOptionsT kDefault{};
+  const auto* o = ctx.op().options_as<tflite::GeluOptionsT>();
+  if (!o) o = &kDefault;
+  const auto algorithm = o->approximate ? dnnl::algorithm::eltwise_gelu_tanh : dnnl::algorithm::eltwise_gelu_erf;
+  return prepare_eltwise(ctx, backend, algorithm, 0.0f);
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext& ctx, Backend& backend) {
@@ -783,6 +849,13 @@ Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Ba
       return prepare_binary(ctx, {dnnl::algorithm::binary_sub, true, true}, Activation::kNone);
     case tflite::BuiltinOperator_MAX_POOL_2D: return prepare_pool(ctx, true);
     case tflite::BuiltinOperator_AVERAGE_POOL_2D: return prepare_pool(ctx, false);
+    case tflite::BuiltinOperator_LOGISTIC:
+      return prepare_eltwise(ctx, backend, dnnl::algorithm::eltwise_logistic, 0.0f);
+    case tflite::BuiltinOperator_TANH: return prepare_eltwise(ctx, backend, dnnl::algorithm::eltwise_tanh, 0.0f);
+    case tflite::BuiltinOperator_ELU: return prepare_eltwise(ctx, backend, dnnl::algorithm::eltwise_elu, 1.0f);
+    case tflite::BuiltinOperator_EXP: return prepare_eltwise(ctx, backend, dnnl::algorithm::eltwise_exp, 0.0f);
+    case tflite::BuiltinOperator_LOG: return prepare_eltwise(ctx, backend, dnnl::algorithm::eltwise_log, 0.0f);
+    case tflite::BuiltinOperator_GELU: return prepare_gelu(ctx, backend);
     default: return std::unique_ptr<FastKernel>();
   }
 }

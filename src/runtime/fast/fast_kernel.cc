@@ -271,6 +271,14 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   // RESIZE_BILINEAR (float32) and RESIZE_NEAREST_NEIGHBOR, exact.
   TFC_ASSIGN_OR_RETURN(auto resize, prepare_own_resize(ctx, backend));
   if (resize) return resize;
+  // Quantized unary ops and integer QUANTIZE: a table of the reference's outputs.
+  TFC_ASSIGN_OR_RETURN(auto table, prepare_own_table(ctx, backend));
+  if (table) return table;
+  // QUANTIZE from float32, DEQUANTIZE to float32, and float32 unary formulas: exact.
+  TFC_ASSIGN_OR_RETURN(auto quantize, prepare_own_quantize(ctx, backend));
+  if (quantize) return quantize;
+  TFC_ASSIGN_OR_RETURN(auto unary, prepare_own_float_unary(ctx, backend));
+  if (unary) return unary;
   // Every int8 fast kernel computes LiteRT's default-path rescaling.
   if (ctx.input_dtype(0) == DType::kInt8 && ctx.arithmetic() != kernels::Requantization::kFloat)
     return std::unique_ptr<FastKernel>();

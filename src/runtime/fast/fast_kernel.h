@@ -2,8 +2,10 @@
 // kernel libraries chosen in docs/RUNTIME.md — oneDNN for float32 (conv,
 // depthwise conv, fully connected, add, pooling), XNNPACK for int8 fully
 // connected and add — and kernels of our own where they are faster (int8
-// conv and depthwise, AVX2) or the libraries have none (QUANTIZE, spatial
-// MEAN, RELU, RELU6, PRELU, PAD, int8 MAX_POOL_2D and AVERAGE_POOL_2D); every int8 kernel computes LiteRT's
+// conv and depthwise, AVX2) or the libraries have none (QUANTIZE, DEQUANTIZE,
+// spatial MEAN, RELU, RELU6, PRELU, PAD, int8 MAX_POOL_2D and AVERAGE_POOL_2D,
+// quantized unary ops as lookup tables, float32 HARD_SWISH and other one-formula
+// unary ops); every int8 kernel computes LiteRT's
 // default-path arithmetic (PAD and the int8 pools are exact under both).
 // Preparing a kernel packs its weights into its layout and fixes its
 // geometry; running it only binds the current input and output buffers.
@@ -171,7 +173,7 @@ bool hybrid_conv_params(const ops::OpContext& ctx, bool depthwise, ConvGeometry&
 
 // Per library (dnnl_kernels.cc, xnn_kernels.cc); same contract as above.
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Backend& backend);
-// QUANTIZE, global-average MEAN and float32 RELU / RELU6 (own_kernels.cc).
+// Global-average MEAN and float32 RELU / RELU6 (own_kernels.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx);
 // int8 CONV_2D / DEPTHWISE_CONV_2D computed exactly in float32 by oneDNN
 // (dnnl_kernels.cc, Int8ConvViaF32).
@@ -187,6 +189,16 @@ Expected<std::unique_ptr<FastKernel>> prepare_own_prelu(const ops::OpContext& ct
 // int32, int16, int8, uint8), exact, so taken under either arithmetic
 // (resize_kernel.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_resize(const ops::OpContext& ctx, Backend& backend);
+// Quantized (int8, uint8, int16) unary activations and integer QUANTIZE:
+// a lookup table filled at prepare by the op's reference kernel on every
+// input value, so exact under either arithmetic (table_kernel.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_table(const ops::OpContext& ctx, Backend& backend);
+// QUANTIZE float32 -> int8 / uint8 / int16 and DEQUANTIZE int8 / uint8 /
+// int16 -> float32, per tensor, exact (quantize_kernel.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_quantize(const ops::OpContext& ctx, Backend& backend);
+// float32 HARD_SWISH, LEAKY_RELU, RELU_N1_TO_1, ABS, NEG, SQUARE, SQRT, RSQRT,
+// exact (float_unary_kernel.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_float_unary(const ops::OpContext& ctx, Backend& backend);
 // How many tasks our own kernels split `rows` rows of `bytes` bytes in all
 // into: one below 64 KiB or at one thread, else up to one per thread.
 inline int64_t own_task_count(const Backend& backend, int64_t rows, int64_t bytes) {
