@@ -260,8 +260,10 @@ struct Loaded {
   int64_t batch = 1;
 };
 
-Expected<Loaded> load_model(const std::string& path, const EvalSettings& s) {
+// `profile`: time every op (while scoring; the timed runs do not).
+Expected<Loaded> load_model(const std::string& path, const EvalSettings& s, bool profile = false) {
   runtime::InterpreterOptions options;
+  options.profile = profile;
   TFC_ASSIGN_OR_RETURN(options.kernels, runtime::parse_kernels(s.kernels));
   TFC_ASSIGN_OR_RETURN(options.arithmetic, runtime::parse_arithmetic(s.arithmetic));
   options.threads = s.threads;
@@ -292,6 +294,29 @@ Status set_timing_input(Loaded& m, const EvalData& data) {
   return m.interp->set_input(0, first);
 }
 
+// The ops that ran on the reference kernels, by type, from the profile of
+// the scoring runs (ops computed at load take no time and are left out).
+report::KernelUse kernel_use(const std::vector<runtime::OpProfile>& ops) {
+  report::KernelUse k;
+  double total = 0, reference = 0;
+  for (const runtime::OpProfile& o : ops) {
+    if (o.runs == 0) continue;
+    const double ms = o.total_ms / static_cast<double>(o.runs);
+    total += ms;
+    if (o.kernel != "reference") continue;
+    reference += ms;
+    auto it = std::find_if(k.reference_ops.begin(), k.reference_ops.end(),
+                           [&](const report::ReferenceOp& r) { return r.op == o.op_name; });
+    if (it == k.reference_ops.end()) it = k.reference_ops.insert(it, report::ReferenceOp{o.op_name, 0, 0});
+    ++it->count;
+    it->ms += ms;
+  }
+  std::stable_sort(k.reference_ops.begin(), k.reference_ops.end(),
+                   [](const report::ReferenceOp& a, const report::ReferenceOp& b) { return a.ms > b.ms; });
+  k.reference_share = total > 0 ? reference / total : 0;
+  return k;
+}
+
 // Phase one for one model: everything but the timed runs.
 Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, const EvalSettings& s, Latency& latency) {
   ModelResult r;
@@ -305,7 +330,10 @@ Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, c
   bytes = {};
 
   const bool per_model_rss = reset_peak_rss();
-  TFC_ASSIGN_OR_RETURN(Loaded m, load_model(spec.path, s));
+  // With the fast kernels, the scoring runs also tell which ops ran on the
+  // reference kernels.
+  const bool fast = s.kernels == "fast";
+  TFC_ASSIGN_OR_RETURN(Loaded m, load_model(spec.path, s, fast));
   latency.init_ms = m.init_ms;
   TFC_RETURN_IF_ERROR(set_timing_input(m, data));
   const auto t = Clock::now();
@@ -371,6 +399,7 @@ Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, c
     r.outputs.values.push_back(std::move(a));
   }
   e.memory = {m.interp->arena_bytes(), peak_rss_bytes(), per_model_rss ? "model" : "process"};
+  if (fast) e.kernels = kernel_use(m.interp->op_profile());
   const Array& scores = r.outputs.values[0];
   if (data.labels && scores.shape.size() == 2 && scores.shape[0] == n && scores.shape[1] >= 2) {
     TFC_ASSIGN_OR_RETURN(Classification c, classify(scores, *data.labels, s.top_k));

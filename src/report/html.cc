@@ -195,6 +195,10 @@ std::string render_html(const Report& report) {
   } else {
     summary_table(s, v);
   }
+  for (const Model& m : v.models)
+    if (!m.kernel_note.empty())
+      out(s, "<p class=\"note\" data-kernel-note=\"{}\"><strong>{}</strong>: {}.</p>\n", html_escape(m.name),
+          html_escape(m.name), html_escape(m.kernel_note));
   if (const Model* b = v.baseline()) {
     out(s, "<p class=\"meta\">Deltas are against the baseline <strong>{}</strong>{}. "
            "<span class=\"good\">Green</span>: better, <span class=\"bad\">red</span>: worse.</p>\n",

@@ -79,6 +79,10 @@ std::string render_markdown(const Report& report) {
   if (process_rss) legend.push_back("\\* peak RSS of the whole process");
   if (!legend.empty()) out(s, "{}\n\n", fmt::join(legend, " · "));
   if (!v.any_accuracy) out(s, "No labels: accuracy is not measured; outputs are compared with the baseline only.\n\n");
+  std::string kernel_notes;
+  for (const Model& m : v.models)
+    if (!m.kernel_note.empty()) out(kernel_notes, "- {}: {}\n", md_escape(m.name), md_escape(m.kernel_note));
+  if (!kernel_notes.empty()) out(s, "**Latency not representative of LiteRT:**\n\n{}\n", kernel_notes);
 
   if (base != nullptr) {
     std::string notes;

@@ -94,6 +94,22 @@ struct Deltas {
   std::optional<std::vector<double>> per_class_accuracy;
 };
 
+// Where tfcompress's runtime spent its time while scoring a model
+// ("kernels" of docs/REPORT.md): the ops that ran on the reference kernels,
+// which are slower than LiteRT's, so a large share makes the latency
+// unrepresentative of LiteRT.
+struct ReferenceOp {
+  std::string op;      // op type, e.g. "TRANSPOSE_CONV"
+  int64_t count = 0;   // ops of that type on the reference kernels
+  double ms = 0;       // their time per invoke
+};
+struct KernelUse {
+  double reference_share = 0;        // of all ops' time, 0..1
+  std::vector<ReferenceOp> reference_ops;  // most time first
+};
+// The share of op time on reference kernels above which the report warns.
+inline constexpr double kReferenceShareNote = 0.10;
+
 // A MODEL of docs/REPORT.md.
 struct ModelEntry {
   std::string name, path, sha256;
@@ -107,6 +123,7 @@ struct ModelEntry {
   // latency as recorded there when eval timed the model again.
   std::optional<std::string> recorded_at;
   std::optional<eval::Latency> recorded_latency;
+  std::optional<KernelUse> kernels;  // absent with --kernels reference or from older reports
 };
 
 // Names of the models on each front (an empty name is written as null).

@@ -412,7 +412,30 @@ json to_json(const ModelEntry& m) {
   j["deltas"] = m.deltas ? to_json(*m.deltas) : json(nullptr);
   if (m.recorded_at) j["recorded_at"] = *m.recorded_at;
   if (m.recorded_latency) j["recorded_latency"] = eval::latency_json(*m.recorded_latency);
+  if (m.kernels) {
+    json ops = json::array();
+    for (const ReferenceOp& o : m.kernels->reference_ops)
+      ops.push_back({{"op", o.op}, {"count", o.count}, {"ms_per_invoke", o.ms}});
+    j["kernels"] = {{"reference_share", m.kernels->reference_share}, {"reference_ops", ops}};
+  }
   return j;
+}
+
+// "kernels": the numbers that are not numbers are left out.
+KernelUse kernels_from_json(const json& j) {
+  KernelUse k;
+  if (const auto it = j.find("reference_share"); it != j.end() && it->is_number()) k.reference_share = it->get<double>();
+  if (const auto it = j.find("reference_ops"); it != j.end() && it->is_array()) {
+    for (const json& o : *it) {
+      if (!o.is_object()) continue;
+      ReferenceOp r;
+      r.op = text(o, "op");
+      if (const auto c = o.find("count"); c != o.end() && c->is_number_integer()) r.count = c->get<int64_t>();
+      if (const auto ms = o.find("ms_per_invoke"); ms != o.end() && ms->is_number()) r.ms = ms->get<double>();
+      k.reference_ops.push_back(std::move(r));
+    }
+  }
+  return k;
 }
 
 Expected<ModelEntry> model_from_json(const json& j) {
@@ -436,6 +459,7 @@ Expected<ModelEntry> model_from_json(const json& j) {
   if (const auto it = j.find("recorded_latency"); it != j.end() && it->is_object()) {
     TFC_ASSIGN_OR_RETURN(m.recorded_latency, eval::latency_from_json(*it));
   }
+  if (const auto it = j.find("kernels"); it != j.end() && it->is_object()) m.kernels = kernels_from_json(*it);
   return m;
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "eval/compare.h"
 #include "report/render.h"
@@ -19,6 +20,20 @@ Num as_num(const std::optional<T>& v) {
 }
 
 Num finite(double v) { return std::isfinite(v) ? Num(v) : std::nullopt; }
+
+// The note on a latency our runtime measured with ops on its reference kernels.
+std::string kernel_note(const ModelEntry& e) {
+  if (!e.kernels || e.latency.source != "tfcompress" || e.kernels->reference_share < kReferenceShareNote) return {};
+  std::vector<std::string> ops;
+  for (size_t i = 0; i < e.kernels->reference_ops.size() && i < 3; ++i) {
+    const ReferenceOp& o = e.kernels->reference_ops[i];
+    ops.push_back(fmt::format("{} \u00d7{} {:.3g} ms", o.op, o.count, o.ms));
+  }
+  if (e.kernels->reference_ops.size() > 3) ops.push_back("\u2026");
+  return fmt::format("{:.0f}% of its op time ran on reference kernels ({}), slower than LiteRT's: this latency is "
+                     "not representative of LiteRT",
+                     100 * e.kernels->reference_share, fmt::join(ops, ", "));
+}
 
 Model model_of(const ModelEntry& e, bool is_baseline) {
   Model m;
@@ -47,6 +62,7 @@ Model model_of(const ModelEntry& e, bool is_baseline) {
   m.class_names = e.metrics.class_names;
   while (m.class_names.size() < m.per_class.size()) m.class_names.push_back(std::to_string(m.class_names.size()));
   for (const auto& row : e.metrics.confusion) m.confusion.emplace_back(row.begin(), row.end());
+  m.kernel_note = kernel_note(e);
   if (e.error_vs_baseline) {
     m.agreement = e.error_vs_baseline->top1_agreement;
     for (const eval::OutputError& o : e.error_vs_baseline->outputs) {

@@ -45,6 +45,9 @@ struct Model {
   std::vector<OutputError> outputs;
   Num d_acc, d_raw, size_ratio, d_p50, p50_ratio;
   bool on_size_front = false, on_latency_front = false;
+  // Why the latency does not stand for LiteRT's (ops on the reference
+  // kernels above kReferenceShareNote of the time); empty when it does.
+  std::string kernel_note;
 };
 
 struct View {
