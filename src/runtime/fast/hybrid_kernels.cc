@@ -160,6 +160,12 @@ kernels::RowQuant quantize_hybrid_input(bool asymmetric, const float* x, int64_t
 
 namespace {
 
+// What int8_dots runs for `path`, for profiles.
+const char* dot_path_library(Int8DotPath path) {
+  const bool vnni = path == Int8DotPath::kAvxVnni || (path == Int8DotPath::kAvx512Vnni && cpu_has_avx_vnni());
+  return vnni ? "own-vnni" : "own";
+}
+
 class HybridFullyConnected final : public FastKernel {
  public:
   HybridFullyConnected(const FcGeometry& g, HybridWeights hw, bool asymmetric, Int8DotPath path, Backend& backend)
@@ -186,7 +192,7 @@ class HybridFullyConnected final : public FastKernel {
     });
     return Status::ok();
   }
-  const char* library() const override { return path_ == Int8DotPath::kAvxVnni ? "own-vnni" : "own"; }
+  const char* library() const override { return dot_path_library(path_); }
 
  private:
   // The reference's expression (hybrid_ref.cc hybrid_fully_connected).
@@ -257,7 +263,7 @@ class HybridConv2D final : public FastKernel {
     });
     return Status::ok();
   }
-  const char* library() const override { return path_ == Int8DotPath::kAvxVnni ? "own-vnni" : "own"; }
+  const char* library() const override { return dot_path_library(path_); }
 
  private:
   // The windows of output pixels [p0, p0 + count) as rows (of hw_.stride)
@@ -312,6 +318,7 @@ class HybridConv2D final : public FastKernel {
 };
 
 std::unique_ptr<FastKernel> none() { return nullptr; }
+
 
 bool is_builtin(const ops::OpContext& ctx, tflite::BuiltinOperator op) {
   return !ctx.op().code.is_custom() && ctx.op().code.builtin == op;

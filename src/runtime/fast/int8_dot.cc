@@ -123,11 +123,24 @@ bool has_avx_vnni() {
 
 }  // namespace
 
+bool cpu_has_avx_vnni() {
+#if defined(TFC_HAVE_X86_DOTS)
+  return __builtin_cpu_supports("avx2") && has_avx_vnni();
+#else
+  return false;
+#endif
+}
+
 Int8DotPath best_int8_dot_path() {
 #if defined(TFC_HAVE_X86_DOTS)
-  if (__builtin_cpu_supports("avx2")) return has_avx_vnni() ? Int8DotPath::kAvxVnni : Int8DotPath::kAvx2;
-#endif
+  if (!__builtin_cpu_supports("avx2")) return Int8DotPath::kScalar;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vnni"))
+    return Int8DotPath::kAvx512Vnni;
+  return has_avx_vnni() ? Int8DotPath::kAvxVnni : Int8DotPath::kAvx2;
+#else
   return Int8DotPath::kScalar;
+#endif
 }
 
 void int8_dots(Int8DotPath path, const int8_t* w, const int32_t* w_sums, int64_t units, int64_t stride,
@@ -136,6 +149,13 @@ void int8_dots(Int8DotPath path, const int8_t* w, const int32_t* w_sums, int64_t
 #if defined(TFC_HAVE_X86_DOTS)
     case Int8DotPath::kAvx2: dots_avx2(w, units, stride, q, rows, acc, acc_stride); return;
     case Int8DotPath::kAvxVnni: dots_vnni(w, w_sums, units, stride, q, rows, acc, acc_stride); return;
+    case Int8DotPath::kAvx512Vnni:
+      if (has_avx_vnni()) {
+        dots_vnni(w, w_sums, units, stride, q, rows, acc, acc_stride);
+      } else {
+        dots_avx2(w, units, stride, q, rows, acc, acc_stride);
+      }
+      return;
 #endif
     default: dots_scalar(w, units, stride, q, rows, acc, acc_stride); return;
   }

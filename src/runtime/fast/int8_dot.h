@@ -19,9 +19,14 @@
 
 namespace tfc::runtime::fast {
 
-enum class Int8DotPath { kScalar, kAvx2, kAvxVnni };
+// kAvx512Vnni: the CPU has AVX-512 VNNI (the int8 conv kernel's u8 x s8
+// products on 512-bit vectors, int8_gemm_conv.cc); int8_dots then takes
+// kAvxVnni where the CPU also has AVX-VNNI, else kAvx2.
+enum class Int8DotPath { kScalar, kAvx2, kAvxVnni, kAvx512Vnni };
 
 Int8DotPath best_int8_dot_path();
+// Whether the CPU has AVX-VNNI (the VEX-encoded dot products).
+bool cpu_has_avx_vnni();
 
 constexpr int64_t kInt8DotAlign = 32;
 inline int64_t int8_dot_stride(int64_t depth) { return (depth + kInt8DotAlign - 1) / kInt8DotAlign * kInt8DotAlign; }

@@ -12,8 +12,13 @@
 //   so the outputs are the reference kernel's bytes.
 // The products: AVX2 multiplies int16 pairs and adds them with
 // _mm256_madd_epi16, then adds that to the accumulator; AVX-VNNI does both in
-// one _mm256_dpwssd_avx_epi32. Both are exact, so they give the same sums;
-// the fastest the CPU has is used unless FastOptions::int8_path says less.
+// one _mm256_dpwssd_avx_epi32. With AVX-512 VNNI the values stay bytes:
+// u = x + 128 (x ^ 0x80) as uint8, quads of depth positions, and one
+// _mm512_dpbusd_epi32 adds four u8 x s8 products into each of 16 int32 lanes
+// (16 filters); sum w * (x - zp) = sum w * u - (128 + zp) * sum w, taken off
+// per pixel at the end, and a padded tap holds u = zp + 128, which the same
+// correction cancels. All are exact, so they give the same sums; the fastest
+// the CPU has is used unless FastOptions::int8_path says less.
 //
 // Layout:
 // - the input, widened once per run to int16 x - in_zp inside a zero border
@@ -37,6 +42,7 @@
 // passes over them.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/common.h"
@@ -83,7 +89,7 @@ class OwnGemmConv final : public FastKernel {
   OwnGemmConv(const ops::OpContext& ctx, Int8ConvParams p, const HybridRescale* hybrid, Int8DotPath path,
               Backend& backend)
       : g_(p.g), backend_(backend), in_zp_(p.in_zp), out_zp_(p.out_zp), lo_(p.lo), hi_(p.hi),
-        vnni_(path == Int8DotPath::kAvxVnni), hybrid_(hybrid != nullptr),
+        vnni_(path == Int8DotPath::kAvxVnni), quads_(path == Int8DotPath::kAvx512Vnni), hybrid_(hybrid != nullptr),
         zps_(static_cast<size_t>(p.g.batch), p.in_zp), image_quant_(static_cast<size_t>(p.g.batch)) {
     if (hybrid) rescale_ = *hybrid;
     cin_ = g_.in_channels();
@@ -106,12 +112,21 @@ class OwnGemmConv final : public FastKernel {
               g_.pr == 0;
     const int64_t pairs = segment_pairs_ * static_cast<int64_t>(segments_.size());
     chunk_ = std::max<int64_t>(kChunkElems / (2 * pairs) / kMr, 1) * kMr;
+    segment_quads_ = (segment_ + 3) / 4;
+    const int64_t quads = segment_quads_ * static_cast<int64_t>(segments_.size());
+    // Bytes per window (quads): the same L2 budget as the int16 chunk.
+    if (quads_) chunk_ = std::max<int64_t>(2 * kChunkElems / (4 * quads) / kMr, 1) * kMr;
     // Filter n's value at (segment s, position j) is w[n][s * segment_ + j]
     // in TFLite's [n][kh][kw][cin] order, for either kind of segment.
     const auto* w = ctx.input<int8_t>(1);
     const int64_t k = g_.kh * g_.kw * cin_;
     const auto* bias = !hybrid_ && ctx.has_input(2) ? ctx.input<int32_t>(2) : nullptr;
-    b_.assign(static_cast<size_t>(blocks_ * pairs * 32), 0);
+    if (quads_) {
+      b8_.assign(static_cast<size_t>(blocks_ * quads * 64), 0);
+    } else {
+      b_.assign(static_cast<size_t>(blocks_ * pairs * 32), 0);
+    }
+    wsum_.assign(static_cast<size_t>(blocks_ * kNr), 0);
     bias_.assign(static_cast<size_t>(blocks_ * kNr), 0);
     scale_.assign(static_cast<size_t>(blocks_ * kNr), 0.0f);
     for (int64_t n = 0; n < n_; ++n) {
@@ -120,8 +135,15 @@ class OwnGemmConv final : public FastKernel {
       if (!hybrid_) scale_[static_cast<size_t>(block * kNr + rescale_lane(col))] = p.scales[static_cast<size_t>(n)];
       for (int64_t s = 0; s < static_cast<int64_t>(segments_.size()); ++s)
         for (int64_t j = 0; j < segment_; ++j) {
-          const int64_t pair = s * segment_pairs_ + j / 2;
-          b_[static_cast<size_t>((block * pairs + pair) * 32 + col * 2 + j % 2)] = w[n * k + s * segment_ + j];
+          const int8_t v = w[n * k + s * segment_ + j];
+          wsum_[static_cast<size_t>(n)] += v;
+          if (quads_) {
+            const int64_t quad = s * segment_quads_ + j / 4;
+            b8_[static_cast<size_t>(((block * quads + quad) * kNr + col) * 4 + j % 4)] = v;
+          } else {
+            const int64_t pair = s * segment_pairs_ + j / 2;
+            b_[static_cast<size_t>((block * pairs + pair) * 32 + col * 2 + j % 2)] = v;
+          }
         }
     }
   }
@@ -145,6 +167,7 @@ class OwnGemmConv final : public FastKernel {
       in = ctx.input<int8_t>(0);
       out = ctx.output<int8_t>(0);
     }
+    if (quads_) return run_quads(in, out);
     const int64_t pixels = g_.batch * g_.oh * g_.ow;
     const int64_t tiles = (pixels + kMr - 1) / kMr;
     const int64_t tasks = std::min<int64_t>(backend_.count(), tiles);
@@ -175,9 +198,56 @@ class OwnGemmConv final : public FastKernel {
     });
     return Status::ok();
   }
-  const char* library() const override { return vnni_ ? "own-vnni" : "own"; }
+  const char* library() const override { return quads_ ? "own-avx512vnni" : vnni_ ? "own-vnni" : "own"; }
 
  private:
+  // run() on bytes (AVX-512 VNNI): the same plan, u = x + 128.
+  Status run_quads(const int8_t* in, void* out) {
+    const int64_t pixels = g_.batch * g_.oh * g_.ow;
+    const int64_t tiles = (pixels + kMr - 1) / kMr;
+    const int64_t tasks = std::min<int64_t>(backend_.count(), tiles);
+    if (direct_) {
+      const int64_t chunk = chunk_ * cin_ + 64;  // a last quad reads up to 3 bytes on
+      auto* buffers = reinterpret_cast<uint8_t*>(backend_.scratch(0, static_cast<size_t>(tasks * chunk + 3) / 4));
+      backend_.parallel(tasks, [&](int64_t k) {
+        run_range(in, buffers + k * chunk, out, tiles * k / tasks * kMr,
+                  std::min(tiles * (k + 1) / tasks * kMr, pixels));
+      });
+      return Status::ok();
+    }
+    const int64_t image = height_ * width_ * cin_;
+    auto* padded = reinterpret_cast<uint8_t*>(backend_.scratch(0, static_cast<size_t>(g_.batch * image + 64 + 3) / 4));
+    const int64_t rows = g_.batch * height_;
+    const int64_t bands = std::min<int64_t>(backend_.count(), rows);
+    backend_.parallel(bands, [&](int64_t k) {
+      for (int64_t r = rows * k / bands; r < rows * (k + 1) / bands; ++r) shift_row(in, r, padded);
+    });
+    std::memset(padded + g_.batch * image, 0, 64);
+    backend_.parallel(tasks, [&](int64_t k) {
+      run_range(nullptr, padded, out, tiles * k / tasks * kMr, std::min(tiles * (k + 1) / tasks * kMr, pixels));
+    });
+    return Status::ok();
+  }
+
+  // x + 128 as uint8 for n values.
+  static void shift(const int8_t* in, int64_t n, uint8_t* out) {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(in[i] ^ 0x80);
+  }
+
+  // Row r of the padded byte image; the padding holds zp + 128 (u of the zero point).
+  void shift_row(const int8_t* in, int64_t r, uint8_t* padded) const {
+    const int64_t n = r / height_, y = r % height_ - g_.pt;
+    uint8_t* dst = padded + r * width_ * cin_;
+    const auto pad = static_cast<uint8_t>(zps_[static_cast<size_t>(n)] + 128);
+    if (y < 0 || y >= g_.ih) {
+      std::memset(dst, pad, static_cast<size_t>(width_ * cin_));
+      return;
+    }
+    std::memset(dst, pad, static_cast<size_t>(g_.pl * cin_));
+    shift(in + (n * g_.ih + y) * g_.iw * cin_, g_.iw * cin_, dst + g_.pl * cin_);
+    std::memset(dst + (g_.pl + g_.iw) * cin_, pad, static_cast<size_t>(g_.pr * cin_));
+  }
+
   // Row r (of batch * height_) of the padded image.
   void widen_row(const int8_t* in, int64_t r, int16_t* padded) const {
     const int64_t n = r / height_, y = r % height_ - g_.pt;
@@ -203,14 +273,22 @@ class OwnGemmConv final : public FastKernel {
     }
   }
 
+  void widen_pixels(const int8_t* in, int64_t p0, int64_t count, uint8_t* dst) const {
+    shift(in + p0 * cin_, count * cin_, dst);
+  }
+
   // Output pixels [p0, p1), p0 a multiple of kMr: windows in the padded
-  // image, or (direct, `in` given) widened a chunk at a time into `values`.
-  void run_range(const int8_t* in, int16_t* values, void* out, int64_t p0, int64_t p1) const {
-    const int16_t* window[kMr];
+  // image, or (direct, `in` given) widened a chunk at a time into `values`
+  // (int16 x - zp, or bytes x + 128 for the quads, which take two blocks of
+  // filters at a time).
+  template <typename T>
+  void run_range(const int8_t* in, T* values, void* out, int64_t p0, int64_t p1) const {
+    const T* window[kMr];
+    const int64_t step = std::is_same_v<T, uint8_t> ? 2 : 1;
     for (int64_t c0 = p0; c0 < p1; c0 += chunk_) {
       const int64_t count = std::min(chunk_, p1 - c0);
       if (in) widen_pixels(in, c0, count, values);
-      for (int64_t block = 0; block < blocks_; ++block)
+      for (int64_t block = 0; block < blocks_; block += step)
         for (int64_t r = 0; r < count; r += kMr) {
           const int64_t rows = std::min(kMr, count - r);
           for (int64_t i = 0; i < kMr; ++i) {
@@ -236,6 +314,56 @@ class OwnGemmConv final : public FastKernel {
       full ? tile_vnni<true>(window, rows, block, p, out) : tile_vnni<false>(window, rows, block, p, out);
     } else {
       full ? tile_avx2<true>(window, rows, block, p, out) : tile_avx2<false>(window, rows, block, p, out);
+    }
+  }
+
+  // Up to kMr pixels by the filters of blocks `block` and `block + 1` (if
+  // there is one), on bytes.
+  void tile(const uint8_t* const* window, int64_t rows, int64_t block, int64_t p, void* out) const {
+    block + 1 < blocks_ ? tile_quads<true>(window, rows, block, p, out)
+                        : tile_quads<false>(window, rows, block, p, out);
+  }
+
+  template <bool kTwo>
+  __attribute__((target("avx2,avx512f,avx512bw,avx512vnni"))) void tile_quads(const uint8_t* const* window,
+                                                                              int64_t rows, int64_t block,
+                                                                              int64_t p, void* out) const {
+    __m512i acc[kMr][2];
+#pragma GCC unroll 6
+    for (int64_t i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+    const int64_t quads = segment_quads_ * static_cast<int64_t>(segments_.size());
+    const int8_t* b = b8_.data() + block * quads * 64;
+    const int8_t* b2 = kTwo ? b + quads * 64 : b;
+    for (const int64_t offset : segments_) {
+      const uint8_t* row[kMr];
+      for (int64_t i = 0; i < kMr; ++i) row[i] = window[i] + offset;
+      for (int64_t k = 0; k < segment_quads_; ++k, b += 64, b2 += 64) {
+        const __m512i w0 = _mm512_loadu_si512(b);
+        const __m512i w1 = kTwo ? _mm512_loadu_si512(b2) : w0;
+#pragma GCC unroll 6
+        for (int64_t i = 0; i < kMr; ++i) {
+          int32_t u;
+          std::memcpy(&u, row[i] + 4 * k, sizeof(u));
+          const __m512i x = _mm512_set1_epi32(u);
+          acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], x, w0);
+          if (kTwo) acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], x, w1);
+        }
+      }
+    }
+    // Less (128 + zp) * sum w, plus the int32 bias; then the rescale.
+    for (int64_t h = 0; h < (kTwo ? 2 : 1); ++h) {
+      const int64_t blk = block + h;
+      const __m512i wsum = _mm512_loadu_si512(wsum_.data() + blk * kNr);
+      const __m512i bias = _mm512_loadu_si512(bias_.data() + blk * kNr);
+      TileSums sums;
+      for (int64_t r = 0; r < rows; ++r) {
+        const int32_t zp = zps_[static_cast<size_t>((p + r) / (g_.oh * g_.ow))];
+        const __m512i v =
+            _mm512_add_epi32(_mm512_sub_epi32(acc[r][h], _mm512_mullo_epi32(wsum, _mm512_set1_epi32(128 + zp))), bias);
+        sums[r][0] = _mm512_castsi512_si256(v);
+        sums[r][1] = _mm512_extracti64x4_epi64(v, 1);
+      }
+      finish(sums, rows, blk, p, out);
     }
   }
 
@@ -339,15 +467,18 @@ class OwnGemmConv final : public FastKernel {
   Backend& backend_;
   int32_t in_zp_, out_zp_;
   float lo_, hi_;
-  bool vnni_, hybrid_;
+  bool vnni_, quads_, hybrid_;
   HybridRescale rescale_;
   std::vector<int32_t> zps_;                   // per image: the input's zero point
   std::vector<kernels::RowQuant> image_quant_;  // hybrid, per image, this run's
   int64_t cin_ = 0, n_ = 0, blocks_ = 0, height_ = 0, width_ = 0, chunk_ = kMr;
   int64_t segment_ = 0, segment_pairs_ = 0;  // values and pairs per segment
+  int64_t segment_quads_ = 0;                // quads per segment (bytes)
   bool direct_ = false;                      // 1x1, stride 1, no padding
   std::vector<int64_t> segments_;            // each segment's offset in the window
-  std::vector<int16_t> b_;
+  std::vector<int16_t> b_;   // pairs (int16)
+  std::vector<int8_t> b8_;   // quads (bytes): per block and quad, 16 filters x 4
+  std::vector<int32_t> wsum_;  // per filter, sum of its weights
   std::vector<int32_t> bias_;
   std::vector<float> scale_;
 };
