@@ -485,7 +485,11 @@ void softmax8_rows(const Softmax8Table& table, const In* in, int64_t rows, int32
       if constexpr (std::is_same_v<Out, uint8_t>) {
         q = static_cast<int32_t>(p + 0.5f);
       } else {
-        q = static_cast<int32_t>(std::round(p)) + out_q.zero_point;
+        // std::round(p) for 0 <= p <= 1 / out.scale (at most 2^16): the
+        // integer part, plus one from a fraction of a half or more (exact:
+        // p less its integer part is exact below 2^23), without a call.
+        const auto whole = static_cast<int32_t>(p);
+        q = whole + (p - static_cast<float>(whole) >= 0.5f ? 1 : 0) + out_q.zero_point;
       }
       y[j] = saturate<Out>(q);
     }

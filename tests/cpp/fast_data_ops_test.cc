@@ -6,7 +6,7 @@
 // axes, on random shapes (odd sizes, size-1 dims, negative axes), float32 /
 // int8 / int16 (int32 for the reductions), 1-3 threads, every tenth case
 // large enough to be split over the threads, either arithmetic; SOFTMAX
-// float32 (within 1e-4 relative) and int8 -> int8 / int16, LOG_SOFTMAX
+// float32 (within 1e-4 relative), int8 -> int8 / int16 and int16, LOG_SOFTMAX
 // float32; float32 BATCH_MATMUL (adj_x, adj_y, broadcast batch dims; within
 // 1e-4 relative). The outputs must be the reference's bytes (float32 softmax: within
 // the tolerance) and the op must have taken the fast kernel.
@@ -418,20 +418,46 @@ TEST(FastReduce, ReductionsAreExactlyTheReference) {
   }
 }
 
+// float32 REDUCE_MAX / REDUCE_MIN over long inner runs (the SSE2 lanes):
+// plain values, NaN in some rows, and rows of +0 / -0 ties with negatives,
+// where the order of the fold shows in the result's sign.
+TEST(FastReduce, Float32ExtremesKeepTheReferencesOrder) {
+  std::mt19937 rng(2011);
+  Checker check{"float32 REDUCE_MAX / REDUCE_MIN, long rows"};
+  for (int i = 0; i < 24; ++i) {
+    const ir::Shape shape = {rand_int(rng, 1, 4), rand_int(rng, 16, 70)};
+    Array input = random_array(shape, DType::kFloat32, rng);
+    float* v = input.as<float>();
+    for (int64_t k = 0; k < input.num_elements(); ++k) {
+      if (i % 3 == 1 && rng() % 11 == 0) v[k] = NAN;
+      if (i % 3 == 2) v[k] = rng() % 2 ? (rng() % 2 ? 0.0f : -0.0f) : (i % 2 ? 1.0f : -1.0f) * (1 + rng() % 5);
+    }
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", {}), y = b.output("y", {});
+    b.op(i % 2 ? BuiltinOperator::BuiltinOperator_REDUCE_MIN : BuiltinOperator::BuiltinOperator_REDUCE_MAX,
+         {x, b.constant("axes", {1}, DType::kInt32, ints({-1}))}, {y});
+    check(b.m, {input}, 1, fmt::format("{} [{}] kind {}", i % 2 ? "min" : "max", fmt::join(shape, ","), i % 3));
+  }
+}
+
 // Rows of 1-1200 logits over -40..40 (one dominant logit in some), ranks 1-4.
 TEST(FastSoftmax, SoftmaxMatchesTheReference) {
   std::mt19937 rng(2009);
   Checker soft{"float32 SOFTMAX", "onednn", false}, log_soft{"float32 LOG_SOFTMAX", "onednn", false};
-  Checker int8{"int8 SOFTMAX"}, int16{"int8 -> int16 SOFTMAX"};
-  for (int i = 0; i < kCases * 4; ++i) {
-    const int which = i % 4;
-    const bool big = i / 4 % 10 == 0;
+  Checker int8{"int8 SOFTMAX"}, int16{"int8 -> int16 SOFTMAX"}, int16_16{"int16 SOFTMAX"};
+  for (int i = 0; i < kCases * 5; ++i) {
+    const int which = i % 5;
+    const bool big = i / 5 % 10 == 0;
     ir::Shape shape = random_shape(rng, rand_int(rng, 1, 4), false);
     shape.back() = big ? rand_int(rng, 600, 1200) : rand_int(rng, 1, 40);
-    const DType in_t = which < 2 ? DType::kFloat32 : DType::kInt8;
+    const DType in_t = which < 2 ? DType::kFloat32 : which == 4 ? DType::kInt16 : DType::kInt8;
     const DType out_t = which < 2 ? DType::kFloat32 : which == 2 ? DType::kInt8 : DType::kInt16;
     ModelBuilder b;
     const ir::TensorId x = b.input("x", {}, in_t), y = b.output("y", {}, out_t);
+    if (in_t == DType::kInt16) {
+      b.g().tensors[static_cast<size_t>(x)].quantization = test::quantization({0.0005f * (1 + i % 7)}, {0});
+      b.g().tensors[static_cast<size_t>(y)].quantization = test::quantization({1.0f / 32768}, {0});
+    }
     if (in_t == DType::kInt8) {
       b.g().tensors[static_cast<size_t>(x)].quantization = test::quantization({0.02f + 0.01f * (i % 7)}, {i % 9});
       b.g().tensors[static_cast<size_t>(y)].quantization =
@@ -449,7 +475,7 @@ TEST(FastSoftmax, SoftmaxMatchesTheReference) {
       for (int64_t k = 0; k < input.num_elements(); ++k) input.as<float>()[k] *= 0.4f;
       if (i % 3 == 0) input.as<float>()[0] = 60;  // one logit dominates the first row
     }
-    Checker& check = which == 0 ? soft : which == 1 ? log_soft : which == 2 ? int8 : int16;
+    Checker& check = which == 0 ? soft : which == 1 ? log_soft : which == 2 ? int8 : which == 3 ? int16 : int16_16;
     check(b.m, {input}, 1 + i % 3, fmt::format("[{}]", fmt::join(shape, ",")));
   }
 }

@@ -177,7 +177,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_own_reduce(const ops::OpContext& c
 // float32 BATCH_MATMUL on oneDNN's matmul (adj_x / adj_y as strides, batch
 // dims broadcast), within the float tolerance (matmul_kernel.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl_batch_matmul(const ops::OpContext& ctx, Backend& backend);
-// float32 SOFTMAX (beta 1) and LOG_SOFTMAX on oneDNN; 8-bit SOFTMAX, exact,
+// float32 SOFTMAX (beta 1) and LOG_SOFTMAX on oneDNN; 8-bit and int16
+// SOFTMAX, exact,
 // so taken under either arithmetic (softmax_kernel.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_softmax(const ops::OpContext& ctx, Backend& backend);
 // float32 PRELU, exact, alpha broadcast into the input (prelu_kernel.cc).

@@ -8,7 +8,8 @@
 // alike; max / min keep its `a > x ? a : x` NaN rule): an inner kept run adds
 // (max, min) a row into a row of outputs — SSE2 for float32, one rounding per
 // element as the scalar form — and an inner reduced run folds into one
-// output in a register. Integer sums are exact in int64 (int32 SUM wraps in
+// output in a register (float32 max / min in SSE2 lanes where the order
+// cannot show, fold_run). Integer sums are exact in int64 (int32 SUM wraps in
 // uint32 as the reference); the quantized MEAN / SUM end with the
 // reference's own rescaling (kernels::reduce_mean_sum_finish, or the
 // XNNPACK-form int8 MEAN under the float arithmetic). The first kept dim is
@@ -101,6 +102,37 @@ void fold_row(A* acc, const T* in, int64_t n) {
   for (; k < n; ++k) acc[k] = fold<F, A, T>(acc[k], in[k]);
 }
 
+// fold(fold(a, in[0]), in[1])... over n elements: in order, except float32
+// max / min, which take the SSE2 lane-wise max (min) and then check the one
+// case where the order shows — NaN (in a or the run) or a zero result (+0 and
+// -0 compare equal; the last of them wins) — folding in order instead when
+// either occurs. Otherwise the result is the unique extreme value, whatever
+// the order.
+template <Fold F, typename A, typename T>
+A fold_run(A a, const T* in, int64_t n) {
+#if defined(__SSE2__)
+  if constexpr (F != Fold::kSum && std::is_same_v<A, float> && std::is_same_v<T, float>) {
+    if (n >= 16) {
+      __m128 best = _mm_loadu_ps(in), nan = _mm_cmpunord_ps(best, best);
+      int64_t k = 4;
+      for (; k + 4 <= n; k += 4) {
+        const __m128 x = _mm_loadu_ps(in + k);
+        nan = _mm_or_ps(nan, _mm_cmpunord_ps(x, x));
+        best = F == Fold::kMax ? _mm_max_ps(best, x) : _mm_min_ps(best, x);
+      }
+      alignas(16) float lanes[4];
+      _mm_store_ps(lanes, best);
+      float r = a;
+      for (float v : lanes) r = fold<F, float, float>(r, v);
+      for (; k < n; ++k) r = fold<F, float, float>(r, in[k]);
+      if (_mm_movemask_ps(nan) == 0 && r == r && a == a && r != 0.0f) return r;
+    }
+  }
+#endif
+  for (int64_t k = 0; k < n; ++k) a = fold<F, A, T>(a, in[k]);
+  return a;
+}
+
 // Folds the input into acc along the plan, dims from d on; the split dim
 // takes only [lo, hi).
 template <Fold F, typename A, typename T>
@@ -109,9 +141,7 @@ void walk(const ReducePlan& p, const T* in, A* acc, size_t d, int64_t lo, int64_
   const int64_t begin = split ? lo : 0, end = split ? hi : p.dims[d];
   if (d + 1 == p.dims.size()) {
     if (p.reduced[d]) {
-      A a = acc[0];
-      for (int64_t k = begin; k < end; ++k) a = fold<F, A, T>(a, in[k]);
-      acc[0] = a;
+      acc[0] = fold_run<F, A, T>(acc[0], in + begin, end - begin);
     } else {
       fold_row<F, A, T>(acc + begin, in + begin, end - begin);
     }

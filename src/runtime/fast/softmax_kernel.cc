@@ -6,7 +6,8 @@
 // - 8-bit SOFTMAX (int8 -> int8, int8 -> int16, uint8 -> uint8) exact: the
 //   reference's table of exponentials (kernels::softmax8_table) made once at
 //   prepare, then the reference's own row loop (kernels::softmax8_rows) on
-//   bands of rows over the threads.
+//   bands of rows over the threads;
+// - int16 SOFTMAX exact: the reference kernel on bands of rows.
 #include <atomic>
 #include <vector>
 
@@ -129,6 +130,36 @@ class Softmax8 final : public FastKernel {
   Backend& backend_;
 };
 
+// int16 SOFTMAX: the reference kernel itself (its tables are built once per
+// process), on bands of rows over the threads.
+class Softmax16 final : public FastKernel {
+ public:
+  Softmax16(kernels::QParams in_q, float beta, kernels::QParams out_q, Backend& backend)
+      : in_q_(in_q), beta_(beta), out_q_(out_q), backend_(backend) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const ir::Shape& s = ctx.input_shape(0);
+    const int32_t depth = s.back();
+    const int64_t rows = depth == 0 ? 0 : ir::num_elements(s) / depth;
+    const int16_t* in = ctx.input<int16_t>(0);
+    int16_t* out = ctx.output<int16_t>(0);
+    const int64_t tasks = own_task_count(backend_, rows, rows * depth * 2);
+    backend_.parallel(tasks, [&](int64_t t) {
+      const int64_t first = rows * t / tasks, count = rows * (t + 1) / tasks - first;
+      kernels::softmax<int16_t, int16_t>(in + first * depth, count, depth, in_q_, beta_, out_q_,
+                                         out + first * depth);
+    });
+    return Status::ok();
+  }
+  const char* library() const override { return "own"; }
+
+ private:
+  kernels::QParams in_q_;
+  float beta_;
+  kernels::QParams out_q_;
+  Backend& backend_;
+};
+
 Expected<std::unique_ptr<FastKernel>> prepare_int(const ops::OpContext& ctx, Backend& backend) {
   const DType in = ctx.input_dtype(0), out = ctx.output_dtype(0);
   auto qi = ops::int_qparams(ctx, ctx.input_tensor(0), true);
@@ -142,6 +173,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_int(const ops::OpContext& ctx, Bac
     return std::unique_ptr<FastKernel>(new Softmax8<int8_t, int16_t>(table, *qo, backend));
   if (in == DType::kUInt8 && out == DType::kUInt8)
     return std::unique_ptr<FastKernel>(new Softmax8<uint8_t, uint8_t>(table, *qo, backend));
+  if (in == DType::kInt16 && out == DType::kInt16)
+    return std::unique_ptr<FastKernel>(new Softmax16(*qi, beta, *qo, backend));
   return std::unique_ptr<FastKernel>();
 }
 
