@@ -4,7 +4,8 @@
 //   the output's dims with the input stride of each, size-1 dims dropped and
 //   neighbours merged where the input walks them as one, so the inner loop
 //   is one memcpy of the longest contiguous run (or a strided gather of
-//   1, 2, 4 or 8-byte elements); negative strides walk backwards;
+//   1, 2, 4 or 8-byte elements; a transpose, whose input is contiguous along
+//   an outer output dim, in 16 x 16 tiles); negative strides walk backwards;
 // - CONCATENATION (inputs quantized as the output, no fused activation),
 //   PACK, SPLIT, SPLIT_V, UNPACK: per outer index one memcpy per input
 //   (output), of the bytes it holds below the axis;
@@ -71,6 +72,7 @@ struct StridedCopy {
   int64_t first = 0;
   int64_t rows = 1;  // product of all dims but the innermost
   bool contiguous = false;
+  int across = -1;  // a dim of input stride 1 when the inner one is not (copy_tiles)
 
   void plan(size_t elem_size, std::span<const int64_t> out_dims, std::span<const int64_t> in_stride, int64_t start) {
     elem = elem_size;
@@ -97,16 +99,61 @@ struct StridedCopy {
     rows = 1;
     for (size_t d = 0; d + 1 < dims.size(); ++d) rows *= dims[d];
     contiguous = stride.back() == 1;
+    // A dim the input walks contiguously, other than the inner one: tiles.
+    across = -1;
+    for (size_t d = 0; !contiguous && !empty && d + 1 < dims.size(); ++d)
+      if (stride[d] == 1 && dims.back() >= kTile / 2) across = static_cast<int>(d);
   }
 
   void run(const uint8_t* in, uint8_t* out, Backend& backend) const {
     const int64_t n = dims.back();
     if (n == 0 || rows == 0) return;
-    const int64_t tasks = own_task_count(backend, rows, rows * n * static_cast<int64_t>(elem));
+    const int64_t bytes = rows * n * static_cast<int64_t>(elem);
+    if (across >= 0) {
+      const int64_t tiles = rows / dims[static_cast<size_t>(across)] * ((dims[static_cast<size_t>(across)] + kTile - 1) / kTile);
+      const int64_t tasks = own_task_count(backend, tiles, bytes);
+      backend.parallel(tasks, [&](int64_t t) { copy_tiles(in, out, tiles * t / tasks, tiles * (t + 1) / tasks); });
+      return;
+    }
+    const int64_t tasks = own_task_count(backend, rows, bytes);
     backend.parallel(tasks, [&](int64_t t) { copy_rows(in, out, rows * t / tasks, rows * (t + 1) / tasks); });
   }
 
  private:
+  static constexpr int64_t kTile = 16;
+
+  // A transpose: the outer dim `across` is contiguous in the input while the
+  // inner one is not. Copied in kTile x kTile tiles of (across, inner), so
+  // that both the reads (along `across`) and the writes (along the inner
+  // dim) run over whole cache lines. Tile rows [begin, end) of the
+  // (other dims, tile of `across`) index.
+  void copy_tiles(const uint8_t* in, uint8_t* out, int64_t begin, int64_t end) const {
+    const auto a = static_cast<size_t>(across);
+    const int64_t na = dims[a], nb = dims.back(), step = stride.back();
+    const int64_t tiles_a = (na + kTile - 1) / kTile;
+    // Output strides of the merged dims (row-major).
+    std::vector<int64_t> out_stride(dims.size(), 1);
+    for (size_t d = dims.size() - 1; d-- > 0;) out_stride[d] = out_stride[d + 1] * dims[d + 1];
+    for (int64_t r = begin; r < end; ++r) {
+      // r = (index over the dims but `across` and the last) * tiles_a + tile.
+      int64_t rest = r / tiles_a, src = first, dst = 0;
+      for (size_t d = dims.size() - 1; d-- > 0;) {
+        if (d == a) continue;
+        const int64_t i = rest % dims[d];
+        rest /= dims[d];
+        src += i * stride[d];
+        dst += i * out_stride[d];
+      }
+      const int64_t a0 = r % tiles_a * kTile, a1 = std::min(a0 + kTile, na);
+      for (int64_t b0 = 0; b0 < nb; b0 += kTile) {
+        const int64_t b1 = std::min(b0 + kTile, nb);
+        for (int64_t i = a0; i < a1; ++i)
+          gather_row(in + (src + i * stride[a] + b0 * step) * static_cast<int64_t>(elem),
+                     out + (dst + i * out_stride[a] + b0) * static_cast<int64_t>(elem), b1 - b0, step);
+      }
+    }
+  }
+
   void copy_rows(const uint8_t* in, uint8_t* out, int64_t begin, int64_t end) const {
     if (begin >= end) return;
     const size_t outer = dims.size() - 1;
