@@ -55,8 +55,8 @@ class DnnlBatchMatmul final : public FastKernel {
           task.dst.set_data_handle(out + (b * m_ + task.row0) * n_);
           task.prim.execute(task.stream, {{DNNL_ARG_SRC, task.src}, {DNNL_ARG_WEIGHTS, task.wei},
                                           {DNNL_ARG_DST, task.dst}});
+          task.stream.wait();  // before the handles change
         }
-        task.stream.wait();
       } catch (const dnnl::error&) {
         failed = true;
       }
