@@ -178,8 +178,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_own_reduce(const ops::OpContext& c
 // dims broadcast), within the float tolerance (matmul_kernel.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl_batch_matmul(const ops::OpContext& ctx, Backend& backend);
 // float32 SOFTMAX (beta 1) and LOG_SOFTMAX on oneDNN; 8-bit and int16
-// SOFTMAX, exact,
-// so taken under either arithmetic (softmax_kernel.cc).
+// SOFTMAX, exact, so taken under either arithmetic (softmax_kernel.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_softmax(const ops::OpContext& ctx, Backend& backend);
 // float32 PRELU, exact, alpha broadcast into the input (prelu_kernel.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_prelu(const ops::OpContext& ctx, Backend& backend);
