@@ -31,6 +31,7 @@ struct RunOptions {
   bool profile = false;
   int slowest = 10;
   std::string int8_conv = "auto";
+  std::string int8_isa = "best";
 };
 
 // The arrays of `path` for the subgraph's inputs (io/dataset.h's rules).
@@ -112,6 +113,8 @@ Status run_run(const RunOptions& o) {
                  : o.int8_conv == "own"         ? Int8Conv::kOwn
                  : o.int8_conv == "measured"    ? Int8Conv::kMeasured
                                                  : Int8Conv::kAuto;
+  using Path = runtime::fast::Int8DotPath;
+  io.int8_path = o.int8_isa == "avx2" ? Path::kAvx2 : o.int8_isa == "scalar" ? Path::kScalar : Path::kAvxVnni;
   const auto t0 = std::chrono::steady_clock::now();
   TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, o.subgraph, io));
   const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -176,6 +179,12 @@ Command run_command() {
                            "fastest of all, timed at load), xnnpack, exact-float (oneDNN float32, exact) or own "
                            "(AVX2)")
                 ->check(CLI::IsMember({"auto", "measured", "xnnpack", "exact-float", "own"}))
+                ->capture_default_str();
+            app.add_option("--int8-isa", o->int8_isa,
+                           "The most our own int8 and hybrid kernels' products may use, all with the same "
+                           "outputs: best (AVX-VNNI where the CPU has it), avx2 (as on a CPU without VNNI) or "
+                           "scalar (no own vector kernel)")
+                ->check(CLI::IsMember({"best", "avx2", "scalar"}))
                 ->capture_default_str();
             app.add_flag("--profile", o->profile,
                          "Time every op; print the time per op type and kernel, and the slowest ops");

@@ -237,6 +237,7 @@ Status Interpreter::prepare_fast(size_t i) {
   for (int k = 0; k < ctx.num_inputs(); ++k) shapes.push_back(ctx.has_input(k) ? ctx.input_shape(k) : ir::Shape{});
   fast::FastOptions fo;
   fo.int8_conv = options_.int8_conv;
+  fo.int8_path = options_.int8_path;
   TFC_ASSIGN_OR_RETURN(fast_[i], fast::prepare_kernel(ctx, *backend_, fo));
   return Status::ok();
 }

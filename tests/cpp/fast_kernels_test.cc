@@ -371,14 +371,21 @@ constexpr Int8ConvKernel kInt8ConvKernels[] = {
     {fast::FastOptions::Int8Conv::kOwn, "own", /*one_group_only=*/true},
 };
 
+// Our own one-group CONV_2D (int8 and hybrid) names the products it uses.
+std::string own_conv_library(bool depthwise) {
+  return !depthwise && fast::best_int8_dot_path() == fast::Int8DotPath::kAvxVnni ? "own-vnni" : "own";
+}
+
 void check_int8_convs(bool depthwise, unsigned seed) {
   for (const auto& k : kInt8ConvKernels) {
     std::mt19937 rng(seed);
-    PathCount count{std::string("int8 ") + (depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D") + " on " + k.library};
+    const std::string library =
+        k.choice == fast::FastOptions::Int8Conv::kOwn ? own_conv_library(depthwise) : k.library;
+    PathCount count{std::string("int8 ") + (depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D") + " on " + library};
     for (int i = 0; i < kCases; ++i) {
       const ConvConfig c = random_conv(rng, depthwise, /*grouped=*/!depthwise && i % 5 == 4 && !k.one_group_only);
       const ir::Model m = int8_conv_model(c, rng);
-      check_one_op(m, {conv_input(c, DType::kInt8, rng)}, k.library, count, c.str(),
+      check_one_op(m, {conv_input(c, DType::kInt8, rng)}, library.c_str(), count, c.str(),
                    {.threads = 1 + i % 2, .int8_conv = k.choice});
     }
     count.expect_mostly_fast();
@@ -396,7 +403,8 @@ void check_int8_convs(bool depthwise, unsigned seed) {
     ASSERT_EQ(measured.size(), 1u);
     if (measured[0].fast_ops == 1) {
       ++fast;
-      EXPECT_TRUE(std::any_of(std::begin(kInt8ConvKernels), std::end(kInt8ConvKernels),
+      EXPECT_TRUE(measured[0].kernels[0] == own_conv_library(depthwise) ||
+                  std::any_of(std::begin(kInt8ConvKernels), std::end(kInt8ConvKernels),
                               [&](const Int8ConvKernel& k) { return measured[0].kernels[0] == k.library; }))
           << measured[0].kernels[0];
     }
@@ -404,7 +412,7 @@ void check_int8_convs(bool depthwise, unsigned seed) {
     // The default (kAuto) takes our own kernel, which every one-group conv has.
     std::vector<Outcome> automatic;
     run(m, {in}, {.profile = true}, &automatic);
-    EXPECT_EQ(automatic[0].kernels[0], "own") << c.str();
+    EXPECT_EQ(automatic[0].kernels[0], own_conv_library(depthwise)) << c.str();
     EXPECT_EQ(automatic[0].outputs[0].data, measured[0].outputs[0].data) << c.str();
   }
   EXPECT_GE(fast, 6);
@@ -437,7 +445,7 @@ void check_own_int8_conv_exact(bool depthwise, unsigned seed) {
     const int threads = 1 + i % 2;
     run(m, {in}, {.threads = threads, .profile = true, .int8_conv = fast::FastOptions::Int8Conv::kOwn}, &own);
     run(m, {in}, {.threads = threads, .profile = true, .int8_conv = fast::FastOptions::Int8Conv::kXnnpack}, &xnn);
-    if (own[0].kernels[0] != "own" || xnn[0].kernels[0] != "xnnpack") continue;
+    if (own[0].kernels[0] != own_conv_library(depthwise) || xnn[0].kernels[0] != "xnnpack") continue;
     ++compared;
     EXPECT_EQ(max_error(own[0].outputs[0], xnn[0].outputs[0]), 0.0) << c.str();
   }
@@ -604,7 +612,7 @@ TEST(FastKernels, HybridFullyConnectedIsExactlyTheReference) {
     // Positive-only rows too, so the asymmetric zero point is not always near 0.
     std::vector<float> in = random_floats(rng, int64_t{c.rows} * c.depth, i % 2 ? -1.0f : 0.1f, 3.0f);
     if (c.zero_row) std::fill(in.begin(), in.begin() + c.depth, 0.0f);
-    check_one_op(m, {array_of(DType::kFloat32, {c.rows, c.depth}, in)}, "own", count, c.str(),
+    check_one_op(m, {array_of(DType::kFloat32, {c.rows, c.depth}, in)}, own_conv_library(false).c_str(), count, c.str(),
                  {.threads = c.threads}, /*exact=*/true);
   }
   count.expect_mostly_fast(1.0);
@@ -619,7 +627,8 @@ ir::Model hybrid_conv_model(const ConvConfig& c, std::mt19937& rng) {
   std::vector<float> w_scales(c.per_channel ? static_cast<size_t>(c.cout) : 1);
   for (float& s : w_scales) s = rand_float(rng, 0.002f, 0.02f);
   const ir::TensorId w = b.constant("w", fs, DType::kInt8, random_ints<int8_t>(rng, ir::num_elements(fs), -127, 127),
-                                    quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0)));
+                                    quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0),
+                                                 c.depthwise ? 3 : 0));
   const ir::TensorId bias =
       c.bias ? b.constant("b", {c.cout}, DType::kFloat32, random_floats(rng, c.cout)) : ir::kNoTensor;
   const ir::TensorId y = b.output("y", {c.n, c.oh(), c.ow(), c.cout});
@@ -637,9 +646,63 @@ TEST(FastKernels, HybridConv2DIsExactlyTheReference) {
     const ir::Model m = hybrid_conv_model(c, rng);
     const ir::Shape s = {c.n, c.h, c.w, c.cin};
     check_one_op(m, {array_of(DType::kFloat32, s, random_floats(rng, ir::num_elements(s), i % 2 ? -1.0f : 0.2f, 2.0f))},
-                 "own", count, c.str(), {.threads = 1 + i % 3}, /*exact=*/true);
+                 own_conv_library(false).c_str(), count, c.str(), {.threads = 1 + i % 3}, /*exact=*/true);
   }
   count.expect_mostly_fast(1.0);
+}
+
+// Hybrid DEPTHWISE_CONV_2D and grouped CONV_2D: computed exactly in float32
+// on oneDNN, so again the reference's bytes.
+TEST(FastKernels, HybridDepthwiseAndGroupedConvAreExactlyTheReference) {
+  std::mt19937 rng(1033);
+  PathCount count{"hybrid DEPTHWISE_CONV_2D / grouped CONV_2D"};
+  for (int i = 0; i < kCases; ++i) {
+    const bool depthwise = i % 3 != 2;
+    const ConvConfig c = random_conv(rng, depthwise, /*grouped=*/!depthwise);
+    const ir::Model m = hybrid_conv_model(c, rng);
+    const ir::Shape s = {c.n, c.h, c.w, c.cin};
+    check_one_op(m, {array_of(DType::kFloat32, s, random_floats(rng, ir::num_elements(s), i % 2 ? -1.0f : 0.2f, 2.0f))},
+                 "onednn-hybrid-as-f32", count, c.str(), {.threads = 1 + i % 3}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// Each path of our own int8 products the CPU has (forced through
+// InterpreterOptions::int8_path, as on a CPU without VNNI or without AVX2)
+// gives the same bytes: int8 and hybrid CONV_2D, hybrid FULLY_CONNECTED.
+TEST(FastKernels, ForcedInt8PathsGiveTheSameBytes) {
+  using fast::Int8DotPath;
+  std::vector<Int8DotPath> paths = {Int8DotPath::kScalar};
+  if (fast::best_int8_dot_path() != Int8DotPath::kScalar) paths.push_back(Int8DotPath::kAvx2);
+  if (fast::best_int8_dot_path() == Int8DotPath::kAvxVnni) paths.push_back(Int8DotPath::kAvxVnni);
+  std::mt19937 rng(1034);
+  for (int i = 0; i < 24; ++i) {
+    ConvConfig c = random_conv(rng, /*depthwise=*/false, /*grouped=*/false);
+    if (i % 3 == 0) c.kh = c.kw = c.sh = c.sw = 1;
+    std::vector<Array> in;
+    ir::Model m;
+    if (i % 3 == 2) {
+      HybridFcConfig f;
+      f.rows = rand_int(rng, 1, 5), f.depth = rand_int(rng, 1, 300), f.units = rand_int(rng, 1, 70);
+      f.asymmetric = i % 2 == 0;
+      m = hybrid_fc_model(f, rng);
+      in = {array_of(DType::kFloat32, {f.rows, f.depth}, random_floats(rng, int64_t{f.rows} * f.depth, -1.0f, 3.0f))};
+    } else if (i % 2 == 0) {
+      m = int8_conv_model(c, rng);
+      in = {conv_input(c, DType::kInt8, rng)};
+    } else {
+      m = hybrid_conv_model(c, rng);
+      const ir::Shape s = {c.n, c.h, c.w, c.cin};
+      in = {array_of(DType::kFloat32, s, random_floats(rng, ir::num_elements(s), -1.0f, 2.0f))};
+    }
+    std::vector<std::vector<Outcome>> outs(paths.size());
+    for (size_t p = 0; p < paths.size(); ++p)
+      run(m, {in}, {.threads = 1 + i % 3, .profile = true, .int8_path = paths[p]}, &outs[p]);
+    for (size_t p = 1; p < paths.size(); ++p)
+      EXPECT_EQ(outs[p][0].outputs[0].data, outs[0][0].outputs[0].data) << c.str() << " path " << p;
+    // The fastest path names itself.
+    if (paths.back() == Int8DotPath::kAvxVnni) EXPECT_EQ(outs.back()[0].kernels[0], "own-vnni") << c.str();
+  }
 }
 
 // Every dot-product path the CPU has gives the scalar path's sums, on rows
@@ -1035,6 +1098,279 @@ TEST(FastKernels, Float32PreluMatchesReferenceExactly) {
                  fmt::format("PRELU x [{}] alpha [{}]{} threads {}", fmt::join(x_shape, ","), fmt::join(a_shape, ","),
                              alpha_input ? " (input)" : "", threads),
                  {.threads = threads}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// ---- Quantized unary ops and QUANTIZE / DEQUANTIZE (our own, exact) ---------------
+
+// Quantization parameters of a tensor of dtype t drawn to cover the extremes:
+// tiny and huge scales, zero points at both ends of the type (int16: 0).
+std::pair<float, int64_t> random_qparams(std::mt19937& rng, DType t, int i) {
+  const float scales[] = {1e-6f, 1.0f / 4096, 0.02f, 0.5f, 3.0f, 1000.0f};
+  const float scale = scales[static_cast<size_t>(i) % std::size(scales)] * rand_float(rng, 0.5f, 2.0f);
+  if (t == DType::kInt16) return {scale, 0};
+  const int lo = t == DType::kInt8 ? -128 : 0, hi = t == DType::kInt8 ? 127 : 255;
+  const int pick = rand_int(rng, 0, 3);
+  return {scale, pick == 0 ? lo : pick == 1 ? hi : rand_int(rng, lo, hi)};
+}
+
+// Consecutive values of the input's type from a random start (every value
+// where the tensor is large enough: the table's every entry is read), then
+// random ones, shuffled.
+Array all_values_input(const ir::Shape& shape, DType t, std::mt19937& rng) {
+  const int64_t n = ir::num_elements(shape);
+  const int lo = t == DType::kInt8 ? -128 : t == DType::kUInt8 ? 0 : -32768;
+  const int hi = t == DType::kInt8 ? 127 : t == DType::kUInt8 ? 255 : 32767;
+  const int range = hi - lo + 1, offset = rand_int(rng, 0, range - 1);
+  std::vector<int> v(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k)
+    v[static_cast<size_t>(k)] = k < range ? lo + static_cast<int>((k + offset) % range) : rand_int(rng, lo, hi);
+  std::shuffle(v.begin(), v.end(), rng);
+  if (t == DType::kInt8) return array_of(t, shape, std::vector<int8_t>(v.begin(), v.end()));
+  if (t == DType::kUInt8) return array_of(t, shape, std::vector<uint8_t>(v.begin(), v.end()));
+  return array_of(t, shape, std::vector<int16_t>(v.begin(), v.end()));
+}
+
+ir::Shape random_unary_shape(std::mt19937& rng, int i) {
+  if (i % 5 == 0) return {2, rand_int(rng, 100, 180), rand_int(rng, 100, 180)};  // threads split it
+  return {rand_int(rng, 1, 3), rand_int(rng, 1, 9), rand_int(rng, 1, 37)};
+}
+
+struct QuantUnaryCase {
+  BuiltinOperator op;
+  std::vector<DType> dtypes;
+};
+
+// The output quantization LOGISTIC / TANH require; others draw their own
+// (HARD_SWISH: an output scale above in.scale / 128, which its kernel needs).
+std::pair<float, int64_t> unary_output_qparams(std::mt19937& rng, BuiltinOperator op, DType t, float in_scale,
+                                               int i) {
+  using Q = std::pair<float, int64_t>;
+  const bool u8 = t == DType::kUInt8;
+  if (op == BuiltinOperator::BuiltinOperator_LOGISTIC)
+    return t == DType::kInt16 ? Q{1.0f / 32768, 0} : Q{1.0f / 256, u8 ? 0 : -128};
+  if (op == BuiltinOperator::BuiltinOperator_TANH)
+    return t == DType::kInt16 ? Q{1.0f / 32768, 0} : Q{1.0f / 128, u8 ? 128 : 0};
+  auto q = random_qparams(rng, t, i + 3);
+  if (op == BuiltinOperator::BuiltinOperator_HARD_SWISH) q.first = in_scale * rand_float(rng, 0.02f, 3.0f);
+  return q;
+}
+
+// int8, uint8 and int16 unary activations: the table kernel, under both
+// arithmetics, 1-3 threads, every input value, the reference's bytes.
+TEST(FastKernels, QuantizedUnaryOpsMatchReferenceExactly) {
+  using B = BuiltinOperator;
+  const std::vector<DType> all = {DType::kInt8, DType::kUInt8, DType::kInt16};
+  const std::vector<DType> eight = {DType::kInt8, DType::kUInt8};
+  const QuantUnaryCase cases[] = {{B::BuiltinOperator_LOGISTIC, all},     {B::BuiltinOperator_TANH, all},
+                                  {B::BuiltinOperator_RELU, all},         {B::BuiltinOperator_RELU6, all},
+                                  {B::BuiltinOperator_RELU_N1_TO_1, eight}, {B::BuiltinOperator_LEAKY_RELU, all},
+                                  {B::BuiltinOperator_HARD_SWISH, eight}, {B::BuiltinOperator_EXP, eight},
+                                  {B::BuiltinOperator_GELU, eight}};
+  std::mt19937 rng(1040);
+  PathCount count{"quantized unary ops (table)"};
+  int i = 0;
+  for (const QuantUnaryCase& c : cases) {
+    for (DType t : c.dtypes) {
+      for (int rep = 0; rep < 4; ++rep, ++i) {
+        const ir::Shape shape = random_unary_shape(rng, i);
+        ModelBuilder b;
+        const ir::TensorId x = b.input("x", shape, t);
+        const ir::TensorId y = b.output("y", shape, t);
+        const auto [si, zi] = random_qparams(rng, t, i);
+        const auto [so, zo] = unary_output_qparams(rng, c.op, t, si, i);
+        quantize_tensor(b, x, si, zi);
+        quantize_tensor(b, y, so, zo);
+        ir::Op& op = b.op(c.op, {x}, {y});
+        if (c.op == B::BuiltinOperator_LEAKY_RELU) {
+          tflite::LeakyReluOptionsT o;
+          o.alpha = rep % 2 ? rand_float(rng, -2.0f, 2.0f) : 0.1f;
+          op.options.Set(o);
+        }
+        if (c.op == B::BuiltinOperator_GELU) {
+          tflite::GeluOptionsT o;
+          o.approximate = rep % 2 == 1;
+          op.options.Set(o);
+        }
+        const auto arithmetic = rep % 2 ? kernels::Requantization::kFixedPoint : kernels::Requantization::kFloat;
+        const int threads = 1 + i % 3;
+        check_one_op(b.m, {all_values_input(shape, t, rng)}, "own", count,
+                     fmt::format("{} {} [{}] in ({}, {}) out ({}, {}) threads {}",
+                                 tflite::EnumNameBuiltinOperator(c.op), dtype_name(t), fmt::join(shape, ","), si, zi,
+                                 so, zo, threads),
+                     {.arithmetic = arithmetic, .threads = threads}, /*exact=*/true);
+      }
+    }
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// QUANTIZE between integer types (requantize), every pair: the table kernel.
+TEST(FastKernels, RequantizeMatchesReferenceExactly) {
+  std::mt19937 rng(1041);
+  PathCount count{"integer QUANTIZE (table)"};
+  const DType types[] = {DType::kInt8, DType::kUInt8, DType::kInt16};
+  int i = 0;
+  for (DType from : types) {
+    for (DType to : types) {
+      for (int rep = 0; rep < 3; ++rep, ++i) {
+        const ir::Shape shape = random_unary_shape(rng, i);
+        ModelBuilder b;
+        const ir::TensorId x = b.input("x", shape, from);
+        const ir::TensorId y = b.output("y", shape, to);
+        const auto [si, zi] = random_qparams(rng, from, i);
+        auto [so, zo] = random_qparams(rng, to, i + rep + 1);
+        if (rep == 0) so = si * rand_float(rng, 0.5f, 2.0f);  // a moderate ratio
+        quantize_tensor(b, x, si, zi);
+        quantize_tensor(b, y, so, zo);
+        b.op(BuiltinOperator::BuiltinOperator_QUANTIZE, {x}, {y});
+        const int threads = 1 + i % 3;
+        check_one_op(b.m, {all_values_input(shape, from, rng)}, "own", count,
+                     fmt::format("{} -> {} [{}] ({}, {}) -> ({}, {}) threads {}", dtype_name(from), dtype_name(to),
+                                 fmt::join(shape, ","), si, zi, so, zo, threads),
+                     {.arithmetic = rep == 1 ? kernels::Requantization::kFixedPoint : kernels::Requantization::kFloat,
+                      .threads = threads},
+                     /*exact=*/true);
+      }
+    }
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// float32 values that stress rounding and saturation for scale s.
+std::vector<float> stress_floats(std::mt19937& rng, int64_t n, float s) {
+  std::vector<float> v = random_floats(rng, n, -300.0f * s, 300.0f * s);
+  const float special[] = {NAN, -NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1e30f, -1e30f, 1e-40f};
+  for (size_t k = 0; k < v.size(); ++k) {
+    if (k % 7 == 1) v[k] = (std::round(v[k] / s) + 0.5f) * s;  // ties
+    if (k % 11 == 2) v[k] = special[k / 11 % std::size(special)];
+    if (k % 13 == 3) v[k] *= 200.0f;  // far out of range, even for int16
+  }
+  return v;
+}
+
+TEST(FastKernels, QuantizeToEveryTypeMatchesReferenceExactly) {
+  std::mt19937 rng(1042);
+  PathCount count{"float32 -> int8 / uint8 / int16 QUANTIZE"};
+  const DType types[] = {DType::kInt8, DType::kUInt8, DType::kInt16};
+  for (int i = 0; i < 24; ++i) {
+    const DType t = types[i % 3];
+    const ir::Shape shape = random_unary_shape(rng, i);
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", shape);
+    const ir::TensorId y = b.output("y", shape, t);
+    const auto [s, z] = random_qparams(rng, t, i / 3);
+    quantize_tensor(b, y, s, z);
+    b.op(BuiltinOperator::BuiltinOperator_QUANTIZE, {x}, {y});
+    const int threads = 1 + i % 3;
+    const Array in = array_of(DType::kFloat32, shape, stress_floats(rng, ir::num_elements(shape), s));
+    check_one_op(b.m, {in}, "own", count,
+                 fmt::format("-> {} [{}] ({}, {}) threads {}", dtype_name(t), fmt::join(shape, ","), s, z, threads),
+                 {.threads = threads}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+TEST(FastKernels, DequantizeMatchesReferenceExactly) {
+  std::mt19937 rng(1043);
+  PathCount count{"int8 / uint8 / int16 -> float32 DEQUANTIZE"};
+  const DType types[] = {DType::kInt8, DType::kUInt8, DType::kInt16};
+  for (int i = 0; i < 24; ++i) {
+    const DType t = types[i % 3];
+    const ir::Shape shape = random_unary_shape(rng, i);
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", shape, t);
+    const ir::TensorId y = b.output("y", shape);
+    auto [s, z] = random_qparams(rng, t, i / 3);
+    if (i % 8 == 7) s = i % 16 == 7 ? 3e38f / 40000 : 1e-42f;  // products that overflow or are subnormal
+    quantize_tensor(b, x, s, z);
+    b.op(BuiltinOperator::BuiltinOperator_DEQUANTIZE, {x}, {y});
+    const int threads = 1 + i % 3;
+    check_one_op(b.m, {all_values_input(shape, t, rng)}, "own", count,
+                 fmt::format("{} [{}] ({}, {}) threads {}", dtype_name(t), fmt::join(shape, ","), s, z, threads),
+                 {.arithmetic = i % 2 ? kernels::Requantization::kFixedPoint : kernels::Requantization::kFloat,
+                  .threads = threads},
+                 /*exact=*/true);
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// float32 HARD_SWISH, LEAKY_RELU, RELU_N1_TO_1, ABS, NEG, SQUARE, SQRT, RSQRT:
+// NaN, infinities, -0, subnormals and the formulas' breakpoints must come out
+// as the reference's bytes.
+TEST(FastKernels, Float32UnaryOpsMatchReferenceExactly) {
+  using B = BuiltinOperator;
+  const BuiltinOperator ops[] = {B::BuiltinOperator_HARD_SWISH, B::BuiltinOperator_LEAKY_RELU,
+                                 B::BuiltinOperator_RELU_N1_TO_1, B::BuiltinOperator_ABS,
+                                 B::BuiltinOperator_NEG,        B::BuiltinOperator_SQUARE,
+                                 B::BuiltinOperator_SQRT,       B::BuiltinOperator_RSQRT};
+  const float special[] = {NAN,   -NAN, INFINITY, -INFINITY, -0.0f, 0.0f, -3.0f, 3.0f,  -2.9999998f,
+                           6.0f,  1.0f, -1.0f,    1e-40f,    -1e-40f, 1e30f, -1e30f, 1.0000001f, -1.0000001f};
+  std::mt19937 rng(1044);
+  PathCount count{"float32 unary ops"};
+  int i = 0;
+  for (BuiltinOperator code : ops) {
+    for (int rep = 0; rep < 4; ++rep, ++i) {
+      const ir::Shape shape = random_unary_shape(rng, i);
+      std::vector<float> v = random_floats(rng, ir::num_elements(shape), -8.0f, 8.0f);
+      for (size_t k = 0; k < v.size(); k += 3) v[k] = special[k / 3 % std::size(special)];
+      ModelBuilder b;
+      const ir::TensorId x = b.input("x", shape);
+      const ir::TensorId y = b.output("y", shape);
+      ir::Op& op = b.op(code, {x}, {y});
+      if (code == B::BuiltinOperator_LEAKY_RELU) {
+        tflite::LeakyReluOptionsT o;
+        o.alpha = rep == 0 ? 0.2f : rand_float(rng, -3.0f, 3.0f);
+        op.options.Set(o);
+      }
+      const int threads = 1 + i % 3;
+      check_one_op(b.m, {array_of(DType::kFloat32, shape, v)}, "own", count,
+                   fmt::format("{} [{}] threads {}", tflite::EnumNameBuiltinOperator(code), fmt::join(shape, ","),
+                               threads),
+                   {.threads = threads}, /*exact=*/true);
+    }
+  }
+  count.expect_mostly_fast(1.0);
+}
+
+// float32 LOGISTIC, TANH, ELU, EXP, LOG, GELU on oneDNN's eltwise: within
+// 1e-4 relative of the reference (libm), over each function's whole useful
+// range, with infinities, zeros and values where the results underflow or
+// overflow.
+TEST(FastKernels, Float32EltwiseOpsMatchReference) {
+  using B = BuiltinOperator;
+  struct Case {
+    BuiltinOperator op;
+    float lo, hi;
+  };
+  const Case cases[] = {{B::BuiltinOperator_LOGISTIC, -100.0f, 100.0f}, {B::BuiltinOperator_TANH, -12.0f, 12.0f},
+                        {B::BuiltinOperator_ELU, -20.0f, 20.0f},        {B::BuiltinOperator_EXP, -100.0f, 88.0f},
+                        {B::BuiltinOperator_LOG, 0.0f, 1e6f},           {B::BuiltinOperator_GELU, -12.0f, 12.0f}};
+  const float special[] = {INFINITY, -INFINITY, 0.0f, -0.0f, 1e-30f, -1e-30f, 1.0f, -1.0f, 90.0f, -90.0f};
+  std::mt19937 rng(1045);
+  PathCount count{"float32 eltwise ops (oneDNN)"};
+  int i = 0;
+  for (const Case& c : cases) {
+    for (int rep = 0; rep < 4; ++rep, ++i) {
+      const ir::Shape shape = random_unary_shape(rng, i);
+      std::vector<float> v = random_floats(rng, ir::num_elements(shape), c.lo, c.hi);
+      for (size_t k = 0; k < v.size(); k += 5) v[k] = special[k / 5 % std::size(special)];
+      if (c.op == B::BuiltinOperator_LOG)
+        for (float& x : v) x = std::fabs(x) * (rep % 2 ? 1e-6f : 1.0f);
+      ModelBuilder b;
+      const ir::TensorId x = b.input("x", shape);
+      const ir::TensorId y = b.output("y", shape);
+      ir::Op& op = b.op(c.op, {x}, {y});
+      if (c.op == B::BuiltinOperator_GELU) {
+        tflite::GeluOptionsT o;
+        o.approximate = rep % 2 == 1;
+        op.options.Set(o);
+      }
+      check_one_op(b.m, {array_of(DType::kFloat32, shape, v)}, "onednn", count,
+                   fmt::format("{} [{}]", tflite::EnumNameBuiltinOperator(c.op), fmt::join(shape, ",")),
+                   {.threads = 1 + i % 3});
+    }
   }
   count.expect_mostly_fast(1.0);
 }

@@ -1,6 +1,7 @@
 // float32 fast kernels on oneDNN: CONV_2D (grouped too), DEPTHWISE_CONV_2D,
 // FULLY_CONNECTED, the broadcasting binary ops (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE),
-// MAX_POOL_2D and AVERAGE_POOL_2D, NHWC activations as the graph holds them, weights
+// MAX_POOL_2D and AVERAGE_POOL_2D, the eltwise LOGISTIC, TANH, ELU, EXP, LOG and GELU,
+// NHWC activations as the graph holds them, weights
 // reordered once into the layout oneDNN picks for the primitive (tag::any),
 // fused activations as eltwise post-ops. Every primitive runs on one thread;
 // convolutions are split into bands over the backend's pool (below).
@@ -400,6 +401,129 @@ Expected<std::unique_ptr<FastKernel>> prepare_int8_conv(const ops::OpContext& ct
   return std::unique_ptr<FastKernel>(new Int8ConvViaF32(std::move(bands), backend, std::move(p)));
 }
 
+// ---- Hybrid convolutions in exact float arithmetic ------------------------------
+// A hybrid DEPTHWISE_CONV_2D or grouped CONV_2D (float32 activations, int8
+// weights) sums w * (q - zero_point) in int32 over each window, q being the
+// input quantized per image at run time (kernels/hybrid_ref.h). As for the
+// int8 convolutions above, oneDNN's float32 convolution computes that sum
+// exactly: (q - zp) and w are small integers, every product is below 2^15
+// and every partial sum an integer below 2^24 — guaranteed here, since the
+// kernel is taken only when taps * 255 * 128 < 2^24 — and a padded tap adds
+// 0 in both (the reference skips it). The float accumulator is then the
+// reference's float(acc), and the rescale below is the reference's
+// expression in its order, so the outputs are the reference's bytes.
+class HybridConvViaF32 final : public FastKernel {
+ public:
+  HybridConvViaF32(std::vector<ConvBand> bands, Backend& backend, const ConvGeometry& g, std::vector<float> scales,
+                   std::vector<float> bias)
+      : bands_(std::move(bands)), backend_(backend), g_(g), scales_(std::move(scales)), bias_(std::move(bias)),
+        clamp_(g.activation), image_quant_(static_cast<size_t>(g.batch)),
+        factor_(static_cast<size_t>(g.out_channels())) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const float* in = ctx.input<float>(0);
+    float* out = ctx.output<float>(0);
+    const int64_t image = g_.ih * g_.iw * g_.in_channels(), row_in = g_.iw * g_.in_channels();
+    auto* q = reinterpret_cast<int8_t*>(backend_.scratch(0, static_cast<size_t>(g_.batch * image + 3) / 4));
+    float* src = backend_.scratch(1, static_cast<size_t>(g_.batch * image));
+    // Both reference paths quantize asymmetrically (per-channel conv, depthwise).
+    for (int64_t n = 0; n < g_.batch; ++n)
+      image_quant_[static_cast<size_t>(n)] =
+          quantize_hybrid_input(/*asymmetric=*/true, in + n * image, image, q + n * image);
+    // (q - zp) as float, in disjoint slices of each image (bands overlap).
+    const int64_t slices = own_task_count(backend_, g_.ih, image * 4);
+    backend_.parallel(g_.batch * slices, [&](int64_t k) {
+      const int64_t n = k / slices, s = k % slices;
+      const int64_t r0 = g_.ih * s / slices, r1 = g_.ih * (s + 1) / slices;
+      const int64_t at = n * image + r0 * row_in;
+      int8_to_float(q + at, (r1 - r0) * row_in, static_cast<float>(image_quant_[static_cast<size_t>(n)].zero_point),
+                    src + at);
+    });
+    const int64_t row_out = g_.ow * g_.out_channels();
+    // One band covers the whole batch when there are several images.
+    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
+      ConvBand& b = bands_[k];
+      b.args[DNNL_ARG_SRC].set_data_handle(src + b.in_row * row_in);
+      b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out);
+      b.prim.execute(b.stream, b.args);
+      b.stream.wait();
+      const int64_t images = bands_.size() == 1 ? g_.batch : 1;
+      for (int64_t n = 0; n < images; ++n)
+        rescale(out + (n * g_.oh + b.out_row) * row_out, b.out_rows * g_.ow, image_quant_[static_cast<size_t>(n)]);
+    });
+  }
+  const char* library() const override { return "onednn-hybrid-as-f32"; }
+
+ private:
+  float channel_scale(int64_t c) const { return scales_.size() == 1 ? scales_[0] : scales_[static_cast<size_t>(c)]; }
+
+  // The reference's rescale of `pixels` output pixels in place:
+  //   depthwise:  v = acc; v *= channel_scale * image_scale;
+  //   conv:       v = acc * channel_scale * image_scale;
+  // then v += bias, then the activation's clamp.
+  void rescale(float* out, int64_t pixels, const kernels::RowQuant& iq) {
+    const int64_t c_out = g_.out_channels();
+    if (g_.depthwise)
+      for (int64_t c = 0; c < c_out; ++c) factor_[static_cast<size_t>(c)] = channel_scale(c) * iq.scale;
+    for (int64_t p = 0; p < pixels; ++p) {
+      float* o = out + p * c_out;
+      int64_t c = 0;
+#if defined(__SSE2__)
+      const __m128 lo = _mm_set1_ps(clamp_.lo), hi = _mm_set1_ps(clamp_.hi), image = _mm_set1_ps(iq.scale);
+      for (; c + 4 <= c_out; c += 4) {
+        __m128 v = _mm_loadu_ps(o + c);
+        v = g_.depthwise ? _mm_mul_ps(v, _mm_loadu_ps(factor_.data() + c))
+                         : _mm_mul_ps(_mm_mul_ps(v, _mm_loadu_ps(scales_.data() + c)), image);
+        if (!bias_.empty()) v = _mm_add_ps(v, _mm_loadu_ps(bias_.data() + c));
+        // std::min(std::max(v, lo), hi), NaN kept, as the reference's clamp.
+        _mm_storeu_ps(o + c, _mm_min_ps(hi, _mm_max_ps(lo, v)));
+      }
+#endif
+      for (; c < c_out; ++c) {
+        float v = g_.depthwise ? o[c] * factor_[static_cast<size_t>(c)] : o[c] * channel_scale(c) * iq.scale;
+        if (!bias_.empty()) v += bias_[static_cast<size_t>(c)];
+        o[c] = clamp_(v);
+      }
+    }
+  }
+
+  std::vector<ConvBand> bands_;
+  Backend& backend_;
+  ConvGeometry g_;
+  std::vector<float> scales_;  // per output channel (the SSE loop), or one (depthwise only)
+  std::vector<float> bias_;    // empty without one
+  kernels::FloatClamp clamp_;
+  std::vector<kernels::RowQuant> image_quant_;
+  std::vector<float> factor_;  // depthwise: channel scale x image scale
+};
+
+// A hybrid DEPTHWISE_CONV_2D or grouped CONV_2D the kernel above takes:
+// float32 input and output, constant per-tensor or per-channel int8 weights
+// with zero point 0, an optional constant float32 bias, a clamp activation
+// and few enough taps for exact float sums. (A one-group CONV_2D has its own
+// kernel, hybrid_kernels.cc.)
+Expected<std::unique_ptr<FastKernel>> prepare_hybrid_conv(const ops::OpContext& ctx, bool depthwise,
+                                                          Backend& backend) {
+  const auto none = [] { return std::unique_ptr<FastKernel>(); };
+  if (!all_constant(ctx, {1, 2})) return none();
+  ConvGeometry g;
+  std::vector<float> scales, bias;
+  if (!hybrid_conv_params(ctx, depthwise, g, scales, bias) || (!depthwise && g.groups == 1)) return none();
+  const int64_t taps = g.kh * g.kw * g.group_in;
+  if (taps * 255 * 128 >= (int64_t{1} << 24)) return none();
+  const int64_t oc = g.out_channels();
+  // The conv's vector loop reads one scale per channel.
+  if (!depthwise && scales.size() == 1) scales.assign(static_cast<size_t>(oc), scales[0]);
+  const int64_t wcount = ir::num_elements(ctx.input_shape(1));
+  std::vector<float> w(static_cast<size_t>(wcount));
+  const auto* wq = ctx.input<int8_t>(1);
+  for (int64_t i = 0; i < wcount; ++i) w[static_cast<size_t>(i)] = static_cast<float>(wq[i]);
+  std::vector<ConvBand> bands;
+  if (!make_conv_bands(g, backend.count(), w.data(), nullptr, Activation::kNone, bands)) return none();
+  return std::unique_ptr<FastKernel>(
+      new HybridConvViaF32(std::move(bands), backend, g, std::move(scales), std::move(bias)));
+}
+
 // float32 FULLY_CONNECTED in bands of output units, one inner product each
 // (its own packed slice of the weights, stream and scratchpad), run like the
 // convolution bands. One band at one thread, or when the units are few.
@@ -620,6 +744,71 @@ Expected<std::unique_ptr<FastKernel>> prepare_pool(const ops::OpContext& ctx, bo
   }
 }
 
+// float32 LOGISTIC, TANH, ELU, EXP, LOG, GELU (exact erf or tanh form):
+// oneDNN's eltwise over the tensor as one flat vector, split into bands of
+// whole 16-float blocks when large (a primitive per band, on the pool as the
+// convolutions' bands). oneDNN's polynomial approximations, not libm's:
+// within 1e-4 relative of the reference (tests/cpp/fast_kernels_test.cc).
+class DnnlEltwise final : public FastKernel {
+ public:
+  DnnlEltwise(std::vector<ConvBand> bands, Backend& backend) : bands_(std::move(bands)), backend_(backend) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const float* in = ctx.input<float>(0);
+    float* out = ctx.output<float>(0);
+    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
+      ConvBand& b = bands_[k];
+      b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in + b.in_row));
+      b.args[DNNL_ARG_DST].set_data_handle(out + b.in_row);
+      b.prim.execute(b.stream, b.args);
+      b.stream.wait();
+    });
+  }
+  const char* library() const override { return "onednn"; }
+
+ private:
+  std::vector<ConvBand> bands_;  // in_row: the band's first element, in_rows its count
+  const Backend& backend_;
+};
+
+Expected<std::unique_ptr<FastKernel>> prepare_eltwise(const ops::OpContext& ctx, Backend& backend,
+                                                      dnnl::algorithm algorithm, float alpha) {
+  if (ctx.num_inputs() != 1 || ctx.num_outputs() != 1 || ctx.input_dtype(0) != DType::kFloat32 ||
+      ctx.output_dtype(0) != DType::kFloat32 || ctx.output_shape(0) != ctx.input_shape(0))
+    return std::unique_ptr<FastKernel>();
+  const int64_t n = ir::num_elements(ctx.input_shape(0));
+  if (n <= 0) return std::unique_ptr<FastKernel>();
+  const int64_t blocks = (n + 15) / 16;
+  const int64_t tasks = own_task_count(backend, blocks, n * int64_t{sizeof(float)});
+  std::vector<ConvBand> bands;
+  try {
+    for (int64_t t = 0; t < tasks; ++t) {
+      ConvBand band;
+      band.in_row = blocks * t / tasks * 16;
+      band.in_rows = std::min(n, blocks * (t + 1) / tasks * 16) - band.in_row;
+      const memory::desc md({band.in_rows}, dt::f32, tag::x);
+      dnnl::eltwise_forward::primitive_desc pd(
+          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, algorithm, md, alpha, 0.0f), engine());
+      band.args[DNNL_ARG_SRC] = memory(md, engine(), nullptr);
+      band.args[DNNL_ARG_DST] = memory(md, engine(), nullptr);
+      band.prim = dnnl::eltwise_forward(pd);
+      band.stream = dnnl::stream(engine());
+      bands.push_back(std::move(band));
+    }
+  } catch (const dnnl::error&) {
+    return std::unique_ptr<FastKernel>();
+  }
+  return std::unique_ptr<FastKernel>(new DnnlEltwise(std::move(bands), backend));
+}
+
+Expected<std::unique_ptr<FastKernel>> prepare_gelu(const ops::OpContext& ctx, Backend& backend) {
+  static const tflite::GeluOptionsT kDefault{};
+  const auto* o = ctx.op().options_as<tflite::GeluOptionsT>();
+  if (!o) o = &kDefault;
+  const auto algorithm = o->approximate ? dnnl::algorithm::eltwise_gelu_tanh : dnnl::algorithm::eltwise_gelu_erf;
+  return prepare_eltwise(ctx, backend, algorithm, 0.0f);
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext& ctx, Backend& backend) {
@@ -627,6 +816,15 @@ Expected<std::unique_ptr<FastKernel>> prepare_int8_via_f32(const ops::OpContext&
   switch (ctx.op().code.builtin) {
     case tflite::BuiltinOperator_CONV_2D: return prepare_int8_conv(ctx, false, backend);
     case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return prepare_int8_conv(ctx, true, backend);
+    default: return std::unique_ptr<FastKernel>();
+  }
+}
+
+Expected<std::unique_ptr<FastKernel>> prepare_hybrid_via_f32(const ops::OpContext& ctx, Backend& backend) {
+  if (ctx.op().code.is_custom()) return std::unique_ptr<FastKernel>();
+  switch (ctx.op().code.builtin) {
+    case tflite::BuiltinOperator_CONV_2D: return prepare_hybrid_conv(ctx, false, backend);
+    case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return prepare_hybrid_conv(ctx, true, backend);
     default: return std::unique_ptr<FastKernel>();
   }
 }
@@ -651,6 +849,13 @@ Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Ba
       return prepare_binary(ctx, {dnnl::algorithm::binary_sub, true, true}, Activation::kNone);
     case tflite::BuiltinOperator_MAX_POOL_2D: return prepare_pool(ctx, true);
     case tflite::BuiltinOperator_AVERAGE_POOL_2D: return prepare_pool(ctx, false);
+    case tflite::BuiltinOperator_LOGISTIC:
+      return prepare_eltwise(ctx, backend, dnnl::algorithm::eltwise_logistic, 0.0f);
+    case tflite::BuiltinOperator_TANH: return prepare_eltwise(ctx, backend, dnnl::algorithm::eltwise_tanh, 0.0f);
+    case tflite::BuiltinOperator_ELU: return prepare_eltwise(ctx, backend, dnnl::algorithm::eltwise_elu, 1.0f);
+    case tflite::BuiltinOperator_EXP: return prepare_eltwise(ctx, backend, dnnl::algorithm::eltwise_exp, 0.0f);
+    case tflite::BuiltinOperator_LOG: return prepare_eltwise(ctx, backend, dnnl::algorithm::eltwise_log, 0.0f);
+    case tflite::BuiltinOperator_GELU: return prepare_gelu(ctx, backend);
     default: return std::unique_ptr<FastKernel>();
   }
 }

@@ -203,6 +203,26 @@ bool conv_geometry(const ops::OpContext& ctx, bool depthwise, ConvGeometry& g) {
                    : fill_geometry<tflite::Conv2DOptionsT>(ctx, g);
 }
 
+bool hybrid_conv_params(const ops::OpContext& ctx, bool depthwise, ConvGeometry& g, std::vector<float>& scales,
+                        std::vector<float>& bias) {
+  if (ctx.num_inputs() < 2 || ctx.input_dtype(0) != DType::kFloat32 || ctx.input_dtype(1) != DType::kInt8 ||
+      ctx.output_dtype(0) != DType::kFloat32 || ctx.input_data(1) == nullptr)
+    return false;
+  if (ctx.has_input(2) && (ctx.input_dtype(2) != DType::kFloat32 || ctx.input_data(2) == nullptr)) return false;
+  if (!conv_geometry(ctx, depthwise, g)) return false;
+  if (g.activation != kernels::Activation::kNone && !kernels::FloatClamp::is_clamp(g.activation)) return false;
+  const ir::Tensor& wt = ctx.input_tensor(1);
+  if (!wt.is_quantized()) return false;
+  for (int64_t zp : wt.quantization->zero_point)
+    if (zp != 0) return false;
+  const int64_t oc = g.out_channels();
+  scales = wt.quantization->scale;
+  if (scales.size() != 1 && static_cast<int64_t>(scales.size()) != oc) return false;
+  bias.clear();
+  if (ctx.has_input(2)) bias.assign(ctx.input<float>(2), ctx.input<float>(2) + oc);
+  return true;
+}
+
 bool int8_conv_params(const ops::OpContext& ctx, bool depthwise, Int8ConvParams& p) {
   if (ctx.num_inputs() < 2 || ctx.input_dtype(0) != DType::kInt8 || ctx.input_dtype(1) != DType::kInt8 ||
       ctx.output_dtype(0) != DType::kInt8)
@@ -259,14 +279,28 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   // RESIZE_BILINEAR (float32) and RESIZE_NEAREST_NEIGHBOR, exact.
   TFC_ASSIGN_OR_RETURN(auto resize, prepare_own_resize(ctx, backend));
   if (resize) return resize;
+  // Quantized unary ops and integer QUANTIZE: a table of the reference's outputs.
+  TFC_ASSIGN_OR_RETURN(auto table, prepare_own_table(ctx, backend));
+  if (table) return table;
+  // QUANTIZE from float32, DEQUANTIZE to float32, and float32 unary formulas: exact.
+  TFC_ASSIGN_OR_RETURN(auto quantize, prepare_own_quantize(ctx, backend));
+  if (quantize) return quantize;
+  TFC_ASSIGN_OR_RETURN(auto unary, prepare_own_float_unary(ctx, backend));
+  if (unary) return unary;
   // Every int8 fast kernel computes LiteRT's default-path rescaling.
   if (ctx.input_dtype(0) == DType::kInt8 && ctx.arithmetic() != kernels::Requantization::kFloat)
     return std::unique_ptr<FastKernel>();
   TFC_ASSIGN_OR_RETURN(auto own, prepare_own(ctx));
   if (own) return own;
-  // Hybrid FULLY_CONNECTED and CONV_2D (int8 weights): ours.
-  TFC_ASSIGN_OR_RETURN(auto hybrid, prepare_own_hybrid(ctx, backend));
+  // Hybrid CONV_2D of one group: ours (AVX2 / AVX-VNNI); FULLY_CONNECTED and
+  // such a CONV_2D on a CPU without AVX2: ours, any CPU; depthwise and
+  // grouped: exact float on oneDNN.
+  TFC_ASSIGN_OR_RETURN(auto hybrid_conv, prepare_own_hybrid_conv(ctx, backend, options));
+  if (hybrid_conv) return hybrid_conv;
+  TFC_ASSIGN_OR_RETURN(auto hybrid, prepare_own_hybrid(ctx, backend, options));
   if (hybrid) return hybrid;
+  TFC_ASSIGN_OR_RETURN(auto hybrid_f32, prepare_hybrid_via_f32(ctx, backend));
+  if (hybrid_f32) return hybrid_f32;
   // float32 activations: oneDNN; int8: XNNPACK.
   if (ctx.input_dtype(0) == DType::kFloat32) {
     TFC_ASSIGN_OR_RETURN(auto matmul, prepare_dnnl_batch_matmul(ctx, backend));
@@ -281,7 +315,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
     if (choice == Choice::kAuto || choice == Choice::kOwn || choice == Choice::kMeasured) {
       TFC_ASSIGN_OR_RETURN(mine, prepare_own_int8_depthwise(ctx, backend));
       if (!mine) {
-        TFC_ASSIGN_OR_RETURN(mine, prepare_own_int8_conv(ctx, backend));
+        TFC_ASSIGN_OR_RETURN(mine, prepare_own_int8_conv(ctx, backend, options));
       }
       if (mine && choice != Choice::kMeasured) return mine;
     }

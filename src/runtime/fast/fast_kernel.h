@@ -2,11 +2,12 @@
 // kernel libraries chosen in docs/RUNTIME.md — oneDNN for float32 (conv,
 // depthwise conv, fully connected, add, pooling), XNNPACK for int8 fully
 // connected and add — and kernels of our own where they are faster (int8
-// conv and depthwise, AVX2) or the libraries have none (QUANTIZE, RELU,
-// RELU6, PRELU, PAD, int8 MAX_POOL_2D and AVERAGE_POOL_2D, the data-movement
-// ops, reductions, SOFTMAX); every int8 kernel computes LiteRT's
-// default-path arithmetic (the exact data-movement and reduction kernels
-// give the reference's bytes under both).
+// conv and depthwise, AVX2) or the libraries have none (QUANTIZE, DEQUANTIZE,
+// RELU, RELU6, PRELU, PAD, int8 MAX_POOL_2D and AVERAGE_POOL_2D, quantized
+// unary ops as lookup tables, float32 HARD_SWISH and other one-formula unary
+// ops, the data-movement ops, reductions, SOFTMAX); every int8 kernel computes
+// LiteRT's default-path arithmetic (PAD, the int8 pools and the exact
+// data-movement and reduction kernels give the reference's bytes under both).
 // Preparing a kernel packs its weights into its layout and fixes its
 // geometry; running it only binds the current input and output buffers.
 //
@@ -29,7 +30,9 @@
 #include <pthreadpool.h>
 
 #include "core/status.h"
+#include "kernels/hybrid_ref.h"
 #include "ops/op_context.h"
+#include "runtime/fast/int8_dot.h"
 
 namespace tfc::runtime::fast {
 
@@ -97,7 +100,17 @@ struct FastOptions {
   //   on a loaded machine can pick a slower one);
   // - kXnnpack, kExactFloat, kOwn: that kernel (XNNPACK where it has none).
   enum class Int8Conv { kAuto, kMeasured, kXnnpack, kExactFloat, kOwn } int8_conv = Int8Conv::kAuto;
+  // The most our own int8 products may use (int8_dot.h): the fastest the CPU
+  // has up to this one. Every path gives the same outputs; a lower one is
+  // for tests and for measuring a CPU without VNNI.
+  Int8DotPath int8_path = Int8DotPath::kAvxVnni;
 };
+
+// The fastest int8_dot.h path the CPU has, up to options.int8_path.
+inline Int8DotPath allowed_int8_path(const FastOptions& options) {
+  const Int8DotPath best = best_int8_dot_path();
+  return static_cast<int>(options.int8_path) < static_cast<int>(best) ? options.int8_path : best;
+}
 
 // The fast kernel for the op in ctx, prepared for its current input shapes
 // (constant inputs must have their data; others need not), or nullptr when
@@ -152,10 +165,16 @@ struct Int8ConvParams {
 };
 // False (the op keeps another kernel) for anything else.
 bool int8_conv_params(const ops::OpContext& ctx, bool depthwise, Int8ConvParams& p);
+// A hybrid CONV_2D / DEPTHWISE_CONV_2D (float32 input and output, constant
+// int8 weights with zero point 0, one scale or one per output channel, an
+// optional constant float32 bias, no activation beyond a clamp): its
+// geometry, weight scales and bias (empty without one); false otherwise.
+bool hybrid_conv_params(const ops::OpContext& ctx, bool depthwise, ConvGeometry& g, std::vector<float>& scales,
+                        std::vector<float>& bias);
 
 // Per library (dnnl_kernels.cc, xnn_kernels.cc); same contract as above.
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Backend& backend);
-// QUANTIZE and float32 RELU / RELU6 (own_kernels.cc).
+// float32 RELU / RELU6 (own_kernels.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx);
 // int8 CONV_2D / DEPTHWISE_CONV_2D computed exactly in float32 by oneDNN
 // (dnnl_kernels.cc, Int8ConvViaF32).
@@ -186,6 +205,16 @@ Expected<std::unique_ptr<FastKernel>> prepare_own_prelu(const ops::OpContext& ct
 // int32, int16, int8, uint8), exact, so taken under either arithmetic
 // (resize_kernel.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_resize(const ops::OpContext& ctx, Backend& backend);
+// Quantized (int8, uint8, int16) unary activations and integer QUANTIZE:
+// a lookup table filled at prepare by the op's reference kernel on every
+// input value, so exact under either arithmetic (table_kernel.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_table(const ops::OpContext& ctx, Backend& backend);
+// QUANTIZE float32 -> int8 / uint8 / int16 and DEQUANTIZE int8 / uint8 /
+// int16 -> float32, per tensor, exact (quantize_kernel.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_quantize(const ops::OpContext& ctx, Backend& backend);
+// float32 HARD_SWISH, LEAKY_RELU, RELU_N1_TO_1, ABS, NEG, SQUARE, SQRT, RSQRT,
+// exact (float_unary_kernel.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_float_unary(const ops::OpContext& ctx, Backend& backend);
 // How many tasks our own kernels split `rows` rows of `bytes` bytes in all
 // into: one below 64 KiB or at one thread, else up to one per thread.
 inline int64_t own_task_count(const Backend& backend, int64_t rows, int64_t bytes) {
@@ -193,11 +222,24 @@ inline int64_t own_task_count(const Backend& backend, int64_t rows, int64_t byte
   return std::min<int64_t>(rows, backend.count());
 }
 // Our own AVX2 kernels, nullptr without AVX2: int8 DEPTHWISE_CONV_2D
-// (int8_depthwise.cc) and int8 CONV_2D of one group (int8_gemm_conv.cc).
+// (int8_depthwise.cc) and int8 CONV_2D of one group (int8_gemm_conv.cc,
+// AVX-VNNI where the CPU has it and options.int8_path allows).
 Expected<std::unique_ptr<FastKernel>> prepare_own_int8_depthwise(const ops::OpContext& ctx, Backend& backend);
-Expected<std::unique_ptr<FastKernel>> prepare_own_int8_conv(const ops::OpContext& ctx, Backend& backend);
+Expected<std::unique_ptr<FastKernel>> prepare_own_int8_conv(const ops::OpContext& ctx, Backend& backend,
+                                                            const FastOptions& options);
+// Hybrid CONV_2D of one group on the same kernel (int8_gemm_conv.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid_conv(const ops::OpContext& ctx, Backend& backend,
+                                                              const FastOptions& options);
 // Hybrid FULLY_CONNECTED and CONV_2D of one group (float32 activations,
 // int8 weights), the reference's outputs exactly (hybrid_kernels.cc); any CPU.
-Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid(const ops::OpContext& ctx, Backend& backend);
+Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid(const ops::OpContext& ctx, Backend& backend,
+                                                         const FastOptions& options);
+// The reference's run-time quantization of a hybrid op's input row
+// (kernels::quantize_row_symmetric / quantize_row_asymmetric), the same
+// scale, zero point and bytes, AVX2 where the CPU has it (hybrid_kernels.cc).
+kernels::RowQuant quantize_hybrid_input(bool asymmetric, const float* x, int64_t n, int8_t* q);
+// Hybrid DEPTHWISE_CONV_2D and grouped CONV_2D computed exactly in float32
+// on oneDNN, the reference's outputs exactly (dnnl_kernels.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_hybrid_via_f32(const ops::OpContext& ctx, Backend& backend);
 
 }  // namespace tfc::runtime::fast

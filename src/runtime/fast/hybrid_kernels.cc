@@ -120,8 +120,9 @@ __attribute__((target("avx2"))) int64_t round_avx2(const float* x, int64_t n, fl
 }
 #endif
 
-// The reference's quantize_row_symmetric / quantize_row_asymmetric.
-kernels::RowQuant quantize(bool asymmetric, const float* x, int64_t n, int8_t* q) {
+}  // namespace
+
+kernels::RowQuant quantize_hybrid_input(bool asymmetric, const float* x, int64_t n, int8_t* q) {
   if (n <= 0) return {};
   float mn = 0, mx = 0;
   bool avx2 = false;
@@ -157,10 +158,12 @@ kernels::RowQuant quantize(bool asymmetric, const float* x, int64_t n, int8_t* q
   return r;
 }
 
+namespace {
+
 class HybridFullyConnected final : public FastKernel {
  public:
-  HybridFullyConnected(const FcGeometry& g, HybridWeights hw, bool asymmetric, Backend& backend)
-      : g_(g), hw_(std::move(hw)), asymmetric_(asymmetric), backend_(backend), path_(best_int8_dot_path()),
+  HybridFullyConnected(const FcGeometry& g, HybridWeights hw, bool asymmetric, Int8DotPath path, Backend& backend)
+      : g_(g), hw_(std::move(hw)), asymmetric_(asymmetric), backend_(backend), path_(path),
         clamp_(g.activation), row_quant_(static_cast<size_t>(g.rows)) {}
 
   Status run(ops::OpContext& ctx) override {
@@ -171,7 +174,7 @@ class HybridFullyConnected final : public FastKernel {
     auto* q = reinterpret_cast<int8_t*>(backend_.scratch(0, static_cast<size_t>(rows * stride) / 4));
     auto* acc = reinterpret_cast<int32_t*>(backend_.scratch(1, static_cast<size_t>(rows * units)));
     for (int64_t r = 0; r < rows; ++r) {
-      row_quant_[static_cast<size_t>(r)] = quantize(asymmetric_, in + r * depth, depth, q + r * stride);
+      row_quant_[static_cast<size_t>(r)] = quantize_hybrid_input(asymmetric_, in + r * depth, depth, q + r * stride);
       std::memset(q + r * stride + depth, 0, static_cast<size_t>(stride - depth));
     }
     const int64_t blocks = (units + 3) / 4;
@@ -183,7 +186,7 @@ class HybridFullyConnected final : public FastKernel {
     });
     return Status::ok();
   }
-  const char* library() const override { return "own"; }
+  const char* library() const override { return path_ == Int8DotPath::kAvxVnni ? "own-vnni" : "own"; }
 
  private:
   // The reference's expression (hybrid_ref.cc hybrid_fully_connected).
@@ -216,8 +219,8 @@ constexpr int64_t kWindowBytes = 64 * 1024;
 
 class HybridConv2D final : public FastKernel {
  public:
-  HybridConv2D(const ConvGeometry& g, HybridWeights hw, Backend& backend)
-      : g_(g), hw_(std::move(hw)), backend_(backend), path_(best_int8_dot_path()), clamp_(g.activation),
+  HybridConv2D(const ConvGeometry& g, HybridWeights hw, Int8DotPath path, Backend& backend)
+      : g_(g), hw_(std::move(hw)), backend_(backend), path_(path), clamp_(g.activation),
         batch_quant_(static_cast<size_t>(g.batch)) {
     cin_ = g_.in_channels();
     cout_ = g_.out_channels();
@@ -239,7 +242,7 @@ class HybridConv2D final : public FastKernel {
     auto* q = reinterpret_cast<int8_t*>(backend_.scratch(0, static_cast<size_t>(g_.batch * image + 3) / 4));
     // Per-channel weights take the reference's asymmetric (per-channel) path.
     for (int64_t n = 0; n < g_.batch; ++n)
-      batch_quant_[static_cast<size_t>(n)] = quantize(hw_.per_channel(), in + n * image, image, q + n * image);
+      batch_quant_[static_cast<size_t>(n)] = quantize_hybrid_input(hw_.per_channel(), in + n * image, image, q + n * image);
     const int64_t pixels = g_.batch * g_.oh * g_.ow;
     const int64_t chunk = std::min(chunk_, pixels);
     backend_.parallel(tasks_, [&](int64_t k) {
@@ -254,7 +257,7 @@ class HybridConv2D final : public FastKernel {
     });
     return Status::ok();
   }
-  const char* library() const override { return "own"; }
+  const char* library() const override { return path_ == Int8DotPath::kAvxVnni ? "own-vnni" : "own"; }
 
  private:
   // The windows of output pixels [p0, p0 + count) as rows (of hw_.stride)
@@ -316,8 +319,10 @@ bool is_builtin(const ops::OpContext& ctx, tflite::BuiltinOperator op) {
 
 }  // namespace
 
-Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid(const ops::OpContext& ctx, Backend& backend) {
+Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid(const ops::OpContext& ctx, Backend& backend,
+                                                         const FastOptions& options) {
   if (ctx.num_inputs() < 2 || ctx.num_outputs() < 1) return none();
+  const Int8DotPath path = allowed_int8_path(options);
   HybridWeights hw;
   if (is_builtin(ctx, tflite::BuiltinOperator_FULLY_CONNECTED)) {
     FcGeometry g;
@@ -326,7 +331,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid(const ops::OpContext& c
     static const tflite::FullyConnectedOptionsT kDefault{};
     const auto* o = ctx.op().options_as<tflite::FullyConnectedOptionsT>();
     const bool asymmetric = (o ? o : &kDefault)->asymmetric_quantize_inputs;
-    return std::unique_ptr<FastKernel>(new HybridFullyConnected(g, std::move(hw), asymmetric, backend));
+    return std::unique_ptr<FastKernel>(new HybridFullyConnected(g, std::move(hw), asymmetric, path, backend));
   }
   if (is_builtin(ctx, tflite::BuiltinOperator_CONV_2D)) {
     ConvGeometry g;
@@ -334,7 +339,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid(const ops::OpContext& c
     if (!conv_geometry(ctx, /*depthwise=*/false, g) || g.groups != 1 || !clamp_activation(g.activation) ||
         !hybrid_weights(ctx, g.out_channels(), g.kh * g.kw * g.in_channels(), hw))
       return none();
-    return std::unique_ptr<FastKernel>(new HybridConv2D(g, std::move(hw), backend));
+    return std::unique_ptr<FastKernel>(new HybridConv2D(g, std::move(hw), path, backend));
   }
   return none();
 }

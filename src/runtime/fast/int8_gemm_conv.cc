@@ -1,9 +1,19 @@
-// int8 CONV_2D (one group), our own AVX2 kernel: a matrix product of the
-// output pixels' windows (rows) and the filters (columns).
+// int8 and hybrid CONV_2D (one group), our own AVX2 / AVX-VNNI kernel: a
+// matrix product of the output pixels' windows (rows) and the filters
+// (columns).
 //
-// Arithmetic: as int8_depthwise.cc — exact int32 sums of (x - in_zp) * w plus
-// the bias, then the rescale of Int8ConvParams, so the outputs are those of
-// XNNPACK's qc8 kernel and of the exact-float kernel.
+// Arithmetic: exact int32 sums of (x - zp) * w, then
+// - int8 (int8 input and output): plus the int32 bias, then the rescale of
+//   Int8ConvParams, as int8_depthwise.cc, so the outputs are those of
+//   XNNPACK's qc8 kernel and of the exact-float kernel;
+// - hybrid (float32 input and output, int8 weights): x is the input quantized
+//   per image at run time (quantize_hybrid_input), and the sums are rescaled
+//   by the reference's float expression in its order (kernels/hybrid_ref.h),
+//   so the outputs are the reference kernel's bytes.
+// The products: AVX2 multiplies int16 pairs and adds them with
+// _mm256_madd_epi16, then adds that to the accumulator; AVX-VNNI does both in
+// one _mm256_dpwssd_avx_epi32. Both are exact, so they give the same sums;
+// the fastest the CPU has is used unless FastOptions::int8_path says less.
 //
 // Layout:
 // - the input, widened once per run to int16 x - in_zp inside a zero border
@@ -29,7 +39,9 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/common.h"
 #include "runtime/fast/fast_kernel.h"
+#include "runtime/fast/int8_dot.h"
 #include "runtime/fast/simd.h"
 
 namespace tfc::runtime::fast {
@@ -50,10 +62,30 @@ __attribute__((target("avx2"))) inline __m256i broadcast_pair(const int16_t* p) 
   return _mm256_set1_epi32(v);
 }
 
-class OwnInt8Conv final : public FastKernel {
+// The accumulators of a tile: kMr pixels by filters 0-7 and 8-15 of a block.
+using TileSums = __m256i[kMr][2];
+
+// What a hybrid conv's sums become: the reference's
+//   per-channel weights: v = float(acc) * w_scale[c] * image_scale
+//   per-tensor weights:  v = float(acc) * (image_scale * w_scale)
+// then v += bias[c] where there is a bias, then the activation's clamp.
+struct HybridRescale {
+  std::vector<float> w_scales;  // per filter, blocks * kNr (per tensor: the one scale)
+  std::vector<float> bias;      // per filter, blocks * kNr; empty without a bias
+  bool per_channel = false;
+  float lo = 0, hi = 0;         // kernels::FloatClamp's bounds
+};
+
+class OwnGemmConv final : public FastKernel {
  public:
-  OwnInt8Conv(const ops::OpContext& ctx, Int8ConvParams p, Backend& backend)
-      : g_(p.g), backend_(backend), in_zp_(p.in_zp), out_zp_(p.out_zp), lo_(p.lo), hi_(p.hi) {
+  // int8: p's rescale and the int32 bias; hybrid (`hybrid` given): p's
+  // scales unused, zero points set per run.
+  OwnGemmConv(const ops::OpContext& ctx, Int8ConvParams p, const HybridRescale* hybrid, Int8DotPath path,
+              Backend& backend)
+      : g_(p.g), backend_(backend), in_zp_(p.in_zp), out_zp_(p.out_zp), lo_(p.lo), hi_(p.hi),
+        vnni_(path == Int8DotPath::kAvxVnni), hybrid_(hybrid != nullptr),
+        zps_(static_cast<size_t>(p.g.batch), p.in_zp), image_quant_(static_cast<size_t>(p.g.batch)) {
+    if (hybrid) rescale_ = *hybrid;
     cin_ = g_.in_channels();
     n_ = g_.out_channels();
     blocks_ = (n_ + kNr - 1) / kNr;
@@ -78,14 +110,14 @@ class OwnInt8Conv final : public FastKernel {
     // in TFLite's [n][kh][kw][cin] order, for either kind of segment.
     const auto* w = ctx.input<int8_t>(1);
     const int64_t k = g_.kh * g_.kw * cin_;
-    const auto* bias = ctx.has_input(2) ? ctx.input<int32_t>(2) : nullptr;
+    const auto* bias = !hybrid_ && ctx.has_input(2) ? ctx.input<int32_t>(2) : nullptr;
     b_.assign(static_cast<size_t>(blocks_ * pairs * 32), 0);
     bias_.assign(static_cast<size_t>(blocks_ * kNr), 0);
     scale_.assign(static_cast<size_t>(blocks_ * kNr), 0.0f);
     for (int64_t n = 0; n < n_; ++n) {
       const int64_t block = n / kNr, col = n % kNr;
       bias_[static_cast<size_t>(n)] = bias ? bias[n] : 0;
-      scale_[static_cast<size_t>(block * kNr + rescale_lane(col))] = p.scales[static_cast<size_t>(n)];
+      if (!hybrid_) scale_[static_cast<size_t>(block * kNr + rescale_lane(col))] = p.scales[static_cast<size_t>(n)];
       for (int64_t s = 0; s < static_cast<int64_t>(segments_.size()); ++s)
         for (int64_t j = 0; j < segment_; ++j) {
           const int64_t pair = s * segment_pairs_ + j / 2;
@@ -95,8 +127,24 @@ class OwnInt8Conv final : public FastKernel {
   }
 
   Status run(ops::OpContext& ctx) override {
-    const auto* in = ctx.input<int8_t>(0);
-    auto* out = ctx.output<int8_t>(0);
+    const int8_t* in = nullptr;
+    void* out = nullptr;
+    if (hybrid_) {
+      // The input quantized per image (asymmetric with per-channel weights).
+      const float* x = ctx.input<float>(0);
+      const int64_t image = g_.ih * g_.iw * cin_;
+      auto* q = reinterpret_cast<int8_t*>(backend_.scratch(1, static_cast<size_t>(g_.batch * image + 3) / 4));
+      for (int64_t n = 0; n < g_.batch; ++n) {
+        const auto i = static_cast<size_t>(n);
+        image_quant_[i] = quantize_hybrid_input(rescale_.per_channel, x + n * image, image, q + n * image);
+        zps_[i] = image_quant_[i].zero_point;
+      }
+      in = q;
+      out = ctx.output<float>(0);
+    } else {
+      in = ctx.input<int8_t>(0);
+      out = ctx.output<int8_t>(0);
+    }
     const int64_t pixels = g_.batch * g_.oh * g_.ow;
     const int64_t tiles = (pixels + kMr - 1) / kMr;
     const int64_t tasks = std::min<int64_t>(backend_.count(), tiles);
@@ -127,7 +175,7 @@ class OwnInt8Conv final : public FastKernel {
     });
     return Status::ok();
   }
-  const char* library() const override { return "own"; }
+  const char* library() const override { return vnni_ ? "own-vnni" : "own"; }
 
  private:
   // Row r (of batch * height_) of the padded image.
@@ -139,17 +187,29 @@ class OwnInt8Conv final : public FastKernel {
       return;
     }
     std::memset(dst, 0, static_cast<size_t>(g_.pl * cin_) * sizeof(int16_t));
-    widen_int8(in + (n * g_.ih + y) * g_.iw * cin_, g_.iw * cin_, static_cast<int16_t>(in_zp_), dst + g_.pl * cin_);
+    widen_int8(in + (n * g_.ih + y) * g_.iw * cin_, g_.iw * cin_, static_cast<int16_t>(zps_[static_cast<size_t>(n)]),
+               dst + g_.pl * cin_);
     std::memset(dst + (g_.pl + g_.iw) * cin_, 0, static_cast<size_t>(g_.pr * cin_) * sizeof(int16_t));
+  }
+
+  // Input pixels [p0, p0 + count) of a direct (1x1) conv, widened, each
+  // image with its zero point.
+  void widen_pixels(const int8_t* in, int64_t p0, int64_t count, int16_t* dst) const {
+    const int64_t per_image = g_.ih * g_.iw;
+    while (count > 0) {
+      const int64_t n = p0 / per_image, k = std::min(count, (n + 1) * per_image - p0);
+      widen_int8(in + p0 * cin_, k * cin_, static_cast<int16_t>(zps_[static_cast<size_t>(n)]), dst);
+      dst += k * cin_, p0 += k, count -= k;
+    }
   }
 
   // Output pixels [p0, p1), p0 a multiple of kMr: windows in the padded
   // image, or (direct, `in` given) widened a chunk at a time into `values`.
-  void run_range(const int8_t* in, int16_t* values, int8_t* out, int64_t p0, int64_t p1) const {
+  void run_range(const int8_t* in, int16_t* values, void* out, int64_t p0, int64_t p1) const {
     const int16_t* window[kMr];
     for (int64_t c0 = p0; c0 < p1; c0 += chunk_) {
       const int64_t count = std::min(chunk_, p1 - c0);
-      if (in) widen_int8(in + c0 * cin_, count * cin_, static_cast<int16_t>(in_zp_), values);
+      if (in) widen_pixels(in, c0, count, values);
       for (int64_t block = 0; block < blocks_; ++block)
         for (int64_t r = 0; r < count; r += kMr) {
           const int64_t rows = std::min(kMr, count - r);
@@ -162,74 +222,127 @@ class OwnInt8Conv final : public FastKernel {
             const int64_t ox = p % g_.ow, oy = p / g_.ow % g_.oh, n = p / (g_.ow * g_.oh);
             window[i] = values + ((n * height_ + oy * g_.sh) * width_ + ox * g_.sw) * cin_;
           }
-          // A last block of at most 8 filters takes the half-width tile.
-          int8_t* o = out + (c0 + r) * n_ + block * kNr;
-          if (n_ - block * kNr > 8) {
-            tile<true>(window, rows, block, o);
-          } else {
-            tile<false>(window, rows, block, o);
-          }
+          tile(window, rows, block, c0 + r, out);
         }
     }
   }
 
-  // Up to kMr pixels (their windows' first values in the padded image) by
-  // filters block*16..+15.
-  // kFull false: filters 8-15 are absent, and their half of the work too.
+  // Up to kMr pixels (the first `p`; their windows' first values in the
+  // padded image) by filters block*16..+15; a last block of at most 8
+  // filters takes the half-width tile.
+  void tile(const int16_t* const* window, int64_t rows, int64_t block, int64_t p, void* out) const {
+    const bool full = n_ - block * kNr > 8;
+    if (vnni_) {
+      full ? tile_vnni<true>(window, rows, block, p, out) : tile_vnni<false>(window, rows, block, p, out);
+    } else {
+      full ? tile_avx2<true>(window, rows, block, p, out) : tile_avx2<false>(window, rows, block, p, out);
+    }
+  }
+
   template <bool kFull>
-  __attribute__((target("avx2"))) void tile(const int16_t* const* window, int64_t rows, int64_t block,
-                                            int8_t* out) const {
-    const __m256i bias0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + block * kNr));
-    const __m256i bias1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + block * kNr + 8));
-    // Twelve named accumulators (an array would live on the stack).
-    __m256i c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
-    __m256i c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
-    const int64_t pairs = segment_pairs_ * static_cast<int64_t>(segments_.size());
-    const int16_t* b = b_.data() + block * pairs * 32;
+  __attribute__((target("avx2"))) void tile_avx2(const int16_t* const* window, int64_t rows, int64_t block,
+                                                 int64_t p, void* out) const {
+    TileSums acc;
+    start(block, acc);
+    const int16_t* b = b_.data() + block * segment_pairs_ * static_cast<int64_t>(segments_.size()) * 32;
     for (const int64_t offset : segments_) {
       const int16_t* row[kMr];
       for (int64_t i = 0; i < kMr; ++i) row[i] = window[i] + offset;
       for (int64_t k = 0; k < segment_pairs_; ++k, b += 32) {
         const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
         const __m256i b1 = kFull ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16)) : b0;
-        __m256i x = broadcast_pair(row[0] + 2 * k);
-        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0));
-        if (kFull) c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
-        x = broadcast_pair(row[1] + 2 * k);
-        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0));
-        if (kFull) c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
-        x = broadcast_pair(row[2] + 2 * k);
-        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0));
-        if (kFull) c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
-        x = broadcast_pair(row[3] + 2 * k);
-        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0));
-        if (kFull) c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
-        x = broadcast_pair(row[4] + 2 * k);
-        c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0));
-        if (kFull) c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
-        x = broadcast_pair(row[5] + 2 * k);
-        c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0));
-        if (kFull) c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
+#pragma GCC unroll 6
+        for (int64_t i = 0; i < kMr; ++i) {
+          const __m256i x = broadcast_pair(row[i] + 2 * k);
+          acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(x, b0));
+          if (kFull) acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(x, b1));
+        }
       }
     }
-    const __m256i acc[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    finish(acc, rows, block, p, out);
+  }
+
+  // The same products as tile_avx2, each pair's two and the addition in one
+  // instruction.
+  template <bool kFull>
+  __attribute__((target("avx2,avxvnni"))) void tile_vnni(const int16_t* const* window, int64_t rows, int64_t block,
+                                                         int64_t p, void* out) const {
+    TileSums acc;
+    start(block, acc);
+    const int16_t* b = b_.data() + block * segment_pairs_ * static_cast<int64_t>(segments_.size()) * 32;
+    for (const int64_t offset : segments_) {
+      const int16_t* row[kMr];
+      for (int64_t i = 0; i < kMr; ++i) row[i] = window[i] + offset;
+      for (int64_t k = 0; k < segment_pairs_; ++k, b += 32) {
+        const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+        const __m256i b1 = kFull ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16)) : b0;
+#pragma GCC unroll 6
+        for (int64_t i = 0; i < kMr; ++i) {
+          const __m256i x = broadcast_pair(row[i] + 2 * k);
+          acc[i][0] = _mm256_dpwssd_avx_epi32(acc[i][0], x, b0);
+          if (kFull) acc[i][1] = _mm256_dpwssd_avx_epi32(acc[i][1], x, b1);
+        }
+      }
+    }
+    finish(acc, rows, block, p, out);
+  }
+
+  // Accumulators start at the int32 bias (zero for hybrid).
+  __attribute__((target("avx2"), always_inline)) void start(int64_t block, TileSums& acc) const {
+    const __m256i bias0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + block * kNr));
+    const __m256i bias1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + block * kNr + 8));
+    for (int64_t i = 0; i < kMr; ++i) acc[i][0] = bias0, acc[i][1] = bias1;
+  }
+
+  // The first `rows` pixels of a tile, from output pixel p, rescaled.
+  __attribute__((target("avx2"), always_inline)) void finish(const TileSums& acc, int64_t rows, int64_t block,
+                                                            int64_t p, void* out) const {
+    const int64_t cols = std::min(kNr, n_ - block * kNr);
+    if (hybrid_) {
+      for (int64_t r = 0; r < rows; ++r)
+        store_hybrid(acc[r], cols, block, p + r, static_cast<float*>(out) + (p + r) * n_ + block * kNr);
+      return;
+    }
     const Int8Rescale rescale{_mm256_set1_ps(lo_), _mm256_set1_ps(hi_),
                               _mm256_set1_epi16(static_cast<int16_t>(out_zp_))};
     const __m256 scale0 = _mm256_loadu_ps(scale_.data() + block * kNr);
     const __m256 scale1 = _mm256_loadu_ps(scale_.data() + block * kNr + 8);
-    const int64_t cols = std::min(kNr, n_ - block * kNr);
+    auto* o = static_cast<int8_t*>(out) + p * n_ + block * kNr;
     for (int64_t r = 0; r < rows; ++r) {
       // Filters 0-7 and 8-15 into the {0-3, 8-11}, {4-7, 12-15} order.
       const __m256i a0 = _mm256_permute2x128_si256(acc[r][0], acc[r][1], 0x20);
       const __m256i a1 = _mm256_permute2x128_si256(acc[r][0], acc[r][1], 0x31);
-      store_rescaled_int8x16(out + r * n_, cols, a0, a1, scale0, scale1, rescale);
+      store_rescaled_int8x16(o + r * n_, cols, a0, a1, scale0, scale1, rescale);
     }
+  }
+
+  // One pixel's hybrid rescale (HybridRescale) of filters block*16..+cols.
+  __attribute__((target("avx2"), always_inline)) void store_hybrid(const __m256i* acc, int64_t cols, int64_t block,
+                                                                  int64_t p, float* out) const {
+    const kernels::RowQuant& iq = image_quant_[static_cast<size_t>(p / (g_.oh * g_.ow))];
+    const __m256 lo = _mm256_set1_ps(rescale_.lo), hi = _mm256_set1_ps(rescale_.hi);
+    alignas(32) float v[kNr];
+    for (int64_t h = 0; h < 2; ++h) {
+      const int64_t c = block * kNr + h * 8;
+      __m256 f = _mm256_cvtepi32_ps(acc[h]);
+      f = rescale_.per_channel
+              ? _mm256_mul_ps(_mm256_mul_ps(f, _mm256_loadu_ps(rescale_.w_scales.data() + c)), _mm256_set1_ps(iq.scale))
+              : _mm256_mul_ps(f, _mm256_set1_ps(iq.scale * rescale_.w_scales[0]));
+      if (!rescale_.bias.empty()) f = _mm256_add_ps(f, _mm256_loadu_ps(rescale_.bias.data() + c));
+      // std::min(std::max(f, lo), hi): NaN stays, as the reference's clamp.
+      _mm256_store_ps(v + h * 8, _mm256_min_ps(hi, _mm256_max_ps(lo, f)));
+    }
+    std::memcpy(out, v, static_cast<size_t>(cols) * sizeof(float));
   }
 
   ConvGeometry g_;
   Backend& backend_;
   int32_t in_zp_, out_zp_;
   float lo_, hi_;
+  bool vnni_, hybrid_;
+  HybridRescale rescale_;
+  std::vector<int32_t> zps_;                   // per image: the input's zero point
+  std::vector<kernels::RowQuant> image_quant_;  // hybrid, per image, this run's
   int64_t cin_ = 0, n_ = 0, blocks_ = 0, height_ = 0, width_ = 0, chunk_ = kMr;
   int64_t segment_ = 0, segment_pairs_ = 0;  // values and pairs per segment
   bool direct_ = false;                      // 1x1, stride 1, no padding
@@ -241,18 +354,42 @@ class OwnInt8Conv final : public FastKernel {
 
 }  // namespace
 
-Expected<std::unique_ptr<FastKernel>> prepare_own_int8_conv(const ops::OpContext& ctx, Backend& backend) {
+Expected<std::unique_ptr<FastKernel>> prepare_own_int8_conv(const ops::OpContext& ctx, Backend& backend,
+                                                            const FastOptions& options) {
   if (ctx.op().code.is_custom() || ctx.op().code.builtin != tflite::BuiltinOperator_CONV_2D)
     return std::unique_ptr<FastKernel>();
-  if (!__builtin_cpu_supports("avx2")) return std::unique_ptr<FastKernel>();
+  const Int8DotPath path = allowed_int8_path(options);
+  if (path == Int8DotPath::kScalar) return std::unique_ptr<FastKernel>();
   Int8ConvParams p;
   if (!int8_conv_params(ctx, /*depthwise=*/false, p) || p.g.groups != 1) return std::unique_ptr<FastKernel>();
-  return std::unique_ptr<FastKernel>(new OwnInt8Conv(ctx, std::move(p), backend));
+  return std::unique_ptr<FastKernel>(new OwnGemmConv(ctx, std::move(p), nullptr, path, backend));
+}
+
+Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid_conv(const ops::OpContext& ctx, Backend& backend,
+                                                              const FastOptions& options) {
+  if (ctx.op().code.is_custom() || ctx.op().code.builtin != tflite::BuiltinOperator_CONV_2D)
+    return std::unique_ptr<FastKernel>();
+  const Int8DotPath path = allowed_int8_path(options);
+  if (path == Int8DotPath::kScalar) return std::unique_ptr<FastKernel>();
+  Int8ConvParams p;
+  HybridRescale h;
+  if (!hybrid_conv_params(ctx, /*depthwise=*/false, p.g, h.w_scales, h.bias) || p.g.groups != 1) return std::unique_ptr<FastKernel>();
+  const int64_t n = p.g.out_channels(), padded = (n + kNr - 1) / kNr * kNr;
+  // Per-channel weights take the reference's asymmetric path (per-tensor: symmetric).
+  h.per_channel = h.w_scales.size() > 1;
+  if (h.per_channel) h.w_scales.resize(static_cast<size_t>(padded), 0.0f);
+  if (!h.bias.empty()) h.bias.resize(static_cast<size_t>(padded), 0.0f);
+  const kernels::FloatClamp clamp(p.g.activation);
+  h.lo = clamp.lo, h.hi = clamp.hi;
+  return std::unique_ptr<FastKernel>(new OwnGemmConv(ctx, std::move(p), &h, path, backend));
 }
 
 #else
 
-Expected<std::unique_ptr<FastKernel>> prepare_own_int8_conv(const ops::OpContext&, Backend&) {
+Expected<std::unique_ptr<FastKernel>> prepare_own_int8_conv(const ops::OpContext&, Backend&, const FastOptions&) {
+  return std::unique_ptr<FastKernel>();
+}
+Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid_conv(const ops::OpContext&, Backend&, const FastOptions&) {
   return std::unique_ptr<FastKernel>();
 }
 

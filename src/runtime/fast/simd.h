@@ -1,6 +1,6 @@
 // SIMD pieces shared by our own fast kernels:
 // - SSE2 (x86-64 always has it): the int8 store of requantization and
-//   QUANTIZE (dnnl_kernels.cc, own_kernels.cc); other targets take the
+//   QUANTIZE (dnnl_kernels.cc, quantize_kernel.cc); other targets take the
 //   kernels' scalar loops;
 // - AVX2, compiled per function (target attribute) and used only after a
 //   run-time CPU check: widening int8 to int16 and the int8 rescale of the
