@@ -461,32 +461,45 @@ void softmax_int16(const int16_t* in, int64_t outer, int32_t depth, QParams in_q
 
 }  // namespace
 
+Softmax8Table softmax8_table(float in_scale, float beta) {
+  Softmax8Table table{};
+  const float scale = -in_scale * beta;
+  for (int32_t val = 0; val <= 255; ++val) table[255 - val] = std::exp(scale * static_cast<float>(val));
+  return table;
+}
+
+template <typename In, typename Out>
+void softmax8_rows(const Softmax8Table& table, const In* in, int64_t rows, int32_t depth, QParams out_q, Out* out) {
+  for (int64_t row = 0; row < rows; ++row) {
+    const In* x = in + row * depth;
+    Out* y = out + row * depth;
+    int32_t max_val = kMin<In>;
+    for (int32_t j = 0; j < depth; ++j) max_val = std::max<int32_t>(max_val, x[j]);
+    const float* t = table.data() + 255 - max_val;
+    float sum = 0.0f;
+    for (int32_t j = 0; j < depth; ++j) sum += t[x[j]];
+    const float inv = 1.0f / (sum * out_q.scale);
+    for (int32_t j = 0; j < depth; ++j) {
+      const float p = t[x[j]] * inv;
+      int32_t q;
+      if constexpr (std::is_same_v<Out, uint8_t>) {
+        q = static_cast<int32_t>(p + 0.5f);
+      } else {
+        // std::round(p) for 0 <= p <= 1 / out.scale (at most 2^16): the
+        // integer part, plus one from a fraction of a half or more (exact:
+        // p less its integer part is exact below 2^23), without a call.
+        const auto whole = static_cast<int32_t>(p);
+        q = whole + (p - static_cast<float>(whole) >= 0.5f ? 1 : 0) + out_q.zero_point;
+      }
+      y[j] = saturate<Out>(q);
+    }
+  }
+}
+
 template <typename In, typename Out>
 void softmax(const In* in, int64_t outer, int32_t depth, QParams in_q, float beta, QParams out_q, Out* out) {
   if constexpr (sizeof(In) == 1) {
-    std::array<float, 256> table{};
-    const float scale = -in_q.scale * beta;
-    for (int32_t val = 0; val <= 255; ++val) table[255 - val] = std::exp(scale * static_cast<float>(val));
-    for (int64_t row = 0; row < outer; ++row) {
-      const In* x = in + row * depth;
-      Out* y = out + row * depth;
-      int32_t max_val = kMin<In>;
-      for (int32_t j = 0; j < depth; ++j) max_val = std::max<int32_t>(max_val, x[j]);
-      const float* t = table.data() + 255 - max_val;
-      float sum = 0.0f;
-      for (int32_t j = 0; j < depth; ++j) sum += t[x[j]];
-      const float inv = 1.0f / (sum * out_q.scale);
-      for (int32_t j = 0; j < depth; ++j) {
-        const float p = t[x[j]] * inv;
-        int32_t q;
-        if constexpr (std::is_same_v<Out, uint8_t>) {
-          q = static_cast<int32_t>(p + 0.5f);
-        } else {
-          q = static_cast<int32_t>(std::round(p)) + out_q.zero_point;
-        }
-        y[j] = saturate<Out>(q);
-      }
-    }
+    softmax8_rows(softmax8_table(in_q.scale, beta), in, outer, depth, out_q, out);
   } else {
     if constexpr (std::is_same_v<Out, int16_t>) {
       if (in_q.zero_point == 0 && out_q.zero_point == 0) {
@@ -534,5 +547,10 @@ TFC_INT_TYPES(TFC_INST_SAME)
   template void softmax<In, Out>(const In*, int64_t, int32_t, QParams, float, QParams, Out*);
 #define TFC_INST_IN(In) TFC_INST_PAIR(In, int8_t) TFC_INST_PAIR(In, uint8_t) TFC_INST_PAIR(In, int16_t)
 TFC_INT_TYPES(TFC_INST_IN)
+#define TFC_INST_SOFTMAX8(In, Out) \
+  template void softmax8_rows<In, Out>(const Softmax8Table&, const In*, int64_t, int32_t, QParams, Out*);
+TFC_INST_SOFTMAX8(int8_t, int8_t)
+TFC_INST_SOFTMAX8(int8_t, int16_t)
+TFC_INST_SOFTMAX8(uint8_t, uint8_t)
 
 }  // namespace tfc::kernels

@@ -146,6 +146,13 @@ void prelu(const T* x, Dims x_dims, QParams xq, const T* alpha, Dims alpha_dims,
 // input, output: (outer, depth).
 template <typename In, typename Out>
 void softmax(const In* in, int64_t outer, int32_t depth, QParams in_q, float beta, QParams out_q, Out* out);
+// The 8-bit form in two steps (the fast backend makes the table once):
+// table[255 - k] = exp(-in.scale beta k), then `rows` rows of `depth` from it.
+// Instantiated for int8 -> int8, int8 -> int16 and uint8 -> uint8.
+using Softmax8Table = std::array<float, 256>;
+Softmax8Table softmax8_table(float in_scale, float beta);
+template <typename In, typename Out>
+void softmax8_rows(const Softmax8Table& table, const In* in, int64_t rows, int32_t depth, QParams out_q, Out* out);
 
 // The interpolated int16 tables behind int16 SOFTMAX (LiteRT's LUTPopulate for
 // int16, double form): 512 samples of f over the int16 input range (real

@@ -72,6 +72,12 @@ void reduce_mean_sum(bool mean, const T* in, Dims in_dims, std::span<const int32
   for_each_broadcast<1>(in_dims, {Dims(out_dims)}, [&](int64_t i, const std::array<int64_t, 1>& o) {
     acc[o[0]] += static_cast<int32_t>(in[i]) - in_q.zero_point;
   });
+  reduce_mean_sum_finish(mean, acc.data(), num_out, count, in_q, out_q, out);
+}
+
+template <typename T>
+void reduce_mean_sum_finish(bool mean, const int64_t* acc, int64_t num_out, int64_t count, QParams in_q,
+                            QParams out_q, T* out) {
   QuantizedMultiplier m = quantize_multiplier(static_cast<double>(in_q.scale) / static_cast<double>(out_q.scale));
   if (mean && count > 1) {
     int shift = 63 - __builtin_clzll(static_cast<uint64_t>(count));
@@ -133,6 +139,7 @@ void resize_bilinear_int(const T* in, Dims in_dims, int32_t out_h, int32_t out_w
   template void concatenation<T>(std::span<const T* const>, std::span<const Dims>, std::span<const QParams>, int, \
                                  QParams, T*);                                                                    \
   template void reduce_mean_sum<T>(bool, const T*, Dims, std::span<const int32_t>, QParams, QParams, T*);         \
+  template void reduce_mean_sum_finish<T>(bool, const int64_t*, int64_t, int64_t, QParams, QParams, T*);          \
   template void resize_bilinear_int<T>(const T*, Dims, int32_t, int32_t, bool, bool, T*);
 TFC_INST(int8_t)
 TFC_INST(uint8_t)

@@ -31,6 +31,11 @@ void concatenation(std::span<const T* const> inputs, std::span<const Dims> in_di
 template <typename T>
 void reduce_mean_sum(bool mean, const T* in, Dims in_dims, std::span<const int32_t> axes, QParams in_q,
                      QParams out_q, T* out);
+// Its last step, from the sums acc[o] of (q - in.zp) over `count` elements
+// each, for outputs [0, num_out) (the fast backend sums on its own).
+template <typename T>
+void reduce_mean_sum_finish(bool mean, const int64_t* acc, int64_t num_out, int64_t count, QParams in_q,
+                            QParams out_q, T* out);
 
 // ---- RESIZE_BILINEAR (LiteRT's ResizeBilinearInteger) -------------------------------------
 // Source coordinates in 1/1024 steps; the four weighted neighbours summed in

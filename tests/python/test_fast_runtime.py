@@ -277,3 +277,49 @@ def test_resize_ops_match_litert(tmp_path):
     assert len(ours) == len(ref) == 12
     for o, r in zip(ours, ref):
         assert o.shape == r.shape and max_rel_err(o, r) <= 1e-4
+
+
+def test_data_movement_reduction_softmax_matmul_ops_match_litert(tmp_path):
+    """A float32 graph of the ops runtime/fast/movement_kernels.cc, reduce_kernels.cc, softmax_kernel.cc and
+    matmul_kernel.cc take (GATHER on axis 1, PACK, UNPACK, SPLIT_V, SPLIT, TRANSPOSE, STRIDED_SLICE with a
+    negative stride, CONCATENATION, MEAN / SUM / REDUCE_MAX / REDUCE_MIN over inner and outer axes, SOFTMAX,
+    LOG_SOFTMAX, BATCH_MATMUL with adj_x and broadcast batch dims), converted by TFLiteConverter: on two
+    threads every one of those ops runs a fast kernel (`run --profile`) and the outputs agree with LiteRT
+    within 1e-4 relative."""
+    tf = pytest.importorskip("tensorflow")
+    from conftest import litert_run, max_rel_err
+
+    w = np.random.default_rng(3).uniform(-1, 1, (1, 12, 7)).astype(np.float32)
+
+    @tf.function(input_signature=[tf.TensorSpec([2, 12, 10], tf.float32, name="x")])
+    def graph(x):
+        g = tf.gather(x, [4, 0, 9, 9, 2], axis=2)                        # [2, 12, 5]
+        a, b = tf.unstack(x, axis=0)                                     # [12, 10] each
+        p = tf.stack([b, a, a * 2.0], axis=1)                            # [12, 3, 10]
+        s1, s2 = tf.split(x, [3, 7], axis=2)
+        h1, h2 = tf.split(x, 2, axis=1)
+        t = tf.transpose(p, [2, 0, 1])                                   # [10, 12, 3]
+        r = x[:, ::-2, 1:9:3]                                            # [2, 6, 3]
+        c = tf.concat([s2, s1, g], axis=-1)                              # [2, 12, 15]
+        m = tf.linalg.matmul(x, tf.constant(w), transpose_a=True)        # [2, 10, 7]
+        return {
+            "gather": g, "pack": p, "transpose": t, "slice": r, "concat": c, "half": h2 - h1,
+            "mean": tf.reduce_mean(c, axis=[0, 2]), "sum": tf.reduce_sum(x, axis=1),
+            "max": tf.reduce_max(p, axis=-1), "min": tf.reduce_min(x, axis=[0, 1]),
+            "softmax": tf.nn.softmax(c * 3.0), "log_softmax": tf.nn.log_softmax(t), "matmul": m,
+        }
+
+    model = tmp_path / "ops.tflite"
+    model.write_bytes(tf.lite.TFLiteConverter.from_concrete_functions([graph.get_concrete_function()]).convert())
+    x = tmp_path / "x.npz"
+    np.savez(x, x=np.random.default_rng(SEED).uniform(-2, 2, (2, 12, 10)).astype(np.float32))
+    proc, ours = run(model, x, tmp_path / "y.npz", "--profile", "--threads", "2")
+    profile = proc.stdout + proc.stderr
+    for op in ["GATHER", "PACK", "UNPACK", "SPLIT_V", "SPLIT", "TRANSPOSE", "STRIDED_SLICE", "CONCATENATION",
+               "MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "SOFTMAX", "LOG_SOFTMAX", "BATCH_MATMUL"]:
+        assert re.search(rf"^{op}\s+(own|onednn)\s", profile, re.M), f"{op} not on a fast kernel:\n{profile}"
+        assert not re.search(rf"^{op}\s+reference\s", profile, re.M), profile
+    ref = litert_run(model, [np.load(x)["x"]])
+    assert len(ours) == len(ref) == 13
+    for o, r in zip(ours, ref):
+        assert o.shape == r.shape and max_rel_err(o, r) <= 1e-4

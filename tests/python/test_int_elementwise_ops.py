@@ -128,6 +128,13 @@ def _shapes(x):
     ]
 
 
+def _movement(x):  # PACK, UNPACK, SPLIT_V, SPLIT, GATHER on axis 0 (runtime/fast/movement_kernels.cc)
+    a, b, c, d = tf.unstack(x, axis=3)
+    s1, s2 = tf.split(x, [1, 3], axis=-1)
+    h1, h2 = tf.split(x, 2, axis=1)
+    return [tf.stack([a, d, b], axis=1), c, s2, s1, h2, h1, tf.gather(x[0], [5, 1, 1, 7], axis=0)]
+
+
 def _space_depth(x):  # no int16 kernel in the converter
     return [tf.nn.space_to_depth(x, 2), tf.nn.depth_to_space(x * 1.5, 2)]
 
@@ -153,6 +160,7 @@ MODELS = [
     ("gelu_tanh", _gelu_tanh, [((3, 40), -4.0, 4.0)]),
     ("int8_activations", _int8_activations, [((6, 50), -5.0, 5.0)]),
     ("shapes", _shapes, [((1, 8, 8, 4), -1.0, 3.0)]),
+    ("movement", _movement, [((1, 8, 8, 4), -1.0, 3.0)]),
     ("space_depth", _space_depth, [((1, 4, 6, 8), -1.0, 1.0)]),
     ("prelu", _prelu, [((1, 5, 5, 6), -2.0, 2.0)]),
 ]

@@ -265,6 +265,14 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   // Exact data movement: the same outputs under either arithmetic.
   TFC_ASSIGN_OR_RETURN(auto data, prepare_own_data(ctx, backend));
   if (data) return data;
+  // Data movement, reductions, SOFTMAX: exact where integer (float32
+  // softmax within tolerance), so before the int8 arithmetic check.
+  TFC_ASSIGN_OR_RETURN(auto moved, prepare_own_movement(ctx, backend));
+  if (moved) return moved;
+  TFC_ASSIGN_OR_RETURN(auto reduced, prepare_own_reduce(ctx, backend));
+  if (reduced) return reduced;
+  TFC_ASSIGN_OR_RETURN(auto softmax, prepare_own_softmax(ctx, backend));
+  if (softmax) return softmax;
   // float32 PRELU, exact.
   TFC_ASSIGN_OR_RETURN(auto prelu, prepare_own_prelu(ctx, backend));
   if (prelu) return prelu;
@@ -294,7 +302,11 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   TFC_ASSIGN_OR_RETURN(auto hybrid_f32, prepare_hybrid_via_f32(ctx, backend));
   if (hybrid_f32) return hybrid_f32;
   // float32 activations: oneDNN; int8: XNNPACK.
-  if (ctx.input_dtype(0) == DType::kFloat32) return prepare_dnnl(ctx, backend);
+  if (ctx.input_dtype(0) == DType::kFloat32) {
+    TFC_ASSIGN_OR_RETURN(auto matmul, prepare_dnnl_batch_matmul(ctx, backend));
+    if (matmul) return matmul;
+    return prepare_dnnl(ctx, backend);
+  }
   if (ctx.input_dtype(0) == DType::kInt8) {
     using Choice = FastOptions::Int8Conv;
     const Choice choice = options.int8_conv;

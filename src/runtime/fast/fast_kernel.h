@@ -3,10 +3,11 @@
 // depthwise conv, fully connected, add, pooling), XNNPACK for int8 fully
 // connected and add — and kernels of our own where they are faster (int8
 // conv and depthwise, AVX2) or the libraries have none (QUANTIZE, DEQUANTIZE,
-// spatial MEAN, RELU, RELU6, PRELU, PAD, int8 MAX_POOL_2D and AVERAGE_POOL_2D,
-// quantized unary ops as lookup tables, float32 HARD_SWISH and other one-formula
-// unary ops); every int8 kernel computes LiteRT's
-// default-path arithmetic (PAD and the int8 pools are exact under both).
+// RELU, RELU6, PRELU, PAD, int8 MAX_POOL_2D and AVERAGE_POOL_2D, quantized
+// unary ops as lookup tables, float32 HARD_SWISH and other one-formula unary
+// ops, the data-movement ops, reductions, SOFTMAX); every int8 kernel computes
+// LiteRT's default-path arithmetic (PAD, the int8 pools and the exact
+// data-movement and reduction kernels give the reference's bytes under both).
 // Preparing a kernel packs its weights into its layout and fixes its
 // geometry; running it only binds the current input and output buffers.
 //
@@ -173,7 +174,7 @@ bool hybrid_conv_params(const ops::OpContext& ctx, bool depthwise, ConvGeometry&
 
 // Per library (dnnl_kernels.cc, xnn_kernels.cc); same contract as above.
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Backend& backend);
-// Global-average MEAN and float32 RELU / RELU6 (own_kernels.cc).
+// float32 RELU / RELU6 (own_kernels.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx);
 // int8 CONV_2D / DEPTHWISE_CONV_2D computed exactly in float32 by oneDNN
 // (dnnl_kernels.cc, Int8ConvViaF32).
@@ -183,6 +184,21 @@ Expected<std::unique_ptr<FastKernel>> prepare_xnn(const ops::OpContext& ctx, Bac
 // exact, so taken
 // under either arithmetic (data_kernels.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_data(const ops::OpContext& ctx, Backend& backend);
+// TRANSPOSE, SLICE, STRIDED_SLICE, CONCATENATION (no requantizing, no
+// activation), PACK, UNPACK, SPLIT, SPLIT_V, GATHER, RESHAPE, SQUEEZE,
+// EXPAND_DIMS of any fixed-size element, exact, so taken under either
+// arithmetic (movement_kernels.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_movement(const ops::OpContext& ctx, Backend& backend);
+// MEAN, SUM, REDUCE_MAX, REDUCE_MIN over constant axes (float32, the
+// quantized integer types, int32; MAX / MIN also int64), exact, so taken
+// under either arithmetic (reduce_kernels.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_reduce(const ops::OpContext& ctx, Backend& backend);
+// float32 BATCH_MATMUL on oneDNN's matmul (adj_x / adj_y as strides, batch
+// dims broadcast), within the float tolerance (matmul_kernel.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_dnnl_batch_matmul(const ops::OpContext& ctx, Backend& backend);
+// float32 SOFTMAX (beta 1) and LOG_SOFTMAX on oneDNN; 8-bit and int16
+// SOFTMAX, exact, so taken under either arithmetic (softmax_kernel.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_softmax(const ops::OpContext& ctx, Backend& backend);
 // float32 PRELU, exact, alpha broadcast into the input (prelu_kernel.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_prelu(const ops::OpContext& ctx, Backend& backend);
 // float32 and int8 RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR (float32,
