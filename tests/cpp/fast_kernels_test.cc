@@ -1252,6 +1252,80 @@ TEST(FastKernels, Float32ConvWithStrideAboveWindowTakesTheFastPath) {
   }
 }
 
+// ---- TRANSPOSE_CONV ---------------------------------------------------------------
+
+struct TConvConfig {
+  int n = 1, h = 1, w = 1, cin = 1, cout = 1, kh = 1, kw = 1, sh = 1, sw = 1, oh = 1, ow = 1;
+  tflite::Padding padding = tflite::Padding_SAME;
+  bool bias = true;
+  tflite::ActivationFunctionType activation = tflite::ActivationFunctionType_NONE;
+  std::string str() const {
+    return fmt::format("transpose_conv in [{},{},{},{}] out [{},{}] cout {} k {}x{} stride {}x{} {}{} act {}", n, h, w,
+                       cin, oh, ow, cout, kh, kw, sh, sw, padding == tflite::Padding_SAME ? "SAME" : "VALID",
+                       bias ? " bias" : " no-bias", tflite::EnumNameActivationFunctionType(activation));
+  }
+};
+
+// An output size whose forward window gives back `in` (TFLite's rule), any
+// of the several that do: SAME ceil(out / s) = in; VALID (out - k) / s + 1 = in.
+int tconv_out(std::mt19937& rng, tflite::Padding p, int in, int k, int s) {
+  const int lo = p == tflite::Padding_SAME ? (in - 1) * s + 1 : (in - 1) * s + k;
+  return rand_int(rng, lo, lo + s - 1);
+}
+
+TConvConfig random_tconv(std::mt19937& rng) {
+  TConvConfig c;
+  c.n = rand_int(rng, 1, 4) == 4 ? 2 : 1;
+  c.h = rand_int(rng, 1, 12);
+  c.w = rand_int(rng, 1, 12);
+  c.cin = rand_int(rng, 1, 24);
+  c.cout = rand_int(rng, 1, 24);
+  c.kh = rand_int(rng, 1, 5);
+  c.kw = rand_int(rng, 1, 5);
+  c.sh = rand_int(rng, 1, 3);
+  c.sw = rand_int(rng, 1, 3);
+  c.padding = rand_int(rng, 0, 1) ? tflite::Padding_SAME : tflite::Padding_VALID;
+  c.oh = tconv_out(rng, c.padding, c.h, c.kh, c.sh);
+  c.ow = tconv_out(rng, c.padding, c.w, c.kw, c.sw);
+  c.bias = rand_int(rng, 0, 3) != 0;
+  c.activation = random_activation(rng);
+  return c;
+}
+
+ir::Model float_tconv_model(const TConvConfig& c, std::mt19937& rng) {
+  ModelBuilder b;
+  const ir::TensorId shape = b.constant("shape", {4}, DType::kInt32, std::vector<int32_t>{c.n, c.oh, c.ow, c.cout});
+  const ir::Shape fs = {c.cout, c.kh, c.kw, c.cin};
+  const ir::TensorId w = b.constant("w", fs, DType::kFloat32, random_floats(rng, ir::num_elements(fs)));
+  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin});
+  const ir::TensorId bias =
+      c.bias ? b.constant("b", {c.cout}, DType::kFloat32, random_floats(rng, c.cout)) : ir::kNoTensor;
+  const ir::TensorId y = b.output("y", {c.n, c.oh, c.ow, c.cout});
+  tflite::TransposeConvOptionsT o;
+  o.padding = c.padding;
+  o.stride_h = c.sh;
+  o.stride_w = c.sw;
+  o.fused_activation_function = c.activation;
+  const std::vector<ir::TensorId> inputs =
+      c.bias ? std::vector<ir::TensorId>{shape, w, x, bias} : std::vector<ir::TensorId>{shape, w, x};
+  b.op(BuiltinOperator::BuiltinOperator_TRANSPOSE_CONV, inputs, {y}).options.Set(o);
+  return std::move(b.m);
+}
+
+TEST(FastKernels, Float32TransposeConvMatchesReference) {
+  std::mt19937 rng(1041);
+  PathCount count{"float32 TRANSPOSE_CONV"};
+  for (int i = 0; i < kCases; ++i) {
+    const TConvConfig c = random_tconv(rng);
+    const ir::Model m = float_tconv_model(c, rng);
+    const Array x = array_of(DType::kFloat32, {c.n, c.h, c.w, c.cin},
+                             random_floats(rng, int64_t{c.n} * c.h * c.w * c.cin));
+    // Threads 1, 2 and 3: bands of output rows at batch 1 (dnnl_deconv.cc).
+    check_one_op(m, {x}, "onednn", count, c.str() + fmt::format(" threads {}", 1 + i % 3), {.threads = 1 + i % 3});
+  }
+  count.expect_mostly_fast(0.9);
+}
+
 // ---- the interpreter's side ------------------------------------------------------
 
 // Compares fast and reference runs of one model over several feeds.

@@ -251,6 +251,9 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   // RESIZE_BILINEAR (float32) and RESIZE_NEAREST_NEIGHBOR, exact.
   TFC_ASSIGN_OR_RETURN(auto resize, prepare_own_resize(ctx, backend));
   if (resize) return resize;
+  // float32 TRANSPOSE_CONV (its input 0 is the int32 output shape): oneDNN.
+  if (!ctx.op().code.is_custom() && ctx.op().code.builtin == tflite::BuiltinOperator_TRANSPOSE_CONV)
+    return prepare_dnnl_transpose_conv(ctx, backend);
   // Every int8 fast kernel computes LiteRT's default-path rescaling.
   if (ctx.input_dtype(0) == DType::kInt8 && ctx.arithmetic() != kernels::Requantization::kFloat)
     return std::unique_ptr<FastKernel>();
