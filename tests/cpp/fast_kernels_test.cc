@@ -1326,6 +1326,57 @@ TEST(FastKernels, Float32TransposeConvMatchesReference) {
   count.expect_mostly_fast(0.9);
 }
 
+// int8 TRANSPOSE_CONV: random scales and zero points, symmetric weights per
+// channel or per tensor, an int32 bias; the output scale from the
+// accumulator's spread so that outputs use the range.
+ir::Model int8_tconv_model(const TConvConfig& c, bool per_channel, std::mt19937& rng) {
+  ModelBuilder b;
+  const ir::TensorId shape = b.constant("shape", {4}, DType::kInt32, std::vector<int32_t>{c.n, c.oh, c.ow, c.cout});
+  const float in_scale = rand_float(rng, 0.005f, 0.05f);
+  const ir::Shape fs = {c.cout, c.kh, c.kw, c.cin};
+  std::vector<float> w_scales(per_channel ? static_cast<size_t>(c.cout) : 1);
+  for (float& s : w_scales) s = rand_float(rng, 0.002f, 0.02f);
+  const ir::TensorId w =
+      b.constant("w", fs, DType::kInt8, random_ints<int8_t>(rng, ir::num_elements(fs), -127, 127),
+                 quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0), 0));
+  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin}, DType::kInt8);
+  quantize_tensor(b, x, in_scale, rand_int(rng, -20, 20));
+  const float acc_std = 74.0f * 73.0f * std::sqrt(static_cast<float>(c.kh * c.kw * c.cin) / (c.sh * c.sw));
+  const float out_scale = in_scale * w_scales[0] * acc_std / rand_float(rng, 30.0f, 60.0f);
+  std::vector<ir::TensorId> inputs{shape, w, x};
+  if (c.bias) {
+    std::vector<float> b_scales(w_scales.size());
+    for (size_t i = 0; i < b_scales.size(); ++i) b_scales[i] = in_scale * w_scales[i];
+    const int bound = static_cast<int>(acc_std);
+    inputs.push_back(b.constant("b", {c.cout}, DType::kInt32, random_ints<int32_t>(rng, c.cout, -bound, bound),
+                                quantization(b_scales, std::vector<int64_t>(b_scales.size(), 0))));
+  }
+  const ir::TensorId y = b.output("y", {c.n, c.oh, c.ow, c.cout}, DType::kInt8);
+  quantize_tensor(b, y, out_scale, rand_int(rng, -30, 30));
+  tflite::TransposeConvOptionsT o;
+  o.padding = c.padding;
+  o.stride_h = c.sh;
+  o.stride_w = c.sw;
+  o.fused_activation_function = c.activation;
+  b.op(BuiltinOperator::BuiltinOperator_TRANSPOSE_CONV, inputs, {y}).options.Set(o);
+  return std::move(b.m);
+}
+
+// Exact float sums rescaled as XNNPACK does: the reference's bytes.
+TEST(FastKernels, Int8TransposeConvIsExactlyTheReference) {
+  std::mt19937 rng(1042);
+  PathCount count{"int8 TRANSPOSE_CONV"};
+  for (int i = 0; i < kCases; ++i) {
+    const TConvConfig c = random_tconv(rng);
+    const ir::Model m = int8_tconv_model(c, i % 2 == 0, rng);
+    const Array x = array_of(DType::kInt8, {c.n, c.h, c.w, c.cin},
+                             random_ints<int8_t>(rng, int64_t{c.n} * c.h * c.w * c.cin, -128, 127));
+    check_one_op(m, {x}, "onednn", count, c.str() + fmt::format(" threads {}", 1 + i % 3),
+                 {.arithmetic = kernels::Requantization::kFloat, .threads = 1 + i % 3}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(0.9);
+}
+
 // ---- the interpreter's side ------------------------------------------------------
 
 // Compares fast and reference runs of one model over several feeds.

@@ -10,13 +10,20 @@
 // primitive each reading the input rows that reach its rows, run on the
 // backend's pool as the convolutions are (dnnl_kernels.cc); if oneDNN refuses
 // a band's geometry the op runs as one primitive.
+// int8 TRANSPOSE_CONV (under LiteRT's default-path rescaling) runs on the same
+// primitive exactly in float, as Int8ConvViaF32 does for the convolutions
+// (dnnl_kernels.cc): (q - zero point) and the integer weights and bias are
+// exact floats and the sums stay integers below 2^24, so rescaling the float
+// accumulator as requantize_float does gives the reference's outputs.
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <unordered_map>
 #include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "kernels/quant_util.h"
 #include "ops/conv_options.h"
 #include "runtime/fast/dnnl_util.h"
 #include "runtime/fast/fast_kernel.h"
@@ -132,28 +139,32 @@ bool make_bands(const DeconvGeometry& g, int64_t n, const float* weights, const 
   return true;
 }
 
+// Runs bands on the pool with src and dst bound per band.
+Status run_deconv_bands(const ops::OpContext& ctx, const Backend& backend, std::vector<DeconvBand>& bands,
+                        const float* in, int64_t row_in, float* out, int64_t row_out) {
+  std::atomic<bool> failed{false};
+  backend.parallel(static_cast<int64_t>(bands.size()), [&](int64_t k) {
+    DeconvBand& b = bands[static_cast<size_t>(k)];
+    try {
+      b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in + b.in_row * row_in));
+      b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out);
+      b.prim.execute(b.stream, b.args);
+      b.stream.wait();
+    } catch (const dnnl::error&) {
+      failed = true;
+    }
+  });
+  if (failed) return internal_error("{}: oneDNN failed", ctx.op_name());
+  return Status::ok();
+}
+
 class DnnlDeconv final : public FastKernel {
  public:
   DnnlDeconv(std::vector<DeconvBand> bands, const DeconvGeometry& g, Backend& backend)
       : bands_(std::move(bands)), row_in_(g.iw * g.ic), row_out_(g.ow * g.oc), backend_(backend) {}
 
   Status run(ops::OpContext& ctx) override {
-    const float* in = ctx.input<float>(2);
-    float* out = ctx.output<float>(0);
-    std::atomic<bool> failed{false};
-    backend_.parallel(static_cast<int64_t>(bands_.size()), [&](int64_t k) {
-      DeconvBand& b = bands_[static_cast<size_t>(k)];
-      try {
-        b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in + b.in_row * row_in_));
-        b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out_);
-        b.prim.execute(b.stream, b.args);
-        b.stream.wait();
-      } catch (const dnnl::error&) {
-        failed = true;
-      }
-    });
-    if (failed) return internal_error("{}: oneDNN failed", ctx.op_name());
-    return Status::ok();
+    return run_deconv_bands(ctx, backend_, bands_, ctx.input<float>(2), row_in_, ctx.output<float>(0), row_out_);
   }
   const char* library() const override { return "onednn"; }
 
@@ -163,18 +174,112 @@ class DnnlDeconv final : public FastKernel {
   const Backend& backend_;
 };
 
+class Int8DeconvViaF32 final : public FastKernel {
+ public:
+  Int8DeconvViaF32(std::vector<DeconvBand> bands, const DeconvGeometry& g, Backend& backend, std::vector<float> scales,
+                   int32_t in_zp, int32_t out_zp, float lo, float hi)
+      : bands_(std::move(bands)), g_(g), backend_(backend), scales_(std::move(scales)), in_zp_(in_zp),
+        out_zp_(out_zp), lo_(lo), hi_(hi) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const int64_t in_n = g_.batch * g_.ih * g_.iw * g_.ic, out_n = g_.batch * g_.oh * g_.ow * g_.oc;
+    float* src = backend_.scratch(0, static_cast<size_t>(in_n));
+    float* acc = backend_.scratch(1, static_cast<size_t>(out_n));
+    const int8_t* in = ctx.input<int8_t>(2);
+    for (int64_t i = 0; i < in_n; ++i) src[i] = static_cast<float>(int32_t{in[i]} - in_zp_);
+    TFC_RETURN_IF_ERROR(run_deconv_bands(ctx, backend_, bands_, src, g_.iw * g_.ic, acc, g_.ow * g_.oc));
+    int8_t* out = ctx.output<int8_t>(0);
+    for (int64_t i = 0; i < out_n; i += g_.oc)
+      for (int64_t c = 0; c < g_.oc; ++c) {
+        const float v = std::min(std::max(acc[i + c] * scales_[static_cast<size_t>(c)], lo_), hi_);
+        out[i + c] = static_cast<int8_t>(static_cast<int32_t>(kernels::round_half_even(v)) + out_zp_);
+      }
+    return Status::ok();
+  }
+  const char* library() const override { return "onednn"; }
+
+ private:
+  std::vector<DeconvBand> bands_;
+  DeconvGeometry g_;
+  Backend& backend_;
+  std::vector<float> scales_;
+  int32_t in_zp_, out_zp_;
+  float lo_, hi_;
+};
+
+// Whether every output's sum stays exact in float (below 2^24): an output
+// reads the taps of one stride phase (ky = ry mod sh, kx = rx mod sw), so its
+// |sum| is at most |bias| + max|q - zp| * sum of |w| over that phase.
+bool sums_exact(const int8_t* w, const int32_t* bias, const DeconvGeometry& g, int32_t in_zp) {
+  const int64_t max_in = std::max(127 - in_zp, in_zp + 128);
+  for (int64_t c = 0; c < g.oc; ++c)
+    for (int64_t ry = 0; ry < std::min(g.sh, g.kh); ++ry)
+      for (int64_t rx = 0; rx < std::min(g.sw, g.kw); ++rx) {
+        int64_t bound = bias ? std::abs(int64_t{bias[c]}) : 0;
+        for (int64_t ky = ry; ky < g.kh; ky += g.sh)
+          for (int64_t kx = rx; kx < g.kw; kx += g.sw) {
+            const int8_t* tap = w + ((c * g.kh + ky) * g.kw + kx) * g.ic;
+            for (int64_t i = 0; i < g.ic; ++i) bound += max_in * std::abs(int32_t{tap[i]});
+          }
+        if (bound >= (int64_t{1} << 24)) return false;
+      }
+  return true;
+}
+
+Expected<std::unique_ptr<FastKernel>> prepare_int8(const ops::OpContext& ctx, const kernels::TransposeConvParams& p,
+                                                  const DeconvGeometry& g, Backend& backend) {
+  if (ctx.arithmetic() != kernels::Requantization::kFloat || ctx.output_dtype(0) != DType::kInt8 ||
+      ctx.input_dtype(1) != DType::kInt8)
+    return std::unique_ptr<FastKernel>();
+  const bool has_bias = ctx.has_input(3);
+  if (has_bias && (ctx.input_dtype(3) != DType::kInt32 || ctx.input_data(3) == nullptr))
+    return std::unique_ptr<FastKernel>();
+  float in_scale = 0, out_scale = 0;
+  int32_t in_zp = 0, out_zp = 0;
+  if (!per_tensor_int8(ctx.input_tensor(2), in_scale, in_zp) || !per_tensor_int8(ctx.output_tensor(0), out_scale, out_zp))
+    return std::unique_ptr<FastKernel>();
+  const ir::Tensor& wt = ctx.input_tensor(1);
+  if (!wt.is_quantized()) return std::unique_ptr<FastKernel>();
+  for (int64_t zp : wt.quantization->zero_point)
+    if (zp != 0) return std::unique_ptr<FastKernel>();
+  const auto& ws = wt.quantization->scale;
+  if (ws.size() != 1 && static_cast<int64_t>(ws.size()) != g.oc) return std::unique_ptr<FastKernel>();
+  const int8_t* w = ctx.input<int8_t>(1);
+  const int32_t* bias = has_bias ? ctx.input<int32_t>(3) : nullptr;
+  if (!sums_exact(w, bias, g, in_zp)) return std::unique_ptr<FastKernel>();
+  std::vector<float> scales(static_cast<size_t>(g.oc));
+  for (int64_t c = 0; c < g.oc; ++c)
+    scales[static_cast<size_t>(c)] =
+        kernels::float_requant_scale(in_scale, ws.size() == 1 ? ws[0] : ws[static_cast<size_t>(c)], out_scale);
+  const kernels::IntRange range = kernels::activation_range_float<int8_t>(p.activation, out_scale, out_zp);
+  const std::vector<float> wf(w, w + g.oc * g.kh * g.kw * g.ic);
+  std::vector<float> bf;
+  if (bias) bf.assign(bias, bias + g.oc);
+  std::vector<DeconvBand> bands;
+  const float* bias_f = bias ? bf.data() : nullptr;
+  const int64_t wanted = g.batch == 1 ? std::min<int64_t>(backend.count(), g.oh) : 1;
+  if ((wanted <= 1 || !make_bands(g, wanted, wf.data(), bias_f, kernels::Activation::kNone, bands)) &&
+      !make_bands(g, 1, wf.data(), bias_f, kernels::Activation::kNone, bands))
+    return std::unique_ptr<FastKernel>();
+  return std::unique_ptr<FastKernel>(new Int8DeconvViaF32(std::move(bands), g, backend, std::move(scales), in_zp,
+                                                          out_zp, static_cast<float>(range.min - out_zp),
+                                                          static_cast<float>(range.max - out_zp)));
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl_transpose_conv(const ops::OpContext& ctx, Backend& backend) {
-  if (ctx.num_inputs() < 3 || ctx.input_dtype(1) != DType::kFloat32 || ctx.input_dtype(2) != DType::kFloat32 ||
-      ctx.output_dtype(0) != DType::kFloat32 || ctx.input_data(1) == nullptr)
+  if (ctx.num_inputs() < 3 || ctx.input_data(1) == nullptr) return std::unique_ptr<FastKernel>();
+  const kernels::TransposeConvParams p = ops::transpose_conv_params(ctx);
+  DeconvGeometry g;
+  if (!deconv_geometry(ctx, p, g)) return std::unique_ptr<FastKernel>();
+  if (ctx.input_dtype(2) == DType::kInt8) return prepare_int8(ctx, p, g, backend);
+  if (ctx.input_dtype(1) != DType::kFloat32 || ctx.input_dtype(2) != DType::kFloat32 ||
+      ctx.output_dtype(0) != DType::kFloat32)
     return std::unique_ptr<FastKernel>();
   const bool has_bias = ctx.has_input(3);
   if (has_bias && (ctx.input_dtype(3) != DType::kFloat32 || ctx.input_data(3) == nullptr))
     return std::unique_ptr<FastKernel>();
-  const kernels::TransposeConvParams p = ops::transpose_conv_params(ctx);
-  DeconvGeometry g;
-  if (!deconv_geometry(ctx, p, g)) return std::unique_ptr<FastKernel>();
   const float* bias = has_bias ? ctx.input<float>(3) : nullptr;
   std::vector<DeconvBand> bands;
   const int64_t wanted = g.batch == 1 ? std::min<int64_t>(backend.count(), g.oh) : 1;
