@@ -1377,6 +1377,39 @@ TEST(FastKernels, Int8TransposeConvIsExactlyTheReference) {
   count.expect_mostly_fast(0.9);
 }
 
+// Hybrid TRANSPOSE_CONV: int8 weights (per channel or per tensor), float
+// input, bias and output. The fast kernel sums exactly and scales once; the
+// reference (as LiteRT) adds scaled products: within 1e-4, not bit for bit.
+TEST(FastKernels, HybridTransposeConvMatchesReference) {
+  std::mt19937 rng(1043);
+  PathCount count{"hybrid TRANSPOSE_CONV"};
+  for (int i = 0; i < kCases; ++i) {
+    const TConvConfig c = random_tconv(rng);
+    ModelBuilder b;
+    const ir::TensorId shape =
+        b.constant("shape", {4}, DType::kInt32, std::vector<int32_t>{c.n, c.oh, c.ow, c.cout});
+    const ir::Shape fs = {c.cout, c.kh, c.kw, c.cin};
+    std::vector<float> w_scales(i % 2 == 0 ? static_cast<size_t>(c.cout) : 1);
+    for (float& s : w_scales) s = rand_float(rng, 0.002f, 0.02f);
+    const ir::TensorId w = b.constant("w", fs, DType::kInt8, random_ints<int8_t>(rng, ir::num_elements(fs), -127, 127),
+                                      quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0), 0));
+    const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin});
+    std::vector<ir::TensorId> inputs{shape, w, x};
+    if (c.bias) inputs.push_back(b.constant("b", {c.cout}, DType::kFloat32, random_floats(rng, c.cout)));
+    const ir::TensorId y = b.output("y", {c.n, c.oh, c.ow, c.cout});
+    tflite::TransposeConvOptionsT o;
+    o.padding = c.padding;
+    o.stride_h = c.sh;
+    o.stride_w = c.sw;
+    o.fused_activation_function = c.activation;
+    b.op(BuiltinOperator::BuiltinOperator_TRANSPOSE_CONV, inputs, {y}).options.Set(o);
+    const Array in = array_of(DType::kFloat32, {c.n, c.h, c.w, c.cin},
+                              random_floats(rng, int64_t{c.n} * c.h * c.w * c.cin));
+    check_one_op(b.m, {in}, "onednn", count, c.str() + fmt::format(" threads {}", 1 + i % 3), {.threads = 1 + i % 3});
+  }
+  count.expect_mostly_fast(0.75);
+}
+
 // ---- the interpreter's side ------------------------------------------------------
 
 // Compares fast and reference runs of one model over several feeds.

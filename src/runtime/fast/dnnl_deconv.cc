@@ -15,6 +15,11 @@
 // (dnnl_kernels.cc): (q - zero point) and the integer weights and bias are
 // exact floats and the sums stay integers below 2^24, so rescaling the float
 // accumulator as requantize_float does gives the reference's outputs.
+// Hybrid TRANSPOSE_CONV (float input, int8 weights) the same way: each batch
+// quantized as the reference does (hybrid_ref.h), exact integer sums on
+// oneDNN, then acc * w_scale * row_scale + bias. LiteRT (and so the
+// reference) adds each product already scaled in float, so this differs from
+// it by float rounding only (within 1e-4 relative, not bit for bit).
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -23,6 +28,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "kernels/hybrid_ref.h"
 #include "kernels/quant_util.h"
 #include "ops/conv_options.h"
 #include "runtime/fast/dnnl_util.h"
@@ -210,8 +216,7 @@ class Int8DeconvViaF32 final : public FastKernel {
 // Whether every output's sum stays exact in float (below 2^24): an output
 // reads the taps of one stride phase (ky = ry mod sh, kx = rx mod sw), so its
 // |sum| is at most |bias| + max|q - zp| * sum of |w| over that phase.
-bool sums_exact(const int8_t* w, const int32_t* bias, const DeconvGeometry& g, int32_t in_zp) {
-  const int64_t max_in = std::max(127 - in_zp, in_zp + 128);
+bool sums_exact(const int8_t* w, const int32_t* bias, const DeconvGeometry& g, int64_t max_in) {
   for (int64_t c = 0; c < g.oc; ++c)
     for (int64_t ry = 0; ry < std::min(g.sh, g.kh); ++ry)
       for (int64_t rx = 0; rx < std::min(g.sw, g.kw); ++rx) {
@@ -246,7 +251,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_int8(const ops::OpContext& ctx, co
   if (ws.size() != 1 && static_cast<int64_t>(ws.size()) != g.oc) return std::unique_ptr<FastKernel>();
   const int8_t* w = ctx.input<int8_t>(1);
   const int32_t* bias = has_bias ? ctx.input<int32_t>(3) : nullptr;
-  if (!sums_exact(w, bias, g, in_zp)) return std::unique_ptr<FastKernel>();
+  if (!sums_exact(w, bias, g, std::max(127 - in_zp, in_zp + 128))) return std::unique_ptr<FastKernel>();
   std::vector<float> scales(static_cast<size_t>(g.oc));
   for (int64_t c = 0; c < g.oc; ++c)
     scales[static_cast<size_t>(c)] =
@@ -266,6 +271,75 @@ Expected<std::unique_ptr<FastKernel>> prepare_int8(const ops::OpContext& ctx, co
                                                           static_cast<float>(range.max - out_zp)));
 }
 
+class HybridDeconv final : public FastKernel {
+ public:
+  HybridDeconv(std::vector<DeconvBand> bands, const DeconvGeometry& g, Backend& backend, std::vector<float> scales,
+               const float* bias, kernels::Activation act)
+      : bands_(std::move(bands)), g_(g), backend_(backend), scales_(std::move(scales)),
+        bias_(bias ? std::vector<float>(bias, bias + g.oc) : std::vector<float>(static_cast<size_t>(g.oc), 0.0f)),
+        clamp_(act) {}
+
+  Status run(ops::OpContext& ctx) override {
+    const int64_t in_size = g_.ih * g_.iw * g_.ic, out_size = g_.oh * g_.ow * g_.oc;
+    float* src = backend_.scratch(0, static_cast<size_t>(g_.batch * in_size));
+    float* acc = backend_.scratch(1, static_cast<size_t>(g_.batch * out_size));
+    q_.resize(static_cast<size_t>(in_size));
+    const float* in = ctx.input<float>(2);
+    std::vector<kernels::RowQuant> rows(static_cast<size_t>(g_.batch));
+    for (int64_t b = 0; b < g_.batch; ++b) {
+      rows[static_cast<size_t>(b)] = kernels::quantize_row_asymmetric(in + b * in_size, in_size, q_.data());
+      const int32_t zp = rows[static_cast<size_t>(b)].zero_point;
+      for (int64_t i = 0; i < in_size; ++i) src[b * in_size + i] = static_cast<float>(int32_t{q_[i]} - zp);
+    }
+    TFC_RETURN_IF_ERROR(run_deconv_bands(ctx, backend_, bands_, src, g_.iw * g_.ic, acc, g_.ow * g_.oc));
+    float* out = ctx.output<float>(0);
+    for (int64_t b = 0; b < g_.batch; ++b) {
+      const float row_scale = rows[static_cast<size_t>(b)].scale;
+      for (int64_t i = b * out_size; i < (b + 1) * out_size; i += g_.oc)
+        for (int64_t c = 0; c < g_.oc; ++c) {
+          const float v = acc[i + c] * scales_[static_cast<size_t>(c)] * row_scale + bias_[static_cast<size_t>(c)];
+          out[i + c] = std::min(std::max(v, clamp_.lo), clamp_.hi);
+        }
+    }
+    return Status::ok();
+  }
+  const char* library() const override { return "onednn"; }
+
+ private:
+  std::vector<DeconvBand> bands_;
+  DeconvGeometry g_;
+  Backend& backend_;
+  std::vector<float> scales_, bias_;
+  kernels::FloatClamp clamp_;
+  std::vector<int8_t> q_;
+};
+
+Expected<std::unique_ptr<FastKernel>> prepare_hybrid(const ops::OpContext& ctx, const kernels::TransposeConvParams& p,
+                                                    const DeconvGeometry& g, Backend& backend) {
+  const bool clamp = kernels::FloatClamp::is_clamp(p.activation) || p.activation == kernels::Activation::kNone;
+  if (ctx.output_dtype(0) != DType::kFloat32 || !clamp)
+    return std::unique_ptr<FastKernel>();
+  const bool has_bias = ctx.has_input(3);
+  if (has_bias && (ctx.input_dtype(3) != DType::kFloat32 || ctx.input_data(3) == nullptr))
+    return std::unique_ptr<FastKernel>();
+  const ir::Tensor& wt = ctx.input_tensor(1);
+  if (!wt.is_quantized()) return std::unique_ptr<FastKernel>();
+  const auto& ws = wt.quantization->scale;
+  if (ws.size() != 1 && static_cast<int64_t>(ws.size()) != g.oc) return std::unique_ptr<FastKernel>();
+  const int8_t* w = ctx.input<int8_t>(1);
+  if (!sums_exact(w, nullptr, g, 255)) return std::unique_ptr<FastKernel>();
+  std::vector<float> scales(static_cast<size_t>(g.oc));
+  for (int64_t c = 0; c < g.oc; ++c) scales[static_cast<size_t>(c)] = ws.size() == 1 ? ws[0] : ws[static_cast<size_t>(c)];
+  const std::vector<float> wf(w, w + g.oc * g.kh * g.kw * g.ic);
+  std::vector<DeconvBand> bands;
+  const int64_t wanted = g.batch == 1 ? std::min<int64_t>(backend.count(), g.oh) : 1;
+  if ((wanted <= 1 || !make_bands(g, wanted, wf.data(), nullptr, kernels::Activation::kNone, bands)) &&
+      !make_bands(g, 1, wf.data(), nullptr, kernels::Activation::kNone, bands))
+    return std::unique_ptr<FastKernel>();
+  return std::unique_ptr<FastKernel>(new HybridDeconv(std::move(bands), g, backend, std::move(scales),
+                                                      has_bias ? ctx.input<float>(3) : nullptr, p.activation));
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl_transpose_conv(const ops::OpContext& ctx, Backend& backend) {
@@ -274,6 +348,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_dnnl_transpose_conv(const ops::OpC
   DeconvGeometry g;
   if (!deconv_geometry(ctx, p, g)) return std::unique_ptr<FastKernel>();
   if (ctx.input_dtype(2) == DType::kInt8) return prepare_int8(ctx, p, g, backend);
+  if (ctx.input_dtype(2) == DType::kFloat32 && ctx.input_dtype(1) == DType::kInt8)
+    return prepare_hybrid(ctx, p, g, backend);
   if (ctx.input_dtype(1) != DType::kFloat32 || ctx.input_dtype(2) != DType::kFloat32 ||
       ctx.output_dtype(0) != DType::kFloat32)
     return std::unique_ptr<FastKernel>();
