@@ -164,4 +164,38 @@ void hybrid_depthwise_conv2d(const ConvParams& p, const float* input, Dims input
   });
 }
 
+void hybrid_transpose_conv(const TransposeConvParams& p, const float* input, Dims input_dims, const int8_t* filter,
+                           Dims filter_dims, WeightScales scales, const float* bias, float* output,
+                           Dims output_dims) {
+  const int32_t in_c = input_dims[3], out_c = output_dims[3];
+  const Window w = transposed_window(p.padding, input_dims[1], input_dims[2], output_dims[1], output_dims[2],
+                                     filter_dims[1], filter_dims[2], p.stride_h, p.stride_w);
+  const FloatClamp act(p.activation);
+  std::vector<int8_t> q;
+  const std::vector<RowQuant> rq = quantize_batches(input, input_dims, /*asymmetric=*/true, q);
+
+  for_each_output(w, output_dims[0], [&](int32_t n, int32_t oy, int32_t ox) {
+    const int32_t zp = rq[n].zero_point;
+    const PixelTaps t = pixel_taps(w, oy, ox);
+    for (int32_t oc = 0; oc < out_c; ++oc) {
+      const float cs = channel_scale(scales, oc);
+      // LiteRT scatters the input in order (iy, ix, c), adding each product
+      // scaled to float: transposed taps run ascending k, descending input,
+      // so walk them backwards.
+      float acc = 0.0f;
+      for (int32_t j = t.y.count - 1; j >= 0; --j)
+        for (int32_t i = t.x.count - 1; i >= 0; --i) {
+          const int32_t ky = t.y.first + j * t.y.k_step, iy = t.y.input + j * t.y.i_step;
+          const int32_t kx = t.x.first + i * t.x.k_step, ix = t.x.input + i * t.x.i_step;
+          const int8_t* in_px = q.data() + offset4(input_dims, n, iy, ix, 0);
+          const int8_t* taps = filter + offset4(filter_dims, oc, ky, kx, 0);
+          for (int32_t c = 0; c < in_c; ++c)
+            acc += static_cast<float>((int32_t{in_px[c]} - zp) * int32_t{taps[c]}) * cs * rq[n].scale;
+        }
+      if (bias) acc += bias[oc];
+      output[offset4(output_dims, n, oy, ox, oc)] = act(acc);
+    }
+  });
+}
+
 }  // namespace tfc::kernels

@@ -1,7 +1,8 @@
 // Hybrid (dynamic-range) kernels of the conv family: float32 input and output,
 // int8 weights with per-tensor or per-channel scales, float32 bias. As LiteRT's
 // builtin hybrid kernels (fully_connected.cc EvalHybrid, conv.cc EvalHybrid /
-// EvalHybridPerChannel, depthwise_conv.cc EvalHybridPerChannel):
+// EvalHybridPerChannel, depthwise_conv.cc EvalHybridPerChannel,
+// transpose_conv.cc EvalHybrid):
 //   1. each batch row of the input is quantized to int8 at run time —
 //      symmetric (scale = max|x| / 127, zero point 0) or asymmetric (scale =
 //      (max(x,0) - min(x,0)) / 255, nudged zero point), see quantize_row_*;
@@ -10,8 +11,8 @@
 //      (float products, in LiteRT's order).
 // Which input quantization each op uses is LiteRT's choice: FULLY_CONNECTED
 // by its asymmetric_quantize_inputs option; CONV_2D symmetric with per-tensor
-// weights and asymmetric with per-channel weights; DEPTHWISE_CONV_2D
-// asymmetric. Geometry and layouts as kernels/conv_ref.h.
+// weights and asymmetric with per-channel weights; DEPTHWISE_CONV_2D and
+// TRANSPOSE_CONV asymmetric. Geometry and layouts as kernels/conv_ref.h.
 //
 // Not here: full-integer kernels (kernels/conv_int.h), validation (ops/).
 #pragma once
@@ -57,5 +58,13 @@ void hybrid_conv2d(const ConvParams& p, const float* input, Dims input_dims, con
 void hybrid_depthwise_conv2d(const ConvParams& p, const float* input, Dims input_dims, const int8_t* filter,
                              Dims filter_dims, WeightScales scales, const float* bias, float* output,
                              Dims output_dims);
+
+// TRANSPOSE_CONV (asymmetric inputs; a single scale is broadcast). filter
+// (Cout, KH, KW, Cin); output dims given. Unlike the others, LiteRT's
+// HybridTransposeConv sums in float: out = act(bias[oc] + sum, in input order
+// (iy, ix, c), of float((q - zp) * w) * w_scale[oc] * row_scale).
+void hybrid_transpose_conv(const TransposeConvParams& p, const float* input, Dims input_dims, const int8_t* filter,
+                           Dims filter_dims, WeightScales scales, const float* bias, float* output,
+                           Dims output_dims);
 
 }  // namespace tfc::kernels

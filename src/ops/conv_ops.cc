@@ -353,8 +353,6 @@ Status transpose_conv_shape(OpContext& ctx) {
   TFC_RETURN_IF_ERROR(check_arity(ctx, 3, 4, 1));
   TFC_RETURN_IF_ERROR(require_dtype(ctx, 0, {DType::kInt32}));
   TFC_ASSIGN_OR_RETURN(const OpKind kind, op_kind(ctx, 2, 1));
-  if (kind == OpKind::kHybrid)
-    return unsupported("{}: hybrid (float input, int8 weights) TRANSPOSE_CONV is not supported yet", ctx.op_name());
   TFC_RETURN_IF_ERROR(require_rank(ctx, 0, 1));
   TFC_RETURN_IF_ERROR(require_rank(ctx, 1, 4));
   TFC_RETURN_IF_ERROR(require_rank(ctx, 2, 4));
@@ -390,6 +388,12 @@ Status transpose_conv_eval(OpContext& ctx) {
   if (kind == OpKind::kFloat) {
     kernels::transpose_conv(p, ctx.input<float>(2), ctx.input_shape(2), ctx.input<float>(1), ctx.input_shape(1),
                             optional_bias(ctx, 3), ctx.output<float>(0), ctx.output_shape(0));
+    return Status::ok();
+  }
+  if (kind == OpKind::kHybrid) {
+    kernels::hybrid_transpose_conv(p, ctx.input<float>(2), ctx.input_shape(2), ctx.input<int8_t>(1),
+                                   ctx.input_shape(1), weight_scales(ctx, 1), optional_bias(ctx, 3),
+                                   ctx.output<float>(0), ctx.output_shape(0));
     return Status::ok();
   }
   visit_int(ctx, kind, 3, false, [&](auto t, auto acc) {

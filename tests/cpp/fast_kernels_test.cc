@@ -1596,6 +1596,164 @@ TEST(FastKernels, Float32ConvWithStrideAboveWindowTakesTheFastPath) {
   }
 }
 
+// ---- TRANSPOSE_CONV ---------------------------------------------------------------
+
+struct TConvConfig {
+  int n = 1, h = 1, w = 1, cin = 1, cout = 1, kh = 1, kw = 1, sh = 1, sw = 1, oh = 1, ow = 1;
+  tflite::Padding padding = tflite::Padding_SAME;
+  bool bias = true;
+  tflite::ActivationFunctionType activation = tflite::ActivationFunctionType_NONE;
+  std::string str() const {
+    return fmt::format("transpose_conv in [{},{},{},{}] out [{},{}] cout {} k {}x{} stride {}x{} {}{} act {}", n, h, w,
+                       cin, oh, ow, cout, kh, kw, sh, sw, padding == tflite::Padding_SAME ? "SAME" : "VALID",
+                       bias ? " bias" : " no-bias", tflite::EnumNameActivationFunctionType(activation));
+  }
+};
+
+// An output size whose forward window gives back `in` (TFLite's rule), any
+// of the several that do: SAME ceil(out / s) = in; VALID (out - k) / s + 1 = in.
+int tconv_out(std::mt19937& rng, tflite::Padding p, int in, int k, int s) {
+  const int lo = p == tflite::Padding_SAME ? (in - 1) * s + 1 : (in - 1) * s + k;
+  return rand_int(rng, lo, lo + s - 1);
+}
+
+TConvConfig random_tconv(std::mt19937& rng) {
+  TConvConfig c;
+  c.n = rand_int(rng, 1, 4) == 4 ? 2 : 1;
+  c.h = rand_int(rng, 1, 12);
+  c.w = rand_int(rng, 1, 12);
+  c.cin = rand_int(rng, 1, 24);
+  c.cout = rand_int(rng, 1, 24);
+  c.kh = rand_int(rng, 1, 5);
+  c.kw = rand_int(rng, 1, 5);
+  c.sh = rand_int(rng, 1, 3);
+  c.sw = rand_int(rng, 1, 3);
+  c.padding = rand_int(rng, 0, 1) ? tflite::Padding_SAME : tflite::Padding_VALID;
+  c.oh = tconv_out(rng, c.padding, c.h, c.kh, c.sh);
+  c.ow = tconv_out(rng, c.padding, c.w, c.kw, c.sw);
+  c.bias = rand_int(rng, 0, 3) != 0;
+  c.activation = random_activation(rng);
+  return c;
+}
+
+ir::Model float_tconv_model(const TConvConfig& c, std::mt19937& rng) {
+  ModelBuilder b;
+  const ir::TensorId shape = b.constant("shape", {4}, DType::kInt32, std::vector<int32_t>{c.n, c.oh, c.ow, c.cout});
+  const ir::Shape fs = {c.cout, c.kh, c.kw, c.cin};
+  const ir::TensorId w = b.constant("w", fs, DType::kFloat32, random_floats(rng, ir::num_elements(fs)));
+  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin});
+  const ir::TensorId bias =
+      c.bias ? b.constant("b", {c.cout}, DType::kFloat32, random_floats(rng, c.cout)) : ir::kNoTensor;
+  const ir::TensorId y = b.output("y", {c.n, c.oh, c.ow, c.cout});
+  tflite::TransposeConvOptionsT o;
+  o.padding = c.padding;
+  o.stride_h = c.sh;
+  o.stride_w = c.sw;
+  o.fused_activation_function = c.activation;
+  const std::vector<ir::TensorId> inputs =
+      c.bias ? std::vector<ir::TensorId>{shape, w, x, bias} : std::vector<ir::TensorId>{shape, w, x};
+  b.op(BuiltinOperator::BuiltinOperator_TRANSPOSE_CONV, inputs, {y}).options.Set(o);
+  return std::move(b.m);
+}
+
+TEST(FastKernels, Float32TransposeConvMatchesReference) {
+  std::mt19937 rng(1041);
+  PathCount count{"float32 TRANSPOSE_CONV"};
+  for (int i = 0; i < kCases; ++i) {
+    const TConvConfig c = random_tconv(rng);
+    const ir::Model m = float_tconv_model(c, rng);
+    const Array x = array_of(DType::kFloat32, {c.n, c.h, c.w, c.cin},
+                             random_floats(rng, int64_t{c.n} * c.h * c.w * c.cin));
+    // Threads 1, 2 and 3: bands of output rows at batch 1 (dnnl_deconv.cc).
+    check_one_op(m, {x}, "onednn", count, c.str() + fmt::format(" threads {}", 1 + i % 3), {.threads = 1 + i % 3});
+  }
+  count.expect_mostly_fast(0.9);
+}
+
+// int8 TRANSPOSE_CONV: random scales and zero points, symmetric weights per
+// channel or per tensor, an int32 bias; the output scale from the
+// accumulator's spread so that outputs use the range.
+ir::Model int8_tconv_model(const TConvConfig& c, bool per_channel, std::mt19937& rng) {
+  ModelBuilder b;
+  const ir::TensorId shape = b.constant("shape", {4}, DType::kInt32, std::vector<int32_t>{c.n, c.oh, c.ow, c.cout});
+  const float in_scale = rand_float(rng, 0.005f, 0.05f);
+  const ir::Shape fs = {c.cout, c.kh, c.kw, c.cin};
+  std::vector<float> w_scales(per_channel ? static_cast<size_t>(c.cout) : 1);
+  for (float& s : w_scales) s = rand_float(rng, 0.002f, 0.02f);
+  const ir::TensorId w =
+      b.constant("w", fs, DType::kInt8, random_ints<int8_t>(rng, ir::num_elements(fs), -127, 127),
+                 quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0), 0));
+  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin}, DType::kInt8);
+  quantize_tensor(b, x, in_scale, rand_int(rng, -20, 20));
+  const float acc_std = 74.0f * 73.0f * std::sqrt(static_cast<float>(c.kh * c.kw * c.cin) / (c.sh * c.sw));
+  const float out_scale = in_scale * w_scales[0] * acc_std / rand_float(rng, 30.0f, 60.0f);
+  std::vector<ir::TensorId> inputs{shape, w, x};
+  if (c.bias) {
+    std::vector<float> b_scales(w_scales.size());
+    for (size_t i = 0; i < b_scales.size(); ++i) b_scales[i] = in_scale * w_scales[i];
+    const int bound = static_cast<int>(acc_std);
+    inputs.push_back(b.constant("b", {c.cout}, DType::kInt32, random_ints<int32_t>(rng, c.cout, -bound, bound),
+                                quantization(b_scales, std::vector<int64_t>(b_scales.size(), 0))));
+  }
+  const ir::TensorId y = b.output("y", {c.n, c.oh, c.ow, c.cout}, DType::kInt8);
+  quantize_tensor(b, y, out_scale, rand_int(rng, -30, 30));
+  tflite::TransposeConvOptionsT o;
+  o.padding = c.padding;
+  o.stride_h = c.sh;
+  o.stride_w = c.sw;
+  o.fused_activation_function = c.activation;
+  b.op(BuiltinOperator::BuiltinOperator_TRANSPOSE_CONV, inputs, {y}).options.Set(o);
+  return std::move(b.m);
+}
+
+// Exact float sums rescaled as XNNPACK does: the reference's bytes.
+TEST(FastKernels, Int8TransposeConvIsExactlyTheReference) {
+  std::mt19937 rng(1042);
+  PathCount count{"int8 TRANSPOSE_CONV"};
+  for (int i = 0; i < kCases; ++i) {
+    const TConvConfig c = random_tconv(rng);
+    const ir::Model m = int8_tconv_model(c, i % 2 == 0, rng);
+    const Array x = array_of(DType::kInt8, {c.n, c.h, c.w, c.cin},
+                             random_ints<int8_t>(rng, int64_t{c.n} * c.h * c.w * c.cin, -128, 127));
+    check_one_op(m, {x}, "onednn", count, c.str() + fmt::format(" threads {}", 1 + i % 3),
+                 {.arithmetic = kernels::Requantization::kFloat, .threads = 1 + i % 3}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(0.9);
+}
+
+// Hybrid TRANSPOSE_CONV: int8 weights (per channel or per tensor), float
+// input, bias and output. The fast kernel sums exactly and scales once; the
+// reference (as LiteRT) adds scaled products: within 1e-4, not bit for bit.
+TEST(FastKernels, HybridTransposeConvMatchesReference) {
+  std::mt19937 rng(1043);
+  PathCount count{"hybrid TRANSPOSE_CONV"};
+  for (int i = 0; i < kCases; ++i) {
+    const TConvConfig c = random_tconv(rng);
+    ModelBuilder b;
+    const ir::TensorId shape =
+        b.constant("shape", {4}, DType::kInt32, std::vector<int32_t>{c.n, c.oh, c.ow, c.cout});
+    const ir::Shape fs = {c.cout, c.kh, c.kw, c.cin};
+    std::vector<float> w_scales(i % 2 == 0 ? static_cast<size_t>(c.cout) : 1);
+    for (float& s : w_scales) s = rand_float(rng, 0.002f, 0.02f);
+    const ir::TensorId w = b.constant("w", fs, DType::kInt8, random_ints<int8_t>(rng, ir::num_elements(fs), -127, 127),
+                                      quantization(w_scales, std::vector<int64_t>(w_scales.size(), 0), 0));
+    const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin});
+    std::vector<ir::TensorId> inputs{shape, w, x};
+    if (c.bias) inputs.push_back(b.constant("b", {c.cout}, DType::kFloat32, random_floats(rng, c.cout)));
+    const ir::TensorId y = b.output("y", {c.n, c.oh, c.ow, c.cout});
+    tflite::TransposeConvOptionsT o;
+    o.padding = c.padding;
+    o.stride_h = c.sh;
+    o.stride_w = c.sw;
+    o.fused_activation_function = c.activation;
+    b.op(BuiltinOperator::BuiltinOperator_TRANSPOSE_CONV, inputs, {y}).options.Set(o);
+    const Array in = array_of(DType::kFloat32, {c.n, c.h, c.w, c.cin},
+                              random_floats(rng, int64_t{c.n} * c.h * c.w * c.cin));
+    check_one_op(b.m, {in}, "onednn", count, c.str() + fmt::format(" threads {}", 1 + i % 3), {.threads = 1 + i % 3});
+  }
+  count.expect_mostly_fast(0.75);
+}
+
 // ---- the interpreter's side ------------------------------------------------------
 
 // Compares fast and reference runs of one model over several feeds.

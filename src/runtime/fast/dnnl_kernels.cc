@@ -17,11 +17,11 @@
 
 #include "kernels/common.h"
 #include "kernels/quant_util.h"
+#include "runtime/fast/dnnl_util.h"
 #include "runtime/fast/fast_kernel.h"
 #include "runtime/fast/simd.h"
 
 namespace tfc::runtime::fast {
-namespace {
 
 using dnnl::memory;
 using dt = memory::data_type;
@@ -33,8 +33,6 @@ dnnl::engine& engine() {
   return eng;
 }
 
-// The fused activation as a post-op; false when oneDNN has no exact match
-// (SIGN_BIT), so that the reference runs instead.
 bool add_activation(Activation a, dnnl::primitive_attr& attr) {
   dnnl::post_ops po;
   switch (a) {
@@ -48,6 +46,24 @@ bool add_activation(Activation a, dnnl::primitive_attr& attr) {
   attr.set_post_ops(po);
   return true;
 }
+
+memory pack_weights(const memory::desc& user_md, const void* data, const memory::desc& want) {
+  dnnl::stream strm(engine());
+  memory user(user_md, engine(), const_cast<void*>(data));
+  memory packed(want, engine());
+  dnnl::reorder(user, packed).execute(strm, user, packed);
+  strm.wait();
+  return packed;
+}
+
+// Its own copy, so the kernel does not depend on the model's buffer alignment.
+memory bias_memory(const float* bias, int64_t channels) {
+  memory m(memory::desc({channels}, dt::f32, tag::x), engine());
+  std::memcpy(m.get_data_handle(), bias, static_cast<size_t>(channels) * sizeof(float));
+  return m;
+}
+
+namespace {
 
 // One primitive with its arguments; src/dst memories get the current buffers
 // at each run.
@@ -75,24 +91,6 @@ class DnnlKernel final : public FastKernel {
   std::vector<std::pair<int, int>> inputs_;  // (DNNL_ARG_*, op input index) bound at run
   dnnl::stream stream_;
 };
-
-// Weights from our buffer (user_md) into the primitive's layout (want).
-memory pack_weights(const memory::desc& user_md, const void* data, const memory::desc& want) {
-  dnnl::stream strm(engine());
-  memory user(user_md, engine(), const_cast<void*>(data));
-  memory packed(want, engine());
-  dnnl::reorder(user, packed).execute(strm, user, packed);
-  strm.wait();
-  return packed;
-}
-
-// A constant bias as a oneDNN memory (its own copy, so the kernel does not
-// depend on the model's buffer alignment), or an empty desc without bias.
-memory bias_memory(const float* bias, int64_t channels) {
-  memory m(memory::desc({channels}, dt::f32, tag::x), engine());
-  std::memcpy(m.get_data_handle(), bias, static_cast<size_t>(channels) * sizeof(float));
-  return m;
-}
 
 bool all_constant(const ops::OpContext& ctx, std::initializer_list<int> indices) {
   for (int i : indices)

@@ -287,6 +287,9 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   if (quantize) return quantize;
   TFC_ASSIGN_OR_RETURN(auto unary, prepare_own_float_unary(ctx, backend));
   if (unary) return unary;
+  // float32 TRANSPOSE_CONV (its input 0 is the int32 output shape): oneDNN.
+  if (!ctx.op().code.is_custom() && ctx.op().code.builtin == tflite::BuiltinOperator_TRANSPOSE_CONV)
+    return prepare_dnnl_transpose_conv(ctx, backend);
   // Every int8 fast kernel computes LiteRT's default-path rescaling.
   if (ctx.input_dtype(0) == DType::kInt8 && ctx.arithmetic() != kernels::Requantization::kFloat)
     return std::unique_ptr<FastKernel>();

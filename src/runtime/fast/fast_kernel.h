@@ -174,6 +174,8 @@ bool hybrid_conv_params(const ops::OpContext& ctx, bool depthwise, ConvGeometry&
 
 // Per library (dnnl_kernels.cc, xnn_kernels.cc); same contract as above.
 Expected<std::unique_ptr<FastKernel>> prepare_dnnl(const ops::OpContext& ctx, Backend& backend);
+// float32 TRANSPOSE_CONV on oneDNN's deconvolution (dnnl_deconv.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_dnnl_transpose_conv(const ops::OpContext& ctx, Backend& backend);
 // float32 RELU / RELU6 (own_kernels.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own(const ops::OpContext& ctx);
 // int8 CONV_2D / DEPTHWISE_CONV_2D computed exactly in float32 by oneDNN
