@@ -1123,6 +1123,76 @@ std::pair<float, int64_t> random_qparams(std::mt19937& rng, DType t, int i) {
   return {scale, pick == 0 ? lo : pick == 1 ? hi : rand_int(rng, lo, hi)};
 }
 
+// ---- int8 SUB, MUL, MAXIMUM, MINIMUM, PRELU, ADD (our own, exact) -----------------
+
+// The int8 form of random_binary: the same broadcast kinds (PRELU: alpha
+// broadcast into x only), every tenth case large enough to be split over the
+// threads; scales and zero points drawn to the extremes (MAXIMUM / MINIMUM:
+// one quantization for all three, as the op requires).
+ir::Model int8_binary_model(BuiltinOperator op, int i, std::mt19937& rng, BinaryConfig& c) {
+  c = random_binary(rng, op);
+  if (i % 10 == 0) {
+    c.out = {2, 31, 37, 43};
+    c.a = c.b = c.out;
+    c.kind = i % 30 == 0 ? "same" : "channel";
+    if (i % 30 != 0) c.b = {43};
+  }
+  if (op == BuiltinOperator::BuiltinOperator_PRELU && c.a != c.out) c.a = c.out, c.kind = "same";
+  if (c.activation == tflite::ActivationFunctionType_TANH || c.activation == tflite::ActivationFunctionType_SIGN_BIT)
+    c.activation = tflite::ActivationFunctionType_NONE;
+  if (op == BuiltinOperator::BuiltinOperator_ADD) c.activation = random_activation(rng);
+  ir::Model m = binary_model(c);
+  if (op == BuiltinOperator::BuiltinOperator_ADD) {
+    tflite::AddOptionsT o;
+    o.fused_activation_function = c.activation;
+    m.subgraphs[0].ops[0].options.Set(o);
+  }
+  const bool same_q = op == BuiltinOperator::BuiltinOperator_MAXIMUM || op == BuiltinOperator::BuiltinOperator_MINIMUM;
+  const auto q = random_qparams(rng, DType::kInt8, i);
+  for (size_t t = 0; t < 3; ++t) {
+    auto [scale, zp] = same_q ? q : random_qparams(rng, DType::kInt8, i + rand_int(rng, 0, 5));
+    // ADD: the inputs' scales at least 2^8 times the output's, which XNNPACK refuses.
+    if (op == BuiltinOperator::BuiltinOperator_ADD) scale = rand_float(rng, 0.5f, 2.0f) * (t == 2 ? 1e-3f : 1.0f);
+    m.subgraphs[0].tensors[t].dtype = DType::kInt8;
+    m.subgraphs[0].tensors[t].quantization = quantization({scale}, {zp});
+  }
+  return m;
+}
+
+void check_int8_binary(BuiltinOperator op, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const bool add = op == BuiltinOperator::BuiltinOperator_ADD;
+  PathCount count{std::string("int8 ") + tflite::EnumNameBuiltinOperator(op)};
+  for (int i = 0; i < kCases; ++i) {
+    BinaryConfig c;
+    const ir::Model m = int8_binary_model(op, i, rng, c);
+    const int threads = 1 + i % 3;
+    // ADD: ours only under kFloat (where XNNPACK refuses); the others both.
+    const auto arithmetic =
+        !add && i % 2 ? kernels::Requantization::kFixedPoint : kernels::Requantization::kFloat;
+    check_one_op(m, {random_input(c.a, DType::kInt8, rng), random_input(c.b, DType::kInt8, rng)}, "own", count,
+                 fmt::format("{} threads {} {}", c.str(), threads,
+                             arithmetic == kernels::Requantization::kFloat ? "float" : "fixed-point"),
+                 {.arithmetic = arithmetic, .threads = threads}, /*exact=*/true);
+  }
+  count.expect_mostly_fast(0.75);
+}
+
+TEST(FastKernels, Int8SubMatchesReferenceExactly) { check_int8_binary(BuiltinOperator::BuiltinOperator_SUB, 1051); }
+TEST(FastKernels, Int8MulMatchesReferenceExactly) { check_int8_binary(BuiltinOperator::BuiltinOperator_MUL, 1052); }
+TEST(FastKernels, Int8MaximumMatchesReferenceExactly) {
+  check_int8_binary(BuiltinOperator::BuiltinOperator_MAXIMUM, 1053);
+}
+TEST(FastKernels, Int8MinimumMatchesReferenceExactly) {
+  check_int8_binary(BuiltinOperator::BuiltinOperator_MINIMUM, 1054);
+}
+TEST(FastKernels, Int8PreluMatchesReferenceExactly) {
+  check_int8_binary(BuiltinOperator::BuiltinOperator_PRELU, 1055);
+}
+TEST(FastKernels, Int8AddXnnpackRefusesMatchesReferenceExactly) {
+  check_int8_binary(BuiltinOperator::BuiltinOperator_ADD, 1056);
+}
+
 // Consecutive values of the input's type from a random start (every value
 // where the tensor is large enough: the table's every entry is read), then
 // random ones, shuffled.

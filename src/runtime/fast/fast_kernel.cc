@@ -290,7 +290,14 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
   // float32 TRANSPOSE_CONV (its input 0 is the int32 output shape): oneDNN.
   if (!ctx.op().code.is_custom() && ctx.op().code.builtin == tflite::BuiltinOperator_TRANSPOSE_CONV)
     return prepare_dnnl_transpose_conv(ctx, backend);
-  // Every int8 fast kernel computes LiteRT's default-path rescaling.
+  // int8 SUB, MUL, MAXIMUM, MINIMUM, PRELU in the reference's fixed-point
+  // arithmetic, exact (int8 ADD: below, where XNNPACK refuses it).
+  const bool add = !ctx.op().code.is_custom() && ctx.op().code.builtin == tflite::BuiltinOperator_ADD;
+  if (!add) {
+    TFC_ASSIGN_OR_RETURN(auto binary, prepare_own_int_binary(ctx, backend));
+    if (binary) return binary;
+  }
+  // Every other int8 fast kernel computes LiteRT's default-path rescaling.
   if (ctx.input_dtype(0) == DType::kInt8 && ctx.arithmetic() != kernels::Requantization::kFloat)
     return std::unique_ptr<FastKernel>();
   TFC_ASSIGN_OR_RETURN(auto own, prepare_own(ctx));
@@ -330,7 +337,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
     std::vector<std::unique_ptr<FastKernel>> candidates;
     for (auto* k : {&xnn, &mine, &exact})
       if (*k) candidates.push_back(std::move(*k));
-    if (candidates.empty()) return std::unique_ptr<FastKernel>();
+    if (candidates.empty()) return prepare_own_int_binary(ctx, backend);
     return fastest_of(ctx, std::move(candidates));
   }
   return std::unique_ptr<FastKernel>();

@@ -5,9 +5,10 @@
 // conv and depthwise, AVX2) or the libraries have none (QUANTIZE, DEQUANTIZE,
 // RELU, RELU6, PRELU, PAD, int8 MAX_POOL_2D and AVERAGE_POOL_2D, quantized
 // unary ops as lookup tables, float32 HARD_SWISH and other one-formula unary
-// ops, the data-movement ops, reductions, SOFTMAX); every int8 kernel computes
-// LiteRT's default-path arithmetic (PAD, the int8 pools and the exact
-// data-movement and reduction kernels give the reference's bytes under both).
+// ops, the data-movement ops, reductions, SOFTMAX, int8 binary ops); every
+// int8 kernel computes LiteRT's default-path arithmetic (PAD, the int8 pools,
+// the int8 binary ops of int_binary_kernel.cc and the exact data-movement and
+// reduction kernels give the reference's bytes under both).
 // Preparing a kernel packs its weights into its layout and fixes its
 // geometry; running it only binds the current input and output buffers.
 //
@@ -217,6 +218,11 @@ Expected<std::unique_ptr<FastKernel>> prepare_own_quantize(const ops::OpContext&
 // float32 HARD_SWISH, LEAKY_RELU, RELU_N1_TO_1, ABS, NEG, SQUARE, SQRT, RSQRT,
 // exact (float_unary_kernel.cc).
 Expected<std::unique_ptr<FastKernel>> prepare_own_float_unary(const ops::OpContext& ctx, Backend& backend);
+// int8 ADD, SUB, MUL, MAXIMUM, MINIMUM and PRELU, the reference's fixed-point
+// arithmetic exactly, so taken under either arithmetic (ADD only where
+// XNNPACK refuses it, under kFloat); same-shape operands
+// or one that repeats over the output's trailing axes (int_binary_kernel.cc).
+Expected<std::unique_ptr<FastKernel>> prepare_own_int_binary(const ops::OpContext& ctx, Backend& backend);
 // How many tasks our own kernels split `rows` rows of `bytes` bytes in all
 // into: one below 64 KiB or at one thread, else up to one per thread.
 inline int64_t own_task_count(const Backend& backend, int64_t rows, int64_t bytes) {
