@@ -22,6 +22,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "kernels/window.h"
+#include "runtime/fast/dnnl_util.h"
 #include "runtime/fast/float_loops.h"
 
 namespace tfc::runtime::fast {
@@ -30,11 +31,6 @@ namespace {
 using dnnl::memory;
 using dt = memory::data_type;
 using tag = memory::format_tag;
-
-dnnl::engine& engine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
 
 // A memory of `md` without a buffer: each run points it at the caller's.
 memory unbound(const memory::desc& md) { return memory(md, engine(), DNNL_MEMORY_NONE); }

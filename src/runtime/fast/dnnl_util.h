@@ -1,5 +1,6 @@
 // oneDNN pieces the fast backend's oneDNN kernels share (dnnl_kernels.cc,
-// dnnl_deconv.cc): the CPU engine, fused activations as post-ops, weights
+// dnnl_deconv.cc; the engine also softmax_kernel.cc, matmul_kernel.cc and the
+// training kernels of dnnl_backward.cc): the CPU engine, fused activations as post-ops, weights
 // packed once into a primitive's layout, and a bias copied into oneDNN memory.
 #pragma once
 

@@ -12,17 +12,13 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "kernels/broadcast.h"
+#include "runtime/fast/dnnl_util.h"
 #include "runtime/fast/fast_kernel.h"
 
 namespace tfc::runtime::fast {
 namespace {
 
 using dnnl::memory;
-
-dnnl::engine& engine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
 
 // One task: output matrices [first, last), rows [row0, row0 + rows) of each.
 struct MatmulTask {

@@ -15,17 +15,13 @@
 
 #include "kernels/elementwise_int.h"
 #include "ops/op_util.h"
+#include "runtime/fast/dnnl_util.h"
 #include "runtime/fast/fast_kernel.h"
 
 namespace tfc::runtime::fast {
 namespace {
 
 using dnnl::memory;
-
-dnnl::engine& engine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
 
 // Rows [first, first + count) of (rows, depth) on one primitive.
 struct SoftmaxBand {
