@@ -344,6 +344,27 @@ TEST(FastKernels, Float32Conv2DMatchesReference) {
   count.expect_mostly_fast();
 }
 
+// One or two input channels with a stride along W run as a stride-1
+// convolution over sw * C channels (dnnl_kernels.cc stride_to_channels):
+// 1-D waveform layers and grayscale stems, SAME and VALID, odd padding.
+TEST(FastKernels, Float32FewChannelStridedConvMatchesReference) {
+  std::mt19937 rng(1035);
+  PathCount count{"float32 CONV_2D, few channels, strided"};
+  for (int i = 0; i < kCases; ++i) {
+    ConvConfig c = random_conv(rng, false, false);
+    c.cin = 1 + i % 2;
+    c.sw = rand_int(rng, 2, 4);
+    c.dw = 1;
+    c.kw = rand_int(rng, 2 * c.sw, 4 * c.sw + 3);
+    c.w = c.sw * rand_int(rng, c.kw / c.sw + 1, 40);
+    if (i % 3 == 0) c.h = 1, c.kh = 1, c.sh = 1, c.dh = 1;  // a 1-D layer
+    if (c.padding == tflite::Padding_VALID && c.h < (c.kh - 1) * c.dh + 1) c.padding = tflite::Padding_SAME;
+    const ir::Model m = float_conv_model(c, rng);
+    check_one_op(m, {conv_input(c, DType::kFloat32, rng)}, "onednn", count, c.str(), {.threads = 1 + i % 3});
+  }
+  count.expect_mostly_fast(1.0);
+}
+
 TEST(FastKernels, Float32DepthwiseConv2DMatchesReference) {
   std::mt19937 rng(1002);
   PathCount count{"float32 DEPTHWISE_CONV_2D"};

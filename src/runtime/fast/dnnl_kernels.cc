@@ -244,6 +244,41 @@ class DnnlConv final : public FastKernel {
   const Backend& backend_;
 };
 
+// A convolution of one or two input channels with a stride along W (a 1-D
+// waveform's first layer, a grayscale stem) as the same convolution over the
+// input seen as [N, H, W / sw, C * sw] — the same bytes — with stride 1 along
+// W: each group of sw input columns becomes one column of sw * C channels.
+// oneDNN's kernels take the product over the channels, so one or two
+// channels leave them nearly idle (the audio net's 80-tap, stride-4 first
+// layer: 0.72 -> 0.11 ms at one thread). Output column x reads input columns
+// sw * x - pl + kx, which are sw * (x - P + t) + phase with P = ceil(pl / sw),
+// e = P * sw - pl and e + kx = t * sw + phase; taps past the filter hold 0.
+// Same sums in another order (float rounding only). False when the shapes do
+// not allow it (W not a multiple of sw, dilation along W, padding after
+// that would have to be negative).
+bool stride_to_channels(ConvGeometry& g, std::vector<float>& weights) {
+  const int64_t ic = g.in_channels();
+  if (g.depthwise || g.groups != 1 || ic > 2 || g.sw < 2 || g.dw != 1 || g.kw < 2 * g.sw || g.iw % g.sw != 0)
+    return false;
+  const int64_t sw = g.sw, p = (g.pl + sw - 1) / sw, e = p * sw - g.pl;
+  const int64_t kw2 = (e + g.kw + sw - 1) / sw, iw2 = g.iw / sw, ic2 = ic * sw;
+  const int64_t pr2 = g.ow - 1 + kw2 - iw2 - p;
+  if (pr2 < 0) return false;
+  const int64_t oc = g.out_channels();
+  std::vector<float> w2(static_cast<size_t>(oc * g.kh * kw2 * ic2), 0.0f);
+  for (int64_t o = 0; o < oc; ++o)
+    for (int64_t ky = 0; ky < g.kh; ++ky)
+      for (int64_t kx = 0; kx < g.kw; ++kx)
+        for (int64_t c = 0; c < ic; ++c) {
+          const int64_t t = (e + kx) / sw, phase = (e + kx) % sw;
+          w2[static_cast<size_t>(((o * g.kh + ky) * kw2 + t) * ic2 + phase * ic + c)] =
+              weights[static_cast<size_t>(((o * g.kh + ky) * g.kw + kx) * ic + c)];
+        }
+  weights = std::move(w2);
+  g.iw = iw2, g.kw = kw2, g.sw = 1, g.pl = p, g.pr = pr2, g.group_in = ic2;
+  return true;
+}
+
 Expected<std::unique_ptr<FastKernel>> prepare_conv(const ops::OpContext& ctx, bool depthwise, Backend& backend) {
   if (ctx.num_inputs() < 2 || ctx.input_dtype(1) != DType::kFloat32 || ctx.output_dtype(0) != DType::kFloat32)
     return std::unique_ptr<FastKernel>();
@@ -251,9 +286,15 @@ Expected<std::unique_ptr<FastKernel>> prepare_conv(const ops::OpContext& ctx, bo
   if (!all_constant(ctx, {1, 2})) return std::unique_ptr<FastKernel>();
   ConvGeometry g;
   if (!conv_geometry(ctx, depthwise, g)) return std::unique_ptr<FastKernel>();
+  const float* weights = ctx.input<float>(1);
+  std::vector<float> rewritten;
+  if (!depthwise && g.in_channels() <= 2) {
+    rewritten.assign(weights, weights + ir::num_elements(ctx.input_shape(1)));
+    if (stride_to_channels(g, rewritten)) weights = rewritten.data();
+  }
   std::vector<ConvBand> bands;
-  if (!make_conv_bands(g, backend.count(), ctx.input<float>(1), ctx.has_input(2) ? ctx.input<float>(2) : nullptr,
-                       g.activation, bands))
+  if (!make_conv_bands(g, backend.count(), weights, ctx.has_input(2) ? ctx.input<float>(2) : nullptr, g.activation,
+                       bands))
     return std::unique_ptr<FastKernel>();
   return std::unique_ptr<FastKernel>(new DnnlConv(std::move(bands), g, backend));
 }
