@@ -31,6 +31,7 @@
 #include "kernels/hybrid_ref.h"
 #include "kernels/quant_util.h"
 #include "ops/conv_options.h"
+#include "runtime/fast/dnnl_tasks.h"
 #include "runtime/fast/dnnl_util.h"
 #include "runtime/fast/fast_kernel.h"
 
@@ -148,20 +149,13 @@ bool make_bands(const DeconvGeometry& g, int64_t n, const float* weights, const 
 // Runs bands on the pool with src and dst bound per band.
 Status run_deconv_bands(const ops::OpContext& ctx, const Backend& backend, std::vector<DeconvBand>& bands,
                         const float* in, int64_t row_in, float* out, int64_t row_out) {
-  std::atomic<bool> failed{false};
-  backend.parallel(static_cast<int64_t>(bands.size()), [&](int64_t k) {
-    DeconvBand& b = bands[static_cast<size_t>(k)];
-    try {
-      b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in + b.in_row * row_in));
-      b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out);
-      b.prim.execute(b.stream, b.args);
-      b.stream.wait();
-    } catch (const dnnl::error&) {
-      failed = true;
-    }
+  return run_dnnl_tasks(ctx, backend, bands.size(), [&](size_t k) {
+    DeconvBand& b = bands[k];
+    b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in + b.in_row * row_in));
+    b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out);
+    b.prim.execute(b.stream, b.args);
+    b.stream.wait();
   });
-  if (failed) return internal_error("{}: oneDNN failed", ctx.op_name());
-  return Status::ok();
 }
 
 class DnnlDeconv final : public FastKernel {

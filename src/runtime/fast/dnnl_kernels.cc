@@ -17,6 +17,7 @@
 
 #include "kernels/common.h"
 #include "kernels/quant_util.h"
+#include "runtime/fast/dnnl_tasks.h"
 #include "runtime/fast/dnnl_util.h"
 #include "runtime/fast/fast_kernel.h"
 #include "runtime/fast/simd.h"
@@ -202,21 +203,6 @@ bool make_conv_bands(const ConvGeometry& g, int64_t wanted, const float* weights
   return true;
 }
 
-// Runs f(band index) for every band on the pool (inline for one band).
-// Each task executes on a thread whose OpenMP team is one thread (Backend).
-template <typename F>
-Status run_bands(const ops::OpContext& ctx, const Backend& backend, size_t count, F&& f) {
-  std::atomic<bool> failed{false};
-  backend.parallel(static_cast<int64_t>(count), [&](int64_t k) {
-    try {
-      f(static_cast<size_t>(k));
-    } catch (const dnnl::error&) {
-      failed = true;
-    }
-  });
-  if (failed) return internal_error("{}: oneDNN failed", ctx.op_name());
-  return Status::ok();
-}
 
 // float32 CONV_2D / DEPTHWISE_CONV_2D.
 class DnnlConv final : public FastKernel {
@@ -228,7 +214,7 @@ class DnnlConv final : public FastKernel {
   Status run(ops::OpContext& ctx) override {
     const float* in = ctx.input<float>(0);
     float* out = ctx.output<float>(0);
-    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
+    return run_dnnl_tasks(ctx, backend_, bands_.size(), [&](size_t k) {
       ConvBand& b = bands_[k];
       b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in + b.in_row * row_in_));
       b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out_);
@@ -379,7 +365,7 @@ class Int8ConvViaF32 final : public FastKernel {
     float* src = backend_.scratch(0, static_cast<size_t>(src_total_ * batch_));
     float* acc = backend_.scratch(1, static_cast<size_t>(acc_total_ * batch_));
     const int64_t c = channels();
-    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
+    return run_dnnl_tasks(ctx, backend_, bands_.size(), [&](size_t k) {
       ConvBand& b = bands_[k];
       // One band covers the whole batch when there are several images.
       const int64_t images = bands_.size() == 1 ? batch_ : 1;
@@ -480,7 +466,7 @@ class HybridConvViaF32 final : public FastKernel {
     });
     const int64_t row_out = g_.ow * g_.out_channels();
     // One band covers the whole batch when there are several images.
-    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
+    return run_dnnl_tasks(ctx, backend_, bands_.size(), [&](size_t k) {
       ConvBand& b = bands_[k];
       b.args[DNNL_ARG_SRC].set_data_handle(src + b.in_row * row_in);
       b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out);
@@ -579,7 +565,7 @@ class DnnlFullyConnected final : public FastKernel {
   Status run(ops::OpContext& ctx) override {
     const float* in = ctx.input<float>(0);
     float* out = ctx.output<float>(0);
-    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
+    return run_dnnl_tasks(ctx, backend_, bands_.size(), [&](size_t k) {
       Band& b = bands_[k];
       b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in));
       b.args[DNNL_ARG_DST].set_data_handle(out + b.first_unit);
@@ -795,7 +781,7 @@ class DnnlEltwise final : public FastKernel {
   Status run(ops::OpContext& ctx) override {
     const float* in = ctx.input<float>(0);
     float* out = ctx.output<float>(0);
-    return run_bands(ctx, backend_, bands_.size(), [&](size_t k) {
+    return run_dnnl_tasks(ctx, backend_, bands_.size(), [&](size_t k) {
       ConvBand& b = bands_[k];
       b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in + b.in_row));
       b.args[DNNL_ARG_DST].set_data_handle(out + b.in_row);

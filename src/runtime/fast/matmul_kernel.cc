@@ -12,6 +12,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "kernels/broadcast.h"
+#include "runtime/fast/dnnl_tasks.h"
 #include "runtime/fast/dnnl_util.h"
 #include "runtime/fast/fast_kernel.h"
 
@@ -38,27 +39,20 @@ class DnnlBatchMatmul final : public FastKernel {
     const float* lhs = ctx.input<float>(0);
     const float* rhs = ctx.input<float>(1);
     float* out = ctx.output<float>(0);
-    std::atomic<bool> failed{false};
-    backend_.parallel(static_cast<int64_t>(tasks_.size()), [&](int64_t t) {
-      MatmulTask& task = tasks_[static_cast<size_t>(t)];
-      try {
-        for (int64_t b = task.first; b < task.last; ++b) {
-          const auto& [a, w] = mats_[static_cast<size_t>(b)];
-          // Row r0 of lhs: row r0 of (M, K), or column r0 of the stored (K, M).
-          const int64_t row_offset = adj_x_ ? task.row0 : task.row0 * k_;
-          task.src.set_data_handle(const_cast<float*>(lhs + a * m_ * k_ + row_offset));
-          task.wei.set_data_handle(const_cast<float*>(rhs + w * k_ * n_));
-          task.dst.set_data_handle(out + (b * m_ + task.row0) * n_);
-          task.prim.execute(task.stream, {{DNNL_ARG_SRC, task.src}, {DNNL_ARG_WEIGHTS, task.wei},
-                                          {DNNL_ARG_DST, task.dst}});
-          task.stream.wait();  // before the handles change
-        }
-      } catch (const dnnl::error&) {
-        failed = true;
+    return run_dnnl_tasks(ctx, backend_, tasks_.size(), [&](size_t t) {
+      MatmulTask& task = tasks_[t];
+      for (int64_t b = task.first; b < task.last; ++b) {
+        const auto& [a, w] = mats_[static_cast<size_t>(b)];
+        // Row r0 of lhs: row r0 of (M, K), or column r0 of the stored (K, M).
+        const int64_t row_offset = adj_x_ ? task.row0 : task.row0 * k_;
+        task.src.set_data_handle(const_cast<float*>(lhs + a * m_ * k_ + row_offset));
+        task.wei.set_data_handle(const_cast<float*>(rhs + w * k_ * n_));
+        task.dst.set_data_handle(out + (b * m_ + task.row0) * n_);
+        task.prim.execute(task.stream, {{DNNL_ARG_SRC, task.src}, {DNNL_ARG_WEIGHTS, task.wei},
+                                        {DNNL_ARG_DST, task.dst}});
+        task.stream.wait();  // before the handles change
       }
     });
-    if (failed) return internal_error("{}: oneDNN failed", ctx.op_name());
-    return Status::ok();
   }
   const char* library() const override { return "onednn"; }
 

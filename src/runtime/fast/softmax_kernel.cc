@@ -15,6 +15,7 @@
 
 #include "kernels/elementwise_int.h"
 #include "ops/op_util.h"
+#include "runtime/fast/dnnl_tasks.h"
 #include "runtime/fast/dnnl_util.h"
 #include "runtime/fast/fast_kernel.h"
 
@@ -39,20 +40,13 @@ class DnnlSoftmax final : public FastKernel {
   Status run(ops::OpContext& ctx) override {
     const float* in = ctx.input<float>(0);
     float* out = ctx.output<float>(0);
-    std::atomic<bool> failed{false};
-    backend_.parallel(static_cast<int64_t>(bands_.size()), [&](int64_t k) {
-      SoftmaxBand& b = bands_[static_cast<size_t>(k)];
-      try {
-        b.src.set_data_handle(const_cast<float*>(in + b.first * depth_));
-        b.dst.set_data_handle(out + b.first * depth_);
-        b.prim.execute(b.stream, {{DNNL_ARG_SRC, b.src}, {DNNL_ARG_DST, b.dst}});
-        b.stream.wait();
-      } catch (const dnnl::error&) {
-        failed = true;
-      }
+    return run_dnnl_tasks(ctx, backend_, bands_.size(), [&](size_t k) {
+      SoftmaxBand& b = bands_[k];
+      b.src.set_data_handle(const_cast<float*>(in + b.first * depth_));
+      b.dst.set_data_handle(out + b.first * depth_);
+      b.prim.execute(b.stream, {{DNNL_ARG_SRC, b.src}, {DNNL_ARG_DST, b.dst}});
+      b.stream.wait();
     });
-    if (failed) return internal_error("{}: oneDNN failed", ctx.op_name());
-    return Status::ok();
   }
   const char* library() const override { return "onednn"; }
 
