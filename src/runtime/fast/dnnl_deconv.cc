@@ -124,13 +124,7 @@ bool make_bands(const DeconvGeometry& g, int64_t n, const float* weights, const 
                                                            pad_l, pad_r)
                        : dnnl::deconvolution_forward::desc(prop, alg, src_md, wei_any, dst_md, strides, pad_l, pad_r);
       dnnl::deconvolution_forward::primitive_desc pd(desc, attr, engine());
-      memory w;
-      for (const auto& m : packed)
-        if (m.get_desc() == pd.weights_desc()) w = m;
-      if (!w) {
-        w = pack_weights(user_w, weights, pd.weights_desc());
-        packed.push_back(w);
-      }
+      const memory w = shared_pack(packed, user_w, weights, pd.weights_desc());
       band.args[DNNL_ARG_SRC] = memory(src_md, engine(), nullptr);
       band.args[DNNL_ARG_DST] = memory(dst_md, engine(), nullptr);
       band.args[DNNL_ARG_WEIGHTS] = w;

@@ -57,6 +57,14 @@ memory pack_weights(const memory::desc& user_md, const void* data, const memory:
   return packed;
 }
 
+memory shared_pack(std::vector<memory>& packed, const memory::desc& user_md, const void* data,
+                   const memory::desc& want) {
+  for (const auto& m : packed)
+    if (m.get_desc() == want) return m;
+  packed.push_back(pack_weights(user_md, data, want));
+  return packed.back();
+}
+
 // Its own copy, so the kernel does not depend on the model's buffer alignment.
 memory bias_memory(const float* bias, int64_t channels) {
   memory m(memory::desc({channels}, dt::f32, tag::x), engine());
@@ -181,13 +189,7 @@ bool make_conv_bands(const ConvGeometry& g, int64_t wanted, const float* weights
                                                          dnnl::algorithm::convolution_direct, src_md, wei_any,
                                                          dst_md, strides, dil, pad_l, pad_r);
       dnnl::convolution_forward::primitive_desc pd(desc, attr, engine());
-      memory w;
-      for (const auto& m : packed)
-        if (m.get_desc() == pd.weights_desc()) w = m;
-      if (!w) {
-        w = pack_weights(user_w, weights, pd.weights_desc());
-        packed.push_back(w);
-      }
+      const memory w = shared_pack(packed, user_w, weights, pd.weights_desc());
       band.args[DNNL_ARG_SRC] = memory(src_md, engine(), nullptr);
       band.args[DNNL_ARG_DST] = memory(dst_md, engine(), nullptr);
       band.args[DNNL_ARG_WEIGHTS] = w;

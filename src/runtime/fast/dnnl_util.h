@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -18,6 +19,10 @@ dnnl::engine& engine();
 bool add_activation(kernels::Activation a, dnnl::primitive_attr& attr);
 // Weights from our buffer (user_md) into the primitive's layout (want).
 dnnl::memory pack_weights(const dnnl::memory::desc& user_md, const void* data, const dnnl::memory::desc& want);
+// The weights in layout `want`: a copy packed earlier into that layout (bands
+// of one op share one), else packed now and kept in `packed`.
+dnnl::memory shared_pack(std::vector<dnnl::memory>& packed, const dnnl::memory::desc& user_md, const void* data,
+                         const dnnl::memory::desc& want);
 // A constant bias (channels floats) copied into oneDNN memory.
 dnnl::memory bias_memory(const float* bias, int64_t channels);
 
