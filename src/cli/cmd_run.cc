@@ -116,8 +116,9 @@ Status run_run(const RunOptions& o) {
   using Path = runtime::fast::Int8DotPath;
   io.int8_path = o.int8_isa == "avx2"      ? Path::kAvx2
                  : o.int8_isa == "avxvnni" ? Path::kAvxVnni
+                 : o.int8_isa == "avx512vnni" ? Path::kAvx512Vnni
                  : o.int8_isa == "scalar"  ? Path::kScalar
-                                           : Path::kAvx512Vnni;
+                                           : Path::kAmx;
   const auto t0 = std::chrono::steady_clock::now();
   TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, o.subgraph, io));
   const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -185,9 +186,10 @@ Command run_command() {
                 ->capture_default_str();
             app.add_option("--int8-isa", o->int8_isa,
                            "The most our own int8 and hybrid kernels' products may use, all with the same "
-                           "outputs: best (AVX-512 VNNI or AVX-VNNI where the CPU has them), avxvnni (256-bit "
-                           "VNNI at most), avx2 (as on a CPU without VNNI) or scalar (no own vector kernel)")
-                ->check(CLI::IsMember({"best", "avxvnni", "avx2", "scalar"}))
+                           "outputs: best (AMX, AVX-512 VNNI or AVX-VNNI where the CPU has them), avx512vnni "
+                           "(no AMX), avxvnni (256-bit VNNI at most), avx2 (as on a CPU without VNNI) or scalar "
+                           "(no own vector kernel)")
+                ->check(CLI::IsMember({"best", "avx512vnni", "avxvnni", "avx2", "scalar"}))
                 ->capture_default_str();
             app.add_flag("--profile", o->profile,
                          "Time every op; print the time per op type and kernel, and the slowest ops");

@@ -58,7 +58,7 @@ struct InterpreterOptions {
   // Which int8 conv kernel the fast backend uses (fast_kernel.h).
   fast::FastOptions::Int8Conv int8_conv = fast::FastOptions::Int8Conv::kAuto;
   // The most our own int8 products may use (fast_kernel.h FastOptions::int8_path).
-  fast::Int8DotPath int8_path = fast::Int8DotPath::kAvx512Vnni;
+  fast::Int8DotPath int8_path = fast::Int8DotPath::kAmx;
 };
 
 // Time spent in one op over the invokes since the interpreter was created.

@@ -396,6 +396,7 @@ constexpr Int8ConvKernel kInt8ConvKernels[] = {
 std::string own_conv_library(bool depthwise) {
   if (depthwise) return "own";
   switch (fast::best_int8_dot_path()) {
+    case fast::Int8DotPath::kAmx: return "own-amx";
     case fast::Int8DotPath::kAvx512Vnni: return "own-avx512vnni";
     case fast::Int8DotPath::kAvxVnni: return "own-vnni";
     default: return "own";
@@ -703,7 +704,8 @@ TEST(FastKernels, ForcedInt8PathsGiveTheSameBytes) {
   std::vector<Int8DotPath> paths = {Int8DotPath::kScalar};
   if (fast::best_int8_dot_path() != Int8DotPath::kScalar) paths.push_back(Int8DotPath::kAvx2);
   if (fast::cpu_has_avx_vnni()) paths.push_back(Int8DotPath::kAvxVnni);
-  if (fast::best_int8_dot_path() == Int8DotPath::kAvx512Vnni) paths.push_back(Int8DotPath::kAvx512Vnni);
+  if (fast::best_int8_dot_path() >= Int8DotPath::kAvx512Vnni) paths.push_back(Int8DotPath::kAvx512Vnni);
+  if (fast::best_int8_dot_path() == Int8DotPath::kAmx) paths.push_back(Int8DotPath::kAmx);
   std::mt19937 rng(1034);
   for (int i = 0; i < 24; ++i) {
     ConvConfig c = random_conv(rng, /*depthwise=*/false, /*grouped=*/false);

@@ -104,7 +104,7 @@ struct FastOptions {
   // The most our own int8 products may use (int8_dot.h): the fastest the CPU
   // has up to this one. Every path gives the same outputs; a lower one is
   // for tests and for measuring a CPU without VNNI.
-  Int8DotPath int8_path = Int8DotPath::kAvx512Vnni;
+  Int8DotPath int8_path = Int8DotPath::kAmx;
 };
 
 // The fastest int8_dot.h path the CPU has, up to options.int8_path.

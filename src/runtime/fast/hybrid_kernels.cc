@@ -162,7 +162,7 @@ namespace {
 
 // What int8_dots runs for `path`, for profiles.
 const char* dot_path_library(Int8DotPath path) {
-  const bool vnni = path == Int8DotPath::kAvxVnni || (path == Int8DotPath::kAvx512Vnni && cpu_has_avx_vnni());
+  const bool vnni = path == Int8DotPath::kAvxVnni || (path >= Int8DotPath::kAvx512Vnni && cpu_has_avx_vnni());
   return vnni ? "own-vnni" : "own";
 }
 

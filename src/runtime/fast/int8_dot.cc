@@ -8,6 +8,10 @@
 #include <immintrin.h>
 #define TFC_HAVE_X86_DOTS 1
 #endif
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace tfc::runtime::fast {
 namespace {
@@ -119,6 +123,23 @@ bool has_avx_vnni() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 4)) != 0;
 }
+
+// AMX-TILE and AMX-INT8 (CPUID leaf 7, EDX bits 24 and 25), and the OS's
+// leave to use the tile data (Linux 5.16 and later: the process asks once,
+// ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA; it holds for every thread).
+bool amx_usable() {
+#if defined(__linux__) && defined(SYS_arch_prctl)
+  static const bool usable = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) || (edx & (3u << 24)) != (3u << 24)) return false;
+    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  }();
+  return usable;
+#else
+  return false;
+#endif
+}
 #endif
 
 }  // namespace
@@ -136,7 +157,7 @@ Int8DotPath best_int8_dot_path() {
   if (!__builtin_cpu_supports("avx2")) return Int8DotPath::kScalar;
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vnni"))
-    return Int8DotPath::kAvx512Vnni;
+    return amx_usable() ? Int8DotPath::kAmx : Int8DotPath::kAvx512Vnni;
   return has_avx_vnni() ? Int8DotPath::kAvxVnni : Int8DotPath::kAvx2;
 #else
   return Int8DotPath::kScalar;
@@ -150,6 +171,7 @@ void int8_dots(Int8DotPath path, const int8_t* w, const int32_t* w_sums, int64_t
     case Int8DotPath::kAvx2: dots_avx2(w, units, stride, q, rows, acc, acc_stride); return;
     case Int8DotPath::kAvxVnni: dots_vnni(w, w_sums, units, stride, q, rows, acc, acc_stride); return;
     case Int8DotPath::kAvx512Vnni:
+    case Int8DotPath::kAmx:
       if (has_avx_vnni()) {
         dots_vnni(w, w_sums, units, stride, q, rows, acc, acc_stride);
       } else {

@@ -20,10 +20,14 @@
 namespace tfc::runtime::fast {
 
 // kAvx512Vnni: the CPU has AVX-512 VNNI (the int8 conv kernel's u8 x s8
-// products on 512-bit vectors, int8_gemm_conv.cc); int8_dots then takes
-// kAvxVnni where the CPU also has AVX-VNNI, else kAvx2.
-enum class Int8DotPath { kScalar, kAvx2, kAvxVnni, kAvx512Vnni };
+// products on 512-bit vectors, int8_gemm_conv.cc); kAmx: it also has AMX
+// (tiles of u8 x s8 products) and the OS lets this process use the tiles.
+// For both, int8_dots takes kAvxVnni where the CPU also has AVX-VNNI, else
+// kAvx2.
+enum class Int8DotPath { kScalar, kAvx2, kAvxVnni, kAvx512Vnni, kAmx };
 
+// The first call asks the OS (Linux: arch_prctl ARCH_REQ_XCOMP_PERM) for
+// the AMX tile state, once per process.
 Int8DotPath best_int8_dot_path();
 // Whether the CPU has AVX-VNNI (the VEX-encoded dot products).
 bool cpu_has_avx_vnni();

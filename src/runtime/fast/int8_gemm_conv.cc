@@ -60,6 +60,10 @@ constexpr int64_t kNr = 16;  // filters per tile
 // int16 elements of a chunk of rows: about 96 KiB, so that a chunk stays in
 // L2 while every block of filters passes over it.
 constexpr int64_t kChunkElems = 48 * 1024;
+// AMX: windows packed per task at a time (two tiles of 16 rows), and the
+// depth of one tile product (64 bytes per row).
+constexpr int64_t kAmxRows = 32;
+constexpr int64_t kAmxDepth = 64;
 
 // Two int16 values at p, broadcast as one int32 to every lane.
 __attribute__((target("avx2"))) inline __m256i broadcast_pair(const int16_t* p) {
@@ -89,7 +93,8 @@ class OwnGemmConv final : public FastKernel {
   OwnGemmConv(const ops::OpContext& ctx, Int8ConvParams p, const HybridRescale* hybrid, Int8DotPath path,
               Backend& backend)
       : g_(p.g), backend_(backend), in_zp_(p.in_zp), out_zp_(p.out_zp), lo_(p.lo), hi_(p.hi),
-        vnni_(path == Int8DotPath::kAvxVnni), quads_(path == Int8DotPath::kAvx512Vnni), hybrid_(hybrid != nullptr),
+        vnni_(path == Int8DotPath::kAvxVnni), quads_(path == Int8DotPath::kAvx512Vnni), amx_(path == Int8DotPath::kAmx),
+        hybrid_(hybrid != nullptr),
         zps_(static_cast<size_t>(p.g.batch), p.in_zp), image_quant_(static_cast<size_t>(p.g.batch)) {
     if (hybrid) rescale_ = *hybrid;
     cin_ = g_.in_channels();
@@ -121,7 +126,14 @@ class OwnGemmConv final : public FastKernel {
     const auto* w = ctx.input<int8_t>(1);
     const int64_t k = g_.kh * g_.kw * cin_;
     const auto* bias = !hybrid_ && ctx.has_input(2) ? ctx.input<int32_t>(2) : nullptr;
-    if (quads_) {
+    // AMX: the window's k values in TFLite's order, in quads, up to kp_.
+    depth_ = k;
+    kp_ = (k + 3) / 4 * 4 <= kAmxDepth ? (k + 3) / 4 * 4 : (k + kAmxDepth - 1) / kAmxDepth * kAmxDepth;
+    if (amx_) {
+      b8_.assign(static_cast<size_t>(blocks_ * kp_ * kNr), 0);
+      zeros_.assign(static_cast<size_t>(kp_ - depth_), 0);
+      configure_tiles();
+    } else if (quads_) {
       b8_.assign(static_cast<size_t>(blocks_ * quads * 64), 0);
     } else {
       b_.assign(static_cast<size_t>(blocks_ * pairs * 32), 0);
@@ -137,7 +149,10 @@ class OwnGemmConv final : public FastKernel {
         for (int64_t j = 0; j < segment_; ++j) {
           const int8_t v = w[n * k + s * segment_ + j];
           wsum_[static_cast<size_t>(n)] += v;
-          if (quads_) {
+          if (amx_) {
+            const int64_t j1 = s * segment_ + j;  // the value's place in the window
+            b8_[static_cast<size_t>(((block * kp_ / 4 + j1 / 4) * kNr + col) * 4 + j1 % 4)] = v;
+          } else if (quads_) {
             const int64_t quad = s * segment_quads_ + j / 4;
             b8_[static_cast<size_t>(((block * quads + quad) * kNr + col) * 4 + j % 4)] = v;
           } else {
@@ -145,6 +160,16 @@ class OwnGemmConv final : public FastKernel {
             b_[static_cast<size_t>((block * pairs + pair) * 32 + col * 2 + j % 2)] = v;
           }
         }
+    }
+    if (amx_ && !hybrid_) {
+      // int8 on AMX: bias - (128 + in_zp) * sum w per filter, and the scales in filter order.
+      offset_.assign(static_cast<size_t>(blocks_ * kNr), 0);
+      scale_natural_.assign(static_cast<size_t>(blocks_ * kNr), 0.0f);
+      for (int64_t n = 0; n < n_; ++n) {
+        const auto i = static_cast<size_t>(n);
+        offset_[i] = bias_[i] - (128 + in_zp_) * wsum_[i];
+        scale_natural_[i] = p.scales[i];
+      }
     }
   }
 
@@ -167,6 +192,7 @@ class OwnGemmConv final : public FastKernel {
       in = ctx.input<int8_t>(0);
       out = ctx.output<int8_t>(0);
     }
+    if (amx_) return run_amx(in, out);
     if (quads_) return run_quads(in, out);
     const int64_t pixels = g_.batch * g_.oh * g_.ow;
     const int64_t tiles = (pixels + kMr - 1) / kMr;
@@ -198,9 +224,160 @@ class OwnGemmConv final : public FastKernel {
     });
     return Status::ok();
   }
-  const char* library() const override { return quads_ ? "own-avx512vnni" : vnni_ ? "own-vnni" : "own"; }
+  const char* library() const override {
+    return amx_ ? "own-amx" : quads_ ? "own-avx512vnni" : vnni_ ? "own-vnni" : "own";
+  }
 
  private:
+  // AMX's tile configuration (palette 1), as LDTILECFG reads it.
+  struct alignas(64) TileConfig {
+    uint8_t palette = 1, start_row = 0;
+    uint8_t reserved[14] = {};
+    uint16_t colsb[16] = {};  // bytes per row of each tile
+    uint8_t rows[16] = {};
+  };
+
+  // Tiles 0-3: int32 sums of 16 pixels x 16 filters (pixels 0-15 and 16-31
+  // by blocks b and b + 1); 4, 5: the two 16-pixel halves' bytes, kAmxDepth
+  // (or all kp_ of a shorter window) per row; 6, 7: the two blocks' weights,
+  // one row per quad of depth.
+  void configure_tiles() {
+    const int64_t step = std::min(kp_, kAmxDepth);
+    for (int t = 0; t < 4; ++t) tiles_.rows[t] = 16, tiles_.colsb[t] = 64;
+    for (int t = 4; t < 6; ++t) tiles_.rows[t] = 16, tiles_.colsb[t] = static_cast<uint16_t>(step);
+    for (int t = 6; t < 8; ++t) tiles_.rows[t] = static_cast<uint8_t>(step / 4), tiles_.colsb[t] = 64;
+  }
+
+  // run() on AMX tiles: every task packs 32 windows at a time (u = x + 128,
+  // kp_ bytes each, zeros past the window), multiplies them with every pair
+  // of filter blocks, and takes the sums through the quads' epilogue.
+  Status run_amx(const int8_t* in, void* out) {
+    const int64_t pixels = g_.batch * g_.oh * g_.ow;
+    const int64_t groups = (pixels + kAmxRows - 1) / kAmxRows;
+    const int64_t tasks = std::min<int64_t>(backend_.count(), groups);
+    const int64_t image = direct_ ? 0 : (g_.batch * height_ * width_ * cin_ + 63) / 64 * 64;
+    const int64_t per_task = kAmxRows * kp_ + kAmxRows * 2 * kNr * 4;  // the windows, then the sums
+    auto* base = reinterpret_cast<uint8_t*>(
+        backend_.scratch(0, static_cast<size_t>(image + 64 + tasks * per_task + 64 + 3) / 4));
+    uint8_t* padded = base + (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64;
+    uint8_t* buffers = padded + image + 64;
+    if (!direct_) {
+      const int64_t rows = g_.batch * height_;
+      const int64_t bands = std::min<int64_t>(backend_.count(), rows);
+      backend_.parallel(bands, [&](int64_t k) {
+        for (int64_t r = rows * k / bands; r < rows * (k + 1) / bands; ++r) shift_row(in, r, padded);
+      });
+    }
+    backend_.parallel(tasks, [&](int64_t k) {
+      amx_range(direct_ ? in : nullptr, padded, buffers + k * per_task, out, groups * k / tasks * kAmxRows,
+                std::min(groups * (k + 1) / tasks * kAmxRows, pixels));
+    });
+    return Status::ok();
+  }
+
+  // n bytes from src to dst, each ^ `flip`, 64 at a time.
+  __attribute__((target("avx512f,avx512bw"))) static void copy_bytes(const void* src, int64_t n, uint8_t* dst,
+                                                                    __m512i flip) {
+    const auto* from = static_cast<const uint8_t*>(src);
+    for (int64_t i = 0; i < n; i += 64) {
+      const __mmask64 m = n - i >= 64 ? ~__mmask64{0} : (__mmask64{1} << (n - i)) - 1;
+      _mm512_mask_storeu_epi8(dst + i, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, from + i), flip));
+    }
+  }
+
+  // Pixel p's window as bytes u = x + 128 (a direct conv's input pixel, else
+  // the window's segments of the padded byte image), then zeros up to kp_.
+  __attribute__((target("avx512f,avx512bw"))) void pack_window(const int8_t* in, const uint8_t* padded, int64_t p,
+                                                              uint8_t* dst) const {
+    if (in) {
+      copy_bytes(in + p * cin_, cin_, dst, _mm512_set1_epi8(static_cast<char>(0x80)));
+    } else {
+      const int64_t ox = p % g_.ow, oy = p / g_.ow % g_.oh, n = p / (g_.ow * g_.oh);
+      const uint8_t* window = padded + ((n * height_ + oy * g_.sh) * width_ + ox * g_.sw) * cin_;
+      for (size_t s = 0; s < segments_.size(); ++s)
+        copy_bytes(window + segments_[s], segment_, dst + static_cast<int64_t>(s) * segment_, _mm512_setzero_si512());
+    }
+    copy_bytes(zeros_.data(), kp_ - depth_, dst + depth_, _mm512_setzero_si512());
+  }
+
+  __attribute__((target("avx2,avx512f,avx512bw,avx512vnni,amx-tile,amx-int8"))) void amx_range(
+      const int8_t* in, const uint8_t* padded, uint8_t* a, void* out, int64_t p0, int64_t p1) const {
+    auto* sums = reinterpret_cast<int32_t*>(a + kAmxRows * kp_);
+    const int64_t step = std::min(kp_, kAmxDepth), quads = kp_ / 4;
+    _tile_loadconfig(&tiles_);
+    for (int64_t p = p0; p < p1; p += kAmxRows) {
+      const int64_t rows = std::min(kAmxRows, p1 - p);
+      for (int64_t i = 0; i < kAmxRows; ++i) pack_window(in, padded, p + std::min(i, rows - 1), a + i * kp_);
+      for (int64_t block = 0; block < blocks_; block += 2) {
+        const bool two = block + 1 < blocks_;
+        const int8_t* b0 = b8_.data() + block * quads * 64;
+        const int8_t* b1 = b0 + quads * 64;
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
+        for (int64_t d = 0; d < kp_; d += step) {
+          _tile_loadd(4, a + d, kp_);
+          _tile_loadd(5, a + 16 * kp_ + d, kp_);
+          _tile_loadd(6, b0 + d * kNr, 64);
+          _tile_dpbusd(0, 4, 6);
+          _tile_dpbusd(2, 5, 6);
+          if (two) {
+            _tile_loadd(7, b1 + d * kNr, 64);
+            _tile_dpbusd(1, 4, 7);
+            _tile_dpbusd(3, 5, 7);
+          }
+        }
+        constexpr int64_t ld = 2 * kNr * 4;  // bytes per row of the sums
+        _tile_stored(0, sums, ld);
+        _tile_stored(2, sums + 16 * 2 * kNr, ld);
+        if (two) {
+          _tile_stored(1, sums + kNr, ld);
+          _tile_stored(3, sums + 16 * 2 * kNr + kNr, ld);
+        }
+        for (int64_t h = 0; h < (two ? 2 : 1); ++h)
+          for (int64_t r = 0; r < rows; r += kMr)
+            finish_quads(sums + r * 2 * kNr + h * kNr, 2 * kNr, std::min(kMr, rows - r), block + h, p + r, out);
+      }
+    }
+    _tile_release();
+  }
+
+  // Up to kMr pixels' sums u * w of block `blk` (row r at sums + r * ld),
+  // less (128 + zp) * sum w, plus the int32 bias; then the rescale.
+  __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) void finish_quads(const int32_t* sums, int64_t ld,
+                                                                             int64_t rows, int64_t blk, int64_t p,
+                                                                             void* out) const {
+    if (!hybrid_) {
+      // int8: as store_rescaled_int8x16 on 16 lanes in filter order (lo and
+      // hi keep the values in range, so the narrowing never saturates).
+      const __m512i offset = _mm512_loadu_si512(offset_.data() + blk * kNr);
+      const __m512 scale = _mm512_loadu_ps(scale_natural_.data() + blk * kNr);
+      const __m512 lo = _mm512_set1_ps(lo_), hi = _mm512_set1_ps(hi_);
+      const __m512i zp = _mm512_set1_epi32(out_zp_);
+      const auto mask = static_cast<__mmask16>((1u << std::min(kNr, n_ - blk * kNr)) - 1);
+      auto* o = static_cast<int8_t*>(out) + p * n_ + blk * kNr;
+      for (int64_t r = 0; r < rows; ++r) {
+        const __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_loadu_si512(sums + r * ld), offset));
+        const __m512 c = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(f, scale), lo), hi);
+        _mm_mask_storeu_epi8(o + r * n_, mask, _mm512_cvtsepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(c), zp)));
+      }
+      return;
+    }
+    const __m512i wsum = _mm512_loadu_si512(wsum_.data() + blk * kNr);
+    const __m512i bias = _mm512_loadu_si512(bias_.data() + blk * kNr);
+    TileSums acc;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int32_t zp = zps_[static_cast<size_t>((p + r) / (g_.oh * g_.ow))];
+      const __m512i v = _mm512_add_epi32(
+          _mm512_sub_epi32(_mm512_loadu_si512(sums + r * ld), _mm512_mullo_epi32(wsum, _mm512_set1_epi32(128 + zp))),
+          bias);
+      acc[r][0] = _mm512_castsi512_si256(v);
+      acc[r][1] = _mm512_extracti64x4_epi64(v, 1);
+    }
+    finish(acc, rows, blk, p, out);
+  }
+
   // run() on bytes (AVX-512 VNNI): the same plan, u = x + 128.
   Status run_quads(const int8_t* in, void* out) {
     const int64_t pixels = g_.batch * g_.oh * g_.ow;
@@ -230,8 +407,13 @@ class OwnGemmConv final : public FastKernel {
   }
 
   // x + 128 as uint8 for n values.
-  static void shift(const int8_t* in, int64_t n, uint8_t* out) {
-    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(in[i] ^ 0x80);
+  __attribute__((target("avx2"))) static void shift(const int8_t* in, int64_t n, uint8_t* out) {
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                          _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i)), flip));
+    for (; i < n; ++i) out[i] = static_cast<uint8_t>(in[i] ^ 0x80);
   }
 
   // Row r of the padded byte image; the padding holds zp + 128 (u of the zero point).
@@ -467,7 +649,9 @@ class OwnGemmConv final : public FastKernel {
   Backend& backend_;
   int32_t in_zp_, out_zp_;
   float lo_, hi_;
-  bool vnni_, quads_, hybrid_;
+  bool vnni_, quads_, amx_, hybrid_;
+  TileConfig tiles_;             // AMX
+  int64_t depth_ = 0, kp_ = 0;   // AMX: values per window; bytes per packed window
   HybridRescale rescale_;
   std::vector<int32_t> zps_;                   // per image: the input's zero point
   std::vector<kernels::RowQuant> image_quant_;  // hybrid, per image, this run's
@@ -481,6 +665,9 @@ class OwnGemmConv final : public FastKernel {
   std::vector<int32_t> wsum_;  // per filter, sum of its weights
   std::vector<int32_t> bias_;
   std::vector<float> scale_;
+  std::vector<int32_t> offset_;       // int8 on AMX: bias - (128 + in_zp) * sum w
+  std::vector<float> scale_natural_;  // int8 on AMX: per filter, in order
+  std::vector<uint8_t> zeros_;        // AMX: kp_ - depth_ zero bytes
 };
 
 }  // namespace
