@@ -25,8 +25,10 @@
 #include "io/tflite_reader.h"
 #include "kernels/common.h"
 #include "kernels/fp16.h"
+#include "kernels/hybrid_ref.h"
 #include "kernels/quant_util.h"
 #include "model_builder.h"
+#include "runtime/fast/fast_kernel.h"
 #include "runtime/fast/int8_dot.h"
 #include "runtime/interpreter.h"
 #include "test_util.h"
@@ -733,6 +735,32 @@ TEST(FastKernels, ForcedInt8PathsGiveTheSameBytes) {
       EXPECT_EQ(outs[p][0].outputs[0].data, outs[0][0].outputs[0].data) << c.str() << " path " << p;
     // The fastest path names itself (a conv; the FULLY_CONNECTED's dot products stop at AVX-VNNI).
     if (i % 3 != 2) EXPECT_EQ(outs.back()[0].kernels[0], own_conv_library(false)) << c.str();
+  }
+}
+
+// The hybrid kernels' input quantization (vector loops of every width the
+// CPU has, then a scalar tail) gives the reference's scale, zero point and
+// bytes, values half a step apart included (ties round away from zero).
+TEST(FastKernels, HybridInputQuantizationIsTheReferences) {
+  std::mt19937 rng(1036);
+  for (int i = 0; i < 60; ++i) {
+    const bool asymmetric = i % 2 == 0;
+    const int64_t n = rand_int(rng, 1, 200);
+    std::vector<float> x = random_floats(rng, n, -3.0f, i % 3 == 0 ? 0.5f : 4.0f);
+    // Ties: with the range [-128, 127] a step is 1, and x = j + 0.5 lies
+    // half a step from two values.
+    if (i % 4 == 1) {
+      for (int64_t k = 0; k < n; ++k) x[static_cast<size_t>(k)] = static_cast<float>(k % 254 - 127) + 0.5f;
+      x[0] = asymmetric ? -128.0f : -127.0f;
+      x[static_cast<size_t>(n - 1)] = 127.0f;
+    }
+    std::vector<int8_t> want(static_cast<size_t>(n)), got(static_cast<size_t>(n));
+    const kernels::RowQuant r = asymmetric ? kernels::quantize_row_asymmetric(x.data(), n, want.data())
+                                           : kernels::quantize_row_symmetric(x.data(), n, want.data());
+    const kernels::RowQuant f = fast::quantize_hybrid_input(asymmetric, x.data(), n, got.data());
+    EXPECT_EQ(f.scale, r.scale) << n;
+    EXPECT_EQ(f.zero_point, r.zero_point) << n;
+    EXPECT_EQ(got, want) << "n " << n << (asymmetric ? " asymmetric" : " symmetric");
   }
 }
 

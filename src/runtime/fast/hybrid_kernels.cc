@@ -81,9 +81,30 @@ __attribute__((target("avx2"))) inline float reduce(__m256 v, bool max) {
   return _mm_cvtss_f32(a);
 }
 
+struct Halves {
+  __m256 lo, hi;
+};
+__attribute__((target("avx2,avx512f"))) Halves min_max_avx512(const float* x, int64_t n) {
+  __m512 lo = _mm512_loadu_ps(x), hi = lo;
+  for (int64_t i = 16; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    lo = _mm512_min_ps(lo, v);
+    hi = _mm512_max_ps(hi, v);
+  }
+  const auto upper = [](__m512 v) __attribute__((target("avx2,avx512f"))) {
+    return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+  };
+  return {_mm256_min_ps(_mm512_castps512_ps256(lo), upper(lo)), _mm256_max_ps(_mm512_castps512_ps256(hi), upper(hi))};
+}
+
 __attribute__((target("avx2"))) void min_max_avx2(const float* x, int64_t n, float& mn, float& mx) {
   __m256 lo = _mm256_set1_ps(x[0]), hi = lo;
   int64_t i = 0;
+  if (__builtin_cpu_supports("avx512f") && n >= 16) {
+    // Two halves of 512-bit min and max, folded into the 256-bit ones.
+    const auto [l, h] = min_max_avx512(x, n);
+    lo = l, hi = h, i = n / 16 * 16;
+  }
   for (; i + 8 <= n; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i);
     lo = _mm256_min_ps(lo, v);
@@ -92,6 +113,30 @@ __attribute__((target("avx2"))) void min_max_avx2(const float* x, int64_t n, flo
   mn = reduce(lo, false);
   mx = reduce(hi, true);
   for (; i < n; ++i) mn = std::min(mn, x[i]), mx = std::max(mx, x[i]);
+}
+
+// round_avx2's arithmetic on 16 lanes, 16 values at a time; returns how
+// many it did.
+__attribute__((target("avx2,avx512f"))) int64_t round_avx512(const float* x, int64_t n, float inv, float zp,
+                                                             float lo, float hi, int8_t* q) {
+  const __m512 vinv = _mm512_set1_ps(inv), vzp = _mm512_set1_ps(zp), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+  const __m512i sign = _mm512_set1_epi32(static_cast<int32_t>(0x80000000u));
+  const bool add_zp = zp != 0.0f;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 y = _mm512_mul_ps(_mm512_loadu_ps(x + i), vinv);
+    if (add_zp) y = _mm512_add_ps(vzp, y);
+    const __m512 t = _mm512_roundscale_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m512 frac = _mm512_castsi512_ps(_mm512_andnot_si512(sign, _mm512_castps_si512(_mm512_sub_ps(y, t))));
+    const __mmask16 away = _mm512_cmp_ps_mask(frac, half, _CMP_GE_OQ);
+    const __m512 step = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(one),
+                                                            _mm512_and_si512(_mm512_castps_si512(y), sign)));
+    const __m512 r = _mm512_mask_add_ps(t, away, t, step);
+    const __m512i v = _mm512_cvttps_epi32(_mm512_min_ps(_mm512_max_ps(r, vlo), vhi));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtsepi32_epi8(v));
+  }
+  return i;
 }
 
 // q[i] = clamp(round_half_away(zp + x[i] * inv), lo, hi) (no zp when 0).
@@ -109,7 +154,7 @@ __attribute__((target("avx2"))) int64_t round_avx2(const float* x, int64_t n, fl
     return _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(r, vlo), vhi));
   };
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  int64_t i = 0;
+  int64_t i = __builtin_cpu_supports("avx512f") ? round_avx512(x, n, inv, zp, lo, hi, q) : 0;
   for (; i + 32 <= n; i += 32) {
     const __m256i ab = _mm256_packs_epi32(one_vector(x + i), one_vector(x + i + 8));
     const __m256i cd = _mm256_packs_epi32(one_vector(x + i + 16), one_vector(x + i + 24));

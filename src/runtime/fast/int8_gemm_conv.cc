@@ -335,16 +335,14 @@ class OwnGemmConv final : public FastKernel {
           _tile_stored(1, sums + kNr, ld);
           _tile_stored(3, sums + 16 * 2 * kNr + kNr, ld);
         }
-        for (int64_t h = 0; h < (two ? 2 : 1); ++h)
-          for (int64_t r = 0; r < rows; r += kMr)
-            finish_quads(sums + r * 2 * kNr + h * kNr, 2 * kNr, std::min(kMr, rows - r), block + h, p + r, out);
+        for (int64_t h = 0; h < (two ? 2 : 1); ++h) finish_quads(sums + h * kNr, 2 * kNr, rows, block + h, p, out);
       }
     }
     _tile_release();
   }
 
-  // Up to kMr pixels' sums u * w of block `blk` (row r at sums + r * ld),
-  // less (128 + zp) * sum w, plus the int32 bias; then the rescale.
+  // `rows` pixels' sums u * w of block `blk` (row r at sums + r * ld), less
+  // (128 + zp) * sum w, plus the int32 bias; then the rescale.
   __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) void finish_quads(const int32_t* sums, int64_t ld,
                                                                              int64_t rows, int64_t blk, int64_t p,
                                                                              void* out) const {
@@ -364,18 +362,26 @@ class OwnGemmConv final : public FastKernel {
       }
       return;
     }
-    const __m512i wsum = _mm512_loadu_si512(wsum_.data() + blk * kNr);
-    const __m512i bias = _mm512_loadu_si512(bias_.data() + blk * kNr);
-    TileSums acc;
+    // Hybrid: store_hybrid's arithmetic on 16 lanes in filter order.
+    const int64_t per_image = g_.oh * g_.ow, c = blk * kNr;
+    const auto mask = static_cast<__mmask16>((1u << std::min(kNr, n_ - c)) - 1);
+    const __m512i wsum = _mm512_loadu_si512(wsum_.data() + c);
+    const __m512 lo = _mm512_set1_ps(rescale_.lo), hi = _mm512_set1_ps(rescale_.hi);
+    const bool bias = !rescale_.bias.empty();
+    const __m512 b = bias ? _mm512_loadu_ps(rescale_.bias.data() + c) : _mm512_setzero_ps();
+    const __m512 ws = rescale_.per_channel ? _mm512_loadu_ps(rescale_.w_scales.data() + c) : _mm512_setzero_ps();
     for (int64_t r = 0; r < rows; ++r) {
-      const int32_t zp = zps_[static_cast<size_t>((p + r) / (g_.oh * g_.ow))];
-      const __m512i v = _mm512_add_epi32(
-          _mm512_sub_epi32(_mm512_loadu_si512(sums + r * ld), _mm512_mullo_epi32(wsum, _mm512_set1_epi32(128 + zp))),
-          bias);
-      acc[r][0] = _mm512_castsi512_si256(v);
-      acc[r][1] = _mm512_extracti64x4_epi64(v, 1);
+      const auto image = static_cast<size_t>((p + r) / per_image);
+      const kernels::RowQuant& iq = image_quant_[image];
+      const __m512i v =
+          _mm512_sub_epi32(_mm512_loadu_si512(sums + r * ld), _mm512_mullo_epi32(wsum, _mm512_set1_epi32(128 + zps_[image])));
+      __m512 f = _mm512_cvtepi32_ps(v);
+      f = rescale_.per_channel ? _mm512_mul_ps(_mm512_mul_ps(f, ws), _mm512_set1_ps(iq.scale))
+                               : _mm512_mul_ps(f, _mm512_set1_ps(iq.scale * rescale_.w_scales[0]));
+      if (bias) f = _mm512_add_ps(f, b);
+      // std::min(std::max(f, lo), hi): NaN stays, as the reference's clamp.
+      _mm512_mask_storeu_ps(static_cast<float*>(out) + (p + r) * n_ + c, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, f)));
     }
-    finish(acc, rows, blk, p, out);
   }
 
   // run() on bytes (AVX-512 VNNI): the same plan, u = x + 128.
