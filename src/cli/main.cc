@@ -3,6 +3,9 @@
 // usage, 3 internal error.
 #include <cstdio>
 #include <exception>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <fmt/core.h>
 
@@ -71,6 +74,15 @@ int run_main(int argc, char** argv) {
 }  // namespace tfc::cli
 
 int main(int argc, char** argv) {
+#if defined(__GLIBC__)
+  // Blocks of 128 KiB and more (model buffers, weights computed at load and
+  // released once packed, a model loaded for its input's shape) are mapped
+  // from the OS and go back to it when freed. glibc would otherwise raise
+  // this threshold after the first such free and keep later ones in the heap,
+  // where they add to the peak memory that eval reports (float16 SSD: 123 ->
+  // 114 MB).
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
   try {
     return tfc::cli::run_main(argc, argv);
   } catch (const std::exception& e) {

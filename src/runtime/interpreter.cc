@@ -128,6 +128,19 @@ Status Interpreter::bind() {
   storage_.resize(n);
   is_constant_.assign(n, false);
   const_copies_.reserve(n);
+  const_copy_of_.assign(n, -1);
+  producer_.assign(n, -1);
+  for (size_t i = 0; i < graph_.ops.size(); ++i)
+    for (ir::TensorId id : graph_.ops[i].outputs) producer_[id] = static_cast<int>(i);
+  released_.assign(n, false);
+  reads_released_.assign(graph_.ops.size(), false);
+  fold_pending_.assign(graph_.ops.size(), false);
+  keep_.assign(n, false);
+  for (ir::TensorId id : graph_.outputs) keep_[id] = true;
+  last_reader_.assign(n, -1);
+  for (size_t i = 0; i < graph_.ops.size(); ++i)
+    for (ir::TensorId id : graph_.ops[i].inputs)
+      if (id != ir::kNoTensor) last_reader_[id] = static_cast<int>(i);
   // Sparse constants read by ops other than DENSIFY are densified once here.
   std::vector<bool> densify_here(n, false);
   for (const auto& op : graph_.ops) {
@@ -175,6 +188,7 @@ Status Interpreter::infer_static_shapes() {
     bool skip = false;
     for (ir::TensorId id : op.inputs) skip = skip || (id != ir::kNoTensor && unknown[id]);
     ops::OpContext& ctx = contexts_[i];
+    if (options_.kernels == Kernels::kFast) TFC_RETURN_IF_ERROR(fold_pending_inputs_of(i));
     if (!skip) {
       Status s = ops::find_op(op.code)->shape(ctx);
       if (!s.is_ok() && !ctx.value_missing()) return s.with_context(fmt::format("op {}", i));
@@ -184,10 +198,16 @@ Status Interpreter::infer_static_shapes() {
     if (skip) {
       for (ir::TensorId id : op.outputs) unknown[id] = true;
     } else if (options_.kernels == Kernels::kFast) {
-      TFC_RETURN_IF_ERROR(fold_constants_of(i));
-      if (!folded_[i]) TFC_RETURN_IF_ERROR(prepare_fast(i));
+      fold_pending_[i] = foldable(i);
+      if (!fold_pending_[i]) TFC_RETURN_IF_ERROR(prepare_fast(i));
     }
+    release_copied_inputs(i, !skip);
   }
+  for (size_t i = 0; i < contexts_.size(); ++i)
+    if (fold_pending_[i]) {
+      fold_pending_[i] = false;
+      TFC_RETURN_IF_ERROR(fold_constants_of(i));
+    }
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (!is_constant_[i]) slots_[i].shape = graph_.tensors[i].shape;
   }
@@ -198,19 +218,40 @@ Status Interpreter::infer_static_shapes() {
 // is computed once here; its outputs become constants, so that the ops
 // reading them see packed-once weights. Custom ops and ops without inputs are
 // left to run (they may have state or side effects).
-Status Interpreter::fold_constants_of(size_t i) {
+bool Interpreter::foldable(size_t i) const {
   const ir::Op& op = graph_.ops[i];
-  if (op.code.is_custom() || op.inputs.empty()) return Status::ok();
+  if (op.code.is_custom() || op.inputs.empty()) return false;
   bool any = false;
   for (ir::TensorId id : op.inputs) {
     if (id == ir::kNoTensor) continue;
-    if (!is_constant_[id]) return Status::ok();
+    if (!is_constant_[id] && !(producer_[id] >= 0 && fold_pending_[static_cast<size_t>(producer_[id])])) return false;
     any = true;
   }
-  if (!any) return Status::ok();
+  if (!any) return false;
   for (ir::TensorId id : op.outputs) {
-    if (graph_.tensors[id].is_variable) return Status::ok();
+    if (graph_.tensors[id].is_variable) return false;
   }
+  return true;
+}
+
+// Computed when the first op that reads it is prepared, not where it stands:
+// converters put every DEQUANTIZE of float16 weights first, and computing
+// them all at once would hold every weight as float32 at the same time.
+Status Interpreter::fold_pending_inputs_of(size_t i) {
+  for (ir::TensorId id : graph_.ops[i].inputs) {
+    if (id == ir::kNoTensor || producer_[id] < 0) continue;
+    const auto p = static_cast<size_t>(producer_[id]);
+    if (!fold_pending_[p]) continue;
+    TFC_RETURN_IF_ERROR(fold_pending_inputs_of(p));
+    fold_pending_[p] = false;
+    TFC_RETURN_IF_ERROR(fold_constants_of(p));
+  }
+  return Status::ok();
+}
+
+// Computes op i, whose inputs are all constants, once (foldable).
+Status Interpreter::fold_constants_of(size_t i) {
+  const ir::Op& op = graph_.ops[i];
   ops::OpContext& ctx = contexts_[i];
   std::vector<std::vector<uint8_t>> values;
   for (ir::TensorId id : op.outputs) {
@@ -223,9 +264,52 @@ Status Interpreter::fold_constants_of(size_t i) {
   TFC_RETURN_IF_ERROR(ops::find_op(op.code)->eval(ctx).with_context(fmt::format("op {}", i)));
   for (size_t k = 0; k < op.outputs.size(); ++k) {
     is_constant_[op.outputs[k]] = true;
+    const_copy_of_[op.outputs[k]] = static_cast<int>(const_copies_.size());
     const_copies_.push_back(std::move(values[k]));  // the vector's heap block does not move
   }
   folded_[i] = true;
+  return Status::ok();
+}
+
+// A value computed at load (float16 weights made float32, say) that every op
+// reading it reads through a fast kernel that packed its own copy is held
+// twice; the interpreter's copy is released as soon as its last reader is
+// prepared (float16 SSD: 42 MB less at the peak), and computed again if an op
+// must read it after all (prepared again for other shapes, or run on the
+// reference kernel), or for an observer. Called for each op i in order,
+// after it was prepared (`prepared`: false when its shapes were unknown).
+void Interpreter::release_copied_inputs(size_t i, bool prepared) {
+  if (options_.preserve_all_tensors || !backend_) return;
+  const auto& inputs = graph_.ops[i].inputs;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const ir::TensorId id = inputs[k];
+    if (id == ir::kNoTensor || const_copy_of_[id] < 0 || released_[id]) continue;
+    if (!prepared || folded_[i] || !fast_[i] || !fast_[i]->copied_input(static_cast<int>(k))) keep_[id] = true;
+    if (keep_[id] || last_reader_[id] != static_cast<int>(i)) continue;
+    // Only values computed from the model's own constants, so that computing
+    // one again needs nothing else released.
+    bool from_model = true;
+    for (ir::TensorId in : graph_.ops[static_cast<size_t>(producer_[id])].inputs)
+      from_model = from_model && (in == ir::kNoTensor || const_copy_of_[in] < 0);
+    if (!from_model) continue;
+    std::vector<uint8_t>().swap(const_copies_[static_cast<size_t>(const_copy_of_[id])]);
+    slots_[id].data = nullptr;
+    released_[id] = true;
+    any_released_ = true;
+    for (size_t r = 0; r < graph_.ops.size(); ++r)
+      for (ir::TensorId in : graph_.ops[r].inputs) reads_released_[r] = reads_released_[r] || in == id;
+  }
+}
+
+// The released inputs of op i, computed again.
+Status Interpreter::restore_inputs_of(size_t i) {
+  for (ir::TensorId id : graph_.ops[i].inputs) {
+    if (id == ir::kNoTensor || !released_[id]) continue;
+    const auto p = static_cast<size_t>(producer_[id]);
+    TFC_RETURN_IF_ERROR(fold_constants_of(p));
+    for (ir::TensorId out : graph_.ops[p].outputs) released_[out] = false;
+  }
+  reads_released_[i] = false;
   return Status::ok();
 }
 
@@ -287,6 +371,12 @@ Status Interpreter::invoke() {
   for (ir::TensorId id : graph_.inputs) {
     if (!slots_[id].data) return invalid_argument("input '{}' was not set", graph_.tensors[id].name);
   }
+  if (observer_ && any_released_) {
+    // An observer sees every op's outputs, values computed at load included.
+    for (size_t i = 0; i < contexts_.size(); ++i)
+      if (reads_released_[i]) TFC_RETURN_IF_ERROR(restore_inputs_of(i));
+    any_released_ = false;
+  }
   for (size_t i = 0; i < contexts_.size(); ++i) {
     if (!folded_[i]) TFC_RETURN_IF_ERROR(run_op(i));
     if (observer_) observer_(static_cast<int>(i), graph_.ops[i], op_outputs_[i]);
@@ -305,8 +395,11 @@ Status Interpreter::run_op(size_t i) {
     for (int k = 0; same && k < ctx.num_inputs(); ++k) {
       same = !ctx.has_input(k) || ctx.input_shape(k) == fast_shapes_[i][static_cast<size_t>(k)];
     }
+    if (!same && reads_released_[i]) TFC_RETURN_IF_ERROR(restore_inputs_of(i));
     if (!same) TFC_RETURN_IF_ERROR(prepare_fast(i));
   }
+  if (!(backend_ && fast_[i]) && reads_released_[i])
+    TFC_RETURN_IF_ERROR(restore_inputs_of(i));
   const auto start = options_.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   if (backend_ && fast_[i]) {
     TFC_RETURN_IF_ERROR(fast_[i]->run(ctx).with_context(fmt::format("op {}", i)));

@@ -89,6 +89,9 @@ class Interpreter {
   Array output(int i) const;
 
   // Value and shape of any tensor after invoke (for debugging and observers).
+  // With the fast kernels, a value computed at load that only kernels which
+  // packed a copy of it read is released (unless preserve_all_tensors), and
+  // has no data here until a run needs it again.
   Array tensor_value(ir::TensorId id) const;
   void set_observer(OpObserver observer) { observer_ = std::move(observer); }
 
@@ -103,6 +106,8 @@ class Interpreter {
   // The arena the static plan asked for (0 with preserve_all_tensors).
   size_t planned_arena_bytes() const { return planned_arena_bytes_; }
 
+  // Turns the per-op timing of options.profile on or off for later runs.
+  void set_profile(bool on) { options_.profile = on; }
   // Per op, in graph order; empty unless options.profile.
   std::vector<OpProfile> op_profile() const;
   // Ops that run a fast kernel / were computed at load, for reports.
@@ -112,7 +117,11 @@ class Interpreter {
  private:
   Interpreter(const ir::Model& model, const ir::Subgraph& graph);
   Status check_supported() const;
+  bool foldable(size_t op) const;
+  Status fold_pending_inputs_of(size_t op);
   Status fold_constants_of(size_t op);
+  void release_copied_inputs(size_t op, bool prepared);
+  Status restore_inputs_of(size_t op);
   Status prepare_fast(size_t op);
   Status run_op(size_t op);
   Status bind();
@@ -130,7 +139,15 @@ class Interpreter {
   size_t planned_arena_bytes_ = 0;
   std::vector<int64_t> planned_offset_;           // per tensor: offset in the arena, -1 if not planned
   std::vector<int64_t> planned_size_;             // per tensor: bytes planned
-  std::vector<std::vector<uint8_t>> const_copies_;  // constants whose buffer lacks alignment
+  std::vector<std::vector<uint8_t>> const_copies_;  // constants whose buffer lacks alignment, folded values
+  std::vector<int> const_copy_of_;                // per tensor: its folded value in const_copies_, or -1
+  std::vector<int> producer_;                     // per tensor: the op that writes it, or -1
+  std::vector<bool> released_;                    // per tensor: a folded value released after packing
+  std::vector<bool> keep_;                        // per tensor: a reader needs the interpreter's copy
+  std::vector<int> last_reader_;                  // per tensor: the last op that reads it, or -1
+  std::vector<bool> reads_released_;              // per op: an input was released
+  std::vector<bool> fold_pending_;                // per op: foldable, computed when first read
+  bool any_released_ = false;
   std::vector<ops::OpContext> contexts_;          // one per op
   std::vector<std::vector<ops::TensorSlot*>> op_outputs_;  // per op, what the observer sees
   std::vector<bool> is_constant_;

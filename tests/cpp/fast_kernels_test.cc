@@ -2044,6 +2044,57 @@ TEST(FastKernels, Float16WeightsAreDequantizedAtLoad) {
   EXPECT_LE(max_error(fast[0].outputs[0], ref[0].outputs[0]), 1e-4);
 }
 
+// The float32 weights computed at load are released once the conv's kernel
+// has packed them, and computed again when the conv must be prepared anew
+// (another batch) or an observer wants every op's outputs; kept with
+// preserve_all_tensors.
+TEST(FastKernels, WeightsComputedAtLoadAreReleasedOncePacked) {
+  std::mt19937 rng(1014);
+  ConvConfig c;
+  c.n = 1, c.h = 7, c.w = 8, c.cin = 5, c.cout = 6, c.kh = 3, c.kw = 3;
+  ModelBuilder b;
+  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin});
+  const ir::Shape fs = c.filter_shape();
+  std::vector<uint16_t> half;
+  for (float v : random_floats(rng, ir::num_elements(fs))) half.push_back(kernels::float_to_half(v));
+  const ir::TensorId w16 = b.constant("w16", fs, DType::kFloat16, half);
+  const ir::TensorId w = b.tensor("w", fs);
+  const ir::TensorId y = b.output("y", {c.n, c.oh(), c.ow(), c.cout});
+  b.op(BuiltinOperator::BuiltinOperator_DEQUANTIZE, {w16}, {w});
+  set_conv_options(b.op(BuiltinOperator::BuiltinOperator_CONV_2D, {x, w}, {y}), c);
+  const int64_t weights_bytes = ir::num_elements(fs) * 4;
+  auto run_batch = [&](Interpreter& interp, int64_t n) {
+    c.n = n;
+    const Array in = conv_input(c, DType::kFloat32, rng);
+    EXPECT_TRUE(interp.set_input(0, in).is_ok());
+    const Status s = interp.invoke();
+    EXPECT_TRUE(s.is_ok()) << s.message();
+    auto expect = run_model(b.m, {in}, 0, {.kernels = Kernels::kReference});
+    EXPECT_TRUE(expect.has_value());
+    if (expect) EXPECT_LE(max_error(interp.output(0), (*expect)[0]), 1e-4) << "batch " << n;
+  };
+  auto fast = Interpreter::create(b.m, 0, {.kernels = Kernels::kFast});
+  ASSERT_TRUE(fast.has_value()) << fast.status().message();
+  EXPECT_TRUE((*fast)->tensor_value(w).data.empty());
+  run_batch(**fast, 1);
+  EXPECT_TRUE((*fast)->tensor_value(w).data.empty());
+  run_batch(**fast, 3);  // prepared again: the weights computed again
+  EXPECT_EQ(static_cast<int64_t>((*fast)->tensor_value(w).data.size()), weights_bytes);
+
+  auto observed = Interpreter::create(b.m, 0, {.kernels = Kernels::kFast});
+  ASSERT_TRUE(observed.has_value());
+  int64_t seen = 0;
+  (*observed)->set_observer([&](int op, const ir::Op&, std::span<ops::TensorSlot* const> outputs) {
+    if (op == 0 && outputs[0]->data) seen = ir::num_elements(outputs[0]->shape) * 4;
+  });
+  run_batch(**observed, 1);
+  EXPECT_EQ(seen, weights_bytes);
+
+  auto kept = Interpreter::create(b.m, 0, {.preserve_all_tensors = true, .kernels = Kernels::kFast});
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(static_cast<int64_t>((*kept)->tensor_value(w).data.size()), weights_bytes);
+}
+
 // Deterministic inputs of each input's dtype and shape, as memory_plan_test
 // feeds the fixtures; false when an input cannot be fed.
 bool fixture_inputs(const Interpreter& interp, std::mt19937& rng, std::vector<Array>& inputs) {

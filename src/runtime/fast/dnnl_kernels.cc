@@ -225,6 +225,8 @@ class DnnlConv final : public FastKernel {
     });
   }
   const char* library() const override { return "onednn"; }
+  // The weights are packed and the bias copied (make_conv_bands).
+  bool copied_input(int k) const override { return k == 1 || k == 2; }
 
  private:
   std::vector<ConvBand> bands_;
@@ -792,6 +794,8 @@ class DnnlEltwise final : public FastKernel {
     });
   }
   const char* library() const override { return "onednn"; }
+  // The weights are packed and the bias copied (make_conv_bands).
+  bool copied_input(int k) const override { return k == 1 || k == 2; }
 
  private:
   std::vector<ConvBand> bands_;  // in_row: the band's first element, in_rows its count

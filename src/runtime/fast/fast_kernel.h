@@ -85,6 +85,10 @@ class FastKernel {
   virtual Status run(ops::OpContext& ctx) = 0;
   // "onednn" or "xnnpack", for profiles.
   virtual const char* library() const = 0;
+  // True when input k is a constant the kernel copied (packed) when it was
+  // prepared and never reads when it runs: the interpreter may then release
+  // a copy of its own of that value (Interpreter::release_copied_inputs).
+  virtual bool copied_input(int /*k*/) const { return false; }
 };
 
 // Options that change which kernels may be used.
