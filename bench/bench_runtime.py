@@ -7,7 +7,9 @@ For each thread count, each model and each of --repeat rounds, the two engines
 run one after the other, the order alternating from round to round (so that a
 slow phase of the machine hits both):
   ours:    `tfcompress eval MODEL --data X.npz --runs N --warmup W
-           --max-seconds S --threads T --kernels K --json -q`, one process.
+           --max-seconds S --threads T --kernels K --int8-isa I --json -q`,
+           one process (--int8-isa avx2 measures our int8 kernels as on a
+           CPU without VNNI).
            With --kernels fast (the default) the runtime runs its fast
            kernels (oneDNN for float32, XNNPACK for int8 conv/depthwise/fully
            connected/add; the reference kernels for the other ops; see
@@ -166,10 +168,10 @@ def model_input(name, tmp):
     return model, npz, what
 
 
-def run_ours(cli, model, npz, threads, runs, warmup, max_seconds, kernels="fast"):
+def run_ours(cli, model, npz, threads, runs, warmup, max_seconds, kernels="fast", isa="best"):
     rss, out, err, rc = run_measured([cli, "eval", model, "--data", npz, "--runs", str(runs), "--warmup",
                                       str(warmup), "--max-seconds", str(max_seconds), "--threads", str(threads),
-                                      "--kernels", kernels, "--json", "-q"])
+                                      "--kernels", kernels, "--int8-isa", isa, "--json", "-q"])
     if rc != 0:
         raise RuntimeError(f"tfcompress eval {model} exited {rc}:\n{err[-4000:]}")
     m = json.loads(out)["models"][0]
@@ -254,10 +256,10 @@ def reference_ops(ops):
     return rows
 
 
-def run_profile(cli, model, npz, threads, kernels):
+def run_profile(cli, model, npz, threads, kernels, isa="best"):
     """Kernel per op of our runtime, from `tfcompress run --profile`: {kernels: counts, reference_ops, ops}."""
     p = subprocess.run([cli, "run", model, "--input", npz, "--repeat", str(PROFILE_REPEAT), "--threads",
-                        str(threads), "--kernels", kernels, "--profile", "--slowest", "0"],
+                        str(threads), "--kernels", kernels, "--int8-isa", isa, "--profile", "--slowest", "0"],
                        capture_output=True, text=True, timeout=900)
     if p.returncode != 0:
         raise RuntimeError(f"tfcompress run --profile {model} exited {p.returncode}:\n{p.stderr[-4000:]}")
@@ -345,12 +347,14 @@ def versions(cli, python):
             "numpy": np.__version__}
 
 
-def ours_runtime(kernels):
+def ours_runtime(kernels, isa="best"):
     """What "ours" runs, for the tables and the JSON."""
     if kernels == "reference":
         return "tfcompress reference kernels (one thread at every --threads)"
-    return ("tfcompress fast kernels (oneDNN float32; our own AVX2 int8 convolutions, XNNPACK for other int8 ops; reference kernels for ops without a fast one) "
-            "on --threads worker threads")
+    products = ("AMX, AVX-512 VNNI or AVX-VNNI where the CPU has them, else AVX2" if isa == "best"
+                else f"at most {isa} (--int8-isa {isa})")
+    return (f"tfcompress fast kernels (oneDNN float32; our own int8 and hybrid convolutions, products {products}; "
+            "XNNPACK for other int8 ops; reference kernels for ops without a fast one) on --threads worker threads")
 
 
 def print_tables(result):
@@ -417,7 +421,8 @@ def measure(args, env, model, npz, threads, runs, warmup):
     for i in range(args.repeat):
         for engine in (("ours", "litert") if i % 2 == 0 else ("litert", "ours")):
             if engine == "ours":
-                ours.append(run_ours(args.cli, model, npz, threads, runs, warmup, args.max_seconds, args.kernels))
+                ours.append(run_ours(args.cli, model, npz, threads, runs, warmup, args.max_seconds, args.kernels,
+                                     args.int8_isa))
             else:
                 lite.append(run_litert(args.python, model, npz, threads, runs, warmup, env))
     o, lt = summarize(ours), summarize(lite)
@@ -437,6 +442,9 @@ def main(argv=None):
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     ap.add_argument("--kernels", default="fast", choices=["fast", "reference"],
                     help="tfcompress eval --kernels: fast (oneDNN/XNNPACK where an op has one) or reference")
+    ap.add_argument("--int8-isa", default="best", choices=["best", "avx512vnni", "avxvnni", "avx2", "scalar"],
+                    help="tfcompress --int8-isa: the most our own int8 kernels may use (avx2: as on a CPU "
+                         "without VNNI)")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds per model and thread count")
     ap.add_argument("--runs", type=int, help="timed runs per process, all models (default: "
                     f"{DEFAULT_RUNS[False][0]}, MobileNetV2 and the SSD head {DEFAULT_RUNS[True][0]})")
@@ -470,9 +478,10 @@ def main(argv=None):
     result = {"command": " ".join([os.path.relpath(sys.argv[0], ROOT) if argv is None else "bench_runtime.py",
                                    *(sys.argv[1:] if argv is None else argv)]),
               "suite": args.suite, "repeat": args.repeat, "threads": threads, "kernels": args.kernels,
+              "int8_isa": args.int8_isa,
               "machine": {"nproc": os.cpu_count(), "cpu": cpu_model(), "load_before": loadavg()},
               "versions": versions(args.cli, args.python),
-              "ours_runtime": ours_runtime(args.kernels),
+              "ours_runtime": ours_runtime(args.kernels, args.int8_isa),
               "litert_runtime": "ai-edge-litert Interpreter(num_threads=T), default CPU path (XNNPACK delegate)",
               "models": {}, "results": [], "skipped": []}
     floor, _, _, rc = run_measured([args.python, "-c", "import numpy; from ai_edge_litert.interpreter import "
@@ -488,7 +497,7 @@ def main(argv=None):
                     row.update(graph=graph, mode=mode)
                     try:  # one graph x mode our runtime (or LiteRT) fails on does not stop the suite
                         row.update(measure(args, env, model, npz, t, runs, warmup))
-                        row["profile"] = run_profile(args.cli, model, npz, t, args.kernels)
+                        row["profile"] = run_profile(args.cli, model, npz, t, args.kernels, args.int8_isa)
                     except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as e:
                         row["error"] = str(e)
                         log(f"[{time.time() - t0:6.1f}s] threads={t} {n}: ERROR {str(e).splitlines()[0]}")

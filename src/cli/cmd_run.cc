@@ -113,12 +113,7 @@ Status run_run(const RunOptions& o) {
                  : o.int8_conv == "own"         ? Int8Conv::kOwn
                  : o.int8_conv == "measured"    ? Int8Conv::kMeasured
                                                  : Int8Conv::kAuto;
-  using Path = runtime::fast::Int8DotPath;
-  io.int8_path = o.int8_isa == "avx2"      ? Path::kAvx2
-                 : o.int8_isa == "avxvnni" ? Path::kAvxVnni
-                 : o.int8_isa == "avx512vnni" ? Path::kAvx512Vnni
-                 : o.int8_isa == "scalar"  ? Path::kScalar
-                                           : Path::kAmx;
+  TFC_ASSIGN_OR_RETURN(io.int8_path, runtime::parse_int8_isa(o.int8_isa));
   const auto t0 = std::chrono::steady_clock::now();
   TFC_ASSIGN_OR_RETURN(auto interp, runtime::Interpreter::create(model, o.subgraph, io));
   const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -184,13 +179,7 @@ Command run_command() {
                            "(AVX2)")
                 ->check(CLI::IsMember({"auto", "measured", "xnnpack", "exact-float", "own"}))
                 ->capture_default_str();
-            app.add_option("--int8-isa", o->int8_isa,
-                           "The most our own int8 and hybrid kernels' products may use, all with the same "
-                           "outputs: best (AMX, AVX-512 VNNI or AVX-VNNI where the CPU has them), avx512vnni "
-                           "(no AMX), avxvnni (256-bit VNNI at most), avx2 (as on a CPU without VNNI) or scalar "
-                           "(no own vector kernel)")
-                ->check(CLI::IsMember({"best", "avx512vnni", "avxvnni", "avx2", "scalar"}))
-                ->capture_default_str();
+            add_int8_isa_option(app, &o->int8_isa);
             app.add_flag("--profile", o->profile,
                          "Time every op; print the time per op type and kernel, and the slowest ops");
             app.add_option("--slowest", o->slowest, "With --profile: how many of the slowest ops to list (0: all)")

@@ -56,5 +56,7 @@ void add_arithmetic_option(CLI::App& app, std::string* value);
 // kernels only, the source of truth). `value` holds the default ("fast").
 // Returns the option, so callers can tell whether it was given.
 CLI::Option* add_kernels_option(CLI::App& app, std::string* value);
+// --int8-isa (runtime::parse_int8_isa).
+CLI::Option* add_int8_isa_option(CLI::App& app, std::string* value);
 
 }  // namespace tfc::cli

@@ -60,6 +60,7 @@ inline void add_measure_options(CLI::App& app, MeasureOptions& o) {
                           ->check(CLI::PositiveNumber)
                           ->capture_default_str();
   o.kernels_opt = add_kernels_option(app, &o.settings.kernels);
+  add_int8_isa_option(app, &o.settings.int8_isa);
   o.threads_opt = app.add_option("--threads", o.settings.threads,
                                  "Worker threads of the fast kernels, 1-256 (the reference kernels run on one); "
                                  "also passed to --runner as {threads}")

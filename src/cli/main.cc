@@ -31,6 +31,16 @@ CLI::Option* add_kernels_option(CLI::App& app, std::string* value) {
       ->capture_default_str();
 }
 
+CLI::Option* add_int8_isa_option(CLI::App& app, std::string* value) {
+  return app
+      .add_option("--int8-isa", *value,
+                  "The most our own int8 and hybrid kernels' products may use, all with the same outputs: best (AMX, "
+                  "AVX-512 VNNI or AVX-VNNI where the CPU has them), avx512vnni (no AMX), avxvnni (256-bit VNNI at "
+                  "most), avx2 (as on a CPU without VNNI) or scalar (no own vector kernel)")
+      ->check(CLI::IsMember({"best", "avx512vnni", "avxvnni", "avx2", "scalar"}))
+      ->capture_default_str();
+}
+
 namespace {
 
 std::vector<Command> all_commands() {

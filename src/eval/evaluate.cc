@@ -265,6 +265,7 @@ Expected<Loaded> load_model(const std::string& path, const EvalSettings& s, bool
   runtime::InterpreterOptions options;
   options.profile = profile;
   TFC_ASSIGN_OR_RETURN(options.kernels, runtime::parse_kernels(s.kernels));
+  TFC_ASSIGN_OR_RETURN(options.int8_path, runtime::parse_int8_isa(s.int8_isa));
   TFC_ASSIGN_OR_RETURN(options.arithmetic, runtime::parse_arithmetic(s.arithmetic));
   options.threads = s.threads;
   Loaded m;
@@ -538,6 +539,7 @@ report::Settings report_settings(const EvalSettings& s, const EvalData& data) {
   r.kernels = s.kernels;
   r.runtime = s.kernels;  // schema version 1's name for the kernels
   r.arithmetic = s.arithmetic;
+  if (s.int8_isa != "best") r.int8_isa = s.int8_isa;
   r.top_k = s.top_k;
   if (!s.runner.empty()) r.runner = s.runner;
   return r;

@@ -28,6 +28,7 @@ struct EvalSettings {
   double max_seconds = 30;     // stop timing a model after this long (at least 5 timed runs)
   int threads = 1;             // worker threads of the fast kernels (the reference kernels run on one)
   std::string kernels = "fast";  // "fast" or "reference" (runtime::parse_kernels)
+  std::string int8_isa = "best";  // the most our int8 kernels may use (runtime::parse_int8_isa)
   int top_k = 5;
   int64_t max_samples = 0;     // 0: every sample
   std::optional<float> input_scale;

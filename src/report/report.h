@@ -56,6 +56,7 @@ struct Settings {
   std::optional<std::string> kernels;  // "fast" | "reference"; absent before the fast kernels
   std::string runtime;                 // the same as kernels (its name before "kernels")
   std::string arithmetic;
+  std::optional<std::string> int8_isa;  // --int8-isa when not "best"; null otherwise
   std::optional<std::string> runner;   // null without --runner
 };
 

@@ -146,6 +146,7 @@ Expected<Settings> settings_from_json(const json& s) {
   TFC_RETURN_IF_ERROR(read_string(s, "kernels", r.kernels));
   TFC_RETURN_IF_ERROR(read_string(s, "runtime", r.runtime));
   TFC_RETURN_IF_ERROR(read_string(s, "arithmetic", r.arithmetic));
+  TFC_RETURN_IF_ERROR(read_string(s, "int8_isa", r.int8_isa));
   TFC_RETURN_IF_ERROR(read_whole(s, "top_k", r.top_k));
   TFC_RETURN_IF_ERROR(read_string(s, "runner", r.runner));
   return r;
@@ -164,6 +165,7 @@ json to_json(const Settings& s) {
           {"kernels", opt(s.kernels)},
           {"runtime", s.runtime},
           {"arithmetic", s.arithmetic},
+          {"int8_isa", opt(s.int8_isa)},
           {"top_k", opt(s.top_k)},
           {"runner", opt(s.runner)}};
 }

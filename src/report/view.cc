@@ -242,6 +242,7 @@ std::string settings_line(const Report& r, bool markdown) {
     set.push_back("runtime " + esc(s.runtime));  // a report from before settings.kernels
   }
   if (!s.arithmetic.empty()) set.push_back("arithmetic " + esc(s.arithmetic));
+  if (s.int8_isa) set.push_back("int8 ISA at most " + esc(*s.int8_isa));
   if (s.top_k) set.push_back(fmt::format("top-{}", *s.top_k));
   if (s.runner && !s.runner->empty()) set.push_back("runner " + (markdown ? md_code(*s.runner) : *s.runner));
   std::string line;

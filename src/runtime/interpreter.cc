@@ -24,6 +24,16 @@ Expected<Kernels> parse_kernels(std::string_view name) {
   return invalid_argument("unknown kernels '{}': expected fast or reference", name);
 }
 
+Expected<fast::Int8DotPath> parse_int8_isa(std::string_view name) {
+  using Path = fast::Int8DotPath;
+  if (name == "best") return Path::kAmx;
+  if (name == "avx512vnni") return Path::kAvx512Vnni;
+  if (name == "avxvnni") return Path::kAvxVnni;
+  if (name == "avx2") return Path::kAvx2;
+  if (name == "scalar") return Path::kScalar;
+  return invalid_argument("unknown int8 ISA '{}': expected best, avx512vnni, avxvnni, avx2 or scalar", name);
+}
+
 const char* arithmetic_name(kernels::Requantization r) {
   return r == kernels::Requantization::kFloat ? "litert" : "reference";
 }

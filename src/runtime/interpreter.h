@@ -29,6 +29,10 @@ enum class Kernels { kFast, kReference };
 // "fast" / "reference".
 const char* kernels_name(Kernels k);
 Expected<Kernels> parse_kernels(std::string_view name);
+// The most our own int8 products may use, by its CLI name (--int8-isa):
+// "best" (kAmx: whatever the CPU has), "avx512vnni", "avxvnni", "avx2",
+// "scalar".
+Expected<fast::Int8DotPath> parse_int8_isa(std::string_view name);
 // The integer arithmetic by its CLI name: "litert" (kFloat, LiteRT's default
 // CPU path) / "reference" (kFixedPoint, TFLite's reference kernels).
 const char* arithmetic_name(kernels::Requantization r);

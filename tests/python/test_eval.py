@@ -319,3 +319,18 @@ def test_unseen_models_are_measured_or_refused(name, tmp_path):
         assert m["latency"]["runs"] >= 1 and m["metrics"]["samples"] == 3
     else:
         assert proc.returncode == 2 and REFUSED[name] in proc.stderr, proc.stderr
+
+
+def test_int8_isa_caps_our_int8_kernels_and_is_recorded(pipeline, tmp_path):
+    """--int8-isa avx2 (as on a CPU without VNNI) changes only the time: the
+    same outputs and accuracy, and the report records the cap."""
+    x = read_idx(IMAGES)[:64][..., None].astype(np.float32) / 255.0
+    np.savez(tmp_path / "val.npz", x=x, y=read_idx(LABELS)[:64].astype(np.int64))
+    runs = {isa: json.loads(_eval_quick(pipeline["variants"]["int8"], "--data", tmp_path / "val.npz",
+                                        "--int8-isa", isa, "--json").stdout) for isa in ("best", "avx2")}
+    assert runs["best"]["settings"].get("int8_isa") is None
+    assert runs["avx2"]["settings"]["int8_isa"] == "avx2"
+    assert runs["avx2"]["models"][0]["metrics"] == runs["best"]["models"][0]["metrics"]
+    proc = _eval_quick(pipeline["variants"]["int8"], "--data", tmp_path / "val.npz", "--int8-isa", "sse9",
+                       check=False)
+    assert proc.returncode == 2 and "int8-isa" in proc.stderr
