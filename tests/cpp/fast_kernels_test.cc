@@ -2009,6 +2009,24 @@ TEST(FastKernels, FixedPointRequantizationTakesNoInt8FastKernel) {
   }
 }
 
+// A float32 CONV_2D whose weights are a DEQUANTIZE of float16 constants
+// (their float32 tensor in `w`).
+ModelBuilder float16_weight_conv(const ConvConfig& c, std::mt19937& rng, bool with_bias, ir::TensorId& w) {
+  ModelBuilder b;
+  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin});
+  const ir::Shape fs = c.filter_shape();
+  std::vector<uint16_t> half;
+  for (float v : random_floats(rng, ir::num_elements(fs))) half.push_back(kernels::float_to_half(v));
+  const ir::TensorId w16 = b.constant("w16", fs, DType::kFloat16, half);
+  w = b.tensor("w", fs);
+  std::vector<ir::TensorId> inputs = {x, w};
+  if (with_bias) inputs.push_back(b.constant("b", {c.cout}, DType::kFloat32, random_floats(rng, c.cout)));
+  const ir::TensorId y = b.output("y", {c.n, c.oh(), c.ow(), c.cout});
+  b.op(BuiltinOperator::BuiltinOperator_DEQUANTIZE, {w16}, {w});
+  set_conv_options(b.op(BuiltinOperator::BuiltinOperator_CONV_2D, inputs, {y}), c);
+  return b;
+}
+
 // float16 weights: DEQUANTIZE of a constant computed once at load, its output
 // packed into the conv's fast kernel.
 TEST(FastKernels, Float16WeightsAreDequantizedAtLoad) {
@@ -2022,17 +2040,8 @@ TEST(FastKernels, Float16WeightsAreDequantizedAtLoad) {
   c.kh = 3;
   c.kw = 2;
   c.activation = tflite::ActivationFunctionType_RELU6;
-  ModelBuilder b;
-  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin});
-  const ir::Shape fs = c.filter_shape();
-  std::vector<uint16_t> half;
-  for (float v : random_floats(rng, ir::num_elements(fs))) half.push_back(kernels::float_to_half(v));
-  const ir::TensorId w16 = b.constant("w16", fs, DType::kFloat16, half);
-  const ir::TensorId w = b.tensor("w", fs);
-  const ir::TensorId bias = b.constant("b", {c.cout}, DType::kFloat32, random_floats(rng, c.cout));
-  const ir::TensorId y = b.output("y", {c.n, c.oh(), c.ow(), c.cout});
-  b.op(BuiltinOperator::BuiltinOperator_DEQUANTIZE, {w16}, {w});
-  set_conv_options(b.op(BuiltinOperator::BuiltinOperator_CONV_2D, {x, w, bias}, {y}), c);
+  ir::TensorId w = 0;
+  const ModelBuilder b = float16_weight_conv(c, rng, /*bias=*/true, w);
   std::vector<Outcome> fast, ref;
   const std::vector<std::vector<Array>> feeds = {{conv_input(c, DType::kFloat32, rng)}};
   ASSERT_NO_FATAL_FAILURE(run(b.m, feeds, {.kernels = Kernels::kFast}, &fast));
@@ -2052,17 +2061,9 @@ TEST(FastKernels, WeightsComputedAtLoadAreReleasedOncePacked) {
   std::mt19937 rng(1014);
   ConvConfig c;
   c.n = 1, c.h = 7, c.w = 8, c.cin = 5, c.cout = 6, c.kh = 3, c.kw = 3;
-  ModelBuilder b;
-  const ir::TensorId x = b.input("x", {c.n, c.h, c.w, c.cin});
-  const ir::Shape fs = c.filter_shape();
-  std::vector<uint16_t> half;
-  for (float v : random_floats(rng, ir::num_elements(fs))) half.push_back(kernels::float_to_half(v));
-  const ir::TensorId w16 = b.constant("w16", fs, DType::kFloat16, half);
-  const ir::TensorId w = b.tensor("w", fs);
-  const ir::TensorId y = b.output("y", {c.n, c.oh(), c.ow(), c.cout});
-  b.op(BuiltinOperator::BuiltinOperator_DEQUANTIZE, {w16}, {w});
-  set_conv_options(b.op(BuiltinOperator::BuiltinOperator_CONV_2D, {x, w}, {y}), c);
-  const int64_t weights_bytes = ir::num_elements(fs) * 4;
+  ir::TensorId w = 0;
+  const ModelBuilder b = float16_weight_conv(c, rng, /*bias=*/false, w);
+  const int64_t weights_bytes = ir::num_elements(c.filter_shape()) * 4;
   auto run_batch = [&](Interpreter& interp, int64_t n) {
     c.n = n;
     const Array in = conv_input(c, DType::kFloat32, rng);
