@@ -395,12 +395,12 @@ constexpr Int8ConvKernel kInt8ConvKernels[] = {
 };
 
 // Our own one-group CONV_2D (int8 and hybrid) names the products it uses.
+// The depthwise kernel has AVX2 and AVX-512 paths only.
 std::string own_conv_library(bool depthwise) {
-  if (depthwise) return "own";
   switch (fast::best_int8_dot_path()) {
-    case fast::Int8DotPath::kAmx: return "own-amx";
+    case fast::Int8DotPath::kAmx: return depthwise ? "own-avx512vnni" : "own-amx";
     case fast::Int8DotPath::kAvx512Vnni: return "own-avx512vnni";
-    case fast::Int8DotPath::kAvxVnni: return "own-vnni";
+    case fast::Int8DotPath::kAvxVnni: return depthwise ? "own" : "own-vnni";
     default: return "own";
   }
 }
@@ -761,6 +761,37 @@ TEST(FastKernels, HybridInputQuantizationIsTheReferences) {
     EXPECT_EQ(f.scale, r.scale) << n;
     EXPECT_EQ(f.zero_point, r.zero_point) << n;
     EXPECT_EQ(got, want) << "n " << n << (asymmetric ? " asymmetric" : " symmetric");
+  }
+}
+
+// Our own int8 DEPTHWISE_CONV_2D on each path the CPU has (AVX2, AVX-512)
+// gives the reference's bytes: odd channel counts, multipliers 1-3, strides,
+// dilations, both paddings, MobileNet's 3x3 with many channels, threads 1-3.
+TEST(FastKernels, ForcedInt8PathsGiveTheSameDepthwiseBytes) {
+  using fast::Int8DotPath;
+  if (fast::best_int8_dot_path() == Int8DotPath::kScalar) GTEST_SKIP() << "no AVX2";
+  std::vector<std::pair<Int8DotPath, std::string>> paths = {{Int8DotPath::kAvx2, "own"}};
+  if (fast::best_int8_dot_path() >= Int8DotPath::kAvx512Vnni) paths.emplace_back(Int8DotPath::kAvx512Vnni, "own-avx512vnni");
+  std::mt19937 rng(1036);
+  for (int i = 0; i < 24; ++i) {
+    ConvConfig c = random_conv(rng, /*depthwise=*/true, /*grouped=*/false);
+    if (i % 3 == 0) {  // MobileNet-like: 3x3, channels past a block of 32
+      c.kh = c.kw = 3;
+      c.dh = c.dw = 1;
+      c.cin = rand_int(rng, 17, 100);
+      c.depth_multiplier = i % 2 + 1;
+      c.cout = c.cin * c.depth_multiplier;
+    }
+    const ir::Model m = int8_conv_model(c, rng);
+    const std::vector<Array> in = {conv_input(c, DType::kInt8, rng)};
+    std::vector<Outcome> ref;
+    run(m, {in}, {.kernels = Kernels::kReference}, &ref);
+    for (const auto& [path, library] : paths) {
+      std::vector<Outcome> out;
+      run(m, {in}, {.threads = 1 + i % 3, .profile = true, .int8_path = path}, &out);
+      EXPECT_EQ(out[0].kernels[0], library) << c.str();
+      EXPECT_EQ(out[0].outputs[0].data, ref[0].outputs[0].data) << c.str() << " " << library;
+    }
   }
 }
 

@@ -323,7 +323,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_kernel(const ops::OpContext& ctx, 
     // Our own kernel first: the default takes it without preparing the others.
     std::unique_ptr<FastKernel> mine;
     if (choice == Choice::kAuto || choice == Choice::kOwn || choice == Choice::kMeasured) {
-      TFC_ASSIGN_OR_RETURN(mine, prepare_own_int8_depthwise(ctx, backend));
+      TFC_ASSIGN_OR_RETURN(mine, prepare_own_int8_depthwise(ctx, backend, options));
       if (!mine) {
         TFC_ASSIGN_OR_RETURN(mine, prepare_own_int8_conv(ctx, backend, options));
       }

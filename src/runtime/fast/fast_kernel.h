@@ -233,10 +233,12 @@ inline int64_t own_task_count(const Backend& backend, int64_t rows, int64_t byte
   if (backend.count() <= 1 || bytes < (int64_t{1} << 16)) return 1;
   return std::min<int64_t>(rows, backend.count());
 }
-// Our own AVX2 kernels, nullptr without AVX2: int8 DEPTHWISE_CONV_2D
-// (int8_depthwise.cc) and int8 CONV_2D of one group (int8_gemm_conv.cc,
-// AVX-VNNI where the CPU has it and options.int8_path allows).
-Expected<std::unique_ptr<FastKernel>> prepare_own_int8_depthwise(const ops::OpContext& ctx, Backend& backend);
+// Our own AVX2 kernels, nullptr without AVX2 (or with options.int8_path
+// kScalar): int8 DEPTHWISE_CONV_2D (int8_depthwise.cc, AVX-512 where the CPU
+// has it and options.int8_path allows) and int8 CONV_2D of one group
+// (int8_gemm_conv.cc, AVX-VNNI or AVX-512 VNNI likewise).
+Expected<std::unique_ptr<FastKernel>> prepare_own_int8_depthwise(const ops::OpContext& ctx, Backend& backend,
+                                                                 const FastOptions& options);
 Expected<std::unique_ptr<FastKernel>> prepare_own_int8_conv(const ops::OpContext& ctx, Backend& backend,
                                                             const FastOptions& options);
 // Hybrid CONV_2D of one group on the same kernel (int8_gemm_conv.cc).
