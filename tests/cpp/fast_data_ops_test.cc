@@ -442,6 +442,46 @@ TEST(FastReduce, Float32ExtremesKeepTheReferencesOrder) {
   }
 }
 
+// The vector paths (AVX2): [outer, middle, inner] reduced over the middle,
+// the outer or both (rows folded into a row of outputs) or the inner axis
+// (long runs into one output), every element type, odd inner sizes around
+// the vector widths, 1-3 threads; some large enough to be split; 8-bit
+// inputs of all -128 / 255 (the int32 sums' largest), and int16 sums too
+// long for int32 (the int64 path).
+TEST(FastReduce, VectorRowsAndRunsAreExactlyTheReference) {
+  std::mt19937 rng(2012);
+  const BuiltinOperator ops[] = {BuiltinOperator::BuiltinOperator_MEAN, BuiltinOperator::BuiltinOperator_SUM,
+                                 BuiltinOperator::BuiltinOperator_REDUCE_MAX,
+                                 BuiltinOperator::BuiltinOperator_REDUCE_MIN};
+  const DType types[] = {DType::kFloat32, DType::kInt8, DType::kUInt8, DType::kInt16, DType::kInt32};
+  const std::vector<int32_t> axes_of[] = {{1}, {0}, {0, 1}, {2}};
+  Checker check{"vector rows and runs"};
+  for (int i = 0; i < 160; ++i) {
+    const int which = i % 4;
+    const DType t = types[i / 4 % 5];
+    const bool big = i % 13 == 0, saturated = i % 11 == 5 && t != DType::kFloat32 && t != DType::kInt32;
+    const std::vector<int32_t>& axes = axes_of[i / 20 % 4];
+    ir::Shape shape = {rand_int(rng, 1, 5), rand_int(rng, 1, big ? 600 : 70), rand_int(rng, 1, 70)};
+    if (i % 20 == 13) shape = {1, 33000, 3};
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", {}, t), y = b.output("y", {}, t);
+    if (t != DType::kFloat32 && t != DType::kInt32) {
+      const int64_t zp = t == DType::kUInt8 ? 128 : t == DType::kInt8 ? -3 : 0;
+      b.g().tensors[static_cast<size_t>(x)].quantization = test::quantization({0.05f}, {zp});
+      b.g().tensors[static_cast<size_t>(y)].quantization = test::quantization({which >= 2 ? 0.05f : 0.07f}, {zp});
+    }
+    tflite::ReducerOptionsT o;
+    o.keep_dims = i % 3 == 0;
+    b.op(ops[which], {x, b.constant("axes", {static_cast<int>(axes.size())}, DType::kInt32, axes)}, {y})
+        .options.Set(o);
+    Array input = random_array(shape, t, rng);
+    if (saturated) std::fill(input.data.begin(), input.data.end(), t == DType::kUInt8 ? 255 : 0x80);
+    check(b.m, {input}, 1 + i % 3,
+          fmt::format("{} [{}] axes [{}]{}", dtype_name(t), fmt::join(shape, ","), fmt::join(axes, ","),
+                      saturated ? " saturated" : ""));
+  }
+}
+
 // Rows of 1-1200 logits over -40..40 (one dominant logit in some), ranks 1-4.
 TEST(FastSoftmax, SoftmaxMatchesTheReference) {
   std::mt19937 rng(2009);
