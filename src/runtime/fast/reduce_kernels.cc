@@ -16,7 +16,7 @@
 // reference's own rescaling (kernels::reduce_mean_sum_finish, or the
 // XNNPACK-form int8 MEAN under the float arithmetic). The first kept dim is
 // split over the backend's threads (disjoint outputs, each walked in order)
-// when the input is at least 64 KiB.
+// when the input is at least 64 KiB, at least 64 outputs a thread.
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -255,7 +255,11 @@ void walk(const ReducePlan& p, const T* in, A* acc, size_t d, int64_t lo, int64_
 template <Fold F, typename A, typename T>
 void reduce_into(const ReducePlan& p, const T* in, A* acc, Backend& backend) {
   const int64_t parts = p.split < 0 ? 1 : p.dims[static_cast<size_t>(p.split)];
-  const int64_t tasks = own_task_count(backend, parts, p.num_out * p.count * static_cast<int64_t>(sizeof(T)));
+  // At least 64 outputs a task: the tasks write their outputs once per input
+  // row, and outputs sharing a cache line across threads (a spatial MEAN of
+  // 16 channels) cost more than one thread walking them all.
+  const int64_t tasks = std::min(own_task_count(backend, parts, p.num_out * p.count * static_cast<int64_t>(sizeof(T))),
+                                 std::max<int64_t>(1, p.num_out / 64));
   backend.parallel(tasks, [&](int64_t t) {
     walk<F, A, T>(p, in, acc, 0, parts * t / tasks, parts * (t + 1) / tasks);
   });
