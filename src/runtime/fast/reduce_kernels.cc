@@ -16,7 +16,7 @@
 // reference's own rescaling (kernels::reduce_mean_sum_finish, or the
 // XNNPACK-form int8 MEAN under the float arithmetic). The first kept dim is
 // split over the backend's threads (disjoint outputs, each walked in order)
-// when the input is at least 64 KiB, at least 64 outputs a thread.
+// when the input is at least 256 KiB, at least 64 outputs a thread.
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -257,9 +257,13 @@ void reduce_into(const ReducePlan& p, const T* in, A* acc, Backend& backend) {
   const int64_t parts = p.split < 0 ? 1 : p.dims[static_cast<size_t>(p.split)];
   // At least 64 outputs a task: the tasks write their outputs once per input
   // row, and outputs sharing a cache line across threads (a spatial MEAN of
-  // 16 channels) cost more than one thread walking them all.
-  const int64_t tasks = std::min(own_task_count(backend, parts, p.num_out * p.count * static_cast<int64_t>(sizeof(T))),
-                                 std::max<int64_t>(1, p.num_out / 64));
+  // 16 channels) cost more than one thread walking them all. At least
+  // 256 KiB of input: below, the vector walk takes a few microseconds, no
+  // more than waking a worker, and a worker another process holds off its
+  // core stalls the op for a scheduler slice.
+  const int64_t bytes = p.num_out * p.count * static_cast<int64_t>(sizeof(T));
+  const int64_t tasks = bytes < (int64_t{1} << 18) ? 1
+                        : std::min(own_task_count(backend, parts, bytes), std::max<int64_t>(1, p.num_out / 64));
   backend.parallel(tasks, [&](int64_t t) {
     walk<F, A, T>(p, in, acc, 0, parts * t / tasks, parts * (t + 1) / tasks);
   });
