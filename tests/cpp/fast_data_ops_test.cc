@@ -302,6 +302,30 @@ TEST(FastMovement, SplitsAndUnpackAreExactlyTheReference) {
   }
 }
 
+// Embedding lookups: rows of 16-528 bytes (whole 16-byte pieces up to 512
+// copied inline, movement_kernels.cc copy_row), repeated indices, 1-3 threads.
+TEST(FastMovement, EmbeddingGatherIsExactlyTheReference) {
+  std::mt19937 rng(2013);
+  Checker check{"GATHER, embedding rows"};
+  const int widths[] = {16, 32, 64, 128, 132};
+  for (int i = 0; i < 20; ++i) {
+    const DType t = i % 2 ? DType::kFloat32 : DType::kInt8;
+    const int width = widths[i / 2 % 5] / (t == DType::kFloat32 ? 4 : 1) + (i % 7 == 3 ? 1 : 0);
+    const ir::Shape shape = {rand_int(rng, 5, 300), width};
+    std::vector<int32_t> idx(static_cast<size_t>(rand_int(rng, 1, 300)));
+    for (auto& v : idx) v = rand_int(rng, 0, static_cast<int>(shape[0]) - 1);
+    ModelBuilder b;
+    const ir::TensorId x = data_tensor(b, "x", t, true, false);
+    const ir::TensorId ind = b.input("indices", {}, DType::kInt32);
+    b.op(BuiltinOperator::BuiltinOperator_GATHER, {x, ind}, {data_tensor(b, "y", t, false, true)});
+    Array indices{DType::kInt32, {1, static_cast<int64_t>(idx.size())}, {}};
+    indices.data.resize(idx.size() * 4);
+    std::memcpy(indices.data.data(), idx.data(), indices.data.size());
+    check(b.m, {random_array(shape, t, rng), indices}, 1 + i % 3,
+          fmt::format("{} [{}] {} indices", dtype_name(t), fmt::join(shape, ","), idx.size()));
+  }
+}
+
 TEST(FastMovement, GatherIsExactlyTheReference) {
   std::mt19937 rng(2006);
   Checker check{"GATHER"};
