@@ -302,6 +302,30 @@ TEST(FastMovement, SplitsAndUnpackAreExactlyTheReference) {
   }
 }
 
+// Embedding lookups: rows of 16-528 bytes (whole 16-byte pieces up to 512
+// copied inline, movement_kernels.cc copy_row), repeated indices, 1-3 threads.
+TEST(FastMovement, EmbeddingGatherIsExactlyTheReference) {
+  std::mt19937 rng(2013);
+  Checker check{"GATHER, embedding rows"};
+  const int widths[] = {16, 32, 64, 128, 132};
+  for (int i = 0; i < 20; ++i) {
+    const DType t = i % 2 ? DType::kFloat32 : DType::kInt8;
+    const int width = widths[i / 2 % 5] / (t == DType::kFloat32 ? 4 : 1) + (i % 7 == 3 ? 1 : 0);
+    const ir::Shape shape = {rand_int(rng, 5, 300), width};
+    std::vector<int32_t> idx(static_cast<size_t>(rand_int(rng, 1, 300)));
+    for (auto& v : idx) v = rand_int(rng, 0, static_cast<int>(shape[0]) - 1);
+    ModelBuilder b;
+    const ir::TensorId x = data_tensor(b, "x", t, true, false);
+    const ir::TensorId ind = b.input("indices", {}, DType::kInt32);
+    b.op(BuiltinOperator::BuiltinOperator_GATHER, {x, ind}, {data_tensor(b, "y", t, false, true)});
+    Array indices{DType::kInt32, {1, static_cast<int64_t>(idx.size())}, {}};
+    indices.data.resize(idx.size() * 4);
+    std::memcpy(indices.data.data(), idx.data(), indices.data.size());
+    check(b.m, {random_array(shape, t, rng), indices}, 1 + i % 3,
+          fmt::format("{} [{}] {} indices", dtype_name(t), fmt::join(shape, ","), idx.size()));
+  }
+}
+
 TEST(FastMovement, GatherIsExactlyTheReference) {
   std::mt19937 rng(2006);
   Checker check{"GATHER"};
@@ -439,6 +463,47 @@ TEST(FastReduce, Float32ExtremesKeepTheReferencesOrder) {
     b.op(i % 2 ? BuiltinOperator::BuiltinOperator_REDUCE_MIN : BuiltinOperator::BuiltinOperator_REDUCE_MAX,
          {x, b.constant("axes", {1}, DType::kInt32, ints({-1}))}, {y});
     check(b.m, {input}, 1, fmt::format("{} [{}] kind {}", i % 2 ? "min" : "max", fmt::join(shape, ","), i % 3));
+  }
+}
+
+// The vector paths (AVX2): [outer, middle, inner] reduced over the middle,
+// the outer or both (rows folded into a row of outputs) or the inner axis
+// (long runs into one output), every element type, odd inner sizes around
+// the vector widths, 1-3 threads; some large enough to be split (256 KiB); 8-bit
+// inputs of all -128 / 255 (the int32 sums' largest), and int16 sums too
+// long for int32 (the int64 path).
+TEST(FastReduce, VectorRowsAndRunsAreExactlyTheReference) {
+  std::mt19937 rng(2012);
+  const BuiltinOperator ops[] = {BuiltinOperator::BuiltinOperator_MEAN, BuiltinOperator::BuiltinOperator_SUM,
+                                 BuiltinOperator::BuiltinOperator_REDUCE_MAX,
+                                 BuiltinOperator::BuiltinOperator_REDUCE_MIN};
+  const DType types[] = {DType::kFloat32, DType::kInt8, DType::kUInt8, DType::kInt16, DType::kInt32};
+  const std::vector<int32_t> axes_of[] = {{1}, {0}, {0, 1}, {2}};
+  Checker check{"vector rows and runs"};
+  for (int i = 0; i < 160; ++i) {
+    const int which = i % 4;
+    const DType t = types[i / 4 % 5];
+    const bool big = i % 13 == 0, saturated = i % 11 == 5 && t != DType::kFloat32 && t != DType::kInt32;
+    const std::vector<int32_t>& axes = axes_of[i / 20 % 4];
+    ir::Shape shape = big ? ir::Shape{rand_int(rng, 5, 6), rand_int(rng, 900, 1200), rand_int(rng, 64, 70)}
+                          : ir::Shape{rand_int(rng, 1, 5), rand_int(rng, 1, 70), rand_int(rng, 1, 70)};
+    if (i % 20 == 13) shape = {1, 33000, 3};
+    ModelBuilder b;
+    const ir::TensorId x = b.input("x", {}, t), y = b.output("y", {}, t);
+    if (t != DType::kFloat32 && t != DType::kInt32) {
+      const int64_t zp = t == DType::kUInt8 ? 128 : t == DType::kInt8 ? -3 : 0;
+      b.g().tensors[static_cast<size_t>(x)].quantization = test::quantization({0.05f}, {zp});
+      b.g().tensors[static_cast<size_t>(y)].quantization = test::quantization({which >= 2 ? 0.05f : 0.07f}, {zp});
+    }
+    tflite::ReducerOptionsT o;
+    o.keep_dims = i % 3 == 0;
+    b.op(ops[which], {x, b.constant("axes", {static_cast<int>(axes.size())}, DType::kInt32, axes)}, {y})
+        .options.Set(o);
+    Array input = random_array(shape, t, rng);
+    if (saturated) std::fill(input.data.begin(), input.data.end(), t == DType::kUInt8 ? 255 : 0x80);
+    check(b.m, {input}, 1 + i % 3,
+          fmt::format("{} [{}] axes [{}]{}", dtype_name(t), fmt::join(shape, ","), fmt::join(axes, ","),
+                      saturated ? " saturated" : ""));
   }
 }
 

@@ -367,6 +367,26 @@ TEST(FastKernels, Float32FewChannelStridedConvMatchesReference) {
   count.expect_mostly_fast(1.0);
 }
 
+// One output pixel with weights of 256 KiB or more (the 1x1 convolutions
+// after a global pool) runs in bands of output channels at 2-3 threads
+// (dnnl_kernels.cc make_channel_bands): odd channel counts, bias or none,
+// a fused activation, a 1x1 input or a VALID window covering the input.
+TEST(FastKernels, Float32OnePixelConvInChannelBandsMatchesReference) {
+  std::mt19937 rng(1036);
+  PathCount count{"float32 CONV_2D, one output pixel"};
+  for (int i = 0; i < 12; ++i) {
+    ConvConfig c;
+    c.cin = rand_int(rng, 200, 600);
+    c.cout = rand_int(rng, 330, 700) + (i % 3 == 0 ? 0 : 1);
+    if (i % 2) c.h = c.w = c.kh = c.kw = 2, c.padding = tflite::Padding_VALID;
+    c.bias = i % 4 != 1;
+    c.activation = i % 3 == 2 ? tflite::ActivationFunctionType_RELU6 : tflite::ActivationFunctionType_NONE;
+    const ir::Model m = float_conv_model(c, rng);
+    check_one_op(m, {conv_input(c, DType::kFloat32, rng)}, "onednn", count, c.str(), {.threads = 1 + i % 3});
+  }
+  count.expect_mostly_fast(1.0);
+}
+
 TEST(FastKernels, Float32DepthwiseConv2DMatchesReference) {
   std::mt19937 rng(1002);
   PathCount count{"float32 DEPTHWISE_CONV_2D"};

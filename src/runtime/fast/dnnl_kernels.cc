@@ -123,6 +123,7 @@ struct ConvBand {
   dnnl::stream stream;                // the band's own: bands run concurrently
   int64_t in_row = 0, in_rows = 0;    // input rows read
   int64_t out_row = 0, out_rows = 0;  // output rows written
+  int64_t out_channel = 0;            // first output channel written (channel bands)
 };
 
 // Band geometry for output rows [r0, r1) of g (batch 1 when there are
@@ -141,12 +142,27 @@ ConvGeometry band_geometry(const ConvGeometry& g, int64_t r0, int64_t r1, int64_
   return b;
 }
 
+// Channel bands: a convolution of one output pixel (the 1x1 convolutions
+// after a global pool that end MobileNetV3 and the like) has one row to
+// band, so when its weights are large enough to be worth a second thread
+// (256 KiB) it runs as up to `wanted` bands of output channels instead, in
+// multiples of 16, each reading the whole input and its own slice of the
+// weights (OHWI: contiguous) and bias.
+bool make_channel_bands(const ConvGeometry& g, int64_t wanted, const float* weights, const float* bias,
+                        Activation act, std::vector<ConvBand>& bands);
+bool channel_bands_fit(const ConvGeometry& g, int64_t wanted) {
+  return wanted > 1 && g.batch == 1 && g.oh == 1 && g.ow == 1 && g.groups == 1 && !g.depthwise &&
+         g.out_channels() >= 32 && g.out_channels() * g.in_channels() * g.kh * g.kw >= (int64_t{1} << 16);
+}
+
 // Builds the bands of a convolution for geometry g with float weights in
 // TFLite's layout (conv OHWI, grouped too; depthwise (1, KH, KW, C*M)), an
 // optional float bias and a fused activation; src and dst NHWC, bound at
-// run. False when oneDNN refuses the geometry (the reference then runs).
+// run; channel bands (out_channel) only where `channels` allows them.
+// False when oneDNN refuses the geometry (the reference then runs).
 bool make_conv_bands(const ConvGeometry& g, int64_t wanted, const float* weights, const float* bias, Activation act,
-                     std::vector<ConvBand>& bands) {
+                     std::vector<ConvBand>& bands, bool channels = false) {
+  if (channels && channel_bands_fit(g, wanted)) return make_channel_bands(g, wanted, weights, bias, act, bands);
   const int64_t ic = g.in_channels(), oc = g.out_channels();
   memory::dims wdims;
   memory::desc user_w;
@@ -205,6 +221,23 @@ bool make_conv_bands(const ConvGeometry& g, int64_t wanted, const float* weights
   return true;
 }
 
+bool make_channel_bands(const ConvGeometry& g, int64_t wanted, const float* weights, const float* bias,
+                        Activation act, std::vector<ConvBand>& bands) {
+  const int64_t blocks = (g.out_channels() + 15) / 16, n = std::min(wanted, blocks);
+  const int64_t taps = g.kh * g.kw * g.in_channels();
+  std::vector<ConvBand> parts;
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t c0 = blocks * k / n * 16, c1 = std::min(blocks * (k + 1) / n * 16, g.out_channels());
+    ConvGeometry b = g;
+    b.group_out = c1 - c0;
+    std::vector<ConvBand> one;
+    if (!make_conv_bands(b, 1, weights + c0 * taps, bias ? bias + c0 : nullptr, act, one)) return false;
+    one[0].out_channel = c0;
+    parts.push_back(std::move(one[0]));
+  }
+  bands = std::move(parts);
+  return true;
+}
 
 // float32 CONV_2D / DEPTHWISE_CONV_2D.
 class DnnlConv final : public FastKernel {
@@ -219,7 +252,7 @@ class DnnlConv final : public FastKernel {
     return run_dnnl_tasks(ctx, backend_, bands_.size(), [&](size_t k) {
       ConvBand& b = bands_[k];
       b.args[DNNL_ARG_SRC].set_data_handle(const_cast<float*>(in + b.in_row * row_in_));
-      b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out_);
+      b.args[DNNL_ARG_DST].set_data_handle(out + b.out_row * row_out_ + b.out_channel);
       b.prim.execute(b.stream, b.args);
       b.stream.wait();
     });
@@ -284,7 +317,7 @@ Expected<std::unique_ptr<FastKernel>> prepare_conv(const ops::OpContext& ctx, bo
   }
   std::vector<ConvBand> bands;
   if (!make_conv_bands(g, backend.count(), weights, ctx.has_input(2) ? ctx.input<float>(2) : nullptr, g.activation,
-                       bands))
+                       bands, true))
     return std::unique_ptr<FastKernel>();
   return std::unique_ptr<FastKernel>(new DnnlConv(std::move(bands), g, backend));
 }

@@ -118,10 +118,15 @@ __attribute__((target("avx2,avxvnni"))) void dots_vnni(const int8_t* w, const in
 #if defined(TFC_HAVE_X86_DOTS)
 // AVX-VNNI: CPUID leaf 7, sub-leaf 1, EAX bit 4 (the compilers' feature
 // strings for it differ: GCC knows "avxvnni", clang 14 does not). Asked only
-// after AVX2, whose check covers the OS saving the AVX registers.
+// after AVX2, whose check covers the OS saving the AVX registers. Asked
+// once: CPUID is slow (in a virtual machine it exits to the hypervisor,
+// microseconds), and int8_dots asks on every call.
 bool has_avx_vnni() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 4)) != 0;
+  static const bool vnni = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 4)) != 0;
+  }();
+  return vnni;
 }
 
 // AMX-TILE and AMX-INT8 (CPUID leaf 7, EDX bits 24 and 25), and the OS's

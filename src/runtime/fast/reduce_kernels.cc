@@ -6,15 +6,17 @@
 // input in row-major order, as the reference does, so every output
 // accumulates its elements in the reference's order (float sums round
 // alike; max / min keep its `a > x ? a : x` NaN rule): an inner kept run adds
-// (max, min) a row into a row of outputs — SSE2 for float32, one rounding per
-// element as the scalar form — and an inner reduced run folds into one
-// output in a register (float32 max / min in SSE2 lanes where the order
-// cannot show, fold_run). Integer sums are exact in int64 (int32 SUM wraps in
-// uint32 as the reference); the quantized MEAN / SUM end with the
+// (max, min) a row into a row of outputs — AVX2 (where the CPU has it, else
+// SSE2 for float32) for float32 and the integer max / min and 8- / 16-bit
+// sums, one rounding per element as the scalar form — and an inner reduced
+// run folds into one output in a register (integers in AVX2 lanes, float32
+// max / min in SSE2 lanes where the order cannot show, fold_run). Integer
+// sums are exact: in int32 when count * 2^bits fits (the vector rows), else
+// int64 (int32 SUM wraps in uint32 as the reference); the quantized MEAN / SUM end with the
 // reference's own rescaling (kernels::reduce_mean_sum_finish, or the
 // XNNPACK-form int8 MEAN under the float arithmetic). The first kept dim is
 // split over the backend's threads (disjoint outputs, each walked in order)
-// when the input is at least 64 KiB.
+// when the input is at least 256 KiB, at least 64 outputs a thread.
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -27,6 +29,7 @@
 #include "kernels/xnn_reduce.h"
 #include "ops/op_util.h"
 #include "runtime/fast/fast_kernel.h"
+#include "runtime/fast/simd.h"
 
 namespace tfc::runtime::fast {
 namespace {
@@ -84,10 +87,104 @@ inline A fold(A a, T x) {
   if constexpr (F == Fold::kMin) return a < x ? a : x;
 }
 
+#if defined(TFC_HAVE_AVX2_KERNELS)
+bool have_avx2() {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2;
+}
+
+// The 32-byte vector fold of acc's and in's lanes, where one exists that
+// computes the scalar fold exactly: max / min of one type (vmaxps / vminps
+// return the second operand unless the first is greater / smaller, as the
+// scalar rule), float32 sums, and 8- and 16-bit integers summed into int32.
+template <Fold F, typename A, typename T>
+constexpr bool kVectorRow =
+    (std::is_same_v<A, T> && (std::is_same_v<T, float> || std::is_same_v<T, int8_t> ||
+                              std::is_same_v<T, uint8_t> || std::is_same_v<T, int16_t> ||
+                              std::is_same_v<T, int32_t>) && (F != Fold::kSum || std::is_same_v<T, float>)) ||
+    (F == Fold::kSum && std::is_same_v<A, int32_t> &&
+     (std::is_same_v<T, int8_t> || std::is_same_v<T, uint8_t> || std::is_same_v<T, int16_t>));
+
+template <Fold F, typename T>
+__attribute__((target("avx2"))) inline __m256i extreme_epi(__m256i a, __m256i x) {
+  constexpr bool kMax = F == Fold::kMax;
+  if constexpr (std::is_same_v<T, int8_t>) return kMax ? _mm256_max_epi8(a, x) : _mm256_min_epi8(a, x);
+  if constexpr (std::is_same_v<T, uint8_t>) return kMax ? _mm256_max_epu8(a, x) : _mm256_min_epu8(a, x);
+  if constexpr (std::is_same_v<T, int16_t>) return kMax ? _mm256_max_epi16(a, x) : _mm256_min_epi16(a, x);
+  return kMax ? _mm256_max_epi32(a, x) : _mm256_min_epi32(a, x);
+}
+
+// in[k .. k + 8) widened to int32.
+template <typename T>
+__attribute__((target("avx2"))) inline __m256i widen8(const T* in) {
+  if constexpr (std::is_same_v<T, int16_t>)
+    return _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in)));
+  const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in));
+  if constexpr (std::is_same_v<T, int8_t>) return _mm256_cvtepi8_epi32(v);
+  return _mm256_cvtepu8_epi32(v);
+}
+
+// acc[k] = fold(acc[k], in[k]) for the leading whole vectors of n; returns
+// how many elements it folded.
+template <Fold F, typename A, typename T>
+__attribute__((target("avx2"))) int64_t fold_row_avx2(A* acc, const T* in, int64_t n) {
+  int64_t k = 0;
+  if constexpr (std::is_same_v<A, float>) {
+    for (; k + 8 <= n; k += 8) {
+      const __m256 a = _mm256_loadu_ps(acc + k), x = _mm256_loadu_ps(in + k);
+      _mm256_storeu_ps(acc + k, F == Fold::kSum ? _mm256_add_ps(a, x)
+                                : F == Fold::kMax ? _mm256_max_ps(a, x) : _mm256_min_ps(a, x));
+    }
+  } else if constexpr (F == Fold::kSum) {
+    for (; k + 8 <= n; k += 8) {
+      __m256i* p = reinterpret_cast<__m256i*>(acc + k);
+      _mm256_storeu_si256(p, _mm256_add_epi32(_mm256_loadu_si256(p), widen8(in + k)));
+    }
+  } else {
+    constexpr int64_t kLanes = 32 / sizeof(T);
+    for (; k + kLanes <= n; k += kLanes) {
+      __m256i* p = reinterpret_cast<__m256i*>(acc + k);
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + k));
+      _mm256_storeu_si256(p, extreme_epi<F, T>(_mm256_loadu_si256(p), x));
+    }
+  }
+  return k;
+}
+
+// fold(a, in[0 .. n)) for integers, whose max, min and (int32) sum do not
+// depend on the order: lane-wise, then across the lanes.
+template <Fold F, typename A, typename T>
+__attribute__((target("avx2"))) A fold_run_avx2(A a, const T* in, int64_t n) {
+  int64_t k = 0;
+  alignas(32) A lanes[32 / sizeof(A)];
+  if constexpr (F == Fold::kSum) {
+    __m256i s = _mm256_setzero_si256();
+    for (; k + 8 <= n; k += 8) s = _mm256_add_epi32(s, widen8(in + k));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), s);
+  } else {
+    constexpr int64_t kLanes = 32 / sizeof(T);
+    __m256i best = _mm256_set1_epi8(0);
+    if (n >= kLanes) best = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
+    for (k = n >= kLanes ? kLanes : 0; k + kLanes <= n; k += kLanes)
+      best = extreme_epi<F, T>(best, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + k)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), best);
+  }
+  if (k > 0)
+    for (A v : lanes) a = fold<F, A, A>(a, v);
+  for (; k < n; ++k) a = fold<F, A, T>(a, in[k]);
+  return a;
+}
+#endif
+
 // acc[k] = fold(acc[k], in[k]) for k < n.
 template <Fold F, typename A, typename T>
 void fold_row(A* acc, const T* in, int64_t n) {
   int64_t k = 0;
+#if defined(TFC_HAVE_AVX2_KERNELS)
+  if constexpr (kVectorRow<F, A, T>) {
+    if (have_avx2()) k = fold_row_avx2<F, A, T>(acc, in, n);
+  }
+#endif
 #if defined(__SSE2__)
   if constexpr (std::is_same_v<A, float> && std::is_same_v<T, float>) {
     for (; k + 4 <= n; k += 4) {
@@ -110,6 +207,11 @@ void fold_row(A* acc, const T* in, int64_t n) {
 // the order.
 template <Fold F, typename A, typename T>
 A fold_run(A a, const T* in, int64_t n) {
+#if defined(TFC_HAVE_AVX2_KERNELS)
+  if constexpr (kVectorRow<F, A, T> && !std::is_same_v<T, float>) {
+    if (n >= 32 && have_avx2()) return fold_run_avx2<F, A, T>(a, in, n);
+  }
+#endif
 #if defined(__SSE2__)
   if constexpr (F != Fold::kSum && std::is_same_v<A, float> && std::is_same_v<T, float>) {
     if (n >= 16) {
@@ -153,7 +255,15 @@ void walk(const ReducePlan& p, const T* in, A* acc, size_t d, int64_t lo, int64_
 template <Fold F, typename A, typename T>
 void reduce_into(const ReducePlan& p, const T* in, A* acc, Backend& backend) {
   const int64_t parts = p.split < 0 ? 1 : p.dims[static_cast<size_t>(p.split)];
-  const int64_t tasks = own_task_count(backend, parts, p.num_out * p.count * static_cast<int64_t>(sizeof(T)));
+  // At least 64 outputs a task: the tasks write their outputs once per input
+  // row, and outputs sharing a cache line across threads (a spatial MEAN of
+  // 16 channels) cost more than one thread walking them all. At least
+  // 256 KiB of input: below, the vector walk takes a few microseconds, no
+  // more than waking a worker, and a worker another process holds off its
+  // core stalls the op for a scheduler slice.
+  const int64_t bytes = p.num_out * p.count * static_cast<int64_t>(sizeof(T));
+  const int64_t tasks = bytes < (int64_t{1} << 18) ? 1
+                        : std::min(own_task_count(backend, parts, bytes), std::max<int64_t>(1, p.num_out / 64));
   backend.parallel(tasks, [&](int64_t t) {
     walk<F, A, T>(p, in, acc, 0, parts * t / tasks, parts * (t + 1) / tasks);
   });
@@ -206,7 +316,7 @@ class Int32Sum final : public FastKernel {
   std::vector<uint32_t> acc_;
 };
 
-// Quantized MEAN / SUM: int64 sums of q, less count * in.zp, then the
+// Quantized MEAN / SUM: exact sums of q, less count * in.zp, then the
 // reference's rescaling.
 template <typename T>
 class QuantizedSum final : public FastKernel {
@@ -215,7 +325,14 @@ class QuantizedSum final : public FastKernel {
       : p_(std::move(p)), mean_(mean), xnn_(xnn), qi_(qi), qo_(qo), backend_(backend) {}
   Status run(ops::OpContext& ctx) override {
     acc_.assign(static_cast<size_t>(p_.num_out), 0);
-    reduce_into<Fold::kSum, int64_t, T>(p_, ctx.input<T>(0), acc_.data(), backend_);
+    if (p_.count <= kInt32Count) {
+      // Exact in int32 (the vector rows): |sum| <= count * 2^(bits of T).
+      acc32_.assign(static_cast<size_t>(p_.num_out), 0);
+      reduce_into<Fold::kSum, int32_t, T>(p_, ctx.input<T>(0), acc32_.data(), backend_);
+      std::copy(acc32_.begin(), acc32_.end(), acc_.begin());
+    } else {
+      reduce_into<Fold::kSum, int64_t, T>(p_, ctx.input<T>(0), acc_.data(), backend_);
+    }
     for (auto& a : acc_) a -= p_.count * qi_.zero_point;
     T* out = ctx.output<T>(0);
     if constexpr (std::is_same_v<T, int8_t>) {
@@ -234,9 +351,11 @@ class QuantizedSum final : public FastKernel {
  private:
   ReducePlan p_;
   bool mean_, xnn_;
+  static constexpr int64_t kInt32Count = (int64_t{1} << 31) / (int64_t{1} << (8 * sizeof(T))) - 1;
   kernels::QParams qi_, qo_;
   Backend& backend_;
   std::vector<int64_t> acc_;
+  std::vector<int32_t> acc32_;
 };
 
 template <Fold F>
