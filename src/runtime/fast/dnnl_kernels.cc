@@ -611,6 +611,8 @@ class DnnlFullyConnected final : public FastKernel {
     });
   }
   const char* library() const override { return "onednn"; }
+  // Each band packed its slice of the weights and copied its bias.
+  bool copied_input(int k) const override { return k == 1 || k == 2; }
 
  private:
   std::vector<Band> bands_;
