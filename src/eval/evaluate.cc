@@ -319,9 +319,7 @@ report::KernelUse kernel_use(const std::vector<runtime::OpProfile>& ops) {
 }
 
 // Phase one for one model: everything but the timed runs.
-// The loaded model is left in `kept` for the timed runs, its profiling off.
-Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, const EvalSettings& s, Latency& latency,
-                                  Loaded& kept) {
+Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, const EvalSettings& s, Latency& latency) {
   ModelResult r;
   report::ModelEntry& e = r.entry;
   TFC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, importers::tflite_bytes(spec.path));
@@ -410,21 +408,18 @@ Expected<ModelResult> score_model(const ModelSpec& spec, const EvalData& data, c
   } else {
     e.metrics = report::outputs_metrics(n);
   }
-  m.interp->set_profile(false);
-  kept = std::move(m);
   return r;
 }
 
-// Phase two: warm-up, then rounds of one timed run per model. `loaded`
-// holds the scored models (loading a model again would only add to the
-// process's peak memory); the rest of `specs` are loaded here.
-Status time_models(const std::vector<ModelSpec>& specs, std::vector<Loaded>& loaded, const EvalData& data,
-                   const EvalSettings& s, std::vector<Latency>& latencies) {
-  for (size_t i = loaded.size(); i < specs.size(); ++i) {
-    TFC_ASSIGN_OR_RETURN(Loaded m, load_model(specs[i].path, s));
+// Phase two: warm-up, then rounds of one timed run per model.
+Status time_models(const std::vector<ModelSpec>& specs, const EvalData& data, const EvalSettings& s,
+                   std::vector<Latency>& latencies) {
+  std::vector<Loaded> loaded;
+  for (const auto& spec : specs) {
+    TFC_ASSIGN_OR_RETURN(Loaded m, load_model(spec.path, s));
+    TFC_RETURN_IF_ERROR(set_timing_input(m, data));
     loaded.push_back(std::move(m));
   }
-  for (auto& m : loaded) TFC_RETURN_IF_ERROR(set_timing_input(m, data));
   for (auto& m : loaded) {
     for (int i = 0; i < s.warmup; ++i) TFC_RETURN_IF_ERROR(m.interp->invoke());
   }
@@ -458,11 +453,8 @@ Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>&
                                                    std::vector<Latency>* also_latencies) {
   std::vector<ModelResult> results;
   std::vector<Latency> latencies(specs.size());
-  std::vector<Loaded> loaded(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
-    auto r = score_model(specs[i], data, s, latencies[i], loaded[i]);
-    // Timed by a runner instead: nothing to keep.
-    if (!s.runner.empty()) loaded[i] = Loaded{};
+    auto r = score_model(specs[i], data, s, latencies[i]);
     if (!r) {
       // Name the model unless the message already starts with its path.
       if (r.status().message().rfind(specs[i].path, 0) == 0) return r.status();
@@ -474,7 +466,7 @@ Expected<std::vector<ModelResult>> evaluate_models(const std::vector<ModelSpec>&
   timed.insert(timed.end(), also_time.begin(), also_time.end());
   latencies.resize(timed.size());
   if (s.runner.empty()) {
-    TFC_RETURN_IF_ERROR(time_models(timed, loaded, data, s, latencies));
+    TFC_RETURN_IF_ERROR(time_models(timed, data, s, latencies));
   } else {
     for (size_t i = 0; i < timed.size(); ++i) {
       TFC_ASSIGN_OR_RETURN(latencies[i], run_runner_on(s.runner, timed[i].path, s.threads));

@@ -332,6 +332,7 @@ Status Interpreter::prepare_fast(size_t i) {
   fast::FastOptions fo;
   fo.int8_conv = options_.int8_conv;
   fo.int8_path = options_.int8_path;
+  fo.amx_min_macs = options_.amx_min_macs;
   TFC_ASSIGN_OR_RETURN(fast_[i], fast::prepare_kernel(ctx, *backend_, fo));
   return Status::ok();
 }

@@ -63,6 +63,9 @@ struct InterpreterOptions {
   fast::FastOptions::Int8Conv int8_conv = fast::FastOptions::Int8Conv::kAuto;
   // The most our own int8 products may use (fast_kernel.h FastOptions::int8_path).
   fast::Int8DotPath int8_path = fast::Int8DotPath::kAmx;
+  // The least multiply-adds of a convolution our int8 kernels run on AMX
+  // tiles (fast_kernel.h FastOptions::amx_min_macs).
+  int64_t amx_min_macs = int64_t{1} << 21;
 };
 
 // Time spent in one op over the invokes since the interpreter was created.
@@ -110,8 +113,6 @@ class Interpreter {
   // The arena the static plan asked for (0 with preserve_all_tensors).
   size_t planned_arena_bytes() const { return planned_arena_bytes_; }
 
-  // Turns the per-op timing of options.profile on or off for later runs.
-  void set_profile(bool on) { options_.profile = on; }
   // Per op, in graph order; empty unless options.profile.
   std::vector<OpProfile> op_profile() const;
   // Ops that run a fast kernel / were computed at load, for reports.

@@ -109,6 +109,11 @@ struct FastOptions {
   // has up to this one. Every path gives the same outputs; a lower one is
   // for tests and for measuring a CPU without VNNI.
   Int8DotPath int8_path = Int8DotPath::kAmx;
+  // AMX where it pays: a convolution of fewer multiply-adds runs on AVX-512
+  // VNNI instead (the Fashion-MNIST CNN's two, 0.2 and 0.6 M: 0.015 and
+  // 0.006 ms on tiles, 0.011 and 0.005 ms on VNNI; its timings on tiles also
+  // varied by a third from one interpreter to the next). Tests set 0.
+  int64_t amx_min_macs = int64_t{1} << 21;
 };
 
 // The fastest int8_dot.h path the CPU has, up to options.int8_path.

@@ -130,11 +130,11 @@ class OwnGemmConv final : public FastKernel {
     depth_ = k;
     kp_ = (k + 3) / 4 * 4 <= kAmxDepth ? (k + 3) / 4 * 4 : (k + kAmxDepth - 1) / kAmxDepth * kAmxDepth;
     if (amx_) {
-      b8_.assign(static_cast<size_t>(blocks_ * kp_ * kNr), 0);
+      assign_b8(blocks_ * kp_ * kNr);
       zeros_.assign(static_cast<size_t>(kp_ - depth_), 0);
       configure_tiles();
     } else if (quads_) {
-      b8_.assign(static_cast<size_t>(blocks_ * quads * 64), 0);
+      assign_b8(blocks_ * quads * 64);
     } else {
       b_.assign(static_cast<size_t>(blocks_ * pairs * 32), 0);
     }
@@ -229,6 +229,12 @@ class OwnGemmConv final : public FastKernel {
   }
 
  private:
+  // n zero bytes for the quads, 64-byte aligned.
+  void assign_b8(int64_t n) {
+    b8_storage_.assign(static_cast<size_t>(n + 63), 0);
+    b8_ = b8_storage_.data() + (64 - reinterpret_cast<uintptr_t>(b8_storage_.data()) % 64) % 64;
+  }
+
   // AMX's tile configuration (palette 1), as LDTILECFG reads it.
   struct alignas(64) TileConfig {
     uint8_t palette = 1, start_row = 0;
@@ -310,7 +316,7 @@ class OwnGemmConv final : public FastKernel {
       for (int64_t i = 0; i < kAmxRows; ++i) pack_window(in, padded, p + std::min(i, rows - 1), a + i * kp_);
       for (int64_t block = 0; block < blocks_; block += 2) {
         const bool two = block + 1 < blocks_;
-        const int8_t* b0 = b8_.data() + block * quads * 64;
+        const int8_t* b0 = b8_ + block * quads * 64;
         const int8_t* b1 = b0 + quads * 64;
         _tile_zero(0);
         _tile_zero(1);
@@ -520,7 +526,7 @@ class OwnGemmConv final : public FastKernel {
 #pragma GCC unroll 6
     for (int64_t i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
     const int64_t quads = segment_quads_ * static_cast<int64_t>(segments_.size());
-    const int8_t* b = b8_.data() + block * quads * 64;
+    const int8_t* b = b8_ + block * quads * 64;
     const int8_t* b2 = kTwo ? b + quads * 64 : b;
     for (const int64_t offset : segments_) {
       const uint8_t* row[kMr];
@@ -667,7 +673,11 @@ class OwnGemmConv final : public FastKernel {
   bool direct_ = false;                      // 1x1, stride 1, no padding
   std::vector<int64_t> segments_;            // each segment's offset in the window
   std::vector<int16_t> b_;   // pairs (int16)
-  std::vector<int8_t> b8_;   // quads (bytes): per block and quad, 16 filters x 4
+  // Quads (bytes): per block and quad, 16 filters x 4; 64-byte aligned in
+  // b8_storage_, so that no 64-byte row of weights (an AMX tile row, a
+  // 512-bit load) straddles two cache lines.
+  std::vector<int8_t> b8_storage_;
+  int8_t* b8_ = nullptr;
   std::vector<int32_t> wsum_;  // per filter, sum of its weights
   std::vector<int32_t> bias_;
   std::vector<float> scale_;
@@ -675,6 +685,13 @@ class OwnGemmConv final : public FastKernel {
   std::vector<float> scale_natural_;  // int8 on AMX: per filter, in order
   std::vector<uint8_t> zeros_;        // AMX: kp_ - depth_ zero bytes
 };
+
+// AMX for a convolution of at least options.amx_min_macs multiply-adds.
+Int8DotPath conv_path(Int8DotPath path, const ConvGeometry& g, const FastOptions& options) {
+  if (path != Int8DotPath::kAmx) return path;
+  const int64_t macs = g.batch * g.oh * g.ow * g.out_channels() * g.kh * g.kw * g.in_channels();
+  return macs >= options.amx_min_macs ? path : Int8DotPath::kAvx512Vnni;
+}
 
 }  // namespace
 
@@ -686,7 +703,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_own_int8_conv(const ops::OpContext
   if (path == Int8DotPath::kScalar) return std::unique_ptr<FastKernel>();
   Int8ConvParams p;
   if (!int8_conv_params(ctx, /*depthwise=*/false, p) || p.g.groups != 1) return std::unique_ptr<FastKernel>();
-  return std::unique_ptr<FastKernel>(new OwnGemmConv(ctx, std::move(p), nullptr, path, backend));
+  const Int8DotPath chosen = conv_path(path, p.g, options);
+  return std::unique_ptr<FastKernel>(new OwnGemmConv(ctx, std::move(p), nullptr, chosen, backend));
 }
 
 Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid_conv(const ops::OpContext& ctx, Backend& backend,
@@ -705,7 +723,8 @@ Expected<std::unique_ptr<FastKernel>> prepare_own_hybrid_conv(const ops::OpConte
   if (!h.bias.empty()) h.bias.resize(static_cast<size_t>(padded), 0.0f);
   const kernels::FloatClamp clamp(p.g.activation);
   h.lo = clamp.lo, h.hi = clamp.hi;
-  return std::unique_ptr<FastKernel>(new OwnGemmConv(ctx, std::move(p), &h, path, backend));
+  const Int8DotPath chosen = conv_path(path, p.g, options);
+  return std::unique_ptr<FastKernel>(new OwnGemmConv(ctx, std::move(p), &h, chosen, backend));
 }
 
 #else
