@@ -234,7 +234,7 @@ bool Interpreter::foldable(size_t i) const {
   bool any = false;
   for (ir::TensorId id : op.inputs) {
     if (id == ir::kNoTensor) continue;
-    if (!is_constant_[id] && !(producer_[id] >= 0 && fold_pending_[static_cast<size_t>(producer_[id])])) return false;
+    if (!is_constant_[id]) return false;  // fold_pending_inputs_of(i) ran first
     any = true;
   }
   if (!any) return false;

@@ -131,7 +131,6 @@ class OwnGemmConv final : public FastKernel {
     kp_ = (k + 3) / 4 * 4 <= kAmxDepth ? (k + 3) / 4 * 4 : (k + kAmxDepth - 1) / kAmxDepth * kAmxDepth;
     if (amx_) {
       assign_b8(blocks_ * kp_ * kNr);
-      zeros_.assign(static_cast<size_t>(kp_ - depth_), 0);
       configure_tiles();
     } else if (quads_) {
       assign_b8(blocks_ * quads * 64);
@@ -303,7 +302,9 @@ class OwnGemmConv final : public FastKernel {
       for (size_t s = 0; s < segments_.size(); ++s)
         copy_bytes(window + segments_[s], segment_, dst + static_cast<int64_t>(s) * segment_, _mm512_setzero_si512());
     }
-    copy_bytes(zeros_.data(), kp_ - depth_, dst + depth_, _mm512_setzero_si512());
+    for (int64_t i = depth_; i < kp_; i += 64)
+      _mm512_mask_storeu_epi8(dst + i, kp_ - i >= 64 ? ~__mmask64{0} : (__mmask64{1} << (kp_ - i)) - 1,
+                              _mm512_setzero_si512());
   }
 
   __attribute__((target("avx2,avx512f,avx512bw,avx512vnni,amx-tile,amx-int8"))) void amx_range(
@@ -683,7 +684,6 @@ class OwnGemmConv final : public FastKernel {
   std::vector<float> scale_;
   std::vector<int32_t> offset_;       // int8 on AMX: bias - (128 + in_zp) * sum w
   std::vector<float> scale_natural_;  // int8 on AMX: per filter, in order
-  std::vector<uint8_t> zeros_;        // AMX: kp_ - depth_ zero bytes
 };
 
 // AMX for a convolution of at least options.amx_min_macs multiply-adds.
